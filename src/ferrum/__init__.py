@@ -1,0 +1,63 @@
+"""ferrum: a deep-learning framework with PyTorch's API on NumPy (CPU) and CuPy (GPU)."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import _state  # noqa: F401
+from ._dtype import *  # noqa: F401,F403
+from ._dtype import bool, float, int  # noqa: A004,F401
+from ._device import device  # noqa: F401
+from ._tensor import Size, Tensor  # noqa: F401
+from ._factory import *  # noqa: F401,F403
+from ._factory import range, complex  # noqa: A004,F401
+from . import ops as _ops  # noqa: F401  (attaches the ops to Tensor)
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.elementwise import abs, pow, round  # noqa: A004,F401
+from .ops.reduce import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.index import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .random import *  # noqa: F401,F403
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
+from ._repr import set_printoptions  # noqa: F401
+from . import autograd, cuda  # noqa: F401
+from ._threads import get_num_threads, set_num_threads, get_num_interop_threads, set_num_interop_threads  # noqa: F401,E501
+
+
+def is_tensor(obj) -> bool:
+    """True when ``obj`` is a ferrum Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> bool:
+    return input.is_complex()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def is_nonzero(input: Tensor) -> bool:
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return input.item() != 0
+
+
+def __getattr__(name):
+    # heavier submodules load on first use, to keep `import ferrum` light
+    import importlib
+    if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
+                "amp", "testing", "special", "fft"):
+        try:
+            return importlib.import_module("." + name, __name__)
+        except ModuleNotFoundError as e:
+            if e.name == f"{__name__}.{name}":
+                raise AttributeError(f"module 'ferrum' has no attribute {name!r}") from None
+            raise
+    raise AttributeError(f"module 'ferrum' has no attribute {name!r}")

@@ -1,0 +1,403 @@
+"""Tensor creation: tensor, as_tensor, from_numpy, zeros/ones/full/empty (+ _like), arange,
+linspace, logspace, eye, and the legacy constructors (``Tensor(...)``, ``LongTensor(...)``)."""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from ._device import CPU, as_device, move_array, xp_for
+from ._dtype import (as_dtype, bool as bool_, float32, from_np, get_default_dtype, int64,
+                     default_complex, to_np)
+from ._tensor import Size, Tensor, _wrap
+
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
+           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range", "linspace",
+           "logspace", "eye", "scalar_tensor", "empty_strided", "FloatTensor", "DoubleTensor",
+           "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+           "ByteTensor", "BoolTensor", "complex", "polar"]
+
+_pyrange = builtins.range
+
+
+def _infer_dtype(data):
+    """PyTorch's dtype inference for nested Python data."""
+    kinds = set()
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, builtins.bool) or isinstance(x, np.bool_):
+            kinds.add("b")
+        elif isinstance(x, (builtins.int, np.integer)):
+            kinds.add("i")
+        elif isinstance(x, (builtins.float, np.floating)):
+            kinds.add("f")
+        elif isinstance(x, (builtins.complex, np.complexfloating)):
+            kinds.add("c")
+        elif isinstance(x, Tensor):
+            kinds.add("T" + x._data.dtype.str)
+        else:
+            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+    if "c" in kinds:
+        return default_complex()
+    if "f" in kinds:
+        return get_default_dtype()
+    tk = [k for k in kinds if k.startswith("T")]
+    if tk:
+        d = from_np(np.dtype(tk[0][1:]))
+        return d
+    if "i" in kinds:
+        return int64
+    if "b" in kinds:
+        return bool_
+    return get_default_dtype()
+
+
+def _unwrap_nested(data):
+    if isinstance(data, Tensor):
+        return data._data if isinstance(data._data, np.ndarray) else data._data.get()
+    if isinstance(data, (list, tuple)):
+        if any(isinstance(x, (Tensor, list, tuple)) for x in data):
+            return [_unwrap_nested(x) for x in data]
+    return data
+
+
+def _to_array(data, dtype, device, copy: builtins.bool):
+    """Array for ``data`` with PyTorch's dtype inference and the given dtype/device."""
+    if isinstance(data, Tensor):
+        arr = data._data
+        dt = to_np(as_dtype(dtype)) if dtype is not None else arr.dtype
+        arr = arr.astype(dt, copy=copy) if (copy or arr.dtype != dt) else arr
+    elif isinstance(data, np.ndarray):
+        if data.dtype.kind in "UOSV" and data.dtype.name != "bfloat16":
+            raise TypeError(f"can't convert np.ndarray of type {data.dtype}. The only supported types "
+                            "are: float64, float32, float16, complex64, complex128, int64, int32, "
+                            "int16, int8, uint8, and bool.")
+        dt = to_np(as_dtype(dtype)) if dtype is not None else to_np(from_np(data.dtype))
+        arr = np.array(data, dtype=dt, copy=True) if copy else np.asarray(data, dtype=dt)
+    elif hasattr(data, "__cuda_array_interface__") and not isinstance(data, (list, tuple)):
+        arr = data
+        if dtype is not None:
+            arr = arr.astype(to_np(as_dtype(dtype)), copy=copy)
+        elif copy:
+            arr = arr.copy()
+    else:
+        if isinstance(data, (str, bytes)) or data is None or isinstance(data, dict):
+            raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        if dtype is None:
+            dtype = _infer_dtype(data)
+        dt = to_np(as_dtype(dtype))
+        raw = _unwrap_nested(data)
+        try:
+            arr = np.array(raw, dtype=dt if dt.kind != "V" else np.float64)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"expected a sequence of equal-length sequences of numbers: {e}") from None
+        except OverflowError as e:
+            raise RuntimeError(f"value cannot be converted to type {as_dtype(dtype).name} without "
+                               f"overflow: {e}") from None
+        if arr.dtype.kind == "O":
+            raise ValueError("expected a sequence of equal-length sequences of numbers")
+        if arr.dtype != dt:
+            arr = arr.astype(dt)
+    if device is not None:
+        arr = move_array(arr, as_device(device))
+    return arr
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: builtins.bool = False,
+           pin_memory: builtins.bool = False) -> Tensor:
+    """A new tensor that copies ``data`` (nested lists, numbers, NumPy arrays, tensors).
+
+    Integers infer int64, floats the default dtype, bools bool, as in PyTorch.
+    """
+    t = _wrap(_to_array(data, dtype, device, copy=True))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a tensor or NumPy array when dtype and device allow."""
+    if isinstance(data, Tensor):
+        if (dtype is None or as_dtype(dtype) is data.dtype) and (device is None or as_device(device) == data.device):
+            return data
+        return data.to(device=device, dtype=dtype)
+    return _wrap(_to_array(data, dtype, device, copy=False))
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: builtins.bool = False) -> Tensor:
+    t = _wrap(_to_array(obj, dtype, device, copy=builtins.bool(copy)))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    from_np(ndarray.dtype)  # raises TypeError for unsupported dtypes
+    return _wrap(ndarray)
+
+
+def _size(size, op: str) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (list, tuple, Size)):
+        size = tuple(size[0])
+    if len(size) == 1 and isinstance(size[0], Tensor):
+        size = tuple(size[0].tolist()) if size[0].ndim else (size[0].item(),)
+    out = []
+    for n in size:
+        if isinstance(n, Tensor):
+            n = n.__index__()
+        if not isinstance(n, (builtins.int, np.integer)) or isinstance(n, builtins.bool):
+            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(n).__name__}")
+        if n < 0:
+            raise RuntimeError(f"{op}(): Trying to create tensor with negative dimension {n}: "
+                               f"{list(size)}")
+        out.append(builtins.int(n))
+    return tuple(out)
+
+
+def _xp_dt(dtype, device, default=None):
+    d = as_device(device) if device is not None else CPU
+    xp = xp_for(d) if d.type != "cpu" else np
+    dt = to_np(as_dtype(dtype)) if dtype is not None else to_np(default or get_default_dtype())
+    return xp, dt, d
+
+
+def _finish(arr, requires_grad, d=None):
+    if d is not None and d.type == "cuda" and d.index is not None:
+        arr = move_array(arr, d)
+    t = _wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad: builtins.bool = False,
+          pin_memory=False, memory_format=None) -> Tensor:
+    """A tensor of zeros of the given shape."""
+    xp, dt, d = _xp_dt(dtype, device)
+    return _out(out, _finish(xp.zeros(_size(size, "zeros"), dt), requires_grad, d))
+
+
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad: builtins.bool = False,
+         pin_memory=False, memory_format=None) -> Tensor:
+    """A tensor of ones of the given shape."""
+    xp, dt, d = _xp_dt(dtype, device)
+    return _out(out, _finish(xp.ones(_size(size, "ones"), dt), requires_grad, d))
+
+
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad: builtins.bool = False,
+          pin_memory=False, memory_format=None) -> Tensor:
+    """An uninitialized tensor of the given shape."""
+    xp, dt, d = _xp_dt(dtype, device)
+    return _out(out, _finish(xp.empty(_size(size, "empty"), dt), requires_grad, d))
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _scalar_dtype(v):
+    if isinstance(v, builtins.bool):
+        return bool_
+    if isinstance(v, (builtins.int, np.integer)):
+        return int64
+    if isinstance(v, builtins.complex):
+        return default_complex()
+    return get_default_dtype()
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad: builtins.bool = False, pin_memory=False) -> Tensor:
+    """A tensor of the given shape filled with ``fill_value`` (dtype inferred from it)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    xp, dt, d = _xp_dt(dtype, device, default=_scalar_dtype(fill_value))
+    size = _size((size,) if not isinstance(size, (builtins.int, np.integer)) else (size,), "full")
+    return _out(out, _finish(xp.full(size, fill_value, dt), requires_grad, d))
+
+
+def _out(out, t):
+    if out is None:
+        return t
+    from .ops.elementwise import _write_out
+    return _write_out(out, t)
+
+
+def _like(input, dtype, device):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"expected a Tensor as input, got {type(input).__name__}")
+    dt = to_np(as_dtype(dtype)) if dtype is not None else input._data.dtype
+    d = as_device(device) if device is not None else input.device
+    return dt, d
+
+
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    dt, d = _like(input, dtype, device)
+    return _finish(xp_for(d).zeros(input._data.shape, dt), requires_grad, d)
+
+
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    dt, d = _like(input, dtype, device)
+    return _finish(xp_for(d).ones(input._data.shape, dt), requires_grad, d)
+
+
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    dt, d = _like(input, dtype, device)
+    return _finish(xp_for(d).empty(input._data.shape, dt), requires_grad, d)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    dt, d = _like(input, dtype, device)
+    return _finish(xp_for(d).full(input._data.shape, fill_value, dt), requires_grad, d)
+
+
+def _num(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad: builtins.bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) spaced by ``step``; int64 for integer args."""
+    start, end, step = _num(start), _num(end), _num(step)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange(): upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    if dtype is None:
+        is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
+        dtype = int64 if is_int else get_default_dtype()
+    xp, dt, d = _xp_dt(dtype, device)
+    n = builtins.max(0, math.ceil((end - start) / step))
+    if dt.kind in "iu":
+        arr = xp.arange(start, end, step).astype(dt)
+    else:
+        # computed in float64 as start + i*step, as PyTorch does, then cast
+        arr = (np.arange(n, dtype=np.float64) * step + start).astype(dt)
+        if xp is not np:
+            arr = xp.asarray(arr)
+    return _out(out, _finish(arr, requires_grad, d))
+
+
+def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A001
+    """Deprecated in PyTorch: like arange but includes ``end``; float by default."""
+    if end is None:
+        start, end = 0, start
+    n = builtins.int(math.floor((end - start) / step)) + 1
+    xp, dt, d = _xp_dt(dtype, device)
+    arr = (np.arange(n, dtype=np.float64) * step + start).astype(dt)
+    return _finish(xp.asarray(arr) if xp is not np else arr, requires_grad, d)
+
+
+def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad: builtins.bool = False) -> Tensor:
+    """``steps`` values evenly spaced from ``start`` to ``end`` inclusive."""
+    start, end = _num(start), _num(end)
+    if not isinstance(steps, (builtins.int, np.integer)) or isinstance(steps, builtins.bool):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    xp, dt, d = _xp_dt(dtype, device)
+    if steps == 1:
+        arr = np.array([start], dtype=np.float64)
+    else:
+        # symmetric evaluation from both ends, as PyTorch does, for exact endpoints
+        i = np.arange(steps, dtype=np.float64)
+        st = (end - start) / (steps - 1)
+        half = steps // 2
+        arr = np.where(i < half, start + st * i, end - st * (steps - 1 - i))
+    if dt.kind in "iu":
+        arr = np.trunc(arr)
+    arr = arr.astype(dt)
+    return _out(out, _finish(xp.asarray(arr) if xp is not np else arr, requires_grad, d))
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None, layout=None,
+             device=None, requires_grad: builtins.bool = False) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    xp, dt, d = _xp_dt(dtype, device)
+    lin = linspace(start, end, steps, dtype=as_dtype("float64"))._data
+    arr = np.power(base, lin).astype(dt)
+    return _out(out, _finish(xp.asarray(arr) if xp is not np else arr, requires_grad, d))
+
+
+def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
+        requires_grad: builtins.bool = False) -> Tensor:
+    """An n x m identity matrix."""
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"eye(): n and m must be non-negative, got n={n}, m={m}")
+    xp, dt, d = _xp_dt(dtype, device)
+    return _out(out, _finish(xp.eye(n, n if m is None else m, dtype=dt), requires_grad, d))
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    xp, dt, d = _xp_dt(dtype, device)
+    return _finish(xp.asarray(s, dtype=dt), requires_grad, d)
+
+
+def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001
+    """real + 1j * imag (float32 -> complex64, float64 -> complex128)."""
+    return _wrap(real._data + 1j * imag._data.astype(real._data.dtype))
+
+
+def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
+    return _wrap(abs._data * np.exp(1j * angle._data.astype(abs._data.dtype)))
+
+
+# --------------------------------------------------------------------------- legacy constructors
+def legacy_new(dtype, args, kwargs):
+    """``Tensor(*sizes)``, ``Tensor(sequence)``, ``Tensor(ndarray)``, ``Tensor()``."""
+    device = kwargs.pop("device", None)
+    if kwargs:
+        raise TypeError(f"new() received an invalid combination of arguments: {sorted(kwargs)}")
+    npd = to_np(dtype)
+    if not args:
+        arr = np.empty((0,), npd)
+    elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)) and not (
+            isinstance(args[0], Size)):
+        arr = _to_array(args[0], dtype, None, copy=True)
+    elif len(args) == 1 and isinstance(args[0], Size):
+        arr = np.zeros(tuple(args[0]), npd)
+    else:
+        arr = np.zeros(_size(args, "new"), npd)
+    if device is not None:
+        arr = move_array(arr, as_device(device))
+    return arr
+
+
+class _LegacyMeta(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls._dtype and (obj.device.type == "cpu")
+
+
+def _legacy(name: str, dt):
+    def __new__(cls, *args, **kwargs):
+        return _wrap(legacy_new(dt, args, kwargs))
+    return _LegacyMeta(name, (), {"__new__": __new__, "_dtype": dt,
+                                  "__doc__": f"Legacy constructor for {dt} tensors."})
+
+
+FloatTensor = _legacy("FloatTensor", float32)
+DoubleTensor = _legacy("DoubleTensor", as_dtype("float64"))
+HalfTensor = _legacy("HalfTensor", as_dtype("float16"))
+BFloat16Tensor = _legacy("BFloat16Tensor", as_dtype("bfloat16"))
+LongTensor = _legacy("LongTensor", int64)
+IntTensor = _legacy("IntTensor", as_dtype("int32"))
+ShortTensor = _legacy("ShortTensor", as_dtype("int16"))
+CharTensor = _legacy("CharTensor", as_dtype("int8"))
+ByteTensor = _legacy("ByteTensor", as_dtype("uint8"))
+BoolTensor = _legacy("BoolTensor", bool_)

@@ -1,0 +1,4 @@
+"""Process-wide switches read on the per-op hot path (kept as plain module globals for speed)."""
+
+grad_enabled = True  # recording of autograd graphs (no_grad / enable_grad / set_grad_enabled)
+inference = False  # inside inference_mode

@@ -1,0 +1,185 @@
+"""The backward engine: walks the graph in reverse topological order, without recursion.
+
+Dependencies are counted once over the reachable graph; a node runs when every gradient flowing
+into it has arrived, so each node runs once with the summed gradient of its output.
+"""
+
+from __future__ import annotations
+
+from .. import _state
+from .._tensor import Tensor, _wrap
+from .function import _OutputNode
+
+__all__ = ["run_backward"]
+
+
+def _hook_tensor(g, graph):
+    return g if graph else _wrap(g)
+
+
+def _run_hooks(hooks, g, graph):
+    for h in tuple(hooks):
+        r = h(_hook_tensor(g, graph))
+        if r is not None:
+            if not isinstance(r, Tensor):
+                raise TypeError(f"a tensor hook must return a Tensor or None, got {type(r).__name__}")
+            g = r if graph else r._data
+    return g
+
+
+def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=None,
+                 accumulate: bool = True):
+    """Backpropagates ``grads`` (arrays, or Tensors under ``create_graph``) from ``roots``.
+
+    capture: optional dict {edge: None}; the gradient reaching each of those edges (a leaf tensor or
+    a node, standing for its output) is stored there. With ``accumulate`` False nothing is written
+    to ``.grad`` (autograd.grad); otherwise leaves accumulate, or only captured ones when given.
+    """
+    graph = create_graph
+    deps: dict = {}
+    buffers: dict = {}
+    stack = []
+    for t, g in zip(roots, grads):
+        e = t.grad_fn
+        if e is None:
+            if not t.requires_grad:
+                raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                                   "grad_fn")
+            e = t
+        old = buffers.get(e)
+        buffers[e] = g if old is None else old + g
+        if e not in deps:
+            deps[e] = 0
+            if e.__class__ is not Tensor and not isinstance(e, Tensor):
+                stack.append(e)
+    # count, for every reachable node and leaf, how many edges lead into it
+    visited = set(stack)
+    while stack:
+        n = stack.pop()
+        for e in n.next:
+            if e is None:
+                continue
+            c = deps.get(e)
+            if c is None:
+                deps[e] = 1
+                if not isinstance(e, Tensor) and e not in visited:
+                    visited.add(e)
+                    stack.append(e)
+            else:
+                deps[e] = c + 1
+    ready = [e for e in buffers if deps[e] == 0]
+    stolen = set()
+    prev = _state.grad_enabled
+    _state.grad_enabled = graph
+    try:
+        while ready:
+            n = ready.pop()
+            g = buffers.pop(n, None)
+            if isinstance(n, Tensor):
+                _leaf(n, g, graph, capture, accumulate, stolen)
+                continue
+            nd = n.__dict__ if hasattr(n, "__dict__") else None
+            if g is not None and nd:
+                g = _node_hooks(n, nd, g, graph, capture)
+            if g is None:
+                grads_in = None
+            else:
+                if capture is not None and n in capture:
+                    capture[n] = g
+                grads_in = n.backward(g)
+                if nd and "_post_hooks" in nd:
+                    grads_in = _post_hooks(nd["_post_hooks"], grads_in, g, graph)
+            if n.__class__ is _OutputNode:
+                p = n.parent
+                lst = buffers.get(p)
+                if lst is None:
+                    lst = buffers[p] = [None] * p.n_outputs
+                if g is not None:
+                    i = n.index
+                    lst[i] = g if lst[i] is None else lst[i] + g
+                c = deps[p] - 1
+                deps[p] = c
+                if c == 0:
+                    buffers[p] = tuple(lst)
+                    ready.append(p)
+                continue
+            nxt = n.next
+            if grads_in is None:
+                grads_in = (None,) * len(nxt)
+            elif len(grads_in) != len(nxt):
+                raise RuntimeError(f"{n.name()} returned {len(grads_in)} gradients for "
+                                   f"{len(nxt)} inputs")
+            for e, gi in zip(nxt, grads_in):
+                if e is None:
+                    continue
+                if gi is not None:
+                    old = buffers.get(e)
+                    buffers[e] = gi if old is None else old + gi
+                c = deps[e] - 1
+                deps[e] = c
+                if c == 0:
+                    ready.append(e)
+            if not retain_graph:
+                n.release()
+    finally:
+        _state.grad_enabled = prev
+
+
+def _node_hooks(n, nd, g, graph, capture):
+    if "_tensor_hooks" in nd:
+        g = _run_hooks(nd["_tensor_hooks"], g, graph)
+    if "_retained" in nd:
+        t = nd["_retained"]()
+        if t is not None and t.grad_fn is n:
+            gt = g if graph else _wrap(g.copy())
+            t.grad = gt if t.grad is None else t.grad + gt
+    if "_pre_hooks" in nd:
+        for h in tuple(nd["_pre_hooks"]):
+            r = h((_hook_tensor(g, graph),))
+            if r is not None:
+                r = r[0] if isinstance(r, tuple) else r
+                g = r if graph else r._data
+    return g
+
+
+def _post_hooks(hooks, grads_in, g, graph):
+    gi_t = tuple(None if x is None else _hook_tensor(x, graph) for x in grads_in)
+    for h in tuple(hooks):
+        r = h(gi_t, (_hook_tensor(g, graph),))
+        if r is not None:
+            gi_t = tuple(r)
+    return tuple(None if x is None else (x if graph else x._data) for x in gi_t)
+
+
+def _leaf(t, g, graph, capture, accumulate, stolen):
+    if g is None:
+        return
+    if t._hooks:
+        g = _run_hooks(t._hooks, g, graph)
+    if capture is not None and t in capture:
+        capture[t] = g
+    elif capture is not None:
+        return
+    if not accumulate:
+        return
+    d = t._data
+    if g.shape != d.shape:
+        raise RuntimeError(f"function AccumulateGrad: gradient of shape {tuple(g.shape)} for a "
+                           f"tensor of shape {tuple(d.shape)}")
+    if graph:
+        if g.dtype is not t.dtype:
+            g = g.to(t.dtype)
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if g.dtype != d.dtype:
+        g = g.astype(d.dtype)
+    cur = t.grad
+    if cur is None:
+        if g.base is not None or id(g) in stolen or not getattr(g.flags, "writeable", True):
+            g = g.copy()
+        stolen.add(id(g))
+        t.grad = _wrap(g)
+    elif cur.requires_grad:
+        t.grad = _wrap(cur._data + g)
+    else:
+        cur._data += g

@@ -1,0 +1,408 @@
+"""Graph nodes and the op-definition helpers every differentiable primitive uses.
+
+A node is a recorded backward step with exactly one output. ``node.next`` holds one edge per
+differentiable input: the input's ``grad_fn`` node, the input itself when it is a leaf that
+requires grad, or None. The engine calls ``node.backward(g)`` and gets one gradient per edge.
+
+``g`` is a raw array when the backward runs without ``create_graph`` and a Tensor when it runs
+with it. Hot primitives write their formulas with operators that work on both; everything else
+subclasses :class:`Node` and writes ``backward_t`` with ferrum's Tensor ops, which the base class
+runs on Tensors in both modes, so every formula is itself differentiable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _state
+from .._tensor import Tensor, _wrap
+
+__all__ = ["Function", "FunctionCtx", "Node", "record", "sum_to", "edge", "once_differentiable"]
+
+_FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors "
+              "after they have already been freed). Saved intermediate values of the graph are freed "
+              "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+              "backward through the graph a second time or if you need to access saved tensors after "
+              "calling backward.")
+
+
+class _Freed:
+    """Stands in for a released saved value; any use raises PyTorch's error."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        raise RuntimeError(_FREED_MSG)
+
+    def __iter__(self):
+        raise RuntimeError(_FREED_MSG)
+
+
+FREED = _Freed()
+
+
+def edge(t: Tensor):
+    """The graph edge for tensor ``t``: its grad_fn, itself for a grad-requiring leaf, or None."""
+    f = t.grad_fn
+    if f is not None:
+        return f
+    return t if t.requires_grad else None
+
+
+def version_error(t, expected: int, node) -> RuntimeError:
+    d = t._data
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{_dtype_name(d)} {list(d.shape)}] is at version {t._version[0]}; expected "
+        f"version {expected} instead (saved by {type(node).__name__}). Hint: the in-place op ran "
+        "after the tensor was saved for backward; use an out-of-place op or .clone() first.")
+
+
+def _dtype_name(a) -> str:
+    from .._dtype import from_np
+    try:
+        return "ferrum." + from_np(a.dtype).name + "Tensor"
+    except TypeError:
+        return str(a.dtype)
+
+
+class Node:
+    """A recorded backward step (``tensor.grad_fn``)."""
+
+    __slots__ = ("next", "__dict__", "__weakref__")
+    _saved = ()  # names of attributes holding saved values, released after backward
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((None, 0) if e is None else
+                     ((AccumulateGrad(e), 0) if isinstance(e, Tensor) else (e, 0)) for e in self.next)
+
+    def release(self) -> None:
+        for s in self._saved:
+            setattr(self, s, FREED)
+
+    def register_hook(self, hook):
+        """Registers ``hook(grad_inputs, grad_outputs)``; it may return new grad_inputs."""
+        hooks = self.__dict__.setdefault("_post_hooks", [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def register_prehook(self, hook):
+        """Registers ``hook(grad_outputs)``; it may return new grad_outputs."""
+        hooks = self.__dict__.setdefault("_pre_hooks", [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    # generic nodes: saved values in self.saved, formula in backward_t
+    def backward(self, g):
+        saved = self.saved
+        if saved is FREED:
+            raise RuntimeError(_FREED_MSG)
+        vals = []
+        graph = type(g) is Tensor
+        for t, v, out in saved:
+            if out:  # a saved output: rebuilt around its array, no reference cycle
+                data, ver = t
+                if ver[0] != v:
+                    raise version_error(_wrap(data, version=ver), v, self)
+                if graph:
+                    o = _wrap(data, version=ver)
+                    o.requires_grad = True
+                    o.grad_fn = self
+                    vals.append(o)
+                else:
+                    vals.append(_wrap(data, version=ver))
+            elif t is None:
+                vals.append(None)
+            else:
+                if t._version[0] != v:
+                    raise version_error(t, v, self)
+                vals.append(t if graph else t.detach())
+        if graph:
+            return self.backward_t(g, *vals)
+        res = self.backward_t(_wrap(g), *vals)
+        return tuple(None if r is None else r._data for r in res)
+
+
+Node._saved = ("saved",)
+
+
+class AccumulateGrad:
+    """What ``next_functions`` shows for a leaf: the node that accumulates into ``variable.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+class _RemovableHandle:
+    def __init__(self, container, item):
+        self._container = container
+        self._item = item
+
+    def remove(self) -> None:
+        try:
+            self._container.remove(self._item)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def record(data, node_cls, inputs, save=(), save_output=False, **attrs) -> Tensor:
+    """Wraps forward result ``data`` in a Tensor and, when grad mode is on and an input requires
+    grad, records ``node_cls`` with one edge per tensor in ``inputs`` (None allowed).
+
+    ``save``: tensors the backward needs (inputs or None), passed to ``backward_t`` after ``g``,
+    followed by the output when ``save_output``. ``attrs`` become attributes of the node.
+    """
+    out = _wrap(data)
+    if not _state.grad_enabled:
+        return out
+    for t in inputs:
+        if t is not None and (t.requires_grad):
+            break
+    else:
+        return out
+    node = node_cls.__new__(node_cls)
+    node.next = tuple(None if t is None else edge(t) for t in inputs)
+    saved = [(None, 0, False) if t is None else (t, t._version[0], False) for t in save]
+    if save_output:
+        saved.append(((data, out._version), 0, True))
+    node.saved = saved
+    if attrs:
+        node.__dict__.update(attrs)
+    out.requires_grad = True
+    out.grad_fn = node
+    return out
+
+
+def sum_to(g, shape: tuple):
+    """Sums gradient ``g`` (array or Tensor) down to ``shape``, undoing broadcasting."""
+    gs = g.shape
+    if tuple(gs) == tuple(shape):
+        return g
+    lead = len(gs) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and gs[i + lead] != 1)
+    if type(g) is Tensor:
+        if axes:
+            g = g.sum(dim=axes, keepdim=True)
+        return g.reshape(shape)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+# --------------------------------------------------------------------------- custom Functions
+class FunctionCtx:
+    """The ``ctx`` of a custom :class:`Function`: save_for_backward, saved_tensors,
+    needs_input_grad, mark_non_differentiable, mark_dirty, set_materialize_grads."""
+
+    def save_for_backward(self, *tensors) -> None:
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save tensors or None, got "
+                                f"{type(t).__name__}")
+        self._to_save = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_diff = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors) -> None:
+        self._dirty = {id(t) for t in tensors}
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self.__dict__.get("_saved_vals")
+        if saved is FREED:
+            raise RuntimeError(_FREED_MSG)
+        if saved is None:
+            return tuple(self.__dict__.get("_to_save", ()))
+        res = []
+        for t, v in saved:
+            if t is None:
+                res.append(None)
+                continue
+            if t._version[0] != v:
+                raise version_error(t, v, self)
+            res.append(t)
+        return tuple(res)
+
+
+class _FunctionNode(Node, FunctionCtx):
+    """The node of a custom Function; also its ``ctx``."""
+
+    _saved = ("_saved_vals",)
+
+    def backward(self, g):
+        graph = self._graph_mode(g)
+        outs = g if self.n_outputs > 1 else (g,)
+        grads = []
+        for i, gi in enumerate(outs):
+            if gi is None and self.materialize_grads:
+                shape, dt = self.out_meta[i]
+                gi = np.zeros(shape, dt) if not graph else _wrap(np.zeros(shape, dt))
+            if gi is not None and type(gi) is not Tensor:
+                gi = _wrap(gi)
+            grads.append(gi)
+        if self.__dict__.get("_saved_vals") is FREED:
+            raise RuntimeError(_FREED_MSG)
+        if self.once_diff and graph:
+            from .grad_mode import no_grad
+            with no_grad():
+                res = self.fn_cls.backward(self, *grads)
+        else:
+            res = self.fn_cls.backward(self, *grads)
+        if not isinstance(res, tuple):
+            res = (res,)
+        n_in = self.n_inputs
+        if len(res) < n_in:
+            raise RuntimeError(f"function {self.fn_cls.__name__}Backward returned an incorrect number "
+                               f"of gradients (expected {n_in}, got {len(res)})")
+        res = res[:n_in] if all(r is None for r in res[n_in:]) else res
+        if len(res) != n_in:
+            raise RuntimeError(f"function {self.fn_cls.__name__}Backward returned an incorrect number "
+                               f"of gradients (expected {n_in}, got {len(res)})")
+        out = []
+        for r, pos in zip(res, range(n_in)):
+            if pos not in self.tensor_pos:
+                continue
+            if r is None:
+                out.append(None)
+                continue
+            if not isinstance(r, Tensor):
+                raise TypeError(f"{self.fn_cls.__name__}.backward must return Tensors or None, "
+                                f"got {type(r).__name__}")
+            out.append(r if graph else r._data)
+        return tuple(out)
+
+    @staticmethod
+    def _graph_mode(g) -> bool:
+        if isinstance(g, tuple):
+            return any(type(x) is Tensor for x in g)
+        return type(g) is Tensor
+
+    def name(self) -> str:
+        return self.fn_cls.__name__ + "Backward"
+
+
+class _OutputNode(Node):
+    """Output ``index`` of a multi-output custom Function (the engine routes it to ``parent``)."""
+
+    __slots__ = ("parent", "index")
+
+    def backward(self, g):
+        return (g,)
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._is_custom = True
+
+
+class Function(metaclass=_FunctionMeta):
+    """User-defined differentiable op: subclass with static ``forward(ctx, *args)`` and
+    ``backward(ctx, *grad_outputs)`` and call ``MyFn.apply(*args)``.
+
+    ``forward`` may also be written without ``ctx`` together with a ``setup_context(ctx, inputs,
+    output)`` static method, as in PyTorch.
+    """
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. "
+                           "Please use new-style autograd function with static forward method.")
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise TypeError("a custom Function must define a static forward method")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise RuntimeError("this custom Function does not define backward")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = _FunctionNode.__new__(_FunctionNode)
+        ctx.fn_cls = cls
+        ctx.materialize_grads = True
+        ctx.once_diff = getattr(cls.backward, "_once_differentiable", False)
+        tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        ctx.tensor_pos = set(tensor_pos)
+        ctx.n_inputs = len(args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        needs_graph = _state.grad_enabled and any(ctx.needs_input_grad)
+        prev = _state.grad_enabled
+        _state.grad_enabled = False
+        try:
+            if "setup_context" in cls.__dict__ or any("setup_context" in b.__dict__ for b in cls.__mro__[1:-1]
+                                                      if b is not Function):
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _state.grad_enabled = prev
+        is_tuple = isinstance(output, tuple)
+        outs = output if is_tuple else (output,)
+        non_diff = ctx.__dict__.get("_non_diff", ())
+        dirty = ctx.__dict__.get("_dirty", ())
+        res = []
+        for o in outs:
+            if isinstance(o, Tensor):
+                if any(o is a for a in args) and id(o) not in dirty:
+                    o = o.view_as(o)  # an input returned as is becomes a fresh view
+                    o.grad_fn = None
+                    o.requires_grad = False
+            res.append(o)
+        ctx.n_outputs = len(res)
+        ctx.out_meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
+                        for o in res]
+        if needs_graph:
+            ctx.next = tuple(edge(args[i]) for i in tensor_pos)
+            to_save = ctx.__dict__.get("_to_save", ())
+            ctx._saved_vals = [(None, 0) if t is None else (t, t._version[0]) for t in to_save]
+            for i, o in enumerate(res):
+                if not isinstance(o, Tensor) or id(o) in non_diff:
+                    continue
+                if not o._data.dtype.kind in "fc":
+                    continue
+                if id(o) in dirty:
+                    o._version[0] += 1
+                if ctx.n_outputs == 1:
+                    o.grad_fn = ctx
+                else:
+                    on = _OutputNode.__new__(_OutputNode)
+                    on.next = (ctx,)
+                    on.parent = ctx
+                    on.index = i
+                    o.grad_fn = on
+                o.requires_grad = True
+        return tuple(res) if is_tuple else res[0]
+
+
+def once_differentiable(fn):
+    """Marks a custom backward as not differentiable twice (it runs under no_grad)."""
+    fn._once_differentiable = True
+    return fn

@@ -1,0 +1,137 @@
+"""Grad-mode switches: no_grad, enable_grad, set_grad_enabled, inference_mode.
+
+Each works as a context manager and as a decorator, as in PyTorch. The state is process-wide
+(PyTorch keeps it per thread); ferrum reads it on every op, so it stays a plain global.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from .. import _state
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled"]
+
+
+def is_grad_enabled() -> bool:
+    """True when operations are recorded for autograd."""
+    return _state.grad_enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return _state.inference
+
+
+class _GradModeContext:
+    """Base: sets grad mode on enter, restores it on exit; usable as a decorator."""
+
+    _mode = True
+
+    def __enter__(self):
+        self._prev = _state.grad_enabled
+        _state.grad_enabled = self._mode
+
+    def __exit__(self, *exc):
+        _state.grad_enabled = self._prev
+        return False
+
+    def clone(self):
+        return self.__class__()
+
+    def __call__(self, func):
+        if inspect.isclass(func):
+            raise TypeError(f"{type(self).__name__} can't decorate a class")
+        if inspect.isgeneratorfunction(func):
+            @functools.wraps(func)
+            def gen_wrapper(*args, **kwargs):
+                gen = func(*args, **kwargs)
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        gen.close()
+                        raise
+                    except BaseException as e:
+                        with self.clone():
+                            response = gen.throw(e)
+                    else:
+                        with self.clone():
+                            response = gen.send(request)
+            return gen_wrapper
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return func(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Context manager / decorator that turns off gradient recording."""
+
+    _mode = False
+
+    def __new__(cls, orig_func=None):
+        # `@no_grad` without parentheses decorates directly, as in PyTorch
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class enable_grad(_GradModeContext):
+    """Context manager / decorator that turns gradient recording on (inside no_grad)."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Sets gradient recording on or off: as a function call, context manager or decorator."""
+
+    def __init__(self, mode: bool):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled expects a bool, got {type(mode).__name__}")
+        self._prev = _state.grad_enabled
+        self._mode = mode
+        _state.grad_enabled = mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _state.grad_enabled = self._prev
+        return False
+
+    def clone(self):
+        return _Setter(self._mode)
+
+
+class _Setter(_GradModeContext):
+    def __init__(self, mode):
+        self._mode = mode
+
+
+class inference_mode(_GradModeContext):
+    """Like no_grad (gradient recording off); ``inference_mode(False)`` is a no-op."""
+
+    def __init__(self, mode: bool = True):
+        self._on = mode
+        self._mode = not mode if mode else _state.grad_enabled
+
+    def __enter__(self):
+        self._prev = _state.grad_enabled
+        self._prev_inf = _state.inference
+        if self._on:
+            _state.grad_enabled = False
+            _state.inference = True
+
+    def __exit__(self, *exc):
+        _state.grad_enabled = self._prev
+        _state.inference = self._prev_inf
+        return False
+
+    def clone(self):
+        return inference_mode(self._on)

@@ -1,0 +1,100 @@
+"""Helpers shared by the op families: dim handling, argument checks, polymorphic math.
+
+The ``p_*`` functions take either a raw array or a Tensor and return the same kind, so one
+backward formula serves both the fast raw-array path and the differentiable (create_graph) path.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .._tensor import Tensor, _canon_dim, _wrap
+
+__all__ = ["canon_dim", "canon_dims", "check_tensor", "p_exp", "p_log", "p_sqrt", "p_sin", "p_cos",
+           "p_where", "p_sign", "p_abs", "xp_of", "same_device", "scalar_types", "_wrap"]
+
+canon_dim = _canon_dim
+scalar_types = (builtins.int, builtins.float, builtins.bool, complex, np.generic)
+
+
+def canon_dims(dim, ndim: int, op: str = "") -> tuple:
+    """Normalizes an int or a sequence of ints to a sorted tuple of non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple)):
+        ds = tuple(_canon_dim(d, ndim, op) for d in dim)
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"{op}(): dim {ds} appears multiple times in the list of dims")
+        return tuple(sorted(ds))
+    return (_canon_dim(dim, ndim, op),)
+
+
+def check_tensor(x, op: str, arg: str = "input") -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{arg}' (position 1) must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def xp_of(a):
+    """The array module (numpy or cupy) of array ``a``."""
+    if a.__class__ is np.ndarray:
+        return np
+    from .._device import xp_of_array
+    return xp_of_array(a)
+
+
+def same_device(op: str, *tensors) -> None:
+    cls = None
+    for t in tensors:
+        if t is None:
+            continue
+        c = t._data.__class__
+        if cls is None:
+            cls = c
+        elif c is not cls:
+            devs = ", ".join(str(x.device) for x in tensors if x is not None)
+            raise RuntimeError(f"{op}(): Expected all tensors to be on the same device, but found at "
+                               f"least two devices ({devs})")
+    if cls is not None and cls is not np.ndarray:
+        ids = {t._data.device.id for t in tensors if t is not None}
+        if len(ids) > 1:
+            raise RuntimeError(f"{op}(): Expected all tensors to be on the same device, but found at "
+                               f"least two devices (cuda ids {sorted(ids)})")
+
+
+def _poly(np_name: str, method: str):
+    f = getattr(np, np_name)
+
+    def fn(x):
+        if x.__class__ is Tensor:
+            return getattr(x, method)()
+        return f(x)
+    fn.__name__ = "p_" + method
+    return fn
+
+
+p_exp = _poly("exp", "exp")
+p_log = _poly("log", "log")
+p_sqrt = _poly("sqrt", "sqrt")
+p_sin = _poly("sin", "sin")
+p_cos = _poly("cos", "cos")
+p_sinh = _poly("sinh", "sinh")
+p_cosh = _poly("cosh", "cosh")
+p_sign = _poly("sign", "sign")
+p_abs = _poly("abs", "abs")
+
+
+def p_where(cond, a, b):
+    """where(cond, a, b) on arrays or Tensors (``a``/``b`` may be Python scalars)."""
+    if cond.__class__ is Tensor or a.__class__ is Tensor or b.__class__ is Tensor:
+        from .elementwise import where
+        return where(cond, a, b)
+    return np.where(cond, a, b)
+
+
+def p_zeros_like(g):
+    if g.__class__ is Tensor:
+        return g * 0
+    return np.zeros_like(g)
