@@ -7,6 +7,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap
 from .engine import run_backward
 from .function import Function, FunctionCtx, Node, once_differentiable
+from .gradcheck import gradcheck, gradgradcheck
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
 
@@ -149,10 +150,7 @@ def Variable(data, requires_grad: bool = False):  # noqa: N802 - legacy API
 
 
 def __getattr__(name):
-    # gradcheck and functional are imported on first use to keep `import ferrum` light
-    if name in ("gradcheck", "gradgradcheck"):
-        from . import gradcheck as _gc
-        return getattr(_gc, name)
+    # functional is imported on first use to keep `import ferrum` light
     if name == "functional":
         import importlib
         return importlib.import_module(".functional", __name__)

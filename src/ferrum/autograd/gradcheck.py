@@ -1,0 +1,146 @@
+"""gradcheck / gradgradcheck: compare autograd's gradients with finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap
+
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
+
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck when analytical and numerical gradients differ."""
+
+
+def _as_tuple(x):
+    if isinstance(x, Tensor):
+        return (x,)
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    return (x,)
+
+
+def _diff_inputs(inputs):
+    return [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+
+
+def _outputs(func, inputs):
+    outs = _as_tuple(func(*inputs))
+    return [o for o in outs if isinstance(o, Tensor)]
+
+
+def _numerical(func, inputs, idx, eps):
+    """jac[k][j]: d outputs[j] / d inputs[idx[k]] as (in_numel, out_numel) arrays."""
+    base = _outputs(func, inputs)
+    jacs = []
+    for i in idx:
+        t = inputs[i]
+        flat = t._data.reshape(-1) if t._data.flags.c_contiguous else None
+        if flat is None:
+            raise GradcheckError("gradcheck expects contiguous inputs")
+        cols = [np.zeros((t._data.size, o._data.size), dtype=np.result_type(o._data.dtype, np.float64))
+                for o in base]
+        for k in range(t._data.size):
+            orig = flat[k].copy()
+            flat[k] = orig - eps
+            lo = [_f64(o._data) for o in _outputs(func, inputs)]
+            flat[k] = orig + eps
+            hi = [_f64(o._data) for o in _outputs(func, inputs)]
+            flat[k] = orig
+            for j, (a, b) in enumerate(zip(lo, hi)):
+                cols[j][k] = ((b - a) / (2 * eps)).reshape(-1)
+        jacs.append(cols)
+    return jacs
+
+
+def _f64(a):
+    return a.astype(np.float64, copy=True) if a.dtype.kind != "c" else a.copy()
+
+
+def _analytical(func, inputs, idx):
+    from . import grad
+    outs = _outputs(func, inputs)
+    jacs = [[np.zeros((inputs[i]._data.size, o._data.size)) for o in outs] for i in idx]
+    diff_in = [inputs[i] for i in idx]
+    for j, o in enumerate(outs):
+        if not o.requires_grad:
+            continue
+        for m in range(o._data.size):
+            go = np.zeros(o._data.size, dtype=o._data.dtype)
+            go[m] = 1
+            gs = grad(o, diff_in, grad_outputs=_wrap(go.reshape(o._data.shape)), retain_graph=True,
+                      allow_unused=True)
+            for k, g in enumerate(gs):
+                if g is not None:
+                    if tuple(g.shape) != tuple(diff_in[k].shape):
+                        raise GradcheckError(f"Gradient has incorrect shape for input {idx[k]}: "
+                                             f"{tuple(g.shape)} vs {tuple(diff_in[k].shape)}")
+                    if g._data.dtype != diff_in[k]._data.dtype:
+                        raise GradcheckError(f"Gradient has dtype {g.dtype} but input {idx[k]} has "
+                                             f"dtype {diff_in[k].dtype}")
+                    jacs[k][j][:, m] = g._data.reshape(-1)
+    return jacs, outs
+
+
+def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, nondet_tol: float = 0.0, check_undefined_grad: bool = True,
+              check_grad_dtypes: bool = False, check_batched_grad: bool = False,
+              check_batched_forward_grad: bool = False, check_forward_ad: bool = False,
+              check_backward_ad: bool = True, fast_mode: bool = False, masked=None) -> bool:
+    """Checks gradients of ``func`` at ``inputs`` (use float64) against central differences."""
+    inputs = _as_tuple(inputs)
+    idx = _diff_inputs(inputs)
+    if not idx:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none "
+                         "of the them have requires_grad=True.")
+    try:
+        ana, outs = _analytical(func, inputs, idx)
+        num = _numerical(func, inputs, idx, eps)
+        for k, i in enumerate(idx):
+            for j in range(len(outs)):
+                a, n = ana[k][j], num[k][j]
+                if not np.allclose(a, n, rtol=rtol, atol=atol):
+                    bad = np.argmax(np.abs(a - n) - (atol + rtol * np.abs(n)))
+                    raise GradcheckError(
+                        f"Jacobian mismatch for output {j} with respect to input {i},\n"
+                        f"numerical:{n.reshape(-1)[:10]}\nanalytical:{a.reshape(-1)[:10]}\n"
+                        f"(worst at flat index {bad}: numerical {n.reshape(-1)[bad]}, analytical "
+                        f"{a.reshape(-1)[bad]})")
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False,
+                  raise_exception: bool = True, nondet_tol: float = 0.0,
+                  check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+                  check_batched_grad: bool = False, check_fwd_over_rev: bool = False,
+                  check_rev_over_rev: bool = True, fast_mode: bool = False, masked: bool = False) -> bool:
+    """Checks second derivatives: gradcheck of the (create_graph) backward of ``func``."""
+    from . import grad
+    inputs = _as_tuple(inputs)
+    idx = _diff_inputs(inputs)
+    outs = _outputs(func, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            _wrap(rng.standard_normal(o._data.shape).astype(o._data.dtype)).requires_grad_(True)
+            for o in outs if o.requires_grad)
+    else:
+        grad_outputs = _as_tuple(grad_outputs)
+    n_in = len(inputs)
+
+    def new_func(*args):
+        ins = args[:n_in]
+        gos = args[n_in:]
+        o = [t for t in _outputs(func, ins) if t.requires_grad]
+        diff = [ins[i] for i in idx]
+        gs = grad(o, diff, grad_outputs=list(gos), create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None)
+
+    return gradcheck(new_func, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
