@@ -262,6 +262,7 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None:
             self.grad_fn.__dict__["_retained"] = weakref.ref(self)
+            self.grad_fn._has_hooks = True
 
     @property
     def retains_grad(self) -> builtins.bool:
@@ -275,6 +276,7 @@ class Tensor:
         from .autograd.function import _RemovableHandle
         if self.grad_fn is not None:
             hooks = self.grad_fn.__dict__.setdefault("_tensor_hooks", [])
+            self.grad_fn._has_hooks = True
         else:
             if self._hooks is None:
                 self._hooks = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import _state
 from .._tensor import Tensor, _wrap
-from .function import _OutputNode
+from .function import FREED, _OutputNode
 
 __all__ = ["run_backward"]
 
@@ -53,7 +53,6 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
             if e.__class__ is not Tensor and not isinstance(e, Tensor):
                 stack.append(e)
     # count, for every reachable node and leaf, how many edges lead into it
-    visited = set(stack)
     while stack:
         n = stack.pop()
         for e in n.next:
@@ -62,8 +61,7 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
             c = deps.get(e)
             if c is None:
                 deps[e] = 1
-                if not isinstance(e, Tensor) and e not in visited:
-                    visited.add(e)
+                if e.__class__ is not Tensor and not isinstance(e, Tensor):
                     stack.append(e)
             else:
                 deps[e] = c + 1
@@ -71,37 +69,27 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
     stolen = set()
     prev = _state.grad_enabled
     _state.grad_enabled = graph
+    pop = buffers.pop
+    get = buffers.get
     try:
         while ready:
             n = ready.pop()
-            g = buffers.pop(n, None)
-            if isinstance(n, Tensor):
+            g = pop(n, None)
+            if n.__class__ is Tensor or isinstance(n, Tensor):
                 _leaf(n, g, graph, capture, accumulate, stolen)
                 continue
-            nd = n.__dict__ if hasattr(n, "__dict__") else None
-            if g is not None and nd:
-                g = _node_hooks(n, nd, g, graph, capture)
+            if g is not None and n._has_hooks:
+                g = _node_hooks(n, n.__dict__, g, graph, capture)
             if g is None:
                 grads_in = None
             else:
                 if capture is not None and n in capture:
                     capture[n] = g
                 grads_in = n.backward(g)
-                if nd and "_post_hooks" in nd:
-                    grads_in = _post_hooks(nd["_post_hooks"], grads_in, g, graph)
+                if n._has_hooks and "_post_hooks" in n.__dict__:
+                    grads_in = _post_hooks(n.__dict__["_post_hooks"], grads_in, g, graph)
             if n.__class__ is _OutputNode:
-                p = n.parent
-                lst = buffers.get(p)
-                if lst is None:
-                    lst = buffers[p] = [None] * p.n_outputs
-                if g is not None:
-                    i = n.index
-                    lst[i] = g if lst[i] is None else lst[i] + g
-                c = deps[p] - 1
-                deps[p] = c
-                if c == 0:
-                    buffers[p] = tuple(lst)
-                    ready.append(p)
+                _route_output(n, g, buffers, deps, ready)
                 continue
             nxt = n.next
             if grads_in is None:
@@ -113,16 +101,33 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
                 if e is None:
                     continue
                 if gi is not None:
-                    old = buffers.get(e)
+                    old = get(e)
                     buffers[e] = gi if old is None else old + gi
                 c = deps[e] - 1
                 deps[e] = c
                 if c == 0:
                     ready.append(e)
             if not retain_graph:
-                n.release()
+                for s in n._saved:
+                    setattr(n, s, FREED)
     finally:
         _state.grad_enabled = prev
+
+
+def _route_output(n, g, buffers, deps, ready):
+    """Output ``n.index`` of a multi-output node: its gradient joins the parent's tuple."""
+    p = n.parent
+    lst = buffers.get(p)
+    if lst is None:
+        lst = buffers[p] = [None] * p.n_outputs
+    if g is not None:
+        i = n.index
+        lst[i] = g if lst[i] is None else lst[i] + g
+    c = deps[p] - 1
+    deps[p] = c
+    if c == 0:
+        buffers[p] = tuple(lst)
+        ready.append(p)
 
 
 def _node_hooks(n, nd, g, graph, capture):

@@ -71,6 +71,13 @@ class Node:
 
     __slots__ = ("next", "__dict__", "__weakref__")
     _saved = ()  # names of attributes holding saved values, released after backward
+    _has_hooks = False  # set on the instance when a hook or retain_grad is registered
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # generic nodes keep their saved values in `saved`; hot nodes list their own slots
+        if "_saved" not in cls.__dict__ and "backward_t" in cls.__dict__:
+            cls._saved = ("saved",)
 
     def name(self) -> str:
         return type(self).__name__
@@ -91,12 +98,14 @@ class Node:
         """Registers ``hook(grad_inputs, grad_outputs)``; it may return new grad_inputs."""
         hooks = self.__dict__.setdefault("_post_hooks", [])
         hooks.append(hook)
+        self._has_hooks = True
         return _RemovableHandle(hooks, hook)
 
     def register_prehook(self, hook):
         """Registers ``hook(grad_outputs)``; it may return new grad_outputs."""
         hooks = self.__dict__.setdefault("_pre_hooks", [])
         hooks.append(hook)
+        self._has_hooks = True
         return _RemovableHandle(hooks, hook)
 
     # generic nodes: saved values in self.saved, formula in backward_t
@@ -130,7 +139,6 @@ class Node:
         return tuple(None if r is None else r._data for r in res)
 
 
-Node._saved = ("saved",)
 
 
 class AccumulateGrad:

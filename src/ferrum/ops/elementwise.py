@@ -917,11 +917,29 @@ acos = _unary_op("acos", _quiet(np.arccos), lambda g, x, y: -g / p_sqrt(1 - x * 
 atan = _unary_op("atan", np.arctan, lambda g, x, y: g / (1 + x * x), True, False)
 sinh = _unary_op("sinh", np.sinh, lambda g, x, y: g * _p_cosh(x), True, False)
 cosh = _unary_op("cosh", np.cosh, lambda g, x, y: g * _p_sinh(x), True, False)
-tanh = _unary_op("tanh", np.tanh, lambda g, x, y: g * (1 - y * y), False, True)
+def _tanh_grad(g, x, y):
+    if g.__class__ is Tensor:
+        return g * (1 - y * y)
+    t = y * y  # reuse one temporary on the raw path
+    np.subtract(1, t, out=t)
+    np.multiply(g, t, out=t)
+    return t
+
+
+def _sigmoid_grad(g, x, y):
+    if g.__class__ is Tensor:
+        return g * y * (1 - y)
+    t = 1 - y
+    np.multiply(t, y, out=t)
+    np.multiply(g, t, out=t)
+    return t
+
+
+tanh = _unary_op("tanh", np.tanh, _tanh_grad, False, True)
 asinh = _unary_op("asinh", np.arcsinh, lambda g, x, y: g / p_sqrt(x * x + 1), True, False)
 acosh = _unary_op("acosh", _quiet(np.arccosh), lambda g, x, y: g / p_sqrt(x * x - 1), True, False)
 atanh = _unary_op("atanh", _quiet(np.arctanh), lambda g, x, y: g / (1 - x * x), True, False)
-sigmoid = _unary_op("sigmoid", _np_sigmoid, lambda g, x, y: g * y * (1 - y), False, True)
+sigmoid = _unary_op("sigmoid", _np_sigmoid, _sigmoid_grad, False, True)
 relu = _unary_op("relu", _np_relu, _relu_grad, False, True, float_only=False, int_ok=True)
 erf = _unary_op("erf", _sp("erf"), lambda g, x, y: g * _2_SQRTPI * p_exp(-x * x), True, False)
 erfc = _unary_op("erfc", _sp("erfc"), lambda g, x, y: g * (-_2_SQRTPI) * p_exp(-x * x), True, False)
@@ -1366,24 +1384,78 @@ def _rbinop(fn):
     return op
 
 
+def _fast_binary(npop, node_cls):
+    """The operator fast path: two tensors of one dtype on one device; anything else falls back."""
+
+    def op(self, other):
+        if other.__class__ is Tensor:
+            ad = self._data
+            bd = other._data
+            if ad.dtype is bd.dtype and ad.__class__ is _ndarray and bd.__class__ is _ndarray:
+                try:
+                    r = npop(ad, bd)
+                except (ValueError, TypeError):
+                    return None
+                if r.__class__ is not _ndarray:
+                    r = np.asarray(r)
+                out = _new(Tensor)
+                out._data = r
+                out._grad = None
+                out._version = [0]
+                out._view = None
+                out._hooks = None
+                if _state.grad_enabled and (self.requires_grad or other.requires_grad):
+                    node = _new(node_cls)
+                    node.next = (edge(self), edge(other))
+                    if node_cls is MulBackward0:
+                        node.a = self if other.requires_grad else None
+                        node.b = other if self.requires_grad else None
+                        node.va = self._version[0]
+                        node.vb = other._version[0]
+                        node.a_sh = ad.shape
+                        node.b_sh = bd.shape
+                    else:
+                        node.ash = ad.shape
+                        node.bsh = bd.shape
+                        node.alpha = 1
+                    out.requires_grad = True
+                    out.grad_fn = node
+                else:
+                    out.requires_grad = False
+                    out.grad_fn = None
+                return out
+        return None
+    return op
+
+
+_fast_add = _fast_binary(np.add, AddBackward0)
+_fast_sub = _fast_binary(np.subtract, SubBackward0)
+_fast_mul = _fast_binary(np.multiply, MulBackward0)
+
+
 def _add_op(self, other):
-    if other.__class__ is Tensor or isinstance(other, Tensor):
-        return add(self, other)
-    if isinstance(other, (_pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
+    r = _fast_add(self, other)
+    if r is not None:
+        return r
+    if isinstance(other, (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
         return add(self, other)
     return NotImplemented
 
 
 def _sub_op(self, other):
+    r = _fast_sub(self, other)
+    if r is not None:
+        return r
     if isinstance(other, (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
         return sub(self, other)
     return NotImplemented
 
 
 def _mul_op(self, other):
-    if other.__class__ is Tensor or isinstance(other, Tensor):
-        return mul(self, other)
-    if isinstance(other, (_pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
+    r = _fast_mul(self, other)
+    if r is not None:
+        return r
+    if isinstance(other, (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
         return mul(self, other)
     return NotImplemented
 
