@@ -28,7 +28,18 @@ class Generator:
     def __init__(self, device="cpu"):
         self.device = as_device(device)
         self._seed = 67280421310721
-        self._np = np.random.Generator(np.random.PCG64(self._seed))
+        self._npg = None  # numpy.random is imported on first use, to keep `import ferrum` light
+
+    @property
+    def _np(self) -> np.random.Generator:
+        g = self._npg
+        if g is None:
+            g = self._npg = np.random.Generator(np.random.PCG64(self._seed))
+        return g
+
+    @_np.setter
+    def _np(self, value) -> None:
+        self._npg = value
 
     def manual_seed(self, seed: int) -> "Generator":
         seed = builtins.int(seed)

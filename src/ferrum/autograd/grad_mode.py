@@ -7,7 +7,6 @@ Each works as a context manager and as a decorator, as in PyTorch. The state is 
 from __future__ import annotations
 
 import functools
-import inspect
 
 from .. import _state
 
@@ -41,9 +40,9 @@ class _GradModeContext:
         return self.__class__()
 
     def __call__(self, func):
-        if inspect.isclass(func):
+        if isinstance(func, type):
             raise TypeError(f"{type(self).__name__} can't decorate a class")
-        if inspect.isgeneratorfunction(func):
+        if getattr(getattr(func, "__code__", None), "co_flags", 0) & 0x20:  # CO_GENERATOR
             @functools.wraps(func)
             def gen_wrapper(*args, **kwargs):
                 gen = func(*args, **kwargs)
