@@ -16,6 +16,7 @@ from .. import _state
 from .._dtype import as_dtype, from_np, get_default_dtype, result_type, to_np
 from .._tensor import Tensor, _wrap
 from ..autograd.function import FREED, Node, edge, record, sum_to, version_error
+from . import _parallel as _par
 from ._common import p_cos, p_exp, p_sign, p_sin, p_sqrt, p_where, same_device
 
 _new = object.__new__
@@ -196,6 +197,7 @@ class RDivBackward(Node):
 
 
 _float_kinds = frozenset("fc")
+_PAR_MIN = _par.MIN_SIZE
 
 
 def _finish_binary(r, a, b, node_cls, shapes: bool, alpha=1):
@@ -250,7 +252,8 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
         if b is None:
             raise TypeError(f"add(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
         return add(a, b, alpha=alpha)
-    r = ad + (s if alpha == 1 else s * alpha)
+    s = s if alpha == 1 else s * alpha
+    r = ad + s if ad.size < _PAR_MIN else _par.binary(np.add, ad, s)
     out = _wrap(r)
     if a.requires_grad and _state.grad_enabled:
         node = _new(AddBackward1)
@@ -294,7 +297,8 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
         if b is None:
             raise TypeError(f"sub(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
         return sub(a, b, alpha=alpha)
-    r = ad - (s if alpha == 1 else s * alpha)
+    s = s if alpha == 1 else s * alpha
+    r = ad - s if ad.size < _PAR_MIN else _par.binary(np.subtract, ad, s)
     out = _wrap(r)
     if a.requires_grad and _state.grad_enabled:
         node = _new(AddBackward1)
@@ -361,7 +365,7 @@ def mul(input, other, *, out=None) -> Tensor:
         if b is None:
             raise TypeError(f"mul(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
         return mul(a, b)
-    res = _wrap(ad * s)
+    res = _wrap(ad * s if ad.size < _PAR_MIN else _par.binary(np.multiply, ad, s))
     if a.requires_grad and _state.grad_enabled:
         node = _new(MulBackward1)
         node.next = (edge(a),)
@@ -811,6 +815,7 @@ def _unary_op(name: str, np_fn, grad_fn, save_x: bool, save_y: bool, float_only=
               int_ok=False):
     """Builds the functional form of a unary op."""
     node_name = name.capitalize() + "Backward0"
+    is_ufunc = isinstance(np_fn, np.ufunc)
 
     def op(input, *, out=None) -> Tensor:
         if input.__class__ is not Tensor and not isinstance(input, Tensor):
@@ -823,7 +828,7 @@ def _unary_op(name: str, np_fn, grad_fn, save_x: bool, save_y: bool, float_only=
             d = d.astype(_float_dt())
         elif not int_ok and d.dtype.kind == "b" and not float_only:
             raise RuntimeError(f"{name}(): not implemented for 'Bool'")
-        r = np_fn(d)
+        r = np_fn(d) if d.size < _PAR_MIN or not is_ufunc else _par.unary(np_fn, d)
         res = _wrap(r)
         if input.requires_grad and _state.grad_enabled:
             node = _new(UnaryBackward)
@@ -1393,7 +1398,7 @@ def _fast_binary(npop, node_cls):
             bd = other._data
             if ad.dtype is bd.dtype and ad.__class__ is _ndarray and bd.__class__ is _ndarray:
                 try:
-                    r = npop(ad, bd)
+                    r = npop(ad, bd) if ad.size < _PAR_MIN else _par.binary(npop, ad, bd)
                 except (ValueError, TypeError):
                     return None
                 if r.__class__ is not _ndarray:

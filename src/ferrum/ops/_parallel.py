@@ -1,0 +1,65 @@
+"""Splits large elementwise NumPy work over two threads (ufuncs release the GIL).
+
+NumPy runs ufuncs on one core; PyTorch uses all of them. Above ``MIN_SIZE`` elements the halves of
+a contiguous array are computed concurrently, into one preallocated output.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+MIN_SIZE = 1 << 18  # below this, thread hand-off costs more than it saves
+_pool = []
+
+
+def _executor():
+    if not _pool:
+        from concurrent.futures import ThreadPoolExecutor
+        _pool.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="ferrum-eltwise"))
+    return _pool[0]
+
+
+_enabled = (os.cpu_count() or 1) > 1
+
+
+def unary(ufunc, a: np.ndarray) -> np.ndarray:
+    """``ufunc(a)``, split over two threads when ``a`` is large and C-contiguous."""
+    if not _enabled or a.size < MIN_SIZE or not a.flags.c_contiguous or a.__class__ is not np.ndarray:
+        return ufunc(a)
+    out = np.empty_like(a)
+    fa = a.reshape(-1)
+    fo = out.reshape(-1)
+    h = fa.size // 2
+    fut = _executor().submit(ufunc, fa[h:], out=fo[h:])
+    ufunc(fa[:h], out=fo[:h])
+    fut.result()
+    return out
+
+
+def binary(ufunc, a: np.ndarray, b) -> np.ndarray:
+    """``ufunc(a, b)``, split over two threads when ``b`` is a scalar or an array of ``a``'s shape
+    and dtype and both are large and C-contiguous."""
+    if not _enabled or a.size < MIN_SIZE or a.__class__ is not np.ndarray or not a.flags.c_contiguous:
+        return ufunc(a, b)
+    if b.__class__ is np.ndarray:
+        if b.shape != a.shape or b.dtype != a.dtype or not b.flags.c_contiguous:
+            return ufunc(a, b)
+        fb = b.reshape(-1)
+    else:
+        fb = None
+        if np.result_type(a, b) != a.dtype:
+            return ufunc(a, b)
+    out = np.empty_like(a)
+    fa = a.reshape(-1)
+    fo = out.reshape(-1)
+    h = fa.size // 2
+    if fb is None:
+        fut = _executor().submit(ufunc, fa[h:], b, out=fo[h:])
+        ufunc(fa[:h], b, out=fo[:h])
+    else:
+        fut = _executor().submit(ufunc, fa[h:], fb[h:], out=fo[h:])
+        ufunc(fa[:h], fb[:h], out=fo[:h])
+    fut.result()
+    return out
