@@ -401,3 +401,42 @@ ShortTensor = _legacy("ShortTensor", as_dtype("int16"))
 CharTensor = _legacy("CharTensor", as_dtype("int8"))
 ByteTensor = _legacy("ByteTensor", as_dtype("uint8"))
 BoolTensor = _legacy("BoolTensor", bool_)
+
+
+# --------------------------------------------------------------------------- Tensor.new_*
+def _new_kw(self, dtype, device):
+    return (dtype if dtype is not None else self.dtype), (device if device is not None else self.device)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor from ``data`` with this tensor's dtype and device by default."""
+    dt, dev = _new_kw(self, dtype, device)
+    return tensor(data, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def _new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _new_kw(self, dtype, device)
+    return zeros(*size, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def _new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _new_kw(self, dtype, device)
+    return ones(*size, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def _new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _new_kw(self, dtype, device)
+    return empty(*size, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _new_kw(self, dtype, device)
+    return full(size, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+Tensor.new_tensor = _new_tensor
+Tensor.new_zeros = _new_zeros
+Tensor.new_ones = _new_ones
+Tensor.new_empty = _new_empty
+Tensor.new_full = _new_full
+Tensor.new = lambda self, *args, **kw: _wrap(legacy_new(self.dtype, args, kw))
