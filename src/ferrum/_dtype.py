@@ -77,6 +77,17 @@ FROM_NP: dict = {d.np: d for d in _ALL if d.np is not None}
 FROM_NP.update({np.dtype("uint16"): int32, np.dtype("uint32"): int64, np.dtype("uint64"): int64})
 
 
+# PyTorch's ScalarType names, as its error messages spell them ("... not implemented for 'Half'")
+_SCALAR_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+                 "complex64": "ComplexFloat", "complex128": "ComplexDouble", "int8": "Char",
+                 "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+
+
+def scalar_name(d: dtype) -> str:
+    """PyTorch's name for ``d`` in error messages: 'Float', 'Long', 'Half', 'Bool', ..."""
+    return _SCALAR_NAMES[d.name]
+
+
 def _dtype_by_name(name: str) -> dtype:
     return _BY_NAME[name]
 
@@ -126,14 +137,14 @@ def as_dtype(d) -> dtype:
             return _BY_NAME[d]
         if d.startswith(("torch.", "ferrum.")) and d.split(".", 1)[1] in _BY_NAME:
             return _BY_NAME[d.split(".", 1)[1]]
-    if d is _pyfloat:
-        return _default[0]
+    if d is _pyfloat:  # Python's types are double precision, as in PyTorch
+        return float64
     if d is _pyint:
         return int64
     if d is _pybool:
         return bool
     if d is _pycomplex:
-        return complex64
+        return complex128
     if getattr(d, "__module__", "") == "torch" or type(d).__module__ == "torch":
         return _BY_NAME[str(d).split(".")[-1]]
     try:
@@ -177,14 +188,14 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         return r
     if a is b:
         r = a
+    elif a.category != b.category:
+        # the higher category wins whatever the sizes (int32 + float16 -> float16); only
+        # complex64 with float64 widens, to complex128
+        hi, lo = (a, b) if a.category > b.category else (b, a)
+        r = complex128 if hi is complex64 and lo is float64 else hi
     elif a is bfloat16 or b is bfloat16:
         o = b if a is bfloat16 else a
-        if o.category <= _INT:
-            r = bfloat16
-        elif o is float16:
-            r = float32
-        else:
-            r = promote_types(float32, o) if o.category == _COMPLEX else o
+        r = float32 if o is float16 else o
     else:
         r = FROM_NP[np.promote_types(a.np, b.np)]
     _promote_cache[key] = r
@@ -210,38 +221,55 @@ def _default_for_category(c: int) -> dtype:
     return (bool, int64, _default[0], default_complex())[c]
 
 
+def _combine(hi, lo):
+    """PyTorch's merge of a higher-priority dtype ``hi`` with a lower-priority one ``lo``: ``lo``
+    counts only when it is of a higher category (complex keeps ``hi``'s float precision)."""
+    if hi is None:
+        return lo
+    if lo is None or hi.category == _COMPLEX:
+        return hi
+    if lo.category == _COMPLEX:
+        return hi.to_complex() if hi.category == _FLOAT else lo
+    if hi.category == _FLOAT:
+        return hi
+    if hi is bool or lo.category == _FLOAT:
+        return promote_types(hi, lo)
+    return hi
+
+
 def result_type(*operands) -> dtype:
     """The dtype of an elementwise op over tensors and Python scalars (PyTorch's rules:
     dimensioned tensors outrank 0-d tensors, which outrank Python scalars, unless a
     lower-priority operand is of a higher category)."""
-    dims = zeros = None
-    scal_cat = -1
+    dims = zeros = scal = None
     for x in operands:
         d = getattr(x, "_data", None)
         if d is None:
             if isinstance(x, np.ndarray):
                 d = x
             else:
-                scal_cat = max(scal_cat, _scalar_category(x))
+                sd = _default_for_category(_scalar_category(x))
+                scal = sd if scal is None else promote_types(scal, sd)
                 continue
         dt = from_np(d.dtype)
         if d.ndim:
             dims = dt if dims is None else promote_types(dims, dt)
         else:
             zeros = dt if zeros is None else promote_types(zeros, dt)
-    r = dims
-    if zeros is not None:
-        if r is None or zeros.category > r.category:
-            r = zeros
-    if scal_cat >= 0:
-        if r is None or scal_cat > r.category:
-            r = _default_for_category(scal_cat)
-    return r
+    return _combine(dims, _combine(zeros, scal))
 
 
 def can_cast(from_: dtype, to: dtype) -> bool:
     """PyTorch's can_cast: casting is allowed unless it lowers the category."""
     return as_dtype(from_).category <= as_dtype(to).category
+
+
+def np_finfo(npd):
+    """``np.finfo`` that also knows bfloat16 (through ml_dtypes)."""
+    if npd.kind == "V":
+        import ml_dtypes
+        return ml_dtypes.finfo(npd)
+    return np.finfo(npd)
 
 
 class finfo:
@@ -251,7 +279,7 @@ class finfo:
         d = as_dtype(type) if type is not None else _default[0]
         if d.category not in (_FLOAT, _COMPLEX):
             raise TypeError(f"finfo expects a floating point dtype, got {d}")
-        fi = np.finfo(to_np(d.to_real()))
+        fi = np_finfo(to_np(d.to_real()))
         self.dtype = d.to_real().name
         self.bits = fi.bits
         self.eps = _pyfloat(fi.eps)
@@ -259,7 +287,7 @@ class finfo:
         self.min = _pyfloat(fi.min)
         self.tiny = _pyfloat(fi.tiny)
         self.smallest_normal = self.tiny
-        self.resolution = _pyfloat(fi.resolution)
+        self.resolution = 10.0 ** -_pyint(fi.precision)
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._device import CPU, as_device, move_array, xp_for
 from ._dtype import (as_dtype, bool as bool_, float32, from_np, get_default_dtype, int64,
-                     default_complex, to_np)
+                     default_complex, promote_types, to_np)
 from ._tensor import Size, Tensor, _wrap
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
@@ -23,38 +23,32 @@ _pyrange = builtins.range
 
 
 def _infer_dtype(data):
-    """PyTorch's dtype inference for nested Python data."""
-    kinds = set()
+    """PyTorch's dtype inference for nested Python data: the promotion of the items' dtypes, with
+    bool -> bool, int -> int64, float -> the default dtype, complex -> the default complex dtype;
+    NumPy scalars and tensors keep their own dtype."""
+    r = None
     stack = [data]
     while stack:
         x = stack.pop()
         if isinstance(x, (list, tuple)):
             stack.extend(x)
-        elif isinstance(x, builtins.bool) or isinstance(x, np.bool_):
-            kinds.add("b")
-        elif isinstance(x, (builtins.int, np.integer)):
-            kinds.add("i")
-        elif isinstance(x, (builtins.float, np.floating)):
-            kinds.add("f")
-        elif isinstance(x, (builtins.complex, np.complexfloating)):
-            kinds.add("c")
-        elif isinstance(x, Tensor):
-            kinds.add("T" + x._data.dtype.str)
+            continue
+        if isinstance(x, Tensor):
+            d = x.dtype
+        elif isinstance(x, (np.generic, np.ndarray)):
+            d = from_np(x.dtype)
+        elif isinstance(x, builtins.bool):
+            d = bool_
+        elif isinstance(x, builtins.int):
+            d = int64
+        elif isinstance(x, builtins.float):
+            d = get_default_dtype()
+        elif isinstance(x, builtins.complex):
+            d = default_complex()
         else:
             raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    if "c" in kinds:
-        return default_complex()
-    if "f" in kinds:
-        return get_default_dtype()
-    tk = [k for k in kinds if k.startswith("T")]
-    if tk:
-        d = from_np(np.dtype(tk[0][1:]))
-        return d
-    if "i" in kinds:
-        return int64
-    if "b" in kinds:
-        return bool_
-    return get_default_dtype()
+        r = d if r is None else promote_types(r, d)
+    return get_default_dtype() if r is None else r
 
 
 def _unwrap_nested(data):
@@ -88,6 +82,8 @@ def _to_array(data, dtype, device, copy: builtins.bool):
     else:
         if isinstance(data, (str, bytes)) or data is None or isinstance(data, dict):
             raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        if isinstance(data, builtins.range):
+            data = list(data)
         if dtype is None:
             dtype = _infer_dtype(data)
         dt = to_np(as_dtype(dtype))

@@ -2,3 +2,5 @@
 
 grad_enabled = True  # recording of autograd graphs (no_grad / enable_grad / set_grad_enabled)
 inference = False  # inside inference_mode
+anomaly = False  # autograd.detect_anomaly / set_detect_anomaly: backward checks gradients for NaN
+anomaly_check_nan = True

@@ -12,7 +12,6 @@ import weakref
 
 import numpy as np
 
-from . import _state
 from ._device import CPU, device_of_array
 from ._dtype import FROM_NP, from_np, get_default_dtype
 
@@ -180,8 +179,8 @@ class Tensor:
     def is_view(self) -> bool:
         return self._view is not None
 
-    @property
     def is_inference(self) -> bool:
+        """Always False: ferrum does not mark tensors made under inference_mode."""
         return False
 
     def is_shared(self) -> bool:
@@ -192,7 +191,12 @@ class Tensor:
 
     @property
     def output_nr(self) -> int:
-        return 0
+        """Which output of its grad_fn this tensor is (non-zero only for multi-output Functions)."""
+        f = self.grad_fn
+        if f is None:
+            return 0
+        from .autograd.function import _OutputNode
+        return f.index if f.__class__ is _OutputNode else 0
 
     @property
     def _version_value(self) -> int:
@@ -225,9 +229,9 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """The same array without autograd history (in-place changes through it are untracked)."""
-        t = _wrap(self._data, self._version)
-        return t
+        """The same array without autograd history (in-place changes through it are untracked: it
+        has its own version counter, as in PyTorch)."""
+        return _wrap(self._data)
 
     @data.setter
     def data(self, value: "Tensor") -> None:
@@ -284,6 +288,17 @@ class Tensor:
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Registers ``hook(tensor)``, called on this leaf after its ``.grad`` was accumulated."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .autograd.function import _RemovableHandle
+        hooks = self.__dict__.setdefault("_post_acc_hooks", [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None):
         """Accumulates the gradient of this tensor into the ``.grad`` of the graph's leaves."""
         from .autograd import backward
@@ -320,20 +335,26 @@ class Tensor:
         d = self._data
         return (d if d.__class__ is _ndarray else d.get()).tolist()
 
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self) -> float:
-        return builtins.float(self.item())
+        return builtins.float(self._scalar())
 
     def __int__(self) -> int:
-        return builtins.int(self.item())
+        return builtins.int(self._scalar())
 
     def __bool__(self) -> builtins.bool:
         d = self._data
         if d.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with " + ("no values" if d.size == 0 else
+                               "more than one value") + " is ambiguous")
         return builtins.bool(self.item())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __index__(self) -> int:
         d = self._data
@@ -342,9 +363,9 @@ class Tensor:
         return builtins.int(self.item())
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 or (spec and self._data.size == 1):
+        if self._data.ndim == 0:
             return format(self.item(), spec)
-        return format(str(self), spec)
+        return object.__format__(self, spec)  # str(self); TypeError for a non-empty spec
 
     def __len__(self) -> int:
         d = self._data

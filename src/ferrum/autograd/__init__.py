@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                           set_detect_anomaly)
 from .engine import run_backward
 from .function import Function, FunctionCtx, Node, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck
@@ -13,7 +15,8 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inferen
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "Node", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled", "gradcheck", "gradgradcheck", "functional", "Variable"]
+           "is_inference_mode_enabled", "gradcheck", "gradgradcheck", "functional", "Variable",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
 
 def _as_tuple(x) -> tuple:
@@ -22,6 +25,13 @@ def _as_tuple(x) -> tuple:
     if isinstance(x, Tensor):
         return (x,)
     return tuple(x)
+
+
+def _grads_tuple(g) -> tuple:
+    """Gradients for the outputs: None, one gradient, or a list/tuple of them."""
+    if g is None:
+        return ()
+    return tuple(g) if isinstance(g, (list, tuple)) else (g,)
 
 
 def _root_grads(outputs, grad_outputs, create_graph: bool, op: str):
@@ -42,8 +52,7 @@ def _root_grads(outputs, grad_outputs, create_graph: bool, op: str):
                                    f"tensor of shape {list(t._data.shape)}; pass `gradient=`)")
             if t._data.dtype.kind not in "fc":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs")
-            ga = t._data.dtype.type(1) * np.ones_like(t._data) if isinstance(t._data, np.ndarray) \
-                else t._data.__class__(np.ones(t._data.shape, t._data.dtype))
+            ga = np.ones_like(t._data)  # NumPy dispatches to CuPy for cuda arrays
             g = _wrap(ga) if create_graph else ga
         else:
             if not isinstance(g, Tensor):
@@ -73,7 +82,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     outputs = _as_tuple(tensors)
     if grad_tensors is None:
         grad_tensors = grad_variables
-    gts = _as_tuple(grad_tensors) if not isinstance(grad_tensors, Tensor) else (grad_tensors,)
+    gts = _grads_tuple(grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
     roots = _root_grads(outputs, gts, create_graph, "backward")
@@ -113,8 +122,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     if allow_unused is None:
         allow_unused = materialize_grads
-    gos = () if grad_outputs is None else (
-        (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs))
+    elif materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    gos = _grads_tuple(grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
     roots = _root_grads(outs, gos, create_graph, "grad")
@@ -130,7 +141,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         g = capture.get(k)
         if g is None:
             if materialize_grads:
-                res.append(_wrap(t._data * 0))
+                z = _wrap(np.zeros_like(t._data))  # NumPy dispatches to CuPy for cuda arrays
+                z.requires_grad = create_graph  # as PyTorch: part of a graph that can be differentiated
+                res.append(z)
                 continue
             if not allow_unused:
                 raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not have "

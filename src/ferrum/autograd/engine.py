@@ -6,6 +6,8 @@ into it has arrived, so each node runs once with the summed gradient of its outp
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _state
 from .._tensor import Tensor, _wrap
 from .function import FREED, _OutputNode
@@ -65,12 +67,17 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
                     stack.append(e)
             else:
                 deps[e] = c + 1
+    # autograd.grad / backward(inputs=...): run only the nodes that lead to a captured edge
+    needed = None if capture is None else _needed(buffers, capture)
     ready = [e for e in buffers if deps[e] == 0]
+    anomaly = _state.anomaly and _state.anomaly_check_nan
     stolen = set()
     prev = _state.grad_enabled
     _state.grad_enabled = graph
     pop = buffers.pop
     get = buffers.get
+    errstate = np.errstate(all="ignore")  # backward formulas warn no more than PyTorch's (0/0 ...)
+    errstate.__enter__()
     try:
         while ready:
             n = ready.pop()
@@ -78,6 +85,8 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
             if n.__class__ is Tensor or isinstance(n, Tensor):
                 _leaf(n, g, graph, capture, accumulate, stolen)
                 continue
+            if needed is not None and n not in needed:
+                g = None
             if g is not None and n._has_hooks:
                 g = _node_hooks(n, n.__dict__, g, graph, capture)
             if g is None:
@@ -88,6 +97,8 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
                 grads_in = n.backward(g)
                 if n._has_hooks and "_post_hooks" in n.__dict__:
                     grads_in = _post_hooks(n.__dict__["_post_hooks"], grads_in, g, graph)
+                if anomaly:
+                    _check_nan(n, grads_in)
             if n.__class__ is _OutputNode:
                 _route_output(n, g, buffers, deps, ready)
                 continue
@@ -112,6 +123,16 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
                     setattr(n, s, FREED)
     finally:
         _state.grad_enabled = prev
+        errstate.__exit__(None, None, None)
+
+
+def _check_nan(n, grads_in) -> None:
+    for i, gi in enumerate(grads_in):
+        if gi is None:
+            continue
+        d = gi._data if isinstance(gi, Tensor) else gi
+        if d.dtype.kind in "fc" and bool(np.isnan(d).any()):
+            raise RuntimeError(f"Function '{n.name()}' returned nan values in its {i}th output.")
 
 
 def _route_output(n, g, buffers, deps, ready):
@@ -130,6 +151,44 @@ def _route_output(n, g, buffers, deps, ready):
         ready.append(p)
 
 
+def _needed(roots, capture) -> set:
+    """The nodes from which some captured edge can be reached (iterative post-order walk)."""
+    needed = set()
+    seen = set()
+    for r in roots:
+        stack = [(r, False)]
+        while stack:
+            n, done = stack.pop()
+            if done:
+                if n in capture or any(e in needed for e in n.next if e is not None):
+                    needed.add(n)
+                continue
+            if n in seen:
+                continue
+            seen.add(n)
+            if isinstance(n, Tensor):
+                if n in capture:
+                    needed.add(n)
+                continue
+            stack.append((n, True))
+            for e in n.next:
+                if e is not None and e not in seen:
+                    stack.append((e, False))
+    return needed
+
+
+def _hook_args(g, graph) -> tuple:
+    """Gradients as hooks see them: a tuple of Tensors (None kept), one per output of the node."""
+    if g.__class__ is tuple:  # the outputs of a multi-output Function
+        return tuple(None if x is None else _hook_tensor(x, graph) for x in g)
+    return (_hook_tensor(g, graph),)
+
+
+def _from_hook(r, like, graph):
+    r = tuple(None if x is None else (x if graph else x._data) for x in r)
+    return r if like.__class__ is tuple else r[0]
+
+
 def _node_hooks(n, nd, g, graph, capture):
     if "_tensor_hooks" in nd:
         g = _run_hooks(nd["_tensor_hooks"], g, graph)
@@ -140,17 +199,17 @@ def _node_hooks(n, nd, g, graph, capture):
             t.grad = gt if t.grad is None else t.grad + gt
     if "_pre_hooks" in nd:
         for h in tuple(nd["_pre_hooks"]):
-            r = h((_hook_tensor(g, graph),))
+            r = h(_hook_args(g, graph))
             if r is not None:
-                r = r[0] if isinstance(r, tuple) else r
-                g = r if graph else r._data
+                g = _from_hook(r if isinstance(r, (tuple, list)) else (r,), g, graph)
     return g
 
 
 def _post_hooks(hooks, grads_in, g, graph):
     gi_t = tuple(None if x is None else _hook_tensor(x, graph) for x in grads_in)
+    go_t = _hook_args(g, graph)
     for h in tuple(hooks):
-        r = h(gi_t, (_hook_tensor(g, graph),))
+        r = h(gi_t, go_t)
         if r is not None:
             gi_t = tuple(r)
     return tuple(None if x is None else (x if graph else x._data) for x in gi_t)
@@ -159,12 +218,12 @@ def _post_hooks(hooks, grads_in, g, graph):
 def _leaf(t, g, graph, capture, accumulate, stolen):
     if g is None:
         return
+    if capture is not None and t not in capture:
+        return
     if t._hooks:
         g = _run_hooks(t._hooks, g, graph)
-    if capture is not None and t in capture:
+    if capture is not None:
         capture[t] = g
-    elif capture is not None:
-        return
     if not accumulate:
         return
     d = t._data
@@ -174,17 +233,20 @@ def _leaf(t, g, graph, capture, accumulate, stolen):
     if graph:
         if g.dtype is not t.dtype:
             g = g.to(t.dtype)
-        t.grad = g if t.grad is None else t.grad + g
-        return
-    if g.dtype != d.dtype:
-        g = g.astype(d.dtype)
-    cur = t.grad
-    if cur is None:
-        if g.base is not None or id(g) in stolen or not getattr(g.flags, "writeable", True):
-            g = g.copy()
-        stolen.add(id(g))
-        t.grad = _wrap(g)
-    elif cur.requires_grad:
-        t.grad = _wrap(cur._data + g)
+        t.grad = g.clone() if t.grad is None else t.grad + g  # never alias another tensor
     else:
-        cur._data += g
+        if g.dtype != d.dtype:
+            g = g.astype(d.dtype)
+        cur = t.grad
+        if cur is None:
+            if g.base is not None or id(g) in stolen or not getattr(g.flags, "writeable", True):
+                g = g.copy()
+            stolen.add(id(g))
+            t.grad = _wrap(g)
+        elif cur.requires_grad:
+            t.grad = _wrap(cur._data + g)
+        else:
+            cur._data += g
+    if "_post_acc_hooks" in t.__dict__:
+        for h in tuple(t.__dict__["_post_acc_hooks"]):
+            h(t)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _state
+from .._dtype import from_np as _from_np
 from .._tensor import Tensor, _wrap
 
 __all__ = ["Function", "FunctionCtx", "Node", "record", "sum_to", "edge", "once_differentiable"]
@@ -54,16 +55,19 @@ def version_error(t, expected: int, node) -> RuntimeError:
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{_dtype_name(d)} {list(d.shape)}] is at version {t._version[0]}; expected "
-        f"version {expected} instead (saved by {type(node).__name__}). Hint: the in-place op ran "
+        f"version {expected} instead (saved by {node.name()}). Hint: the in-place op ran "
         "after the tensor was saved for backward; use an out-of-place op or .clone() first.")
 
 
+_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+           "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
 def _dtype_name(a) -> str:
-    from .._dtype import from_np
-    try:
-        return "ferrum." + from_np(a.dtype).name + "Tensor"
-    except TypeError:
-        return str(a.dtype)
+    """PyTorch's legacy type name of array ``a`` (``ferrum.FloatTensor``) for error messages."""
+    n = str(a.dtype)
+    return "ferrum." + _LEGACY.get(n, n) + "Tensor"
 
 
 class Node:
@@ -83,7 +87,7 @@ class Node:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {hex(id(self))}>"
+        return f"<{self.name()} object at {hex(id(self))}>"
 
     @property
     def next_functions(self) -> tuple:
@@ -188,6 +192,8 @@ def record(data, node_cls, inputs, save=(), save_output=False, **attrs) -> Tenso
             break
     else:
         return out
+    if data.dtype.kind not in "fcV":  # integer and bool results never require grad
+        return out
     node = node_cls.__new__(node_cls)
     node.next = tuple(None if t is None else edge(t) for t in inputs)
     saved = [(None, 0, False) if t is None else (t, t._version[0], False) for t in save]
@@ -250,6 +256,16 @@ class FunctionCtx:
             if t is None:
                 res.append(None)
                 continue
+            if t.__class__ is tuple:  # an output, kept without a reference cycle through its grad_fn
+                data, ver, i, diff = t
+                if ver[0] != v:
+                    raise version_error(_wrap(data, ver), v, self)
+                t = _wrap(data, ver)
+                if diff:
+                    t.requires_grad = True
+                    t.grad_fn = self if self.n_outputs == 1 else _output_node(self, i)
+                res.append(t)
+                continue
             if t._version[0] != v:
                 raise version_error(t, v, self)
             res.append(t)
@@ -262,18 +278,20 @@ class _FunctionNode(Node, FunctionCtx):
     _saved = ("_saved_vals",)
 
     def backward(self, g):
-        graph = self._graph_mode(g)
+        graph = _state.grad_enabled  # the engine records the backward only under create_graph
         outs = g if self.n_outputs > 1 else (g,)
         grads = []
         for i, gi in enumerate(outs):
-            if gi is None and self.materialize_grads:
-                shape, dt = self.out_meta[i]
-                gi = np.zeros(shape, dt) if not graph else _wrap(np.zeros(shape, dt))
+            if gi is None and self.materialize_grads and self.out_meta[i] is not None:
+                shape, dt, cls = self.out_meta[i]
+                if cls is np.ndarray:
+                    gi = np.zeros(shape, dt)
+                else:
+                    from .._device import cupy_module
+                    gi = cupy_module().zeros(shape, dt)
             if gi is not None and type(gi) is not Tensor:
                 gi = _wrap(gi)
             grads.append(gi)
-        if self.__dict__.get("_saved_vals") is FREED:
-            raise RuntimeError(_FREED_MSG)
         if self.once_diff and graph:
             from .grad_mode import no_grad
             with no_grad():
@@ -293,6 +311,10 @@ class _FunctionNode(Node, FunctionCtx):
         out = []
         for r, pos in zip(res, range(n_in)):
             if pos not in self.tensor_pos:
+                if r is not None:
+                    raise RuntimeError(f"function {self.name()} returned a gradient different than None "
+                                       f"at position {pos + 1}, but the corresponding forward input was "
+                                       "not a Tensor")
                 continue
             if r is None:
                 out.append(None)
@@ -300,14 +322,21 @@ class _FunctionNode(Node, FunctionCtx):
             if not isinstance(r, Tensor):
                 raise TypeError(f"{self.fn_cls.__name__}.backward must return Tensors or None, "
                                 f"got {type(r).__name__}")
+            shape, dt = self.in_meta[pos]
+            if r._data.shape != shape:
+                try:
+                    ok = np.broadcast_shapes(shape, r._data.shape) == r._data.shape
+                except ValueError:
+                    ok = False
+                if not ok:
+                    raise RuntimeError(f"function {self.name()} returned an invalid gradient at index "
+                                       f"{pos} - got {list(r._data.shape)} but expected shape "
+                                       f"compatible with {list(shape)}")
+                r = sum_to(r, shape) if graph else _wrap(sum_to(r._data, shape))
+            if r._data.dtype != dt:
+                r = r.to(_from_np(dt)) if graph else _wrap(r._data.astype(dt))
             out.append(r if graph else r._data)
         return tuple(out)
-
-    @staticmethod
-    def _graph_mode(g) -> bool:
-        if isinstance(g, tuple):
-            return any(type(x) is Tensor for x in g)
-        return type(g) is Tensor
 
     def name(self) -> str:
         return self.fn_cls.__name__ + "Backward"
@@ -320,6 +349,20 @@ class _OutputNode(Node):
 
     def backward(self, g):
         return (g,)
+
+    # outputs of one Function share its node in PyTorch: show and hook the parent
+    def name(self) -> str:
+        return self.parent.name()
+
+    @property
+    def next_functions(self) -> tuple:
+        return self.parent.next_functions
+
+    def register_hook(self, hook):
+        return self.parent.register_hook(hook)
+
+    def register_prehook(self, hook):
+        return self.parent.register_prehook(hook)
 
 
 class _FunctionMeta(type):
@@ -380,34 +423,53 @@ class Function(metaclass=_FunctionMeta):
         for o in outs:
             if isinstance(o, Tensor):
                 if any(o is a for a in args) and id(o) not in dirty:
-                    o = o.view_as(o)  # an input returned as is becomes a fresh view
-                    o.grad_fn = None
-                    o.requires_grad = False
+                    v = _wrap(o._data, o._version)  # an input returned as is becomes a fresh view
+                    v._view = (o, _same)
+                    o = v
             res.append(o)
         ctx.n_outputs = len(res)
-        ctx.out_meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
+        ctx.out_meta = [(o._data.shape, o._data.dtype, o._data.__class__) if isinstance(o, Tensor) else None
                         for o in res]
         if needs_graph:
             ctx.next = tuple(edge(args[i]) for i in tensor_pos)
-            to_save = ctx.__dict__.get("_to_save", ())
-            ctx._saved_vals = [(None, 0) if t is None else (t, t._version[0]) for t in to_save]
+            ctx.in_meta = {i: (args[i]._data.shape, args[i]._data.dtype) for i in tensor_pos}
             for i, o in enumerate(res):
                 if not isinstance(o, Tensor) or id(o) in non_diff:
                     continue
-                if not o._data.dtype.kind in "fc":
+                if o._data.dtype.kind not in "fcV":  # V: bfloat16
                     continue
                 if id(o) in dirty:
+                    if o.grad_fn is None and o.requires_grad:
+                        raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                           f"in-place operation ({cls.__name__}, marked dirty).")
                     o._version[0] += 1
-                if ctx.n_outputs == 1:
-                    o.grad_fn = ctx
-                else:
-                    on = _OutputNode.__new__(_OutputNode)
-                    on.next = (ctx,)
-                    on.parent = ctx
-                    on.index = i
-                    o.grad_fn = on
+                o.grad_fn = ctx if ctx.n_outputs == 1 else _output_node(ctx, i)
                 o.requires_grad = True
+            ctx._saved_vals = [_save_entry(t, res) for t in ctx.__dict__.pop("_to_save", ())]
         return tuple(res) if is_tuple else res[0]
+
+
+def _output_node(ctx, i: int) -> _OutputNode:
+    on = _OutputNode.__new__(_OutputNode)
+    on.next = (ctx,)
+    on.parent = ctx
+    on.index = i
+    return on
+
+
+def _save_entry(t, outputs) -> tuple:
+    """(tensor, version) for saved_tensors; an output is kept as its array, so that the node and
+    the output do not hold each other (PyTorch's SavedVariable does the same)."""
+    if t is None:
+        return (None, 0)
+    for i, o in enumerate(outputs):
+        if o is t:
+            return ((t._data, t._version, i, t.grad_fn is not None), t._version[0])
+    return (t, t._version[0])
+
+
+def _same(t):
+    return t
 
 
 def once_differentiable(fn):

@@ -46,20 +46,24 @@ class _GradModeContext:
             @functools.wraps(func)
             def gen_wrapper(*args, **kwargs):
                 gen = func(*args, **kwargs)
-                with self.clone():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        gen.close()
-                        raise
-                    except BaseException as e:
-                        with self.clone():
-                            response = gen.throw(e)
-                    else:
-                        with self.clone():
-                            response = gen.send(request)
+                try:  # the mode holds while the generator's own code runs, not between yields
+                    with self.clone():
+                        response = gen.send(None)
+                    while True:
+                        try:
+                            request = yield response
+                        except GeneratorExit:
+                            with self.clone():
+                                gen.close()
+                            raise
+                        except BaseException as e:
+                            with self.clone():
+                                response = gen.throw(e)
+                        else:
+                            with self.clone():
+                                response = gen.send(request)
+                except StopIteration as e:
+                    return e.value
             return gen_wrapper
 
         @functools.wraps(func)
@@ -107,6 +111,11 @@ class set_grad_enabled(_GradModeContext):
     def clone(self):
         return _Setter(self._mode)
 
+    def __call__(self, func):
+        # used as a decorator, the call set_grad_enabled(mode) must not change the mode now
+        _state.grad_enabled = self._prev
+        return super().__call__(func)
+
 
 class _Setter(_GradModeContext):
     def __init__(self, mode):
@@ -114,18 +123,23 @@ class _Setter(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """Like no_grad (gradient recording off); ``inference_mode(False)`` is a no-op."""
+    """Like no_grad (gradient recording off); ``inference_mode(False)`` leaves inference mode and
+    turns recording on, as in PyTorch. Tensors made inside are not marked as inference tensors."""
+
+    def __new__(cls, mode=True):
+        # `@inference_mode` without parentheses decorates directly, as in PyTorch
+        if callable(mode):
+            return cls()(mode)
+        return super().__new__(cls)
 
     def __init__(self, mode: bool = True):
         self._on = mode
-        self._mode = not mode if mode else _state.grad_enabled
 
     def __enter__(self):
         self._prev = _state.grad_enabled
         self._prev_inf = _state.inference
-        if self._on:
-            _state.grad_enabled = False
-            _state.inference = True
+        _state.grad_enabled = not self._on
+        _state.inference = self._on
 
     def __exit__(self, *exc):
         _state.grad_enabled = self._prev

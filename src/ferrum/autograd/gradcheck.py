@@ -26,8 +26,14 @@ def _diff_inputs(inputs):
 
 
 def _outputs(func, inputs):
+    """The differentiable (floating point or complex) tensor outputs of ``func``."""
     outs = _as_tuple(func(*inputs))
-    return [o for o in outs if isinstance(o, Tensor)]
+    return [o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind in "fcV"]
+
+
+def _host(a):
+    """A NumPy copy-or-view of array ``a`` (CuPy arrays are copied to the host)."""
+    return a if isinstance(a, np.ndarray) else a.get()
 
 
 def _numerical(func, inputs, idx, eps):
@@ -35,19 +41,16 @@ def _numerical(func, inputs, idx, eps):
     base = _outputs(func, inputs)
     jacs = []
     for i in idx:
-        t = inputs[i]
-        flat = t._data.reshape(-1) if t._data.flags.c_contiguous else None
-        if flat is None:
-            raise GradcheckError("gradcheck expects contiguous inputs")
-        cols = [np.zeros((t._data.size, o._data.size), dtype=np.result_type(o._data.dtype, np.float64))
+        d = inputs[i]._data  # perturbed in place, element by element (any strides)
+        cols = [np.zeros((d.size, o._data.size), dtype=np.result_type(o._data.dtype, np.float64))
                 for o in base]
-        for k in range(t._data.size):
-            orig = flat[k].copy()
-            flat[k] = orig - eps
+        for k, pos in enumerate(np.ndindex(d.shape)):
+            orig = d[pos].copy()
+            d[pos] = orig - eps
             lo = [_f64(o._data) for o in _outputs(func, inputs)]
-            flat[k] = orig + eps
+            d[pos] = orig + eps
             hi = [_f64(o._data) for o in _outputs(func, inputs)]
-            flat[k] = orig
+            d[pos] = orig
             for j, (a, b) in enumerate(zip(lo, hi)):
                 cols[j][k] = ((b - a) / (2 * eps)).reshape(-1)
         jacs.append(cols)
@@ -55,6 +58,7 @@ def _numerical(func, inputs, idx, eps):
 
 
 def _f64(a):
+    a = _host(a)
     return a.astype(np.float64, copy=True) if a.dtype.kind != "c" else a.copy()
 
 
@@ -67,10 +71,9 @@ def _analytical(func, inputs, idx):
         if not o.requires_grad:
             continue
         for m in range(o._data.size):
-            go = np.zeros(o._data.size, dtype=o._data.dtype)
-            go[m] = 1
-            gs = grad(o, diff_in, grad_outputs=_wrap(go.reshape(o._data.shape)), retain_graph=True,
-                      allow_unused=True)
+            go = np.zeros_like(o._data, order="C")  # NumPy dispatches to CuPy for cuda arrays
+            go.reshape(-1)[m] = 1
+            gs = grad(o, diff_in, grad_outputs=_wrap(go), retain_graph=True, allow_unused=True)
             for k, g in enumerate(gs):
                 if g is not None:
                     if tuple(g.shape) != tuple(diff_in[k].shape):
@@ -79,7 +82,7 @@ def _analytical(func, inputs, idx):
                     if g._data.dtype != diff_in[k]._data.dtype:
                         raise GradcheckError(f"Gradient has dtype {g.dtype} but input {idx[k]} has "
                                              f"dtype {diff_in[k].dtype}")
-                    jacs[k][j][:, m] = g._data.reshape(-1)
+                    jacs[k][j][:, m] = _host(g._data).reshape(-1)
     return jacs, outs
 
 
@@ -114,6 +117,14 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     return True
 
 
+def _like(a: np.ndarray, ref):
+    """Host array ``a`` on the device of array ``ref``."""
+    if isinstance(ref, np.ndarray):
+        return a
+    from .._device import xp_of_array
+    return xp_of_array(ref).asarray(a)
+
+
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
                   rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False,
                   raise_exception: bool = True, nondet_tol: float = 0.0,
@@ -128,8 +139,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            _wrap(rng.standard_normal(o._data.shape).astype(o._data.dtype)).requires_grad_(True)
-            for o in outs if o.requires_grad)
+            _wrap(_like(rng.standard_normal(o._data.shape).astype(o._data.dtype), o._data))
+            .requires_grad_(True) for o in outs if o.requires_grad)
     else:
         grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .. import _state
-from .._dtype import as_dtype, from_np, get_default_dtype, result_type, to_np
+from .._dtype import as_dtype, from_np, get_default_dtype, np_finfo, result_type, scalar_name, to_np
 from .._tensor import Tensor, _wrap
 from ..autograd.function import FREED, Node, edge, record, sum_to, version_error
 from . import _parallel as _par
@@ -71,8 +71,10 @@ def _scalar_operand(ad, s, op: str):
     k = ad.dtype.kind
     c = s.__class__
     if c is _pyfloat:
-        if k in "fcV":
+        if k in "fc":
             return ad, s
+        if k == "V":  # bfloat16: NumPy would promote to float32 with a Python float
+            return ad, ad.dtype.type(s)
         return ad.astype(_float_dt()), s
     if c is _pyint:
         if k == "b":
@@ -196,7 +198,7 @@ class RDivBackward(Node):
         return (-g * self.s / (bv * bv),)
 
 
-_float_kinds = frozenset("fc")
+_float_kinds = frozenset("fcV")  # "V": bfloat16 (ml_dtypes)
 _PAR_MIN = _par.MIN_SIZE
 
 
@@ -281,17 +283,21 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
         ad = a._data
         bd = other._data
         if ad.dtype is not bd.dtype or ad.__class__ is not bd.__class__:
+            if ad.dtype.kind == "b" or bd.dtype.kind == "b":
+                raise _bool_sub_error(False)
             a, other = _promote(a, other, "sub")
             ad, bd = a._data, other._data
-        if ad.dtype.kind == "b":
-            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                               "Use the `^` or `logical_xor()` operator instead.")
+        elif ad.dtype.kind == "b":
+            raise _bool_sub_error(True)
         try:
             r = ad - bd if alpha == 1 else ad - bd * alpha
         except ValueError:
             raise _shape_error("sub", ad, bd) from None
         return _finish_binary(r, a, other, SubBackward0, True, alpha)
-    ad, s = _scalar_operand(a._data, other, "sub")
+    ad = a._data
+    if ad.dtype.kind == "b" or other.__class__ is _pybool or other.__class__ is np.bool_:
+        raise _bool_sub_error(False)
+    ad, s = _scalar_operand(ad, other, "sub")
     if ad is None:
         b = _as_tensor_operand(other, a)
         if b is None:
@@ -309,8 +315,19 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     return out
 
 
+def _bool_sub_error(both: bool) -> RuntimeError:
+    if both:
+        return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                            "Use the `^` or `logical_xor()` operator instead.")
+    return RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                        "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def _rsub_scalar(t: Tensor, s) -> Tensor:
-    td, s2 = _scalar_operand(t._data, s, "rsub")
+    td = t._data
+    if td.dtype.kind == "b" or s.__class__ is _pybool or s.__class__ is np.bool_:
+        raise _bool_sub_error(False)
+    td, s2 = _scalar_operand(td, s, "rsub")
     if td is None:
         b = _as_tensor_operand(s, t)
         if b is None:
@@ -415,14 +432,15 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
             res.requires_grad = True
             res.grad_fn = node
         return res
-    ad, s = _scalar_operand(a._data, other, "div")
+    ad = a._data
+    if ad.dtype.kind not in _float_kinds:
+        ad = ad.astype(_float_dt())
+    ad, s = _scalar_operand(ad, other, "div")
     if ad is None:
         b = _as_tensor_operand(other, a)
         if b is None:
             raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
         return div(a, b)
-    if ad.dtype.kind not in _float_kinds:
-        ad = ad.astype(_float_dt())
     with np.errstate(divide="ignore", invalid="ignore"):
         r = ad / s if s != 0 else ad * (math.inf if s.__class__ is not complex else s)
         if s == 0:
@@ -438,14 +456,15 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
 
 
 def _rdiv_scalar(t: Tensor, s) -> Tensor:
-    td, s2 = _scalar_operand(t._data, s, "div")
+    td = t._data
+    if td.dtype.kind not in _float_kinds:
+        td = td.astype(_float_dt())
+    td, s2 = _scalar_operand(td, s, "div")
     if td is None:
         b = _as_tensor_operand(s, t)
         if b is None:
             return NotImplemented
         return div(b, t)
-    if td.dtype.kind not in _float_kinds:
-        td = td.astype(_float_dt())
     with np.errstate(divide="ignore", invalid="ignore"):
         res = _wrap(s2 / td)
     if t.requires_grad and _state.grad_enabled:
@@ -507,13 +526,22 @@ def _operand_tensor(x, like: Tensor, op: str) -> Tensor:
         t = _wrap(x)
     elif isinstance(x, (_pyint, _pyfloat, _pybool, complex, np.generic)):
         rt = result_type(like, x)
-        t = _wrap(np.asarray(x, dtype=to_np(rt)))
+        try:
+            t = _wrap(np.asarray(x, dtype=to_np(rt)))
+        except OverflowError:  # a Python int out of the dtype's range wraps around, as in PyTorch
+            t = _wrap(np.asarray(_int64(x, op)).astype(to_np(rt)))
     else:
         raise TypeError(f"{op}(): expected a Tensor or a number, got {type(x).__name__}")
     if like._data.__class__ is not _ndarray:
         from .._device import move_array
         t = _wrap(move_array(t._data, like.device))
     return t
+
+
+def _int64(x: int, op: str):
+    if not -2**63 <= x < 2**63:
+        raise RuntimeError(f"{op}(): value {x} cannot be converted to type int64_t without overflow")
+    return np.int64(x)
 
 
 def _shape_error(op, ad, bd) -> RuntimeError:
@@ -601,9 +629,14 @@ def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001
             return pow(input, _wrap(exponent))
         if not isinstance(exponent, (_pyint, _pyfloat, _pybool, complex, np.generic)):
             raise TypeError(f"pow(): exponent must be a Tensor or a number, got {type(exponent).__name__}")
+        k = input._data.dtype.kind
+        if k in "iub" and exponent.__class__ is _pyint:
+            if exponent < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            if k != "b" and exponent > np.iinfo(input._data.dtype).max:
+                raise RuntimeError(f"pow(): value {exponent} cannot be converted to type "
+                                   f"{input.dtype.name}_t without overflow")
         ad, e = _scalar_operand(input._data, exponent, "pow")
-        if ad.dtype.kind in "iu" and e.__class__ is _pyint and e < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
         if ad.dtype.kind == "b" and e.__class__ is _pyint:
             ad = ad.astype(np.int64)
         with np.errstate(all="ignore"):
@@ -812,7 +845,7 @@ class UnaryBackward(Node):
 
 
 def _unary_op(name: str, np_fn, grad_fn, save_x: bool, save_y: bool, float_only=True,
-              int_ok=False):
+              int_ok=False, bool_ok=False):
     """Builds the functional form of a unary op."""
     node_name = name.capitalize() + "Backward0"
     is_ufunc = isinstance(np_fn, np.ufunc)
@@ -826,8 +859,8 @@ def _unary_op(name: str, np_fn, grad_fn, save_x: bool, save_y: bool, float_only=
         d = input._data
         if float_only and d.dtype.kind not in _float_kinds:
             d = d.astype(_float_dt())
-        elif not int_ok and d.dtype.kind == "b" and not float_only:
-            raise RuntimeError(f"{name}(): not implemented for 'Bool'")
+        elif not float_only and d.dtype.kind == "b" and not bool_ok:
+            raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
         r = np_fn(d) if d.size < _PAR_MIN or not is_ufunc else _par.unary(np_fn, d)
         res = _wrap(r)
         if input.requires_grad and _state.grad_enabled:
@@ -887,7 +920,7 @@ def _np_relu(a):
 
 def _np_rsqrt(a):
     with np.errstate(divide="ignore", invalid="ignore"):
-        return 1.0 / np.sqrt(a)
+        return (1.0 / np.sqrt(a)).astype(a.dtype, copy=False)
 
 
 def _sp(name):
@@ -975,7 +1008,7 @@ ceil = _unary_op("ceil", _int_identity(np.ceil), _zero_grad, False, False, float
 trunc = _unary_op("trunc", _int_identity(np.trunc), _zero_grad, False, False, float_only=False, int_ok=True)
 fix = trunc
 sign = _unary_op("sign", lambda a: np.sign(a) if a.dtype.kind != "b" else a.copy(), _zero_grad, False,
-                 False, float_only=False, int_ok=True)
+                 False, float_only=False, int_ok=True, bool_ok=True)
 sgn = sign
 _round0 = _unary_op("round", _int_identity(np.round), _zero_grad, False, False, float_only=False,
                     int_ok=True)
@@ -1021,6 +1054,8 @@ negative = neg
 
 
 def positive(input) -> Tensor:
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 
@@ -1030,7 +1065,7 @@ def abs(input, *, out=None) -> Tensor:  # noqa: A001
         return _write_out(out, abs(input))
     d = input._data
     if d.dtype.kind == "b":
-        return _wrap(d.copy())
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return record(np.abs(d), _AbsBackward, (input,), save=(input,))
 
 
@@ -1067,6 +1102,8 @@ def rad2deg(input) -> Tensor:
 
 def logit(input, eps=None) -> Tensor:
     """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
+    if input._data.dtype.kind not in _float_kinds:
+        input = _cast(input, get_default_dtype())
     x = input if eps is None else clamp(input, eps, 1 - eps)
     return log(x / (1 - x))
 
@@ -1076,7 +1113,7 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     d = input._data
     if d.dtype.kind not in _float_kinds:
         return clone(input)
-    fi = np.finfo(d.dtype)
+    fi = np_finfo(d.dtype)
     pi = fi.max if posinf is None else posinf
     ni = fi.min if neginf is None else neginf
     keep = np.isfinite(d)
@@ -1169,7 +1206,7 @@ def where(condition, input=None, other=None, *, out=None):
             condition = _wrap(condition._data != 0)
         else:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                               f"with dtype {condition.dtype.name.capitalize()}")
+                               f"with dtype {scalar_name(condition.dtype)}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # both scalars: PyTorch gives the default dtype for floats
         rt = result_type(input, other)
@@ -1243,14 +1280,17 @@ def logical_not(input, *, out=None) -> Tensor:
     return _wrap(np.logical_not(input._data))
 
 
-def _bitwise(name, np_fn):
+def _bitwise(name, np_fn, kinds="iub"):
     def op(input, other, *, out=None) -> Tensor:
         if out is not None:
             return _write_out(out, op(input, other))
         a, b = _coerce_pair(input, other, name)
-        if a._data.dtype.kind not in "iub":
-            raise RuntimeError(f"\"{name}_cpu\" not implemented for '{a.dtype.name.capitalize()}'")
-        return _wrap(np_fn(a._data, b._data))
+        if a._data.dtype.kind not in kinds:
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{scalar_name(a.dtype)}'")
+        try:
+            return _wrap(np_fn(a._data, b._data))
+        except ValueError:
+            raise _shape_error(name, a._data, b._data) from None
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} of integer or bool tensors."
     return op
@@ -1259,13 +1299,13 @@ def _bitwise(name, np_fn):
 bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
 bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
 bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
-bitwise_left_shift = _bitwise("bitwise_left_shift", np.left_shift)
-bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift)
+bitwise_left_shift = _bitwise("bitwise_left_shift", np.left_shift, "iu")
+bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift, "iu")
 
 
 def bitwise_not(input, *, out=None) -> Tensor:
     if input._data.dtype.kind not in "iub":
-        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{input.dtype.name.capitalize()}'")
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{scalar_name(input.dtype)}'")
     return _wrap(np.invert(input._data))
 
 
@@ -1281,12 +1321,12 @@ def isinf(input) -> Tensor:
 
 def isposinf(input) -> Tensor:
     d = input._data
-    return _wrap(np.isposinf(d) if d.dtype.kind == "f" else np.zeros(d.shape, bool))
+    return _wrap(d == np.inf if d.dtype.kind in "fV" else np.zeros(d.shape, bool))
 
 
 def isneginf(input) -> Tensor:
     d = input._data
-    return _wrap(np.isneginf(d) if d.dtype.kind == "f" else np.zeros(d.shape, bool))
+    return _wrap(d == -np.inf if d.dtype.kind in "fV" else np.zeros(d.shape, bool))
 
 
 def isfinite(input) -> Tensor:
@@ -1538,6 +1578,8 @@ def _attach():
     T.__rxor__ = _rbinop(bitwise_xor)
     T.__lshift__ = _binop_or_notimpl(bitwise_left_shift)
     T.__rshift__ = _binop_or_notimpl(bitwise_right_shift)
+    T.__rlshift__ = _rbinop(bitwise_left_shift)
+    T.__rrshift__ = _rbinop(bitwise_right_shift)
     T.__hash__ = lambda self: id(self)
     for name in ["add", "sub", "mul", "div", "pow", "neg", "abs", "sign", "sgn", "exp", "exp2", "expm1",
                  "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "reciprocal", "square", "sin", "cos",

@@ -14,6 +14,7 @@ import builtins
 import numpy as np
 
 from .. import _state
+from .._device import xp_of_array
 from .._dtype import from_np
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, edge
@@ -48,8 +49,9 @@ def store_inplace(t: Tensor, rd, op: str) -> None:
         except ValueError:
             ok = False
         if not ok:
+            bshape = list(np.broadcast_shapes(rd.shape, d.shape)) if _bc(rd, d) else list(rd.shape)
             raise RuntimeError(f"{op}: output with shape {list(d.shape)} doesn't match the broadcast "
-                               f"shape {list(np.broadcast_shapes(rd.shape, d.shape)) if _bc(rd, d) else list(rd.shape)}")
+                               f"shape {bshape}")
     if rd.dtype != d.dtype and from_np(rd.dtype).category > from_np(d.dtype).category:
         raise RuntimeError(f"{op}: result type {from_np(rd.dtype).name.capitalize()} can't be cast to "
                            f"the desired output type {from_np(d.dtype).name.capitalize()}")
@@ -103,12 +105,28 @@ def apply_inplace(t: Tensor, result_fn, op: str, *others) -> Tensor:
         t._version[0] -= 1
         r = E._cast(r, t.dtype)
     store_inplace(t, r._data, op)
+    old_fn = t.grad_fn
     if t._view is None:
         t.grad_fn = r.grad_fn
         t.requires_grad = r.requires_grad
     else:
+        base = t._base
+        base_fn = base.grad_fn
         _rebase_view(t, r)
+        _move_retain(base, base_fn)
+    _move_retain(t, old_fn)
     return t
+
+
+def _move_retain(t: Tensor, old_fn) -> None:
+    """retain_grad() follows the tensor to its new grad_fn, as in PyTorch."""
+    if old_fn is None or not old_fn._has_hooks or "_retained" not in old_fn.__dict__:
+        return
+    ref = old_fn.__dict__["_retained"]
+    if ref() is t and t.grad_fn is not None and t.grad_fn is not old_fn:
+        del old_fn.__dict__["_retained"]
+        t.grad_fn.__dict__["_retained"] = ref
+        t.grad_fn._has_hooks = True
 
 
 class CopySlices(Node):
@@ -145,7 +163,7 @@ def _rebase_view(v: Tensor, r: Tensor) -> None:
         _state.grad_enabled = prev
     node = CopySlices()
     node.next = (edge(base), edge(r))
-    node.mask = mask if base._data.__class__ is np.ndarray else base._data.__class__(mask)
+    node.mask = mask if base._data.__class__ is np.ndarray else xp_of_array(base._data).asarray(mask)
     node.view_fn = view_fn
     node.saved = ()
     base.grad_fn = node

@@ -1,0 +1,851 @@
+"""Tests of ferrum.ops.reduce: forward against NumPy and torch, gradients against torch and
+finite differences (gradcheck / gradgradcheck), error types, and property tests."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ferrum as F
+from ferrum.autograd import grad, gradcheck, gradgradcheck
+from ferrum.ops import reduce as R
+
+RNG = np.random.default_rng(1234)
+_pymax = max
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+# --------------------------------------------------------------------------- helpers
+def arr(shape, dtype=np.float64, seed=None):
+    rng = RNG if seed is None else np.random.default_rng(seed)
+    if np.dtype(dtype) == np.bool_:
+        return rng.random(shape) > 0.5
+    if np.dtype(dtype).kind in "iu":
+        return rng.integers(-5 if np.dtype(dtype).kind == "i" else 0, 6, size=shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def ft(a, rg=False):
+    t = F.from_numpy(a)
+    return t.requires_grad_(True) if rg else t
+
+
+def tt(torch, a, rg=False):
+    t = torch.from_numpy(np.array(a))
+    return t.requires_grad_(True) if rg else t
+
+
+def npv(t):
+    """A ferrum tensor, torch tensor or array as a NumPy array."""
+    if isinstance(t, F.Tensor):
+        return np.asarray(t.detach().numpy())
+    if hasattr(t, "detach"):
+        return t.detach().numpy()
+    return np.asarray(t)
+
+
+def close(a, b, rtol=1e-6, atol=1e-6, dtype=True):
+    x, y = npv(a), npv(b)
+    assert x.shape == y.shape, (x.shape, y.shape)
+    if dtype:
+        assert x.dtype == y.dtype, (x.dtype, y.dtype)
+    np.testing.assert_allclose(x.astype(np.float64) if x.dtype != np.bool_ else x,
+                               y.astype(np.float64) if y.dtype != np.bool_ else y,
+                               rtol=rtol, atol=atol, equal_nan=True)
+
+
+def tol(dtype):
+    return (1e-5, 1e-5) if np.dtype(dtype) == np.float32 else (1e-10, 1e-10)
+
+
+def noncontig(shape, dtype=np.float64):
+    """A transposed (non-contiguous) array of the given final shape."""
+    a = arr(tuple(reversed(shape)), dtype).T
+    assert not a.flags.c_contiguous or a.ndim < 2
+    return a
+
+
+def grads_vs_torch(torch, fn_f, fn_t, a, rtol=1e-7, atol=1e-9, seed=0):
+    """Compares the gradient of sum(out * w) with torch's for a random weight w."""
+    x = ft(a.copy(), rg=True)
+    out = fn_f(x)
+    w = np.random.default_rng(seed).standard_normal(npv(out).shape)
+    (out * ft(w)).sum().backward()
+    xt = tt(torch, a.copy(), rg=True)
+    outt = fn_t(xt)
+    (outt * torch.from_numpy(w)).sum().backward()
+    close(x.grad, xt.grad, rtol=rtol, atol=atol)
+
+
+def check_grads(fn, *shapes_or_arrays, gg=True):
+    ins = [ft(a.copy() if isinstance(a, np.ndarray) else arr(a), rg=True) for a in shapes_or_arrays]
+    assert gradcheck(fn, ins)
+    if gg:
+        assert gradgradcheck(fn, ins)
+
+
+DIMS = [None, 0, 1, -1, (0, 2), (-1, 0), (0, 1, 2)]
+
+
+# --------------------------------------------------------------------------- sum / mean / prod
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_])
+@pytest.mark.parametrize("dim", DIMS)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_sum_vs_torch(torch, dtype, dim, keepdim):
+    a = arr((2, 3, 4), dtype)
+    r = F.sum(ft(a), dim, keepdim) if dim is not None or keepdim else F.sum(ft(a))
+    e = torch.sum(tt(torch, a), dim, keepdim) if dim is not None or keepdim else torch.sum(tt(torch, a))
+    close(r, e, *tol(dtype) if np.dtype(dtype).kind == "f" else (0, 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dim", DIMS)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_mean_vs_torch(torch, dtype, dim, keepdim):
+    a = arr((2, 3, 4), dtype)
+    close(ft(a).mean(dim, keepdim), tt(torch, a).mean(dim, keepdim), *tol(dtype))
+
+
+def test_sum_mean_numpy_noncontiguous():
+    a = noncontig((3, 4, 5))
+    t = ft(a)
+    assert not t.is_contiguous()
+    close(t.sum(), np.sum(a))
+    close(t.sum((0, 2)), np.sum(a, axis=(0, 2)))
+    close(t.sum(1, keepdim=True), np.sum(a, axis=1, keepdims=True))
+    close(t.mean(-1), np.mean(a, axis=-1))
+    close(t.mean(), np.mean(a))
+    close(t.prod(1), np.prod(a, axis=1))
+
+
+def test_sum_dtype_rules(torch):
+    for dt in (np.bool_, np.uint8, np.int8, np.int32, np.int64):
+        assert ft(arr((3,), dt)).sum().dtype == F.int64
+        assert ft(arr((3,), dt)).sum(0).dtype == F.int64
+        assert ft(arr((3,), dt)).prod().dtype == F.int64
+        assert ft(arr((3,), dt)).cumsum(0).dtype == F.int64
+    assert ft(arr((3,), np.float32)).sum().dtype == F.float32
+    assert ft(arr((3,), np.float16)).sum().dtype == F.float16
+    assert ft(arr((3,), np.float32)).sum(dtype=F.float64).dtype == F.float64
+    assert ft(arr((3,), np.int64)).mean(dtype=F.float32).dtype == F.float32
+    close(ft(np.array([1, 2], np.int64)).mean(dtype=F.float32),
+          torch.tensor([1, 2]).mean(dtype=torch.float32))
+    a = arr((50,), np.float16)
+    close(ft(a).sum(), tt(torch, a).sum(), rtol=2e-3, atol=2e-2)
+
+
+def test_sum_empty_and_scalar(torch):
+    e = np.zeros((0, 3))
+    close(ft(e).sum(), tt(torch, e).sum())
+    close(ft(e).sum(0), tt(torch, e).sum(0))
+    close(ft(e).prod(1), tt(torch, e).prod(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        close(ft(e).mean(0), tt(torch, e).mean(0))
+        close(ft(e).mean(), tt(torch, e).mean())
+    s = np.array(3.5)
+    for d in (0, -1):
+        close(ft(s).sum(d), tt(torch, s).sum(d))
+        close(ft(s).mean(d, keepdim=True), tt(torch, s).mean(d, keepdim=True))
+        close(ft(s).prod(d), tt(torch, s).prod(d))
+    assert ft(arr((2, 3))).sum(dim=None, keepdim=True).shape == (1, 1)
+    assert ft(arr((2, 3))).sum(dim=[]).shape == ()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, np.bool_])
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+def test_prod_vs_torch(torch, dtype, dim):
+    a = arr((3, 4), dtype)
+    if dim is None:
+        close(ft(a).prod(), tt(torch, a).prod())
+    else:
+        for k in (False, True):
+            close(ft(a).prod(dim, k), tt(torch, a).prod(dim, k))
+
+
+def test_nansum_nanmean(torch):
+    a = arr((3, 4))
+    a[0, 1] = a[2, 2] = np.nan
+    a[1, :] = np.nan
+    for dim in (None, 0, 1, (0, 1)):
+        close(ft(a).nansum(dim), tt(torch, a).nansum(dim))
+        close(ft(a).nanmean(dim), tt(torch, a).nanmean(dim))
+    close(F.nansum(ft(a), 1, keepdim=True), np.nansum(a, axis=1, keepdims=True))
+    i = arr((3, 4), np.int64)
+    close(ft(i).nansum(1), tt(torch, i).nansum(1))
+    grads_vs_torch(torch, lambda x: x.nansum(1), lambda x: x.nansum(1), a)
+    grads_vs_torch(torch, lambda x: x.nanmean(0), lambda x: x.nanmean(0), a)
+
+
+# --------------------------------------------------------------------------- max / min / amax / argmax
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_min_vs_torch(torch, dtype, op):
+    a = arr((3, 5), dtype)
+    close(getattr(ft(a), op)(), getattr(tt(torch, a), op)(), 0, 0)
+    for dim in (0, 1, -1):
+        for keepdim in (False, True):
+            r = getattr(F, op)(ft(a), dim, keepdim)
+            e = getattr(torch, op)(tt(torch, a), dim, keepdim)
+            close(r.values, e.values, 0, 0)
+            # ties may pick different indices; the values at the indices must match
+            idx = npv(r.indices)
+            assert idx.dtype == np.int64
+            got = np.take_along_axis(a, idx if keepdim else np.expand_dims(idx, dim), dim)
+            np.testing.assert_array_equal(got.squeeze(dim) if not keepdim else got, npv(e.values))
+    if dtype != np.bool_:
+        close(getattr(ft(a), "a" + op)(1), getattr(tt(torch, a), "a" + op)(1), 0, 0)
+        close(getattr(ft(a), "a" + op)((0, 1), True), getattr(tt(torch, a), "a" + op)((0, 1), True), 0, 0)
+
+
+def test_max_return_type_and_binary():
+    a = arr((3, 4))
+    r = ft(a).max(1)
+    assert isinstance(r, tuple) and len(r) == 2
+    v, i = r
+    assert r[0] is v and r.values is v and r.indices is i
+    assert type(r).__name__ == "max" and "values=" in repr(r)
+    close(v, a.max(1))
+    np.testing.assert_array_equal(npv(i), a.argmax(1))
+    b = arr((3, 4))
+    close(F.max(ft(a), ft(b)), np.maximum(a, b))
+    close(ft(a).min(ft(b)), np.minimum(a, b))
+    close(F.max(ft(a), other=ft(b)), np.maximum(a, b))
+    m = F.min(ft(a), dim=0, keepdim=True)
+    assert m.values.shape == (1, 4) and m.indices.shape == (1, 4)
+    s = ft(np.array(2.0)).max(0)
+    assert s.values.shape == () and s.indices.item() == 0
+
+
+def test_max_nan_and_noncontiguous(torch):
+    a = noncontig((4, 5))
+    a[1, 2] = np.nan
+    close(ft(a).max(), tt(torch, a).max())
+    close(ft(a).max(0).values, tt(torch, a).max(0).values)
+    np.testing.assert_array_equal(npv(ft(a).max(0).indices), npv(tt(torch, a).max(0).indices))
+    close(ft(a).amin(1), tt(torch, a).amin(1))
+    np.testing.assert_array_equal(npv(ft(a).argmax(1)), npv(tt(torch, a).argmax(1)))
+
+
+def test_aminmax(torch):
+    a = arr((3, 4))
+    r = F.aminmax(ft(a))
+    e = torch.aminmax(tt(torch, a))
+    close(r.min, e.min)
+    close(r.max, e.max)
+    r = ft(a).aminmax(dim=1, keepdim=True)
+    e = tt(torch, a).aminmax(dim=1, keepdim=True)
+    close(r.min, e.min)
+    close(r.max, e.max)
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+def test_argmax_argmin(torch, op):
+    a = np.array([[1, 3, 3], [2, 2, 0]])
+    for kw in ({}, {"keepdim": True}, {"dim": 1}, {"dim": 0, "keepdim": True}, {"dim": -1}):
+        close(getattr(ft(a), op)(**kw), getattr(tt(torch, a), op)(**kw), 0, 0)
+    b = noncontig((4, 3))
+    close(getattr(F, op)(ft(b)), getattr(torch, op)(tt(torch, b)), 0, 0)
+    assert getattr(ft(np.array(1.5)), op)(0).item() == 0
+
+
+# --------------------------------------------------------------------------- var / std
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dim", [None, 0, 1, (0, 2), -1])
+@pytest.mark.parametrize("correction", [0, 1, 2])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_var_std_vs_torch(torch, dtype, dim, correction, keepdim):
+    a = arr((3, 4, 5), dtype)
+    for op in ("var", "std"):
+        r = getattr(ft(a), op)(dim, correction=correction, keepdim=keepdim)
+        e = getattr(tt(torch, a), op)(dim, correction=correction, keepdim=keepdim)
+        close(r, e, *tol(dtype))
+
+
+def test_var_legacy_signatures(torch):
+    a = arr((3, 4))
+    close(ft(a).var(1, True), tt(torch, a).var(1, True))
+    close(ft(a).var(1, False, True), tt(torch, a).var(1, False, True))
+    close(ft(a).std(unbiased=False), tt(torch, a).std(unbiased=False))
+    close(F.var(ft(a), False), torch.var(tt(torch, a), False))
+    close(ft(a).std(True), tt(torch, a).std(True))
+    b = noncontig((3, 4))
+    close(F.std(ft(b), 0), np.std(b, 0, ddof=1), 1e-12, 1e-12)
+    v, m = F.var_mean(ft(a), 1, keepdim=True)
+    vt, mt = torch.var_mean(tt(torch, a), 1, keepdim=True)
+    close(v, vt)
+    close(m, mt)
+    s, m = F.std_mean(ft(a), correction=0)
+    st_, mt = torch.std_mean(tt(torch, a), correction=0)
+    close(s, st_)
+    close(m, mt)
+    with pytest.warns(UserWarning):
+        r = F.var(ft(np.ones(1)))
+    assert math.isnan(r.item())
+
+
+# --------------------------------------------------------------------------- norm
+@pytest.mark.parametrize("p", ["fro", 1, 2, 3, 0.5, 0, math.inf, -math.inf])
+@pytest.mark.parametrize("dim", [None, 1, (0, 1), -1])
+def test_norm_vs_torch(torch, p, dim):
+    a = arr((3, 4))
+    a[0, 0] = 0.0
+    r = R.norm(ft(a), p, dim)
+    e = torch.norm(tt(torch, a), p, dim)
+    close(r, e, 1e-10, 1e-10)
+    close(R.norm(ft(a), p, dim, keepdim=True), torch.norm(tt(torch, a), p, dim, keepdim=True), 1e-10, 1e-10)
+    if p != 0:
+        grads_vs_torch(torch, lambda x: R.norm(x, p, dim), lambda x: torch.norm(x, p, dim), a)
+
+
+def test_norm_misc(torch):
+    a = arr((3, 4), np.float32)
+    close(ft(a).norm(), tt(torch, a).norm(), 1e-5, 1e-5)
+    close(F.norm(ft(a), dim=1, keepdim=True), torch.norm(tt(torch, a), dim=1, keepdim=True), 1e-5, 1e-5)
+    close(R.norm(ft(a), dtype=F.float64), tt(torch, a).norm(dtype=torch.float64))
+    b = arr((3, 4))
+    close(R.norm(ft(b), "nuc"), torch.norm(tt(torch, b), "nuc"), 1e-10, 1e-10)
+    grads_vs_torch(torch, lambda x: R.norm(x, "nuc"), lambda x: torch.norm(x, "nuc"), b)
+    z = ft(np.zeros(3), rg=True)
+    R.norm(z).backward()
+    close(z.grad, np.zeros(3))
+    with pytest.raises(RuntimeError):
+        R.norm(ft(np.arange(3)))
+
+
+# --------------------------------------------------------------------------- logsumexp
+def test_logsumexp(torch):
+    a = arr((3, 4, 2))
+    for dim in (0, 1, (0, 2), -1):
+        for k in (False, True):
+            close(ft(a).logsumexp(dim, k), tt(torch, a).logsumexp(dim, k), 1e-12, 1e-12)
+    big = np.array([[1000.0, 1000.0], [-1000.0, -1001.0], [-np.inf, -np.inf]])
+    close(F.logsumexp(ft(big), 1), torch.logsumexp(tt(torch, big), 1))
+    inf = np.array([np.inf, 1.0])
+    close(F.logsumexp(ft(inf), 0), torch.logsumexp(tt(torch, inf), 0))
+    close(F.logsumexp(ft(np.array([1, 2, 3])), 0), torch.logsumexp(torch.tensor([1, 2, 3]), 0), 1e-6, 1e-6)
+    grads_vs_torch(torch, lambda x: x.logsumexp(1), lambda x: x.logsumexp(1), a)
+    x = ft(big[:2].copy(), rg=True)
+    F.logsumexp(x, 1).sum().backward()
+    close(x.grad.sum(1), np.ones(2))
+
+
+# --------------------------------------------------------------------------- cumulative ops
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumsum_cumprod_vs_torch(torch, dtype, dim):
+    a = arr((3, 4), dtype)
+    close(ft(a).cumsum(dim), tt(torch, a).cumsum(dim), *tol(np.float32))
+    close(ft(a).cumprod(dim), tt(torch, a).cumprod(dim), *tol(np.float32))
+    close(F.cumsum(ft(a), dim, dtype=F.float64), torch.cumsum(tt(torch, a), dim, dtype=torch.float64))
+    b = noncontig((3, 4), dtype)
+    close(ft(b).cumsum(dim), np.cumsum(b, dim, dtype=np.int64 if dtype in (np.int64, np.bool_) else None))
+
+
+def test_cumsum_inplace_and_scalar(torch):
+    a = arr((3, 4))
+    t = ft(a.copy())
+    t.cumsum_(1)
+    close(t, np.cumsum(a, 1))
+    t = ft(a.copy())
+    t.cumprod_(0)
+    close(t, np.cumprod(a, 0))
+    s = np.array(2.5)
+    close(ft(s).cumsum(0), tt(torch, s).cumsum(0))
+    close(ft(s).cumprod(-1), tt(torch, s).cumprod(-1))
+
+
+@pytest.mark.parametrize("op", ["cummax", "cummin"])
+def test_cummax_cummin(torch, op):
+    a = np.array([1.0, 1, 3, 3, 2, np.nan, 5, np.nan, 1, 0, 0])
+    r = getattr(ft(a), op)(0)
+    e = getattr(tt(torch, a), op)(0)
+    close(r.values, e.values)
+    close(r.indices, e.indices, 0, 0)
+    assert type(r).__name__ == op
+    b = np.array([[3, 1, 2, 2], [0, 5, 5, 1]])
+    for dim in (0, 1):
+        r = getattr(F, op)(ft(b), dim)
+        e = getattr(torch, op)(tt(torch, b), dim)
+        close(r.values, e.values)
+        close(r.indices, e.indices)
+    c = arr((3, 4))
+    grads_vs_torch(torch, lambda x: getattr(x, op)(1).values, lambda x: getattr(x, op)(1).values, c)
+    d = np.array([[2.0, 1.0, 1.0, 3.0]])
+    grads_vs_torch(torch, lambda x: getattr(x, op)(1).values, lambda x: getattr(x, op)(1).values, d)
+
+
+def test_logcumsumexp(torch):
+    a = arr((3, 5))
+    for dim in (0, 1):
+        close(ft(a).logcumsumexp(dim), tt(torch, a).logcumsumexp(dim), 1e-12, 1e-12)
+    big = np.array([-1000.0, 0.0, 1000.0, 999.0])
+    close(F.logcumsumexp(ft(big), 0), torch.logcumsumexp(tt(torch, big), 0))
+    grads_vs_torch(torch, lambda x: x.logcumsumexp(1), lambda x: x.logcumsumexp(1), a)
+    check_grads(lambda x: x.logcumsumexp(0), (4, 2))
+
+
+# --------------------------------------------------------------------------- all / any / count_nonzero
+@pytest.mark.parametrize("dtype", [np.bool_, np.uint8, np.int64, np.float32])
+@pytest.mark.parametrize("dim", [None, 0, 1, (0, 1)])
+def test_all_any_count(torch, dtype, dim):
+    a = arr((3, 4), dtype)
+    a[0] = 1
+    for op in ("all", "any"):
+        if dim is None:
+            close(getattr(ft(a), op)(), getattr(tt(torch, a), op)(), 0, 0)
+        else:
+            for k in (False, True):
+                close(getattr(ft(a), op)(dim, k), getattr(tt(torch, a), op)(dim, k), 0, 0)
+    close(F.count_nonzero(ft(a), dim), torch.count_nonzero(tt(torch, a), dim), 0, 0)
+    assert ft(noncontig((3, 4))).all().dtype == F.bool
+
+
+# --------------------------------------------------------------------------- sort and selection
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_vs_torch(torch, dtype, dim, descending):
+    a = arr((4, 6), dtype)
+    r = ft(a).sort(dim, descending)
+    e = tt(torch, a).sort(dim=dim, descending=descending, stable=True)
+    close(r.values, e.values, 0, 0)
+    close(r.indices, e.indices, 0, 0)  # both stable
+    e = torch.argsort(tt(torch, a), dim=dim, descending=descending, stable=True)
+    close(F.argsort(ft(a), dim, descending), e, 0, 0)
+
+
+def test_sort_nan_noncontig_scalar(torch):
+    a = noncontig((5, 3))
+    a[1, 0] = a[3, 2] = np.nan
+    for desc in (False, True):
+        r = ft(a).sort(0, descending=desc)
+        e = tt(torch, a).sort(dim=0, descending=desc, stable=True)
+        close(r.values, e.values)
+        close(r.indices, e.indices)
+    close(F.msort(ft(a)), torch.msort(tt(torch, a)))
+    s = ft(np.array(4.0)).sort()
+    assert s.values.shape == () and s.indices.item() == 0
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_topk_vs_torch(torch, largest, dim):
+    a = np.random.default_rng(5).permutation(30).reshape(5, 6).astype(np.float64)  # distinct values
+    for k in (0, 1, 3, 5):
+        r = ft(a).topk(k, dim, largest)
+        e = tt(torch, a).topk(k, dim, largest)
+        close(r.values, e.values)
+        close(r.indices, e.indices)
+    t = np.array([1.0, 3, 3, 2, np.nan])
+    r = F.topk(ft(t), 3)
+    close(r.values, torch.topk(tt(torch, t), 3).values)
+    np.testing.assert_array_equal(t[npv(r.indices)], npv(r.values))
+    grads_vs_torch(torch, lambda x: x.topk(2, dim, largest).values,
+                   lambda x: x.topk(2, dim, largest).values, a)
+
+
+def test_kthvalue(torch):
+    a = np.random.default_rng(6).permutation(24).reshape(4, 6).astype(np.float64)
+    for k in (1, 3, 4):
+        for keepdim in (False, True):
+            r = ft(a).kthvalue(k, 0, keepdim)
+            e = tt(torch, a).kthvalue(k, 0, keepdim)
+            close(r.values, e.values)
+            close(r.indices, e.indices)
+    r = F.kthvalue(ft(a), 2)
+    close(r.values, torch.kthvalue(tt(torch, a), 2).values)
+    grads_vs_torch(torch, lambda x: x.kthvalue(2, 1).values, lambda x: x.kthvalue(2, 1).values, a)
+
+
+def test_median_nanmedian(torch):
+    a = np.array([[1.0, 2, 2, 2, 3, 1, 2], [5, 4, 3, 2, 1, 0, 9]])
+    close(ft(a).median(), tt(torch, a).median())
+    for dim in (0, 1):
+        for keepdim in (False, True):
+            r = ft(a).median(dim, keepdim)
+            e = tt(torch, a).median(dim, keepdim)
+            close(r.values, e.values)
+            close(r.indices, e.indices)
+    b = np.array([[1.0, np.nan, 2, np.nan, 0], [3, 1, 2, 5, 4], [np.nan] * 5])
+    close(ft(b).median(), tt(torch, b).median())
+    close(ft(b).nanmedian(), tt(torch, b).nanmedian())
+    r, e = ft(b).median(1), tt(torch, b).median(1)
+    close(r.values, e.values)
+    close(r.indices, e.indices)
+    r, e = ft(b).nanmedian(1), tt(torch, b).nanmedian(1)
+    close(r.values, e.values)
+    close(r.indices[:2], e.indices[:2])
+    assert type(r).__name__ == "nanmedian"
+    i = np.array([[4, 1, 3, 2], [1, 1, 1, 0]])
+    close(ft(i).median(), tt(torch, i).median())
+    close(ft(i).median(1).values, tt(torch, i).median(1).values)
+    # full-reduction gradient split among ties, as torch
+    for x in (np.array([1.0, 2, 2, 3, 2]), np.array([1.0, np.nan, 2, 3, np.nan])):
+        grads_vs_torch(torch, lambda t: t.median(), lambda t: t.median(), x)
+        grads_vs_torch(torch, lambda t: t.nanmedian(), lambda t: t.nanmedian(), x)
+    grads_vs_torch(torch, lambda t: t.median(1).values, lambda t: t.median(1).values, a)
+
+
+def test_mode(torch):
+    a = np.array([[1, 2, 2, 1, 3, 1, 2], [3, 2, 2, 3, 1, 0, 0]])
+    for dim, keepdim in ((1, False), (-1, True)):
+        r = ft(a).mode(dim, keepdim)
+        e = tt(torch, a).mode(dim, keepdim)
+        close(r.values, e.values)
+        close(r.indices, e.indices)
+    b = np.array([[3.0, 2, 2, 3, 1], [0.5, 0.5, 0.25, 7, 7]])
+    r, e = F.mode(ft(b)), torch.mode(tt(torch, b))
+    close(r.values, e.values)
+    close(r.indices, e.indices)
+    c = np.random.default_rng(3).integers(0, 3, (4, 6)).astype(np.float64)
+    r, e = ft(c).mode(0), tt(torch, c).mode(0)
+    close(r.values, e.values)
+    close(r.indices, e.indices)
+    grads_vs_torch(torch, lambda x: x.mode(0).values, lambda x: x.mode(0).values, c)
+
+
+@pytest.mark.parametrize("interp", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_quantile(torch, interp):
+    a = arr((4, 7))
+    q = np.array([0.0, 0.25, 0.5, 0.9, 1.0])
+    close(F.quantile(ft(a), 0.3, interpolation=interp),
+          torch.quantile(tt(torch, a), 0.3, interpolation=interp))
+    for dim in (0, 1):
+        for keepdim in (False, True):
+            close(ft(a).quantile(ft(q), dim, keepdim, interpolation=interp),
+                  tt(torch, a).quantile(tt(torch, q), dim, keepdim, interpolation=interp), 1e-12, 1e-12)
+            close(ft(a).quantile(0.4, dim, keepdim, interpolation=interp),
+                  tt(torch, a).quantile(0.4, dim, keepdim, interpolation=interp), 1e-12, 1e-12)
+    close(F.quantile(ft(a), ft(q), keepdim=True, interpolation=interp),
+          torch.quantile(tt(torch, a), tt(torch, q), keepdim=True, interpolation=interp))
+    b = a.copy()
+    b[1, 2] = b[3, :] = np.nan
+    close(F.quantile(ft(b), ft(q), 1, interpolation=interp),
+          torch.quantile(tt(torch, b), tt(torch, q), 1, interpolation=interp))
+    close(F.nanquantile(ft(b), ft(q), 1, interpolation=interp),
+          torch.nanquantile(tt(torch, b), tt(torch, q), 1, interpolation=interp))
+    grads_vs_torch(torch, lambda x: x.quantile(ft(q), 1, interpolation=interp),
+                   lambda x: x.quantile(tt(torch, q), 1, interpolation=interp), a)
+
+
+# --------------------------------------------------------------------------- unique
+def test_unique(torch):
+    a = np.array([[3, 1], [1, 2], [3, 1]])
+    close(F.unique(ft(a)), torch.unique(tt(torch, a)))
+    for ri in (False, True):
+        for rc in (False, True):
+            r = F.unique(ft(a), return_inverse=ri, return_counts=rc)
+            e = torch.unique(tt(torch, a), return_inverse=ri, return_counts=rc)
+            if not (ri or rc):
+                close(r, e)
+                continue
+            assert len(r) == len(e)
+            for x, y in zip(r, e):
+                close(x, y)
+            r = ft(a).unique(return_inverse=ri, return_counts=rc, dim=0)
+            e = tt(torch, a).unique(return_inverse=ri, return_counts=rc, dim=0)
+            for x, y in zip(r, e):
+                close(x, y)
+    n = np.array([np.nan, 1.0, np.nan, 1.0])
+    close(F.unique(ft(n)), torch.unique(tt(torch, n)))
+    b = np.array([1, 1, 2, 2, 3, 1, 1, 2])
+    close(F.unique_consecutive(ft(b)), torch.unique_consecutive(tt(torch, b)))
+    r = F.unique_consecutive(ft(b), return_inverse=True, return_counts=True)
+    e = torch.unique_consecutive(tt(torch, b), return_inverse=True, return_counts=True)
+    for x, y in zip(r, e):
+        close(x, y)
+    c = np.array([[1, 1, 2, 2], [1, 1, 3, 2]])
+    r = ft(c).unique_consecutive(return_counts=True, return_inverse=True, dim=1)
+    e = tt(torch, c).unique_consecutive(return_counts=True, return_inverse=True, dim=1)
+    for x, y in zip(r, e):
+        close(x, y)
+
+
+# --------------------------------------------------------------------------- gradients
+GRAD_CASES = {
+    "sum": (lambda x: x.sum(), (3, 4)),
+    "sum_dim": (lambda x: x.sum((0, 2), keepdim=True), (2, 3, 2)),
+    "sum_neg": (lambda x: F.sum(x, -1), (3, 4)),
+    "mean": (lambda x: x.mean(), (3, 4)),
+    "mean_dim": (lambda x: x.mean(1), (3, 4)),
+    "prod": (lambda x: x.prod(), (2, 3)),
+    "prod_dim": (lambda x: x.prod(1, keepdim=True), (3, 4)),
+    "nansum": (lambda x: x.nansum(0), (3, 4)),
+    "nanmean": (lambda x: x.nanmean(), (3, 4)),
+    "max": (lambda x: x.max(), (3, 4)),
+    "min_dim": (lambda x: x.min(1).values, (3, 4)),
+    "max_dim_keep": (lambda x: x.max(0, keepdim=True)[0], (3, 4)),
+    "amax": (lambda x: x.amax((0, 1)), (3, 4)),
+    "amin": (lambda x: x.amin(1, True), (3, 4)),
+    "var": (lambda x: x.var(1), (3, 4)),
+    "var_all": (lambda x: x.var(correction=0), (3, 4)),
+    "std": (lambda x: x.std(0, keepdim=True), (3, 4)),
+    "std_all": (lambda x: x.std(), (3, 4)),
+    "norm": (lambda x: R.norm(x), (3, 4)),
+    "norm1": (lambda x: R.norm(x, 1, 1), (3, 4)),
+    "norm3": (lambda x: R.norm(x, 3, 0), (3, 4)),
+    "norm_inf": (lambda x: R.norm(x, math.inf, 1), (3, 4)),
+    "logsumexp": (lambda x: x.logsumexp((0, 1)), (3, 4)),
+    "cumsum": (lambda x: x.cumsum(1), (3, 4)),
+    "cumprod": (lambda x: x.cumprod(0), (3, 4)),
+    "cummax": (lambda x: x.cummax(1).values, (3, 4)),
+    "cummin": (lambda x: x.cummin(0).values, (3, 4)),
+    "sort": (lambda x: x.sort(1, descending=True).values, (3, 4)),
+    "topk": (lambda x: x.topk(2, 0).values, (3, 4)),
+    "kthvalue": (lambda x: x.kthvalue(2, 1).values, (3, 4)),
+    "median": (lambda x: x.median(), (3, 5)),
+    "median_dim": (lambda x: x.median(1).values, (3, 5)),
+    "nanmedian_dim": (lambda x: x.nanmedian(0).values, (3, 5)),
+    "mode": (lambda x: x.mode(1).values, (3, 4)),
+    "quantile": (lambda x: x.quantile(0.3, 1), (3, 4)),
+    "scalar_sum": (lambda x: x.sum(0), ()),
+    "scalar_max": (lambda x: x.max(0).values, ()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_CASES))
+def test_gradcheck_gradgradcheck(name):
+    fn, shape = GRAD_CASES[name]
+    check_grads(fn, shape)
+
+
+def test_gradcheck_with_ties_and_zeros():
+    z = np.array([[1.0, 0, 2, 3], [0, 0, 2, 1.5], [1, 2, 3, 4], [0, 2, 0, 0]])
+    check_grads(lambda x: x.prod(1), z)
+    check_grads(lambda x: x.prod(0), z)
+    check_grads(lambda x: x.prod(), z[:2])
+    check_grads(lambda x: x.cumprod(1), z)
+    check_grads(lambda x: x.cumprod(0), z)
+
+
+@pytest.mark.parametrize("case", [
+    ("prod", lambda x: x.prod(1)), ("prod_all", lambda x: x.prod()),
+    ("cumprod", lambda x: x.cumprod(1)), ("cumprod0", lambda x: x.cumprod(0)),
+])
+def test_zero_grads_vs_torch(torch, case):
+    _, fn = case
+    z = np.array([[1.0, 0, 2, 3], [0, 0, 2, 1.5], [1, 2, 3, 4], [0.5, 2, 0, -1]])
+    grads_vs_torch(torch, fn, fn, z)
+    # second order too
+    x = ft(z.copy(), rg=True)
+    g1, = grad(fn(x).sum(), [x], create_graph=True)
+    g2, = grad((g1 * ft(np.arange(16.0).reshape(4, 4))).sum(), [x])
+    xt = tt(torch, z.copy(), rg=True)
+    h1, = torch.autograd.grad(fn(xt).sum(), [xt], create_graph=True)
+    h2, = torch.autograd.grad((h1 * torch.arange(16.0, dtype=torch.float64).reshape(4, 4)).sum(), [xt])
+    close(g2, h2, 1e-10, 1e-10)
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("sum", lambda x: x.sum(1)), ("mean", lambda x: x.mean((0, 1))), ("prod", lambda x: x.prod(0)),
+    ("amax", lambda x: x.amax(1)), ("amin", lambda x: x.amin()), ("max", lambda x: x.max()),
+    ("min", lambda x: x.min()), ("max_dim", lambda x: x.max(1).values),
+    ("var", lambda x: x.var(0)), ("std", lambda x: x.std(1, correction=0)),
+    ("logsumexp", lambda x: x.logsumexp(0)), ("cumsum", lambda x: x.cumsum(0)),
+    ("cumprod", lambda x: x.cumprod(1)), ("sort", lambda x: x.sort(0).values),
+])
+def test_grads_vs_torch_with_ties_noncontig(torch, name, fn):
+    a = np.array([[1.0, 3.0, 3.0, 0.5], [2.0, 2.0, -1.0, 0.5], [3.0, 3.0, 3.0, 0.25]])
+    grads_vs_torch(torch, fn, fn, a)
+    grads_vs_torch(torch, fn, fn, noncontig((3, 4)))
+
+
+def test_std_zero_grad(torch):
+    x = ft(np.zeros((2, 3)), rg=True)
+    x.std(1).sum().backward()
+    close(x.grad, np.zeros((2, 3)))
+
+
+def test_hot_sum_mean_nodes():
+    x = ft(arr((3, 4)), rg=True)
+    y = x.sum()
+    assert y.grad_fn.name() == "SumBackward0"
+    assert x.sum(0).grad_fn.name() == "SumBackward1"
+    assert x.mean().grad_fn.name() == "MeanBackward0"
+    assert x.mean(1).grad_fn.name() == "MeanBackward1"
+    assert x.max(1).values.grad_fn.name() == "MaxBackward0"
+    assert x.max().grad_fn.name() == "MaxBackward1"
+    y.backward()
+    close(x.grad, np.ones((3, 4)))
+    x.grad.zero_()  # the accumulated gradient is writable
+    x.mean(1).sum().backward()
+    close(x.grad, np.full((3, 4), 0.25))
+    with F.no_grad():
+        assert x.sum().grad_fn is None
+    # float32 gradient stays float32; dtype= casts the gradient back
+    h = ft(arr((2, 3), np.float32), rg=True)
+    h.sum(dtype=F.float64).backward()
+    assert h.grad.dtype == F.float32
+    # create_graph gives a writable leaf gradient and a differentiable one
+    w = ft(arr((2, 3)), rg=True)
+    g, = grad((w * w).sum(), [w], create_graph=True)
+    g.sum().backward()
+    close(w.grad, np.full((2, 3), 2.0))
+    u = ft(arr((2, 3)), rg=True)
+    u.sum().backward(create_graph=True)
+    u.grad.mul_(2)
+
+
+def test_out_arguments():
+    x = ft(np.array([[3.0, 1, 2], [0, 5, 4]]))
+    v, i = F.zeros(2, dtype=F.float64), F.zeros(2, dtype=F.int64)
+    r = F.max(x, 1, out=(v, i))
+    assert r.values is v and r.indices is i
+    close(v, [3.0, 5.0])
+    close(i, np.array([0, 1]))
+    o = F.zeros(3, dtype=F.float64)
+    F.sum(x, 0, out=o)
+    close(o, [3.0, 6.0, 6.0])
+    o = F.zeros((), dtype=F.float64)
+    F.median(x, out=o)
+    assert o.item() == 2.0
+    c = F.zeros((2, 3), dtype=F.float64)
+    F.cumsum(x, 1, out=c)
+    close(c, np.cumsum(npv(x), 1))
+    with pytest.raises(TypeError, match="sort"):
+        F.sort(x, out=v)
+
+
+def test_numpy_style_aliases(torch):
+    a = arr((2, 3))
+    x, xt = ft(a), tt(torch, a)
+    close(x.sum(axis=0), xt.sum(axis=0))
+    close(x.mean(axis=1, keepdims=True), xt.mean(axis=1, keepdims=True))
+    close(x.amax(axis=0), xt.amax(axis=0))
+    close(F.std(x, axis=1), torch.std(xt, axis=1))
+    close(x.max(axis=1).values, xt.max(axis=1).values)
+    close(x.cumsum(axis=1), xt.cumsum(axis=1))
+    with pytest.raises(TypeError):
+        x.sum(0, axis=1)
+
+
+def test_indices_do_not_require_grad():
+    x = ft(arr((3, 4)), rg=True)
+    for r in (x.max(1), x.sort(0), x.topk(2), x.cummax(1), x.median(0), x.mode(1), x.kthvalue(1, 0)):
+        assert r.values.requires_grad
+        assert not r.indices.requires_grad and r.indices.dtype == F.int64
+    assert not x.argmax().requires_grad
+    assert not x.all().requires_grad
+
+
+# --------------------------------------------------------------------------- errors
+def test_errors():
+    x = ft(arr((2, 3)))
+    with pytest.raises(IndexError, match=r"sum\(\): Dimension out of range \(expected to be in range of "
+                                         r"\[-2, 1\], but got 5\)"):
+        x.sum(5)
+    for f in (lambda: x.mean(-3), lambda: x.max(2), lambda: x.amax((0, 4)), lambda: x.cumsum(3),
+              lambda: x.sort(2), lambda: x.topk(1, 5), lambda: x.argmax(9), lambda: x.var(2),
+              lambda: x.logsumexp(2), lambda: x.all(3), lambda: x.median(2), lambda: x.prod(7)):
+        with pytest.raises(IndexError):
+            f()
+    with pytest.raises(RuntimeError, match="max"):
+        ft(np.zeros(0)).max()
+    with pytest.raises(IndexError, match="argmax"):
+        ft(np.zeros(0)).argmax()
+    with pytest.raises(IndexError, match="max"):
+        ft(np.zeros((0, 3))).max(0)
+    with pytest.raises(IndexError, match="amax"):
+        ft(np.zeros((0, 3))).amax(0)
+    with pytest.raises(RuntimeError, match="topk"):
+        x.topk(4)
+    with pytest.raises(RuntimeError, match="topk"):
+        x.topk(-1)
+    with pytest.raises(RuntimeError, match="kthvalue"):
+        x.kthvalue(0)
+    with pytest.raises(RuntimeError, match="mean"):
+        ft(np.arange(3)).mean()
+    with pytest.raises(RuntimeError, match="nanmean"):
+        ft(np.arange(3)).nanmean()
+    with pytest.raises(RuntimeError, match="var"):
+        ft(np.arange(3)).var()
+    with pytest.raises(RuntimeError, match="quantile"):
+        x.quantile(1.5)
+    with pytest.raises(RuntimeError, match="appears multiple times"):
+        x.sum((0, 0))
+    with pytest.raises(TypeError, match="sum"):
+        F.sum([1, 2])
+    with pytest.raises(TypeError):
+        x.sum(1.5)
+    with pytest.raises(TypeError, match="prod"):
+        x.prod((0, 1))
+    with pytest.raises(TypeError, match="topk"):
+        x.topk(1.5)
+    with pytest.raises(TypeError, match="max"):
+        F.max(np.ones(3))
+    with pytest.raises(TypeError):
+        x.cumsum(None)
+    with pytest.raises(TypeError, match="norm"):
+        R.norm(x, [1])
+
+
+# --------------------------------------------------------------------------- property tests
+@st.composite
+def array_and_dims(draw, max_dims=4):
+    nd = draw(st.integers(0, max_dims))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=nd, max_size=nd)))
+    seed = draw(st.integers(0, 2 ** 16))
+    a = np.random.default_rng(seed).standard_normal(shape)
+    dims = draw(st.sets(st.integers(0, _pymax(nd - 1, 0)), max_size=nd)) if nd else set()
+    neg = draw(st.booleans())
+    dims = tuple(d - nd if neg else d for d in dims)
+    keepdim = draw(st.booleans())
+    return a, dims, keepdim
+
+
+_settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_settings
+@given(array_and_dims())
+def test_property_reductions_vs_numpy(case):
+    a, dims, keepdim = case
+    axis = tuple(sorted(d % a.ndim for d in dims)) if a.ndim and dims else None
+    dim = dims if dims else None
+    t = ft(a)
+    np.testing.assert_allclose(npv(t.sum(dim, keepdim)), np.sum(a, axis=axis, keepdims=keepdim), 1e-12, 1e-12)
+    np.testing.assert_allclose(npv(t.mean(dim, keepdim)), np.mean(a, axis=axis, keepdims=keepdim), 1e-12,
+                               1e-12)
+    np.testing.assert_allclose(npv(t.amax(dim if dim else (), keepdim)), np.amax(a, axis=axis,
+                                                                                 keepdims=keepdim))
+    np.testing.assert_allclose(npv(t.var(dim, keepdim=keepdim, correction=0)),
+                               np.var(a, axis=axis, keepdims=keepdim), 1e-12, 1e-12)
+    np.testing.assert_array_equal(npv(ft(np.asarray(a > 0.5)).any(dim, keepdim)), np.any(a > 0.5, axis=axis,
+                                                                              keepdims=keepdim))
+    np.testing.assert_array_equal(npv(ft(np.asarray(a > -1)).all(dim, keepdim)), np.all(a > -1, axis=axis,
+                                                                             keepdims=keepdim))
+    # the gradient of the sum of a reduction is the reduction's Jacobian row sum
+    x = ft(a.copy(), rg=True)
+    x.sum(dim, keepdim).sum().backward()
+    np.testing.assert_array_equal(npv(x.grad), np.ones_like(a))
+
+
+@_settings
+@given(array_and_dims(max_dims=3), st.booleans())
+def test_property_scans_and_sort_vs_numpy(case, desc):
+    a, _, _ = case
+    if a.ndim == 0:
+        return
+    for d in range(-a.ndim, a.ndim):
+        t = ft(a)
+        np.testing.assert_allclose(npv(t.cumsum(d)), np.cumsum(a, axis=d), 1e-12, 1e-12)
+        np.testing.assert_allclose(npv(t.cumprod(d)), np.cumprod(a, axis=d), 1e-12, 1e-12)
+        v, i = t.sort(d, descending=desc)
+        exp = np.sort(a, axis=d)
+        np.testing.assert_array_equal(npv(v), np.flip(exp, d) if desc else exp)
+        np.testing.assert_array_equal(np.take_along_axis(a, npv(i), d), npv(v))
+        m = t.max(d)
+        np.testing.assert_array_equal(npv(m.values), a.max(d))
+        np.testing.assert_array_equal(npv(m.indices), a.argmax(d))
+        np.testing.assert_array_equal(npv(t.median(d).values), np.sort(a, axis=d).take(
+            (a.shape[d] - 1) // 2, axis=d))
