@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._dtype import bool as bool_, float32, from_np, get_default_dtype, int64
+from ._dtype import bool as bool_, default_complex, from_np, get_default_dtype, int64
 
 _opts = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 
@@ -26,27 +26,32 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 def _float_formatter(a: np.ndarray):
+    """(format function, cell width) for float values ``a`` (float64), chosen as PyTorch does from
+    the nonzero finite values: integer mode ("3."), fixed point ("3.1416") or scientific."""
     prec = _opts["precision"]
-    finite = a[np.isfinite(a)] if a.size else a
-    nz = np.abs(finite[finite != 0]) if finite.size else finite
-    ints = finite.size == 0 or bool(np.all(finite == np.round(finite)))
+    finite = a[np.isfinite(a)]
+    nz = finite[finite != 0]
+    if nz.size == 0:  # only zeros, nan and inf
+        return _int_mode_fmt, 1
+    mag = np.abs(nz)
+    hi, lo = float(mag.max()), float(mag.min())
+    ints = bool(np.all(nz == np.ceil(nz)))
     sci = _opts["sci_mode"]
     if sci is None:
-        sci = bool(nz.size) and (nz.max() / nz.min() > 1000.0 or nz.max() > 1e8 or nz.min() < 1e-4)
-    if ints and not sci:
-        width = max((len(f"{v:.0f}") for v in finite.tolist()), default=1) + 1
-
-        def fmt(v):
-            return _special(v) or (f"{v:.0f}." )
-        return fmt
+        sci = hi / lo > 1000.0 or hi > 1e8 or (not ints and lo < 1e-4)
     if sci:
         def fmt(v):
             return _special(v) or f"{v:.{prec}e}"
-        return fmt
+    elif ints:
+        fmt = _int_mode_fmt
+    else:
+        def fmt(v):
+            return _special(v) or f"{v:.{prec}f}"
+    return fmt, max(len(fmt(v)) for v in nz.tolist())
 
-    def fmt(v):
-        return _special(v) or f"{v:.{prec}f}"
-    return fmt
+
+def _int_mode_fmt(v) -> str:
+    return _special(v) or f"{v:.0f}."
 
 
 def _special(v):
@@ -59,32 +64,43 @@ def _special(v):
     return None
 
 
-def _format_array(a: np.ndarray, indent: int) -> str:
-    if a.dtype.kind == "b":
-        fmt = lambda v: "True" if v else "False"  # noqa: E731
-    elif a.dtype.kind in "iu":
-        fmt = str
-    elif a.dtype.kind == "c":
+def _formatter(a: np.ndarray):
+    """(format function, cell width) for the (sampled) values ``a``."""
+    k = a.dtype.kind
+    if k == "b":
         def fmt(v):
-            return f"{v.real:.4f}{v.imag:+.4f}j"
-    else:
-        fmt = _float_formatter(a.astype(np.float64))
+            return "True" if v else "False"
+        return fmt, (5 if not a.all() else 4) if a.size else 1
+    if k in "iu":
+        return str, max((len(str(v)) for v in a.tolist()), default=1)
+    if k == "c":
+        rfmt, rw = _float_formatter(a.real.astype(np.float64))
+        ifmt, _ = _float_formatter(a.imag.astype(np.float64))
+
+        def fmt(v):
+            im = (ifmt(v.imag) + "j").lstrip()
+            return rfmt(v.real).rjust(rw) + (im if im[0] in "+-" else "+" + im)
+        return fmt, max((len(fmt(v)) for v in a.tolist()), default=1)
+    return _float_formatter(a.astype(np.float64))
+
+
+def _format_array(a: np.ndarray, indent: int) -> str:
     summarize = a.size > _opts["threshold"]
     edge = _opts["edgeitems"]
-    flat = a.astype(np.float64) if a.dtype.kind == "f" else a
-    cells = [fmt(v) for v in _sample(flat, summarize, edge).tolist()] if flat.size else []
-    width = max((len(c) for c in cells), default=0)
+    fmt, width = _formatter(_sample(a, summarize, edge))
+
+    def cell(v):
+        return fmt(v).rjust(width)
 
     def rec(x, depth):
         if x.ndim == 0:
-            return fmt(x.item()).rjust(width)
+            return cell(x.item())
         if x.ndim == 1:
             items = x.tolist()
             if summarize and len(items) > 2 * edge:
-                parts = [fmt(v).rjust(width) for v in items[:edge]] + ["..."] + \
-                        [fmt(v).rjust(width) for v in items[-edge:]]
+                parts = [cell(v) for v in items[:edge]] + [" ..."] + [cell(v) for v in items[-edge:]]
             else:
-                parts = [fmt(v).rjust(width) for v in items]
+                parts = [cell(v) for v in items]
             per_line = max(1, (_opts["linewidth"] - indent - depth) // (width + 2))
             lines = [", ".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line)]
             return "[" + (",\n" + " " * (indent + depth + 1)).join(lines) + "]"
@@ -99,6 +115,7 @@ def _format_array(a: np.ndarray, indent: int) -> str:
 
 
 def _sample(a, summarize, edge):
+    """The values that are printed: all of them, or the edge items of each dim when summarizing."""
     if not summarize or a.ndim == 0:
         return a.reshape(-1)
     sl = a
@@ -114,23 +131,21 @@ def tensor_repr(t) -> str:
     a = d if isinstance(d, np.ndarray) else d.get()
     dt = from_np(a.dtype)
     if dt.name == "bfloat16" or dt.name == "float16":
-        a_print = a.astype(np.float32)
-    else:
-        a_print = a
+        a = a.astype(np.float32)
     prefix = "tensor("
     suffix = []
     if t.is_cuda:
         suffix.append(f"device='{t.device}'")
-    if a.size == 0 and a.ndim == 1:
+    if a.size == 0:
         body = "[]"
-    elif a.size == 0:
-        body = "[]"
-        suffix.append(f"size={tuple(a.shape)}")
+        if a.ndim != 1:
+            suffix.append(f"size={tuple(a.shape)}")
+        if dt is not get_default_dtype():
+            suffix.append(f"dtype=ferrum.{dt.name}")
     else:
-        body = _format_array(a_print, len(prefix))
-    if dt not in (get_default_dtype(), int64, bool_) or (dt is not float32 and dt is get_default_dtype()
-                                                         and False):
-        suffix.append(f"dtype=ferrum.{dt.name}")
+        body = _format_array(a, len(prefix))
+        if dt not in (get_default_dtype(), default_complex(), int64, bool_):
+            suffix.append(f"dtype=ferrum.{dt.name}")
     if t.grad_fn is not None:
         suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:

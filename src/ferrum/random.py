@@ -11,7 +11,7 @@ import builtins
 import numpy as np
 
 from ._device import as_device, move_array
-from ._dtype import as_dtype, get_default_dtype, int64, to_np
+from ._dtype import as_dtype, from_np, get_default_dtype, int64, scalar_name, to_np
 from ._factory import _size
 from ._tensor import Tensor, _wrap
 
@@ -141,7 +141,7 @@ class fork_rng:
 def _float_dtype(dtype, op):
     d = as_dtype(dtype) if dtype is not None else get_default_dtype()
     if d.category < 2:
-        raise RuntimeError(f"\"{op}\" not implemented for '{d.name.capitalize()}'")
+        raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(d)}'")
     return d
 
 
@@ -194,8 +194,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
             low, high, size = 0, low, high
         else:
             raise TypeError("randint() missing required argument 'size'")
-    if high is None:
-        raise TypeError("randint() missing required argument 'high'")
+    if high is None:  # randint(high, size=...)
+        low, high = 0, low
     if isinstance(size, builtins.int):
         raise TypeError("randint(): argument 'size' must be tuple of ints, not int")
     if low >= high:
@@ -274,6 +274,9 @@ def poisson(input, generator=None) -> Tensor:
 def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None,
                 out=None) -> Tensor:
     """Indices sampled from the rows of ``input`` (unnormalized weights), int64."""
+    if not input.is_floating_point():
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{scalar_name(input.dtype)}")
     w = input.detach().cpu()._data.astype(np.float64)
     if w.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim}")
@@ -321,8 +324,16 @@ def _fill(self: Tensor, arr, op: str) -> Tensor:
     return self
 
 
+def _float_fill_check(self, op: str) -> None:
+    if from_np(self._data.dtype).category < 2:
+        raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(self.dtype)}'")
+
+
 def _uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
     """Fills with samples uniform in [a, b)."""
+    _float_fill_check(self, "uniform_")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     npd = self._data.dtype
     r = _fill_float(_gen(generator), self._data.shape, npd if npd in (np.float32, np.float64)
                     else np.float64, "uniform")
@@ -331,6 +342,9 @@ def _uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
 
 def _normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
     """Fills with normal samples."""
+    _float_fill_check(self, "normal_")
+    if std < 0:
+        raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
     npd = self._data.dtype
     r = _fill_float(_gen(generator), self._data.shape, npd if npd in (np.float32, np.float64)
                     else np.float64, "normal")

@@ -67,6 +67,9 @@ class N:  # a NumPy array in a key spec
     def __init__(self, a):
         self.a = np.asarray(a)
 
+    def __repr__(self):  # stable test ids across xdist workers
+        return f"N({self.a.tolist()})"
+
 
 def conv(key, lib):
     """Builds a key for ``lib`` (ferrum or torch) from a spec."""

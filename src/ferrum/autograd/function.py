@@ -44,10 +44,47 @@ FREED = _Freed()
 
 def edge(t: Tensor):
     """The graph edge for tensor ``t``: its grad_fn, itself for a grad-requiring leaf, or None."""
+    if t._view is not None and t.requires_grad:
+        _refresh_view(t)
     f = t.grad_fn
     if f is not None:
         return f
     return t if t.requires_grad else None
+
+
+def _view_chain(v: Tensor):
+    """(root base, fn) where ``fn(base)`` re-applies the chain of view ops that made ``v``."""
+    fns = []
+    cur = v
+    while cur._view is not None:
+        fns.append(cur._view[1])
+        cur = cur._view[0]
+    fns.reverse()
+
+    def view_fn(x):
+        for f in fns:
+            x = f(x)
+        return x
+    return cur, view_fn
+
+
+def _refresh_view(t: Tensor) -> None:
+    """A view whose base was modified in place (through another view or directly) since the
+    view's grad_fn was made gets a grad_fn through the base's current graph, as in PyTorch."""
+    v = t._view
+    seen = v[2] if len(v) > 2 else 0
+    ver = t._version[0]
+    if ver == seen:
+        return
+    base, view_fn = _view_chain(t)
+    if base.grad_fn is not None:
+        prev = _state.grad_enabled
+        _state.grad_enabled = True
+        try:
+            t.grad_fn = view_fn(base).grad_fn
+        finally:
+            _state.grad_enabled = prev
+    t._view = (v[0], v[1], ver)
 
 
 def version_error(t, expected: int, node) -> RuntimeError:

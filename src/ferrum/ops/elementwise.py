@@ -132,6 +132,20 @@ class AddBackward1(Node):
         return (g if self.sign == 1 else -g,)
 
 
+class _SubScalarBackward(AddBackward1):
+    __slots__ = ()
+
+
+class _RsubScalarBackward(AddBackward1):
+    __slots__ = ()
+
+
+# PyTorch's names for the scalar forms (they wrap the scalar in a tensor)
+AddBackward1.__name__ = "AddBackward0"
+_SubScalarBackward.__name__ = "SubBackward0"
+_RsubScalarBackward.__name__ = "RsubBackward1"
+
+
 def _unpack(t, v, node, graph):
     if t._version[0] != v:
         raise version_error(t, v, node)
@@ -164,6 +178,16 @@ class MulBackward1(Node):
 
     def backward(self, g):
         return (g * self.s,)
+
+
+class _DivScalarBackward(MulBackward1):
+    """div by a scalar (``s`` is its reciprocal)."""
+
+    __slots__ = ()
+
+
+MulBackward1.__name__ = "MulBackward0"
+_DivScalarBackward.__name__ = "DivBackward0"
 
 
 class DivBackward0(Node):
@@ -307,7 +331,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     r = ad - s if ad.size < _PAR_MIN else _par.binary(np.subtract, ad, s)
     out = _wrap(r)
     if a.requires_grad and _state.grad_enabled:
-        node = _new(AddBackward1)
+        node = _new(_SubScalarBackward)
         node.next = (edge(a),)
         node.sign = 1
         out.requires_grad = True
@@ -335,7 +359,7 @@ def _rsub_scalar(t: Tensor, s) -> Tensor:
         return sub(b, t)
     out = _wrap(s2 - td)
     if t.requires_grad and _state.grad_enabled:
-        node = _new(AddBackward1)
+        node = _new(_RsubScalarBackward)
         node.next = (edge(t),)
         node.sign = -1
         out.requires_grad = True
@@ -447,7 +471,7 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
             r = np.divide(ad, ad.dtype.type(0))
     res = _wrap(r)
     if a.requires_grad and _state.grad_enabled:
-        node = _new(MulBackward1)
+        node = _new(_DivScalarBackward)
         node.next = (edge(a),)
         node.s = 1.0 / s if s != 0 else math.inf
         res.requires_grad = True
@@ -554,16 +578,16 @@ def _write_out(out: Tensor, res: Tensor) -> Tensor:
     """Implements ``out=``: resizes ``out`` if needed and copies the result into it."""
     if not isinstance(out, Tensor):
         raise TypeError(f"out must be a Tensor, got {type(out).__name__}")
-    if out.requires_grad and _state.grad_enabled and (res.requires_grad or out.requires_grad):
+    if _state.grad_enabled and (res.requires_grad or out.requires_grad):
         raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
     rd = res._data
+    if rd.dtype != out._data.dtype and from_np(rd.dtype).category > from_np(out._data.dtype).category:
+        raise RuntimeError(f"result type {scalar_name(from_np(rd.dtype))} can't be cast to the desired "
+                           f"output type {scalar_name(from_np(out._data.dtype))}")
     if out._data.shape != rd.shape:
         out._data = rd.astype(out._data.dtype, copy=True)
     else:
-        if from_np(rd.dtype).category > from_np(out._data.dtype).category:
-            raise RuntimeError(f"result type {from_np(rd.dtype).name} can't be cast to the desired "
-                               f"output type {from_np(out._data.dtype).name}")
         out._data[...] = rd
     out._version[0] += 1
     return out
@@ -618,6 +642,10 @@ class _RPowBackward(Node):
         if s == 0:
             return (where(b >= 0, 0.0, g * (s ** b) * math.log(s) if s > 0 else g * math.nan),)
         return (g * (s ** b) * math.log(s) if s > 0 else g * math.nan,)
+
+
+_RPowBackward.__name__ = "PowBackward2"
+RDivBackward.__name__ = "MulBackward0"  # PyTorch computes s / x as reciprocal(x) * s
 
 
 def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001
@@ -683,6 +711,9 @@ class _Atan2Backward(Node):
         return sum_to(g * b / den, sa), sum_to(-g * a / den, sb)
 
 
+_Atan2Backward.__name__ = "Atan2Backward0"
+
+
 def atan2(input, other, *, out=None) -> Tensor:
     """Elementwise arctan(input / other) with the quadrant of (other, input)."""
     if out is not None:
@@ -695,6 +726,9 @@ class _RemainderBackward(Node):
         sa, sb = self.shapes
         q = floor(a / b) if self.floor else trunc(a / b)
         return sum_to(g, sa), sum_to(-g * q.detach(), sb)
+
+    def name(self) -> str:
+        return "RemainderBackward0" if self.floor else "FmodBackward0"
 
 
 def remainder(input, other, *, out=None) -> Tensor:
@@ -740,6 +774,9 @@ class _MinMaxBackward(Node):
         gb = where(pick_a, 0.0, where(tie, half, g))
         return sum_to(ga, sa), sum_to(gb, sb)
 
+    def name(self) -> str:
+        return "MaximumBackward0" if self.is_max else "MinimumBackward0"
+
 
 def maximum(input, other, *, out=None) -> Tensor:
     """Elementwise maximum (NaN propagates); ties split the gradient equally."""
@@ -770,6 +807,9 @@ class _HypotBackward(Node):
         sa, sb = self.shapes
         h = hypot(a, b)
         return sum_to(g * a / h, sa), sum_to(g * b / h, sb)
+
+
+_HypotBackward.__name__ = "HypotBackward0"
 
 
 def hypot(input, other) -> Tensor:
@@ -847,7 +887,7 @@ class UnaryBackward(Node):
 def _unary_op(name: str, np_fn, grad_fn, save_x: bool, save_y: bool, float_only=True,
               int_ok=False, bool_ok=False):
     """Builds the functional form of a unary op."""
-    node_name = name.capitalize() + "Backward0"
+    node_name = name.capitalize().replace("1p", "1P") + "Backward0"  # Log1PBackward0
     is_ufunc = isinstance(np_fn, np.ufunc)
 
     def op(input, *, out=None) -> Tensor:
@@ -1074,6 +1114,9 @@ class _AbsBackward(Node):
         return (g * sign(x),)
 
 
+_AbsBackward.__name__ = "AbsBackward0"
+
+
 absolute = abs
 
 
@@ -1124,6 +1167,9 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
 class _MaskBackward(Node):
     def backward_t(self, g):
         return (g * _wrap(self.mask),)
+
+
+_MaskBackward.__name__ = "NanToNumBackward0"
 
 
 # --------------------------------------------------------------------------- clamp / where
@@ -1191,6 +1237,9 @@ class _WhereBackward(Node):
         if self.next[1] is not None:
             gb = sum_to(where(cond, 0.0, g), sb)
         return ga, gb
+
+
+_WhereBackward.__name__ = "WhereBackward0"
 
 
 def where(condition, input=None, other=None, *, out=None):

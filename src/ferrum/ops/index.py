@@ -754,7 +754,7 @@ def _setitem(self: Tensor, key, value) -> None:
         k2 = kind[2]
         apply_inplace(view, lambda a, *o: _put(a, k2, o[0] if o else v, False), "index_put_", *others)
         if self._view is not None:  # refresh self's grad_fn from the rebuilt base graph
-            from .inplace import _view_chain
+            from ..autograd.function import _view_chain
             base, fn = _view_chain(self)
             nv = fn(base)
             self.grad_fn = nv.grad_fn

@@ -15,9 +15,9 @@ import numpy as np
 
 from .. import _state
 from .._device import xp_of_array
-from .._dtype import from_np
+from .._dtype import from_np, scalar_name
 from .._tensor import Tensor, _wrap
-from ..autograd.function import Node, edge
+from ..autograd.function import Node, _view_chain, edge
 from . import elementwise as E
 
 __all__ = ["apply_inplace", "check_inplace", "store_inplace"]
@@ -53,8 +53,8 @@ def store_inplace(t: Tensor, rd, op: str) -> None:
             raise RuntimeError(f"{op}: output with shape {list(d.shape)} doesn't match the broadcast "
                                f"shape {bshape}")
     if rd.dtype != d.dtype and from_np(rd.dtype).category > from_np(d.dtype).category:
-        raise RuntimeError(f"{op}: result type {from_np(rd.dtype).name.capitalize()} can't be cast to "
-                           f"the desired output type {from_np(d.dtype).name.capitalize()}")
+        raise RuntimeError(f"{op}: result type {scalar_name(from_np(rd.dtype))} can't be cast to "
+                           f"the desired output type {scalar_name(from_np(d.dtype))}")
     if not getattr(d.flags, "writeable", True):
         raise RuntimeError(f"{op}: unsupported operation: the tensor is read-only (for example an "
                            "expanded view); clone() it first")
@@ -136,34 +136,19 @@ class CopySlices(Node):
         return g * _wrap(self.mask), self.view_fn(g)
 
 
-def _view_chain(v: Tensor):
-    fns = []
-    cur = v
-    while cur._view is not None:
-        parent, fn = cur._view
-        fns.append(fn)
-        cur = parent
-    fns.reverse()
-
-    def view_fn(x):
-        for f in fns:
-            x = f(x)
-        return x
-    return cur, view_fn
-
-
 def _rebase_view(v: Tensor, r: Tensor) -> None:
     base, view_fn = _view_chain(v)
     prev = _state.grad_enabled
     _state.grad_enabled = False
     try:
-        mask = np.ones(base._data.shape, dtype=bool)
+        # the mask has the base's memory layout, so that views that need that layout apply to it
+        mask = np.ones_like(base._data, dtype=bool)
         view_fn(_wrap(mask))._data[...] = False
     finally:
         _state.grad_enabled = prev
     node = CopySlices()
     node.next = (edge(base), edge(r))
-    node.mask = mask if base._data.__class__ is np.ndarray else xp_of_array(base._data).asarray(mask)
+    node.mask = mask
     node.view_fn = view_fn
     node.saved = ()
     base.grad_fn = node
@@ -171,6 +156,7 @@ def _rebase_view(v: Tensor, r: Tensor) -> None:
     nv = view_fn(base)
     v.grad_fn = nv.grad_fn
     v.requires_grad = True
+    v._view = (v._view[0], v._view[1], v._version[0])
 
 
 # --------------------------------------------------------------------------- arithmetic

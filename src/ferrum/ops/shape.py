@@ -28,7 +28,7 @@ import numpy as np
 from .. import _state
 from .._dtype import as_dtype, dtype as _dtype_cls, int64, promote_types, to_np
 from .._tensor import Size, Tensor, _wrap
-from ..autograd.function import Node, _OutputNode, record
+from ..autograd.function import Node, _OutputNode, edge, record
 from ._common import canon_dim, same_device, xp_of
 
 __all__ = [
@@ -226,8 +226,7 @@ class ExpandBackward0(Node):
 def _node1(cls, x: Tensor):
     """A hot node of class ``cls`` with the single edge to ``x`` (which requires grad)."""
     node = _new(cls)
-    f = x.grad_fn
-    node.next = (f if f is not None else x,)
+    node.next = (edge(x),)
     return node
 
 
@@ -277,8 +276,7 @@ def _view_out(x: Tensor, r, node_cls) -> Tensor:
     out._view = (x, lambda b: reshape(b, shape))
     if x.requires_grad and _state.grad_enabled:
         node = _new(node_cls)
-        f = x.grad_fn
-        node.next = (f if f is not None else x,)
+        node.next = (edge(x),)
         node.shape = x._data.shape
         out.requires_grad = True
         out.grad_fn = node
@@ -1085,8 +1083,7 @@ def _pieces(x: Tensor, keys: list, dim: int, tiling: bool, stacked: bool, name: 
         outs.append(o)
     if x.requires_grad and _state.grad_enabled and outs:
         parent = _new(_SplitBackward)
-        f = x.grad_fn
-        parent.next = (f if f is not None else x,)
+        parent.next = (edge(x),)
         parent.n_outputs = len(outs)
         parent.keys = keys
         parent.shape = d.shape
