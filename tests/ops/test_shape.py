@@ -741,9 +741,6 @@ def test_inplace_mul_on_transpose_and_unsqueeze():
     close(x.grad, 2 * (npv(x) + 1))
 
 
-@pytest.mark.xfail(strict=False, reason="inplace._rebase_view builds its mask C-contiguous; a reshape view "
-                   "that is only a view for the base's own (here F-order) layout needs the mask to be "
-                   "np.ones_like(base._data, dtype=bool)")
 def test_inplace_on_reshape_view_of_f_ordered_base(torch):
     a = arr((3, 4))
     x = ft(a.copy(), True)
