@@ -1478,8 +1478,13 @@ def _rbinop(fn):
     return op
 
 
-def _fast_binary(npop, node_cls):
-    """The operator fast path: two tensors of one dtype on one device; anything else falls back."""
+_operand_types = (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)
+
+
+def _fast_binary(npop, node_cls, general):
+    """An operator: a fast path for two tensors of one dtype on the CPU; anything else goes to
+    ``general`` (promotion, scalars, devices, errors), or NotImplemented for foreign types."""
+    is_mul = node_cls is MulBackward0
 
     def op(self, other):
         if other.__class__ is Tensor:
@@ -1489,7 +1494,7 @@ def _fast_binary(npop, node_cls):
                 try:
                     r = npop(ad, bd) if ad.size < _PAR_MIN else _par.binary(npop, ad, bd)
                 except (ValueError, TypeError):
-                    return None
+                    return general(self, other)
                 if r.__class__ is not _ndarray:
                     r = np.asarray(r)
                 out = _new(Tensor)
@@ -1501,7 +1506,7 @@ def _fast_binary(npop, node_cls):
                 if _state.grad_enabled and (self.requires_grad or other.requires_grad):
                     node = _new(node_cls)
                     node.next = (edge(self), edge(other))
-                    if node_cls is MulBackward0:
+                    if is_mul:
                         node.a = self if other.requires_grad else None
                         node.b = other if self.requires_grad else None
                         node.va = self._version[0]
@@ -1518,40 +1523,15 @@ def _fast_binary(npop, node_cls):
                     out.requires_grad = False
                     out.grad_fn = None
                 return out
-        return None
+        if isinstance(other, _operand_types):
+            return general(self, other)
+        return NotImplemented
     return op
 
 
-_fast_add = _fast_binary(np.add, AddBackward0)
-_fast_sub = _fast_binary(np.subtract, SubBackward0)
-_fast_mul = _fast_binary(np.multiply, MulBackward0)
-
-
-def _add_op(self, other):
-    r = _fast_add(self, other)
-    if r is not None:
-        return r
-    if isinstance(other, (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
-        return add(self, other)
-    return NotImplemented
-
-
-def _sub_op(self, other):
-    r = _fast_sub(self, other)
-    if r is not None:
-        return r
-    if isinstance(other, (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
-        return sub(self, other)
-    return NotImplemented
-
-
-def _mul_op(self, other):
-    r = _fast_mul(self, other)
-    if r is not None:
-        return r
-    if isinstance(other, (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
-        return mul(self, other)
-    return NotImplemented
+_add_op = _fast_binary(np.add, AddBackward0, lambda a, b: add(a, b))
+_sub_op = _fast_binary(np.subtract, SubBackward0, lambda a, b: sub(a, b))
+_mul_op = _fast_binary(np.multiply, MulBackward0, lambda a, b: mul(a, b))
 
 
 def _div_op(self, other):
