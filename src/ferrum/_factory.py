@@ -119,7 +119,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: builtins.bool = Fals
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a tensor or NumPy array when dtype and device allow."""
     if isinstance(data, Tensor):
-        if (dtype is None or as_dtype(dtype) is data.dtype) and (device is None or as_device(device) == data.device):
+        same_dtype = dtype is None or as_dtype(dtype) is data.dtype
+        if same_dtype and (device is None or as_device(device) == data.device):
             return data
         return data.to(device=device, dtype=dtype)
     return _wrap(_to_array(data, dtype, device, copy=False))
@@ -308,6 +309,8 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, devic
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
     xp, dt, d = _xp_dt(dtype, device)
+    if dt.kind in "iub":  # integer results: the end points are truncated first, as in PyTorch
+        start, end = builtins.int(start), builtins.int(end)
     if steps == 1:
         arr = np.array([start], dtype=np.float64)
     else:
@@ -326,6 +329,9 @@ def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None
              device=None, requires_grad: builtins.bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
     xp, dt, d = _xp_dt(dtype, device)
+    start, end = _num(start), _num(end)
+    if dt.kind in "iub":
+        start, end = builtins.int(start), builtins.int(end)
     lin = linspace(start, end, steps, dtype=as_dtype("float64"))._data
     arr = np.power(base, lin).astype(dt)
     return _out(out, _finish(xp.asarray(arr) if xp is not np else arr, requires_grad, d))

@@ -41,7 +41,12 @@ def current_device() -> int:
 
 
 def set_device(device) -> None:
-    idx = device if isinstance(device, int) else (device.index or 0) if hasattr(device, "index") else int(str(device).split(":")[-1])
+    if isinstance(device, int):
+        idx = device
+    elif hasattr(device, "index"):
+        idx = device.index or 0
+    else:
+        idx = int(str(device).split(":")[-1]) if ":" in str(device) else 0
     _cp().cuda.runtime.setDevice(idx)
 
 

@@ -6,8 +6,8 @@ import numpy as np
 
 from .._device import as_device, device_of_array, move_array
 from .._dtype import as_dtype, bfloat16, bool as bool_, float16, float32, float64, int8, int16, int32, \
-    int64, uint8, complex64, complex128, to_np
-from .._tensor import Tensor, _wrap
+    int64, uint8, complex64, complex128
+from .._tensor import Tensor
 from ..autograd.function import Node, record
 from .elementwise import _cast
 

@@ -13,11 +13,11 @@ import math
 import numpy as np
 
 from .. import _state
-from .._dtype import as_dtype, from_np, get_default_dtype, np_finfo, result_type, scalar_name, to_np
+from .._dtype import from_np, get_default_dtype, np_finfo, result_type, scalar_name, to_np
 from .._tensor import Tensor, _wrap
-from ..autograd.function import FREED, Node, edge, record, sum_to, version_error
+from ..autograd.function import _FREED_MSG, FREED, Node, edge, record, sum_to, version_error
 from . import _parallel as _par
-from ._common import p_cos, p_exp, p_sign, p_sin, p_sqrt, p_where, same_device
+from ._common import p_cos, p_exp, p_sin, p_sqrt, same_device
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -870,7 +870,7 @@ class UnaryBackward(Node):
         y = self.y
         if y is not None:
             if y is FREED:
-                y._version  # raises the "backward through the graph a second time" error
+                raise RuntimeError(_FREED_MSG)
             if self.yver[0] != self.vy:
                 raise version_error(_wrap(y, version=self.yver), self.vy, self)
             if graph:

@@ -14,7 +14,6 @@ import builtins
 import numpy as np
 
 from .. import _state
-from .._device import xp_of_array
 from .._dtype import from_np, scalar_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, _view_chain, edge

@@ -1,0 +1,379 @@
+"""Tensor creation: tensor / as_tensor / from_numpy (dtype inference, memory sharing), zeros, ones,
+full, empty (+ _like), arange, linspace, logspace, eye; dtype= and requires_grad= everywhere."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ferrum
+
+DTYPES = ["float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
+FLOATS = ["float16", "bfloat16", "float32", "float64"]
+
+
+def fd(name):
+    return getattr(ferrum, name)
+
+
+def tname(torch_dtype) -> str:
+    return str(torch_dtype).split(".")[1]
+
+
+# --------------------------------------------------------------------------- tensor()
+@pytest.mark.parametrize("data", [
+    [1, 2, 3], [1.5, 2], [True, False], [True, 2], [[1, 2], [3, 4]], 5, 2.5, True, [], [[]],
+    [[1.0], [2.0]], (1, 2), [[True], [False]], -7, [2**40, -3], [1 + 2j, 3],
+])
+def test_tensor_inference_matches_torch(torch, data):
+    f, t = ferrum.tensor(data), torch.tensor(data)
+    assert f.dtype.name == tname(t.dtype) and tuple(f.shape) == tuple(t.shape)
+    assert f.tolist() == t.tolist()
+
+
+def test_tensor_inference_from_numpy_scalars_and_tensors(torch):
+    for mk in [lambda L: L.tensor(np.float64(2.5)), lambda L: L.tensor(np.int32(2)),
+               lambda L: L.tensor([np.float32(2.5)]), lambda L: L.tensor([np.int32(2), 1]),
+               lambda L: L.tensor([np.float64(2.5), 1.0]), lambda L: L.tensor(np.bool_(True)),
+               lambda L: L.tensor([np.int16(1), np.int8(2)]), lambda L: L.tensor([L.tensor(1), L.tensor(2)]),
+               lambda L: L.tensor([L.tensor(1.5), L.tensor(2)]),
+               lambda L: L.tensor([L.tensor(1, dtype=L.int32), 2.5]),
+               lambda L: L.tensor([L.tensor(1.5, dtype=L.float64), L.tensor(2.5)])]:
+        f, t = mk(ferrum), mk(torch)
+        assert f.dtype.name == tname(t.dtype) and f.tolist() == t.tolist()
+
+
+def test_tensor_of_range_and_nested_tensors(torch):
+    assert ferrum.tensor(range(3)).tolist() == torch.tensor(range(3)).tolist()
+    assert ferrum.tensor(range(3)).dtype is ferrum.int64
+    assert ferrum.tensor([[ferrum.tensor(1.5)]]).shape == (1, 1)
+    assert ferrum.tensor([ferrum.tensor([1, 2]), ferrum.tensor([3, 4])]).tolist() == [[1, 2], [3, 4]]
+
+
+@pytest.mark.parametrize("name", DTYPES)
+def test_tensor_dtype_argument_matches_torch(torch, name):
+    data = [[1.7, -1.2, 0.0], [3.0, 2.5, 100.0]]
+    if name in ("uint8", "bool"):
+        data = [[1.7, 1.2, 0.0], [3.0, 2.5, 100.0]]
+    f = ferrum.tensor(data, dtype=fd(name))
+    t = torch.tensor(data, dtype=getattr(torch, name))
+    assert f.dtype is fd(name) and f.tolist() == t.tolist()
+
+
+def test_tensor_copies_its_input():
+    a = np.array([1.0, 2.0])
+    t = ferrum.tensor(a)
+    a[0] = 5
+    assert t.tolist() == [1.0, 2.0]
+    src = ferrum.tensor([1.0, 2.0])
+    c = ferrum.tensor(src)
+    c.add_(1)
+    assert src.tolist() == [1.0, 2.0]
+
+
+def test_tensor_requires_grad():
+    t = ferrum.tensor([1.0, 2.0], requires_grad=True)
+    assert t.requires_grad and t.is_leaf
+    assert ferrum.tensor(1.5, dtype=ferrum.float64, requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError, match="floating point"):
+        ferrum.tensor([1, 2], requires_grad=True)
+
+
+def test_tensor_errors(torch):
+    with pytest.raises(ValueError):
+        ferrum.tensor([[1, 2], [3]])
+    with pytest.raises(ValueError):
+        torch.tensor([[1, 2], [3]])
+    with pytest.raises(TypeError):
+        ferrum.tensor("abc")
+    with pytest.raises(TypeError):
+        ferrum.tensor({"a": 1})
+    with pytest.raises(TypeError, match="Could not infer dtype"):
+        ferrum.tensor([object()])
+    with pytest.raises(TypeError, match="can't convert np.ndarray"):
+        ferrum.tensor(np.array(["a"]))
+    with pytest.raises(RuntimeError, match="overflow"):
+        ferrum.tensor([1000], dtype=ferrum.int8)
+    with pytest.raises(RuntimeError):
+        torch.tensor([1000], dtype=torch.int8)
+
+
+@pytest.mark.parametrize("npd", ["float16", "float32", "float64", "int8", "int16", "int32", "int64",
+                                 "uint8", "bool", "complex64"])
+def test_tensor_from_numpy_array_keeps_dtype(torch, npd):
+    a = np.arange(6).reshape(2, 3).astype(npd)
+    assert ferrum.tensor(a).dtype.name == tname(torch.tensor(a).dtype)
+    assert ferrum.tensor(a).tolist() == a.tolist()
+
+
+# --------------------------------------------------------------------------- as_tensor / from_numpy
+def test_as_tensor_shares_when_possible():
+    a = np.array([1.0, 2.0])
+    t = ferrum.as_tensor(a)
+    a[0] = 9
+    assert t.tolist() == [9.0, 2.0]
+    c = ferrum.as_tensor(a, dtype=ferrum.float32)  # a cast copies
+    a[1] = 7
+    assert c.tolist() == [9.0, 2.0] and c.dtype is ferrum.float32
+    src = ferrum.tensor([1, 2])
+    assert ferrum.as_tensor(src) is src
+    assert ferrum.as_tensor(src, dtype=ferrum.int64) is src
+    assert ferrum.as_tensor(src, dtype=ferrum.float64).dtype is ferrum.float64
+    assert ferrum.as_tensor([1, 2]).dtype is ferrum.int64
+    assert ferrum.as_tensor([1, 2], dtype=ferrum.float16).dtype is ferrum.float16
+
+
+def test_as_tensor_keeps_graph():
+    x = ferrum.tensor([1.0, 2.0], requires_grad=True)
+    y = ferrum.as_tensor(x, dtype=ferrum.float64)
+    assert y.requires_grad and y.grad_fn is not None
+
+
+@pytest.mark.parametrize("npd", ["float16", "float32", "float64", "int8", "int16", "int32", "int64",
+                                 "uint8", "bool"])
+def test_from_numpy_shares_memory_for_every_dtype(npd):
+    a = np.zeros((2, 3), dtype=npd)
+    t = ferrum.from_numpy(a)
+    assert t.dtype.name == npd and t.shape == (2, 3)
+    assert np.shares_memory(t._data, a)
+    a[1, 2] = 1
+    assert t.tolist()[1][2] == 1
+
+
+def test_from_numpy_non_contiguous_and_0d():
+    a = np.arange(12.0).reshape(3, 4)
+    for view in (a.T, a[::2, 1::2], a[:, 1]):
+        t = ferrum.from_numpy(view)
+        assert t.tolist() == view.tolist() and np.shares_memory(t._data, a)
+        assert t.stride() == tuple(s // 8 for s in view.strides)
+    z = ferrum.from_numpy(np.array(3.5))
+    assert z.shape == () and z.item() == 3.5
+
+
+def test_from_numpy_errors(torch):
+    with pytest.raises(TypeError, match="expected np.ndarray"):
+        ferrum.from_numpy([1, 2])
+    with pytest.raises(TypeError):
+        torch.from_numpy([1, 2])
+    with pytest.raises(TypeError, match="can't convert np.ndarray"):
+        ferrum.from_numpy(np.array(["a"]))
+
+
+def test_asarray():
+    a = np.array([1.0, 2.0])
+    assert np.shares_memory(ferrum.asarray(a)._data, a)
+    assert not np.shares_memory(ferrum.asarray(a, copy=True)._data, a)
+    assert ferrum.asarray([1, 2]).dtype is ferrum.int64
+    assert ferrum.asarray([1.0], requires_grad=True).requires_grad
+
+
+# --------------------------------------------------------------------------- zeros / ones / full / empty
+@pytest.mark.parametrize("fn", ["zeros", "ones", "empty"])
+def test_constant_factories_shapes_and_defaults(torch, fn):
+    F, T = getattr(ferrum, fn), getattr(torch, fn)
+    for args in [(2, 3), ((2, 3),), ([2, 3],), (ferrum.Size([2, 3]),), ((),), (0,), (2, 0), (4,)]:
+        targs = tuple(torch.Size(a) if isinstance(a, ferrum.Size) else a for a in args)
+        f, t = F(*args), T(*targs)
+        assert f.shape == tuple(t.shape) and f.dtype is ferrum.float32
+        if fn != "empty":
+            assert f.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("name", DTYPES)
+@pytest.mark.parametrize("fn", ["zeros", "ones", "empty"])
+def test_constant_factories_dtype(torch, fn, name):
+    f = getattr(ferrum, fn)(2, 3, dtype=fd(name))
+    t = getattr(torch, fn)(2, 3, dtype=getattr(torch, name))
+    assert f.dtype is fd(name) and f.shape == (2, 3)
+    if fn != "empty":
+        assert f.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("fn", ["zeros", "ones", "empty", "rand", "randn"])
+def test_factories_requires_grad(fn):
+    t = getattr(ferrum, fn)(2, requires_grad=True)
+    assert t.requires_grad and t.is_leaf and t.grad_fn is None
+
+
+def test_factory_size_errors(torch):
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        ferrum.zeros(-1)
+    with pytest.raises(RuntimeError):
+        torch.zeros(-1)
+    with pytest.raises(TypeError, match="tuple of ints"):
+        ferrum.zeros(2.5)
+    with pytest.raises(TypeError):
+        torch.zeros(2.5)
+    with pytest.raises(TypeError, match="tuple of ints"):
+        ferrum.ones((2, "a"))
+    with pytest.raises(RuntimeError, match="floating point"):
+        ferrum.zeros(2, dtype=ferrum.int64, requires_grad=True)
+
+
+def test_zeros_out():
+    out = ferrum.empty(2, 3)
+    r = ferrum.zeros(2, 3, out=out)
+    assert r is out and out.tolist() == [[0.0] * 3] * 2
+    ferrum.ones(4, out=out)
+    assert out.shape == (4,) and out.tolist() == [1.0] * 4
+
+
+@pytest.mark.parametrize("fill", [3, 3.5, True, -2, 1 + 1j])
+def test_full_infers_dtype_like_torch(torch, fill):
+    f, t = ferrum.full((2, 2), fill), torch.full((2, 2), fill)
+    assert f.dtype.name == tname(t.dtype) and f.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("name", DTYPES)
+def test_full_dtype(torch, name):
+    f, t = ferrum.full((3,), 2, dtype=fd(name)), torch.full((3,), 2, dtype=getattr(torch, name))
+    assert f.dtype is fd(name) and f.tolist() == t.tolist()
+
+
+def test_full_forms():
+    assert ferrum.full([], 2.0).shape == () and ferrum.full([], 2.0).item() == 2.0
+    assert ferrum.full((2,), ferrum.tensor(4.0)).tolist() == [4.0, 4.0]
+    t = ferrum.full((2, 2), 1.5, requires_grad=True)
+    assert t.requires_grad and t.is_leaf
+
+
+@pytest.mark.parametrize("fn", ["zeros_like", "ones_like", "empty_like"])
+@pytest.mark.parametrize("name", DTYPES)
+def test_like_factories_keep_dtype_and_shape(torch, fn, name):
+    src = ferrum.ones(2, 3, dtype=fd(name))
+    f = getattr(ferrum, fn)(src)
+    assert f.dtype is fd(name) and f.shape == (2, 3)
+    if fn != "empty_like":
+        t = getattr(torch, fn)(torch.ones(2, 3, dtype=getattr(torch, name)))
+        assert f.tolist() == t.tolist()
+    assert getattr(ferrum, fn)(src, dtype=ferrum.float64).dtype is ferrum.float64
+
+
+def test_like_factories_from_non_contiguous_and_errors():
+    src = ferrum.from_numpy(np.ones((3, 2)).T)
+    z = ferrum.zeros_like(src)
+    assert z.shape == (2, 3) and z.dtype is ferrum.float64
+    assert ferrum.full_like(src, 7).tolist() == [[7.0] * 3] * 2
+    assert ferrum.full_like(ferrum.ones(2, dtype=ferrum.int64), 7.9).tolist() == [7, 7]
+    assert ferrum.zeros_like(src, requires_grad=True).requires_grad
+    with pytest.raises(TypeError):
+        ferrum.zeros_like([1, 2])
+
+
+# --------------------------------------------------------------------------- arange / linspace / logspace
+@pytest.mark.parametrize("args", [(5,), (1, 4), (0, 5, 2), (5, 0, -1), (0, -5, -2), (0,), (3, 3),
+                                  (0, 1, 0.25), (5.0,), (1, 2.5, 0.5), (-1.5, 1.5, 0.5), (0, 1, 0.1),
+                                  (0, 1, 1 / 3), (10, 0, -0.7), (0.0, 1e-3, 1e-4), (0, 5, 1.5)])
+def test_arange_matches_torch(torch, args):
+    f, t = ferrum.arange(*args), torch.arange(*args)
+    assert f.dtype.name == tname(t.dtype) and f.shape == tuple(t.shape)
+    np.testing.assert_allclose(f.numpy(), t.numpy(), rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64", "int64", "int32", "int8"])
+def test_arange_dtype_matches_torch(torch, name):
+    for args in [(0, 10, 3), (-4, 4), (0, 5, 1)] + ([(0.5, 3.0, 0.25)] if name in FLOATS else []):
+        f = ferrum.arange(*args, dtype=fd(name))
+        t = torch.arange(*args, dtype=getattr(torch, name))
+        assert f.dtype is fd(name) and f.shape == tuple(t.shape)
+        assert f.tolist() == t.tolist()
+
+
+def test_arange_tensor_arguments_and_grad():
+    assert ferrum.arange(ferrum.tensor(3)).tolist() == [0, 1, 2]
+    assert ferrum.arange(ferrum.tensor(1.0), 3).dtype is ferrum.float32
+    t = ferrum.arange(3.0, requires_grad=True)
+    assert t.requires_grad and t.is_leaf
+    with pytest.raises(RuntimeError, match="floating point"):
+        ferrum.arange(3, requires_grad=True)
+
+
+def test_arange_errors(torch):
+    with pytest.raises(RuntimeError, match="step must be nonzero"):
+        ferrum.arange(0, 5, 0)
+    with pytest.raises(RuntimeError):
+        torch.arange(0, 5, 0)
+    with pytest.raises(RuntimeError, match="inconsistent with step sign"):
+        ferrum.arange(5, 0, 1)
+    with pytest.raises(RuntimeError):
+        torch.arange(5, 0, 1)
+
+
+def test_range_is_inclusive(torch):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for args in [(0, 3), (0, 1, 0.5), (1, 4, 2)]:
+            f, t = ferrum.range(*args), torch.range(*args)
+            assert f.dtype.name == tname(t.dtype) and f.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("args", [(0, 1, 5), (-1, 1, 7), (0, 10, 4), (3, -2, 11), (0.1, 0.7, 13),
+                                  (0, 1, 1), (5, 5, 3), (0, 1, 2), (-3.3, 7.7, 100), (0, 1, 0)])
+@pytest.mark.parametrize("name", [None, "float16", "bfloat16", "float32", "float64", "int64", "int32"])
+def test_linspace_matches_torch(torch, args, name):
+    kw_f = {} if name is None else {"dtype": fd(name)}
+    kw_t = {} if name is None else {"dtype": getattr(torch, name)}
+    f, t = ferrum.linspace(*args, **kw_f), torch.linspace(*args, **kw_t)
+    assert f.dtype.name == tname(t.dtype) and f.shape == tuple(t.shape)
+    # PyTorch steps in the target precision: allow a few ulps of the largest end point
+    eps = {"float16": 2**-10, "bfloat16": 2**-7}.get(name, 1e-6)
+    atol = 4 * eps * max(abs(args[0]), abs(args[1]), 1)
+    np.testing.assert_allclose(f.to(ferrum.float64).numpy(), t.double().numpy(), rtol=eps, atol=atol)
+    if t.numel():
+        assert f[0].item() == t[0].item() and f[-1].item() == t[-1].item()  # exact endpoints
+
+
+def test_linspace_forms_and_errors(torch):
+    assert ferrum.linspace(ferrum.tensor(0.0), ferrum.tensor(1.0), 3).tolist() == [0.0, 0.5, 1.0]
+    assert ferrum.linspace(0, 1, 3, requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError, match="non-negative"):
+        ferrum.linspace(0, 1, -1)
+    with pytest.raises(RuntimeError):
+        torch.linspace(0, 1, -1)
+    with pytest.raises(TypeError, match="steps"):
+        ferrum.linspace(0, 1, 2.5)
+
+
+@pytest.mark.parametrize("args", [(0, 2, 3), (-1, 1, 5), (0, 3, 4), (0.5, 1.5, 3)])
+@pytest.mark.parametrize("base", [10.0, 2.0, 2.5])
+@pytest.mark.parametrize("name", [None, "float64", "int64", "float16"])
+def test_logspace_matches_torch(torch, args, base, name):
+    kw_f = {} if name is None else {"dtype": fd(name)}
+    kw_t = {} if name is None else {"dtype": getattr(torch, name)}
+    f, t = ferrum.logspace(*args, base=base, **kw_f), torch.logspace(*args, base=base, **kw_t)
+    assert f.dtype.name == tname(t.dtype)
+    np.testing.assert_allclose(f.to(ferrum.float64).numpy(), t.double().numpy(), rtol=2e-3)
+
+
+# --------------------------------------------------------------------------- eye / misc
+@pytest.mark.parametrize("args", [(3,), (2, 3), (3, 2), (0,), (1,)])
+@pytest.mark.parametrize("name", ["float32", "float64", "int64", "bool", "float16"])
+def test_eye_matches_torch(torch, args, name):
+    f, t = ferrum.eye(*args, dtype=fd(name)), torch.eye(*args, dtype=getattr(torch, name))
+    assert f.dtype is fd(name) and f.tolist() == t.tolist()
+
+
+def test_eye_default_and_errors(torch):
+    assert ferrum.eye(2).dtype is ferrum.float32
+    assert ferrum.eye(2, requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError):
+        ferrum.eye(-1)
+    with pytest.raises(RuntimeError):
+        torch.eye(-1)
+
+
+def test_scalar_tensor_and_empty_strided(torch):
+    assert ferrum.scalar_tensor(3).dtype is ferrum.float32 and ferrum.scalar_tensor(3).shape == ()
+    assert ferrum.scalar_tensor(3, dtype=ferrum.int64).item() == 3
+    assert ferrum.empty_strided((2, 3), (3, 1)).shape == (2, 3)
+
+
+def test_complex_and_polar(torch):
+    f = ferrum.complex(ferrum.tensor([1.0, 2.0]), ferrum.tensor([3.0, -1.0]))
+    t = torch.complex(torch.tensor([1.0, 2.0]), torch.tensor([3.0, -1.0]))
+    assert f.dtype.name == tname(t.dtype) and f.tolist() == t.tolist()
+    p = ferrum.polar(ferrum.tensor([2.0], dtype=ferrum.float64), ferrum.tensor([0.5], dtype=ferrum.float64))
+    pt = torch.polar(torch.tensor([2.0], dtype=torch.float64), torch.tensor([0.5], dtype=torch.float64))
+    assert p.dtype.name == tname(pt.dtype)
+    np.testing.assert_allclose(p.numpy(), pt.numpy())
