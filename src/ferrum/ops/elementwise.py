@@ -434,9 +434,7 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
         ad = a._data
         bd = other._data
         if ad.dtype is not bd.dtype or ad.__class__ is not bd.__class__ or ad.dtype.kind not in _float_kinds:
-            a, other = _promote(a, other, "div")
-            if a._data.dtype.kind not in _float_kinds:
-                a, other = _cast(a, get_default_dtype()), _cast(other, get_default_dtype())
+            a, other = _coerce_pair(a, other, "div", True)
             ad, bd = a._data, other._data
         with np.errstate(divide="ignore", invalid="ignore"):
             try:
@@ -505,6 +503,8 @@ def _rdiv_scalar(t: Tensor, s) -> Tensor:
 def _rounded_div(a, b, mode):
     a, b = _coerce_pair(a, b, "div")
     ad, bd = a._data, b._data
+    if ad.dtype.kind == "b":
+        raise NotImplementedError(f"\"div_{mode}_cpu\" not implemented for 'Bool'")
     with np.errstate(divide="ignore", invalid="ignore"):
         if ad.dtype.kind in "iub":
             if mode == "floor":
@@ -530,17 +530,21 @@ class _ZeroGradBackward(Node):
         return tuple(sum_to(g * 0, s) for s in self.shapes)
 
 
-def _coerce_pair(a, b, op: str):
-    """Both operands as tensors of the promoted dtype (scalars become 0-d tensors)."""
+def _coerce_pair(a, b, op: str, floating: bool = False):
+    """Both operands as tensors of the promoted dtype (scalars become 0-d tensors); with
+    ``floating``, integer results promote to the default dtype (each operand is cast directly)."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}(): expected at least one Tensor argument")
     if not isinstance(a, Tensor):
         a = _operand_tensor(a, b, op)
     if not isinstance(b, Tensor):
         b = _operand_tensor(b, a, op)
-    if a._data.dtype is not b._data.dtype or a._data.__class__ is not b._data.__class__:
+    if a._data.dtype is not b._data.dtype or a._data.__class__ is not b._data.__class__ or (
+            floating and a._data.dtype.kind not in _float_kinds):
         same_device(op, a, b)
         rt = result_type(a, b)
+        if floating and rt.category < 2:
+            rt = get_default_dtype()
         a, b = _cast(a, rt), _cast(b, rt)
     return a, b
 
@@ -596,9 +600,7 @@ def _write_out(out: Tensor, res: Tensor) -> Tensor:
 # --------------------------------------------------------------------------- generic binary ops
 def _binary_record(op, a, b, fwd, node_cls, float_only=False, **attrs):
     """Forward and record for binary ops without a hand-written fast path."""
-    a, b = _coerce_pair(a, b, op)
-    if float_only and a._data.dtype.kind not in _float_kinds:
-        a, b = _cast(a, get_default_dtype()), _cast(b, get_default_dtype())
+    a, b = _coerce_pair(a, b, op, float_only)
     ad, bd = a._data, b._data
     try:
         with np.errstate(all="ignore"):
@@ -682,17 +684,29 @@ def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001
     if not isinstance(input, Tensor):
         if not isinstance(exponent, Tensor):
             raise TypeError("pow(): expected at least one Tensor argument")
+        if exponent._data.dtype.kind == "b" and input.__class__ is _pybool:
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         bd, s = _scalar_operand(exponent._data, input, "pow")
         with np.errstate(all="ignore"):
-            r = np.power(np.asarray(s, dtype=bd.dtype), bd) if bd.dtype.kind in _float_kinds else \
+            r = _np_pow(np.asarray(s, dtype=bd.dtype), bd) if bd.dtype.kind in "fcViu" else \
                 np.power(s, bd)
-        if bd.dtype.kind in "iu" and np.any(bd < 0) and isinstance(s, _pyint):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return record(r, _RPowBackward, (exponent,), save=(exponent,), s=s)
     a, b = _coerce_pair(input, exponent, "pow")
-    if a._data.dtype.kind in "iu" and np.any(b._data < 0):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return _binary_record("pow", a, b, np.power, _PowBackward)
+    if a._data.dtype.kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    return _binary_record("pow", a, b, _np_pow, _PowBackward)
+
+
+def _np_pow(a, b):
+    """``np.power``; integer powers with negative exponents give PyTorch's results (1 for a base
+    of 1, +-1 for -1, else 0) instead of NumPy's error."""
+    if b.dtype.kind in "iu" and a.dtype.kind in "iu":
+        neg = b < 0
+        if neg.any():
+            r = np.power(a, np.where(neg, 0, b))
+            alt = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0))
+            return np.where(neg, alt, r).astype(r.dtype, copy=False)
+    return np.power(a, b)
 
 
 def float_power(input, exponent) -> Tensor:
@@ -739,12 +753,16 @@ def remainder(input, other, *, out=None) -> Tensor:
 
 
 def _np_remainder(a, b):
+    if a.dtype.kind == "b":
+        raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
     if a.dtype.kind in "iu" and np.any(b == 0):
         raise RuntimeError("ZeroDivisionError")
     return np.remainder(a, b)
 
 
 def _np_fmod(a, b):
+    if a.dtype.kind == "b":
+        raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
     if a.dtype.kind in "iu" and np.any(b == 0):
         raise RuntimeError("ZeroDivisionError")
     return np.fmod(a, b)
@@ -827,17 +845,13 @@ def logaddexp(input, other) -> Tensor:
 
 def xlogy(input, other) -> Tensor:
     """input * log(other), 0 where input == 0."""
-    a, b = _coerce_pair(input, other, "xlogy")
-    if a._data.dtype.kind not in _float_kinds:
-        a, b = _cast(a, get_default_dtype()), _cast(b, get_default_dtype())
+    a, b = _coerce_pair(input, other, "xlogy", True)
     return where((a == 0) & ~isnan(b), 0.0, a * log(b))
 
 
 def copysign(input, other) -> Tensor:
     """|input| with the sign of other."""
-    a, b = _coerce_pair(input, other, "copysign")
-    if a._data.dtype.kind not in _float_kinds:
-        a, b = _cast(a, get_default_dtype()), _cast(b, get_default_dtype())
+    a, b = _coerce_pair(input, other, "copysign", True)
     sgn = _wrap(np.where(np.signbit(b._data), -1.0, 1.0).astype(a._data.dtype))
     return abs(a) * sgn + b * 0
 
@@ -1047,8 +1061,18 @@ floor = _unary_op("floor", _int_identity(np.floor), _zero_grad, False, False, fl
 ceil = _unary_op("ceil", _int_identity(np.ceil), _zero_grad, False, False, float_only=False, int_ok=True)
 trunc = _unary_op("trunc", _int_identity(np.trunc), _zero_grad, False, False, float_only=False, int_ok=True)
 fix = trunc
-sign = _unary_op("sign", lambda a: np.sign(a) if a.dtype.kind != "b" else a.copy(), _zero_grad, False,
-                 False, float_only=False, int_ok=True, bool_ok=True)
+def _np_sign(a):
+    if a.dtype.kind == "b":
+        return a.copy()
+    r = np.sign(a)
+    if a.dtype.kind in "fV":
+        nan = np.isnan(r)
+        if nan.any():  # PyTorch: sign(nan) is 0
+            r = np.where(nan, 0, r).astype(a.dtype, copy=False)
+    return r
+
+
+sign = _unary_op("sign", _np_sign, _zero_grad, False, False, float_only=False, int_ok=True, bool_ok=True)
 sgn = sign
 _round0 = _unary_op("round", _int_identity(np.round), _zero_grad, False, False, float_only=False,
                     int_ok=True)
@@ -1160,7 +1184,10 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     pi = fi.max if posinf is None else posinf
     ni = fi.min if neginf is None else neginf
     keep = np.isfinite(d)
-    r = np.nan_to_num(d, nan=nan, posinf=pi, neginf=ni)
+    if d.dtype.kind == "V":  # bfloat16
+        r = np.nan_to_num(d.astype(np.float32), nan=nan, posinf=pi, neginf=ni).astype(d.dtype)
+    else:
+        r = np.nan_to_num(d, nan=nan, posinf=pi, neginf=ni)
     return record(r, _MaskBackward, (input,), mask=keep)
 
 
@@ -1312,7 +1339,10 @@ def _logical(name, np_fn):
         if out is not None:
             return _write_out(out, op(input, other))
         a, b = _coerce_pair(input, other, name)
-        return _wrap(np_fn(a._data, b._data))
+        try:
+            return _wrap(np_fn(a._data, b._data))
+        except ValueError:
+            raise _shape_error(name, a._data, b._data) from None
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; returns a bool tensor."
     return op

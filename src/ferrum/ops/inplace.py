@@ -159,6 +159,10 @@ def _rebase_view(v: Tensor, r: Tensor) -> None:
 
 
 # --------------------------------------------------------------------------- arithmetic
+_INT_RANGE = {np.dtype(t): (np.iinfo(t).min, np.iinfo(t).max)
+              for t in (np.int8, np.int16, np.int32, np.int64, np.uint8)}
+
+
 def _fast_ok(d, other) -> bool:
     """True when NumPy's ``out=`` computes exactly what the in-place op means."""
     if isinstance(other, Tensor):
@@ -166,8 +170,10 @@ def _fast_ok(d, other) -> bool:
         return od.__class__ is d.__class__ and od.dtype is d.dtype
     c = other.__class__
     k = d.dtype.kind
-    return (c is _pyfloat and k in "fc") or (c is _pyint and k in "iu" and -2**31 < other < 2**31) or \
-        (c is _pyint and k in "fc")
+    if c is _pyint and k in "iu":  # a Python int out of the dtype's range wraps (slow path)
+        lo, hi = _INT_RANGE[d.dtype]
+        return lo <= other <= hi
+    return (c is _pyfloat or c is _pyint) and k in "fc"
 
 
 def _ufunc_inplace(name, ufunc, outofplace):
