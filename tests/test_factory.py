@@ -377,3 +377,41 @@ def test_complex_and_polar(torch):
     pt = torch.polar(torch.tensor([2.0], dtype=torch.float64), torch.tensor([0.5], dtype=torch.float64))
     assert p.dtype.name == tname(pt.dtype)
     np.testing.assert_allclose(p.numpy(), pt.numpy())
+
+
+FACTORIES = {  # name -> call taking dtype / requires_grad / device keywords
+    "tensor": lambda **kw: ferrum.tensor([1.0, 2.0], **kw),
+    "as_tensor": lambda **kw: ferrum.as_tensor([1.0, 2.0], **{k: v for k, v in kw.items()
+                                                               if k != "requires_grad"}),
+    "zeros": lambda **kw: ferrum.zeros(2, 3, **kw), "ones": lambda **kw: ferrum.ones(2, **kw),
+    "empty": lambda **kw: ferrum.empty(2, **kw), "full": lambda **kw: ferrum.full((2,), 1.5, **kw),
+    "zeros_like": lambda **kw: ferrum.zeros_like(ferrum.ones(2, dtype=ferrum.int32), **kw),
+    "ones_like": lambda **kw: ferrum.ones_like(ferrum.ones(2, dtype=ferrum.int32), **kw),
+    "empty_like": lambda **kw: ferrum.empty_like(ferrum.ones(2, dtype=ferrum.int32), **kw),
+    "full_like": lambda **kw: ferrum.full_like(ferrum.ones(2, dtype=ferrum.int32), 2, **kw),
+    "arange": lambda **kw: ferrum.arange(0, 3, **kw), "linspace": lambda **kw: ferrum.linspace(0, 1, 4, **kw),
+    "logspace": lambda **kw: ferrum.logspace(0, 1, 4, **kw), "eye": lambda **kw: ferrum.eye(3, **kw),
+    "scalar_tensor": lambda **kw: ferrum.scalar_tensor(2.0, **kw),
+    "rand": lambda **kw: ferrum.rand(3, **kw), "randn": lambda **kw: ferrum.randn(3, **kw),
+    "range": lambda **kw: ferrum.range(0, 2, **kw), "asarray": lambda **kw: ferrum.asarray([1.0], **kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+@pytest.mark.parametrize("dt", ["float64", "float16", "bfloat16"])
+def test_every_factory_takes_dtype_device_and_requires_grad(name, dt):
+    mk = FACTORIES[name]
+    t = mk(dtype=fd(dt), device="cpu")
+    assert t.dtype is fd(dt) and t.device == ferrum.device("cpu") and not t.requires_grad
+    if name != "as_tensor":
+        g = mk(dtype=fd(dt), requires_grad=True)
+        assert g.dtype is fd(dt) and g.requires_grad and g.is_leaf and g.grad_fn is None
+        (g * 2).backward(ferrum.ones_like(g) * 2)
+        assert g.grad.dtype is fd(dt)
+
+
+@pytest.mark.parametrize("name", sorted(set(FACTORIES) - {"rand", "randn", "as_tensor", "asarray",
+                                                          "linspace", "logspace", "range"}))
+def test_every_factory_rejects_requires_grad_for_integers(name):
+    with pytest.raises(RuntimeError, match="floating point"):
+        FACTORIES[name](dtype=ferrum.int64, requires_grad=True)

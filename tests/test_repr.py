@@ -73,7 +73,8 @@ CASES = {
     "grad_fn_exp": lambda L: L.tensor([1.5, 2.0], requires_grad=True).exp(),
     "grad_fn_to": lambda L: L.tensor([1.0, 2.0], requires_grad=True).double(),
     "grad_fn_0d": lambda L: L.tensor(2.0, requires_grad=True) * 3,
-    "grad_fn_where": lambda L: L.where(L.tensor([True, False]), L.tensor([1.0, 2.0], requires_grad=True), 0.0),
+    "grad_fn_where": lambda L: L.where(L.tensor([True, False]), L.tensor([1.0, 2.0], requires_grad=True),
+                                       0.0),
     "grad_fn_pow": lambda L: L.tensor([1.0, 2.0], requires_grad=True) ** 2,
     "grad_fn_neg": lambda L: -L.tensor([1.0, 2.0], requires_grad=True),
     "grad_fn_abs": lambda L: L.tensor([1.0, 2.0], requires_grad=True).abs(),
@@ -89,6 +90,12 @@ CASES = {
     "wrapped_ints": lambda L: L.arange(90),
     "wrapped_neg": lambda L: L.arange(-50, 50) * 1.37,
     "tall": lambda L: L.tensor([[1.0]] * 100),
+    "suffix_wraps": lambda L: L.tensor([0.0, 0.0, 0.0, 0.0, 1e7], dtype=L.float64),
+    "suffix_fits": lambda L: L.tensor([0.0, 0.0, 0.0, 1e7], dtype=L.float64),
+    "two_suffixes_wrap": lambda L: L.tensor([1.5, 2.25, 3.125, 4.0, 5.5, 6.0, 7.75], dtype=L.float64,
+                                            requires_grad=True),
+    "suffix_after_rows": lambda L: L.arange(24.0, dtype=L.float64).reshape(2, 12) * 1.5,
+    "grad_fn_wraps": lambda L: L.arange(8.0, requires_grad=True).double() * 1.5,
 }
 
 

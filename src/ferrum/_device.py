@@ -88,7 +88,7 @@ def xp_for(d: device):
     if d.type == "cuda":
         cp = cupy_module()
         if cp is None:
-            raise RuntimeError("Torch not compiled with CUDA enabled: ferrum needs CuPy and an NVIDIA "
+            raise RuntimeError("CUDA is not available: ferrum needs CuPy and an NVIDIA "
                                "GPU for cuda tensors (pip install ferrum-dl[cuda])")
         n = cp.cuda.runtime.getDeviceCount()
         if d.index is not None and d.index >= n:

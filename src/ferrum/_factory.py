@@ -47,7 +47,8 @@ def _infer_dtype(data):
             d = default_complex()
         else:
             raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-        r = d if r is None else promote_types(r, d)
+        if d is not r:
+            r = d if r is None else promote_types(r, d)
     return get_default_dtype() if r is None else r
 
 

@@ -151,6 +151,15 @@ def tensor_repr(t) -> str:
     elif t.requires_grad:
         suffix.append("requires_grad=True")
     s = prefix + body
-    if suffix:
-        s += ", " + ", ".join(suffix)
+    # a suffix that would overflow the line goes on a new one; lengths are measured as PyTorch's
+    # ("torch." for "ferrum.") so that the layout is the same
+    used = len(s) - s.rfind("\n") + 1
+    for suf in suffix:
+        n = len(suf) - suf.count("ferrum.")
+        if used + n + 2 > _opts["linewidth"]:
+            s += ",\n" + " " * len(prefix) + suf
+            used = len(prefix) + n
+        else:
+            s += ", " + suf
+            used += n + 2
     return s + ")"

@@ -464,14 +464,12 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
             raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
         return div(a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = ad / s if s != 0 else ad * (math.inf if s.__class__ is not complex else s)
-        if s == 0:
-            r = np.divide(ad, ad.dtype.type(0))
+        r = ad / s if s != 0 else np.divide(ad, ad.dtype.type(s))  # keeps the sign of -0.0
     res = _wrap(r)
     if a.requires_grad and _state.grad_enabled:
         node = _new(_DivScalarBackward)
         node.next = (edge(a),)
-        node.s = 1.0 / s if s != 0 else math.inf
+        node.s = 1.0 / s if s != 0 else math.copysign(math.inf, s.real)
         res.requires_grad = True
         res.grad_fn = node
     return res
@@ -508,11 +506,11 @@ def _rounded_div(a, b, mode):
     with np.errstate(divide="ignore", invalid="ignore"):
         if ad.dtype.kind in "iub":
             if mode == "floor":
-                if np.any(bd == 0):
+                if ad.size and bd.size and np.any(bd == 0):
                     raise RuntimeError("ZeroDivisionError")
                 r = np.floor_divide(ad, bd)
             else:
-                if np.any(bd == 0):
+                if ad.size and bd.size and np.any(bd == 0):
                     raise RuntimeError("ZeroDivisionError")
                 q = np.floor_divide(ad, bd)
                 q = q + ((q < 0) & (q * bd != ad))
@@ -678,7 +676,8 @@ def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001
                 r = np.sqrt(ad)
             else:
                 r = ad ** e
-        if r.dtype != ad.dtype and ad.dtype.kind in "iu" and e.__class__ is _pyint:
+        if r.dtype != ad.dtype and (ad.dtype.kind in "iu" and e.__class__ is _pyint or
+                                    ad.dtype.kind == "b" and e.__class__ is _pybool):
             r = r.astype(ad.dtype)
         return record(r, _PowScalarBackward, (input,), save=(input,), e=e)
     if not isinstance(input, Tensor):
@@ -755,7 +754,7 @@ def remainder(input, other, *, out=None) -> Tensor:
 def _np_remainder(a, b):
     if a.dtype.kind == "b":
         raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
-    if a.dtype.kind in "iu" and np.any(b == 0):
+    if a.dtype.kind in "iu" and a.size and b.size and np.any(b == 0):
         raise RuntimeError("ZeroDivisionError")
     return np.remainder(a, b)
 
@@ -763,7 +762,7 @@ def _np_remainder(a, b):
 def _np_fmod(a, b):
     if a.dtype.kind == "b":
         raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
-    if a.dtype.kind in "iu" and np.any(b == 0):
+    if a.dtype.kind in "iu" and a.size and b.size and np.any(b == 0):
         raise RuntimeError("ZeroDivisionError")
     return np.fmod(a, b)
 
