@@ -48,6 +48,7 @@ class Tensor:
     __array_ufunc__ = None  # NumPy defers to our reflected operators
     __array_priority__ = 1000
     is_sparse = False
+    _is_node = False  # a leaf tensor as a graph edge (autograd nodes say True)
     is_quantized = False
     is_meta = False
     is_nested = False

@@ -82,7 +82,7 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
         while ready:
             n = ready.pop()
             g = pop(n, None)
-            if n.__class__ is Tensor or isinstance(n, Tensor):
+            if not n._is_node:
                 _leaf(n, g, graph, capture, accumulate, stolen)
                 continue
             if needed is not None and n not in needed:
@@ -105,10 +105,7 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
             nxt = n.next
             if grads_in is None:
                 grads_in = (None,) * len(nxt)
-            elif len(grads_in) != len(nxt):
-                raise RuntimeError(f"{n.name()} returned {len(grads_in)} gradients for "
-                                   f"{len(nxt)} inputs")
-            for e, gi in zip(nxt, grads_in):
+            for e, gi in zip(nxt, grads_in, strict=True):
                 if e is None:
                     continue
                 if gi is not None:

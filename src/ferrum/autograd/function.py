@@ -113,6 +113,7 @@ class Node:
     __slots__ = ("next", "__dict__", "__weakref__")
     _saved = ()  # names of attributes holding saved values, released after backward
     _has_hooks = False  # set on the instance when a hook or retain_grad is registered
+    _is_node = True  # graph edges are nodes or leaf tensors (whose class says False)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
