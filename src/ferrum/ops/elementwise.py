@@ -918,7 +918,8 @@ def _unary_op(name: str, np_fn, grad_fn, save_x: bool, save_y: bool, float_only=
         res = _wrap(r)
         if input.requires_grad and _state.grad_enabled:
             node = _new(UnaryBackward)
-            node.next = (edge(input),)
+            f = input.grad_fn
+            node.next = (f if f is not None and input._view is None else edge(input),)
             node.fn = grad_fn
             node.opname = node_name
             if save_x:
@@ -1534,7 +1535,16 @@ def _fast_binary(npop, node_cls, general):
                 out._hooks = None
                 if _state.grad_enabled and (self.requires_grad or other.requires_grad):
                     node = _new(node_cls)
-                    node.next = (edge(self), edge(other))
+                    # edge() inlined for the common cases: a non-view result of an op, or a
+                    # constant that needs no gradient
+                    f = self.grad_fn
+                    ea = f if f is not None and self._view is None else edge(self)
+                    if other.requires_grad:
+                        f = other.grad_fn
+                        eb = f if f is not None and other._view is None else edge(other)
+                    else:
+                        eb = None
+                    node.next = (ea, eb)
                     if is_mul:
                         node.a = self if other.requires_grad else None
                         node.b = other if self.requires_grad else None
