@@ -31,6 +31,7 @@ from .ops._common import canon_dim, same_device
 from .ops.elementwise import _cast, _write_out, where
 from .ops.linalg import _check, _conj, _const_like, _cross_impl, _tname, matmul
 from .ops.linalg import matrix_power as _matrix_power
+from .ops.reduce import _vector_norm_data
 
 __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_ex", "solve",
@@ -202,27 +203,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     p = float(ord)
     d = x._data
     axes = _norm_dims(dim, d.ndim, "linalg.vector_norm")
-    a = np.abs(d)
-    low = a.dtype.itemsize < 4 or a.dtype.kind == "V"
-    if low:
-        a = a.astype(np.float32)
-    n = math.prod(d.shape[i] for i in axes)
-    with np.errstate(all="ignore"):
-        if math.isinf(p):
-            if n == 0:
-                raise RuntimeError(f"linalg.vector_norm cannot compute the {'-' if p < 0 else ''}inf norm "
-                                   "on an empty tensor because the operation does not have an identity")
-            r = (np.amax if p > 0 else np.amin)(a, axis=axes, keepdims=keepdim)
-        elif p == 0:
-            r = np.sum(a != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
-        elif p == 1:
-            r = np.sum(a, axis=axes, keepdims=keepdim)
-        elif p == 2:
-            r = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
-        else:
-            r = np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
-    rd = _real_dtype(d.dtype)
-    r = np.asarray(r).astype(rd, copy=False)
+    r = _vector_norm_data(d, p, axes, keepdim, "linalg.vector_norm")
     kshape = tuple(1 if i in axes else s for i, s in enumerate(d.shape))
     return record(r, LinalgVectorNormBackward0, (x,), save=(x,), save_output=True, ord=p, axes=axes,
                   keepdim=keepdim, kshape=kshape)

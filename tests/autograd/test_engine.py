@@ -12,36 +12,13 @@ import pytest
 
 import ferrum as F
 from ferrum import autograd
+from tests.helpers import leaf, ones, tleaf, values_closeness
+from tests.helpers import npv_copy as npv
 
 RNG = np.random.default_rng(0)
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
-def leaf(a, dtype=np.float64):
-    """A ferrum leaf requiring grad with the values of ``a``."""
-    return F.tensor(np.asarray(a, dtype=dtype), requires_grad=True)
-
-
-def tleaf(torch, a, dtype=np.float64):
-    return torch.tensor(np.asarray(a, dtype=dtype), requires_grad=True)
-
-
-def npv(t):
-    """The values of a ferrum or torch tensor as a NumPy array."""
-    return np.array(t.detach().numpy())
-
-
-def assert_close(a, b, rtol=1e-6, atol=1e-9):
-    np.testing.assert_allclose(npv(a) if not isinstance(a, np.ndarray) else a,
-                               npv(b) if not isinstance(b, np.ndarray) else b, rtol=rtol, atol=atol)
-
-
-def ones(t):
-    return F.ones(*t.shape, dtype=t.dtype)
+assert_close = values_closeness(rtol=1e-6, atol=1e-9)
 
 
 # --------------------------------------------------------------------------- backward basics

@@ -9,30 +9,13 @@ import pytest
 import ferrum as F
 from ferrum import autograd
 from ferrum.autograd import Function, gradcheck, gradgradcheck, once_differentiable
+from tests.helpers import leaf, ones, values_closeness
+from tests.helpers import npv_copy as npv
 
 RNG = np.random.default_rng(1)
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
-def leaf(a, dtype=np.float64):
-    return F.tensor(np.asarray(a, dtype=dtype), requires_grad=True)
-
-
-def npv(t):
-    return np.array(t.detach().numpy())
-
-
-def assert_close(a, b, rtol=1e-7, atol=1e-10):
-    np.testing.assert_allclose(npv(a) if not isinstance(a, np.ndarray) else a,
-                               npv(b) if not isinstance(b, np.ndarray) else b, rtol=rtol, atol=atol)
-
-
-def ones(t):
-    return F.ones(*t.shape, dtype=t.dtype)
+assert_close = values_closeness(rtol=1e-7, atol=1e-10)
 
 
 class Cube(Function):

@@ -8,23 +8,13 @@ import pytest
 
 import ferrum as F
 from ferrum.autograd import functional as AF
+from tests.helpers import npv
 
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
 def arr(*shape):
     return RNG.standard_normal(shape)
-
-
-def npv(t):
-    if isinstance(t, F.Tensor):
-        return np.asarray(t.detach().numpy())
-    return t.detach().numpy()
 
 
 def same(a, b, tol=1e-10):

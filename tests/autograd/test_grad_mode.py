@@ -10,19 +10,6 @@ import ferrum as F
 from ferrum import autograd
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
-@pytest.fixture(autouse=True)
-def _restore_mode():
-    # a failing test must not leave the process-wide mode switched off for the others
-    yield
-    assert F.is_grad_enabled(), "grad mode leaked out of a test"
-    assert not F.is_inference_mode_enabled()
-
-
 def leaf():
     return F.ones(2, requires_grad=True)
 

@@ -14,45 +14,15 @@ from hypothesis import strategies as st
 import ferrum as F
 from ferrum.autograd import gradcheck, gradgradcheck
 
+from tests.helpers import array_maker, closeness, npv, tt
+from tests.helpers import ft_copy as ft
+
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
 # --------------------------------------------------------------------------- helpers
-def arr(shape, dtype=np.float64):
-    if np.dtype(dtype).kind in "iu":
-        return RNG.integers(-5, 6, size=shape).astype(dtype)
-    return RNG.standard_normal(shape).astype(dtype)
-
-
-def ft(a, rg=False):
-    t = F.tensor(np.array(a))
-    return t.requires_grad_(True) if rg else t
-
-
-def tt(torch, a, rg=False):
-    t = torch.from_numpy(np.array(a))
-    return t.requires_grad_(True) if rg else t
-
-
-def npv(t):
-    if isinstance(t, F.Tensor):
-        return np.asarray(t.detach()._data)
-    if hasattr(t, "detach"):
-        return t.detach().numpy()
-    return np.asarray(t)
-
-
-def close(a, b, rtol=1e-6, atol=1e-7, dtype=True):
-    x, y = npv(a), npv(b)
-    assert x.shape == y.shape, (x.shape, y.shape)
-    if dtype:
-        assert x.dtype == y.dtype, (x.dtype, y.dtype)
-    np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+arr = array_maker(RNG)
+close = closeness(rtol=1e-6, atol=1e-7)
 
 
 class I(list):  # noqa: E742 - an int64 index tensor in a key spec

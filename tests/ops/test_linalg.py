@@ -15,46 +15,15 @@ from hypothesis import strategies as st
 import ferrum as F
 from ferrum.autograd import grad, gradcheck, gradgradcheck
 
+from tests.helpers import array_maker, closeness, npv, tt
+from tests.helpers import ft_copy as ft
+
 RNG = np.random.default_rng(2024)
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
 # --------------------------------------------------------------------------- helpers
-def arr(shape, dtype=np.float64):
-    dt = np.dtype(dtype)
-    if dt.kind in "iu":
-        return RNG.integers(-4 if dt.kind == "i" else 0, 5, size=shape).astype(dt)
-    return RNG.standard_normal(shape).astype(dt)
-
-
-def ft(a, rg=False):
-    t = F.from_numpy(np.array(a))
-    return t.requires_grad_(True) if rg else t
-
-
-def tt(torch, a, rg=False):
-    t = torch.from_numpy(np.array(a))
-    return t.requires_grad_(True) if rg else t
-
-
-def npv(t):
-    if isinstance(t, F.Tensor):
-        return np.asarray(t.detach().numpy())
-    if hasattr(t, "detach"):
-        return t.detach().numpy()
-    return np.asarray(t)
-
-
-def close(a, b, rtol=1e-6, atol=1e-6, dtype=True):
-    x, y = npv(a), npv(b)
-    assert x.shape == y.shape, (x.shape, y.shape)
-    if dtype:
-        assert x.dtype == y.dtype, (x.dtype, y.dtype)
-    np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+arr = array_maker(RNG, ilow=-4, high=5)
+close = closeness(rtol=1e-6, atol=1e-6)
 
 
 def spd(n, batch=(), seed=0):

@@ -15,52 +15,15 @@ import ferrum as F
 from ferrum.autograd import grad, gradcheck, gradgradcheck
 from ferrum.ops import reduce as R
 
+from tests.helpers import array_maker, closeness, ft, npv, tt
+
 RNG = np.random.default_rng(1234)
 _pymax = max
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
 # --------------------------------------------------------------------------- helpers
-def arr(shape, dtype=np.float64, seed=None):
-    rng = RNG if seed is None else np.random.default_rng(seed)
-    if np.dtype(dtype) == np.bool_:
-        return rng.random(shape) > 0.5
-    if np.dtype(dtype).kind in "iu":
-        return rng.integers(-5 if np.dtype(dtype).kind == "i" else 0, 6, size=shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
-
-
-def ft(a, rg=False):
-    t = F.from_numpy(a)
-    return t.requires_grad_(True) if rg else t
-
-
-def tt(torch, a, rg=False):
-    t = torch.from_numpy(np.array(a))
-    return t.requires_grad_(True) if rg else t
-
-
-def npv(t):
-    """A ferrum tensor, torch tensor or array as a NumPy array."""
-    if isinstance(t, F.Tensor):
-        return np.asarray(t.detach().numpy())
-    if hasattr(t, "detach"):
-        return t.detach().numpy()
-    return np.asarray(t)
-
-
-def close(a, b, rtol=1e-6, atol=1e-6, dtype=True):
-    x, y = npv(a), npv(b)
-    assert x.shape == y.shape, (x.shape, y.shape)
-    if dtype:
-        assert x.dtype == y.dtype, (x.dtype, y.dtype)
-    np.testing.assert_allclose(x.astype(np.float64) if x.dtype != np.bool_ else x,
-                               y.astype(np.float64) if y.dtype != np.bool_ else y,
-                               rtol=rtol, atol=atol, equal_nan=True)
+arr = array_maker(RNG)
+close = closeness(rtol=1e-6, atol=1e-6)
 
 
 def tol(dtype):

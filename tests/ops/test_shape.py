@@ -15,54 +15,14 @@ import ferrum as F
 from ferrum.autograd import grad, gradcheck, gradgradcheck
 from ferrum.ops import shape as S
 
+from tests.helpers import array_maker, closeness, ft, npv, tt
+
 RNG = np.random.default_rng(4321)
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
 # --------------------------------------------------------------------------- helpers
-def arr(shape, dtype=np.float64, seed=None):
-    rng = RNG if seed is None else np.random.default_rng(seed)
-    dtype = np.dtype(dtype)
-    if dtype == np.bool_:
-        return np.asarray(rng.random(shape) > 0.5)
-    if dtype.kind in "iu":
-        return np.asarray(rng.integers(0 if dtype.kind == "u" else -5, 6, size=shape)).astype(dtype)
-    return np.asarray(rng.standard_normal(shape)).astype(dtype)
-
-
-def ft(a, rg=False):
-    t = F.from_numpy(a)
-    return t.requires_grad_(True) if rg else t
-
-
-def tt(torch, a, rg=False):
-    t = torch.from_numpy(np.array(a))
-    return t.requires_grad_(True) if rg else t
-
-
-def npv(t):
-    if isinstance(t, F.Tensor):
-        return np.asarray(t.detach().numpy())
-    if hasattr(t, "detach"):
-        return t.detach().resolve_conj().numpy()
-    return np.asarray(t)
-
-
-def close(a, b, rtol=1e-7, atol=1e-9, dtype=True):
-    x, y = npv(a), npv(b)
-    assert x.shape == y.shape, (x.shape, y.shape)
-    if dtype:
-        assert x.dtype == y.dtype, (x.dtype, y.dtype)
-    if x.dtype == np.bool_ or y.dtype == np.bool_:
-        np.testing.assert_array_equal(x, y)
-    elif x.dtype.kind == "c" or y.dtype.kind == "c":
-        np.testing.assert_allclose(x.astype(np.complex128), y.astype(np.complex128), rtol=rtol, atol=atol)
-    else:
-        np.testing.assert_allclose(x.astype(np.float64), y.astype(np.float64), rtol=rtol, atol=atol)
+arr = array_maker(RNG)
+close = closeness(rtol=1e-7, atol=1e-9)
 
 
 def close_all(a, b, **kw):

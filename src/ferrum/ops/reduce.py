@@ -886,8 +886,10 @@ class _NormBackward(Node):
 _NormBackward.__name__ = "NormBackward1"
 
 
-def _vector_norm(input: Tensor, p: float, axes: tuple, keepdim: bool, op: str) -> Tensor:
-    d = input._data
+def _vector_norm_data(d, p: float, axes: tuple, keepdim: bool, who: str):
+    """The vector ``p``-norm of the array ``d`` over ``axes``, in the real dtype of ``d`` (float16 and
+    bfloat16 accumulated in float32). ``who`` starts the error message. Shared with
+    ``ferrum.linalg.vector_norm``."""
     a = np.abs(d)
     rdt = a.dtype
     if _is_low(a):
@@ -898,7 +900,7 @@ def _vector_norm(input: Tensor, p: float, axes: tuple, keepdim: bool, op: str) -
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if math.isinf(p):
             if size == 0:
-                raise RuntimeError(f"{op}(): cannot compute the {'-' if p < 0 else ''}inf norm on an "
+                raise RuntimeError(f"{who} cannot compute the {'-' if p < 0 else ''}inf norm on an "
                                    "empty tensor because the operation does not have an identity")
             r = (np.amax if p > 0 else np.amin)(a, axis=axes, keepdims=keepdim)
         elif p == 0:
@@ -909,7 +911,12 @@ def _vector_norm(input: Tensor, p: float, axes: tuple, keepdim: bool, op: str) -
             r = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
         else:
             r = np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
-    r = xp_of(d).asarray(r).astype(rdt, copy=False)
+    return xp_of(d).asarray(r).astype(rdt, copy=False)
+
+
+def _vector_norm(input: Tensor, p: float, axes: tuple, keepdim: bool, op: str) -> Tensor:
+    d = input._data
+    r = _vector_norm_data(d, p, axes, keepdim, f"{op}():")
     return record(r, _NormBackward, (input,), save=(input,), save_output=True, p=p, axes=axes,
                   keep=_keep_shape(d.shape, axes))
 
