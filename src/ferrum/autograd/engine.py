@@ -63,7 +63,7 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
             c = deps.get(e)
             if c is None:
                 deps[e] = 1
-                if e.__class__ is not Tensor and not isinstance(e, Tensor):
+                if e._is_node:
                     stack.append(e)
             else:
                 deps[e] = c + 1
