@@ -69,7 +69,7 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
                 deps[e] = c + 1
     # autograd.grad / backward(inputs=...): run only the nodes that lead to a captured edge
     needed = None if capture is None else _needed(buffers, capture)
-    ready = [e for e in buffers if deps[e] == 0]
+    ready = [(e, buffers.pop(e)) for e in list(buffers) if deps[e] == 0]
     anomaly = _state.anomaly and _state.anomaly_check_nan
     stolen = set()
     prev = _state.grad_enabled
@@ -80,8 +80,7 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
     errstate.__enter__()
     try:
         while ready:
-            n = ready.pop()
-            g = pop(n, None)
+            n, g = ready.pop()
             if not n._is_node:
                 _leaf(n, g, graph, capture, accumulate, stolen)
                 continue
@@ -108,13 +107,17 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
             for e, gi in zip(nxt, grads_in, strict=True):
                 if e is None:
                     continue
-                if gi is not None:
-                    old = get(e)
-                    buffers[e] = gi if old is None else old + gi
                 c = deps[e] - 1
                 deps[e] = c
                 if c == 0:
-                    ready.append(e)
+                    # the last gradient for e: no buffer when it is also the only one
+                    old = pop(e, None)
+                    if old is not None:
+                        gi = old if gi is None else old + gi
+                    ready.append((e, gi))
+                elif gi is not None:
+                    old = get(e)
+                    buffers[e] = gi if old is None else old + gi
             if not retain_graph:
                 for s in n._saved:
                     setattr(n, s, FREED)
@@ -144,8 +147,8 @@ def _route_output(n, g, buffers, deps, ready):
     c = deps[p] - 1
     deps[p] = c
     if c == 0:
-        buffers[p] = tuple(lst)
-        ready.append(p)
+        del buffers[p]
+        ready.append((p, tuple(lst)))
 
 
 def _needed(roots, capture) -> set:
