@@ -148,12 +148,10 @@ def test_unary_matches_torch(torch, name, dt):
         compare(lambda: getattr(ferrum, name)(f2), lambda: getattr(torch, name)(t2))
 
 
-@pytest.mark.parametrize("name", sorted(UNARY))
+@pytest.mark.parametrize("name", sorted(set(UNARY) - {"bitwise_not"}))  # float special values
 def test_unary_special_values_match_torch(torch, name):
     vals = [float("nan"), float("inf"), -float("inf"), 0.0, -0.0, 1e30, -1e30, 1e-30]
     f, t = pair(vals, "float32", torch)
-    if name == "bitwise_not":
-        pytest.skip("integer op")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compare(lambda: getattr(ferrum, name)(f), lambda: getattr(torch, name)(t), rtol=1e-5, atol=1e-6)

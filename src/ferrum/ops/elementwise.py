@@ -280,11 +280,16 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
         return add(a, b, alpha=alpha)
     s = s if alpha == 1 else s * alpha
     r = ad + s if ad.size < _PAR_MIN else _par.binary(np.add, ad, s)
+    return _scalar_result(r, a, AddBackward1, 1)
+
+
+def _scalar_result(r, a: Tensor, node_cls, sign: int) -> Tensor:
+    """Wraps the result of ``a`` (+/-) a scalar, recording a pass-through node times ``sign``."""
     out = _wrap(r)
     if a.requires_grad and _state.grad_enabled:
-        node = _new(AddBackward1)
+        node = _new(node_cls)
         node.next = (edge(a),)
-        node.sign = 1
+        node.sign = sign
         out.requires_grad = True
         out.grad_fn = node
     return out
@@ -329,14 +334,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
         return sub(a, b, alpha=alpha)
     s = s if alpha == 1 else s * alpha
     r = ad - s if ad.size < _PAR_MIN else _par.binary(np.subtract, ad, s)
-    out = _wrap(r)
-    if a.requires_grad and _state.grad_enabled:
-        node = _new(_SubScalarBackward)
-        node.next = (edge(a),)
-        node.sign = 1
-        out.requires_grad = True
-        out.grad_fn = node
-    return out
+    return _scalar_result(r, a, _SubScalarBackward, 1)
 
 
 def _bool_sub_error(both: bool) -> RuntimeError:
@@ -357,14 +355,7 @@ def _rsub_scalar(t: Tensor, s) -> Tensor:
         if b is None:
             return NotImplemented
         return sub(b, t)
-    out = _wrap(s2 - td)
-    if t.requires_grad and _state.grad_enabled:
-        node = _new(_RsubScalarBackward)
-        node.next = (edge(t),)
-        node.sign = -1
-        out.requires_grad = True
-        out.grad_fn = node
-    return out
+    return _scalar_result(s2 - td, t, _RsubScalarBackward, -1)
 
 
 def mul(input, other, *, out=None) -> Tensor:
