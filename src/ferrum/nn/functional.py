@@ -1,0 +1,7 @@
+"""``nn.functional``: the layers as functions (PyTorch's ``torch.nn.functional``)."""
+
+from ..ops.linear import bilinear, linear  # noqa: F401
+from ..ops.softmax import log_softmax, softmax  # noqa: F401
+from ..ops.activation import *  # noqa: F401,F403
+from ..ops.nn_misc import *  # noqa: F401,F403
+from ..ops.loss import *  # noqa: F401,F403

@@ -1,0 +1,9 @@
+"""The layers, one file per family (PyTorch's module paths: ``ferrum.nn.modules.linear.Linear``)."""
+
+from .module import Module  # noqa: F401
+from .container import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .flatten import *  # noqa: F401,F403
+from .activation import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403

@@ -1,0 +1,831 @@
+"""``nn.Module``: the base class of every layer, following ``torch.nn.Module``."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections import OrderedDict, namedtuple
+from typing import Any, Callable, Iterator
+
+from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ..parameter import Buffer, Parameter
+
+__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
+           "register_module_full_backward_hook", "register_module_full_backward_pre_hook"]
+
+_setattr = object.__setattr__
+
+# hooks that apply to every module (torch.nn.modules.module.register_module_*)
+_global_forward_pre_hooks: dict = OrderedDict()
+_global_forward_hooks: dict = OrderedDict()
+_global_backward_hooks: dict = OrderedDict()
+_global_backward_pre_hooks: dict = OrderedDict()
+_global_hooks_on = [False]
+
+
+def _refresh_global_flag() -> None:
+    _global_hooks_on[0] = bool(_global_forward_pre_hooks or _global_forward_hooks
+                               or _global_backward_hooks or _global_backward_pre_hooks)
+
+
+class RemovableHandle:
+    """Returned by every ``register_*_hook``: ``.remove()`` unregisters the hook; usable as a
+    context manager."""
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks_dict: dict, *extra: dict, module=None):
+        self.hooks_dict_ref = hooks_dict
+        self.extra = extra
+        self.id = next(RemovableHandle._next_id)
+        self._module = module
+
+    def remove(self) -> None:
+        self.hooks_dict_ref.pop(self.id, None)
+        for d in self.extra:
+            d.pop(self.id, None)
+        if self._module is not None:
+            self._module._update_hook_flag()
+        else:
+            _refresh_global_flag()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _add_hook(hooks: dict, hook, prepend: bool, handle: RemovableHandle) -> None:
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """A forward pre-hook ``hook(module, args)`` run before every module's forward."""
+    h = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[h.id] = hook
+    _refresh_global_flag()
+    return h
+
+
+def register_module_forward_hook(hook: Callable, *, always_call: bool = False) -> RemovableHandle:
+    """A forward hook ``hook(module, args, output)`` run after every module's forward."""
+    h = RemovableHandle(_global_forward_hooks)
+    _global_forward_hooks[h.id] = hook
+    _refresh_global_flag()
+    return h
+
+
+def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+    h = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[h.id] = hook
+    _refresh_global_flag()
+    return h
+
+
+def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+    h = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[h.id] = hook
+    _refresh_global_flag()
+    return h
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+def _addindent(s: str, n: int) -> str:
+    lines = s.split("\n")
+    if len(lines) == 1:
+        return s
+    return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
+
+
+def _type_name(t: Tensor) -> str:
+    from ...autograd.function import _dtype_name
+    return _dtype_name(t._data)
+
+
+class Module:
+    """Base class for all neural-network modules.
+
+    Subclasses call ``super().__init__()`` and assign Parameters, buffers and submodules as
+    attributes; they are then registered and found by ``parameters()``, ``state_dict()``,
+    ``to()`` and the rest. ``forward`` defines the computation; call the module, not forward.
+    """
+
+    training: bool
+    _version: int = 1
+    call_super_init: bool = False
+    dump_patches: bool = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        if args or kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments {args} {kwargs}")
+        _setattr(self, "training", True)
+        _setattr(self, "_parameters", OrderedDict())
+        _setattr(self, "_buffers", OrderedDict())
+        _setattr(self, "_non_persistent_buffers_set", set())
+        _setattr(self, "_modules", OrderedDict())
+        _setattr(self, "_forward_pre_hooks", OrderedDict())
+        _setattr(self, "_forward_pre_hooks_with_kwargs", {})
+        _setattr(self, "_forward_hooks", OrderedDict())
+        _setattr(self, "_forward_hooks_with_kwargs", {})
+        _setattr(self, "_forward_hooks_always_called", {})
+        _setattr(self, "_backward_hooks", OrderedDict())
+        _setattr(self, "_backward_pre_hooks", OrderedDict())
+        _setattr(self, "_state_dict_hooks", OrderedDict())
+        _setattr(self, "_state_dict_pre_hooks", OrderedDict())
+        _setattr(self, "_load_state_dict_pre_hooks", OrderedDict())
+        _setattr(self, "_load_state_dict_post_hooks", OrderedDict())
+        _setattr(self, "_is_full_backward_hook", None)
+        _setattr(self, "_has_hooks", False)
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    def __call__(self, *args, **kwargs):
+        if self._has_hooks or _global_hooks_on[0]:
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    _call_impl = __call__
+
+    def _update_hook_flag(self) -> None:
+        _setattr(self, "_has_hooks", bool(self._forward_pre_hooks or self._forward_hooks
+                                          or self._backward_hooks or self._backward_pre_hooks))
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        for hid, hook in itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
+            if self._forward_pre_hooks_with_kwargs.get(hid):
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {res}.")
+                    args, kwargs = res
+            else:
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        bw_hooks = list(_global_backward_hooks.values()) + list(self._backward_hooks.values())
+        bw_pre = list(_global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
+        state = None
+        if bw_hooks or bw_pre:
+            from ._backward_hooks import BackwardHookState
+            state = BackwardHookState(self, bw_hooks, bw_pre)
+            args = state.wrap_inputs(args)
+        called_always = False
+        try:
+            result = self.forward(*args, **kwargs)
+        except Exception:
+            for hid, hook in self._forward_hooks.items():
+                if self._forward_hooks_always_called.get(hid):
+                    called_always = True
+                    try:
+                        if self._forward_hooks_with_kwargs.get(hid):
+                            hook(self, args, kwargs, None)
+                        else:
+                            hook(self, args, None)
+                    except Exception:
+                        pass
+            raise
+        del called_always
+        for hid, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
+            if self._forward_hooks_with_kwargs.get(hid):
+                res = hook(self, args, kwargs, result)
+            else:
+                res = hook(self, args, result)
+            if res is not None:
+                result = res
+        if state is not None:
+            result = state.wrap_outputs(result)
+        return result
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args) -> None or new args`` (``hook(module, args, kwargs) -> None or
+        (args, kwargs)`` with ``with_kwargs``), run before forward."""
+        h = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs, module=self)
+        _add_hook(self._forward_pre_hooks, hook, prepend, h)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[h.id] = True
+        self._update_hook_flag()
+        return h
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """``hook(module, args, output) -> None or new output``, run after forward."""
+        h = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs,
+                            self._forward_hooks_always_called, module=self)
+        _add_hook(self._forward_hooks, hook, prepend, h)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[h.id] = True
+        if always_call:
+            self._forward_hooks_always_called[h.id] = True
+        self._update_hook_flag()
+        return h
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output) -> None or new grad_input``, run when the
+        gradients with respect to the module's inputs have been computed."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                               "single Module. Please use only one of them.")
+        _setattr(self, "_is_full_backward_hook", True)
+        h = RemovableHandle(self._backward_hooks, module=self)
+        _add_hook(self._backward_hooks, hook, prepend, h)
+        self._update_hook_flag()
+        return h
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output) -> None or new grad_output``, run when the gradients with
+        respect to the module's outputs have been computed."""
+        h = RemovableHandle(self._backward_pre_hooks, module=self)
+        _add_hook(self._backward_pre_hooks, hook, prepend, h)
+        self._update_hook_flag()
+        return h
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """Deprecated in PyTorch; here it behaves as ``register_full_backward_hook``."""
+        return self.register_full_backward_hook(hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        h = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[h.id] = hook
+        return h
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        h = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[h.id] = hook
+        return h
+
+    _register_state_dict_hook = register_state_dict_post_hook
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)``, run before this module's part is loaded."""
+        h = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[h.id] = functools.partial(hook, self)
+        return h
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False) -> RemovableHandle:
+        h = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[h.id] = functools.partial(hook, self) if with_module else hook
+        return h
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, incompatible_keys)``, run after ``load_state_dict``."""
+        h = RemovableHandle(self._load_state_dict_post_hooks)
+        self._load_state_dict_post_hooks[h.id] = hook
+        return h
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            _remove_from(self, name, d, "_buffers", "_modules", "_non_persistent_buffers_set")
+            d.pop(name, None)
+            self.register_parameter(name, value)
+            return
+        if params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_type_name(value) if isinstance(value, Tensor) else type(value).__name__}' "
+                                f"as parameter '{name}' (torch.nn.Parameter or None expected)")
+            self.register_parameter(name, value)
+            return
+        modules = d.get("_modules")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            _remove_from(self, name, d, "_parameters", "_buffers", "_non_persistent_buffers_set")
+            d.pop(name, None)
+            modules[name] = value
+            return
+        if modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                                "(torch.nn.Module or None expected)")
+            modules[name] = value
+            return
+        buffers = d.get("_buffers")
+        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                "(torch.Tensor or None expected)")
+            if isinstance(value, Buffer):
+                persistent = value.persistent
+            else:
+                persistent = name not in self._non_persistent_buffers_set
+            if name not in buffers:
+                _remove_from(self, name, d, "_parameters", "_modules")
+                d.pop(name, None)
+            self.register_buffer(name, value, persistent)
+            return
+        _setattr(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        p = d.get("_parameters")
+        if p is not None and name in p:
+            return p[name]
+        b = d.get("_buffers")
+        if b is not None and name in b:
+            return b[name]
+        m = d.get("_modules")
+        if m is not None and name in m:
+            return m[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        d = self.__dict__
+        if name in d.get("_parameters", ()):
+            del self._parameters[name]
+        elif name in d.get("_buffers", ()):
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in d.get("_modules", ()):
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def __dir__(self):
+        keys = set(super().__dir__())
+        keys.update(self._parameters, self._buffers, self._modules)
+        return sorted(k for k in keys if not k[0].isdigit())
+
+    def _check_name(self, name, kind: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Adds parameter ``param`` (or None) under ``name``."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        self._check_name(name, "parameter")
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_type_name(param) if isinstance(param, Tensor) else type(param).__name__}' "
+                            f"object to parameter '{name}' (torch.nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must "
+                             "be created explicitly. To express '"
+                             f"{name}' as a function of another Tensor, compute the value in the forward() method.")
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Adds buffer ``tensor`` (state that is not a parameter, such as running statistics);
+        ``persistent=False`` leaves it out of ``state_dict``."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        self._check_name(name, "buffer")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
+        if isinstance(tensor, Buffer):
+            tensor = tensor.detach() if not tensor.requires_grad else tensor
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        """Adds child ``module`` under ``name``."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> "Module":
+        if target == "":
+            return self
+        mod = self
+        for item in target.split("."):
+            if not hasattr(mod, item):
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return mod
+
+    def set_submodule(self, target: str, module: "Module") -> None:
+        prefix, _, name = target.rpartition(".")
+        setattr(self.get_submodule(prefix), name, module)
+
+    def get_parameter(self, target: str) -> Parameter:
+        prefix, _, name = target.rpartition(".")
+        mod = self.get_submodule(prefix)
+        if name not in mod._parameters:
+            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
+        return mod._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        prefix, _, name = target.rpartition(".")
+        mod = self.get_submodule(prefix)
+        if name not in mod._buffers:
+            raise AttributeError(f"{type(mod).__name__} has no buffer `{name}`")
+        return mod._buffers[name]
+
+    # ------------------------------------------------------------------ traversal
+    def _named_members(self, get_members, prefix: str = "", recurse: bool = True,
+                       remove_duplicate: bool = True):
+        memo = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
+            else [(prefix, self)]
+        for module_prefix, module in modules:
+            for k, v in get_members(module):
+                if v is None or (remove_duplicate and id(v) in memo):
+                    continue
+                if remove_duplicate:
+                    memo.add(id(v))
+                yield (module_prefix + ("." if module_prefix else "") + k, v)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The module's parameters (and its submodules' when ``recurse``), each once."""
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``(name, parameter)`` pairs, names dotted like ``layer1.weight``."""
+        yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
+
+    def children(self) -> Iterator["Module"]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        memo = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in memo:
+                memo.add(id(m))
+                yield name, m
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+        """``(name, module)`` for this module and every descendant, depth first, each once."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is None:
+                continue
+            sub = prefix + ("." if prefix else "") + name
+            yield from m.named_modules(memo, sub, remove_duplicate)
+
+    # ------------------------------------------------------------------ modes and grads
+    def train(self, mode: bool = True) -> "Module":
+        """Sets training mode (``eval()`` is ``train(False)``) here and in every submodule."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        _setattr(self, "training", mode)
+        for m in self.children():
+            m.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Resets the gradients of all parameters (to None by default, else to zeros)."""
+        for p in self.parameters():
+            if p._grad is not None:
+                if set_to_none:
+                    p._grad = None
+                else:
+                    g = p._grad
+                    if g.grad_fn is not None:
+                        g = g.detach()
+                        p._grad = g
+                    g._data[...] = 0
+
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        """Calls ``fn`` on every submodule (children first) and then on this module."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def share_memory(self) -> "Module":
+        return self
+
+    # ------------------------------------------------------------------ device and dtype
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> "Module":
+        if recurse:
+            for m in self.children():
+                m._apply(fn)
+        for key, p in self._parameters.items():
+            if p is None:
+                continue
+            with no_grad():
+                new = fn(p)
+            # the same Parameter object keeps living, so optimizers holding it stay valid
+            if new._data is not p._data:
+                p._data = new._data
+            if p._grad is not None:
+                with no_grad():
+                    g = fn(p._grad)
+                p._grad = g if g._data.dtype == p._data.dtype else g.to(p.dtype)
+        for key, b in self._buffers.items():
+            if b is not None:
+                self._buffers[key] = fn(b)
+        return self
+
+    def to(self, *args, **kwargs) -> "Module":
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``: moves parameters
+        and buffers; ``dtype`` casts only the floating-point ones."""
+        from ..._device import device as _device
+        from ..._dtype import dtype as _dtype_cls
+        device = dtype = None
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, _dtype_cls):
+                dtype = a
+            elif a is not None:
+                device = _device(a)
+        if "device" in kwargs and kwargs["device"] is not None:
+            device = _device(kwargs["device"])
+        if "dtype" in kwargs and kwargs["dtype"] is not None:
+            dtype = kwargs["dtype"]
+        if "tensor" in kwargs:
+            device, dtype = kwargs["tensor"].device, kwargs["tensor"].dtype
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got "
+                            f"desired dtype={dtype}")
+
+        def convert(t: Tensor) -> Tensor:
+            if dtype is not None and (t.is_floating_point() or t.is_complex()):
+                return t.to(device=device, dtype=dtype)
+            return t.to(device=device) if device is not None else t
+        return self._apply(convert)
+
+    def cuda(self, device=None) -> "Module":
+        return self._apply(lambda t: t.cuda(device))
+
+    def cpu(self) -> "Module":
+        return self._apply(lambda t: t.cpu())
+
+    def type(self, dst_type) -> "Module":
+        return self._apply(lambda t: t.type(dst_type))
+
+    def _cast_float(self, dtype) -> "Module":
+        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+
+    def float(self) -> "Module":
+        from ... import float32
+        return self._cast_float(float32)
+
+    def double(self) -> "Module":
+        from ... import float64
+        return self._cast_float(float64)
+
+    def half(self) -> "Module":
+        from ... import float16
+        return self._cast_float(float16)
+
+    def bfloat16(self) -> "Module":
+        from ... import bfloat16
+        return self._cast_float(bfloat16)
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> "Module":
+        from ... import empty_like
+        return self._apply(lambda t: empty_like(t, device=device), recurse)
+
+    # ------------------------------------------------------------------ state dict
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        extra = type(self).get_extra_state
+        if extra is not Module.get_extra_state:
+            destination[prefix + "_extra_state"] = self.get_extra_state()
+
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False) -> dict:
+        """An ordered dict of every parameter and persistent buffer, keyed by dotted name. The
+        values are detached tensors sharing memory with the module's (``keep_vars`` keeps the
+        Parameters themselves)."""
+        if args:  # the deprecated positional form (destination, prefix, keep_vars)
+            destination = args[0]
+            if len(args) > 1:
+                prefix = args[1]
+            if len(args) > 2:
+                keep_vars = args[2]
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        meta = getattr(destination, "_metadata", None)
+        if meta is not None:
+            meta[prefix[:-1]] = {"version": self._version}
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, m in self._modules.items():
+            if m is not None:
+                m.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            res = hook(self, destination, prefix, meta)
+            if res is not None:
+                destination = res
+        return destination
+
+    def get_extra_state(self) -> Any:
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
+
+    def set_extra_state(self, state: Any) -> None:
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict, strict: bool,
+                              missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
+        """Copies this module's own parameters and buffers from ``state_dict`` (no recursion)."""
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
+        local = itertools.chain(self._parameters.items(), persistent.items())
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, param in local:
+            key = prefix + name
+            if param is None:
+                continue
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
+                                  f"Tensor-like object from checkpoint but received {type(value)}")
+                continue
+            if tuple(value.shape) != tuple(param.shape):
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
+                                  f"checkpoint, the shape in current model is {param.shape}.")
+                continue
+            try:
+                if assign:
+                    if isinstance(param, Parameter):
+                        new = value if isinstance(value, Parameter) else Parameter(value, param.requires_grad)
+                        self._parameters[name] = new
+                    else:
+                        self._buffers[name] = value
+                else:
+                    with no_grad():
+                        param.copy_(value)
+            except Exception as e:  # noqa: BLE001 - reported with the key, as PyTorch does
+                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the '
+                                  f"model are {param.shape} and whose dimensions in the checkpoint are "
+                                  f"{value.shape}, an exception occurred : {e.args}.")
+        extra_key = prefix + "_extra_state"
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict.keys():
+                if key.startswith(prefix) and key != extra_key:
+                    rest = key[len(prefix):]
+                    head = rest.split(".", 1)[0]
+                    if head not in self._modules and rest not in self._parameters \
+                            and rest not in persistent:
+                        unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
+        """Copies parameters and buffers from ``state_dict``. With ``strict`` (the default) the
+        keys must match exactly; returns ``(missing_keys, unexpected_keys)``. Raises RuntimeError
+        naming every key whose shape differs."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing: list = []
+        unexpected: list = []
+        errors: list = []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)
+        if metadata is not None:
+            state_dict._metadata = metadata
+
+        def load(module: Module, local_sd: dict, prefix: str = "") -> None:
+            local_meta = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_meta["assign_to_params_buffers"] = True
+            module._load_from_state_dict(local_sd, prefix, local_meta, True, missing, unexpected, errors)
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    child_sd = {k: v for k, v in local_sd.items() if k.startswith(child_prefix)}
+                    load(child, child_sd, child_prefix)
+            inc = _IncompatibleKeys(missing, unexpected)
+            for hook in module._load_state_dict_post_hooks.values():
+                hook(module, inc)
+
+        load(self, state_dict)
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in unexpected)))
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in missing)))
+        if errors:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr; layers override it."""
+        return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        for key, m in self._modules.items():
+            lines.append("(" + key + "): " + _addindent(repr(m), 2))
+        main = self._get_name() + "("
+        if lines:
+            if len(lines) == 1 and not self._modules:
+                main += lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+    # ------------------------------------------------------------------ pickling / copying
+    def __getstate__(self) -> dict:
+        return self.__dict__.copy()
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "_has_hooks" not in self.__dict__:
+            self._update_hook_flag()
+
+    def compile(self, *args, **kwargs) -> None:
+        """Accepted for compatibility; ferrum runs eagerly."""
+        return None
+
+
+def _remove_from(module: Module, name: str, d: dict, *attrs: str) -> None:
+    for a in attrs:
+        container = d.get(a)
+        if container is not None and name in container:
+            if isinstance(container, set):
+                container.discard(name)
+            else:
+                del container[name]

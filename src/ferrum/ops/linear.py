@@ -1,0 +1,150 @@
+"""``linear`` (one fused node: y = x W^T + b) and ``bilinear``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _state
+from .._tensor import Tensor, _wrap
+from ..autograd.function import Node, edge, version_error
+from .linalg import _raw_matmul, einsum
+
+__all__ = ["linear", "bilinear"]
+
+_new = object.__new__
+_ndarray = np.ndarray
+
+
+class AddmmBackward0(Node):
+    """Backward of ``x @ w.T + b``; saves x (for dW) and w (for dx) only when needed."""
+
+    __slots__ = ("x", "w", "vx", "vw", "has_b")
+    _saved = ("x", "w")
+
+    def backward(self, g):
+        graph = g.__class__ is Tensor
+        nx, nw = self.next[0], self.next[1]
+        gx = gw = gb = None
+        lead = g.ndim - 1
+        if nx is not None:
+            w = self.w
+            if w._version[0] != self.vw:
+                raise version_error(w, self.vw, self)
+            gx = g.matmul(w) if graph else _raw_matmul(g, w._data)
+        if nw is not None or (self.has_b and self.next[2] is not None):
+            if lead != 1:
+                out = g.shape[-1]
+                g2 = g.reshape(-1, out) if lead else g.reshape(1, out)
+            else:
+                g2 = g
+            if nw is not None:
+                x = self.x
+                if x._version[0] != self.vx:
+                    raise version_error(x, self.vx, self)
+                xs = x._data.shape
+                x2 = x if graph else x._data
+                if lead != 1:
+                    x2 = x2.reshape(-1, xs[-1]) if lead else x2.reshape(1, xs[-1])
+                gw = g2.t().matmul(x2) if graph else _raw_matmul(g2.T, x2)
+            if self.has_b and self.next[2] is not None:
+                gb = g2.sum(0) if graph else g2.sum(axis=0)
+        if self.has_b:
+            return (gx, gw, gb)
+        return (gx, gw)
+
+
+def _check(input, weight, bias) -> None:
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"linear(): argument 'bias' must be Tensor, not {type(bias).__name__}")
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``: input (*, in_features), weight (out_features, in_features),
+    bias (out_features) -> (*, out_features)."""
+    xd = getattr(input, "_data", None)
+    wd = getattr(weight, "_data", None)
+    if xd.__class__ is not _ndarray or wd.__class__ is not _ndarray or xd.dtype is not wd.dtype \
+            or wd.ndim != 2 or xd.ndim == 0 or xd.dtype.kind != "f" \
+            or (bias is not None and (bias.__class__ is not Tensor and not isinstance(bias, Tensor)
+                                      or bias._data.dtype is not xd.dtype)):
+        return _linear_general(input, weight, bias)
+    if xd.shape[-1] != wd.shape[1]:
+        rows = math.prod(xd.shape[:-1])
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{xd.shape[-1]} and "
+                           f"{wd.shape[1]}x{wd.shape[0]})")
+    r = _raw_matmul(xd, wd.T)
+    if bias is not None:
+        bd = bias._data
+        if bd.shape != (wd.shape[0],):
+            return _linear_general(input, weight, bias)
+        r += bd
+    out = _new(Tensor)
+    out._data = r
+    out._grad = None
+    out._version = [0]
+    out._view = None
+    out._hooks = None
+    if _state.grad_enabled and (input.requires_grad or weight.requires_grad
+                                or (bias is not None and bias.requires_grad)):
+        node = _new(AddmmBackward0)
+        if bias is None:
+            node.next = (edge(input), edge(weight))
+            node.has_b = False
+        else:
+            node.next = (edge(input), edge(weight), edge(bias))
+            node.has_b = True
+        node.x = input if weight.requires_grad else None
+        node.w = weight if input.requires_grad else None
+        node.vx = input._version[0]
+        node.vw = weight._version[0]
+        out.requires_grad = True
+        out.grad_fn = node
+    else:
+        out.requires_grad = False
+        out.grad_fn = None
+    return out
+
+
+def _linear_general(input, weight, bias):
+    """Every case the fused path does not take (devices, dtypes, 1-D weights): composed ops."""
+    _check(input, weight, bias)
+    if weight.ndim not in (1, 2):
+        raise RuntimeError(f"linear(): weight must be 1-D or 2-D, got {weight.ndim}-D")
+    if input.ndim == 0:
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D and "
+                           f"{weight.ndim}D")
+    out = input.matmul(weight.t() if weight.ndim == 2 else weight)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y_k = x1^T W_k x2 + b_k``: input1 (*, in1), input2 (*, in2), weight (out, in1, in2),
+    bias (out) -> (*, out)."""
+    for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"bilinear(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must be 3-D, got {weight.ndim}-D")
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
+    if input1.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} "
+                           f"but expected {weight.shape[1]}")
+    if input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} "
+                           f"but expected {weight.shape[2]}")
+    out = einsum("...i,kij,...j->...k", input1, weight, input2)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+del _wrap
