@@ -79,6 +79,9 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
     errstate = np.errstate(all="ignore")  # backward formulas warn no more than PyTorch's (0/0 ...)
     errstate.__enter__()
     try:
+        if needed is None and capture is None and not anomaly:
+            _run_plain(ready, deps, buffers, graph, accumulate, stolen, retain_graph)
+            return
         while ready:
             n, g = ready.pop()
             if not n._is_node:
@@ -124,6 +127,46 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
     finally:
         _state.grad_enabled = prev
         errstate.__exit__(None, None, None)
+
+
+def _run_plain(ready, deps, buffers, graph, accumulate, stolen, retain_graph) -> None:
+    """The main loop of ``backward()`` without capture or anomaly checks (the common case)."""
+    pop = buffers.pop
+    get = buffers.get
+    free = FREED
+    while ready:
+        n, g = ready.pop()
+        if not n._is_node:
+            if g is not None:
+                _leaf(n, g, graph, None, accumulate, stolen)
+            continue
+        if g is None:
+            grads_in = (None,) * len(n.next)
+        else:
+            if n._has_hooks:
+                g = _node_hooks(n, n.__dict__, g, graph, None)
+            grads_in = n.backward(g)
+            if n._has_hooks and "_post_hooks" in n.__dict__:
+                grads_in = _post_hooks(n.__dict__["_post_hooks"], grads_in, g, graph)
+        if n.__class__ is _OutputNode:
+            _route_output(n, g, buffers, deps, ready)
+            continue
+        for e, gi in zip(n.next, grads_in, strict=True):
+            if e is None:
+                continue
+            c = deps[e] - 1
+            deps[e] = c
+            if c == 0:
+                old = pop(e, None)
+                if old is not None:
+                    gi = old if gi is None else old + gi
+                ready.append((e, gi))
+            elif gi is not None:
+                old = get(e)
+                buffers[e] = gi if old is None else old + gi
+        if not retain_graph:
+            for s in n._saved:
+                setattr(n, s, free)
 
 
 def _check_nan(n, grads_in) -> None:
@@ -242,7 +285,7 @@ def _leaf(t, g, graph, capture, accumulate, stolen):
             if g.base is not None or id(g) in stolen or not getattr(g.flags, "writeable", True):
                 g = g.copy()
             stolen.add(id(g))
-            t.grad = _wrap(g)
+            t._grad = _wrap(g)  # shape and dtype were checked above: skip the setter's checks
         elif cur.requires_grad:
             t.grad = _wrap(cur._data + g)
         else:
