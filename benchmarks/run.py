@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""ferrum's benchmarks: ferrum side by side with PyTorch, against the targets of the foundation issue.
+"""ferrum's benchmarks: ferrum side by side with PyTorch, against the targets of the issues.
 
-    python benchmarks/run.py                         # the four micro workloads + import time
+    python benchmarks/run.py                         # micro workloads, mlp, mlp_infer, import time
     python benchmarks/run.py --unset-openblas-env    # the same with OPENBLAS_CORETYPE/L2_SIZE unset
     python benchmarks/run.py -w micro_chain --import-runs 0 --json out.json
 
@@ -35,6 +35,8 @@ TARGETS = {
     "micro_chain_nograd": ("time", "<=", 0.7),
     "micro_matmul1024": ("rate", ">=", 0.95),
     "micro_eltwise": ("time", "<=", 1.0),
+    "mlp": ("time", "<=", 0.95),
+    "mlp_infer": ("time", "<=", 1.0),
 }
 IMPORT_TARGET = ("<=", 1.3)
 NOISY_SPREAD = 1.10

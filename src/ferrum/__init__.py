@@ -5,6 +5,9 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import _state  # noqa: F401
+from . import _alloc
+
+_alloc.tune()
 from ._dtype import *  # noqa: F401,F403
 from ._dtype import bool, float, int  # noqa: A004,F401
 from ._device import device  # noqa: F401
