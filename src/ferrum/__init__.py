@@ -53,11 +53,33 @@ def is_nonzero(input: Tensor) -> bool:
     return input.item() != 0
 
 
+# torch's top-level activations that live in ops/activation.py, loaded on first use
+_ACTIVATIONS = ("selu", "selu_", "celu", "celu_", "prelu", "rrelu", "rrelu_", "hardshrink", "threshold",
+                "threshold_", "dropout", "alpha_dropout", "feature_alpha_dropout", "cosine_similarity",
+                "pairwise_distance", "pdist")
+_TENSOR_ACTIVATIONS = ("hardshrink", "prelu")
+
+
+def _activation_method(name):
+    def method(self, *args, **kwargs):
+        from .nn import functional
+        return getattr(functional, name)(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+for _n in _TENSOR_ACTIVATIONS:
+    setattr(Tensor, _n, _activation_method(_n))
+del _n
+
+
 def __getattr__(name):
     # heavier submodules load on first use, to keep `import ferrum` light
     import importlib
+    if name in _ACTIVATIONS:
+        return getattr(importlib.import_module(".nn.functional", __name__), name)
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
-                "amp", "testing", "special", "fft"):
+                "amp", "testing", "special", "fft", "datasets", "transforms", "train"):
         try:
             return importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:

@@ -2,6 +2,7 @@
 
     ferrum info [--json]      versions, BLAS threads, CUDA, optional packages
     ferrum bench [ARGS ...]   runs benchmarks/run.py from a source checkout (ARGS go to it)
+    ferrum train JOB [...]    trains an example model, e.g. `ferrum train mnist-mlp` (see ferrum.train)
 """
 
 from __future__ import annotations
@@ -134,6 +135,12 @@ def cmd_bench(args) -> int:
     return subprocess.call([sys.executable, str(script), *extra])
 
 
+def cmd_train(args) -> int:
+    from ferrum.train import main as train_main
+
+    return train_main(list(args.args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ferrum",
                                  description="ferrum: PyTorch's API on NumPy (CPU) and CuPy (GPU).")
@@ -146,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run the benchmarks against torch (benchmarks/run.py; --help for its options)")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for benchmarks/run.py")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("train", add_help=False,
+                       help="train an example model: `ferrum train mnist-mlp` (--help for the jobs)")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the job and its options")
+    p.set_defaults(func=cmd_train)
     return ap
 
 
@@ -154,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "bench":  # everything after `bench` goes to benchmarks/run.py, --help included
         args = argparse.Namespace(version=False, command="bench", func=cmd_bench, args=argv[1:])
+    elif argv and argv[0] == "train":  # `ferrum.train` parses the job and its options, --help included
+        args = argparse.Namespace(version=False, command="train", func=cmd_train, args=argv[1:])
     else:
         args = ap.parse_args(argv)
     if args.version:

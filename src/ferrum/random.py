@@ -344,7 +344,7 @@ def _normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
     """Fills with normal samples."""
     _float_fill_check(self, "normal_")
     if std < 0:
-        raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     npd = self._data.dtype
     r = _fill_float(_gen(generator), self._data.shape, npd if npd in (np.float32, np.float64)
                     else np.float64, "normal")

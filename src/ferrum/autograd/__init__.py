@@ -50,7 +50,7 @@ def _root_grads(outputs, grad_outputs, create_graph: bool, op: str):
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs (got a "
                                    f"tensor of shape {list(t._data.shape)}; pass `gradient=`)")
-            if t._data.dtype.kind not in "fc":
+            if t._data.dtype.kind not in "fcV":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             ga = np.ones_like(t._data)  # NumPy dispatches to CuPy for cuda arrays
             g = _wrap(ga) if create_graph else ga

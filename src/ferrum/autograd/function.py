@@ -455,7 +455,7 @@ class Function(metaclass=_FunctionMeta):
             _state.grad_enabled = prev
         is_tuple = isinstance(output, tuple)
         outs = output if is_tuple else (output,)
-        non_diff = ctx.__dict__.get("_non_diff", ())
+        non_diff = set(ctx.__dict__.get("_non_diff", ()))
         dirty = ctx.__dict__.get("_dirty", ())
         res = []
         for o in outs:
@@ -463,6 +463,8 @@ class Function(metaclass=_FunctionMeta):
                 if any(o is a for a in args) and id(o) not in dirty:
                     v = _wrap(o._data, o._version)  # an input returned as is becomes a fresh view
                     v._view = (o, _same)
+                    if id(o) in non_diff:  # the mark follows the input to its view
+                        non_diff.add(id(v))
                     o = v
             res.append(o)
         ctx.n_outputs = len(res)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
+import uuid
 from pathlib import Path
 from typing import BinaryIO
 
@@ -104,14 +104,23 @@ def atomic_write_bytes(path: PathLike, payload: bytes) -> None:
     """Write ``payload`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    tmp = temp_sibling(path)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             f.write(payload)
         os.replace(tmp, path)
     except BaseException:
         _unlink_quiet(tmp)
         raise
+
+
+def temp_sibling(path: PathLike) -> Path:
+    """A fresh hidden name next to ``path`` for writing before the final rename.
+
+    (Not ``tempfile.mkstemp``: its files are mode 0600 whatever the umask.)
+    """
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
 
 
 def _unlink_quiet(path: PathLike) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import get_default_dtype, to_np
 from .._tensor import Tensor, _wrap
 
 __all__ = ["Parameter", "Buffer", "is_lazy"]
@@ -20,7 +21,7 @@ class Parameter(Tensor):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True):
         if data is None:
-            arr = np.empty((0,), dtype=np.float32)
+            arr = np.empty((0,), dtype=to_np(get_default_dtype()))
             ver = [0]
         elif isinstance(data, Tensor):
             arr = data._data
@@ -45,38 +46,50 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __reduce_ex__(self, proto):
-        return (_rebuild_parameter, (np.asarray(self.detach().cpu()._data), self.requires_grad))
+        return (_rebuild_parameter, (type(self), np.asarray(self.detach().cpu()._data), self.requires_grad,
+                                     self.device.type))
 
     def __deepcopy__(self, memo):
+        # as PyTorch: the data is copied, not the grad
         if id(self) in memo:
             return memo[id(self)]
-        p = Parameter(_wrap(self._data.copy()), self.requires_grad)
-        if self._grad is not None:
-            p._grad = self._grad.__deepcopy__(memo)
+        p = type(self)(_wrap(self._data.copy()), self.requires_grad)
         memo[id(self)] = p
         return p
 
 
-def _rebuild_parameter(array, requires_grad):
-    return Parameter(_wrap(np.array(array)), requires_grad)
+def _rebuild_parameter(cls, array, requires_grad, device_type="cpu"):
+    t = _wrap(np.array(array))
+    if device_type != "cpu":
+        t = t.to(device_type)
+    return cls(t, requires_grad)
 
 
-class Buffer(Tensor):
+class _BufferMeta(type):
+    # a Buffer is a plain Tensor marked by Buffer(...): isinstance looks at the mark
+    def __instancecheck__(cls, instance) -> bool:
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+        return super().__instancecheck__(instance)
+
+
+class Buffer(metaclass=_BufferMeta):
     """Marks a tensor to register as a buffer when assigned to a Module attribute
-    (``persistent=False`` keeps it out of the state_dict). What is stored is a plain Tensor."""
+    (``persistent=False`` keeps it out of the state_dict).
+
+    ``Buffer(data)`` returns a plain Tensor sharing ``data``'s memory (``requires_grad`` kept),
+    marked so that ``isinstance(t, nn.Buffer)`` holds, as in PyTorch.
+    """
 
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True):
         if data is None:
-            data = _wrap(np.empty((0,), dtype=np.float32))
-        t = _new(cls)
-        t._data = data._data
+            data = _wrap(np.empty((0,), dtype=to_np(get_default_dtype())))
+        elif not isinstance(data, Tensor):
+            raise TypeError(f"Buffer(): argument 'data' must be Tensor, not {type(data).__name__}")
+        t = _wrap(data._data, data._version)
         t.requires_grad = data.requires_grad
-        t._grad = None
-        t.grad_fn = None
-        t._version = data._version
-        t._view = None
-        t._hooks = None
         t.persistent = persistent
+        t._is_buffer = True
         return t
 
 

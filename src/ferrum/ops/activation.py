@@ -1,3 +1,578 @@
-"""(being written)"""
+"""Activation functions (``torch.nn.functional``'s relu, gelu, silu, elu, softplus, ...).
 
-__all__: list = []
+Most activations are one node each: the forward is a few NumPy calls on the raw array, and the
+backward is a formula that works on raw arrays (the fast path, no recording) and on Tensors (the
+``create_graph`` path, so every activation is differentiable twice). The formulas receive
+``(g, x, y)``: the incoming gradient, the saved input and the saved output, the latter two only
+when the op asks for them. Rarely used activations are composed from ferrum ops instead.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _special, _state
+from .._dtype import from_np, np_finfo, scalar_name
+from .._tensor import Tensor, _wrap
+from ..autograd.function import _FREED_MSG, FREED, Node, edge, record, version_error
+from . import elementwise as E
+from ._common import p_exp, p_where
+from .inplace import apply_inplace
+from .nn_misc import _uniform
+from .softmax import log_softmax, softmax
+
+__all__ = [
+    "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_", "selu", "selu_",
+    "celu", "celu_", "gelu", "silu", "mish", "sigmoid", "tanh", "hardtanh", "hardtanh_", "hardsigmoid",
+    "hardswish", "softplus", "softsign", "tanhshrink", "threshold", "threshold_", "softmin", "glu",
+    "logsigmoid", "hardshrink", "softshrink", "rrelu", "rrelu_", "softmax", "log_softmax",
+]
+
+_new = object.__new__
+_UnaryBackward = E.UnaryBackward
+_np_sigmoid = E._np_sigmoid
+_relu = E.relu
+sigmoid = E.sigmoid
+tanh = E.tanh
+
+_SQRT1_2 = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_K_TANH = math.sqrt(2.0 / math.pi)
+_C_TANH = 0.044715
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+# --------------------------------------------------------------------------- helpers
+def _check(input, op: str) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
+def _float_data(input, op: str):
+    """The input's array; NotImplementedError for integer and bool tensors, as PyTorch."""
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):
+        _check(input, op)
+    d = input._data
+    if d.dtype.kind not in "fV":
+        raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(from_np(d.dtype))}'")
+    return d
+
+
+def _act(input: Tensor, r, grad, save_x: bool, save_y: bool, name: str) -> Tensor:
+    """Wraps result array ``r`` and records one UnaryBackward node running ``grad(g, x, y)``."""
+    dt = input._data.dtype
+    if r.dtype != dt:  # bfloat16 arithmetic with Python floats promotes to float64
+        r = r.astype(dt)
+    res = _wrap(r)
+    if input.requires_grad and _state.grad_enabled and r.dtype.kind in "fV":
+        node = _new(_UnaryBackward)
+        f = input.grad_fn
+        node.next = (f if f is not None and input._view is None else edge(input),)
+        node.fn = grad
+        node.opname = name
+        if save_x:
+            node.x = input
+            node.vx = input._version[0]
+        else:
+            node.x = None
+        if save_y:
+            node.y = r
+            node.yver = res._version
+            node.vy = 0
+        else:
+            node.y = None
+        res.requires_grad = True
+        res.grad_fn = node
+    return res
+
+
+def _is_t(a) -> bool:
+    return a.__class__ is Tensor
+
+
+def _p_sigmoid(x):
+    return x.sigmoid() if x.__class__ is Tensor else _np_sigmoid(x)
+
+
+def _p_tanh(x):
+    return x.tanh() if x.__class__ is Tensor else np.tanh(x)
+
+
+def _p_erf(x):
+    return x.erf() if x.__class__ is Tensor else _special.erf(x)
+
+
+def _zero(d):
+    return d.dtype.type(0)
+
+
+# --------------------------------------------------------------------------- relu family
+# a NumPy scalar of the array's own dtype: comparing with a Python int costs a promotion lookup
+# that doubles the time of a small np.maximum
+_ZERO = {np.dtype(t): np.dtype(t).type(0) for t in (np.float32, np.float64, np.float16, np.int64,
+                                                     np.int32, np.int16, np.int8, np.uint8)}
+
+
+class _ReluBackward(Node):
+    """Hot node: grad = g * (y > 0), on raw arrays or (create_graph) on Tensors."""
+
+    __slots__ = ("y", "yver", "z")
+    _saved = ("y",)
+
+    def backward(self, g):
+        y = self.y
+        if y is FREED:
+            raise RuntimeError(_FREED_MSG)
+        if self.yver[0] != 0:
+            raise version_error(_wrap(y, version=self.yver), 0, self)
+        if g.__class__ is Tensor:
+            return (g * _wrap(y > self.z),)  # the mask is piecewise constant: no graph through it
+        return (g * (y > self.z),)
+
+    def name(self) -> str:
+        return "ReluBackward0"
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0) elementwise. Any shape."""
+    if inplace:
+        return relu_(input)
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):
+        return _relu(input)  # raises the TypeError
+    d = input._data
+    z = _ZERO.get(d.dtype)
+    if z is None:
+        return _relu(input)
+    r = np.maximum(d, z)
+    res = _wrap(r)
+    if input.requires_grad and _state.grad_enabled and z.dtype.kind == "f":
+        node = _new(_ReluBackward)
+        f = input.grad_fn
+        node.next = (f if f is not None and input._view is None else edge(input),)
+        node.y = r
+        node.yver = res._version
+        node.z = z
+        res.requires_grad = True
+        res.grad_fn = node
+    return res
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place relu."""
+    if input.requires_grad and _state.grad_enabled:
+        return apply_inplace(input, relu, "relu_")
+    _check(input, "relu_")
+    d = input._data
+    if not getattr(d.flags, "writeable", True):
+        raise RuntimeError("relu_: the tensor is read-only (an expanded view); clone() it first")
+    np.maximum(d, _ZERO.get(d.dtype, 0), out=d)
+    input._version[0] += 1
+    return input
+
+
+def _inplace(input, fn, op: str) -> Tensor:
+    _check(input, op)
+    return apply_inplace(input, fn, op)
+
+
+def _hardtanh(input, lo, hi) -> Tensor:
+    _check(input, "hardtanh")
+    d = input._data
+    if d.dtype.kind == "b":
+        raise NotImplementedError("\"hardtanh\" not implemented for 'Bool'")
+    r = np.clip(d, lo, hi)
+    if r.dtype != d.dtype:
+        r = r.astype(d.dtype)
+
+    def grad(g, x, y):
+        return g * ((x > lo) & (x < hi))
+    return _act(input, r, grad, True, False, "HardtanhBackward0")
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """Clamps to [min_val, max_val]; the gradient is 0 outside the open interval."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return _inplace(input, lambda a: _hardtanh(a, min_val, max_val), "hardtanh_")
+    return _hardtanh(input, min_val, max_val)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place hardtanh."""
+    return hardtanh(input, min_val, max_val, True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6) = hardtanh(x, 0, 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _leaky_relu(input, slope) -> Tensor:
+    d = _float_data(input, "leaky_relu")
+    r = d * slope
+    if 0.0 <= slope <= 1.0:
+        np.maximum(d, r, out=r)
+    else:
+        r = np.where(d > 0, d, r)
+
+    def grad(g, x, y):
+        return p_where(x > 0, g, g * slope)
+    return _act(input, r, grad, True, False, "LeakyReluBackward0")
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x > 0 else negative_slope * x."""
+    if inplace:
+        return _inplace(input, lambda a: _leaky_relu(a, negative_slope), "leaky_relu_")
+    return _leaky_relu(input, negative_slope)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place leaky_relu."""
+    return leaky_relu(input, negative_slope, True)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x if x > 0 else weight * x, with ``weight`` one value or one per channel (dim 1).
+
+    input (N, C, *) or any shape when weight has one element; weight (1,) or (C,).
+    """
+    _check(input, "prelu")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu(): argument 'weight' (position 2) must be Tensor, not "
+                        f"{type(weight).__name__}")
+    _float_data(input, "prelu")
+    n = weight.numel()
+    if n != 1:
+        ch = input.shape[1] if input.ndim >= 2 else 1
+        if weight.ndim != 1 or n != ch:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter "
+                               f"numbers = {n} and channel size = {ch}.")
+        w = weight.reshape((n,) + (1,) * (input.ndim - 2))
+    else:
+        w = weight.reshape(())
+    return E.where(input > 0, input, w * input)
+
+
+# --------------------------------------------------------------------------- elu family
+def _elu_core(input, alpha, scale, input_scale, op: str, node_name: str) -> Tensor:
+    # PyTorch's elu kernel: scale * x for x > 0, else scale * alpha * (exp(x * input_scale) - 1)
+    d = _float_data(input, op)
+    neg = np.minimum(d, _zero(d))
+    if input_scale != 1.0:
+        neg *= input_scale
+    np.expm1(neg, out=neg)
+    neg *= scale * alpha
+    r = np.where(d > 0, d * scale if scale != 1.0 else d, neg)
+    sa = scale * alpha
+
+    def grad(g, x, y):
+        # on the negative side dy/dx = input_scale * (y + scale * alpha)
+        return p_where(x > 0, g * scale, g * ((y + sa) * input_scale))
+    return _act(input, r, grad, True, True, node_name)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    if inplace:
+        return _inplace(input, lambda a: _elu_core(a, alpha, 1.0, 1.0, "elu", "EluBackward0"), "elu_")
+    return _elu_core(input, alpha, 1.0, 1.0, "elu", "EluBackward0")
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place elu."""
+    return elu(input, alpha, True)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the self-normalizing constants (alpha ~ 1.6733, scale ~ 1.0507)."""
+    def fn(a):
+        return _elu_core(a, _SELU_ALPHA, _SELU_SCALE, 1.0, "selu", "EluBackward0")
+    return _inplace(input, fn, "selu_") if inplace else fn(input)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place selu."""
+    return selu(input, True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+
+    def fn(a):
+        return _elu_core(a, alpha, 1.0, 1.0 / alpha, "celu", "CeluBackward0")
+    return _inplace(input, fn, "celu_") if inplace else fn(input)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place celu."""
+    return celu(input, alpha, True)
+
+
+# --------------------------------------------------------------------------- smooth gates
+def _gelu_grad(g, x, y):
+    cdf = 0.5 * (1.0 + _p_erf(x * _SQRT1_2))
+    pdf = p_exp(x * x * -0.5) * _INV_SQRT_2PI
+    return g * (cdf + x * pdf)
+
+
+def _gelu_tanh_grad(g, x, y):
+    x2 = x * x
+    t = _p_tanh((x + x2 * x * _C_TANH) * _K_TANH)
+    dinner = (1.0 + x2 * (3.0 * _C_TANH)) * _K_TANH
+    return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF; ``approximate='tanh'`` uses
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    d = _float_data(input, "gelu")
+    if approximate == "none":
+        r = _special.erf(d * _SQRT1_2)
+        if r.dtype != d.dtype:
+            r = r.astype(d.dtype)
+        r += 1.0
+        r *= d
+        r *= 0.5
+        return _act(input, r, _gelu_grad, True, False, "GeluBackward0")
+    if approximate == "tanh":
+        r = d * d
+        r *= d * _C_TANH
+        r += d
+        r *= _K_TANH
+        np.tanh(r, out=r)
+        r += 1.0
+        r *= d
+        r *= 0.5
+        return _act(input, r, _gelu_tanh_grad, True, False, "GeluBackward0")
+    raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+def _silu_grad(g, x, y):
+    s = _p_sigmoid(x)
+    return g * (s * (1.0 + x * (1.0 - s)))
+
+
+def _silu(input) -> Tensor:
+    d = _float_data(input, "silu")
+    r = _np_sigmoid(d)
+    r *= d
+    return _act(input, r, _silu_grad, True, False, "SiluBackward0")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (swish)."""
+    return _inplace(input, _silu, "silu_") if inplace else _silu(input)
+
+
+def _np_softplus(d):
+    # log(1 + exp(x)) without overflow
+    return np.logaddexp(_zero(d), d)
+
+
+def _mish_grad(g, x, y):
+    if g.__class__ is Tensor:
+        t = softplus(x).tanh()
+    else:
+        t = np.tanh(_np_softplus(x))
+    return g * (t + x * (1.0 - t * t) * _p_sigmoid(x))
+
+
+def _mish(input) -> Tensor:
+    d = _float_data(input, "mish")
+    r = np.tanh(_np_softplus(d))
+    r *= d
+    return _act(input, r, _mish_grad, True, False, "MishBackward0")
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    return _inplace(input, _mish, "mish_") if inplace else _mish(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta; reverts to x where beta x > threshold."""
+    d = _float_data(input, "softplus")
+    z = d * beta if beta != 1.0 else d
+    sp = _np_softplus(z)
+    if beta != 1.0:
+        sp /= beta
+    r = np.where(z > threshold, d, sp)
+
+    def grad(g, x, y):
+        zx = x * beta if beta != 1.0 else x
+        return p_where(zx > threshold, g, g * _p_sigmoid(zx))
+    return _act(input, r, grad, True, False, "SoftplusBackward0")
+
+
+def _logsigmoid_grad(g, x, y):
+    return g * _p_sigmoid(-x)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), computed stably."""
+    d = _float_data(input, "log_sigmoid")
+    r = np.minimum(d, _zero(d))
+    r -= np.log1p(np.exp(-np.abs(d)))
+    return _act(input, r, _logsigmoid_grad, True, False, "LogSigmoidBackward0")
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    _check(input, "softsign")
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    _check(input, "tanhshrink")
+    return input - input.tanh()
+
+
+# --------------------------------------------------------------------------- piecewise linear
+def _hs_grad(g, x, y):
+    return g * ((x > -3.0) & (x < 3.0)) * (1.0 / 6.0)
+
+
+def _hardsigmoid(input) -> Tensor:
+    d = _float_data(input, "hardsigmoid")
+    r = d + 3.0
+    np.clip(r, 0.0, 6.0, out=r)
+    r /= 6.0
+    return _act(input, r, _hs_grad, True, False, "HardsigmoidBackward0")
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6."""
+    return _inplace(input, _hardsigmoid, "hardsigmoid_") if inplace else _hardsigmoid(input)
+
+
+def _hsw_grad(g, x, y):
+    # PyTorch: 0 for x < -3, x / 3 + 1/2 on [-3, 3], 1 above
+    mid = (x >= -3.0) & (x <= 3.0)
+    return g * ((x / 3.0 + 0.5) * mid + (x > 3.0))
+
+
+def _hardswish(input) -> Tensor:
+    d = _float_data(input, "hardswish")
+    r = d + 3.0
+    np.clip(r, 0.0, 6.0, out=r)
+    r *= d
+    r /= 6.0
+    return _act(input, r, _hsw_grad, True, False, "HardswishBackward0")
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6."""
+    return _inplace(input, _hardswish, "hardswish_") if inplace else _hardswish(input)
+
+
+def _threshold(input, th, value) -> Tensor:
+    _check(input, "threshold")
+    d = input._data
+    r = np.where(d > th, d, np.asarray(value).astype(d.dtype))
+
+    def grad(g, x, y):
+        return g * (x > th)
+    return _act(input, r, grad, True, False, "ThresholdBackward0")
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x if x > threshold else value."""
+    if inplace:
+        return _inplace(input, lambda a: _threshold(a, threshold, value), "threshold_")
+    return _threshold(input, threshold, value)
+
+
+_threshold_api = threshold
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place threshold."""
+    return _threshold_api(input, threshold, value, True)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x if |x| > lambd else 0."""
+    d = _float_data(input, "hardshrink")
+    r = np.where(np.abs(d) > lambd, d, _zero(d))
+
+    def grad(g, x, y):
+        return g * (x.abs() > lambd if x.__class__ is Tensor else np.abs(x) > lambd)
+    return _act(input, r, grad, True, False, "HardshrinkBackward0")
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd if x > lambd, x + lambd if x < -lambd, else 0 (lambd >= 0)."""
+    d = _float_data(input, "softshrink")
+    if not lambd >= 0:
+        fi = np_finfo(d.dtype)
+        raise RuntimeError(f"lambda must be in range [0, {float(fi.max):g}] for input dtype "
+                           f"{scalar_name(from_np(d.dtype))}, but found {lambd:g}")
+    r = d - np.clip(d, -lambd, lambd)
+
+    def grad(g, x, y):
+        return g * (x.abs() > lambd if x.__class__ is Tensor else np.abs(x) > lambd)
+    return _act(input, r, grad, True, False, "SoftshrinkBackward0")
+
+
+# --------------------------------------------------------------------------- rrelu
+class _RReLUBackward(Node):
+    def backward_t(self, g):
+        return (g * _wrap(self.noise),)
+
+
+_RReLUBackward.__name__ = "RreluWithNoiseBackward0"
+
+
+def _rrelu_train(input, lower, upper) -> Tensor:
+    d = _float_data(input, "rrelu")
+    u = _uniform(d, lower, upper)
+    noise = np.where(d <= 0, u, d.dtype.type(1))
+    return record(d * noise, _RReLUBackward, (input,), noise=noise)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky relu: in training each negative element gets a slope drawn from
+    U(lower, upper) (ferrum's global generator); in eval the slope is (lower + upper) / 2."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2.0, inplace)
+    if inplace:
+        return _inplace(input, lambda a: _rrelu_train(a, lower, upper), "rrelu_")
+    return _rrelu_train(input, lower, upper)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place rrelu."""
+    return rrelu(input, lower, upper, training, True)
+
+
+# --------------------------------------------------------------------------- along a dim
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-x) along ``dim``."""
+    _check(input, "softmin")
+    return softmax(-input, dim, dtype)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b) where a, b are the two halves of ``input`` along ``dim``.
+
+    input (*, 2N, *) -> (*, N, *).
+    """
+    _check(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    from ._common import canon_dim
+    d = canon_dim(dim, input.ndim, "glu")
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = input.chunk(2, d)
+    return a * b.sigmoid()

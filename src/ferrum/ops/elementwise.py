@@ -959,8 +959,16 @@ def _stable_sigmoid(a):
     return np.where(a >= 0, r, e * r).astype(a.dtype, copy=False)
 
 
+# zero as a scalar of the array's dtype: a Python int costs a promotion lookup that doubles the time
+# of a small np.maximum
+_TYPED_ZERO = {np.dtype(t): np.dtype(t).type(0) for t in (np.float32, np.float64, np.float16, np.int64,
+                                                          np.int32, np.int16, np.int8, np.uint8)}
+
+
 def _np_relu(a):
-    return np.maximum(a, 0) if a.dtype.kind != "b" else a.copy()
+    if a.dtype.kind == "b":
+        return a.copy()
+    return np.maximum(a, _TYPED_ZERO.get(a.dtype, 0))
 
 
 def _np_rsqrt(a):
@@ -979,7 +987,9 @@ def _sp(name):
 
 
 def _relu_grad(g, x, y):
-    return g * (y > 0)
+    yd = y._data if y.__class__ is Tensor else y
+    mask = yd > _TYPED_ZERO.get(yd.dtype, 0)
+    return g * (_wrap(mask) if g.__class__ is Tensor else mask)
 
 
 exp = _unary_op("exp", np.exp, lambda g, x, y: g * y, False, True)

@@ -94,11 +94,27 @@ class Sequential(Module):
         return self
 
     def __mul__(self, other: int) -> "Sequential":
-        if not isinstance(other, int) or other <= 0:
-            raise ValueError(f"Non-positive multiplication factor {other} for Sequential")
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
         return Sequential(*(list(self) * other))
 
     __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> "Sequential":
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        mods = list(self)
+        for _ in range(other - 1):
+            for m in mods:
+                self.append(m)
+        return self
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
 
     def append(self, module: Module) -> "Sequential":
         self.add_module(str(len(self)), module)
@@ -194,14 +210,25 @@ class ModuleList(Module):
             self.add_module(str(offset + i), m)
         return self
 
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError("ModuleList has no forward(); iterate over it and call its modules")
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
 
     def __repr__(self) -> str:
-        if not self._modules:
-            return "ModuleList()"
-        lines = [f"({k}): " + _addindent(repr(m), 2) for k, m in self._modules.items()]
-        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+        # runs of consecutive modules with the same repr print once: "(0-2): 3 x Linear(...)"
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs: list[list] = []  # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = []
+        for first, last, r in runs:
+            head = f"({first})" if first == last else f"({first}-{last}): {last - first + 1} x"
+            lines.append(_addindent(f"{head}: {r}" if first == last else f"{head} {r}", 2))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):
@@ -248,32 +275,48 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules) -> None:
-        if isinstance(modules, Mapping):
-            for k, v in modules.items():
-                self[k] = v
-            return
-        for j, m in enumerate(modules):
-            if not isinstance(m, (tuple, list)) or len(m) != 2:
-                raise ValueError(f"ModuleDict update sequence element #{j} should be an iterable of "
-                                 "length 2")
-            self[m[0]] = m[1]
-
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError("ModuleDict has no forward(); index it and call its modules")
+        """Adds the modules of a mapping (in its order) or of an iterable of (key, module) pairs."""
+        _update_pairs(self, modules, "ModuleDict")
 
 
-def _param_repr(p: Any) -> str:
+def _update_pairs(target, items, kind: str, sort_plain_dicts: bool = False) -> None:
+    if not isinstance(items, Iterable):
+        raise TypeError(f"{kind}.update should be called with an iterable of key/value pairs, but "
+                        f"got {type(items).__name__}")
+    if isinstance(items, (Mapping, ModuleDict, ParameterDict)):
+        pairs = items.items()
+        if sort_plain_dicts and not isinstance(items, (OrderedDict, ParameterDict)):
+            pairs = sorted(pairs)  # PyTorch sorts the keys of a plain dict here
+        for k, v in pairs:
+            target[k] = v
+        return
+    for j, pair in enumerate(items):
+        if not isinstance(pair, Iterable):
+            raise TypeError(f"{kind} update sequence element #{j} should be Iterable; is "
+                            f"{type(pair).__name__}")
+        pair = tuple(pair)
+        if len(pair) != 2:
+            raise ValueError(f"{kind} update sequence element #{j} has length {len(pair)}; 2 is "
+                             "required")
+        target[pair[0]] = pair[1]
+
+
+def _param_line(key, p: Any, legacy_type: bool) -> str:
+    """One line of ParameterList/ParameterDict's extra_repr (indented by two more spaces than
+    child modules, as in PyTorch). The list names the dtype (ferrum.float32), the dict the legacy
+    tensor type (ferrum.FloatTensor), again as PyTorch does."""
     if not isinstance(p, Tensor):
-        return f"Object of type: {type(p).__name__}"
-    size = "x".join(str(s) for s in p.size())
+        return f"  ({key}): Object of type: {type(p).__name__}"
+    size = "x".join(str(s) for s in p.shape)
     device = "" if p.device.type == "cpu" else f" ({p.device})"
     kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-    return f"{kind} containing: [{_legacy_name(p)} of size {size}{device}]"
+    name = p.type() if legacy_type else str(p.dtype)
+    return f"  ({key}): {kind} containing: [{name} of size {size}{device}]"
 
 
-def _legacy_name(p: Tensor) -> str:
-    from ...autograd.function import _dtype_name
-    return _dtype_name(p._data).replace("ferrum.", "torch.")
+class _MissingKey(KeyError, AttributeError):
+    """A ParameterDict key that is not there: PyTorch raises AttributeError (its lookup goes through
+    getattr); this is both that and the KeyError a dict raises."""
 
 
 class ParameterList(Module):
@@ -290,7 +333,10 @@ class ParameterList(Module):
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            return ParameterList([self[i] for i in range(self._size)[idx]])
+            out = self.__class__()
+            for i in range(self._size)[idx]:
+                out.append(self[i])
+            return out
         return getattr(self, self._key(idx))
 
     def __setitem__(self, idx: int, param) -> None:
@@ -308,12 +354,14 @@ class ParameterList(Module):
     def __iadd__(self, params: Iterable[Any]) -> "ParameterList":
         return self.extend(params)
 
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
+
     def append(self, value: Any) -> "ParameterList":
+        """Adds ``value`` at the end (a plain Tensor becomes a Parameter)."""
         new_idx = self._size
         self._size += 1
-        if isinstance(value, Tensor) and not isinstance(value, Parameter):
-            value = Parameter(value)
-        setattr(self, str(new_idx), value)
+        self[new_idx] = value
         return self
 
     def extend(self, values: Iterable[Any]) -> "ParameterList":
@@ -325,10 +373,16 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({i}): {_param_repr(p)}" for i, p in enumerate(self))
+        return "\n".join(_param_line(i, p, False) for i, p in enumerate(self))
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
+
+
+def _check_key(key) -> None:
+    if not isinstance(key, str):
+        raise TypeError(f"Index given to ParameterDict cannot be used as a key as it is not a string "
+                        f"(type is '{type(key).__name__}').")
 
 
 class ParameterDict(Module):
@@ -341,21 +395,37 @@ class ParameterDict(Module):
             self.update(parameters)
 
     def __getitem__(self, key: str):
+        _check_key(key)
         if key not in self._keys:
-            raise KeyError(key)
+            raise _MissingKey(key)
         return getattr(self, key)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        if not isinstance(key, str):
-            raise TypeError(f"ParameterDict keys must be strings, got {type(key).__name__}")
+        _check_key(key)
         self._keys[key] = None
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         setattr(self, key, value)
 
     def __delitem__(self, key: str) -> None:
+        _check_key(key)
+        if key not in self._keys:
+            raise _MissingKey(key)
         del self._keys[key]
         delattr(self, key)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._keys))
+
+    def popitem(self) -> tuple:
+        """Removes and returns the last inserted (key, parameter) pair."""
+        k = next(reversed(self._keys))
+        v = self[k]
+        del self[k]
+        return k, v
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> "ParameterDict":
+        return ParameterDict((k, default) for k in keys)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -396,26 +466,26 @@ class ParameterDict(Module):
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
     def update(self, parameters: Any) -> None:
-        if isinstance(parameters, (OrderedDict, ParameterDict)):
-            for k, v in parameters.items():
-                self[k] = v
-        elif isinstance(parameters, Mapping):
-            for k, v in sorted(parameters.items()):
-                self[k] = v
-        else:
-            for j, p in enumerate(parameters):
-                if not isinstance(p, (tuple, list)) or len(p) != 2:
-                    raise ValueError(f"ParameterDict update sequence element #{j} should be an "
-                                     "iterable of length 2")
-                self[p[0]] = p[1]
+        """Adds the entries of an OrderedDict/ParameterDict (in order), of a plain mapping (sorted
+        by key, as PyTorch does) or of an iterable of (key, value) pairs."""
+        _update_pairs(self, parameters, "ParameterDict", sort_plain_dicts=True)
 
     def __or__(self, other: "ParameterDict") -> "ParameterDict":
         c = self.copy()
         c.update(other)
         return c
 
+    def __ror__(self, other: "ParameterDict") -> "ParameterDict":
+        c = other.copy()
+        c.update(self)
+        return c
+
+    def __ior__(self, other: "ParameterDict") -> "ParameterDict":
+        self.update(other)
+        return self
+
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): {_param_repr(p)}" for k, p in self.items())
+        return "\n".join(_param_line(k, p, True) for k, p in self.items())
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterDict should not be called.")

@@ -31,14 +31,14 @@ class Unflatten(Module):
         if not isinstance(dim, int):
             raise TypeError("invalid argument type for dim parameter: named tensors are not supported")
         if not isinstance(unflattened_size, (tuple, list)):
-            raise TypeError("unflattened_size must be tuple of ints, but found type "
+            raise TypeError("unflattened_size must be a tuple of ints, but found type "
                             + type(unflattened_size).__name__)
         for i, s in enumerate(unflattened_size):
             if not isinstance(s, int):
                 raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
                                 f"{type(s).__name__} at pos {i}")
         self.dim = dim
-        self.unflattened_size = tuple(unflattened_size)
+        self.unflattened_size = unflattened_size  # kept as given: the repr shows a list as a list
 
     def forward(self, input: Tensor) -> Tensor:
         return input.unflatten(self.dim, self.unflattened_size)

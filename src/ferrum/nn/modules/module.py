@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
@@ -21,6 +22,8 @@ _global_forward_pre_hooks: dict = OrderedDict()
 _global_forward_hooks: dict = OrderedDict()
 _global_backward_hooks: dict = OrderedDict()
 _global_backward_pre_hooks: dict = OrderedDict()
+_global_forward_hooks_with_kwargs: dict = {}
+_global_forward_hooks_always_called: dict = {}
 _global_hooks_on = [False]
 
 
@@ -71,15 +74,24 @@ def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
     return h
 
 
-def register_module_forward_hook(hook: Callable, *, always_call: bool = False) -> RemovableHandle:
-    """A forward hook ``hook(module, args, output)`` run after every module's forward."""
-    h = RemovableHandle(_global_forward_hooks)
+def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """A forward hook ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+    ``with_kwargs``) run after every module's forward; ``always_call`` runs it even when the
+    forward raised."""
+    h = RemovableHandle(_global_forward_hooks, _global_forward_hooks_with_kwargs,
+                        _global_forward_hooks_always_called)
     _global_forward_hooks[h.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[h.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[h.id] = True
     _refresh_global_flag()
     return h
 
 
 def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+    """A full backward hook ``hook(module, grad_input, grad_output)`` for every module."""
     h = RemovableHandle(_global_backward_hooks)
     _global_backward_hooks[h.id] = hook
     _refresh_global_flag()
@@ -87,6 +99,7 @@ def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
 
 
 def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+    """A full backward pre-hook ``hook(module, grad_output)`` for every module."""
     h = RemovableHandle(_global_backward_pre_hooks)
     _global_backward_pre_hooks[h.id] = hook
     _refresh_global_flag()
@@ -102,6 +115,18 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
+class _PublicStateDictHook:
+    """A hook registered with ``register_state_dict_post_hook`` (which may not return a value)."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook: Callable):
+        self.hook = hook
+
+    def __call__(self, *args):
+        return self.hook(*args)
+
+
 def _addindent(s: str, n: int) -> str:
     lines = s.split("\n")
     if len(lines) == 1:
@@ -109,9 +134,12 @@ def _addindent(s: str, n: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
-def _type_name(t: Tensor) -> str:
+def _type_name(value: Any) -> str:
+    """PyTorch's ``typename``: the legacy tensor type (ferrum.FloatTensor) or the class name."""
+    if not isinstance(value, Tensor):
+        return type(value).__name__
     from ...autograd.function import _dtype_name
-    return _dtype_name(t._data)
+    return _dtype_name(value._data)
 
 
 class Module:
@@ -128,8 +156,12 @@ class Module:
     dump_patches: bool = False
 
     def __init__(self, *args, **kwargs) -> None:
-        if args or kwargs:
-            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments {args} {kwargs}")
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        if args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but "
+                            f"{len(args) + 1} were given")
         _setattr(self, "training", True)
         _setattr(self, "_parameters", OrderedDict())
         _setattr(self, "_buffers", OrderedDict())
@@ -151,7 +183,8 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" '
+                                  "function")
 
     def __call__(self, *args, **kwargs):
         if self._has_hooks or _global_hooks_on[0]:
@@ -165,51 +198,62 @@ class Module:
                                           or self._backward_hooks or self._backward_pre_hooks))
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
-        for hid, hook in itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
-            if self._forward_pre_hooks_with_kwargs.get(hid):
-                res = hook(self, args, kwargs)
-                if res is not None:
-                    if not (isinstance(res, tuple) and len(res) == 2):
-                        raise RuntimeError("forward pre-hook must return None or a tuple of "
-                                           f"(new_args, new_kwargs), but got {res}.")
-                    args, kwargs = res
-            else:
-                res = hook(self, args)
-                if res is not None:
-                    args = res if isinstance(res, tuple) else (res,)
-        bw_hooks = list(_global_backward_hooks.values()) + list(self._backward_hooks.values())
-        bw_pre = list(_global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
-        state = None
-        if bw_hooks or bw_pre:
-            from ._backward_hooks import BackwardHookState
-            state = BackwardHookState(self, bw_hooks, bw_pre)
-            args = state.wrap_inputs(args)
-        called_always = False
+        """``__call__`` when a hook is registered (here or globally): pre-hooks, backward-hook
+        wrapping, forward, forward hooks; ``always_call`` hooks also run when something raised."""
+        result = None
+        called_always: set = set()
         try:
+            for hid, hook in itertools.chain(_global_forward_pre_hooks.items(),
+                                             self._forward_pre_hooks.items()):
+                if hid in self._forward_pre_hooks_with_kwargs:
+                    res = hook(self, args, kwargs)
+                    if res is not None:
+                        if not (isinstance(res, tuple) and len(res) == 2):
+                            raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                               f"(new_args, new_kwargs), but got {res}.")
+                        args, kwargs = res
+                else:
+                    res = hook(self, args)
+                    if res is not None:
+                        args = res if isinstance(res, tuple) else (res,)
+            state = None
+            if self._backward_hooks or self._backward_pre_hooks or _global_backward_hooks \
+                    or _global_backward_pre_hooks:
+                from ._backward_hooks import BackwardHookState
+                state = BackwardHookState(
+                    self, [*_global_backward_hooks.values(), *self._backward_hooks.values()],
+                    [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()])
+                args = state.wrap_inputs(args)
             result = self.forward(*args, **kwargs)
+            for hid, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
+                if hid in self._forward_hooks_always_called or hid in _global_forward_hooks_always_called:
+                    called_always.add(hid)
+                if hid in self._forward_hooks_with_kwargs or hid in _global_forward_hooks_with_kwargs:
+                    res = hook(self, args, kwargs, result)
+                else:
+                    res = hook(self, args, result)
+                if res is not None:
+                    result = res
+            if state is not None:
+                result = state.wrap_outputs(result)
+            return result
         except Exception:
-            for hid, hook in self._forward_hooks.items():
-                if self._forward_hooks_always_called.get(hid):
-                    called_always = True
-                    try:
-                        if self._forward_hooks_with_kwargs.get(hid):
-                            hook(self, args, kwargs, None)
-                        else:
-                            hook(self, args, None)
-                    except Exception:
-                        pass
+            for hid, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
+                always = (hid in self._forward_hooks_always_called
+                          or hid in _global_forward_hooks_always_called)
+                if not always or hid in called_always:
+                    continue
+                try:
+                    if hid in self._forward_hooks_with_kwargs or hid in _global_forward_hooks_with_kwargs:
+                        res = hook(self, args, kwargs, result)
+                    else:
+                        res = hook(self, args, result)
+                    if res is not None:
+                        result = res
+                except Exception as e:  # noqa: BLE001 - the forward's error is the one raised
+                    warnings.warn("forward hook with ``always_call=True`` raised an exception that was "
+                                  f"silenced as another error was raised in forward: {e}", stacklevel=2)
             raise
-        del called_always
-        for hid, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
-            if self._forward_hooks_with_kwargs.get(hid):
-                res = hook(self, args, kwargs, result)
-            else:
-                res = hook(self, args, result)
-            if res is not None:
-                result = res
-        if state is not None:
-            result = state.wrap_outputs(result)
-        return result
 
     # ------------------------------------------------------------------ hooks
     def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
@@ -266,11 +310,17 @@ class Module:
         return h
 
     def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)``, run after this module's part of
+        ``state_dict()``; it edits the dict in place and must return None."""
+        h = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[h.id] = _PublicStateDictHook(hook)
+        return h
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        # the older private form: a hook's non-None result replaces the state dict
         h = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[h.id] = hook
         return h
-
-    _register_state_dict_hook = register_state_dict_post_hook
 
     def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -279,7 +329,8 @@ class Module:
         self._load_state_dict_pre_hooks[h.id] = functools.partial(hook, self)
         return h
 
-    def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False) -> RemovableHandle:
+    def _register_load_state_dict_pre_hook(self, hook: Callable,
+                                           with_module: bool = False) -> RemovableHandle:
         h = RemovableHandle(self._load_state_dict_pre_hooks)
         self._load_state_dict_pre_hooks[h.id] = functools.partial(hook, self) if with_module else hook
         return h
@@ -303,8 +354,8 @@ class Module:
             return
         if params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{_type_name(value) if isinstance(value, Tensor) else type(value).__name__}' "
-                                f"as parameter '{name}' (torch.nn.Parameter or None expected)")
+                raise TypeError(f"cannot assign '{_type_name(value)}' "
+                                f"as parameter '{name}' (ferrum.nn.Parameter or None expected)")
             self.register_parameter(name, value)
             return
         modules = d.get("_modules")
@@ -317,22 +368,19 @@ class Module:
             return
         if modules is not None and name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
-                                "(torch.nn.Module or None expected)")
+                raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' "
+                                "(ferrum.nn.Module or None expected)")
             modules[name] = value
             return
         buffers = d.get("_buffers")
         if isinstance(value, Buffer) or (buffers is not None and name in buffers):
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                "(torch.Tensor or None expected)")
+                raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "
+                                "(ferrum.nn.Buffer, ferrum.Tensor or None expected)")
             if isinstance(value, Buffer):
                 persistent = value.persistent
             else:
                 persistent = name not in self._non_persistent_buffers_set
-            if name not in buffers:
-                _remove_from(self, name, d, "_parameters", "_modules")
-                d.pop(name, None)
             self.register_buffer(name, value, persistent)
             return
         _setattr(self, name, value)
@@ -370,10 +418,10 @@ class Module:
     def _check_name(self, name, kind: str) -> None:
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
-        if name == "":
-            raise KeyError(f'{kind} name can\'t be empty string ""')
         if "." in name:
             raise KeyError(f'{kind} name can\'t contain "."')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Adds parameter ``param`` (or None) under ``name``."""
@@ -383,12 +431,12 @@ class Module:
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{_type_name(param) if isinstance(param, Tensor) else type(param).__name__}' "
-                            f"object to parameter '{name}' (torch.nn.Parameter or None required)")
+            raise TypeError(f"cannot assign '{_type_name(param)}' "
+                            f"object to parameter '{name}' (ferrum.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must "
-                             "be created explicitly. To express '"
-                             f"{name}' as a function of another Tensor, compute the value in the forward() method.")
+                             f"be created explicitly. To express '{name}' as a function of another Tensor, "
+                             "compute the value in the forward() method.")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -400,10 +448,8 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
-                            "(torch Tensor or None required)")
-        if isinstance(tensor, Buffer):
-            tensor = tensor.detach() if not tensor.requires_grad else tensor
+            raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
+                            "(ferrum Tensor or None required)")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -427,34 +473,49 @@ class Module:
     register_module = add_module
 
     def get_submodule(self, target: str) -> "Module":
+        """The submodule at dotted path ``target`` ("" is this module); AttributeError otherwise."""
         if target == "":
             return self
         mod = self
         for item in target.split("."):
             if not hasattr(mod, item):
-                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
             mod = getattr(mod, item)
             if not isinstance(mod, Module):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
 
-    def set_submodule(self, target: str, module: "Module") -> None:
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Puts ``module`` at dotted path ``target`` (its parent must exist)."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
         prefix, _, name = target.rpartition(".")
-        setattr(self.get_submodule(prefix), name, module)
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self.get_submodule(prefix)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def _get_member(self, target: str, cls_check, what: str):
+        prefix, _, name = target.rpartition(".")
+        mod = self.get_submodule(prefix)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        value = getattr(mod, name)
+        if not cls_check(mod, name, value):
+            raise AttributeError(f"`{name}` is not {what}")
+        return value
 
     def get_parameter(self, target: str) -> Parameter:
-        prefix, _, name = target.rpartition(".")
-        mod = self.get_submodule(prefix)
-        if name not in mod._parameters:
-            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
-        return mod._parameters[name]
+        """The parameter at dotted path ``target`` (``"block.fc.weight"``)."""
+        return self._get_member(target, lambda m, n, v: isinstance(v, Parameter), "an nn.Parameter")
 
     def get_buffer(self, target: str) -> Tensor:
-        prefix, _, name = target.rpartition(".")
-        mod = self.get_submodule(prefix)
-        if name not in mod._buffers:
-            raise AttributeError(f"{type(mod).__name__} has no buffer `{name}`")
-        return mod._buffers[name]
+        """The buffer at dotted path ``target``."""
+        return self._get_member(target, lambda m, n, v: n in m._buffers, "a buffer")
 
     # ------------------------------------------------------------------ traversal
     def _named_members(self, get_members, prefix: str = "", recurse: bool = True,
@@ -538,17 +599,20 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Resets the gradients of all parameters (to None by default, else to zeros)."""
+        """Resets the gradients of all parameters (to None by default, else to zeros in place)."""
         for p in self.parameters():
-            if p._grad is not None:
-                if set_to_none:
-                    p._grad = None
+            g = p._grad
+            if g is None:
+                continue
+            if set_to_none:
+                p._grad = None
+            else:
+                if g.grad_fn is not None:
+                    g.detach_()
                 else:
-                    g = p._grad
-                    if g.grad_fn is not None:
-                        g = g.detach()
-                        p._grad = g
-                    g._data[...] = 0
+                    g.requires_grad_(False)
+                with no_grad():
+                    g.zero_()
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """Calls ``fn`` on every submodule (children first) and then on this module."""
@@ -565,7 +629,7 @@ class Module:
         if recurse:
             for m in self.children():
                 m._apply(fn)
-        for key, p in self._parameters.items():
+        for p in self._parameters.values():
             if p is None:
                 continue
             with no_grad():
@@ -583,24 +647,10 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``: moves parameters
-        and buffers; ``dtype`` casts only the floating-point ones."""
-        from ..._device import device as _device
-        from ..._dtype import dtype as _dtype_cls
-        device = dtype = None
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, _dtype_cls):
-                dtype = a
-            elif a is not None:
-                device = _device(a)
-        if "device" in kwargs and kwargs["device"] is not None:
-            device = _device(kwargs["device"])
-        if "dtype" in kwargs and kwargs["dtype"] is not None:
-            dtype = kwargs["dtype"]
-        if "tensor" in kwargs:
-            device, dtype = kwargs["tensor"].device, kwargs["tensor"].dtype
+        """``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype)`` or ``to(tensor)``:
+        moves parameters and buffers in place (the Parameter objects stay the same, so an
+        optimizer built before keeps working); ``dtype`` casts only the floating-point ones."""
+        device, dtype = _parse_to(args, kwargs)
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")
@@ -669,8 +719,9 @@ class Module:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
         meta = getattr(destination, "_metadata", None)
+        local_meta = {"version": self._version}
         if meta is not None:
-            meta[prefix[:-1]] = {"version": self._version}
+            meta[prefix[:-1]] = local_meta
         for hook in self._state_dict_pre_hooks.values():
             hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
@@ -678,8 +729,10 @@ class Module:
             if m is not None:
                 m.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
-            res = hook(self, destination, prefix, meta)
+            res = hook(self, destination, prefix, local_meta)
             if res is not None:
+                if isinstance(hook, _PublicStateDictHook):
+                    raise RuntimeError("state_dict post-hook must return None")
                 destination = res
         return destination
 
@@ -695,34 +748,36 @@ class Module:
         for hook in self._load_state_dict_pre_hooks.values():
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
-        local = itertools.chain(self._parameters.items(), persistent.items())
+        local = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
+                 if v is not None}
         assign = local_metadata.get("assign_to_params_buffers", False)
-        for name, param in local:
+        for name, param in local.items():
             key = prefix + name
-            if param is None:
-                continue
             if key not in state_dict:
                 if strict:
                     missing_keys.append(key)
                 continue
             value = state_dict[key]
             if not isinstance(value, Tensor):
-                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
+                error_msgs.append(f'While copying the parameter named "{key}", expected ferrum.Tensor or '
                                   f"Tensor-like object from checkpoint but received {type(value)}")
                 continue
-            if tuple(value.shape) != tuple(param.shape):
+            if param.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
+                value = value[0]  # checkpoints of old PyTorch versions saved scalars as shape (1,)
+            if value.shape != param.shape:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
                                   f"checkpoint, the shape in current model is {param.shape}.")
                 continue
             try:
-                if assign:
-                    if isinstance(param, Parameter):
-                        new = value if isinstance(value, Parameter) else Parameter(value, param.requires_grad)
-                        self._parameters[name] = new
+                with no_grad():
+                    if assign:
+                        if isinstance(param, Parameter):
+                            if isinstance(value, Parameter):
+                                value.requires_grad_(param.requires_grad)
+                            else:
+                                value = Parameter(value, param.requires_grad)
+                        setattr(self, name, value)
                     else:
-                        self._buffers[name] = value
-                else:
-                    with no_grad():
                         param.copy_(value)
             except Exception as e:  # noqa: BLE001 - reported with the key, as PyTorch does
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the '
@@ -739,17 +794,16 @@ class Module:
         if strict:
             for key in state_dict.keys():
                 if key.startswith(prefix) and key != extra_key:
-                    rest = key[len(prefix):]
-                    head = rest.split(".", 1)[0]
-                    if head not in self._modules and rest not in self._parameters \
-                            and rest not in persistent:
+                    head, dot, _ = key[len(prefix):].partition(".")
+                    # a dotted rest belongs to a child module (which checks it); else it is ours
+                    if (head not in self._modules) if dot else (head not in local):
                         unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
         """Copies parameters and buffers from ``state_dict``. With ``strict`` (the default) the
         keys must match exactly; returns ``(missing_keys, unexpected_keys)``. Raises RuntimeError
         naming every key whose shape differs."""
-        if not isinstance(state_dict, dict):
+        if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing: list = []
         unexpected: list = []
@@ -819,6 +873,45 @@ class Module:
     def compile(self, *args, **kwargs) -> None:
         """Accepted for compatibility; ferrum runs eagerly."""
         return None
+
+
+def _parse_to(args: tuple, kwargs: dict):
+    """(device, dtype) from the argument forms of ``Module.to`` / ``Tensor.to``."""
+    from ..._device import device as _device
+    from ..._dtype import dtype as _dtype_cls
+    device = dtype = None
+    kwargs = dict(kwargs)
+    for k in ("non_blocking", "copy", "memory_format"):
+        kwargs.pop(k, None)
+    rest = list(args)
+    if rest and isinstance(rest[0], Tensor):
+        device, dtype = rest[0].device, rest[0].dtype
+        rest.pop(0)
+    elif rest and isinstance(rest[0], _dtype_cls):
+        dtype = rest.pop(0)
+    elif rest and not isinstance(rest[0], bool) and rest[0] is not None:
+        device = _device(rest.pop(0))
+        if rest and isinstance(rest[0], _dtype_cls):
+            dtype = rest.pop(0)
+    elif rest and rest[0] is None:
+        rest.pop(0)
+    # what can follow: non_blocking and copy flags
+    if any(not isinstance(a, bool) for a in rest) or len(rest) > 2:
+        raise TypeError("to() received an invalid combination of arguments - got "
+                        f"({', '.join(type(a).__name__ for a in args)}), but expected one of: "
+                        "(device=None, dtype=None, non_blocking=False), (dtype, non_blocking=False), "
+                        "(tensor, non_blocking=False)")
+    if "tensor" in kwargs:
+        t = kwargs.pop("tensor")
+        device, dtype = t.device, t.dtype
+    if "device" in kwargs:
+        d = kwargs.pop("device")
+        device = None if d is None else _device(d)
+    if "dtype" in kwargs:
+        dtype = kwargs.pop("dtype")
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return device, dtype
 
 
 def _remove_from(module: Module, name: str, d: dict, *attrs: str) -> None:

@@ -1,0 +1,18 @@
+"""``ferrum.optim``: optimizers (PyTorch's ``torch.optim``) and learning-rate schedulers."""
+
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamax import Adamax
+from .adamw import AdamW
+from .lbfgs import LBFGS
+from .nadam import NAdam
+from .optimizer import Optimizer, register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+from .radam import RAdam
+from .rmsprop import RMSprop
+from .sgd import SGD
+from . import lr_scheduler  # noqa: E402
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+           "RAdam", "LBFGS", "lr_scheduler", "register_optimizer_step_pre_hook",
+           "register_optimizer_step_post_hook"]

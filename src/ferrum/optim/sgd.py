@@ -1,0 +1,114 @@
+"""Stochastic gradient descent (optionally with momentum and Nesterov momentum)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap
+from .optimizer import Optimizer, _check_lr, _scalar
+
+__all__ = ["SGD"]
+
+_mul = np.multiply
+_sub = np.subtract
+_neg = np.negative
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, as ``torch.optim.SGD``.
+
+    Per parameter, with ``g`` the gradient: ``g += weight_decay * p``; with momentum
+    ``buf = momentum * buf + (1 - dampening) * g`` (``buf = g`` on the first step) and
+    ``g = g + momentum * buf`` (nesterov) or ``g = buf``; then ``p -= lr * g``.
+    State: ``'momentum_buffer'`` (when ``momentum != 0``).
+    """
+
+    def __init__(self, params: Iterable, lr: float | Tensor = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float | Tensor = 0, nesterov: bool = False,
+                 *, maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        _check_lr(lr)
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach,
+                        differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def step(self, closure: Callable | None = None):
+        """Performs one step; returns the closure's loss (None without a closure)."""
+        loss = self._eval_closure(closure) if closure is not None else None
+        scratch = self._scratch
+        state_of = self.state
+        for group in self.param_groups:
+            lr = _scalar(group["lr"])
+            momentum = group["momentum"]
+            dampening = group["dampening"]
+            wd = _scalar(group["weight_decay"])
+            nesterov = group["nesterov"]
+            maximize = group["maximize"]
+            for p in group["params"]:
+                gt = p._grad
+                if gt is None:
+                    continue
+                a = p._data
+                g = gt._data
+                tmp = None  # scratch slot 0 once it holds the working gradient
+                if maximize:
+                    tmp = scratch(a, 0)
+                    g = _neg(g, out=tmp)
+                if wd != 0:
+                    if tmp is None:
+                        tmp = scratch(a, 0)
+                        _mul(a, wd, out=tmp)
+                        tmp += g
+                    else:
+                        tmp += _mul(a, wd, out=scratch(a, 1))
+                    g = tmp
+                if momentum != 0:
+                    st = state_of[p]
+                    bt = st.get("momentum_buffer")
+                    if bt is None:
+                        buf = g.copy()
+                        st["momentum_buffer"] = _wrap(buf)
+                    else:
+                        buf = bt._data
+                        buf *= momentum
+                        if dampening != 0:
+                            buf += _mul(g, 1 - dampening, out=scratch(a, 1))
+                        else:
+                            buf += g
+                    if nesterov:
+                        t1 = scratch(a, 1)
+                        _mul(buf, momentum, out=t1)
+                        t1 += g
+                        g = t1
+                        tmp = t1
+                    else:
+                        g = buf
+                        tmp = None
+                if tmp is None:
+                    tmp = scratch(a, 0)
+                _sub(a, _mul(g, lr, out=tmp), out=a)
+                p._version[0] += 1
+        return loss

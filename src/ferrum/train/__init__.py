@@ -1,0 +1,34 @@
+"""Training jobs run by ``ferrum train JOB [OPTIONS]``.
+
+    ferrum train mnist-mlp [--epochs 4] [--batch-size 128] [--lr LR] [--optimizer adam|sgd] ...
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import mnist_mlp
+
+# job name -> (module with add_arguments(parser) and run(args) -> exit status, one-line help)
+JOBS = {
+    "mnist-mlp": (mnist_mlp, "a 784-512-256-10 MLP on MNIST (>= 98% test accuracy in a few epochs)"),
+}
+
+__all__ = ["JOBS", "build_parser", "main"]
+
+
+def build_parser(prog: str = "ferrum train") -> argparse.ArgumentParser:
+    """The parser of ``ferrum train``: one subcommand per job."""
+    ap = argparse.ArgumentParser(prog=prog, description="Train one of ferrum's example models.")
+    sub = ap.add_subparsers(dest="job", metavar="JOB", required=True)
+    for name, (module, help_) in JOBS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``ferrum train``; returns the exit status (argparse exits with 2 on bad flags)."""
+    args = build_parser().parse_args(argv)
+    return args.run(args)
