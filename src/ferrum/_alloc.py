@@ -34,5 +34,6 @@ def tune() -> bool:
     except (OSError, AttributeError):  # not glibc (musl has no mallopt)
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    applied = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    applied = (bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+               and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)))
     return applied

@@ -232,24 +232,25 @@ def test_zero_grad_modes(torch):
     opt.zero_grad()  # nothing to do
 
 
-def test_closure_runs_with_grad_enabled_and_loss_returned(torch):
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax",
+                                  "NAdam", "RAdam"])
+def test_closure_runs_with_grad_enabled_and_loss_returned(name):
     a, b = _params()
-    for name in ["SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"]:
-        opt = getattr(fo, name)([a, b])
-        seen = []
+    opt = getattr(fo, name)([a, b])
+    seen = []
 
-        def closure():
-            seen.append(ferrum.is_grad_enabled())
-            opt.zero_grad()
-            loss = _loss([a, b])
-            loss.backward()
-            return loss
+    def closure():
+        seen.append(ferrum.is_grad_enabled())
+        opt.zero_grad()
+        loss = _loss([a, b])
+        loss.backward()
+        return loss
 
-        with ferrum.no_grad():
-            out = opt.step(closure)
-        assert seen == [True]
-        assert isinstance(out, ferrum.Tensor) and out.ndim == 0
-        assert opt.step() is None
+    with ferrum.no_grad():
+        out = opt.step(closure)
+    assert seen == [True]
+    assert isinstance(out, ferrum.Tensor) and out.ndim == 0
+    assert opt.step() is None
 
 
 def test_complex_adam_moments_stay_real_parts():

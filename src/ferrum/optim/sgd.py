@@ -7,13 +7,15 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from .optimizer import Optimizer, _check_lr, _scalar
+from ..ops._common import xp_of
+from .optimizer import Optimizer, _check_lr, _scalar, _split_run
 
 __all__ = ["SGD"]
 
 _mul = np.multiply
 _sub = np.subtract
 _neg = np.negative
+_copyto = np.copyto
 
 
 class SGD(Optimizer):
@@ -73,42 +75,46 @@ class SGD(Optimizer):
                     continue
                 a = p._data
                 g = gt._data
-                tmp = None  # scratch slot 0 once it holds the working gradient
-                if maximize:
-                    tmp = scratch(a, 0)
-                    g = _neg(g, out=tmp)
-                if wd != 0:
-                    if tmp is None:
-                        tmp = scratch(a, 0)
-                        _mul(a, wd, out=tmp)
-                        tmp += g
-                    else:
-                        tmp += _mul(a, wd, out=scratch(a, 1))
-                    g = tmp
+                buf = None
+                first = False
                 if momentum != 0:
                     st = state_of[p]
                     bt = st.get("momentum_buffer")
                     if bt is None:
-                        buf = g.copy()
-                        st["momentum_buffer"] = _wrap(buf)
-                    else:
-                        buf = bt._data
-                        buf *= momentum
-                        if dampening != 0:
-                            buf += _mul(g, 1 - dampening, out=scratch(a, 1))
-                        else:
-                            buf += g
-                    if nesterov:
-                        t1 = scratch(a, 1)
-                        _mul(buf, momentum, out=t1)
-                        t1 += g
-                        g = t1
-                        tmp = t1
-                    else:
-                        g = buf
-                        tmp = None
-                if tmp is None:
-                    tmp = scratch(a, 0)
-                _sub(a, _mul(g, lr, out=tmp), out=a)
+                        # PyTorch starts the buffer as a copy of the (decayed) gradient
+                        bt = st["momentum_buffer"] = _wrap(xp_of(a).empty(a.shape, a.dtype))
+                        first = True
+                    buf = bt._data
+                _split_run(_sgd_kernel, (a, g, buf, scratch(a, 0), scratch(a, 1)),
+                           (lr, wd, momentum, dampening, nesterov, maximize, first))
                 p._version[0] += 1
         return loss
+
+
+def _sgd_kernel(a, g, buf, t0, t1, lr, wd, momentum, dampening, nesterov, maximize, first):
+    """One SGD update of ``a`` in place (``t0``, ``t1``: scratch arrays of ``a``'s shape)."""
+    if maximize:
+        g = _neg(g, out=t0)
+        if wd != 0:
+            t0 += _mul(a, wd, out=t1)
+    elif wd != 0:
+        _mul(a, wd, out=t0)
+        t0 += g
+        g = t0
+    if buf is not None:
+        if first:
+            _copyto(buf, g)
+        else:
+            buf *= momentum
+            if dampening != 0:
+                buf += _mul(g, 1 - dampening, out=t1)
+            else:
+                buf += g
+        if nesterov:
+            _mul(buf, momentum, out=t1)
+            t1 += g
+            g = t1
+        else:
+            g = buf
+    t = t1 if g is t1 else t0
+    _sub(a, _mul(g, lr, out=t), out=a)
