@@ -1171,3 +1171,13 @@ class TestInplace:
         (gg,) = autograd.grad(g, x, ones(g))
         (tgg,) = torch.autograd.grad(tg, tx, torch.ones_like(tg))
         assert_close(gg, tgg)
+
+
+def test_zero_dim_gradients_through_negation_reach_indexed_leaves():
+    # `-g` on a 0-d array is a NumPy scalar, not an array; the index backward must still work
+    x = F.tensor([1.0, 2.0], dtype=F.float64, requires_grad=True)
+    (1 - x[0]).backward()
+    assert x.grad.tolist() == [-1.0, 0.0]
+    x.grad = None
+    (x[1] - x[0]).backward()
+    assert x.grad.tolist() == [-1.0, 1.0]

@@ -39,7 +39,7 @@ def check_tensor(x, op: str, arg: str = "input") -> Tensor:
 
 def xp_of(a):
     """The array module (numpy or cupy) of array ``a``."""
-    if a.__class__ is np.ndarray:
+    if a.__class__ is np.ndarray or isinstance(a, np.generic):  # ufuncs on 0-d arrays give scalars
         return np
     from .._device import xp_of_array
     return xp_of_array(a)

@@ -23,7 +23,6 @@ import numpy as np
 from .. import _state
 from .._dtype import get_default_dtype, to_np
 from .._tensor import Tensor, _wrap
-from ..ops import _parallel as _par
 from ..ops._common import xp_of
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
@@ -511,21 +510,3 @@ def _steps_to_tensors(opt: Optimizer, keys: tuple = ("step",)) -> None:
                 if k in st and not isinstance(st[k], Tensor):
                     st[k] = _new_step(float(st[k]))
 
-
-def _split_run(kernel, arrays: tuple, scalars: tuple) -> None:
-    """``kernel(*arrays, *scalars)``: an elementwise update. Large C-contiguous NumPy arrays are
-    cut in two halves computed concurrently (ufuncs release the GIL; PyTorch's CPU kernels use
-    several cores too). ``None`` entries of ``arrays`` pass through."""
-    a = arrays[0]
-    if (a.size < _par.MIN_SIZE or not _par._enabled or a.__class__ is not np.ndarray
-            or not all(x is None or (x.flags.c_contiguous and x.__class__ is np.ndarray)
-                       for x in arrays)):
-        kernel(*arrays, *scalars)
-        return
-    h = a.size // 2
-    flats = [None if x is None else x.reshape(-1) for x in arrays]
-    fut = _par._executor().submit(kernel, *[None if f is None else f[h:] for f in flats], *scalars)
-    try:
-        kernel(*[None if f is None else f[:h] for f in flats], *scalars)
-    finally:
-        fut.result()

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..ops._common import xp_of
-from .optimizer import Optimizer, _check_lr, _scalar, _split_run
+from .optimizer import Optimizer, _check_lr, _scalar
 
 __all__ = ["SGD"]
 
@@ -85,8 +85,8 @@ class SGD(Optimizer):
                         bt = st["momentum_buffer"] = _wrap(xp_of(a).empty(a.shape, a.dtype))
                         first = True
                     buf = bt._data
-                _split_run(_sgd_kernel, (a, g, buf, scratch(a, 0), scratch(a, 1)),
-                           (lr, wd, momentum, dampening, nesterov, maximize, first))
+                _sgd_kernel(a, g, buf, scratch(a, 0), scratch(a, 1), lr, wd, momentum, dampening,
+                            nesterov, maximize, first)
                 p._version[0] += 1
         return loss
 
