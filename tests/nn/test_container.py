@@ -275,3 +275,43 @@ def test_parameter_dict_ops(torch):
         r.append(list(a.fromkeys(["m", "n"], lib.zeros(1)).keys()))
         out.append(r)
     assert out[0] == out[1]
+
+
+# --------------------------------------------------------------------------- Linear/ReLU fast path
+def _mlp_and_plain(dtype=ferrum.float64):
+    nn = ferrum.nn
+    m = nn.Sequential(nn.Linear(7, 5), nn.ReLU(), nn.Linear(5, 4), nn.ReLU(), nn.ReLU(), nn.Linear(4, 3))
+    m.to(dtype)
+
+    def plain(x):
+        for mod in m:
+            x = mod(x)
+        return x
+    return m, plain
+
+
+@pytest.mark.parametrize("grad", [True, False])
+def test_linear_relu_chain_matches_module_by_module(grad):
+    m, plain = _mlp_and_plain()
+    x = ferrum.randn(6, 7, dtype=ferrum.float64, requires_grad=grad)
+    y = m(x)
+    y_ref = plain(x)
+    assert y.is_contiguous()
+    assert ferrum.equal(y, y_ref)
+    if grad:
+        (gx,) = ferrum.autograd.grad(y.square().sum(), x)
+        (gx_ref,) = ferrum.autograd.grad(y_ref.square().sum(), x)
+        assert ferrum.allclose(gx, gx_ref, rtol=1e-12, atol=1e-12)
+        assert ferrum.autograd.gradcheck(m, (x,))
+        assert ferrum.autograd.gradgradcheck(m, (x,))
+
+
+def test_linear_relu_chain_runs_hooks_and_keeps_inputs_intact():
+    m, _ = _mlp_and_plain()
+    seen = []
+    m[1].register_forward_hook(lambda mod, args, out: seen.append(out.clone()))
+    x = ferrum.randn(6, 7, dtype=ferrum.float64)
+    x_before = x.clone()
+    m(x)
+    assert len(seen) == 1 and bool((seen[0] >= 0).all())
+    assert ferrum.equal(x, x_before)

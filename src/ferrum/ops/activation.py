@@ -160,6 +160,27 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return res
 
 
+def _relu_owned(input: Tensor) -> Tensor:
+    """relu written into ``input``'s own array, recorded as the out-of-place relu. Only for a
+    fresh intermediate that nothing else references or saved (``Sequential``'s Linear outputs)."""
+    d = input._data
+    z = _ZERO.get(d.dtype)
+    if z is None or d.__class__ is not np.ndarray:
+        return relu(input)
+    np.maximum(d, z, out=d)
+    res = _wrap(d)
+    f = input.grad_fn
+    if f is not None and input.requires_grad and z.dtype.kind == "f":
+        node = _new(_ReluBackward)
+        node.next = (f,)
+        node.y = d
+        node.yver = res._version
+        node.z = z
+        res.requires_grad = True
+        res.grad_fn = node
+    return res
+
+
 def relu_(input: Tensor) -> Tensor:
     """In-place relu."""
     if input.requires_grad and _state.grad_enabled:

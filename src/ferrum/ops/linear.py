@@ -66,6 +66,13 @@ def _check(input, weight, bias) -> None:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``: input (*, in_features), weight (out_features, in_features),
     bias (out_features) -> (*, out_features)."""
+    return _linear(input, weight, bias, False)
+
+
+def _linear(input: Tensor, weight: Tensor, bias, transposed: bool) -> Tensor:
+    """linear; with ``transposed`` a 2-D result is computed as ``(W @ X^T)^T`` and so comes back
+    column-major (a transposed view). OpenBLAS is faster that way for MLP shapes (measured: 8% on
+    128x784 @ 784x512), so ``Sequential`` uses it for results that only its next layer sees."""
     xd = getattr(input, "_data", None)
     wd = getattr(weight, "_data", None)
     if xd.__class__ is not _ndarray or wd.__class__ is not _ndarray or xd.dtype is not wd.dtype \
@@ -77,7 +84,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         rows = math.prod(xd.shape[:-1])
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{xd.shape[-1]} and "
                            f"{wd.shape[1]}x{wd.shape[0]})")
-    r = _raw_matmul(xd, wd.T)
+    if transposed and xd.ndim == 2:
+        r = _raw_matmul(wd, xd.T).T
+    else:
+        r = _raw_matmul(xd, wd.T)
     if bias is not None:
         bd = bias._data
         if bd.shape != (wd.shape[0],):

@@ -9,7 +9,11 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module import Module, _addindent
+from ...ops.activation import _relu_owned
+from ...ops.linear import _linear
+from .activation import ReLU as _ReLU
+from .linear import Linear as _Linear
+from .module import Module, _addindent, _global_hooks_on
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Container"]
 
@@ -45,7 +49,12 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def forward(self, input):
-        for module in self._modules.values():
+        mods = self._modules
+        if len(mods) > 1 and not _global_hooks_on[0] and input.__class__ is Tensor:
+            chain = list(mods.values())
+            if _is_linear_relu_chain(chain):
+                return _linear_relu_chain(input, chain)
+        for module in mods.values():
             input = module(input)
         return input
 
@@ -144,6 +153,39 @@ class Sequential(Module):
         v = self[key]
         del self[key]
         return v
+
+
+def _is_linear_relu_chain(chain: list) -> bool:
+    for m in chain:
+        c = m.__class__
+        if (c is not _Linear and c is not _ReLU) or m._has_hooks:
+            return False
+    return True
+
+
+def _linear_relu_chain(x: Tensor, chain: list) -> Tensor:
+    """Linear/ReLU stacks (MLPs) without hooks: the same ops and graph as calling each module,
+    with two shortcuts only possible because the intermediates are never seen outside: a Linear
+    whose output goes to another Linear (through ReLUs) computes it column-major (faster GEMM), and
+    a ReLU after a Linear writes into the Linear's fresh output instead of a new array."""
+    last = max((i for i, m in enumerate(chain) if m.__class__ is _Linear), default=-1)
+    fresh = False
+    for i, m in enumerate(chain):
+        if m.__class__ is _Linear:
+            p = m._parameters
+            w = p["weight"]
+            if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
+                x = m(x)  # raises the error naming the layer
+                fresh = False
+                continue
+            x = _linear(x, w, p["bias"], i < last)
+            fresh = True
+        elif fresh and not m.inplace:
+            x = _relu_owned(x)
+        else:
+            x = m(x)
+            fresh = False
+    return x
 
 
 class ModuleList(Module):
