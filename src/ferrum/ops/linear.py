@@ -20,7 +20,7 @@ _ndarray = np.ndarray
 class AddmmBackward0(Node):
     """Backward of ``x @ w.T + b``; saves x (for dW) and w (for dx) only when needed."""
 
-    __slots__ = ("x", "w", "vx", "vw", "has_b")
+    __slots__ = ("x", "w", "vx", "vw", "has_b", "xf")
     _saved = ("x", "w")
 
     def backward(self, g):
@@ -32,7 +32,14 @@ class AddmmBackward0(Node):
             w = self.w
             if w._version[0] != self.vw:
                 raise version_error(w, self.vw, self)
-            gx = g.matmul(w) if graph else _raw_matmul(g, w._data)
+            if graph:
+                gx = g.matmul(w)
+            elif self.xf and g.ndim == 2:
+                # column-major input (Sequential's hidden layers): the gradient in the same layout,
+                # so that the elementwise backward before it (ReLU's) sees matching layouts
+                gx = _raw_matmul(w._data.T, g.T).T
+            else:
+                gx = _raw_matmul(g, w._data)
         if nw is not None or (self.has_b and self.next[2] is not None):
             if lead != 1:
                 out = g.shape[-1]
@@ -112,6 +119,7 @@ def _linear(input: Tensor, weight: Tensor, bias, transposed: bool) -> Tensor:
         node.w = weight if input.requires_grad else None
         node.vx = input._version[0]
         node.vw = weight._version[0]
+        node.xf = xd.ndim == 2 and not xd.flags.c_contiguous and xd.flags.f_contiguous
         out.requires_grad = True
         out.grad_fn = node
     else:
