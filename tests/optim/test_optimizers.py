@@ -192,9 +192,9 @@ def test_complex_params_match_torch(torch, name):
 
 
 # --------------------------------------------------------------------------- LBFGS
-def _rosenbrock_run(fw, dtype, line_search, steps=4, **kw):
-    x = fw.from_numpy(np.array([-1.5, 2.0, 0.5, -0.5], dtype=dtype)).requires_grad_(True)
-    opt = fw.optim.LBFGS([x], line_search_fn=line_search, **kw)
+def _rosenbrock_closure(opt, x):
+    """The closure L-BFGS needs: the Rosenbrock function of ``x`` and its gradient. Slices, not
+    ``x[i]``, keep the tests independent of 0-d indexing backward."""
 
     def closure():
         opt.zero_grad()
@@ -202,6 +202,13 @@ def _rosenbrock_run(fw, dtype, line_search, steps=4, **kw):
         loss.backward()
         return loss
 
+    return closure
+
+
+def _rosenbrock_run(fw, dtype, line_search, steps=4, **kw):
+    x = fw.from_numpy(np.array([-1.5, 2.0, 0.5, -0.5], dtype=dtype)).requires_grad_(True)
+    opt = fw.optim.LBFGS([x], line_search_fn=line_search, **kw)
+    closure = _rosenbrock_closure(opt, x)
     losses = [float(opt.step(closure).detach()) for _ in range(steps)]
     st = opt.state[x]
     return np.array(losses), x.detach().numpy().copy(), st["func_evals"], st["n_iter"]
@@ -227,14 +234,7 @@ def test_lbfgs_float32(torch):
 def test_lbfgs_converges():
     x = ferrum.tensor([-1.2, 1.0], dtype=ferrum.float64, requires_grad=True)
     opt = fo.LBFGS([x], line_search_fn="strong_wolfe", max_iter=100)
-
-    def closure():
-        opt.zero_grad()
-        # slices, not x[0]/x[1]: keeps the test independent of 0-d indexing backward
-        loss = (100 * (x[1:] - x[:1] ** 2) ** 2 + (1 - x[:1]) ** 2).sum()
-        loss.backward()
-        return loss
-
+    closure = _rosenbrock_closure(opt, x)
     for _ in range(3):
         opt.step(closure)
     np.testing.assert_allclose(x.detach().numpy(), [1.0, 1.0], atol=1e-4)
@@ -262,13 +262,7 @@ def test_lbfgs_errors():
 def test_lbfgs_state_dict_round_trip(torch):
     x = ferrum.tensor([-1.5, 2.0, 0.5], dtype=ferrum.float64, requires_grad=True)
     opt = fo.LBFGS([x], max_iter=3, history_size=4)
-
-    def closure():
-        opt.zero_grad()
-        loss = (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
-        loss.backward()
-        return loss
-
+    closure = _rosenbrock_closure(opt, x)
     opt.step(closure)
     sd = copy.deepcopy(opt.state_dict())  # state tensors are live (as in PyTorch)
     st = sd["state"][0]
@@ -278,13 +272,6 @@ def test_lbfgs_state_dict_round_trip(torch):
     x2 = ferrum.tensor(x.detach().numpy().copy(), requires_grad=True)
     opt2 = fo.LBFGS([x2], max_iter=3, history_size=4)
     opt2.load_state_dict(sd)
-
-    def closure2():
-        opt2.zero_grad()
-        loss = (100 * (x2[1:] - x2[:-1] ** 2) ** 2 + (1 - x2[:-1]) ** 2).sum()
-        loss.backward()
-        return loss
-
     opt.step(closure)
-    opt2.step(closure2)
+    opt2.step(_rosenbrock_closure(opt2, x2))
     np.testing.assert_allclose(x2.detach().numpy(), x.detach().numpy(), rtol=1e-12)

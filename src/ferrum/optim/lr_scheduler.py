@@ -222,6 +222,14 @@ class LRScheduler:
         """The next learning rate of each param group (use :meth:`get_last_lr` to read the current)."""
         raise NotImplementedError
 
+    def _scaled_lrs(self, f: float) -> list:
+        """Each group's current lr times ``f`` (the recursive form of the multiplicative schedules)."""
+        return [g["lr"] * f for g in self.optimizer.param_groups]
+
+    def _scaled_base_lrs(self, f: float) -> list:
+        """Each group's base lr times ``f`` (their closed forms)."""
+        return [base * f for base in self.base_lrs]
+
     def print_lr(self, is_verbose: bool, group: int, lr: float, epoch: int | None = None) -> None:
         """Prints the new lr of one group when ``is_verbose`` (kept from PyTorch < 2.7)."""
         if is_verbose:
@@ -401,10 +409,10 @@ class StepLR(LRScheduler):
         self._warn_get_lr_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _group_values(self.optimizer, "lr")
-        return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
+        return self._scaled_lrs(self.gamma)
 
     def _get_closed_form_lr(self) -> list:
-        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+        return self._scaled_base_lrs(self.gamma ** (self.last_epoch // self.step_size))
 
 
 class MultiStepLR(LRScheduler):
@@ -429,12 +437,12 @@ class MultiStepLR(LRScheduler):
         if self.last_epoch not in self.milestones:
             return _group_values(self.optimizer, "lr")
         f = self.gamma ** self.milestones[self.last_epoch]
-        return [g["lr"] * f for g in self.optimizer.param_groups]
+        return self._scaled_lrs(f)
 
     def _get_closed_form_lr(self) -> list:
         ms = sorted(self.milestones.elements())
         n = bisect_right(ms, self.last_epoch)
-        return [base * self.gamma ** n for base in self.base_lrs]
+        return self._scaled_base_lrs(self.gamma ** n)
 
 
 class ConstantLR(LRScheduler):
@@ -458,16 +466,15 @@ class ConstantLR(LRScheduler):
     def get_lr(self) -> list:
         """Scales by ``factor`` at epoch 0 and by ``1/factor`` at ``total_iters``."""
         self._warn_get_lr_outside_step()
-        groups = self.optimizer.param_groups
         if self.last_epoch == 0:
-            return [g["lr"] * self.factor for g in groups]
+            return self._scaled_lrs(self.factor)
         if self.last_epoch != self.total_iters:
             return _group_values(self.optimizer, "lr")
-        return [g["lr"] * (1.0 / self.factor) for g in groups]
+        return self._scaled_lrs(1.0 / self.factor)
 
     def _get_closed_form_lr(self) -> list:
         f = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
-        return [base * f for base in self.base_lrs]
+        return self._scaled_base_lrs(f)
 
 
 class LinearLR(LRScheduler):
@@ -498,20 +505,19 @@ class LinearLR(LRScheduler):
     def get_lr(self) -> list:
         """The current lrs times the ratio of consecutive ramp factors."""
         self._warn_get_lr_outside_step()
-        groups = self.optimizer.param_groups
         if self.last_epoch == 0:
-            return [g["lr"] * self.start_factor for g in groups]
+            return self._scaled_lrs(self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _group_values(self.optimizer, "lr")
         d = self.end_factor - self.start_factor
         # ratio factor(e) / factor(e - 1), written as PyTorch writes it so the rounding matches
         ratio = 1.0 + d / (self.total_iters * self.start_factor + (self.last_epoch - 1) * d)
-        return [g["lr"] * ratio for g in groups]
+        return self._scaled_lrs(ratio)
 
     def _get_closed_form_lr(self) -> list:
         f = (self.start_factor + (self.end_factor - self.start_factor)
              * min(self.total_iters, self.last_epoch) / self.total_iters)
-        return [base * f for base in self.base_lrs]
+        return self._scaled_base_lrs(f)
 
 
 class ExponentialLR(LRScheduler):
@@ -533,10 +539,10 @@ class ExponentialLR(LRScheduler):
         self._warn_get_lr_outside_step()
         if self._is_initial:
             return _group_values(self.optimizer, "lr")
-        return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
+        return self._scaled_lrs(self.gamma)
 
     def _get_closed_form_lr(self) -> list:
-        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+        return self._scaled_base_lrs(self.gamma ** self.last_epoch)
 
 
 class PolynomialLR(LRScheduler):
@@ -562,11 +568,11 @@ class PolynomialLR(LRScheduler):
             return _group_values(self.optimizer, "lr")
         e, T = self.last_epoch, self.total_iters
         f = ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** self.power
-        return [g["lr"] * f for g in self.optimizer.param_groups]
+        return self._scaled_lrs(f)
 
     def _get_closed_form_lr(self) -> list:
         f = (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
-        return [base * f for base in self.base_lrs]
+        return self._scaled_base_lrs(f)
 
 
 class CosineAnnealingLR(LRScheduler):

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-import numpy as np
-
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _as_real, _check_betas, _check_lr, _new_step, _scalar,
-                        _steps_to_tensors, _work_grad, _zeros_like)
+from .optimizer import (Optimizer, _adam_moments_, _addcdiv_, _check_hparams, _div, _new_step,
+                        _scalar, _sqrt, _zeros_like)
 
 __all__ = ["NAdam"]
 
-_mul = np.multiply
-_sub = np.subtract
-_div = np.divide
-_sqrt = np.sqrt
+_BUFS = ("mu_product", "exp_avg", "exp_avg_sq")
 
 
 class NAdam(Optimizer):
@@ -35,90 +30,46 @@ class NAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        _check_betas(betas)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _check_hparams(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay,
+                       momentum_decay=momentum_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
                         foreach=foreach, capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-        _steps_to_tensors(self, ("step", "mu_product"))
+    _group_defaults = (("maximize", False), ("foreach", None), ("capturable", False),
+                       ("differentiable", False), ("decoupled_weight_decay", False))
+    _step_keys = ("step", "mu_product")
+
+    def _init_state(self, st: dict, a, names: tuple[str, ...]) -> None:
+        st["step"] = _new_step()
+        st["mu_product"] = _new_step(1.0)
+        st["exp_avg"] = _zeros_like(a)
+        st["exp_avg_sq"] = _zeros_like(a)
 
     def step(self, closure: Callable | None = None):
         """Performs one step; returns the closure's loss (None without a closure)."""
         loss = self._eval_closure(closure) if closure is not None else None
         scratch = self._scratch
-        state_of = self.state
         for group in self.param_groups:
             lr = _scalar(group["lr"])
             beta1, beta2 = group["betas"]
             eps = group["eps"]
-            wd = group["weight_decay"]
             md = group["momentum_decay"]
-            decoupled = group["decoupled_weight_decay"]
-            maximize = group["maximize"]
             w1 = 1 - beta1
             w2 = 1 - beta2
-            for p in group["params"]:
-                gt = p._grad
-                if gt is None:
-                    continue
-                a = p._data
-                st = state_of[p]
-                if len(st) == 0:
-                    st["step"] = _new_step()
-                    st["mu_product"] = _new_step(1.0)
-                    st["exp_avg"] = _zeros_like(a)
-                    st["exp_avg_sq"] = _zeros_like(a)
-                step_arr = st["step"]._data
-                step_arr += 1
-                step = float(step_arr)
-                bc2 = 1 - beta2 ** step
-                if wd != 0 and decoupled:
-                    a *= 1 - lr * wd
-                    g = _work_grad(a, gt._data, maximize, 0, scratch)
-                else:
-                    g = _work_grad(a, gt._data, maximize, wd, scratch)
+            for a, g, step, (mp_arr, m, v) in self._grads(group, _BUFS):
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
-                mp_arr = st["mu_product"]._data
                 mp_arr *= mu
                 mu_product = float(mp_arr)
-                m = st["exp_avg"]._data
-                v = st["exp_avg_sq"]._data
-                if a.dtype.kind == "c":
-                    a, g, m, v = _as_real(a), _as_real(g), _as_real(m), _as_real(v)
                 t1 = scratch(a, 1)
-                _sub(g, m, out=t1)
-                t1 *= w1
-                m += t1
-                v *= beta2
-                _mul(g, w2, out=t1)
-                t1 *= g
-                v += t1
-                _div(v, bc2, out=t1)
+                _adam_moments_(m, v, g, w1, beta2, w2, t1)
+                _div(v, 1 - beta2 ** step, out=t1)
                 _sqrt(t1, out=t1)
                 t1 += eps
-                t0 = _mul(g, -lr * (1.0 - mu) / (1.0 - mu_product), out=scratch(a, 0))
-                t0 /= t1
-                a += t0
-                _mul(m, (-lr * mu_next) / (1.0 - mu_product * mu_next), out=t0)
-                t0 /= t1
-                a += t0
-                p._version[0] += 1
+                t0 = scratch(a, 0)
+                _addcdiv_(a, g, -lr * (1.0 - mu) / (1.0 - mu_product), t1, t0)
+                _addcdiv_(a, m, (-lr * mu_next) / (1.0 - mu_product * mu_next), t1, t0)
         return loss

@@ -28,6 +28,13 @@ from ..ops._common import xp_of
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
            "required"]
 
+# module-level ufunc aliases shared by the optimizers' in-place kernels
+_mul = np.multiply
+_sub = np.subtract
+_div = np.divide
+_sqrt = np.sqrt
+_max = np.maximum
+
 
 class _RequiredParameter:
     """Marks a hyperparameter that every param group must give (no default)."""
@@ -150,15 +157,35 @@ def _check_lr(lr) -> None:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
-def _check_nonneg(name: str, value) -> None:
-    if not 0.0 <= value:
-        raise ValueError(f"Invalid {name} value: {value}")
-
-
 def _check_betas(betas) -> None:
     for i in (0, 1):
         if not 0.0 <= betas[i] < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+
+
+_HPARAM_LABELS = {"eps": "epsilon"}
+
+
+def _check_hparams(**hparams) -> None:
+    """Validates hyperparameters in the order given (PyTorch checks in a per-optimizer order,
+    which decides the error raised first), with PyTorch's ValueError messages: ``lr`` a number or
+    1-element Tensor >= 0, each of ``betas`` in [0, 1), ``rho`` in [0, 1], any other >= 0."""
+    for name, v in hparams.items():
+        if name == "lr":
+            _check_lr(v)
+        elif name == "betas":
+            _check_betas(v)
+        elif not 0.0 <= v or (name == "rho" and v > 1.0):
+            raise ValueError(f"Invalid {_HPARAM_LABELS.get(name, name)} value: {v}")
+
+
+def _check_fused(fused, differentiable, foreach) -> None:
+    """The flag combinations PyTorch rejects for ``fused=True`` (checked after the param groups)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def _scalar_np_dtype():
@@ -181,10 +208,6 @@ def _as_real(a):
     return a
 
 
-def _is_complex(a) -> bool:
-    return a.dtype.kind == "c"
-
-
 def _typename(obj) -> str:
     t = type(obj)
     return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
@@ -198,6 +221,11 @@ class Optimizer:
             each with a ``'params'`` entry and optional per-group hyperparameters).
         defaults: the default hyperparameters, filled into every group that does not set them.
     """
+
+    # (key, value) pairs that ``__setstate__`` fills into groups saved before the key existed
+    _group_defaults: tuple[tuple[str, Any], ...] = ()
+    # per-parameter state entries that old checkpoints stored as numbers, not 0-d tensors
+    _step_keys: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -241,6 +269,12 @@ class Optimizer:
         if "_scratch" not in self.__dict__:
             self._scratch = _Scratch()
         self.defaults.setdefault("differentiable", False)
+        if self._group_defaults:
+            for group in self.param_groups:
+                for key, value in self._group_defaults:
+                    group.setdefault(key, value)
+        if self._step_keys:
+            _steps_to_tensors(self, self._step_keys)
 
     def __repr__(self) -> str:
         s = self.__class__.__name__ + " ("
@@ -329,6 +363,49 @@ class Optimizer:
         """Performs one optimization step. ``closure`` re-evaluates the model and returns the
         loss (optional for most optimizers)."""
         raise NotImplementedError
+
+    def _init_state(self, st: dict, a, names: tuple[str, ...]) -> None:
+        """Creates a parameter's state on its first step: ``'step'`` and zero-filled ``names``."""
+        st["step"] = _new_step()
+        for name in names:
+            st[name] = _zeros_like(a)
+
+    def _grads(self, group: dict[str, Any], names: tuple[str, ...]):
+        """The per-parameter loop of a step: yields ``(a, g, step, bufs)`` for each parameter of
+        ``group`` that has a gradient. ``a`` is the parameter's array, ``g`` the working gradient
+        (``_work_grad``; with ``decoupled_weight_decay`` the decay scales ``a`` instead), ``step``
+        ``state['step']`` after its increment, ``bufs`` the arrays of the state entries ``names``;
+        complex arrays come as real views. State is created on first use (``_init_state``), and
+        the parameter's version is bumped once the caller's update is done."""
+        scratch = self._scratch
+        state_of = self.state
+        wd = group["weight_decay"]
+        maximize = group["maximize"]
+        decay = None
+        if wd != 0 and group.get("decoupled_weight_decay", False):
+            decay = 1 - _scalar(group["lr"]) * wd
+            wd = 0
+        plain = not maximize and wd == 0  # the gradient is used as it is
+        for p in group["params"]:
+            gt = p._grad
+            if gt is None:
+                continue
+            a = p._data
+            st = state_of[p]
+            if len(st) == 0:
+                self._init_state(st, a, names)
+            step_arr = st["step"]._data
+            step_arr += 1
+            if decay is not None:
+                a *= decay
+            g = gt._data if plain else _work_grad(a, gt._data, maximize, wd, scratch)
+            bufs = [st[name]._data for name in names]
+            if a.dtype.kind == "c":
+                a = _as_real(a)
+                g = _as_real(g)
+                bufs = [_as_real(b) for b in bufs]
+            yield a, g, float(step_arr), bufs
+            p._version[0] += 1
 
     @staticmethod
     def _eval_closure(closure):
@@ -493,6 +570,41 @@ def _work_grad(a, g, maximize: bool, wd, scratch: _Scratch):
         t += g
         g = t
     return g
+
+
+def _lerp_(m, x, w, t) -> None:
+    """``m += w * (x - m)`` in place (``t``: a scratch array)."""
+    _sub(x, m, out=t)
+    t *= w
+    m += t
+
+
+def _ema_sq_(v, x, beta, w, t) -> None:
+    """``v = beta * v + w * x * x`` in place (``t``: a scratch array)."""
+    v *= beta
+    _mul(x, w, out=t)
+    t *= x
+    v += t
+
+
+def _adam_moments_(m, v, g, w1, beta2, w2, t) -> None:
+    """Adam's moment updates in place: ``m = lerp(m, g, w1)``, ``v = beta2 * v + w2 * g * g``
+    (``_lerp_`` then ``_ema_sq_``, written out to save two calls per parameter)."""
+    _sub(g, m, out=t)
+    t *= w1
+    m += t
+    v *= beta2
+    _mul(g, w2, out=t)
+    t *= g
+    v += t
+
+
+def _addcdiv_(a, x, c, denom, t) -> None:
+    """``a += c * x / denom`` in place, rounded as ``((x * c) / denom)`` (``t``: a scratch array,
+    which may be ``x`` itself)."""
+    _mul(x, c, out=t)
+    t /= denom
+    a += t
 
 
 def _zeros_like(a):

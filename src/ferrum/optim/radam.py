@@ -7,15 +7,10 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _as_real, _check_betas, _check_lr, _new_step, _scalar,
-                        _steps_to_tensors, _work_grad, _zeros_like)
+from .optimizer import Optimizer, _adam_moments_, _check_hparams, _div, _scalar, _sqrt
 
 __all__ = ["RAdam"]
 
-_mul = np.multiply
-_sub = np.subtract
-_div = np.divide
-_sqrt = np.sqrt
 _recip = np.reciprocal
 
 
@@ -34,73 +29,31 @@ class RAdam(Optimizer):
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        _check_betas(betas)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_hparams(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         foreach=foreach, capturable=capturable,
                         decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
-        _steps_to_tensors(self)
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                       ("decoupled_weight_decay", False), ("capturable", False))
+    _step_keys = ("step",)
 
     def step(self, closure: Callable | None = None):
         """Performs one step; returns the closure's loss (None without a closure)."""
         loss = self._eval_closure(closure) if closure is not None else None
         scratch = self._scratch
-        state_of = self.state
         for group in self.param_groups:
             lr = _scalar(group["lr"])
             beta1, beta2 = group["betas"]
             eps = group["eps"]
-            wd = group["weight_decay"]
-            decoupled = group["decoupled_weight_decay"]
-            maximize = group["maximize"]
             w1 = 1 - beta1
             w2 = 1 - beta2
             rho_inf = 2 / (1 - beta2) - 1
-            for p in group["params"]:
-                gt = p._grad
-                if gt is None:
-                    continue
-                a = p._data
-                st = state_of[p]
-                if len(st) == 0:
-                    st["step"] = _new_step()
-                    st["exp_avg"] = _zeros_like(a)
-                    st["exp_avg_sq"] = _zeros_like(a)
-                step_arr = st["step"]._data
-                step_arr += 1
-                step = float(step_arr)
-                if wd != 0 and decoupled:
-                    a *= 1 - lr * wd
-                    g = _work_grad(a, gt._data, maximize, 0, scratch)
-                else:
-                    g = _work_grad(a, gt._data, maximize, wd, scratch)
-                m = st["exp_avg"]._data
-                v = st["exp_avg_sq"]._data
-                if a.dtype.kind == "c":
-                    a, g, m, v = _as_real(a), _as_real(g), _as_real(m), _as_real(v)
+            for a, g, step, (m, v) in self._grads(group, ("exp_avg", "exp_avg_sq")):
                 t1 = scratch(a, 1)
-                _sub(g, m, out=t1)
-                t1 *= w1
-                m += t1
-                v *= beta2
-                _mul(g, w2, out=t1)
-                t1 *= g
-                v += t1
+                _adam_moments_(m, v, g, w1, beta2, w2, t1)
                 bc1 = 1 - beta1 ** step
                 bc2 = 1 - beta2 ** step
                 t0 = _div(m, bc1, out=scratch(a, 0))  # bias-corrected exp_avg
@@ -117,5 +70,4 @@ class RAdam(Optimizer):
                     t0 *= t1
                     t0 *= rect
                 a -= t0
-                p._version[0] += 1
         return loss

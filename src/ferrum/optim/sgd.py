@@ -8,14 +8,11 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..ops._common import xp_of
-from .optimizer import Optimizer, _check_lr, _scalar
+from .optimizer import Optimizer, _check_fused, _check_lr, _mul, _scalar, _sub
 
 __all__ = ["SGD"]
 
-_mul = np.multiply
-_sub = np.subtract
 _neg = np.negative
-_copyto = np.copyto
 
 
 class SGD(Optimizer):
@@ -42,20 +39,10 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _check_fused(fused, differentiable, foreach)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+    _group_defaults = (("nesterov", False), ("maximize", False), ("foreach", None),
+                       ("differentiable", False), ("fused", False))
 
     def step(self, closure: Callable | None = None):
         """Performs one step; returns the closure's loss (None without a closure)."""
@@ -92,7 +79,8 @@ class SGD(Optimizer):
 
 
 def _sgd_kernel(a, g, buf, t0, t1, lr, wd, momentum, dampening, nesterov, maximize, first):
-    """One SGD update of ``a`` in place (``t0``, ``t1``: scratch arrays of ``a``'s shape)."""
+    """One SGD update of ``a`` in place (``t0``, ``t1``: scratch arrays of ``a``'s shape). The
+    working gradient is ``_work_grad``'s, inlined: this is the hottest loop of the package."""
     if maximize:
         g = _neg(g, out=t0)
         if wd != 0:
@@ -103,7 +91,7 @@ def _sgd_kernel(a, g, buf, t0, t1, lr, wd, momentum, dampening, nesterov, maximi
         g = t0
     if buf is not None:
         if first:
-            _copyto(buf, g)
+            np.copyto(buf, g)
         else:
             buf *= momentum
             if dampening != 0:
