@@ -173,7 +173,8 @@ def test_collate_custom_map_and_extension():
 
     assert collate([Box(1), Box(2)], collate_fn_map={Box: collate_box}) == 3
     # nested: containers recurse with the same map
-    assert collate([(Box(1), 2), (Box(3), 4)], collate_fn_map={Box: collate_box, int: lambda b, **k: list(b)}) \
+    fn_map = {Box: collate_box, int: lambda b, **k: list(b)}
+    assert collate([(Box(1), 2), (Box(3), 4)], collate_fn_map=fn_map) \
         == [4, [2, 4]]
     default_collate_fn_map[Box] = collate_box
     try:

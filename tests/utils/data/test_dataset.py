@@ -130,7 +130,8 @@ def test_concat_dataset_matches_torch(torch):
     for i in range(-10, 10):
         assert fc[i] == tc[i], i
     for bad in (-11, -100):
-        _raises_like(ValueError, "absolute value of index should not exceed dataset length", lambda b=bad: fc[b])
+        _raises_like(ValueError, "absolute value of index should not exceed dataset length",
+                     lambda b=bad: fc[b])
         with pytest.raises(ValueError):
             tc[bad]
     with pytest.raises(IndexError):
@@ -245,7 +246,8 @@ def test_stack_dataset_errors():
         StackDataset(Squares(2), y=Squares(2))
     _raises_like(ValueError, "At least one dataset should be passed", lambda: StackDataset())
     _raises_like(ValueError, "Size mismatch between datasets", lambda: StackDataset(Squares(2), Squares(3)))
-    _raises_like(ValueError, "Size mismatch between datasets", lambda: StackDataset(a=Squares(2), b=Squares(3)))
+    _raises_like(ValueError, "Size mismatch between datasets",
+                 lambda: StackDataset(a=Squares(2), b=Squares(3)))
 
     class Short(Squares):
         def __getitems__(self, indices):
