@@ -18,7 +18,7 @@ from .._dtype import from_np, np_finfo, scalar_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import _FREED_MSG, FREED, Node, edge, record, version_error
 from . import elementwise as E
-from ._common import p_exp, p_where
+from ._common import p_exp, p_where, zeros_like_layout
 from .inplace import apply_inplace
 from .nn_misc import _uniform
 from .softmax import log_softmax, softmax
@@ -146,7 +146,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     z = _ZERO.get(d.dtype)
     if z is None:
         return _relu(input)
-    r = np.maximum(d, z)
+    r = np.maximum(d, zeros_like_layout(d, z))
     res = _wrap(r)
     if input.requires_grad and _state.grad_enabled and z.dtype.kind == "f":
         node = _new(_ReluBackward)
@@ -167,7 +167,7 @@ def _relu_owned(input: Tensor) -> Tensor:
     z = _ZERO.get(d.dtype)
     if z is None or d.__class__ is not np.ndarray:
         return relu(input)
-    np.maximum(d, z, out=d)
+    np.maximum(d, zeros_like_layout(d, z), out=d)
     res = _wrap(d)
     f = input.grad_fn
     if f is not None and input.requires_grad and z.dtype.kind == "f":

@@ -17,7 +17,7 @@ from .._dtype import from_np, get_default_dtype, np_finfo, result_type, scalar_n
 from .._tensor import Tensor, _wrap
 from ..autograd.function import _FREED_MSG, FREED, Node, edge, record, sum_to, version_error
 from . import _parallel as _par
-from ._common import p_cos, p_exp, p_sin, p_sqrt, same_device
+from ._common import p_cos, p_exp, p_sin, p_sqrt, same_device, zeros_like_layout
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -968,7 +968,7 @@ _TYPED_ZERO = {np.dtype(t): np.dtype(t).type(0) for t in (np.float32, np.float64
 def _np_relu(a):
     if a.dtype.kind == "b":
         return a.copy()
-    return np.maximum(a, _TYPED_ZERO.get(a.dtype, 0))
+    return np.maximum(a, zeros_like_layout(a, _TYPED_ZERO.get(a.dtype, 0)))
 
 
 def _np_rsqrt(a):
