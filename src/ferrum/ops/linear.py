@@ -17,6 +17,21 @@ _new = object.__new__
 _ndarray = np.ndarray
 
 
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ONES: dict = {}
+
+
+def _ones(n: int, dtype) -> np.ndarray:
+    """A cached read-only vector of ``n`` ones."""
+    v = _ONES.get((n, dtype))
+    if v is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        v = _ONES[(n, dtype)] = np.ones(n, dtype)
+        v.flags.writeable = False
+    return v
+
+
 class AddmmBackward0(Node):
     """Backward of ``x @ w.T + b``; saves x (for dW) and w (for dx) only when needed."""
 
@@ -56,7 +71,14 @@ class AddmmBackward0(Node):
                     x2 = x2.reshape(-1, xs[-1]) if lead else x2.reshape(1, xs[-1])
                 gw = g2.t().matmul(x2) if graph else _raw_matmul(g2.T, x2)
             if self.has_b and self.next[2] is not None:
-                gb = g2.sum(0) if graph else g2.sum(axis=0)
+                if graph:
+                    gb = g2.sum(0)
+                elif g2.dtype in _BLAS_DTYPES and g2.shape[0] <= 65536:
+                    # a GEMV with a ones vector: 5 us against 29 us for sum(axis=0) on a
+                    # column-major 128x512 float32 gradient (Sequential's hidden layers)
+                    gb = _ones(g2.shape[0], g2.dtype) @ g2
+                else:
+                    gb = g2.sum(axis=0)
         if self.has_b:
             return (gx, gw, gb)
         return (gx, gw)
