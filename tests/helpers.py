@@ -76,7 +76,7 @@ def tleaf(torch, a, dtype=np.float64):
 
 def ones(t):
     """Ones of the shape and dtype of the ferrum tensor ``t``."""
-    return F.ones(*t.shape, dtype=t.dtype)
+    return F.ones(t.shape, dtype=t.dtype)
 
 
 # --------------------------------------------------------------------------- closeness

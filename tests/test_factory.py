@@ -415,3 +415,12 @@ def test_every_factory_takes_dtype_device_and_requires_grad(name, dt):
 def test_every_factory_rejects_requires_grad_for_integers(name):
     with pytest.raises(RuntimeError, match="floating point"):
         FACTORIES[name](dtype=ferrum.int64, requires_grad=True)
+
+
+@pytest.mark.parametrize("name", ["empty", "zeros", "ones", "rand", "randn"])
+def test_factories_require_a_size_as_torch(name):
+    with pytest.raises(TypeError, match="size"):
+        getattr(ferrum, name)()
+    assert getattr(ferrum, name)(()).shape == ()  # 0-d is asked for with an empty shape
+    assert ferrum.empty_strided((), ()).shape == ()
+    assert ferrum.rand_like(ferrum.tensor(1.0)).shape == ()

@@ -161,6 +161,13 @@ def _size(size, op: str) -> tuple:
     return tuple(out)
 
 
+def _size_args(size: tuple, op: str) -> tuple:
+    """The shape given as ``*size`` to a factory: required, as in torch (a 0-d tensor is ``op(())``)."""
+    if not size:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "size"')
+    return _size(size, op)
+
+
 def _xp_dt(dtype, device, default=None):
     d = as_device(device) if device is not None else CPU
     xp = xp_for(d) if d.type != "cpu" else np
@@ -181,25 +188,25 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad: 
           pin_memory=False, memory_format=None) -> Tensor:
     """A tensor of zeros of the given shape."""
     xp, dt, d = _xp_dt(dtype, device)
-    return _out(out, _finish(xp.zeros(_size(size, "zeros"), dt), requires_grad, d))
+    return _out(out, _finish(xp.zeros(_size_args(size, "zeros"), dt), requires_grad, d))
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad: builtins.bool = False,
          pin_memory=False, memory_format=None) -> Tensor:
     """A tensor of ones of the given shape."""
     xp, dt, d = _xp_dt(dtype, device)
-    return _out(out, _finish(xp.ones(_size(size, "ones"), dt), requires_grad, d))
+    return _out(out, _finish(xp.ones(_size_args(size, "ones"), dt), requires_grad, d))
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad: builtins.bool = False,
           pin_memory=False, memory_format=None) -> Tensor:
     """An uninitialized tensor of the given shape."""
     xp, dt, d = _xp_dt(dtype, device)
-    return _out(out, _finish(xp.empty(_size(size, "empty"), dt), requires_grad, d))
+    return _out(out, _finish(xp.empty(_size_args(size, "empty"), dt), requires_grad, d))
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
-    return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def _scalar_dtype(v):

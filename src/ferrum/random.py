@@ -12,7 +12,7 @@ import numpy as np
 
 from ._device import as_device, move_array
 from ._dtype import as_dtype, from_np, get_default_dtype, int64, scalar_name, to_np
-from ._factory import _size
+from ._factory import _size, _size_args
 from ._tensor import Tensor, _wrap
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
@@ -167,7 +167,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad: builtins.bool = False, pin_memory=False) -> Tensor:
     """Uniform samples in [0, 1)."""
     d = _float_dtype(dtype, "rand")
-    return _out(out, _place(_fill_float(_gen(generator), _size(size, "rand"), to_np(d), "uniform"),
+    return _out(out, _place(_fill_float(_gen(generator), _size_args(size, "rand"), to_np(d), "uniform"),
                             device, requires_grad))
 
 
@@ -175,7 +175,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad: builtins.bool = False, pin_memory=False) -> Tensor:
     """Standard normal samples."""
     d = _float_dtype(dtype, "randn")
-    return _out(out, _place(_fill_float(_gen(generator), _size(size, "randn"), to_np(d), "normal"),
+    return _out(out, _place(_fill_float(_gen(generator), _size_args(size, "randn"), to_np(d), "normal"),
                             device, requires_grad))
 
 
@@ -222,12 +222,12 @@ def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, devic
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
-    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
-    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
                  requires_grad=requires_grad)
 
 

@@ -114,7 +114,7 @@ def _channel_pattern(y, keep_dims):
     (F.dropout3d, (16, 2, 3, 2), (0,)),  # unbatched (C, D, H, W)
 ])
 def test_channel_dropout_masks_whole_channels(fn, shape, keep):
-    x = ferrum.ones(*shape)
+    x = ferrum.ones(shape)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         y = fn(x, 0.5)
@@ -153,7 +153,7 @@ def test_channel_dropout_backward():
                                       (F.feature_alpha_dropout, (500, 400, 1))])
 @pytest.mark.parametrize("p", [0.2, 0.5])
 def test_alpha_dropout_keeps_mean_and_variance(fn, shape, p):
-    x = ferrum.randn(*shape, dtype=ferrum.float64)
+    x = ferrum.randn(shape, dtype=ferrum.float64)
     y = fn(x, p, training=True).numpy()
     assert abs(y.mean()) < 0.02
     assert abs(y.std() - 1.0) < 0.03
@@ -182,13 +182,13 @@ def test_feature_alpha_dropout_channels():
 @pytest.mark.parametrize("fn,shape", [(F.dropout, (3, 4)), (F.dropout2d, (2, 3, 4, 4)),
                                       (F.alpha_dropout, (3, 4))])
 def test_inplace(fn, shape):
-    x = ferrum.ones(*shape)
+    x = ferrum.ones(shape)
     v = x._version[0]
     r = fn(x, 0.5, training=True, inplace=True)
     assert r is x and x._version[0] > v
     assert len(np.unique(x.numpy())) == 2
     # on a non-leaf with autograd
-    w = ferrum.ones(*shape, requires_grad=True)
+    w = ferrum.ones(shape, requires_grad=True)
     h = w * 2
     fn(h, 0.5, training=True, inplace=True)
     h.sum().backward()
@@ -210,7 +210,7 @@ def test_module_repr_matches_torch(torch, cls, args):
                                        ("AlphaDropout", (40, 50)), ("FeatureAlphaDropout", (4, 50, 3))])
 def test_module_train_and_eval(cls, shape):
     m = getattr(nn, cls)(0.5)
-    x = ferrum.randn(*shape)
+    x = ferrum.randn(shape)
     assert m.training
     y = m(x)
     assert y.shape == x.shape and not np.allclose(y.numpy(), x.numpy())

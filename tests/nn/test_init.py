@@ -94,7 +94,7 @@ def test_constant_fills(torch, fn, args, dtype):
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
 @pytest.mark.parametrize("shape", [(3, 3), (2, 5), (5, 2), (0, 3), (1, 1)])
 def test_eye(torch, shape, dtype):
-    f = F.full(shape, 7, dtype=getattr(F, dtype)) if dtype != "bool" else F.ones(*shape, dtype=F.bool)
+    f = F.full(shape, 7, dtype=getattr(F, dtype)) if dtype != "bool" else F.ones(shape, dtype=F.bool)
     t = _tt(torch, shape, dtype)
     assert init.eye_(f) is f
     torch.nn.init.eye_(t)
@@ -106,7 +106,7 @@ def test_eye(torch, shape, dtype):
                                           ((8, 2, 1, 1), 4)])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_dirac(torch, shape, groups, dtype):
-    f = F.randn(*shape, dtype=getattr(F, dtype))
+    f = F.randn(shape, dtype=getattr(F, dtype))
     t = _tt(torch, shape, dtype)
     assert init.dirac_(f, groups) is f
     torch.nn.init.dirac_(t, groups)
@@ -244,7 +244,7 @@ def test_kaiming(torch, shape, a, mode, nl):
 @pytest.mark.parametrize("fn", ["kaiming_uniform_", "kaiming_normal_"])
 def test_kaiming_zero_element_is_noop(torch, fn):
     for shape in [(0, 3), (0,)]:
-        t = F.empty(*shape)
+        t = F.empty(shape)
         with pytest.warns(UserWarning, match="zero-element"):
             assert getattr(init, fn)(t) is t
 

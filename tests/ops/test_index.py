@@ -1093,7 +1093,7 @@ def test_getitem_property_matches_torch(torch, shape_key):
     got = x[conv(key, F)]
     close(got, want)
     # the backward counts how often each element was picked
-    got.backward(F.ones(*got.shape, dtype=F.float64))
+    got.backward(F.ones(got.shape, dtype=F.float64))
     xt = tt(torch, a, True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

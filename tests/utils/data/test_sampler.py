@@ -245,12 +245,13 @@ def _shards(sampler_cls, n, replicas, shuffle, seed, epoch, drop_last):
     return out
 
 
-@pytest.mark.parametrize("n", [0, 1, 3, 10, 17, 1000, 4097, 60000])
-@pytest.mark.parametrize("replicas", [1, 2, 3, 8])
+# n = 60000 with one replica count only: each shard costs two permutations of 60,000
+_SIZES_REPLICAS = [(n, r) for n in (0, 1, 3, 10, 17, 1000, 4097) for r in (1, 2, 3, 8)] + [(60000, 3)]
+
+
+@pytest.mark.parametrize("n, replicas", _SIZES_REPLICAS)
 @pytest.mark.parametrize("shuffle, drop_last", [(True, False), (True, True), (False, False), (False, True)])
 def test_distributed_sampler_equals_torch(torch, n, replicas, shuffle, drop_last):
-    if n == 60000 and replicas != 3:
-        pytest.skip("60000 is covered by one replica count (each shard costs two permutations)")
     for seed, epoch in ((0, 0), (7, 3)):
         want = _shards(torch.utils.data.DistributedSampler, n, replicas, shuffle, seed, epoch, drop_last)
         got = _shards(DistributedSampler, n, replicas, shuffle, seed, epoch, drop_last)
