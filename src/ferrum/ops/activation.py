@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _new = object.__new__
-_UnaryBackward = E.UnaryBackward
 _np_sigmoid = E._np_sigmoid
 _relu = E.relu
 sigmoid = E.sigmoid
@@ -68,24 +67,7 @@ def _act(input: Tensor, r, grad, save_x: bool, save_y: bool, name: str) -> Tenso
         r = r.astype(dt)
     res = _wrap(r)
     if input.requires_grad and _state.grad_enabled and r.dtype.kind in "fV":
-        node = _new(_UnaryBackward)
-        f = input.grad_fn
-        node.next = (f if f is not None and input._view is None else edge(input),)
-        node.fn = grad
-        node.opname = name
-        if save_x:
-            node.x = input
-            node.vx = input._version[0]
-        else:
-            node.x = None
-        if save_y:
-            node.y = r
-            node.yver = res._version
-            node.vy = 0
-        else:
-            node.y = None
-        res.requires_grad = True
-        res.grad_fn = node
+        E.record_unary(input, res, grad, save_x, save_y, name)
     return res
 
 

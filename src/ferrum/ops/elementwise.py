@@ -888,6 +888,29 @@ class UnaryBackward(Node):
         return self.opname
 
 
+def record_unary(input: Tensor, res: Tensor, grad_fn, save_x: bool, save_y: bool, node_name: str) -> None:
+    """Makes ``res`` (the fresh output of a unary op on ``input``) require grad through one
+    :class:`UnaryBackward` running ``grad_fn(g, x, y)``; x and y are saved only when asked for."""
+    node = _new(UnaryBackward)
+    f = input.grad_fn
+    node.next = (f if f is not None and input._view is None else edge(input),)
+    node.fn = grad_fn
+    node.opname = node_name
+    if save_x:
+        node.x = input
+        node.vx = input._version[0]
+    else:
+        node.x = None
+    if save_y:
+        node.y = res._data
+        node.yver = res._version
+        node.vy = 0
+    else:
+        node.y = None
+    res.requires_grad = True
+    res.grad_fn = node
+
+
 def _unary_op(name: str, np_fn, grad_fn, save_x: bool, save_y: bool, float_only=True,
               int_ok=False, bool_ok=False):
     """Builds the functional form of a unary op."""
@@ -908,24 +931,7 @@ def _unary_op(name: str, np_fn, grad_fn, save_x: bool, save_y: bool, float_only=
         r = np_fn(d) if d.size < _PAR_MIN or not is_ufunc else _par.unary(np_fn, d)
         res = _wrap(r)
         if input.requires_grad and _state.grad_enabled:
-            node = _new(UnaryBackward)
-            f = input.grad_fn
-            node.next = (f if f is not None and input._view is None else edge(input),)
-            node.fn = grad_fn
-            node.opname = node_name
-            if save_x:
-                node.x = input
-                node.vx = input._version[0]
-            else:
-                node.x = None
-            if save_y:
-                node.y = r
-                node.yver = res._version
-                node.vy = 0
-            else:
-                node.y = None
-            res.requires_grad = True
-            res.grad_fn = node
+            record_unary(input, res, grad_fn, save_x, save_y, node_name)
         return res
 
     op.__name__ = name
