@@ -18,7 +18,7 @@ from .. import _state
 from .._dtype import from_np as _from_np
 from .._tensor import Tensor, _wrap
 
-__all__ = ["Function", "FunctionCtx", "Node", "record", "sum_to", "edge", "once_differentiable"]
+__all__ = ["Function", "FunctionCtx", "Node", "record", "attach", "sum_to", "edge", "once_differentiable"]
 
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors "
               "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -115,14 +115,17 @@ class Node:
     _has_hooks = False  # set on the instance when a hook or retain_grad is registered
     _is_node = True  # graph edges are nodes or leaf tensors (whose class says False)
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, name: str | None = None, **kwargs):
+        """``class MulBackward(Node, name="MulBackward0")``: ``name`` is what ``grad_fn.name()``
+        and the repr show (PyTorch's node names); it defaults to the class name."""
         super().__init_subclass__(**kwargs)
+        cls._node_name = name
         # generic nodes keep their saved values in `saved`; hot nodes list their own slots
         if "_saved" not in cls.__dict__ and "backward_t" in cls.__dict__:
             cls._saved = ("saved",)
 
     def name(self) -> str:
-        return type(self).__name__
+        return self._node_name or type(self).__name__
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -243,6 +246,20 @@ def record(data, node_cls, inputs, save=(), save_output=False, **attrs) -> Tenso
     out.requires_grad = True
     out.grad_fn = node
     return out
+
+
+def attach(out: Tensor, node_cls, inputs, **attrs):
+    """Records ``node_cls`` as ``out.grad_fn`` with one edge per tensor in ``inputs`` and sets
+    ``attrs`` on the node; returns the node. The second op contract, for hand-written hot nodes
+    (``backward(self, g)`` on raw arrays): the caller has already checked that grad mode is on and
+    that an input requires grad, which is why this is cheaper than :func:`record`."""
+    node = node_cls.__new__(node_cls)
+    node.next = tuple([None if t is None else edge(t) for t in inputs])
+    for k, v in attrs.items():
+        setattr(node, k, v)
+    out.requires_grad = True
+    out.grad_fn = node
+    return node
 
 
 def sum_to(g, shape: tuple):
