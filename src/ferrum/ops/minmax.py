@@ -55,21 +55,21 @@ def _no_complex(a, op: str, full: bool) -> None:
 
 def _full_pick(input: Tensor, op: str, is_max: bool, node_cls) -> Tensor:
     d = input._data
-    _no_complex(d, op, True)
     if d.size == 0:
         raise _no_dim_empty(op)
+    _no_complex(d, op, True)
     r = d.max() if is_max else d.min()
     return record(r, node_cls, (input,), save=(input,), save_output=True)
 
 
 def _dim_pick(input: Tensor, dim, keepdim: bool, op: str, is_max: bool, rt, node_cls):
     a = input._data
-    _no_complex(a, op, False)
     d = dim if dim.__class__ is _pyint and 0 <= dim < a.ndim else _dim1(dim, a.ndim, op)
+    if a.ndim and a.shape[d] == 0:
+        _nonempty(a, (d,), op)
+    _no_complex(a, op, False)
     if a.ndim == 0:
         return _scalar_pick(input, rt, node_cls)
-    if a.shape[d] == 0:
-        _nonempty(a, (d,), op)
     idx = a.argmax(axis=d, keepdims=True) if is_max else a.argmin(axis=d, keepdims=True)
     if input.requires_grad and _state.grad_enabled:
         return _pick_along(input, idx, d, keepdim, rt, node_cls)
@@ -129,12 +129,12 @@ class _AminBackward(_AmaxBackward, name="AminBackward0"):
 def _amaxmin(input, dim, keepdim, op: str, is_max: bool) -> Tensor:
     _check(input, op)
     a = input._data
-    _no_complex(a, op, True)
     axes = _fast_axes(dim, a.ndim, op)
     if a.size == 0:
         if dim is None or dim == () or dim == []:
             raise _no_dim_empty(op)
         _nonempty(a, axes, op)
+    _no_complex(a, op, True)
     r = a.max(axis=axes, keepdims=keepdim) if is_max else a.min(axis=axes, keepdims=keepdim)
     if not (input.requires_grad and _state.grad_enabled):
         return _wrap(r)
@@ -168,12 +168,14 @@ def aminmax(input, *, dim=None, keepdim: bool = False, axis=None, keepdims=None)
     if dim is not None and (not isinstance(dim, (_pyint, np.integer)) or isinstance(dim, _pybool)):
         raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
     a = input._data
-    _no_complex(a, "aminmax", True)
     if dim is None and a.size == 0:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation "
                            "has no identity.")
-    if dim is not None and a.ndim:
-        _nonempty(a, (_dim1(dim, a.ndim, "aminmax"),), "aminmax")
+    if dim is not None:
+        d = _dim1(dim, a.ndim, "aminmax")
+        if a.ndim:
+            _nonempty(a, (d,), "aminmax")
+    _no_complex(a, "aminmax", True)
     dims = () if dim is None else dim
     return return_types.aminmax(amin(input, dims, keepdim), amax(input, dims, keepdim))
 
@@ -181,6 +183,8 @@ def aminmax(input, *, dim=None, keepdim: bool = False, axis=None, keepdims=None)
 def _argpick(input, dim, keepdim, op: str, is_max: bool) -> Tensor:
     _check(input, op)
     a = input._data
+    if isinstance(dim, (tuple, list, float, str)):
+        raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
     if a.dtype.kind == "b":
         raise RuntimeError(f"{op}(): does not support bool input")
     _no_complex(a, op, False)

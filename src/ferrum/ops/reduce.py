@@ -107,7 +107,8 @@ def _np_sum(d, axes, keepdim, own_int: bool = False):
         r = d.sum(axis=axes, keepdims=keepdim, dtype=np.int64)
         return r.astype(d.dtype) if own_int else r
     if _is_low(d):
-        return d.sum(axis=axes, keepdims=keepdim, dtype=np.float32).astype(d.dtype)
+        with np.errstate(over="ignore"):  # overflowing to inf, as PyTorch does
+            return d.sum(axis=axes, keepdims=keepdim, dtype=np.float32).astype(d.dtype)
     return d.sum(axis=axes, keepdims=keepdim)
 
 
@@ -222,7 +223,12 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, kee
     _check(input, "nansum")
     if axis is not None or keepdims is not None:
         dim, keepdim = _np_axis(dim, keepdim, axis, keepdims, "nansum")
+    _axes(dim, input._data.ndim, "nansum")  # dim errors come first, as in PyTorch
     _no_complex_nan(input._data, "nansum")
+    if dtype is not None and _is_float(input._data) and not as_dtype(dtype).is_floating_point:
+        # NaN elements are skipped before the cast to an integer dtype, as in PyTorch
+        src = input._data
+        return sum(_wrap(np.where(np.isnan(src), 0, src)), dim, keepdim, dtype=dtype)
     input = _dtype_arg(input, dtype)
     d = input._data
     if not _is_float(d):  # nothing to skip: the integer rules of sum, with dtype= kept
@@ -244,8 +250,8 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, ke
     if not _is_float(d):
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                            f"{_tname(d)}")
-    _no_complex_nan(d, "nanmean")
     axes = _axes(dim, d.ndim, "nanmean")
+    _no_complex_nan(d, "nanmean")
     ok = ~np.isnan(d)
     cnt = np.sum(ok, axis=axes, keepdims=True)
     s = _np_sum(np.where(ok, d, 0), axes, True)
@@ -294,7 +300,8 @@ def _np_prod(d, axis, keepdim, own_int: bool = False):
         r = np.prod(d, axis=axis, keepdims=keepdim, dtype=np.int64)
         return r.astype(d.dtype) if own_int else r
     if _is_low(d):
-        return np.prod(d, axis=axis, keepdims=keepdim, dtype=np.float32).astype(d.dtype)
+        with np.errstate(over="ignore"):
+            return np.prod(d, axis=axis, keepdims=keepdim, dtype=np.float32).astype(d.dtype)
     return np.prod(d, axis=axis, keepdims=keepdim)
 
 

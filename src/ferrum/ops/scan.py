@@ -35,7 +35,8 @@ def _scan(a, d: int, fn, own_dtype: bool):
     if a.ndim == 0:
         r = src.copy()
     elif _is_low(src):
-        r = fn(src, axis=d, dtype=np.float32).astype(src.dtype)
+        with np.errstate(over="ignore"):  # overflowing to inf, as PyTorch does
+            r = fn(src, axis=d, dtype=np.float32).astype(src.dtype)
     else:
         r = fn(src, axis=d)
     return r.astype(a.dtype) if own_dtype and r.dtype != a.dtype else r
@@ -130,11 +131,17 @@ class _CumminBackward(PickBackward, name="CumminBackward0"):
 def _cum_extreme(input, dim, op: str, ufunc, rt, node_cls):
     _check(input, op)
     a = input._data
-    if a.dtype.kind == "c":
-        raise NotImplementedError(f"{op}(): not implemented for '{_tname(a)}'")
     d = _dim1(dim, a.ndim, op)
     if a.ndim == 0:
-        return rt(*_over_1d(input, lambda t: _cum_extreme(t, 0, op, ufunc, rt, node_cls)))
+        return rt(*_over_1d(input, lambda t: _running(t, 0, ufunc, rt, node_cls)))
+    if a.dtype.kind == "c":
+        raise NotImplementedError(f"{op}(): not implemented for '{_tname(a)}'")
+    return _running(input, d, ufunc, rt, node_cls)
+
+
+def _running(input, d: int, ufunc, rt, node_cls):
+    """(running extreme, index of the element that set it) of ``input`` along ``d``."""
+    a = input._data
     xp = xp_of(a)
     m = ufunc.accumulate(a, axis=d)
     mark = a == m

@@ -133,10 +133,10 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     _check(input, "topk")
     k = _int_arg(k, "topk", "k")
     a = input._data
+    d = _dim1(dim, a.ndim, "topk")
     if a.dtype.kind in "bc":
         raise RuntimeError(f"topk(): topk does not support {'bool' if a.dtype.kind == 'b' else 'complex'} "
                            "dtypes on CPU")
-    d = _dim1(dim, a.ndim, "topk")
     n = a.shape[d] if a.ndim else 1
     if k < 0 or k > n:
         raise RuntimeError(f"topk(): selected index k out of range (k={k}, dimension {d} has size {n})")
@@ -159,7 +159,6 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None, a
     _check(input, "kthvalue")
     k = _int_arg(k, "kthvalue", "k")
     a = input._data
-    _not_implemented(a, "kthvalue", bool_too=True)
     d = _dim1(dim, a.ndim, "kthvalue")
     if a.ndim:
         _nonempty(a, (d,), "kthvalue")
@@ -169,6 +168,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None, a
                            f"size {n})")
     if a.ndim == 0:
         return _scalar_pick(input, return_types.kthvalue, _KthvalueBackward)
+    _not_implemented(a, "kthvalue", bool_too=True)
     xp = xp_of(a)
     idx = xp.take(_sort_idx(a, d, False), xp.asarray([k - 1]), axis=d)
     return _pick_along(input, idx, d, keepdim, return_types.kthvalue, _KthvalueBackward)
@@ -178,9 +178,11 @@ def _median_dim(input, dim, keepdim, op: str, ignore_nan: bool, rt):
     a = input._data
     node_cls = _NanmedianBackward1 if ignore_nan else _MedianBackward1
     d = _dim1(dim, a.ndim, op)
+    if a.ndim:
+        _nonempty(a, (d,), op)
+    _not_implemented(a, op, bool_too=True)
     if a.ndim == 0:
         return _scalar_pick(input, rt, node_cls)
-    _nonempty(a, (d,), op)
     xp = xp_of(a)
     n = a.shape[d]
     perm = _sort_idx(a, d, False)
@@ -199,6 +201,7 @@ def _median_dim(input, dim, keepdim, op: str, ignore_nan: bool, rt):
 
 def _median_all(input, op: str, ignore_nan: bool) -> Tensor:
     a = input._data
+    _not_implemented(a, op, bool_too=True)
     xp = xp_of(a)
     flat = a.reshape(-1)
     node_cls = _NanmedianBackward0 if ignore_nan else _MedianBackward0
@@ -229,7 +232,6 @@ def median(input, dim=None, keepdim: bool = False, *, out=None, axis=None, keepd
     if out is not None:
         return _write_outs(out, median(input, dim, keepdim), "median")
     _check(input, "median")
-    _not_implemented(input._data, "median", bool_too=True)
     if dim is None:
         return _median_all(input, "median", False)
     return _median_dim(input, dim, keepdim, "median", False, return_types.median)
@@ -242,7 +244,6 @@ def nanmedian(input, dim=None, keepdim: bool = False, *, out=None, axis=None, ke
     if out is not None:
         return _write_outs(out, nanmedian(input, dim, keepdim), "nanmedian")
     _check(input, "nanmedian")
-    _not_implemented(input._data, "nanmedian", bool_too=True)
     if dim is None:
         return _median_all(input, "nanmedian", True)
     return _median_dim(input, dim, keepdim, "nanmedian", True, return_types.nanmedian)
@@ -257,11 +258,11 @@ def mode(input, dim: int = -1, keepdim: bool = False, *, out=None, axis=None, ke
         return _write_outs(out, mode(input, dim, keepdim), "mode")
     _check(input, "mode")
     a = input._data
-    _not_implemented(a, "mode")
     d = _dim1(dim, a.ndim, "mode")
     if a.ndim == 0:
         return _scalar_pick(input, return_types.mode, _ModeBackward)
     _nonempty(a, (d,), "mode")
+    _not_implemented(a, "mode")
     xp = xp_of(a)
     m = xp.moveaxis(a, d, -1)
     n = m.shape[-1]
@@ -392,6 +393,8 @@ def _unique_out(out: Tensor, inverse, counts, return_inverse: bool, return_count
 def _unique_dim(a, dim, op: str):
     """The checked ``dim`` of unique/unique_consecutive over slices; None when the result is
     the (empty) input itself, as PyTorch's rules for 0-size dims say."""
+    if isinstance(dim, (tuple, list, _pyfloat, str)):
+        raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
     if a.ndim == 0:
         raise IndexError(f"{op}(): Dimension specified as {dim} but tensor has no dimensions")
     d = _dim1(dim, a.ndim, op)
@@ -413,6 +416,8 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
     (input shape, or the length of ``dim``) and the counts. With ``dim``, unique slices."""
     _check(input, "unique")
     a = input._data
+    if dim is not None:
+        d = _unique_dim(a, dim, "unique")
     _not_implemented(a, "unique")
     xp = xp_of(a)
     kw = {"equal_nan": False} if xp is np else {}
@@ -420,7 +425,6 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
         u, inv, cnt = xp.unique(a.reshape(-1), return_inverse=True, return_counts=True, **kw)
         inv = inv.reshape(a.shape)
     else:
-        d = _unique_dim(a, dim, "unique")
         if d is None:
             u, inv, cnt = a.copy(), xp.zeros((0,), np.int64), xp.zeros((0,), np.int64)
         else:
@@ -433,6 +437,8 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     """Collapses runs of equal consecutive elements (or slices along ``dim``)."""
     _check(input, "unique_consecutive")
     a = input._data
+    if dim is not None:
+        d = _unique_dim(a, dim, "unique_consecutive")
     _not_implemented(a, "unique_consecutive")
     xp = xp_of(a)
     if dim is None:
@@ -444,7 +450,6 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
         u = f[change]
         inv = (xp.cumsum(change) - 1).reshape(a.shape)
     else:
-        d = _unique_dim(a, dim, "unique_consecutive")
         if d is None:
             empty = xp.zeros((0,), np.int64)
             return _unique_out(_wrap(a.copy()), empty, empty, return_inverse, return_counts)
