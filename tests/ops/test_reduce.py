@@ -886,3 +886,18 @@ def test_the_face_reexports_the_split_modules():
             assert getattr(R, name) is getattr(mod, name) is getattr(F, name)
             assert name in R.__all__
     assert R._vector_norm_data is not None  # imported by ferrum.linalg
+
+
+@pytest.mark.parametrize("dim", [None, 0, -1, (0,), (-1,)])
+@pytest.mark.parametrize("p", [1, 2, 3, 0, math.inf])
+def test_vector_norm_of_0d(torch, dim, p):
+    # defect 23: linalg.vector_norm(0-d, 3, dim=-1) raised a bare IndexError from the shared
+    # forward (_vector_norm_data, here)
+    parity(torch, lambda T: T.linalg.vector_norm(T.tensor(-2.0, dtype=T.float64), p, dim=dim))
+    parity(torch, lambda T: T.norm(T.tensor(-2.0, dtype=T.float64), p, dim=dim))
+
+    def grad(T):
+        x = T.tensor(-2.0, dtype=T.float64, requires_grad=True)
+        T.norm(x, p, dim=dim).backward()
+        return 0.0 if x.grad is None else x.grad.item()  # torch leaves None for p = 0, ferrum zeros
+    assert grad(F) == grad(torch)

@@ -483,7 +483,10 @@ class _NormBackward(Node, name="NormBackward1"):
 def _vector_norm_data(d, p: float, axes: tuple, keepdim: bool, who: str):
     """The vector ``p``-norm of the array ``d`` over ``axes``, in the real dtype of ``d`` (float16 and
     bfloat16 accumulated in float32). ``who`` starts the error message. Shared with
-    ``ferrum.linalg.vector_norm``."""
+    ``ferrum.linalg.vector_norm``. A 0-d ``d`` reduces over nothing, whatever ``axes`` says (PyTorch
+    accepts dim 0 / -1 there)."""
+    if d.ndim == 0:
+        axes = ()
     a = np.abs(d)
     rdt = a.dtype
     if _is_low(a):

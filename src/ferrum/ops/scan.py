@@ -172,6 +172,8 @@ class _LogcumsumexpBackward(Node, name="LogcumsumexpBackward0"):
         # a very negative finite stand-in for log(0) keeps every derivative finite
         d = self.dim
         gd = g._data
+        if gd.dtype.kind == "c":
+            return (_complex_lcse_grad(g, x, res, d),)
         low = _pyfloat(np.finfo(gd.dtype).min) / 8 if gd.dtype.kind == "f" else -1e30
         out = None
         for sgn in (1.0, -1.0):
@@ -187,6 +189,36 @@ class _LogcumsumexpBackward(Node, name="LogcumsumexpBackward0"):
         return (out,)
 
 
+def _complex_lcse_grad(g: Tensor, x: Tensor, res: Tensor, d: int) -> Tensor:
+    """grad_j = conj(sum_{i>=j} conj(g_i) exp(x_j - y_i)) (PyTorch's convention for a holomorphic
+    function), with both exponentials shifted by the slice's largest real part."""
+    xd = x._data
+    c = _wrap(np.max(xd.real, axis=d, keepdims=True).astype(xd.dtype))
+    tail = _revcumsum(g.conj() * (c - res).exp(), d)
+    return ((x - c).exp() * tail).conj()
+
+
+def _complex_lcse(a, d: int):
+    """logcumsumexp of a complex array along ``d``: each step is PyTorch's log-add-exp, the larger
+    real part plus log1p(exp(smaller - larger)) (a -inf real part adds nothing)."""
+    xp = xp_of(a)
+    m = xp.moveaxis(a, d, 0)
+    out = xp.empty_like(m)
+    acc = None
+    with np.errstate(all="ignore"):
+        for i in range(m.shape[0]):
+            v = m[i]
+            if acc is None:
+                acc = v.copy()
+            else:
+                first = acc.real >= v.real
+                hi, lo = xp.where(first, acc, v), xp.where(first, v, acc)
+                acc = xp.where(xp.isneginf(lo.real), hi, hi + xp.log1p(xp.exp(lo - hi)))
+                acc = xp.where(xp.isnan(acc.real) | xp.isnan(lo), complex("nan+nanj"), acc)
+            out[i] = acc
+    return xp.moveaxis(out, 0, d)
+
+
 def logcumsumexp(input, dim=None, *, axis=None) -> Tensor:
     """log(cumsum(exp(input))) along ``dim``, computed stably."""
     _check(input, "logcumsumexp")
@@ -197,9 +229,12 @@ def logcumsumexp(input, dim=None, *, axis=None) -> Tensor:
     d = _dim1(dim, a.ndim, "logcumsumexp")
     if a.ndim == 0:
         return input.clone()
-    src = a.astype(np.float32) if _is_low(a) else a
-    with np.errstate(invalid="ignore"):
-        r = np.logaddexp.accumulate(src, axis=d).astype(a.dtype, copy=False)
+    if a.dtype.kind == "c":
+        r = _complex_lcse(a, d)
+    else:
+        src = a.astype(np.float32) if _is_low(a) else a
+        with np.errstate(invalid="ignore"):
+            r = np.logaddexp.accumulate(src, axis=d).astype(a.dtype, copy=False)
     return record(r, _LogcumsumexpBackward, (input,), save=(input,), save_output=True, dim=d)
 
 
