@@ -218,6 +218,12 @@ def _over_1d(input: Tensor, fn):
     return vals.reshape(()), _wrap(idx._data.reshape(()))
 
 
+def _expand0(g: Tensor, shape: tuple) -> Tensor:
+    """A 0-d gradient broadcast to ``shape``: first to as many ones as ``shape`` has dims, so that
+    ``expand`` never has to add a leading 0-size dim (which it gets wrong for shapes like (1, 0))."""
+    return g.reshape((1,) * len(shape)).expand(shape)
+
+
 class EvenlyBackward(Node):
     """Gradient of a full reduction to one picked value: split evenly among the elements equal to
     it (NaN counts as equal to a NaN result)."""
@@ -228,4 +234,4 @@ class EvenlyBackward(Node):
         if _has_nan(a) and np.isnan(o):
             mask = np.isnan(a)
         w = mask / mask.sum()
-        return (g.expand(a.shape) * _wrap(w.astype(a.dtype)),)
+        return (_expand0(g, a.shape) * _wrap(w.astype(a.dtype)),)

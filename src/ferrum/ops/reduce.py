@@ -26,7 +26,7 @@ from .._dtype import as_dtype, get_default_dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach, edge, record
 from ._common import canon_dim, xp_of
-from ._reduce_common import (_axes, _check, _dim1, _dtype_arg, _fast_axes, _is_float, _is_low,
+from ._reduce_common import (_axes, _expand0, _check, _dim1, _dtype_arg, _fast_axes, _is_float, _is_low,
                              _keep_shape, _np_axis, _out_shape, _required_dim, _tname, return_types)
 from .elementwise import _cast, _write_out, where
 from .minmax import *  # noqa: F401,F403  (the face: the extremes were part of this module)
@@ -57,7 +57,7 @@ class SumBackward0(Node, name="SumBackward0"):
 
     def backward(self, g):
         if g.__class__ is Tensor:
-            return (g.expand(self.shape),)
+            return (_expand0(g, self.shape),)
         return (np.broadcast_to(g, self.shape),)
 
 
@@ -79,7 +79,7 @@ class MeanBackward0(Node, name="MeanBackward0"):
 
     def backward(self, g):
         if g.__class__ is Tensor:
-            return ((g / self.n).expand(self.shape),)
+            return (_expand0(g / self.n, self.shape),)
         return (np.broadcast_to(g / self.n, self.shape),)
 
 
