@@ -78,7 +78,7 @@ def _dim_pick(input: Tensor, dim, keepdim: bool, op: str, is_max: bool, rt, node
     return rt(_wrap(vals), _wrap(ind.astype(np.int64, copy=False)))
 
 
-def max(input, dim=None, keepdim: bool = False, *, other=None, out=None, axis=None,  # noqa: A001
+def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None, out=None, axis=None,  # noqa: A001
         keepdims=None):
     """``max(input)``: the largest element (NaN propagates). ``max(input, dim, keepdim=False)``:
     named tuple (values, indices) along ``dim``. ``max(input, other)``: elementwise maximum."""
@@ -94,7 +94,7 @@ def max(input, dim=None, keepdim: bool = False, *, other=None, out=None, axis=No
     return _dim_pick(input, dim, keepdim, "max", True, return_types.max, _MaxBackward0)
 
 
-def min(input, dim=None, keepdim: bool = False, *, other=None, out=None, axis=None,  # noqa: A001
+def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None, out=None, axis=None,  # noqa: A001
         keepdims=None):
     """``min(input)``, ``min(input, dim, keepdim=False)`` -> (values, indices), or elementwise
     ``min(input, other)``."""
@@ -142,7 +142,7 @@ def _amaxmin(input, dim, keepdim, op: str, is_max: bool) -> Tensor:
                   save_output=True, axes=axes, keep=_keep_shape(a.shape, axes))
 
 
-def amax(input, dim=(), keepdim: bool = False, *, out=None, axis=None, keepdims=None) -> Tensor:
+def amax(input: Tensor, dim=(), keepdim: bool = False, *, out=None, axis=None, keepdims=None) -> Tensor:
     """Maximum over ``dim`` (int or tuple; () for all); ties share the gradient evenly."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _np_axis(dim, keepdim, axis, keepdims, "amax", ())
@@ -151,7 +151,7 @@ def amax(input, dim=(), keepdim: bool = False, *, out=None, axis=None, keepdims=
     return _amaxmin(input, dim, keepdim, "amax", True)
 
 
-def amin(input, dim=(), keepdim: bool = False, *, out=None, axis=None, keepdims=None) -> Tensor:
+def amin(input: Tensor, dim=(), keepdim: bool = False, *, out=None, axis=None, keepdims=None) -> Tensor:
     """Minimum over ``dim`` (int or tuple; () for all); ties share the gradient evenly."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _np_axis(dim, keepdim, axis, keepdims, "amin", ())
@@ -160,7 +160,7 @@ def amin(input, dim=(), keepdim: bool = False, *, out=None, axis=None, keepdims=
     return _amaxmin(input, dim, keepdim, "amin", False)
 
 
-def aminmax(input, *, dim=None, keepdim: bool = False, axis=None, keepdims=None):
+def aminmax(input: Tensor, *, dim=None, keepdim: bool = False, axis=None, keepdims=None):
     """Named tuple (min, max) over ``dim`` (an int, or None for all)."""
     _check(input, "aminmax")
     if axis is not None or keepdims is not None:
@@ -205,14 +205,14 @@ def _argpick(input, dim, keepdim, op: str, is_max: bool) -> Tensor:
     return _wrap(r.astype(np.int64, copy=False))
 
 
-def argmax(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+def argmax(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """Index of the largest element (of the flattened tensor when ``dim`` is None); first on ties."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _np_axis(dim, keepdim, axis, keepdims, "argmax")
     return _argpick(input, dim, keepdim, "argmax", True)
 
 
-def argmin(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+def argmin(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _np_axis(dim, keepdim, axis, keepdims, "argmin")

@@ -112,7 +112,7 @@ def _np_sum(d, axes, keepdim, own_int: bool = False):
     return d.sum(axis=axes, keepdims=keepdim)
 
 
-def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None, axis=None,  # noqa: A001
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None, axis=None,  # noqa: A001
         keepdims=None) -> Tensor:
     """Sum of ``input`` over ``dim`` (int, tuple of ints or None for all). Integer and bool
     inputs sum to int64; ``dtype`` casts the input first and is the result's dtype."""
@@ -152,7 +152,7 @@ def _mean_dtype_error(op: str, d) -> RuntimeError:
                         f"point or complex dtype. Got: {_tname(d)}")
 
 
-def mean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None, axis=None,
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None, axis=None,
          keepdims=None) -> Tensor:
     """Arithmetic mean over ``dim`` (int, tuple or None). Floating/complex inputs only, unless
     ``dtype`` (a floating dtype the input is cast to first) is given."""
@@ -218,7 +218,7 @@ def _no_complex_nan(d, op: str) -> None:
         raise RuntimeError(f"{op}(): nansum on CPU does not support complex inputs")
 
 
-def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
     """sum treating NaN as zero."""
     _check(input, "nansum")
     if axis is not None or keepdims is not None:
@@ -240,7 +240,8 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, kee
                   w=(~nan).astype(d.dtype))
 
 
-def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
+            keepdims=None) -> Tensor:
     """mean over the non-NaN elements (NaN where there are none)."""
     _check(input, "nanmean")
     if axis is not None or keepdims is not None:
@@ -305,7 +306,7 @@ def _np_prod(d, axis, keepdim, own_int: bool = False):
     return np.prod(d, axis=axis, keepdims=keepdim)
 
 
-def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None, axis=None,
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None, axis=None,
          keepdims=None) -> Tensor:
     """Product of the elements over ``dim`` (a single int, or None for all). Integer and bool
     inputs give int64 (``dtype``'s own type when given). The gradient is exact with zeros."""
@@ -405,7 +406,8 @@ class _StdBackward(Node, name="StdBackward0"):
         return (coef.expand(shape) * _centered(x, self.axes) * inv,)
 
 
-def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None, axis=None,
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None,
+        axis=None,
         keepdims=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` is 0)."""
     if axis is not None or keepdims is not None:
@@ -418,7 +420,8 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
                   dof=dof)
 
 
-def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None, axis=None,
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None,
+        axis=None,
         keepdims=None) -> Tensor:
     """Standard deviation over ``dim`` (see :func:`var`); the gradient is 0 where it is 0."""
     if axis is not None or keepdims is not None:
@@ -432,7 +435,7 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
                   keep=_keep_shape(a.shape, axes), dof=dof)
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
              keepdims=None):
     """(var, mean) over ``dim``."""
     if axis is not None or keepdims is not None:
@@ -443,7 +446,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
     return v, mean(input, dim, keepdim)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
              keepdims=None):
     """(std, mean) over ``dim``."""
     if axis is not None or keepdims is not None:
@@ -547,7 +550,7 @@ def _nuclear(input: Tensor, dim, keepdim: bool) -> Tensor:
                   keep=_keep_shape(d.shape, axes))
 
 
-def norm(input, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None) -> Tensor:
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None) -> Tensor:
     """Vector norm (``torch.norm``): ``p`` = 'fro' (2-norm), a number, inf, -inf, or 'nuc'
     (matrix nuclear norm over two dims); over ``dim`` (int, tuple or None for all). The gradient
     is 0 at a zero norm."""
@@ -582,7 +585,8 @@ class _LogsumexpBackward(Node, name="LogsumexpBackward0"):
         return (g.reshape(self.keep).expand(shape) * (x - o).exp(),)
 
 
-def logsumexp(input, dim=None, keepdim: bool = False, *, out=None, axis=None, keepdims=None) -> Tensor:
+def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, out=None, axis=None,
+              keepdims=None) -> Tensor:
     """log(sum(exp(input))) over ``dim`` (int or tuple), computed stably; its gradient is softmax."""
     _check(input, "logsumexp")
     dim = _required_dim(dim, axis, "logsumexp")
@@ -620,7 +624,8 @@ def _logical_reduce(input, dim, keepdim, op: str, fn) -> Tensor:
     return _wrap(xp_of(a).asarray(r))
 
 
-def all(input, dim=None, keepdim: bool = False, *, out=None, axis=None, keepdims=None) -> Tensor:  # noqa: A001
+def all(input: Tensor, dim=None, keepdim: bool = False, *, out=None, axis=None,
+        keepdims=None) -> Tensor:  # noqa: A001
     """True where every element over ``dim`` (int, tuple or None) is nonzero (uint8 stays uint8)."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _np_axis(dim, keepdim, axis, keepdims, "all")
@@ -629,7 +634,8 @@ def all(input, dim=None, keepdim: bool = False, *, out=None, axis=None, keepdims
     return _logical_reduce(input, dim, keepdim, "all", np.all)
 
 
-def any(input, dim=None, keepdim: bool = False, *, out=None, axis=None, keepdims=None) -> Tensor:  # noqa: A001
+def any(input: Tensor, dim=None, keepdim: bool = False, *, out=None, axis=None,
+        keepdims=None) -> Tensor:  # noqa: A001
     """True where some element over ``dim`` (int, tuple or None) is nonzero."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _np_axis(dim, keepdim, axis, keepdims, "any")
@@ -638,7 +644,7 @@ def any(input, dim=None, keepdim: bool = False, *, out=None, axis=None, keepdims
     return _logical_reduce(input, dim, keepdim, "any", np.any)
 
 
-def count_nonzero(input, dim=None, *, axis=None) -> Tensor:
+def count_nonzero(input: Tensor, dim=None, *, axis=None) -> Tensor:
     """Number of nonzero elements over ``dim`` (int, tuple or None), as int64."""
     _check(input, "count_nonzero")
     if axis is not None:

@@ -62,7 +62,7 @@ class _CumsumBackward(Node, name="CumsumBackward0"):
         return (_revcumsum(g, self.dim),)
 
 
-def cumsum(input, dim=None, *, dtype=None, out=None, axis=None) -> Tensor:
+def cumsum(input: Tensor, dim=None, *, dtype=None, out=None, axis=None) -> Tensor:
     """Cumulative sum along ``dim`` (ints and bools give int64; ``dtype`` casts the input first
     and is the result's dtype)."""
     _check(input, "cumsum")
@@ -107,7 +107,7 @@ def _cumprod_grad(g: Tensor, x: Tensor, d: int) -> Tensor:
     return where(before, head, tail)
 
 
-def cumprod(input, dim=None, *, dtype=None, out=None, axis=None) -> Tensor:
+def cumprod(input: Tensor, dim=None, *, dtype=None, out=None, axis=None) -> Tensor:
     """Cumulative product along ``dim``; the gradient is exact with zeros in the input."""
     _check(input, "cumprod")
     dim = _required_dim(dim, axis, "cumprod")
@@ -154,13 +154,13 @@ def _running(input, d: int, ufunc, rt, node_cls):
     return rt(values, _wrap(idx))
 
 
-def cummax(input, dim=None, *, axis=None):
+def cummax(input: Tensor, dim=None, *, axis=None):
     """Named tuple (values, indices) of the running maximum along ``dim`` (NaN propagates)."""
     dim = _required_dim(dim, axis, "cummax")
     return _cum_extreme(input, dim, "cummax", np.maximum, return_types.cummax, _CummaxBackward)
 
 
-def cummin(input, dim=None, *, axis=None):
+def cummin(input: Tensor, dim=None, *, axis=None):
     """Named tuple (values, indices) of the running minimum along ``dim`` (NaN propagates)."""
     dim = _required_dim(dim, axis, "cummin")
     return _cum_extreme(input, dim, "cummin", np.minimum, return_types.cummin, _CumminBackward)
@@ -219,7 +219,7 @@ def _complex_lcse(a, d: int):
     return xp.moveaxis(out, 0, d)
 
 
-def logcumsumexp(input, dim=None, *, axis=None) -> Tensor:
+def logcumsumexp(input: Tensor, dim=None, *, axis=None) -> Tensor:
     """log(cumsum(exp(input))) along ``dim``, computed stably."""
     _check(input, "logcumsumexp")
     dim = _required_dim(dim, axis, "logcumsumexp")

@@ -88,7 +88,8 @@ def _int_arg(k, op: str, arg: str) -> int:
     return k
 
 
-def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *, out=None, axis=None):
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *, out=None,
+         axis=None):
     """Named tuple (values, indices) sorted along ``dim`` (NaN counts as largest). The sort is
     always stable."""
     if axis is not None:
@@ -105,7 +106,8 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *
     return _pick_along(input, idx, d, True, return_types.sort, _SortBackward)
 
 
-def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False, *, axis=None) -> Tensor:
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *,
+            axis=None) -> Tensor:
     """Indices that sort ``input`` along ``dim`` (stable)."""
     if axis is not None:
         dim = _np_axis(dim, False, axis, None, "argsort", -1)[0]
@@ -118,12 +120,13 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     return _wrap(_sort_idx(a, d, bool(descending), "argsort").astype(np.int64, copy=False))
 
 
-def msort(input) -> Tensor:
+def msort(input: Tensor) -> Tensor:
     """Sorts along the first dimension."""
     return sort(input, 0).values
 
 
-def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out=None,  # noqa: A002
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out=None,
+          # noqa: A002
          axis=None):
     """Named tuple (values, indices) of the ``k`` largest (or smallest) elements along ``dim``."""
     if axis is not None:
@@ -150,7 +153,8 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     return _pick_along(input, idx, d, True, return_types.topk, _TopkBackward)
 
 
-def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None, axis=None, keepdims=None):
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out=None, axis=None,
+             keepdims=None):
     """Named tuple (values, indices): the ``k``-th smallest element (1-based) along ``dim``."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _np_axis(dim, keepdim, axis, keepdims, "kthvalue", -1)
@@ -224,7 +228,7 @@ def _median_all(input, op: str, ignore_nan: bool) -> Tensor:
     return record(xp.asarray(r), node_cls, (input,), save=(input,), save_output=True)
 
 
-def median(input, dim=None, keepdim: bool = False, *, out=None, axis=None, keepdims=None):
+def median(input: Tensor, dim=None, keepdim: bool = False, *, out=None, axis=None, keepdims=None):
     """``median(input)``: the lower median (NaN if any element is NaN); the gradient is split
     evenly among equal elements. ``median(input, dim, keepdim=False)``: named tuple (values, indices)."""
     if axis is not None or keepdims is not None:
@@ -237,7 +241,7 @@ def median(input, dim=None, keepdim: bool = False, *, out=None, axis=None, keepd
     return _median_dim(input, dim, keepdim, "median", False, return_types.median)
 
 
-def nanmedian(input, dim=None, keepdim: bool = False, *, out=None, axis=None, keepdims=None):
+def nanmedian(input: Tensor, dim=None, keepdim: bool = False, *, out=None, axis=None, keepdims=None):
     """median ignoring NaN (NaN only where a slice holds nothing else)."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _np_axis(dim, keepdim, axis, keepdims, "nanmedian")
@@ -249,7 +253,7 @@ def nanmedian(input, dim=None, keepdim: bool = False, *, out=None, axis=None, ke
     return _median_dim(input, dim, keepdim, "nanmedian", True, return_types.nanmedian)
 
 
-def mode(input, dim: int = -1, keepdim: bool = False, *, out=None, axis=None, keepdims=None):
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out=None, axis=None, keepdims=None):
     """Named tuple (values, indices): the most frequent value along ``dim`` (the smallest among
     equally frequent ones) and the index of its last occurrence."""
     if axis is not None or keepdims is not None:
@@ -358,7 +362,7 @@ def _quantile(input, q, dim, keepdim, interpolation, op: str, ignore_nan: bool) 
     return res.reshape((() if scalar else (qs.size,)) + rest)
 
 
-def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear", out=None,
+def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear", out=None,
              axis=None, keepdims=None):
     """The ``q``-th quantiles (float or 1-D tensor in [0, 1]) along ``dim`` (None: flattened);
     NaN where a slice holds NaN. A 1-D ``q`` adds a leading dimension."""
@@ -369,7 +373,7 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
     return _quantile(input, q, dim, keepdim, interpolation, "quantile", False)
 
 
-def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear", out=None,
+def nanquantile(input: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear", out=None,
                 axis=None, keepdims=None):
     """quantile ignoring NaN."""
     if axis is not None or keepdims is not None:
@@ -410,7 +414,8 @@ def _unique_dim(a, dim, op: str):
     return d
 
 
-def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+            # noqa: A002
            dim=None):
     """Unique elements (sorted; NaNs are all distinct), optionally with the inverse indices
     (input shape, or the length of ``dim``) and the counts. With ``dim``, unique slices."""
@@ -433,7 +438,7 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
     return _unique_out(_wrap(u), inv, cnt, return_inverse, return_counts)
 
 
-def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False, dim=None):
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False, dim=None):
     """Collapses runs of equal consecutive elements (or slices along ``dim``)."""
     _check(input, "unique_consecutive")
     a = input._data
