@@ -945,3 +945,12 @@ def test_grads_of_empty_and_0d_vs_torch(torch, name, shape):
             continue
         assert tuple(g.shape) == tuple(w.shape)
         np.testing.assert_allclose(g.numpy(), w.numpy())
+
+
+def test_node_names_match_torch(torch):
+    a = np.array([[1.0, 3.0, 2.0], [0.5, -1.0, 4.0]])
+    for fn in (lambda x: x.sum(), lambda x: x.sum(1), lambda x: x.mean(), lambda x: x.mean(0),
+               lambda x: x.prod(), lambda x: x.prod(1), lambda x: x.nansum(), lambda x: x.var(1),
+               lambda x: x.std(), lambda x: x.norm(), lambda x: x.norm(1, 1), lambda x: x.logsumexp(1)):
+        want = fn(torch.tensor(a, requires_grad=True)).grad_fn.name()
+        assert fn(F.tensor(a, requires_grad=True)).grad_fn.name() == want

@@ -277,6 +277,10 @@ class _ProdBackward(Node, name="ProdBackward0"):
         return (g.reshape(_keep_shape(shape, (d,))).expand(shape) * _prod_others(x, d),)
 
 
+class _ProdBackward1(_ProdBackward, name="ProdBackward1"):
+    """prod along one dim."""
+
+
 def _prod_others(x: Tensor, d: int) -> Tensor:
     """For each element, the product of the other elements of its slice along ``d``, written so
     that it stays differentiable (to every order) when the slice holds zeros."""
@@ -328,7 +332,7 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None
         return record(r, _ProdBackward, (input,), save=(input,), dim=None)
     dd = _dim1(dim, d.ndim, "prod")
     r = _np_prod(d, dd if d.ndim else (), keepdim, own)
-    return record(r, _ProdBackward, (input,), save=(input,), dim=dd)
+    return record(r, _ProdBackward1, (input,), save=(input,), dim=dd)
 
 
 # --------------------------------------------------------------------------- var / std
@@ -458,7 +462,7 @@ def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, c
 
 
 # --------------------------------------------------------------------------- norm
-class _NormBackward(Node, name="NormBackward1"):
+class _NormBackward(Node, name="LinalgVectorNormBackward0"):
     def backward_t(self, g, x, res):
         p = self.p
         xd = x._data
