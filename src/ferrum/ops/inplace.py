@@ -5,6 +5,13 @@ With recording, the op is computed out of place from a copy of the old value, th
 written into the array, and the tensor's ``grad_fn`` is replaced. For a view, the base's graph
 is rebuilt too (PyTorch's CopySlices), so gradients reach the base correctly. Every write bumps
 the version counter shared by a tensor and its views.
+
+Writes go through :func:`writable`, the one place that decides whether a tensor's memory may be
+written: views of expanded tensors are read-only NumPy arrays, and PyTorch refuses a write only
+where two elements of the written-to tensor share one memory location (a stride-0 dim of size > 1),
+so a diagonal or one element of an expanded tensor, or an ``unfold`` window, is writable.
+:func:`check_value` is PyTorch's range check for a Python number written into a tensor
+(``fill_``, setitem, ``index_fill``, ``masked_fill``).
 """
 
 from __future__ import annotations
@@ -16,10 +23,10 @@ import numpy as np
 from .. import _state
 from .._dtype import from_np, scalar_name
 from .._tensor import Tensor, _wrap
-from ..autograd.function import Node, _view_chain, edge
+from ..autograd.function import Node, _view_chain, edge, record, sum_to
 from . import elementwise as E
 
-__all__ = ["apply_inplace", "check_inplace", "store_inplace"]
+__all__ = ["apply_inplace", "check_inplace", "store_inplace", "writable", "check_value"]
 
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
 
@@ -38,6 +45,93 @@ def check_inplace(t: Tensor, op: str) -> None:
                                f"in-place operation ({op}).")
 
 
+OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to a single "
+               "memory location. Please clone() the tensor before performing the operation.")
+
+
+def writable(t: Tensor, op: str, overlap_ok: bool = False):
+    """The array to write ``t``'s new values into: ``t._data`` itself, or for a read-only view of an
+    expanded tensor (which NumPy marks read-only as a whole) a writable alias of the same memory.
+
+    Raises PyTorch's error when two elements of ``t`` share one memory location (a dim of size > 1
+    with stride 0), unless ``overlap_ok`` (ops writing one value everywhere: fill_, zero_, and
+    index_fill_/masked_fill_/index_put_, which PyTorch still allows on expanded tensors)."""
+    d = t._data
+    if getattr(d.flags, "writeable", True):
+        return d
+    if d.size and not overlap_ok:
+        for n, st in zip(d.shape, d.strides):
+            if st == 0 and n > 1:
+                raise RuntimeError(f"{op}: {OVERLAP_MSG}")
+    if not _root_writable(d):
+        raise RuntimeError(f"{op}: the tensor's memory is read-only; clone() it first")
+    iface = dict(d.__array_interface__)
+    iface["data"] = (iface["data"][0], False)
+    return np.asarray(_Memory(iface, d))
+
+
+class _Memory:
+    """An ``__array_interface__`` holder: NumPy builds a writable array over the same memory."""
+
+    def __init__(self, iface, base):
+        self.__array_interface__ = iface
+        self.base = base
+
+
+def _root_writable(d) -> bool:
+    """True when the memory under view ``d`` belongs to a writable array (not, say, a cached
+    read-only buffer or bytes)."""
+    b = d
+    while True:
+        nb = getattr(b, "base", None)
+        if nb is None:
+            return isinstance(b, np.ndarray) and b.flags.writeable
+        b = nb
+
+
+def check_value(value, npd, op: str = ""):
+    """Python number ``value`` checked as PyTorch converts a scalar into dtype ``npd``: out of
+    range raises RuntimeError ("value cannot be converted to type ... without overflow"), except
+    that a negative int down to -max wraps into an unsigned type and +-inf fits a float type;
+    returns the value as a NumPy scalar of ``npd``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    k = npd.kind
+    bad = False
+    if k == "b":
+        pass
+    elif isinstance(value, complex) and k != "c":
+        bad = value.imag != 0
+        value = value.real
+    if k in "iu":
+        if isinstance(value, _pyfloat) and value != value:
+            bad = True
+        elif not bad:
+            info = np.iinfo(npd)
+            lo = -info.max if k == "u" else info.min
+            bad = not (lo <= value <= info.max)
+    elif k in "fV" and not bad and isinstance(value, (_pyint, _pyfloat)) and value == value \
+            and abs(value) != _INF:
+        bad = abs(value) > _pyfloat(_finfo_max(npd))
+    if bad:
+        raise RuntimeError(f"{op + ': ' if op else ''}value cannot be converted to type "
+                           f"{from_np(npd).name} without overflow")
+    if k in "iu" and value < 0 and k == "u":
+        value = _pyint(value) % (1 << (8 * npd.itemsize))
+    return np.asarray(value).astype(npd)[()] if k != "V" else np.asarray(value, np.float32).astype(npd)[()]
+
+
+_INF = _pyfloat("inf")
+
+
+def _finfo_max(npd):
+    try:
+        return np.finfo(npd).max
+    except ValueError:  # bfloat16
+        import ml_dtypes
+        return ml_dtypes.finfo(npd).max
+
+
 def store_inplace(t: Tensor, rd, op: str) -> None:
     """Writes result array ``rd`` into ``t`` (same shape; cast within the dtype's category)."""
     d = t._data
@@ -54,9 +148,7 @@ def store_inplace(t: Tensor, rd, op: str) -> None:
     if rd.dtype != d.dtype and from_np(rd.dtype).category > from_np(d.dtype).category:
         raise RuntimeError(f"{op}: result type {scalar_name(from_np(rd.dtype))} can't be cast to "
                            f"the desired output type {scalar_name(from_np(d.dtype))}")
-    if not getattr(d.flags, "writeable", True):
-        raise RuntimeError(f"{op}: unsupported operation: the tensor is read-only (for example an "
-                           "expanded view); clone() it first")
+    d = writable(t, op)
     if d.__class__ is np.ndarray:
         np.copyto(d, rd, casting="unsafe")
     else:
@@ -179,7 +271,9 @@ def _fast_ok(d, other) -> bool:
 def _ufunc_inplace(name, ufunc, outofplace):
     def op(self, other, *, alpha=None):
         if alpha is not None and alpha != 1:
-            other = other * alpha
+            other, alpha = _scale_fast(self._data, other, alpha)
+            if alpha is not None:  # alpha * other is computed in the result dtype, as PyTorch does
+                return apply_inplace(self, lambda a, b: outofplace(a, b, alpha=alpha), name, other)
         if not _needs_graph(self, (other,)) and _fast_ok(self._data, other):
             d = self._data
             o = other._data if isinstance(other, Tensor) else other
@@ -192,7 +286,7 @@ def _ufunc_inplace(name, ufunc, outofplace):
                     raise RuntimeError(f"{name}: output with shape {list(d.shape)} doesn't match the "
                                        f"broadcast shape of {list(o.shape)}")
             if not getattr(d.flags, "writeable", True):
-                raise RuntimeError(f"{name}: the tensor is read-only (an expanded view); clone() it first")
+                d = writable(self, name)
             with np.errstate(divide="ignore", invalid="ignore"):
                 ufunc(d, o, out=d)
             self._version[0] += 1
@@ -203,8 +297,25 @@ def _ufunc_inplace(name, ufunc, outofplace):
     return op
 
 
-add_ = _ufunc_inplace("add_", np.add, lambda a, b: E.add(a, b))
-sub_ = _ufunc_inplace("sub_", np.subtract, lambda a, b: E.sub(a, b))
+def _scale_fast(d, other, alpha):
+    """``(alpha * other, None)`` when that product is exact in ``d``'s dtype (``other`` a Python
+    number, or a tensor of ``d``'s dtype and a number alpha of the same kind), else
+    ``(other, alpha)`` for the promoting out-of-place op."""
+    c = other.__class__
+    ac = alpha.__class__
+    k = d.dtype.kind
+    if (c is _pyint or c is _pyfloat) and (ac is _pyint or ac is _pyfloat) and \
+            (k in "fc" or (c is _pyint and ac is _pyint)):
+        return other * alpha, None
+    if isinstance(other, Tensor) and other._data.dtype is d.dtype and k in "fc" and \
+            (ac is _pyint or ac is _pyfloat) and other._data.__class__ is d.__class__ and \
+            not (_state.grad_enabled and other.requires_grad):
+        return _wrap(other._data * alpha), None
+    return other, alpha
+
+
+add_ = _ufunc_inplace("add_", np.add, E.add)
+sub_ = _ufunc_inplace("sub_", np.subtract, E.sub)
 mul_ = _ufunc_inplace("mul_", np.multiply, lambda a, b: E.mul(a, b))
 _div_fast = _ufunc_inplace("div_", np.true_divide, lambda a, b: E.div(a, b))
 
@@ -219,32 +330,116 @@ def pow_(self, exponent):
     return apply_inplace(self, E.pow, "pow_", exponent)
 
 
+def _zeros_of(g: Tensor) -> Tensor:
+    """A constant zero gradient like ``g`` (not ``g * 0``, which turns inf/nan into nan)."""
+    return _wrap(_xp_of(g._data).zeros_like(g._data))
+
+
+class ZeroBackward0(Node, name="ZeroBackward0"):
+    """``zero_``/``fill_`` with a number: the old values do not reach the result."""
+
+    def backward_t(self, g):
+        return (_zeros_of(g) if self.next[0] is not None else None,)
+
+
+class _FillBackward(Node, name="FillBackward3"):
+    """``fill_`` with a 0-d tensor: the old values get zero, the value the sum of ``g``."""
+
+    def backward_t(self, g):
+        gv = g.sum() if self.next[1] is not None else None
+        return (_zeros_of(g) if self.next[0] is not None else None, gv)
+
+
+class CopyBackwards(Node, name="CopyBackwards"):
+    """``copy_``: the old values get zero, ``src`` the gradient summed to its shape and dtype."""
+
+    def backward_t(self, g):
+        gs = None
+        if self.next[1] is not None:
+            gs = sum_to(g, self.sshape)
+            if gs.dtype != self.sdtype:
+                gs = E._cast(gs, self.sdtype)
+        return (_zeros_of(g) if self.next[0] is not None else None, gs)
+
+
+def _copied(a: Tensor, s: Tensor) -> Tensor:
+    d = a._data
+    r = _xp_of(d).empty(d.shape, d.dtype)
+    r[...] = s._data.astype(d.dtype, copy=False)
+    return record(r, CopyBackwards, (a, s), sshape=s._data.shape, sdtype=s.dtype)
+
+
+class _FillScalarBackward(ZeroBackward0, name="FillBackward2"):
+    pass
+
+
+_F64 = np.dtype(np.float64)
+
+
+def _filled(a: Tensor, value, v: Tensor | None = None, cls=None) -> Tensor:
+    """A tensor like ``a`` full of ``value`` (a NumPy scalar of a's dtype), recorded with a node
+    whose gradient is zero for ``a`` (selected, not ``x * 0 + v``, so inf/nan in ``a`` stay out)
+    and the sum of ``g`` for the 0-d tensor ``v``."""
+    d = a._data
+    r = _xp_of(d).full(d.shape, value, d.dtype)
+    if v is None:
+        return record(r, cls or _FillScalarBackward, (a,))
+    if v._data.dtype != d.dtype:
+        v = E._cast(v, from_np(d.dtype))
+    return record(r, _FillBackward, (a, v))
+
+
+def _xp_of(d):
+    if d.__class__ is np.ndarray:
+        return np
+    from ._common import xp_of
+    return xp_of(d)
+
+
 def zero_(self):
     """Fills with zeros in place."""
     if _needs_graph(self, ()):
-        return apply_inplace(self, lambda a: a * 0, "zero_")
-    if not getattr(self._data.flags, "writeable", True):
-        raise RuntimeError("zero_: the tensor is read-only (an expanded view); clone() it first")
-    self._data.fill(0)
+        return apply_inplace(self, lambda a: _filled(a, 0, None, ZeroBackward0), "zero_")
+    d = self._data
+    if not getattr(d.flags, "writeable", True):
+        d = writable(self, "zero_", overlap_ok=True)
+    d.fill(0)
     self._version[0] += 1
     return self
 
 
 def fill_(self, value):
     """Fills with ``value`` (a number or a 0-d tensor) in place."""
+    d = self._data
     if isinstance(value, Tensor):
         if value.dim() != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.dim()} dimensions.")
+        vd = value._data
+        if vd.dtype.kind == "c" and d.dtype.kind != "c":
+            vd = vd.real
         if _needs_graph(self, (value,)):
-            return apply_inplace(self, lambda a, v: a * 0 + v, "fill_", value)
-        value = value.item()
+            if not (_state.grad_enabled and value.requires_grad):
+                return apply_inplace(self, lambda a: _filled(a, _cast_scalar(vd, d.dtype)), "fill_")
+            return apply_inplace(self, lambda a, v: _filled(a, _cast_scalar(vd, d.dtype), v), "fill_", value)
+        value = _cast_scalar(vd, d.dtype)
+    elif not (value.__class__ is _pyfloat and d.dtype is _F64):
+        if not isinstance(value, (_pyint, _pyfloat, _pybool, complex, np.generic)):
+            raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
+        value = check_value(value, d.dtype, "fill_")
     check_inplace(self, "fill_")
     if _state.grad_enabled and self.requires_grad:
-        return apply_inplace(self, lambda a: a * 0 + value, "fill_")
-    self._data.fill(value)
+        return apply_inplace(self, lambda a: _filled(a, value), "fill_")
+    if not getattr(d.flags, "writeable", True):
+        d = writable(self, "fill_", overlap_ok=True)
+    d.fill(value)
     self._version[0] += 1
     return self
+
+
+def _cast_scalar(vd, npd):
+    """0-d array ``vd`` cast to ``npd`` the way a tensor cast does (wrapping)."""
+    return E._cast(_wrap(vd), from_np(npd))._data[()] if vd.dtype != npd else vd[()]
 
 
 def copy_(self, src, non_blocking: bool = False):
@@ -267,13 +462,15 @@ def copy_(self, src, non_blocking: bool = False):
             np.broadcast_shapes(sd.shape, d.shape) == d.shape or _raise_copy(sd, d)
         except ValueError:
             _raise_copy(sd, d)
+        if not getattr(d.flags, "writeable", True):
+            d = writable(self, "copy_")
         if d.__class__ is np.ndarray:
             np.copyto(d, sd, casting="unsafe")
         else:
             d[...] = sd.astype(d.dtype, copy=False)
         self._version[0] += 1
         return self
-    return apply_inplace(self, lambda a, s: E.add(a * 0, E._cast(s, a.dtype)), "copy_", src)
+    return apply_inplace(self, _copied, "copy_", src)
 
 
 def _raise_copy(sd, d):
@@ -288,8 +485,10 @@ def clamp_(self, min=None, max=None):  # noqa: A002
 def _unary_inplace(name):
     fn = getattr(E, name)
 
-    def op(self):
-        return apply_inplace(self, fn, name + "_")
+    def op(self, *args, **kwargs):
+        if not args and not kwargs:
+            return apply_inplace(self, fn, name + "_")
+        return apply_inplace(self, lambda a: fn(a, *args, **kwargs), name + "_")
     op.__name__ = name + "_"
     op.__doc__ = f"In-place {name}."
     return op
@@ -355,6 +554,8 @@ def _attach():
     T.__iand__ = _iop(T.bitwise_and_)
     T.__ior__ = _iop(T.bitwise_or_)
     T.__ixor__ = _iop(T.bitwise_xor_)
+    T.__ilshift__ = _iop(T.bitwise_left_shift_)
+    T.__irshift__ = _iop(T.bitwise_right_shift_)
 
 
 _attach()
