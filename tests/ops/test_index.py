@@ -287,8 +287,13 @@ def test_setitem_casts_and_numbers(torch):
     xt[3] = True
     close(x, xt)
     y = F.zeros(3)
-    y[F.tensor([0, 2])] = F.tensor(2, dtype=F.float64)
+    y[F.tensor([0, 2])] = F.tensor(2, dtype=F.float32)
     close(y, np.array([2.0, 0.0, 2.0], dtype=np.float32))
+    # an advanced-index write of another dtype is refused, as in PyTorch (issue 9, defect 26)
+    for lib in (F, torch):
+        y = lib.zeros(3)
+        with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes"):
+            y[lib.tensor([0, 2])] = lib.tensor(2, dtype=lib.float64)
     b = F.zeros(3, dtype=F.bool)
     b[1] = 1
     assert b.tolist() == [False, True, False]

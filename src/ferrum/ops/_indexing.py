@@ -17,7 +17,7 @@ from .._dtype import from_np, scalar_name
 from .._tensor import Tensor
 from . import elementwise as E
 from ._common import canon_dim, xp_of
-from .inplace import apply_inplace
+from .inplace import OVERLAP_MSG, apply_inplace
 
 _ndarray = np.ndarray
 _pyint, _pyfloat, _pybool, _pyslice = builtins.int, builtins.float, builtins.bool, builtins.slice
@@ -67,6 +67,12 @@ def _to_dev(a, like):
 def _ufunc_at(name: str, a, key, v) -> None:
     """``np.<name>.at(a, key, v)`` (unbuffered, duplicates combine) on NumPy or CuPy arrays."""
     if a.__class__ is _ndarray:
+        if getattr(v, "ndim", 0):
+            # NumPy's ufunc.at reads uninitialised memory when values with fewer dims than the
+            # indexed result are broadcast over a multi-dim index (numpy 2.4): give them all dims
+            nd = a[key].ndim
+            if v.ndim < nd:
+                v = v.reshape((1,) * (nd - v.ndim) + v.shape)
         getattr(np, name).at(a, key, v)
         return
     import cupyx
@@ -127,11 +133,9 @@ def _write(out, key, v, acc: bool) -> None:
             out[key] = v
     except IndexError as e:
         raise _index_error(e, out) from None
-    except ValueError as e:
+    except (ValueError, TypeError) as e:  # TypeError: NumPy's mask assignment of a 2-D value
         if "read-only" in str(e):
-            raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
-                               "refers to a single memory location (for example an expanded view). "
-                               "Please clone() the tensor before performing the operation.") from None
+            raise RuntimeError(OVERLAP_MSG) from None
         try:
             rs = list(out[key].shape)
         except Exception:

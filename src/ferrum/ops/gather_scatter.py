@@ -32,7 +32,7 @@ from .getitem import (
     TakeBackward0, _adv, _const, _put, IndexAddBackward0, IndexCopyBackward0, IndexFillBackward0,
     MaskedScatterBackward0, PutBackward0, ScatterAddBackward0, ScatterBackward0,
 )
-from .inplace import apply_inplace, writable
+from .inplace import apply_inplace, check_value, writable
 
 __all__ = [
     "index_select", "gather", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy",
@@ -61,7 +61,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
 def _check_gather_shapes(inp, idx, dim, op):
     if idx.ndim != inp.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    for ax in range(idx.ndim):
+    for ax in range(idx.ndim if idx.size else 0):  # an empty index is not checked (PyTorch)
         if ax != dim and idx.shape[ax] > inp.shape[ax]:
             raise RuntimeError(f"Size does not match at dimension {ax} expected index {list(idx.shape)} "
                                f"to be no larger than self {list(inp.shape)} apart from dimension {dim}")
@@ -179,7 +179,7 @@ def _sr_forward(d, key, s, red: str, inc: bool):
             ident = 0
         elif red == "prod":
             ident = 1
-        elif d.dtype.kind in "fc":
+        elif d.dtype.kind in "fcV":
             ident = -np.inf if red == "amax" else np.inf
         elif d.dtype.kind == "b":
             ident = red == "amin"
@@ -194,7 +194,7 @@ def _sr_forward(d, key, s, red: str, inc: bool):
         if not inc:
             cnt[key] = 0
         _ufunc_at("add", cnt, key, 1)
-        if d.dtype.kind in "fc":
+        if d.dtype.kind in "fcV":
             out = out / cnt
         else:
             out = out // cnt
@@ -344,9 +344,7 @@ def _scalar_value(input: Tensor, value, op: str) -> Tensor:
                 same_device(op, input, value)
             return _const(value.item(), input._data)
         if value._data.dtype != input._data.dtype:
-            if value._data.dtype.kind == "c" and input._data.dtype.kind != "c":
-                raise RuntimeError(f"value cannot be converted to type {from_np(input._data.dtype).name} "
-                                   "without overflow")
+            check_value(value.item(), input._data.dtype, op)  # PyTorch converts value.item()
             value = E._cast(value, from_np(input._data.dtype))
         return value
     if _is_number(value):
@@ -526,7 +524,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None, *, out=None) -> Ten
     key[dm] = idx % d.shape[dm] if d.shape[dm] else idx
     # a broadcast size-1 index dim against a larger input dim: the input's aranges cover it; a
     # broadcast size-1 input dim against a larger index dim: arange(1) broadcasts
-    shape = tuple(idx.shape[ax] if ax == dm else max(d.shape[ax], idx.shape[ax]) for ax in range(d.ndim))
+    shape = tuple(idx.shape[ax] if ax == dm or d.shape[ax] == 1 else d.shape[ax] for ax in range(d.ndim))
     xp = _xp(d)
     key = tuple(xp.broadcast_to(k, shape) for k in key)
     return _maybe_out(_adv(input, key, TakeAlongDimBackward0, True), out)

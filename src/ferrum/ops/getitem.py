@@ -35,7 +35,7 @@ from ._indexing import (
     _check_range, _has_arrays, _index_error, _inplace_via, _is_arr, _is_number, _may_dup, _needs_graph,
     _raw_index, _tensor_arg, _tname, _to_dev, _ufunc_at, _write, _xp, _zeros,
 )
-from .inplace import apply_inplace, check_inplace, writable
+from .inplace import apply_inplace, check_inplace, check_value, writable
 
 __all__ = ["index_put", "index_put_"]
 
@@ -177,7 +177,7 @@ class IndexPutBackward0(Node):
             elif graph:
                 gb = _put(g, key, _wrap(_zeros((), g._data.dtype, g._data)), False, IndexPutBackward0)
             else:
-                gb = g.copy()
+                gb = np.array(g) if g.__class__ is not _ndarray else g.copy()  # g may be a NumPy scalar
                 gb[key] = 0
         if self.next[1] is not None:
             if graph:
@@ -228,7 +228,7 @@ def _seq_as_tuple(seq) -> bool:
     if len(seq) >= 32:
         return False
     for x in seq:
-        if isinstance(x, (Tensor, list, tuple, _pyslice, np.ndarray)) or x is None or x is Ellipsis:
+        if isinstance(x, (Tensor, list, tuple, range, _pyslice, np.ndarray)) or x is None or x is Ellipsis:
             return True
     return False
 
@@ -268,6 +268,9 @@ def _norm_item(k, like):
         return k
     if c is _pybool or c is np.bool_:
         return np.asarray(k) if like.__class__ is _ndarray else _xp(like).asarray(k)
+    if c is range:  # a sequence index, as in PyTorch (x[range(n), y])
+        a = np.arange(k.start, k.stop, k.step, dtype=np.int64)
+        return _to_dev(a, like) if a.ndim else a
     if c is _pyslice:
         st = _slice_part(k.step)
         if st is not None and st <= 0:
@@ -452,7 +455,7 @@ def _value_for(self: Tensor, value):
     if isinstance(value, Tensor):
         return value
     if _is_number(value):
-        return _const(value, self._data)
+        return _const(value, self._data, check_floats=False)
     raise TypeError(f"can't assign a {type(value).__name__} to a {_type_str(self)}")
 
 
@@ -460,14 +463,18 @@ def _type_str(t: Tensor) -> str:
     return f"ferrum.{_tname(t._data)}Tensor"
 
 
-def _const(value, like) -> Tensor:
-    """A 0-d tensor holding number ``value`` in ``like``'s dtype and device."""
+def _const(value, like, op: str = "", check_floats: bool = True) -> Tensor:
+    """A 0-d tensor holding number ``value`` in ``like``'s dtype and device, range-checked as PyTorch
+    converts a scalar (``check_value``); with ``check_floats=False`` (setitem) a float is cast
+    without the check, as ``x[i] = 1e10`` on float16 gives inf in PyTorch."""
     dt = like.dtype
-    if isinstance(value, complex) and dt.kind != "c":
-        raise RuntimeError(f"value cannot be converted to type {from_np(dt).name} without overflow")
     if isinstance(value, np.generic):
         value = value.item()
-    a = np.asarray(value).astype(dt)
+    if not check_floats and value.__class__ is _pyfloat and dt.kind in "fcV":
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = np.asarray(value).astype(dt)
+    else:
+        a = np.asarray(check_value(value, dt, op))
     if like.__class__ is not _ndarray:
         a = _xp(like).asarray(a)
     return _wrap(a)
@@ -485,8 +492,11 @@ def _setitem(self: Tensor, key, value) -> None:
         kind = _normalize(key, self._data)
     if value.__class__ is Tensor or isinstance(value, Tensor):
         vreq = value.requires_grad
+        value = _setitem_value(self, kind, value)
     elif _is_number(value):
         vreq = False
+        if value.__class__ is not _pyfloat or self._data.dtype.kind not in "fc":
+            value = _const(value, self._data, check_floats=False)._data[()]
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a {_type_str(self)}")
     if not (_state.grad_enabled and (self.requires_grad or vreq)):
@@ -499,10 +509,10 @@ def _setitem(self: Tensor, key, value) -> None:
                 else:
                     same_device("index_put_", self, value)
         else:
-            if isinstance(value, complex) and d.dtype.kind != "c":
-                raise RuntimeError(f"value cannot be converted to type {from_np(d.dtype).name} without "
-                                   "overflow")
             vd = value
+        if not getattr(d.flags, "writeable", True):
+            # one element, or values written through a key whose targets are distinct
+            d = writable(self, "index_put_", overlap_ok=kind[0] != "basic")
         if kind[0] == "split":
             _write(_basic_raw(d, kind[1]), kind[2], vd, False)
         else:
@@ -527,6 +537,24 @@ def _setitem(self: Tensor, key, value) -> None:
     apply_inplace(self, lambda a, *o: _put(a, k, o[0] if o else v, False), "index_put_", *others)
 
 
+def _setitem_value(self: Tensor, kind, value: Tensor) -> Tensor:
+    """A tensor value for setitem, checked as PyTorch does: leading size-1 dims are dropped (so
+    ``x[()] = ones(1)`` works on a 0-d tensor), and an advanced-index write needs the destination's
+    dtype unless the key is one boolean mask and the value has one element (masked_fill)."""
+    vd = value._data
+    if vd.ndim and vd.shape[0] == 1:
+        n = 0
+        while n < vd.ndim and vd.shape[n] == 1:
+            n += 1
+        value = value.reshape(vd.shape[n:])
+    if kind[0] != "basic" and vd.dtype != self._data.dtype:
+        key = kind[-1]
+        if not (vd.size == 1 and kind[0] == "adv" and len(key) == 1 and key[0].dtype.kind == "b"):
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                               f"{_tname(self._data)} for the destination and {_tname(vd)} for the source.")
+    return value
+
+
 def _basic_raw(d, key):
     """``d[key]`` for a basic tuple key, always an array view (never a NumPy scalar)."""
     try:
@@ -548,6 +576,9 @@ def _indices_key(input: Tensor, indices, op: str) -> tuple:
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 1, but got {type(t).__name__}")
         a = t._data
+        if a.dtype == np.uint8 and a.ndim == 0:
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                               "unsigned char")
         if a.dtype.kind == "b" or a.dtype == np.uint8:
             key.append(_to_dev(a.astype(bool, copy=False), d))
         elif a.dtype == np.int64 or a.dtype == np.int32:
@@ -588,7 +619,7 @@ def _expand_masks(key) -> tuple:
         return key
     out = []
     for k in key:
-        if _is_arr(k) and k.dtype.kind == "b":
+        if _is_arr(k) and k.dtype.kind == "b" and k.ndim:  # a 0-d mask cannot repeat a position
             out.extend(_xp(k).nonzero(k))
         else:
             out.append(k)
