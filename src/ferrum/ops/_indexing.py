@@ -9,6 +9,7 @@ They sit one floor below both modules so that neither imports the other's privat
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from .._dtype import from_np, scalar_name
 from .._tensor import Tensor
 from . import elementwise as E
 from ._common import canon_dim, xp_of
-from .inplace import OVERLAP_MSG, apply_inplace
+from .inplace import OVERLAP_MSG, apply_inplace, unlock
 
 _ndarray = np.ndarray
 _pyint, _pyfloat, _pybool, _pyslice = builtins.int, builtins.float, builtins.bool, builtins.slice
@@ -295,3 +296,14 @@ def _inplace_via(self: Tensor, op: str, fn, *tensors) -> Tensor:
     """In-place op computed by out-of-place ``fn(self, *tensors)`` (autograd through apply_inplace)."""
     _tensor_arg(self, op, "self", 0)
     return apply_inplace(self, fn, op, *tensors)
+
+
+def _fill_target(t: Tensor, op: str):
+    """The array ``index_put_``/``masked_fill_`` write into: PyTorch still allows them on an
+    expanded tensor (with a deprecation warning), writing the value to every alias."""
+    d = t._data
+    if getattr(d.flags, "writeable", True):
+        return d
+    warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor before "
+                  "performing this operation.", UserWarning, stacklevel=3)
+    return unlock(d, op, True)

@@ -23,9 +23,9 @@ from ..autograd.function import Node, attach, record
 from . import elementwise as E
 from ._common import same_device
 from ._indexing import (
-    _check_range, _coords, _dim_arg, _dim_key, _inplace_via, _int_index, _is_number, _lift, _maybe_out,
-    _ndarray, _needs_graph, _pyint, _pyslice, _same_dtype, _tensor_arg, _tname, _to_dev, _ufunc_at,
-    _unlift, _vector_index, _write, _xp, _zeros,
+    _check_range, _coords, _dim_arg, _dim_key, _fill_target, _inplace_via, _int_index, _is_number, _lift,
+    _maybe_out, _ndarray, _needs_graph, _pyint, _pyslice, _same_dtype, _tensor_arg, _tname, _to_dev,
+    _ufunc_at, _unlift, _vector_index, _write, _xp, _zeros,
 )
 from .getitem import (
     GatherBackward0, IndexBackward0, IndexSelectBackward0, MaskedSelectBackward0, TakeAlongDimBackward0,
@@ -291,6 +291,9 @@ def _index_add_prep(input, dim, index, source, op):
         raise RuntimeError(f"index_add_(): self ({_tname(input._data)}) and source ({_tname(source._data)}) "
                            "must have the same scalar type")
     same_device(op, input, source)
+    if was0d and source._data.ndim:  # a 0-d self takes a 0-d source only (PyTorch)
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified "
+                           f"dimension. Got self.shape = [] source.shape = {list(source._data.shape)}")
     _check_slices(d, s._data, dm, idx, "index_add_")
     _check_range(idx, d.shape[dm], dm, IndexError, "index_add_(): ")
     return was0d, t, s, dm, idx
@@ -311,6 +314,9 @@ def _check_slices(d, sd, dm, idx, op):
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified "
                            f"dimension. Got self.shape = {list(d.shape)} source.shape = {list(sd.shape)}")
     if sd.shape[dm] != idx.shape[0]:
+        if op == "index_copy_":  # PyTorch's types and wording differ between the two ops
+            raise IndexError(f"index_copy_(): Number of indices ({idx.shape[0]}) should be equal to "
+                             f"source.size(dim) ({sd.shape[dm]})")
         raise RuntimeError(f"{op}(): Number of indices ({idx.shape[0]}) should be equal to "
                            f"source.size(dim): ({sd.shape[dm]}), for dim: {dm}")
 
@@ -364,8 +370,14 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     was0d = d.ndim == 0
     t = _lift(input)
     dm = _dim_arg(dim, t._data.ndim, "index_fill")
-    idx = _vector_index(_to_dev(index._data, d), "index_fill_")
-    _check_range(idx, t._data.shape[dm], dm, IndexError, "index_fill_(): ", allow_neg=True)
+    idx = _to_dev(index._data, d)
+    if idx.ndim > 1:
+        raise RuntimeError("index_fill_(): Index has to be a vector/scalar")
+    idx = idx.reshape(-1)
+    n = t._data.shape[dm]
+    _check_range(idx, n, dm, IndexError, "index_fill_(): ", allow_neg=True)
+    if idx.size > 1:  # each position once, so that value's gradient counts it once
+        idx = _xp(idx).unique(idx % n)
     r = _put(t, _dim_key(dm, idx), v, False, IndexFillBackward0)
     return _unlift(r, was0d)
 
@@ -655,7 +667,7 @@ def masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
         if not ok:
             raise RuntimeError(f"masked_fill_: output with shape {list(d.shape)} doesn't match the "
                                f"broadcast shape {list(_bshape(m.shape, d.shape))}")
-    _xp(d).copyto(writable(self, "masked_fill_"), v, casting="unsafe", where=m)
+    _xp(d).copyto(_fill_target(self, "masked_fill_"), v, casting="unsafe", where=m)
     self._version[0] += 1
     return self
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+import warnings
 
 import numpy as np
 
@@ -32,10 +33,10 @@ from . import elementwise as E
 from ._common import same_device
 from ._indexing import (
     _ALL, _BASIC, _ndarray, _npint32, _npint64, _pybool, _pyfloat, _pyint, _pyslice, _add_rows,
-    _check_range, _has_arrays, _index_error, _inplace_via, _is_arr, _is_number, _may_dup, _needs_graph,
-    _raw_index, _tensor_arg, _tname, _to_dev, _ufunc_at, _write, _xp, _zeros,
+    _check_range, _fill_target, _has_arrays, _index_error, _inplace_via, _is_arr, _is_number, _may_dup,
+    _needs_graph, _raw_index, _tensor_arg, _tname, _to_dev, _ufunc_at, _write, _xp, _zeros,
 )
-from .inplace import apply_inplace, check_inplace, check_value, writable
+from .inplace import apply_inplace, check_inplace, check_value, unlock
 
 __all__ = ["index_put", "index_put_"]
 
@@ -510,13 +511,13 @@ def _setitem(self: Tensor, key, value) -> None:
                     same_device("index_put_", self, value)
         else:
             vd = value
-        if not getattr(d.flags, "writeable", True):
-            # one element, or values written through a key whose targets are distinct
-            d = writable(self, "index_put_", overlap_ok=kind[0] != "basic")
-        if kind[0] == "split":
-            _write(_basic_raw(d, kind[1]), kind[2], vd, False)
-        else:
-            _write(d, kind[1], vd, False)
+        if getattr(d.flags, "writeable", True):
+            if kind[0] == "split":
+                _write(_basic_raw(d, kind[1]), kind[2], vd, False)
+            else:
+                _write(d, kind[1], vd, False)
+        else:  # a view of an expanded tensor: PyTorch refuses only a basic write whose target overlaps
+            _write_locked(d, kind, vd)
         self._version[0] += 1
         return
     check_inplace(self, "index_put_")
@@ -535,6 +536,22 @@ def _setitem(self: Tensor, key, value) -> None:
         return
     k = kind[1]
     apply_inplace(self, lambda a, *o: _put(a, k, o[0] if o else v, False), "index_put_", *others)
+
+
+def _write_locked(d, kind, vd) -> None:
+    """setitem into read-only array ``d``: the basic part's target must not hold one memory location
+    twice (PyTorch's copy_ check); an advanced write, which PyTorch allows with a deprecation
+    warning, may (its value is written to every alias)."""
+    k = kind[1] if kind[1].__class__ is tuple else (kind[1],)
+    if kind[0] == "basic":
+        _write(unlock(_basic_raw(d, k), "index_put_"), Ellipsis, vd, False)
+        return
+    warnings.warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before "
+                  "performing this operation.", UserWarning, stacklevel=3)
+    if kind[0] == "split":
+        _write(unlock(_basic_raw(d, k), "index_put_", True), kind[2], vd, False)
+    else:
+        _write(unlock(d, "index_put_", True), kind[1], vd, False)
 
 
 def _setitem_value(self: Tensor, kind, value: Tensor) -> Tensor:
@@ -639,7 +656,7 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
                                "the source.")
         same_device("index_put_", input, values)
         acc = builtins.bool(accumulate)
-        _write(writable(input, "index_put_"), _expand_masks(key) if acc else key, values._data, acc)
+        _write(_fill_target(input, "index_put_"), _expand_masks(key) if acc else key, values._data, acc)
         input._version[0] += 1
         return input
     return _inplace_via(input, "index_put_", lambda a, v: index_put(a, indices, v, accumulate), values)

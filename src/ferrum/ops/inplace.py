@@ -26,7 +26,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, _view_chain, edge, record, sum_to
 from . import elementwise as E
 
-__all__ = ["apply_inplace", "check_inplace", "store_inplace", "writable", "check_value"]
+__all__ = ["apply_inplace", "check_inplace", "store_inplace", "writable", "unlock", "check_value"]
 
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
 
@@ -57,6 +57,13 @@ def writable(t: Tensor, op: str, overlap_ok: bool = False):
     with stride 0), unless ``overlap_ok`` (ops writing one value everywhere: fill_, zero_, and
     index_fill_/masked_fill_/index_put_, which PyTorch still allows on expanded tensors)."""
     d = t._data
+    if getattr(d.flags, "writeable", True):
+        return d
+    return unlock(d, op, overlap_ok)
+
+
+def unlock(d, op: str, overlap_ok: bool = False):
+    """:func:`writable` for an array: ``d`` or a writable alias of its memory (see there)."""
     if getattr(d.flags, "writeable", True):
         return d
     if d.size and not overlap_ok:
