@@ -21,7 +21,7 @@ import builtins
 import numpy as np
 
 from .. import _state
-from .._dtype import from_np, scalar_name
+from .._dtype import from_np, result_type, scalar_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, _view_chain, edge, record, sum_to
 from . import elementwise as E
@@ -380,7 +380,7 @@ class _FillScalarBackward(ZeroBackward0, name="FillBackward2"):
     pass
 
 
-_F64 = np.dtype(np.float64)
+_F32_MAX = _pyfloat(np.finfo(np.float32).max)
 
 
 def _filled(a: Tensor, value, v: Tensor | None = None, cls=None) -> Tensor:
@@ -430,7 +430,8 @@ def fill_(self, value):
                 return apply_inplace(self, lambda a: _filled(a, _cast_scalar(vd, d.dtype)), "fill_")
             return apply_inplace(self, lambda a, v: _filled(a, _cast_scalar(vd, d.dtype), v), "fill_", value)
         value = _cast_scalar(vd, d.dtype)
-    elif not (value.__class__ is _pyfloat and d.dtype is _F64):
+    elif not (value.__class__ is _pyfloat and d.dtype.kind == "f" and d.dtype.itemsize >= 4 and
+              (d.dtype.itemsize == 8 or not abs(value) > _F32_MAX or abs(value) == _INF)):
         if not isinstance(value, (_pyint, _pyfloat, _pybool, complex, np.generic)):
             raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
         value = check_value(value, d.dtype, "fill_")
@@ -511,6 +512,23 @@ def _binary_inplace(name):
     return op
 
 
+def _shift_inplace(name):
+    """``bitwise_left_shift_``/``bitwise_right_shift_`` (``<<=``, ``>>=``): PyTorch first checks that
+    the promoted result type can be cast back into ``self``, then runs the kernel."""
+    fn = getattr(E, name)
+
+    def op(self, other):
+        rt = result_type(self, other)
+        own = self.dtype
+        if rt is not own and rt.category > own.category:
+            raise RuntimeError(f"{name}_: result type {scalar_name(rt)} can't be cast to the desired "
+                               f"output type {scalar_name(own)}")
+        return apply_inplace(self, fn, name + "_", other)
+    op.__name__ = name + "_"
+    op.__doc__ = f"In-place {name}."
+    return op
+
+
 def _iop(inplace):
     def op(self, other):
         if isinstance(other, (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
@@ -561,6 +579,8 @@ def _attach():
     T.__iand__ = _iop(T.bitwise_and_)
     T.__ior__ = _iop(T.bitwise_or_)
     T.__ixor__ = _iop(T.bitwise_xor_)
+    T.bitwise_left_shift_ = _shift_inplace("bitwise_left_shift")
+    T.bitwise_right_shift_ = _shift_inplace("bitwise_right_shift")
     T.__ilshift__ = _iop(T.bitwise_left_shift_)
     T.__irshift__ = _iop(T.bitwise_right_shift_)
 
