@@ -496,7 +496,7 @@ def _setitem(self: Tensor, key, value) -> None:
         value = _setitem_value(self, kind, value)
     elif _is_number(value):
         vreq = False
-        if value.__class__ is not _pyfloat or self._data.dtype.kind not in "fc":
+        if value.__class__ is not _pyfloat or self._data.dtype.kind not in "fc" or self._data.dtype.itemsize < 4:
             value = _const(value, self._data, check_floats=False)._data[()]
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a {_type_str(self)}")
