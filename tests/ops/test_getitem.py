@@ -168,7 +168,9 @@ def test_setitem_numbers_cast_as_torch(torch, dtype, value):
 def test_advanced_setitem_with_another_dtype_is_runtime_error(torch, key):
     for T in (F, torch):
         k = T.tensor([0]) if key == "index" else (T.tensor([0]), )
-        for v in (T.tensor([1.5], dtype=T.float64), T.tensor(1.5, dtype=T.float64), T.tensor([1], dtype=T.int32)):
+        values = (T.tensor([1.5], dtype=T.float64), T.tensor(1.5, dtype=T.float64),
+                  T.tensor([1], dtype=T.int32))
+        for v in values:
             with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes"):
                 setitem(T.zeros(3, dtype=T.int64 if v.dtype != T.int32 else T.float32), k, v)
         with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes"):
@@ -201,7 +203,8 @@ def test_index_put_accumulate_with_a_0d_bool_mask_does_not_crash():
 
 # --------------------------------------------------------------------------- defect 22
 @pytest.mark.parametrize("xshape,key,vshape", [
-    ((2, 0), 0, (3,)), ((2, 0), slice(None), (1, 1)), ((2, 0), slice(None), (2, 1)), ((0, 3), slice(None), (2, 3)),
+    ((2, 0), 0, (3,)), ((2, 0), slice(None), (1, 1)), ((2, 0), slice(None), (2, 1)),
+    ((0, 3), slice(None), (2, 3)),
     ((0, 3), slice(None), (1, 3)), ((3,), "empty", (2,)), ((3,), "empty", (1,)), ((3, 2), "empty", (3, 2)),
     ((3, 0), "two", (2, 1)), ((3, 0), "two", (5,)),
 ])
@@ -216,7 +219,8 @@ def test_setitem_broadcasting_against_a_0_size_dim(torch, xshape, key, vshape):
 @pytest.mark.parametrize("key", [1, (slice(None), 0), slice(0, 1)])
 def test_setitem_into_an_expanded_tensor_where_the_target_does_not_overlap(torch, key):
     same(torch, lambda T: (lambda b: (setitem(b.expand(3, 2).T, key, 9.), b)[1])(T.zeros(1, 2)))
-    same(torch, lambda T: (lambda b: (setitem(b.expand(2, 2).diagonal(), 0, 9.), b)[1])(T.tensor([[1.], [3.]])))
+    same(torch, lambda T: (lambda b: (setitem(b.expand(2, 2).diagonal(), 0, 9.), b)[1])(
+        T.tensor([[1.], [3.]])))
 
 
 def test_setitem_into_overlapping_memory_is_refused(torch):

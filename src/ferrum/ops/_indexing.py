@@ -18,7 +18,7 @@ from .._dtype import from_np, scalar_name
 from .._tensor import Tensor
 from . import elementwise as E
 from ._common import canon_dim, xp_of
-from .inplace import OVERLAP_MSG, apply_inplace, unlock
+from .inplace import OVERLAP_MSG, apply_inplace, overlaps, unlock
 
 _ndarray = np.ndarray
 _pyint, _pyfloat, _pybool, _pyslice = builtins.int, builtins.float, builtins.bool, builtins.slice
@@ -304,6 +304,7 @@ def _fill_target(t: Tensor, op: str):
     d = t._data
     if getattr(d.flags, "writeable", True):
         return d
-    warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor before "
-                  "performing this operation.", UserWarning, stacklevel=3)
+    if overlaps(d):
+        warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor before "
+                      "performing this operation.", UserWarning, stacklevel=3)
     return unlock(d, op, True)

@@ -36,7 +36,7 @@ from ._indexing import (
     _check_range, _fill_target, _has_arrays, _index_error, _inplace_via, _is_arr, _is_number, _may_dup,
     _needs_graph, _raw_index, _tensor_arg, _tname, _to_dev, _ufunc_at, _write, _xp, _zeros,
 )
-from .inplace import apply_inplace, check_inplace, check_value, unlock
+from .inplace import apply_inplace, check_inplace, check_value, overlaps, unlock
 
 __all__ = ["index_put", "index_put_"]
 
@@ -496,7 +496,8 @@ def _setitem(self: Tensor, key, value) -> None:
         value = _setitem_value(self, kind, value)
     elif _is_number(value):
         vreq = False
-        if value.__class__ is not _pyfloat or self._data.dtype.kind not in "fc" or self._data.dtype.itemsize < 4:
+        dt = self._data.dtype
+        if value.__class__ is not _pyfloat or dt.kind not in "fc" or dt.itemsize < 4:
             value = _const(value, self._data, check_floats=False)._data[()]
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a {_type_str(self)}")
@@ -546,12 +547,11 @@ def _write_locked(d, kind, vd) -> None:
     if kind[0] == "basic":
         _write(unlock(_basic_raw(d, k), "index_put_"), Ellipsis, vd, False)
         return
-    warnings.warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before "
-                  "performing this operation.", UserWarning, stacklevel=3)
-    if kind[0] == "split":
-        _write(unlock(_basic_raw(d, k), "index_put_", True), kind[2], vd, False)
-    else:
-        _write(unlock(d, "index_put_", True), kind[1], vd, False)
+    target = _basic_raw(d, k) if kind[0] == "split" else d
+    if overlaps(target):
+        warnings.warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor "
+                      "before performing this operation.", UserWarning, stacklevel=3)
+    _write(unlock(target, "index_put_", True), kind[-1], vd, False)
 
 
 def _setitem_value(self: Tensor, kind, value: Tensor) -> Tensor:

@@ -26,7 +26,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, _view_chain, edge, record, sum_to
 from . import elementwise as E
 
-__all__ = ["apply_inplace", "check_inplace", "store_inplace", "writable", "unlock", "check_value"]
+__all__ = ["apply_inplace", "check_inplace", "store_inplace", "writable", "unlock", "overlaps", "check_value"]
 
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
 
@@ -66,15 +66,23 @@ def unlock(d, op: str, overlap_ok: bool = False):
     """:func:`writable` for an array: ``d`` or a writable alias of its memory (see there)."""
     if getattr(d.flags, "writeable", True):
         return d
-    if d.size and not overlap_ok:
-        for n, st in zip(d.shape, d.strides):
-            if st == 0 and n > 1:
-                raise RuntimeError(f"{op}: {OVERLAP_MSG}")
+    if not overlap_ok and overlaps(d):
+        raise RuntimeError(f"{op}: {OVERLAP_MSG}")
     if not _root_writable(d):
         raise RuntimeError(f"{op}: the tensor's memory is read-only; clone() it first")
     iface = dict(d.__array_interface__)
     iface["data"] = (iface["data"][0], False)
     return np.asarray(_Memory(iface, d))
+
+
+def overlaps(d) -> bool:
+    """PyTorch's internal-overlap test: a non-empty array with a stride-0 dim of size > 1 holds one
+    memory location at two positions (other overlaps, as in unfold's windows, are not detected)."""
+    if d.size:
+        for n, st in zip(d.shape, d.strides):
+            if st == 0 and n > 1:
+                return True
+    return False
 
 
 class _Memory:
