@@ -21,7 +21,7 @@ import builtins
 import numpy as np
 
 from .. import _state
-from .._dtype import from_np, result_type, scalar_name
+from .._dtype import complex128, float64, from_np, result_type, scalar_name, to_np
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, _view_chain, edge, record, sum_to
 from . import elementwise as E
@@ -286,6 +286,8 @@ def _fast_ok(d, other) -> bool:
 def _ufunc_inplace(name, ufunc, outofplace):
     def op(self, other, *, alpha=None):
         if alpha is not None and alpha != 1:
+            if alpha.__class__ is _pyint and self._data.dtype.kind in "iu":  # alpha fits the result type
+                check_value(alpha, to_np(result_type(self, other)), name)
             other, alpha = _scale_fast(self._data, other, alpha)
             if alpha is not None:  # alpha * other is computed in the result dtype, as PyTorch does
                 return apply_inplace(self, lambda a, b: outofplace(a, b, alpha=alpha), name, other)
@@ -343,6 +345,17 @@ def div_(self, other, *, rounding_mode=None):
 
 def pow_(self, exponent):
     return apply_inplace(self, E.pow, "pow_", exponent)
+
+
+def float_power_(self, exponent):
+    """In-place float_power: ``self`` must already be float64 (complex128 for a complex operand)."""
+    cplx = self.dtype.is_complex or (exponent.dtype.is_complex if isinstance(exponent, Tensor)
+                                     else isinstance(exponent, complex))
+    need = complex128 if cplx else float64
+    if self.dtype is not need:
+        raise RuntimeError(f"the base given to float_power_ has dtype {scalar_name(self.dtype)} but the "
+                           f"operation's result requires dtype {scalar_name(need)}")
+    return apply_inplace(self, E.float_power, "float_power_", exponent)
 
 
 def _zeros_of(g: Tensor) -> Tensor:
@@ -558,6 +571,7 @@ def _attach():
     T.divide_ = div_
     T.true_divide_ = div_
     T.pow_ = pow_
+    T.float_power_ = float_power_
     T.zero_ = zero_
     T.fill_ = fill_
     T.copy_ = copy_
@@ -574,7 +588,7 @@ def _attach():
     for name in ["remainder", "fmod", "floor_divide", "atan2", "arctan2", "hypot", "lerp", "eq", "ne",
                  "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "bitwise_and",
                  "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "xlogy",
-                 "copysign", "float_power", "maximum", "minimum", "fmax", "fmin", "heaviside"]:
+                 "copysign", "maximum", "minimum", "fmax", "fmin", "heaviside"]:
         setattr(T, name + "_", _binary_inplace(name))
     T.lerp_ = lambda self, end, weight: apply_inplace(self, lambda a, e: E.lerp(a, e, weight), "lerp_", end)
     T.__iadd__ = _iop(add_)
