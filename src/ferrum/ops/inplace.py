@@ -23,7 +23,7 @@ import numpy as np
 from .. import _state
 from .._dtype import complex128, float64, from_np, result_type, scalar_name, to_np
 from .._tensor import Tensor, _wrap
-from ..autograd.function import Node, _view_chain, edge, record, sum_to
+from ..autograd.function import Node, _view_chain, attach, record, sum_to
 from . import elementwise as E
 
 __all__ = ["apply_inplace", "check_inplace", "store_inplace", "writable", "unlock", "overlaps", "check_value"]
@@ -252,13 +252,7 @@ def _rebase_view(v: Tensor, r: Tensor) -> None:
         view_fn(_wrap(mask))._data[...] = False
     finally:
         _state.grad_enabled = prev
-    node = CopySlices()
-    node.next = (edge(base), edge(r))
-    node.mask = mask
-    node.view_fn = view_fn
-    node.saved = ()
-    base.grad_fn = node
-    base.requires_grad = True
+    attach(base, CopySlices, (base, r), mask=mask, view_fn=view_fn, saved=())
     nv = view_fn(base)
     v.grad_fn = nv.grad_fn
     v.requires_grad = True
