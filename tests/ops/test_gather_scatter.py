@@ -76,6 +76,14 @@ def test_gather_with_an_empty_index(torch, xshape, ishape, dim):
     lambda T: T.zeros(3).index_copy_(0, T.tensor([5]), T.ones(1)),
     lambda T: T.zeros(3).index_fill_(0, T.tensor([5]), 1.),
     lambda T: T.zeros(3).index_add_(0, T.tensor([[0]]), T.ones(1)),
+    lambda T: T.zeros(3, 2).index_add_(1, T.tensor([2]), T.ones(3, 1)),
+    lambda T: T.zeros(3, 2).index_add_(0, T.tensor([-4]), T.ones(1, 2)),
+    lambda T: T.zeros(3, 2, 2).index_add_(1, T.tensor([5]), T.ones(3, 1, 2)),
+    lambda T: T.zeros(3, 2, 2).index_add_(2, T.tensor([5]), T.ones(3, 2, 1)),
+    lambda T: T.zeros(3, 2).index_copy_(1, T.tensor([1]), T.ones(3)),
+    lambda T: T.zeros(3, 2).index_copy_(1, T.tensor(1), T.ones(3, 1, 1)),
+    lambda T: T.zeros(3).index_copy_(0, T.tensor([1]), T.tensor(1.)),
+    lambda T: T.zeros(3, 2).index_fill_(1, T.tensor([-3]), 1.),
 ])
 def test_index_ops_bound_and_count_checks_raise_torch_types(torch, case):
     same(torch, case)

@@ -295,7 +295,10 @@ def _index_add_prep(input, dim, index, source, op):
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified "
                            f"dimension. Got self.shape = [] source.shape = {list(source._data.shape)}")
     _check_slices(d, s._data, dm, idx, "index_add_")
-    _check_range(idx, d.shape[dm], dm, IndexError, "index_add_(): ")
+    # PyTorch's CPU kernel raises RuntimeError on its paths for a first or last dim of a tensor with
+    # several dims, IndexError otherwise
+    exc = RuntimeError if d.ndim > 1 and dm in (0, d.ndim - 1) else IndexError
+    _check_range(idx, d.shape[dm], dm, exc, "index_add_(): ")
     return was0d, t, s, dm, idx
 
 
@@ -333,6 +336,10 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got "
                            f"(self) {_tname(input._data)} and (source) {_tname(source._data)}")
     same_device("index_copy", input, source)
+    sn, n = source._data.ndim, input._data.ndim
+    if sn and n and sn != n:
+        raise IndexError(f"index_copy_(): When source and destination are not scalars, their dimensionality "
+                         f"must match. Source dimensionality ({sn}), destination dimensionality ({n})")
     _check_slices(d, s._data, dm, idx, "index_copy_")
     _check_range(idx, d.shape[dm], dm, IndexError, "index_copy_(): ")
     r = _put(t, _dim_key(dm, idx), s, False, IndexCopyBackward0)
