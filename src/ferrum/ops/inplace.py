@@ -49,7 +49,7 @@ OVERLAP_MSG = ("unsupported operation: more than one element of the written-to t
                "memory location. Please clone() the tensor before performing the operation.")
 
 
-def writable(t: Tensor, op: str, overlap_ok: bool = False):
+def writable(t: Tensor, op: str, overlap_ok: bool = False) -> np.ndarray:
     """The array to write ``t``'s new values into: ``t._data`` itself, or for a read-only view of an
     expanded tensor (which NumPy marks read-only as a whole) a writable alias of the same memory.
 
@@ -62,7 +62,7 @@ def writable(t: Tensor, op: str, overlap_ok: bool = False):
     return unlock(d, op, overlap_ok)
 
 
-def unlock(d, op: str, overlap_ok: bool = False):
+def unlock(d: np.ndarray, op: str, overlap_ok: bool = False) -> np.ndarray:
     """:func:`writable` for an array: ``d`` or a writable alias of its memory (see there)."""
     if getattr(d.flags, "writeable", True):
         return d
@@ -75,7 +75,7 @@ def unlock(d, op: str, overlap_ok: bool = False):
     return np.asarray(_Memory(iface, d))
 
 
-def overlaps(d) -> bool:
+def overlaps(d: np.ndarray) -> bool:
     """PyTorch's internal-overlap test: a non-empty array with a stride-0 dim of size > 1 holds one
     memory location at two positions (other overlaps, as in unfold's windows, are not detected)."""
     if d.size:
@@ -104,7 +104,7 @@ def _root_writable(d) -> bool:
         b = nb
 
 
-def check_value(value, npd, op: str = ""):
+def check_value(value, npd: np.dtype, op: str = "") -> np.generic:
     """Python number ``value`` checked as PyTorch converts a scalar into dtype ``npd``: out of
     range raises RuntimeError ("value cannot be converted to type ... without overflow"), except
     that a negative int down to -max wraps into an unsigned type and +-inf fits a float type;
@@ -341,7 +341,7 @@ def pow_(self, exponent):
     return apply_inplace(self, E.pow, "pow_", exponent)
 
 
-def float_power_(self, exponent):
+def float_power_(self: Tensor, exponent) -> Tensor:
     """In-place float_power: ``self`` must already be float64 (complex128 for a complex operand)."""
     cplx = self.dtype.is_complex or (exponent.dtype.is_complex if isinstance(exponent, Tensor)
                                      else isinstance(exponent, complex))
@@ -418,7 +418,7 @@ def _xp_of(d):
     return xp_of(d)
 
 
-def zero_(self):
+def zero_(self: Tensor) -> Tensor:
     """Fills with zeros in place."""
     if _needs_graph(self, ()):
         return apply_inplace(self, lambda a: _filled(a, 0, None, ZeroBackward0), "zero_")
@@ -430,7 +430,7 @@ def zero_(self):
     return self
 
 
-def fill_(self, value):
+def fill_(self: Tensor, value) -> Tensor:
     """Fills with ``value`` (a number or a 0-d tensor) in place."""
     d = self._data
     if isinstance(value, Tensor):
@@ -465,7 +465,7 @@ def _cast_scalar(vd, npd):
     return E._cast(_wrap(vd), from_np(npd))._data[()] if vd.dtype != npd else vd[()]
 
 
-def copy_(self, src, non_blocking: bool = False):
+def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Copies ``src`` (broadcast, cast, moved across devices) into this tensor."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
