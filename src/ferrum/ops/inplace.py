@@ -7,9 +7,10 @@ is rebuilt too (PyTorch's CopySlices), so gradients reach the base correctly. Ev
 the version counter shared by a tensor and its views.
 
 Writes go through :func:`writable`, the one place that decides whether a tensor's memory may be
-written: views of expanded tensors are read-only NumPy arrays, and PyTorch refuses a write only
-where two elements of the written-to tensor share one memory location (a stride-0 dim of size > 1),
-so a diagonal or one element of an expanded tensor, or an ``unfold`` window, is writable.
+written: views of expanded tensors (and overlapping ``unfold`` windows) are read-only NumPy arrays,
+and a write is refused only where two elements of the written-to tensor share one memory location
+(:func:`overlaps`), so a diagonal or one element of an expanded tensor, or one ``unfold`` window,
+is writable, as in PyTorch.
 :func:`check_value` is PyTorch's range check for a Python number written into a tensor
 (``fill_``, setitem, ``index_fill``, ``masked_fill``).
 """
@@ -53,8 +54,8 @@ def writable(t: Tensor, op: str, overlap_ok: bool = False) -> np.ndarray:
     """The array to write ``t``'s new values into: ``t._data`` itself, or for a read-only view of an
     expanded tensor (which NumPy marks read-only as a whole) a writable alias of the same memory.
 
-    Raises PyTorch's error when two elements of ``t`` share one memory location (a dim of size > 1
-    with stride 0), unless ``overlap_ok`` (ops writing one value everywhere: fill_, zero_, and
+    Raises PyTorch's error when two elements of ``t`` share one memory location (:func:`overlaps`),
+    unless ``overlap_ok`` (ops writing one value everywhere: fill_, zero_, and
     index_fill_/masked_fill_/index_put_, which PyTorch still allows on expanded tensors)."""
     d = t._data
     if getattr(d.flags, "writeable", True):
@@ -76,12 +77,17 @@ def unlock(d: np.ndarray, op: str, overlap_ok: bool = False) -> np.ndarray:
 
 
 def overlaps(d: np.ndarray) -> bool:
-    """PyTorch's internal-overlap test: a non-empty array with a stride-0 dim of size > 1 holds one
-    memory location at two positions (other overlaps, as in unfold's windows, are not detected)."""
-    if d.size:
-        for n, st in zip(d.shape, d.strides):
-            if st == 0 and n > 1:
-                return True
+    """True when two elements of array ``d`` may share one memory location: a stride-0 dim of size
+    > 1 (an expanded tensor, PyTorch's test), or, dims sorted by stride, one whose stride does not
+    step past everything the smaller dims reach (overlapping ``unfold`` windows, whose writes would
+    depend on the order, which PyTorch leaves undefined)."""
+    if not d.size:
+        return False
+    reach = 0
+    for st, n in sorted((abs(st), n) for n, st in zip(d.shape, d.strides) if n > 1):
+        if st <= reach:
+            return True
+        reach += st * (n - 1)
     return False
 
 
