@@ -1,5 +1,9 @@
 """Loss functions (``torch.nn.functional``'s mse_loss, cross_entropy, nll_loss, kl_div, ...).
 
+This module holds the regression, binary, class-index and distribution losses, and is the face of
+every loss: the margin, ranking and embedding family lives in ``loss_margin.py`` and the helpers
+both share in ``loss_common.py``; everything is re-exported here, so ``ops.loss`` keeps every name.
+
 cross_entropy and nll_loss on class-index targets are fused primitives: one node each, whose
 forward works on raw arrays (a max-shifted log-sum-exp, then the target entries picked) and whose
 backward computes ``(softmax - one_hot) * weight / normaliser`` directly on arrays. With
@@ -20,88 +24,29 @@ import warnings
 import numpy as np
 
 from .. import _state
-from .._dtype import from_np, scalar_name
+from .._dtype import scalar_name
 from .._tensor import Tensor, _wrap
-from ..autograd.function import _FREED_MSG, FREED, Node, edge, record
+from ..autograd.function import _FREED_MSG, FREED, Node, attach, edge, record
 from . import elementwise as E
 from ._common import xp_of
+from .loss_common import (_MEAN, _NONE, _REDUCTIONS, _SUM, _arange, _broadcast, _class_layout,  # noqa: F401
+                          _class_weight, _float, _legacy_reduction, _logsigmoid, _reduce, _reduction,
+                          _size_warning, _targets, _tensor)
+from .loss_margin import *  # noqa: F401,F403
+from .loss_margin import __all__ as _margin_all
 from .softmax import log_softmax
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "cosine_embedding_loss",
-    "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss", "gaussian_nll_loss",
-    "poisson_nll_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "soft_margin_loss",
-    "multilabel_margin_loss",
-]
+    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "gaussian_nll_loss",
+    "poisson_nll_loss",
+] + _margin_all
 
 _new = object.__new__
 _ndarray = np.ndarray
-_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
-_NONE, _MEAN, _SUM = 0, 1, 2
 
 
 # --------------------------------------------------------------------------- argument helpers
-def _legacy_reduction(size_average, reduce) -> str:
-    """PyTorch's mapping of the deprecated size_average/reduce pair to a reduction string."""
-    sa = True if size_average is None else size_average
-    rd = True if reduce is None else reduce
-    ret = "mean" if sa and rd else ("sum" if rd else "none")
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' "
-                  "instead.", UserWarning, stacklevel=4)
-    return ret
-
-
-def _reduction(reduction, size_average=None, reduce=None) -> int:
-    """The reduction code (0 none, 1 mean, 2 sum); ValueError for an unknown string."""
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
-    r = _REDUCTIONS.get(reduction) if isinstance(reduction, str) else None
-    if r is None:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    return r
-
-
-def _reduce(loss: Tensor, red: int) -> Tensor:
-    if red == _MEAN:
-        return loss.mean()
-    if red == _SUM:
-        return loss.sum()
-    return loss
-
-
-def _tensor(x, op: str, arg: str, pos: int) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
-    return x
-
-
-def _float(x, op: str, arg: str = "input", pos: int = 1) -> Tensor:
-    _tensor(x, op, arg, pos)
-    if x._data.dtype.kind not in "fV":
-        raise RuntimeError(f"{op}(): expected a floating point {arg}, got {scalar_name(x.dtype)}")
-    return x
-
-
-def _size_warning(input: Tensor, target: Tensor) -> None:
-    if input._data.shape != target._data.shape:
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
-                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
-
-
-def _broadcast(a: Tensor, b: Tensor, op: str):
-    sa, sb = a._data.shape, b._data.shape
-    if sa == sb:
-        return a, b
-    try:
-        shape = np.broadcast_shapes(sa, sb)
-    except ValueError:
-        raise RuntimeError(f"{op}(): the size of input {list(sa)} must be broadcastable with the size of "
-                           f"target {list(sb)}") from None
-    return a.expand(shape), b.expand(shape)
-
-
 def _weighted(loss: Tensor, weight, red: int, op: str, mean_by_weight: bool) -> Tensor:
     """The optional elementwise ``weight`` of mse/l1/huber: same shape as the input; the weighted
     mean divides by the sum of weights (mse, l1) or by the number of elements (huber)."""
@@ -176,21 +121,6 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 
 # --------------------------------------------------------------------------- binary losses
-class _LogSigmoidBackward(Node):
-    def backward_t(self, g, x):
-        return (g * E.sigmoid(-x),)
-
-
-_LogSigmoidBackward.__name__ = "LogSigmoidBackward0"
-
-
-def _logsigmoid(x: Tensor) -> Tensor:
-    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for any x."""
-    d = x._data
-    r = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
-    return record(r, _LogSigmoidBackward, (x,), save=(x,))
-
-
 class _BinaryCrossEntropyBackward(Node):
     """dx = (x - t) / max(x (1 - x), 1e-12); dt = log(1 - x) - log(x), both logs clamped at -100."""
 
@@ -257,48 +187,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     return _reduce(loss, red)
 
 
-def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-                     reduction: str = "mean") -> Tensor:
-    """``log(1 + exp(-y x))`` elementwise (targets y in {1, -1}). input and target: same shape (*)."""
-    _float(input, "soft_margin_loss")
-    _tensor(target, "soft_margin_loss", "target", 2)
-    red = _reduction(reduction, size_average, reduce)
-    return _reduce(-_logsigmoid(input * target), red)
-
-
-def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """Multi-label one-versus-all logistic loss, averaged over the C classes. input, target: (N, C)
-    or (C); weight: (C); 'none' gives (N)."""
-    _float(input, "multilabel_soft_margin_loss")
-    _tensor(target, "multilabel_soft_margin_loss", "target", 2)
-    red = _reduction(reduction, size_average, reduce)
-    loss = -(target * _logsigmoid(input) + (1 - target) * _logsigmoid(-input))
-    if weight is not None:
-        loss = loss * _tensor(weight, "multilabel_soft_margin_loss", "weight", 3)
-    cd = input.ndim - 1
-    loss = loss.sum(cd) / input.shape[cd]
-    return _reduce(loss, red)
-
-
 # --------------------------------------------------------------------------- class-index targets
-_AR: dict = {}
 _ONES: dict = {}
 # fast path: shift each row by the global maximum instead of its own (a full reduction is several
 # times cheaper than a per-row one); valid while every row keeps a sum of exps well above underflow,
 # i.e. no row maximum lies more than ~28 below the global one; otherwise shift row by row
 _SHIFT_OK = 2.0 ** -40
-
-
-def _arange(m: int, xp):
-    if xp is np:
-        a = _AR.get(m)
-        if a is None:
-            if len(_AR) > 32:
-                _AR.clear()
-            a = _AR[m] = np.arange(m)
-        return a
-    return xp.arange(m)
 
 
 def _row_sums(e, xp):
@@ -314,77 +208,6 @@ def _row_sums(e, xp):
             o = _ONES[key] = np.ones(c, e.dtype)
         return e.dot(o)
     return e.sum(axis=1)
-
-
-def _class_layout(input: Tensor, target: Tensor, op: str):
-    """Validates class-index targets; returns (x2 (M, C) array, t2 (M,) int64 array, C, layout,
-    moved shape) with layout 0 for an unbatched (C) input, 1 for (N, C), 2 for (N, C, d1, ...)."""
-    xd = input._data
-    td = target._data
-    tk = td.dtype
-    if tk != np.int64:
-        if tk == np.uint8:
-            td = td.astype(np.int64)
-        else:
-            raise RuntimeError(f"{op}(): expected target dtype to be Long or Byte, but got "
-                               f"{scalar_name(from_np(tk))}")
-    nd = xd.ndim
-    if nd == 2:
-        n = xd.shape[0]
-        if td.ndim != 1:
-            raise RuntimeError(f"{op}(): 0D or 1D target tensor expected, multi-target not supported "
-                               f"(got target of shape {list(td.shape)})")
-        if td.shape[0] != n:
-            raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({td.shape[0]}).")
-        return xd, td, xd.shape[1], 1, None
-    if nd == 1:
-        if td.ndim > 1 or (td.ndim == 1 and td.shape[0] != 1):
-            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {td.shape[0]}"
-                             if td.ndim == 1 else
-                             f"{op}(): a 1-D (unbatched) input expects a 0-D target, got {list(td.shape)}")
-        c = xd.shape[0]
-        return xd.reshape(1, c), td.reshape(1), c, 0, None
-    if nd == 0:
-        raise RuntimeError(f"{op}(): input must have at least 1 dimension (the class dim), got a 0-D tensor")
-    n, c = xd.shape[0], xd.shape[1]
-    if td.ndim == 0 or td.shape[0] != n:
-        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size "
-                         f"({td.shape[0] if td.ndim else 0}).")
-    want = (n,) + xd.shape[2:]
-    if td.shape != want:
-        raise RuntimeError(f"{op}(): expected target size {list(want)}, got {list(td.shape)} "
-                           f"(input size {list(xd.shape)})")
-    moved = np.moveaxis(xd, 1, -1)
-    return moved.reshape(-1, c), td.reshape(-1), c, 2, moved.shape
-
-
-def _targets(t2, c: int, ignore_index: int):
-    """(safe targets, mask of counted entries or None): ignored entries point at class 0;
-    IndexError naming the first out-of-range target."""
-    if t2.size and t2.view(np.uint64).max() < c:  # negatives wrap to huge values
-        if 0 <= ignore_index < c:
-            mask = t2 != ignore_index
-            if not bool(mask.all()):
-                return t2, mask
-        return t2, None
-    if not t2.size:
-        return t2, None
-    mask = t2 != ignore_index
-    bad = mask & ((t2 < 0) | (t2 >= c))
-    if bool(bad.any()):
-        raise IndexError(f"Target {int(t2[bad][0])} is out of bounds.")
-    return np.where(mask, t2, 0), mask
-
-
-def _class_weight(weight, c: int, dt, op: str):
-    if weight is None:
-        return None
-    _tensor(weight, op, "weight", 3)
-    w = weight._data
-    if w.shape != (c,):
-        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but "
-                           f"got weight tensor of shape: {list(w.shape)}")
-    return w if w.dtype == dt else w.astype(dt)
 
 
 def _row_weights(w, t, mask, dt):
@@ -825,158 +648,4 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     loss = 0.5 * (var.log() + d * d / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
-    return _reduce(loss, red)
-
-
-# --------------------------------------------------------------------------- margin losses
-def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
-                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """``max(0, -y (x1 - x2) + margin)``; the three tensors have the same number of dims."""
-    for i, (a, n) in enumerate(((input1, "input1"), (input2, "input2"), (target, "target"))):
-        _tensor(a, "margin_ranking_loss", n, i + 1)
-    red = _reduction(reduction, size_average, reduce)
-    if not (input1.ndim == input2.ndim == target.ndim):
-        raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension but got "
-                           f"sizes: input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), red)
-
-
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
-                         reduction: str = "mean") -> Tensor:
-    """``x`` where y = 1, ``max(0, margin - x)`` where y = -1. input and target: same shape (*)."""
-    _float(input, "hinge_embedding_loss")
-    _tensor(target, "hinge_embedding_loss", "target", 2)
-    red = _reduction(reduction, size_average, reduce)
-    zero = input.detach() * 0
-    marg = E.where(target != 1, (margin - input).clamp_min(0), zero)
-    same = E.where(target != -1, input, zero)
-    return _reduce(marg + same, red)
-
-
-def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
-                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """``1 - cos(x1, x2)`` where y = 1, ``max(0, cos(x1, x2) - margin)`` where y = -1.
-    input1, input2: (N, D) with target (N), or (D) with a 0-d target."""
-    _float(input1, "cosine_embedding_loss", "input1", 1)
-    _float(input2, "cosine_embedding_loss", "input2", 2)
-    _tensor(target, "cosine_embedding_loss", "target", 3)
-    red = _reduction(reduction, size_average, reduce)
-    tnd = target.ndim
-    if tnd == 1 and (input1.ndim != 2 or input2.ndim != 2):
-        raise RuntimeError("1D target tensor expects 2D input tensors, but found inputs with sizes "
-                           f"{list(input1.shape)} and {list(input2.shape)}.")
-    if tnd == 0 and (input1.ndim != 1 or input2.ndim != 1):
-        raise RuntimeError("0D target tensor expects 1D input tensors, but found inputs with sizes "
-                           f"{list(input1.shape)} and {list(input2.shape)}.")
-    if tnd > 1:
-        raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported (got {tnd}D)")
-    eps = 1e-12
-    dim = input1.ndim - 1
-    prod = (input1 * input2).sum(dim)
-    m1 = (input1 * input1).sum(dim) + eps
-    m2 = (input2 * input2).sum(dim) + eps
-    cos = prod / (m1 * m2).sqrt()
-    zero = cos.detach() * 0
-    pos = E.where(target == 1, 1 - cos, zero)
-    neg = E.where(target == -1, (cos - margin).clamp_min(0), zero)
-    return _reduce(pos + neg, red)
-
-
-def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
-    return (x1 - x2 + eps).norm(p, -1)
-
-
-def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
-                        eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
-                        reduction: str = "mean") -> Tensor:
-    """``max(d(a, p) - d(a, n) + margin, 0)`` with d the p-norm distance of ``x1 - x2 + eps`` over the
-    last dim; ``swap`` uses min(d(a, n), d(p, n)). Inputs: (N, D) or (D), all the same number of dims."""
-    for i, (a, n) in enumerate(((anchor, "anchor"), (positive, "positive"), (negative, "negative"))):
-        _float(a, "triplet_margin_loss", n, i + 1)
-    red = _reduction(reduction, size_average, reduce)
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
-    if not (anchor.ndim == positive.ndim == negative.ndim):
-        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same "
-                           f"number of dimensions, but got: anchor {anchor.ndim}D, positive "
-                           f"{positive.ndim}D, and negative {negative.ndim}D inputs")
-    d_pos = _pairwise_distance(anchor, positive, p, eps)
-    d_neg = _pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        d_neg = E.minimum(d_neg, _pairwise_distance(positive, negative, p, eps))
-    return _reduce((margin + d_pos - d_neg).clamp_min(0), red)
-
-
-def _gather_target(input: Tensor, t2, cd: int) -> Tensor:
-    """input's entries at the target classes (keeping the class dim), differentiably."""
-    idx = _wrap(t2.reshape(-1, 1) if cd == 1 else t2.reshape(1))
-    return input.gather(cd, idx)
-
-
-def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
-                      weight: Tensor | None = None, size_average=None, reduce=None,
-                      reduction: str = "mean") -> Tensor:
-    """Multi-class hinge loss ``sum_{i != y} max(0, margin - x[y] + x[i])^p w[y] / C``.
-    input: (N, C) or (C); target: (N) or 0-d class indices; weight: (C); 'none' gives (N)."""
-    _float(input, "multi_margin_loss")
-    _tensor(target, "multi_margin_loss", "target", 2)
-    red = _reduction(reduction, size_average, reduce)
-    if p not in (1, 2):
-        raise ValueError("only p == 1 and p == 2 supported")
-    if input.ndim > 2:
-        raise RuntimeError(f"multi_margin_loss(): expected input of 1 or 2 dims, got {list(input.shape)}")
-    x2, t2, c, lay, _ = _class_layout(input, target, "multi_margin_loss")
-    try:
-        t, _mask = _targets(t2, c, -(2 ** 63))
-    except IndexError as e:
-        raise RuntimeError(f"multi_margin_loss(): target out of range ({e})") from None
-    cd = input.ndim - 1
-    xy = _gather_target(input, t, cd)
-    terms = (margin - xy + input).clamp_min(0)
-    if p == 2:
-        terms = terms * terms
-    if weight is not None:
-        w = _class_weight(weight, c, x2.dtype, "multi_margin_loss")
-        wy = w[t]
-        terms = terms * _wrap(wy.reshape(-1, 1) if cd == 1 else wy)
-    oh = np.zeros((t.shape[0], c), x2.dtype) if x2.__class__ is _ndarray else xp_of(x2).zeros((t.shape[0], c),
-                                                                                             x2.dtype)
-    oh[_arange(t.shape[0], xp_of(oh)), t] = 1
-    keep = _wrap((1 - oh) if cd == 1 else (1 - oh).reshape(c))
-    loss = (terms * keep).sum(cd) / c
-    return _reduce(loss, red)
-
-
-def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-                           reduction: str = "mean") -> Tensor:
-    """Multi-label hinge loss ``sum_{j, i} max(0, 1 - (x[y_j] - x[i])) / C`` over the target classes
-    y_j (read up to the first -1) and the non-target classes i. input, target: (N, C) or (C)."""
-    _float(input, "multilabel_margin_loss")
-    _tensor(target, "multilabel_margin_loss", "target", 2)
-    red = _reduction(reduction, size_average, reduce)
-    xd, td = input._data, target._data
-    if td.dtype != np.int64:
-        raise RuntimeError(f"multilabel_margin_loss(): expected target dtype to be Long, but got "
-                           f"{scalar_name(target.dtype)}")
-    if xd.ndim not in (1, 2) or td.shape != xd.shape:
-        raise RuntimeError(f"multilabel_margin_loss(): inconsistent target size: {list(td.shape)} for input "
-                           f"of size: {list(xd.shape)}")
-    unbatched = xd.ndim == 1
-    x = input.reshape(1, -1) if unbatched else input
-    t = td.reshape(1, -1) if unbatched else td
-    n, c = t.shape
-    xp = xp_of(xd)
-    valid = xp.cumprod(t != -1, axis=1).astype(bool)  # targets end at the first -1
-    if bool((valid & ((t < 0) | (t >= c))).any()):
-        raise RuntimeError("argument #2 'target' is out of range")
-    ts = xp.where(valid, t, 0)
-    is_t = xp.zeros((n, c), bool)
-    rows = xp.broadcast_to(xp.arange(n)[:, None], (n, c))
-    is_t[rows[valid], ts[valid]] = True
-    xy = x.gather(1, _wrap(ts))  # (N, C): x at the j-th target
-    pair = (1 - xy.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)  # (N, j, i)
-    keep = (valid[:, :, None] & ~is_t[:, None, :]).astype(xd.dtype)
-    loss = (pair * _wrap(keep)).sum((1, 2)) / c
-    if unbatched:
-        loss = loss.reshape(())
     return _reduce(loss, red)
