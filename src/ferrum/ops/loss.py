@@ -26,7 +26,7 @@ import numpy as np
 from .. import _state
 from .._dtype import scalar_name
 from .._tensor import Tensor, _wrap
-from ..autograd.function import _FREED_MSG, FREED, Node, attach, edge, record
+from ..autograd.function import _FREED_MSG, FREED, Node, attach, record
 from . import elementwise as E
 from ._common import xp_of
 from .loss_common import (_MEAN, _NONE, _REDUCTIONS, _SUM, _arange, _broadcast, _class_layout,  # noqa: F401
@@ -121,7 +121,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 
 # --------------------------------------------------------------------------- binary losses
-class _BinaryCrossEntropyBackward(Node):
+class _BinaryCrossEntropyBackward(Node, name="BinaryCrossEntropyBackward0"):
     """dx = (x - t) / max(x (1 - x), 1e-12); dt = log(1 - x) - log(x), both logs clamped at -100."""
 
     def backward_t(self, g, x, t):
@@ -131,9 +131,6 @@ class _BinaryCrossEntropyBackward(Node):
         if self.next[1] is not None:
             gt = g * ((-x).log1p().clamp_min(-100) - x.log().clamp_min(-100))
         return gx, gt
-
-
-_BinaryCrossEntropyBackward.__name__ = "BinaryCrossEntropyBackward0"
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -150,8 +147,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if t._data.dtype != x._data.dtype:
         t = t.to(x.dtype)
     xd, td = x._data, t._data
-    if xd.size and bool(((xd < 0) | (xd > 1)).any()):
+    # as PyTorch (NaN fails the test too): out-of-range values would give silently wrong losses
+    if xd.size and not bool(((xd >= 0) & (xd <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
+    if td.size and not bool(((td >= 0) & (td <= 1)).all()):
+        raise RuntimeError("all elements of target should be between 0 and 1")
     with np.errstate(divide="ignore", invalid="ignore"):
         lx = np.maximum(np.log(xd), -100)
         l1x = np.maximum(np.log1p(-xd), -100)
@@ -253,7 +253,7 @@ def _gscale(node, g):
     return g
 
 
-class _SavedSoftmaxBackward(Node):
+class _SavedSoftmaxBackward(Node, name="SoftmaxBackward0"):
     """Makes the saved softmax p (M, C) a differentiable function of the cross_entropy input again
     (for create_graph), without keeping the input: dx = p (g - sum(g p)), back in input layout."""
 
@@ -265,6 +265,8 @@ class _SavedSoftmaxBackward(Node):
         if p is FREED:
             raise RuntimeError(_FREED_MSG)
         if g.__class__ is Tensor:
+            # p again as a Tensor whose grad_fn is this node, so that the formula's dependence on p
+            # is differentiated too (a graph of any order)
             pt = _wrap(p)
             pt.requires_grad = True
             pt.grad_fn = self
@@ -273,11 +275,8 @@ class _SavedSoftmaxBackward(Node):
         t -= p * t.sum(axis=1, keepdims=True)
         return (_unlayout(t, self.owner),)
 
-    def name(self) -> str:
-        return "SoftmaxBackward0"
 
-
-class _CrossEntropyBackward(Node):
+class _CrossEntropyBackward(Node, name="NllLossBackward0"):
     """Saves the shifted exps e and their row sums s (its own arrays; softmax p = e / s);
     dx = (p - one_hot) w[t] / denominator, plus the label smoothing term (eps / C) (sum(w) p - w)."""
 
@@ -327,6 +326,8 @@ class _CrossEntropyBackward(Node):
         p = self.e / self.s[:, None]
         c = self.ncls
         dt = p.dtype
+        # built by hand rather than with attach(): the node takes over this node's edges (the input
+        # is not kept, so there is no tensor to compute an edge from)
         sm = _new(_SavedSoftmaxBackward)
         sm.next = self.next
         sm.p = p
@@ -349,11 +350,8 @@ class _CrossEntropyBackward(Node):
             gr = gr + tail * _wrap(a * (self.ls / c)) * gs
         return _unlayout(gr, self)
 
-    def name(self) -> str:
-        return "NllLossBackward0"
 
-
-class _NllLossBackward(Node):
+class _NllLossBackward(Node, name="NllLossBackward0"):
     """dx = -w[t] / denominator at the target entries, 0 elsewhere (linear in g)."""
 
     __slots__ = ("t", "wt", "red", "denom", "ncls", "layout", "moved", "dt", "m")
@@ -371,9 +369,6 @@ class _NllLossBackward(Node):
         gr = xp.zeros((m, self.ncls), self.dt)
         gr[_arange(m, xp), self.t] = -(gs[:, 0] if gs.ndim == 2 else gs)
         return (_unlayout(gr, self),)
-
-    def name(self) -> str:
-        return "NllLossBackward0"
 
 
 def _finish(rows, wt, red: int, tshape, m: int):
@@ -412,15 +407,23 @@ def _ce_rows(x2, e, s, mx, t, w, wt, mask, ls: float, xp):
     return rows
 
 
-def _float_input(input, op: str):
+def _is_bf16(input, op: str) -> bool:
+    """Checks that ``input`` is a floating tensor; True for bfloat16, which the class-index losses
+    compute in float32 (as PyTorch accumulates) and round back to bfloat16."""
     if input.__class__ is not Tensor:
         _tensor(input, op, "input", 1)
     k = input._data.dtype.kind
     if k != "f":
         if k == "V":
-            return input.float()
+            return True
         raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(input.dtype)}'")
-    return input
+    return False
+
+
+def _via_float32(fn, input: Tensor, target, *args) -> Tensor:
+    if isinstance(target, Tensor) and target._data.dtype.kind == "V":
+        target = target.float()
+    return fn(input.float(), target, *args).to(input.dtype)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -434,7 +437,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     samples for probability targets). ``label_smoothing`` mixes the target with the uniform
     distribution. Stable for large logits.
     """
-    input = _float_input(input, "cross_entropy")
+    if _is_bf16(input, "cross_entropy"):
+        return _via_float32(cross_entropy, input, target, weight, size_average, ignore_index, reduce,
+                            reduction, label_smoothing)
     if target.__class__ is not Tensor:
         _tensor(target, "cross_entropy", "target", 2)
     red = (_MEAN if reduction == "mean" and size_average is None and reduce is None
@@ -477,22 +482,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     r, denom = _finish(rows, wt, red, target._data.shape, m)
     out = _wrap(r)
     if need:
-        node = _new(_CrossEntropyBackward)
-        node.next = (edge(input),)
-        node.e = e
-        node.s = s
-        node.t = t
-        node.wt = wt
-        node.mask = mask
-        node.w = w
-        node.ls = float(label_smoothing)
-        node.red = red
-        node.denom = denom
-        node.ncls = c
-        node.layout = lay
-        node.moved = moved
-        out.requires_grad = True
-        out.grad_fn = node
+        attach(out, _CrossEntropyBackward, (input,), e=e, s=s, t=t, wt=wt, mask=mask, w=w,
+               ls=float(label_smoothing), red=red, denom=denom, ncls=c, layout=lay, moved=moved)
     return out
 
 
@@ -532,7 +523,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     or 0-d; weight: (C). 'mean' divides by the summed weights of the targets that are not
     ``ignore_index``.
     """
-    input = _float_input(input, "nll_loss")
+    if _is_bf16(input, "nll_loss"):
+        return _via_float32(nll_loss, input, target, weight, size_average, ignore_index, reduce, reduction)
     _tensor(target, "nll_loss", "target", 2)
     red = (_MEAN if reduction == "mean" and size_average is None and reduce is None
            else _reduction(reduction, size_average, reduce))
@@ -549,19 +541,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     r, denom = _finish(rows, wt, red, target._data.shape, m)
     out = _wrap(r)
     if input.requires_grad and _state.grad_enabled:
-        node = _new(_NllLossBackward)
-        node.next = (edge(input),)
-        node.t = t
-        node.wt = wt
-        node.red = red
-        node.denom = denom
-        node.ncls = c
-        node.layout = lay
-        node.moved = moved
-        node.dt = dt
-        node.m = m
-        out.requires_grad = True
-        out.grad_fn = node
+        attach(out, _NllLossBackward, (input,), t=t, wt=wt, red=red, denom=denom, ncls=c, layout=lay,
+               moved=moved, dt=dt, m=m)
     return out
 
 
@@ -599,8 +580,11 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average=None, eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
     """Poisson negative log likelihood: ``exp(input) - target input`` (log_input) or
-    ``input - target log(input + eps)``; ``full`` adds the Stirling term for target > 1."""
-    _float(input, "poisson_nll_loss")
+    ``input - target log(input + eps)``; ``full`` adds the Stirling term
+    ``t log(t) - t + log(2 pi t) / 2`` for target t > 1, differentiable w.r.t. the target (where
+    target <= 1 the target's gradient has no Stirling part; PyTorch's is NaN at target = 0).
+    Integer inputs give the promoted floating result, as PyTorch."""
+    _tensor(input, "poisson_nll_loss", "input", 1)
     _tensor(target, "poisson_nll_loss", "target", 2)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
@@ -612,9 +596,12 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     else:
         loss = input - target * (input + eps).log()
     if full:
-        td = target.detach()
-        st = td * td.log() - td + 0.5 * (2 * math.pi * td).log()
-        loss = loss + E.where(td > 1, st, 0.0)
+        big = target > 1
+        # the term is computed on a target moved into its domain where it is not used, so that the
+        # selected-away elements carry no NaN into the target's gradient
+        ts = E.where(big, target, 2.0)
+        st = ts * ts.log() - ts + 0.5 * (2 * math.pi * ts).log()
+        loss = loss + E.where(big, st, 0.0)
     return _reduce(loss, red)
 
 

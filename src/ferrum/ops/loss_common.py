@@ -99,12 +99,9 @@ def _arange(m: int, xp):
     return xp.arange(m)
 
 
-class _LogSigmoidBackward(Node):
+class _LogSigmoidBackward(Node, name="LogSigmoidBackward0"):
     def backward_t(self, g, x):
         return (g * E.sigmoid(-x),)
-
-
-_LogSigmoidBackward.__name__ = "LogSigmoidBackward0"
 
 
 def _logsigmoid(x: Tensor) -> Tensor:
