@@ -221,8 +221,11 @@ def _inplace(input, fn, op: str) -> Tensor:
 def _hardtanh(input, lo, hi) -> Tensor:
     _check(input, "hardtanh")
     d = input._data
-    if d.dtype.kind == "b":
-        raise NotImplementedError("\"hardtanh\" not implemented for 'Bool'")
+    k = d.dtype.kind
+    if k == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if k == "u" and lo < 0:
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative lower bound.")
     r = np.clip(d if d.ndim else d.reshape(1), lo, hi)
     if r.dtype != d.dtype:
         r = r.astype(d.dtype)
@@ -537,6 +540,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 def _threshold(input, th, value) -> Tensor:
     _check(input, "threshold")
     d = input._data
+    if d.dtype.kind == "b":
+        raise NotImplementedError("\"threshold\" not implemented for 'Bool'")
     # PyTorch: x <= threshold ? value : x, so NaN stays NaN
     r = np.where(d <= th, np.asarray(value).astype(d.dtype), d)
 
@@ -629,7 +634,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
     input (*, 2N, *) -> (*, N, *).
     """
-    _check(input, "glu")
+    _float_data(input, "glu")
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     from ._common import canon_dim

@@ -30,8 +30,8 @@ from ..autograd.function import _FREED_MSG, FREED, Node, attach, record
 from . import elementwise as E
 from ._common import xp_of
 from .loss_common import (_MEAN, _NONE, _REDUCTIONS, _SUM, _arange, _broadcast, _class_layout,  # noqa: F401
-                          _class_weight, _float, _legacy_reduction, _logsigmoid, _reduce, _reduction,
-                          _size_warning, _targets, _tensor)
+                          _class_weight, _float, _floating, _legacy_reduction, _logsigmoid, _reduce,
+                          _reduction, _size_warning, _targets, _tensor)
 from .loss_margin import *  # noqa: F401,F403
 from .loss_margin import __all__ as _margin_all
 from .softmax import log_softmax
@@ -68,6 +68,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     (broadcast with a warning otherwise); 'none' gives shape (*)."""
     _tensor(input, "mse_loss", "input", 1)
     _tensor(target, "mse_loss", "target", 2)
+    _floating(input, target, "mse_loss")
     _size_warning(input, target)
     red = _reduction(reduction, size_average, reduce)
     x, t = _broadcast(input, target, "mse_loss")
@@ -92,6 +93,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     beta = 0 is l1_loss. Shapes as mse_loss."""
     _tensor(input, "smooth_l1_loss", "input", 1)
     _tensor(target, "smooth_l1_loss", "target", 2)
+    _floating(input, target, "smooth_l1_loss")
     _size_warning(input, target)
     red = _reduction(reduction, size_average, reduce)
     if beta < 0:
@@ -107,13 +109,20 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``. Shapes as mse_loss;
-    the optional elementwise ``weight`` multiplies the loss before the reduction."""
+    the optional elementwise ``weight`` multiplies the loss before the reduction. The result has
+    input's dtype (a target of another dtype is cast to it), as PyTorch."""
     _tensor(input, "huber_loss", "input", 1)
     _tensor(target, "huber_loss", "target", 2)
+    _floating(input, target, "huber_loss")
+    if input._data.dtype.kind not in "fcV":
+        raise RuntimeError(f"huber_loss(): result type {scalar_name(target.dtype)} can't be cast to the "
+                           f"desired output type {scalar_name(input.dtype)}")
     _size_warning(input, target)
     red = _reduction(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if target._data.dtype != input._data.dtype:
+        target = target.to(input.dtype)
     x, t = _broadcast(input, target, "huber_loss")
     d = (x - t).abs()
     loss = E.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
@@ -136,7 +145,10 @@ class _BinaryCrossEntropyBackward(Node, name="BinaryCrossEntropyBackward0"):
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """``-w (t log(x) + (1 - t) log(1 - x))`` with each log clamped at -100, as PyTorch.
-    input (probabilities in [0, 1]) and target: same shape (*); weight broadcasts to it."""
+    input (probabilities in [0, 1]) and target (in [0, 1]): same shape (*); weight broadcasts to it.
+
+    Kept leniency: a target of another dtype is cast to input's (PyTorch raises; no valid PyTorch
+    program sees a different result)."""
     _float(input, "binary_cross_entropy")
     _tensor(target, "binary_cross_entropy", "target", 2)
     red = _reduction(reduction, size_average, reduce)
@@ -168,7 +180,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid + binary cross entropy in one stable formula:
     ``w ((1 - t) x - (1 + (pos_weight - 1) t) log(sigmoid(x)))``. input and target: same shape (*);
-    weight broadcasts to it, pos_weight broadcasts along the last (class) dim."""
+    weight broadcasts to it, pos_weight broadcasts along the last (class) dim. The result has the
+    target's (floating) dtype, as PyTorch, whose kernel works in place on ``1 - target``."""
     _float(input, "binary_cross_entropy_with_logits")
     _tensor(target, "binary_cross_entropy_with_logits", "target", 2)
     red = _reduction(reduction, size_average, reduce)
@@ -184,6 +197,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     if weight is not None:
         _tensor(weight, "binary_cross_entropy_with_logits", "weight", 3)
         loss = loss * weight
+    tdt = target._data.dtype
+    if loss._data.dtype != tdt:
+        if tdt.kind not in "fV":
+            raise RuntimeError(f"binary_cross_entropy_with_logits(): result type {scalar_name(loss.dtype)} "
+                               f"can't be cast to the desired output type {scalar_name(target.dtype)}")
+        loss = loss.to(target.dtype)
     return _reduce(loss, red)
 
 
@@ -552,8 +571,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     """Kullback-Leibler divergence ``target (log(target) - input)`` with input as log-probabilities
     (``exp(target) (target - input)`` when ``log_target``). Same shape (*); 'batchmean' divides the
     sum by the batch size (input.size(0))."""
-    _float(input, "kl_div")
+    _tensor(input, "kl_div", "input", 1)
     _tensor(target, "kl_div", "target", 2)
+    if input._data.dtype.kind not in "fcV" or target._data.dtype.kind not in "fcV":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     batchmean = False
     if size_average is not None or reduce is not None:
         red = _reduction("mean", size_average, reduce)
@@ -609,13 +630,21 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
                       reduction: str = "mean") -> Tensor:
     """Gaussian negative log likelihood ``0.5 (log(var) + (input - target)^2 / var)`` (+ 0.5 log(2 pi)
     when ``full``). var: input's shape, input's shape without the last dim, or one dim of size 1
-    (homoscedastic), or a float; clamped at ``eps`` (the gradient passes through the clamp)."""
-    _float(input, "gaussian_nll_loss")
+    (homoscedastic), or a float; clamped at ``eps`` (the gradient passes through the clamp).
+
+    Kept leniency: an integer target with a floating input is promoted (PyTorch raises; no valid
+    PyTorch program sees a different result)."""
+    _tensor(input, "gaussian_nll_loss", "input", 1)
     _tensor(target, "gaussian_nll_loss", "target", 2)
+    xd = input._data
+    fdt = xd.dtype if xd.dtype.kind in "fV" else target._data.dtype
+    if fdt.kind not in "fV":
+        raise RuntimeError(f"gaussian_nll_loss(): result type Float can't be cast to the desired output type "
+                           f"{scalar_name(input.dtype)}")
     if isinstance(var, (int, float)) and not isinstance(var, bool):
         if var < 0:
             raise ValueError("var has negative entry/entries")
-        var = _wrap(xp_of(input._data).full(input._data.shape, var, input._data.dtype))
+        var = _wrap(xp_of(xd).full(xd.shape, var, fdt))
     else:
         _tensor(var, "gaussian_nll_loss", "var", 3)
         if bool((var._data < 0).any()):

@@ -63,6 +63,13 @@ def _float(x, op: str, arg: str = "input", pos: int = 1) -> Tensor:
     return x
 
 
+def _floating(x: Tensor, t: Tensor, op: str) -> None:
+    """NotImplementedError where neither ``x`` nor ``t`` is floating (their promoted type is an
+    integer or bool one), as PyTorch's floating-only loss kernels."""
+    if x._data.dtype.kind not in "fcV" and t._data.dtype.kind not in "fcV":
+        raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(x.dtype)}'")
+
+
 def _size_warning(input: Tensor, target: Tensor) -> None:
     if input._data.shape != target._data.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "

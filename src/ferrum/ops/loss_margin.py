@@ -70,7 +70,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     if not (input1.ndim == input2.ndim == target.ndim):
         raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension but got "
                            f"sizes: input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), red)
+    # margin is a float in PyTorch's signature: integer inputs give a floating loss
+    return _reduce((-target * (input1 - input2) + float(margin)).clamp_min(0), red)
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
@@ -133,7 +134,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     """``max(d(a, p) - d(a, n) + margin, 0)`` with d the p-norm distance of ``x1 - x2 + eps`` over the
     last dim; ``swap`` uses min(d(a, n), d(p, n)). Inputs: (N, D) or (D), all the same number of dims."""
     for i, (a, n) in enumerate(((anchor, "anchor"), (positive, "positive"), (negative, "negative"))):
-        _float(a, "triplet_margin_loss", n, i + 1)
+        _tensor(a, "triplet_margin_loss", n, i + 1)  # integer inputs give a floating loss, as PyTorch
     red = _reduction(reduction, size_average, reduce)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")

@@ -27,7 +27,7 @@ def _prepare(input: Tensor, dim, dtype, op: str):
     d = canon_dim(dim, input.ndim, op)
     x = input if dtype is None else input.to(as_dtype(dtype))
     if x._data.dtype.kind not in "fcV":
-        raise RuntimeError(f"\"{op}\" not implemented for '{x.dtype.name.capitalize()}'")
+        raise NotImplementedError(f"\"{op}\" not implemented for '{x.dtype.name.capitalize()}'")
     return x, d
 
 
