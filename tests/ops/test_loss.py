@@ -201,3 +201,32 @@ def test_node_names_and_face_reexports(torch):
     for name in loss_margin.__all__:
         assert getattr(loss, name) is getattr(loss_margin, name) and name in loss.__all__
     assert loss._legacy_reduction is loss_common._legacy_reduction
+
+
+def test_binary_cross_entropy_target_gradient_is_unclamped(torch):
+    # d/dt = log(1 - x) - log(x): infinite at x = 0 and 1 in torch (the loss's logs are clamped; this
+    # is not)
+    res = []
+    for lib in (ferrum, torch):
+        x = lib.tensor([0.0, 1.0, 0.25], dtype=lib.float64, requires_grad=True)
+        t = lib.tensor([0.0, 1.0, 1.0], dtype=lib.float64, requires_grad=True)
+        lib.nn.functional.binary_cross_entropy(x, t).backward()
+        res.append((x.grad.numpy(), t.grad.numpy()))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-12)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("target", [0, 1])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_cross_entropy_rows_with_inf_are_nan_as_torch(torch, target, label_smoothing):
+    inf, nan = math.inf, math.nan
+    rows = [[inf, 1.0, 0.0], [-inf, 1.0, 0.0], [-inf, -inf, -inf], [nan, 1.0, 0.0], [1.0, 2.0, 3.0], [inf, inf, 0.0]]
+    res = []
+    for lib in (ferrum, torch):
+        x = lib.tensor(rows, dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.cross_entropy(x, lib.tensor([target] * len(rows)), reduction="none",
+                                            label_smoothing=label_smoothing)
+        y.sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12, atol=1e-15, equal_nan=True)

@@ -53,3 +53,19 @@ def test_pad_and_dropout_node_names(torch):
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
     d = F.dropout(x, 0.5)
     assert d.grad_fn.name() == "NativeDropoutBackward0"
+
+
+def test_pdist_inf_gives_every_tied_coordinate_the_whole_gradient(torch):
+    # a kink convention: torch's kernel does not split the gradient between tied maxima
+    a = [[1.0, 1.0], [0.0, 0.0], [2.0, 3.0]]
+    res = []
+    for lib in (ferrum, torch):
+        x = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.pdist(x, math.inf)
+        y.sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(res[0][0], res[1][0])
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+    x = ferrum.randn(4, 3, dtype=ferrum.float64, requires_grad=True)
+    assert ferrum.autograd.gradcheck(lambda t: F.pdist(t, math.inf), (x,))
+    assert ferrum.autograd.gradgradcheck(lambda t: F.pdist(t, math.inf), (x,))

@@ -131,14 +131,15 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 # --------------------------------------------------------------------------- binary losses
 class _BinaryCrossEntropyBackward(Node, name="BinaryCrossEntropyBackward0"):
-    """dx = (x - t) / max(x (1 - x), 1e-12); dt = log(1 - x) - log(x), both logs clamped at -100."""
+    """dx = (x - t) / max(x (1 - x), 1e-12); dt = log(1 - x) - log(x) (not clamped, as PyTorch)."""
 
     def backward_t(self, g, x, t):
         gx = gt = None
         if self.next[0] is not None:
             gx = g * (x - t) / (x * (1 - x)).clamp_min(1e-12)
         if self.next[1] is not None:
-            gt = g * ((-x).log1p().clamp_min(-100) - x.log().clamp_min(-100))
+            # -logit(x), unclamped as PyTorch's (infinite at x = 0 and 1)
+            gt = g * ((-x).log1p() - x.log())
         return gx, gt
 
 
@@ -487,9 +488,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                 mx = None
         if mx is None or not math.isfinite(mx):
             # rows far below the global maximum, or inf/NaN logits: shift each row by its own max
+            # (as PyTorch's log_softmax, a row holding +inf or only -inf is NaN: inf - inf)
             with np.errstate(all="ignore"):
                 mx = x2.max(axis=1, keepdims=True)
-                mx = xp.where(xp.isfinite(mx), mx, 0)
                 e = x2 - mx
                 np.exp(e, out=e)
                 s = e.sum(axis=1)

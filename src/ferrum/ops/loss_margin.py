@@ -27,7 +27,10 @@ __all__ = ["soft_margin_loss", "multilabel_soft_margin_loss", "margin_ranking_lo
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """``log(1 + exp(-y x))`` elementwise (targets y in {1, -1}). input: (*); target broadcasts to
-    input's shape. The result has input's dtype (a target of another dtype is cast to it), as PyTorch."""
+    input's shape. The result has input's dtype (a target of another dtype is cast to it), as PyTorch.
+
+    Kept leniency: the target may require grad and gets its gradient (PyTorch raises; no valid
+    PyTorch program sees a different result)."""
     _float(input, "soft_margin_loss")
     _tensor(target, "soft_margin_loss", "target", 2)
     red = _reduction(reduction, size_average, reduce)

@@ -18,6 +18,7 @@ from .. import _state
 from .._dtype import from_np, scalar_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import _FREED_MSG, FREED, Node, attach, record
+from . import elementwise as E
 from ._common import canon_dim, xp_of
 from .inplace import apply_inplace
 
@@ -149,6 +150,13 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
         # the count of differing coordinates, as PyTorch's min(ceil(|d|), 1): NaN stays NaN, and the
         # gradient is 0
         return diff.abs().ceil().clamp_max(1).sum(1)
+    if p == math.inf:
+        # the largest |d|; as PyTorch's kernel, every coordinate tied for the maximum gets the whole
+        # gradient (norm splits it between them)
+        a = diff.abs()
+        top = a.amax(1, keepdim=True).detach()
+        tied = E.where(a == top, a, 0.0)
+        return (top + (tied - tied.detach()).sum(1, keepdim=True)).squeeze(1)
     return diff.norm(p, 1)
 
 
