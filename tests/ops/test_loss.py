@@ -220,7 +220,8 @@ def test_binary_cross_entropy_target_gradient_is_unclamped(torch):
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
 def test_cross_entropy_rows_with_inf_are_nan_as_torch(torch, target, label_smoothing):
     inf, nan = math.inf, math.nan
-    rows = [[inf, 1.0, 0.0], [-inf, 1.0, 0.0], [-inf, -inf, -inf], [nan, 1.0, 0.0], [1.0, 2.0, 3.0], [inf, inf, 0.0]]
+    rows = [[inf, 1.0, 0.0], [-inf, 1.0, 0.0], [-inf, -inf, -inf], [nan, 1.0, 0.0], [1.0, 2.0, 3.0],
+            [inf, inf, 0.0]]
     res = []
     for lib in (ferrum, torch):
         x = lib.tensor(rows, dtype=lib.float64, requires_grad=True)
