@@ -421,9 +421,10 @@ def _ce_rows(x2, e, s, mx, t, w, wt, mask, ls: float, xp):
         # -sum_c w_c log p_c = sum(w) log(s) - (x - mx) . w
         z = x2 - (mx if mx.ndim == 0 else mx.reshape(m, 1))
         sm = c * logs - _row_sums(z, xp) if w is None else w.sum() * logs - z.dot(w)
-        if mask is not None:
-            sm *= mask
         rows = (1.0 - ls) * rows + (ls / c) * sm
+    if mask is not None:
+        # ignored rows are 0 by selection: a NaN/inf logit in an ignored row must not reach the loss
+        rows = xp.where(mask, rows, 0)
     return rows
 
 
@@ -556,7 +557,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     m = x2.shape[0]
     xp = np if x2.__class__ is _ndarray else xp_of(x2)
     rows = -x2[_arange(m, xp), t] if c else xp.zeros(m, dt)
-    if wt is not None:
+    if mask is not None:
+        with np.errstate(invalid="ignore"):
+            rows = xp.where(mask, rows * wt, 0)  # selected: a NaN/inf in an ignored row stays out
+    elif wt is not None:
         rows *= wt
     r, denom = _finish(rows, wt, red, target._data.shape, m)
     out = _wrap(r)
