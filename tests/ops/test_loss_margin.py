@@ -149,3 +149,16 @@ def test_empty_batches(torch, name, make, reduction):
         assert res[0][1] == 0
     else:
         np.testing.assert_array_equal(res[0][1], res[1][1])
+
+
+def test_hinge_embedding_infinite_input_is_not_nan(torch):
+    # the zero branch was input * 0, NaN at an infinite input
+    res = []
+    for lib in (ferrum, torch):
+        x = lib.tensor([math.inf, -math.inf, 2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.hinge_embedding_loss(x, lib.tensor([1.0, -1.0, -1.0, 1.0], dtype=lib.float64),
+                                                   reduction="none")
+        y.sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(res[0][0], res[1][0])
+    np.testing.assert_array_equal(res[0][1], res[1][1])

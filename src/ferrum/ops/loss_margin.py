@@ -91,7 +91,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
         raise RuntimeError("hinge_embedding_loss(): expected a numeric input, got Bool")
     if k in "iu":
         margin = int(margin)
-    zero = input.detach() * 0
+    zero = 0 if k in "iu" else 0.0  # a scalar, not input * 0 (which is NaN at an infinite input)
     marg = E.where(target != 1, (margin - input).clamp_min(0), zero)
     same = E.where(target != -1, input, zero)
     return _reduce(marg + same, red)
@@ -121,9 +121,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     m1 = (input1 * input1).sum(dim) + eps
     m2 = (input2 * input2).sum(dim) + eps
     cos = prod / (m1 * m2).sqrt()
-    zero = cos.detach() * 0
-    pos = E.where(target == 1, 1 - cos, zero)
-    neg = E.where(target == -1, (cos - margin).clamp_min(0), zero)
+    pos = E.where(target == 1, 1 - cos, 0.0)
+    neg = E.where(target == -1, (cos - margin).clamp_min(0), 0.0)
     return _reduce(pos + neg, red)
 
 
