@@ -248,3 +248,16 @@ def test_ignored_row_with_nan_or_inf_stays_out_of_the_loss(torch, fn, reduction,
         res.append((y.detach().numpy(), x.grad.numpy()))
     np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-12)
     np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("fn", ["smooth_l1_loss", "huber_loss"])
+def test_smooth_l1_and_huber_gradient_at_infinite_difference(torch, fn):
+    # the unused quadratic branch gave 0 * inf = NaN in the gradient; torch gives the sign
+    res = []
+    for lib in (ferrum, torch):
+        x = lib.tensor([-math.inf, math.inf, 0.3, 5.0], dtype=lib.float64, requires_grad=True)
+        t = lib.tensor([0.0, 1.0, 0.0, math.inf], dtype=lib.float64, requires_grad=True)
+        getattr(lib.nn.functional, fn)(x, t, reduction="sum").backward()
+        res.append((x.grad.numpy(), t.grad.numpy()))
+    np.testing.assert_array_equal(res[0][0], res[1][0])
+    np.testing.assert_array_equal(res[0][1], res[1][1])

@@ -102,7 +102,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     d = (x - t).abs()
     if beta == 0:
         return _reduce(d, red)
-    loss = E.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    dq = d.clamp_max(beta)  # the quadratic branch on a bounded d: its zero gradient where unused stays 0
+    loss = E.where(d < beta, dq * dq * (0.5 / beta), d - 0.5 * beta)
     return _reduce(loss, red)
 
 
@@ -125,7 +126,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         target = target.to(input.dtype)
     x, t = _broadcast(input, target, "huber_loss")
     d = (x - t).abs()
-    loss = E.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    dq = d.clamp_max(delta)  # (an infinite |d| would give 0 * inf = NaN through the unused branch)
+    loss = E.where(d < delta, dq * dq * 0.5, (d - 0.5 * delta) * delta)
     return _weighted(loss, weight, red, "huber_loss", False)
 
 
