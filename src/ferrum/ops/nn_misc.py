@@ -151,13 +151,18 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
         # gradient is 0
         return diff.abs().ceil().clamp_max(1).sum(1)
     if p == math.inf:
-        # the largest |d|; as PyTorch's kernel, every coordinate tied for the maximum gets the whole
-        # gradient (norm splits it between them)
-        a = diff.abs()
-        top = a.amax(1, keepdim=True).detach()
-        tied = E.where(a == top, a, 0.0)
-        return (top + (tied - tied.detach()).sum(1, keepdim=True)).squeeze(1)
+        with np.errstate(invalid="ignore"):
+            r = np.abs(diff._data).max(axis=1)
+        return record(r, _PdistInfBackward, (diff,), save=(diff,), save_output=True)
     return diff.norm(p, 1)
+
+
+class _PdistInfBackward(Node, name="PdistBackward0"):
+    """As PyTorch's kernel, every coordinate tied for the largest |d| gets the whole gradient
+    (``norm`` splits it between them): dd = g sign(d) where |d| equals the distance, else 0."""
+
+    def backward_t(self, g, diff, out):
+        return (E.where(diff.abs() == out.unsqueeze(1), g.unsqueeze(1) * diff.sign(), 0.0),)
 
 
 # --------------------------------------------------------------------------- pad
