@@ -69,3 +69,10 @@ def test_pdist_inf_gives_every_tied_coordinate_the_whole_gradient(torch):
     x = ferrum.randn(4, 3, dtype=ferrum.float64, requires_grad=True)
     assert ferrum.autograd.gradcheck(lambda t: F.pdist(t, math.inf), (x,))
     assert ferrum.autograd.gradgradcheck(lambda t: F.pdist(t, math.inf), (x,))
+
+
+def test_pdist_inf_of_infinite_coordinates(torch):
+    a = [[-math.inf, -math.inf], [-2.0, -2.0], [1.0, math.inf]]
+    y = F.pdist(ferrum.tensor(a, dtype=ferrum.float64), math.inf)
+    yt = torch.nn.functional.pdist(torch.tensor(a, dtype=torch.float64), math.inf)
+    np.testing.assert_array_equal(y.numpy(), yt.numpy())
