@@ -20,7 +20,7 @@ from .._dtype import promote_types, to_np
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, _output_node, edge, record
 from ._common import canon_dim, same_device, xp_of
-from ._shape_args import _data, _fmt, _int, _int_seq
+from ._shape_args import _data, _fmt, _int, _int_seq, _overflow
 from .elementwise import _cast, _write_out
 from .subview import _embed, _raw_view, _t_view, narrow, select
 from .view import _view_out, ViewBackward0, reshape
@@ -168,6 +168,9 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
                                f"or one-dimensional tensor, but got a tensor with {ios.ndim} dims")
         ios = ios.item() if ios.ndim == 0 else ios.tolist()
     if isinstance(ios, (tuple, list)):
+        err = _overflow(ios, "tensor_split", "indices")
+        if err is not None:
+            raise err
         idx = [_int(i, "tensor_split", "indices") for i in ios]
         keys = []
         prev = 0
@@ -281,10 +284,13 @@ def cat(tensors, dim: int = 0, *, out=None, axis=None) -> Tensor:
         if ref is None and not (x._data.ndim == 1 and x._data.shape[0] == 0):
             ref = x
     skip = ref is not None  # legacy empty 1-D inputs are skipped unless all inputs are such
-    if ref is None:
+    if skip:
+        k = canon_dim(dim, ref._data.ndim, "cat")
+    else:  # all inputs are legacy empties: PyTorch ignores the dim (any int gives an empty result)
         ref = ts[0]
+        _int(dim, "cat", "dim")
+        k = 0
     nd = ref._data.ndim
-    k = canon_dim(dim, nd, "cat")
     rs = ref._data.shape
     arrays = []
     sizes = []

@@ -19,7 +19,7 @@ from .._factory import _finish, _xp_dt
 from .._tensor import Tensor
 from ..autograd.function import Node, record
 from ._common import canon_dim, same_device, xp_of
-from ._shape_args import _data, _fmt, _int, _int_seq, _kw_arg
+from ._shape_args import _data, _fmt, _int, _int_seq, _kw_arg, _overflow
 from .elementwise import _write_out, clone
 from .inplace import apply_inplace
 from .join import _tensor_list
@@ -119,18 +119,22 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     flattened tensor."""
     d = _data(input, "roll")
     sh = list(shifts) if isinstance(shifts, (tuple, list)) else [shifts]
+    if not sh:
+        raise RuntimeError("roll(): `shifts` required")
     sh = [_int(s, "roll", "shifts") for s in sh]
-    if dims is None:
+    ds = list(dims) if isinstance(dims, (tuple, list)) else [] if dims is None else [dims]
+    if not ds:  # no dims (None or empty): roll the flattened tensor
         if len(sh) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:0")
         r = np.roll(d.reshape(-1), sh[0]).reshape(d.shape)
         return record(r, RollBackward0, (input,), shifts=tuple(sh), dims=None)
-    ds = list(dims) if isinstance(dims, (tuple, list)) else [dims]
     if len(sh) != len(ds):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}")
+    if d.ndim == 0:
+        raise IndexError(f"roll(): Dimension specified as {_int(ds[0], 'roll', 'dims')} but tensor has no "
+                         "dimensions")
     ks = tuple(canon_dim(k, d.ndim, "roll") for k in ds)
-    r = np.roll(d, tuple(sh), axis=ks) if d.ndim else d.copy()
-    return record(r, RollBackward0, (input,), shifts=tuple(sh), dims=ks)
+    return record(np.roll(d, tuple(sh), axis=ks), RollBackward0, (input,), shifts=tuple(sh), dims=ks)
 
 
 class Rot90Backward0(Node):
@@ -169,6 +173,8 @@ def repeat(input: Tensor, *sizes, **kw) -> Tensor:
     d = _data(input, "repeat")
     if kw:
         sizes = _kw_arg(sizes, kw, ("repeats",), "repeat")
+    elif not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     reps = _int_seq(sizes, "repeat", "repeats")
     nd = d.ndim
     if len(reps) < nd:
@@ -181,7 +187,11 @@ def repeat(input: Tensor, *sizes, **kw) -> Tensor:
             raise RuntimeError(f"Trying to create tensor with negative dimension {r}: {_fmt(reps)}")
     inter = tuple(v for pair in zip(reps, xs) for v in pair)
     src = d.reshape(tuple(v for s in xs for v in (1, s)))
-    out = xp_of(d).empty(target, d.dtype)
+    try:
+        out = xp_of(d).empty(target, d.dtype)
+    except (ValueError, MemoryError) as e:  # NumPy: "array is too big", or no memory for it
+        raise (_overflow(reps, "repeat", "repeats") or RuntimeError(
+            f"repeat(): cannot allocate a tensor of size {_fmt(target)}: {e}")) from None
     if out.size:
         out.reshape(inter)[...] = src
     return record(out, RepeatBackward0, (input,), inter=inter, shape=d.shape)

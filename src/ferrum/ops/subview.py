@@ -77,7 +77,10 @@ class _EmbedBackward(Node, name="ViewScatterBackward0"):
 def _embed(g: Tensor, shape: tuple, key) -> Tensor:
     """Zeros of ``shape`` with ``g`` written through view ``key`` (differentiable in ``g``)."""
     gd = g._data
-    z = xp_of(gd).zeros(shape, gd.dtype)
+    try:
+        z = xp_of(gd).zeros(shape, gd.dtype)
+    except (ValueError, MemoryError) as e:  # NumPy: "array is too big", or no memory for it
+        raise RuntimeError(f"cannot allocate a tensor of size {_fmt(shape)}: {e}") from None
     _raw_view(z, key)[...] = gd
     return record(z, _EmbedBackward, (g,), key=key)
 
@@ -153,11 +156,11 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     """A view of the diagonal (``offset`` above the main one) of the planes ``dim1``/``dim2``,
     appended as the last dim."""
     d = _data(input, "diagonal")
+    off = _int(offset, "diagonal", "offset")
     a = canon_dim(dim1, d.ndim, "diagonal")
     b = canon_dim(dim2, d.ndim, "diagonal")
     if a == b:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    off = _int(offset, "diagonal", "offset")
     return _key_view(input, ("diagonal", off, a, b), DiagonalBackward0)
 
 

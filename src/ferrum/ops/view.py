@@ -291,10 +291,10 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     itself when nothing changes, as PyTorch does."""
     d = _data(input, "flatten")
     nd = d.ndim
+    s = canon_dim(start_dim, nd, "flatten")  # a 0-d tensor has the one dim -1/0, as in PyTorch
+    e = canon_dim(end_dim, nd, "flatten")
     if nd == 0:
         return reshape(input, (1,))
-    s = canon_dim(start_dim, nd, "flatten")
-    e = canon_dim(end_dim, nd, "flatten")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -307,17 +307,23 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Expands dim ``dim`` into ``sizes`` (one may be -1); always a view."""
     d = _data(input, "unflatten")
     k = canon_dim(dim, d.ndim, "unflatten")
+    if not isinstance(sizes, (tuple, list, Tensor)):
+        raise TypeError(f"unflatten(): argument 'sizes' (position 2) must be tuple of ints, not "
+                        f"{type(sizes).__name__}")
     sizes = _int_seq((sizes,), "unflatten", "sizes")
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    if d.ndim == 0:
+        raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     n = d.shape[k]
     if sizes.count(-1) > 1:
         raise RuntimeError("unflatten: only one dimension can be inferred")
     try:
         sizes = _infer(sizes, n)
     except RuntimeError:
-        raise RuntimeError(f"unflatten: Provided sizes {_fmt(sizes)} don't multiply up to the size of "
-                           f"dim {dim} ({n}) in the input tensor") from None
+        err = _overflow(sizes, "unflatten", "sizes")
+        raise err or RuntimeError(f"unflatten: Provided sizes {_fmt(sizes)} don't multiply up to the size "
+                                  f"of dim {dim} ({n}) in the input tensor") from None
     return view(input, d.shape[:k] + sizes + d.shape[k + 1:])
 
 
@@ -334,7 +340,11 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         new = tuple(n for n in sh if n != 1)
     else:
         if isinstance(dim, (tuple, list)):
-            dims = {canon_dim(k, d.ndim, "squeeze") for k in dim}
+            ks = [canon_dim(k, d.ndim, "squeeze") for k in dim]
+            dims = set(ks)
+            if len(dims) != len(ks):
+                dup = next(k for k in ks if ks.count(k) > 1)
+                raise RuntimeError(f"squeeze(): dim {dup} appears multiple times in the list of dims")
         else:
             dims = {canon_dim(dim, d.ndim, "squeeze")}
         new = tuple(n for i, n in enumerate(sh) if not (n == 1 and i in dims))
@@ -408,6 +418,8 @@ def permute(input: Tensor, *dims, **kw) -> Tensor:
         raise _not_tensor("permute", input) from None
     if kw:
         dims = _kw_arg(dims, kw, ("dims",), "permute")
+    elif not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     nd = d.ndim
     dims = _norm_shape(dims)
     if len(dims) == nd:
@@ -442,16 +454,23 @@ def _T(self: Tensor) -> Tensor:
     return _permute_to(self, tuple(range(nd - 1, -1, -1)))
 
 
+def _warn_0d(attr: str, hint: str) -> None:
+    warnings.warn(f"Tensor.{attr} is deprecated on 0-D tensors. {hint}", UserWarning, stacklevel=3)
+
+
 def _mT(self: Tensor) -> Tensor:
     d = self._data
     nd = d.ndim
+    if nd == 0:  # PyTorch: the identity (a view), with a deprecation warning
+        _warn_0d("mT", "This function is the identity in these cases.")
+        return _view_out(self, d.reshape(()), ViewBackward0)
     if nd < 2:
         raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
                            f"{nd}-D tensor.")
     return _transpose_to(self, d, nd - 2, nd - 1, TransposeBackward0)
 
 
-class _ConjBackward(Node):
+class _ConjBackward(Node, name="ConjBackward0"):
     def backward_t(self, g):
         return (_conj(g),)
 
@@ -463,17 +482,24 @@ def _conj(x: Tensor) -> Tensor:
 
 
 def _H(self: Tensor) -> Tensor:
-    if self._data.ndim > 2:
-        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
-                           f"{self._data.ndim}-D tensor. For batches of matrices, consider using "
-                           "tensor.mH")
+    nd = self._data.ndim
+    if nd == 0:  # PyTorch: the conjugate, with a deprecation warning
+        _warn_0d("H", "Consider using x.conj().")
+        return _conj(_view_out(self, self._data.reshape(()), ViewBackward0))
+    if nd != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor."
+                           + (" For batches of matrices, consider using tensor.mH" if nd > 2 else ""))
     return _conj(_T(self))
 
 
 def _mH(self: Tensor) -> Tensor:
-    if self._data.ndim < 2:
+    nd = self._data.ndim
+    if nd == 0:  # PyTorch: the conjugate, with a deprecation warning
+        _warn_0d("mH", "Consider using x.conj().")
+        return _conj(_view_out(self, self._data.reshape(()), ViewBackward0))
+    if nd < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got "
-                           f"{self._data.ndim}-D tensor.")
+                           f"{nd}-D tensor.")
     return _conj(_mT(self))
 
 
@@ -488,8 +514,13 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     other dims keep their order."""
     d = _data(input, "movedim")
     nd = d.ndim
-    src = list(source) if isinstance(source, (tuple, list)) else [source]
-    dst = list(destination) if isinstance(destination, (tuple, list)) else [destination]
+    seq = isinstance(source, (tuple, list))
+    if seq != isinstance(destination, (tuple, list)):
+        raise TypeError(f"movedim() received an invalid combination of arguments - got "
+                        f"({type(source).__name__}, {type(destination).__name__}), but expected "
+                        "(int source, int destination) or (tuple of ints source, tuple of ints destination)")
+    src = list(source) if seq else [source]
+    dst = list(destination) if seq else [destination]
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({_fmt(src)} dims) "
                            f"should contain the same number of dims as destination ({_fmt(dst)} dims)")
@@ -551,7 +582,7 @@ def _expand_to(x: Tensor, shape: tuple) -> Tensor:
     d = x._data
     ds = d.shape
     lead = len(shape) - len(ds)
-    same = not lead or max(shape[:lead]) == 1
+    same = not lead or shape[:lead] == (1,) * lead
     if same:
         for i, n in enumerate(ds):
             if n != shape[lead + i]:
@@ -559,14 +590,21 @@ def _expand_to(x: Tensor, shape: tuple) -> Tensor:
                 break
     if same:
         r = d.reshape(shape)  # nothing repeats: an ordinary (writable) view
-    elif d.__class__ is _ndarray and d.size and d.flags.c_contiguous:
-        # a read-only strided view, built directly (np.broadcast_to is several times slower)
-        st = d.strides
-        strides = (0,) * lead + tuple([st[i] if n == shape[lead + i] else 0 for i, n in enumerate(ds)])
-        r = _ndarray(shape, d.dtype, d, 0, strides)
-        r.setflags(write=False)
     else:
-        r = np.broadcast_to(d, shape)
+        try:
+            if d.__class__ is _ndarray and d.size and d.flags.c_contiguous:
+                # a read-only strided view, built directly (np.broadcast_to is several times slower)
+                st = d.strides
+                strides = (0,) * lead + tuple([st[i] if n == shape[lead + i] else 0
+                                               for i, n in enumerate(ds)])
+                r = _ndarray(shape, d.dtype, d, 0, strides)
+                r.setflags(write=False)
+            else:
+                r = np.broadcast_to(d, shape)
+        except ValueError:  # more elements than an int64 (NumPy: "array is too big")
+            raise (_overflow(shape, "expand", "size") or RuntimeError(
+                f"expand(): the size {_fmt(shape)} has more elements than an int64 can count "
+                "(numel: integer multiplication overflow)")) from None
     out = _wrap(r, x._version)
     out._view = (x, lambda b: _expand_to(b, shape))
     if x.requires_grad and _state.grad_enabled:
@@ -583,6 +621,8 @@ def expand(input: Tensor, *sizes, **kw) -> Tensor:
         raise _not_tensor("expand", input) from None
     if kw:
         sizes = _kw_arg(sizes, kw, ("size",), "expand")
+    elif not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = _int_seq(sizes, "expand", "size")
     if len(sizes) < d.ndim:
         tname = "ferrum." + scalar_name(input.dtype) + "Tensor{"
@@ -609,7 +649,7 @@ def broadcast_shapes(*shapes) -> Size:
         if isinstance(s, (_pyint, np.integer)):
             s = (_pyint(s),)
         elif isinstance(s, (tuple, list)):
-            s = tuple(_int(n, "broadcast_shapes", "shapes") for n in s)
+            s = tuple(n if n.__class__ is _pyint else _int(n, "broadcast_shapes", "shapes") for n in s)
         else:
             raise TypeError(f"broadcast_shapes(): expected a shape (tuple of ints) or int, got "
                             f"{type(s).__name__}")
