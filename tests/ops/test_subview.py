@@ -48,3 +48,38 @@ def test_unfold_of_0d_shares_memory_and_version():
     assert u.shape == (1,) and np.shares_memory(u._data, x._data)
     x.add_(1)
     assert u.item() == 6.0
+
+
+# defect 27: a view of an expanded tensor whose own elements do not alias is writable, as in torch
+WRITES = [
+    ("diagonal_of_expanded", lambda L, b: b.expand(2, 2).diagonal().mul_(2)),
+    ("select_of_expanded", lambda L, b: b.expand(2, 2).select(1, 0).add_(1)),
+    ("narrow_of_expanded", lambda L, b: b.expand(2, 2).narrow(1, 1, 1).add_(1)),
+    ("unfold_of_expanded", lambda L, b: b.expand(2, 2).unfold(1, 1, 2).add_(1)),
+]
+
+
+@pytest.mark.parametrize("write", [w for _, w in WRITES], ids=[n for n, _ in WRITES])
+def test_write_through_view_of_expanded_matches_torch(torch, write):
+    b, tb = F.tensor([[1.0], [3.0]]), torch.tensor([[1.0], [3.0]])
+    write(F, b)
+    write(torch, tb)
+    np.testing.assert_array_equal(b.numpy(), tb.numpy())
+
+
+def test_write_through_aliasing_view_of_expanded_still_refused(torch):
+    with pytest.raises(RuntimeError):
+        torch.zeros(1).expand(3).narrow(0, 0, 2).add_(1)
+    with pytest.raises(RuntimeError):
+        F.zeros(1).expand(3).narrow(0, 0, 2).add_(1)
+
+
+def test_write_through_diagonal_of_expanded_rebuilds_the_graph(torch):
+    def run(L):
+        a = L.tensor([[1.0], [3.0]], dtype=L.float64, requires_grad=True)
+        c = a.clone()
+        c.expand(2, 2).diagonal().mul_(L.tensor([2.0, 5.0], dtype=L.float64))
+        (c * L.tensor([[1.0], [10.0]], dtype=L.float64)).sum().backward()
+        return c.detach().numpy(), a.grad.numpy()
+    for got, want in zip(run(F), run(torch)):
+        np.testing.assert_array_equal(got, want)

@@ -110,3 +110,12 @@ def test_conj_node_name(torch):
     x = F.tensor([[1.0 + 1j]], dtype=F.complex128, requires_grad=True)
     tx = torch.tensor([[1.0 + 1j]], dtype=torch.complex128, requires_grad=True)
     assert x.mH.grad_fn.name() == tx.mH.grad_fn.name()
+
+
+@pytest.mark.parametrize("shape", [(0,), (3, 0)])
+def test_in_place_on_empty_expanded_tensor_matches_torch(torch, shape):
+    # defect 27: an empty expanded tensor has no elements to alias; torch writes (nothing) through it
+    b, tb = F.zeros(1), torch.zeros(1)
+    b.expand(*shape).add_(1)
+    tb.expand(*shape).add_(1)
+    np.testing.assert_array_equal(b.numpy(), tb.numpy())

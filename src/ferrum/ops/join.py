@@ -22,7 +22,7 @@ from ..autograd.function import Node, _output_node, edge, record
 from ._common import canon_dim, same_device, xp_of
 from ._shape_args import _data, _fmt, _int, _int_seq, _overflow
 from .elementwise import _cast, _write_out
-from .subview import _embed, _raw_view, _t_view, narrow, select
+from .subview import _embed, _raw_view, _t_view, _writable, narrow, select
 from .view import _view_out, ViewBackward0, reshape
 
 __all__ = [
@@ -79,7 +79,8 @@ def _pieces(x: Tensor, keys: list, dim: int, tiling: bool, node_cls) -> tuple:
     d = x._data
     outs = []
     for key in keys:
-        o = _wrap(_raw_view(d, key), x._version)
+        r = _raw_view(d, key)
+        o = _wrap(r if r.flags.writeable else _writable(r, x), x._version)
         o._view = (x, (lambda k: lambda b: _t_view(b, k))(key))
         outs.append(o)
     if x.requires_grad and _state.grad_enabled and outs:

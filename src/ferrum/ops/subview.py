@@ -102,9 +102,36 @@ class DiagonalBackward0(_KeyViewBackward):
     pass
 
 
+def _writable(r, x: Tensor):
+    """View ``r`` of ``x``'s memory, writable again if NumPy made it read-only only because it
+    came from an expanded (read-only) array although no two of its own elements alias (PyTorch
+    refuses a write only when a dim of size > 1 has stride 0): the diagonal of an expanded
+    column, a piece of an expanded tensor along its stride-0 dim. Rebuilt on the writable array
+    that owns the memory of ``x``'s root view; anything else stays as it is."""
+    if r.flags.writeable or r.__class__ is not _ndarray or r.size <= 1:
+        return r
+    for n, st in zip(r.shape, r.strides):
+        if st == 0 and n > 1:
+            return r
+    while x._view is not None:
+        x = x._view[0]
+    o = x._data
+    while o.__class__ is _ndarray and o.base.__class__ is _ndarray:
+        o = o.base
+    if o.__class__ is not _ndarray or not o.flags.writeable or not o.flags.c_contiguous:
+        return r
+    try:
+        return _ndarray(r.shape, r.dtype, o, r.ctypes.data - o.ctypes.data, r.strides)
+    except (ValueError, TypeError):  # not inside o's buffer after all
+        return r
+
+
 def _key_view(x: Tensor, key, node_cls) -> Tensor:
     d = x._data
-    out = record(_raw_view(d, key), node_cls, (x,), key=key, shape=d.shape)
+    r = _raw_view(d, key)
+    if not r.flags.writeable:
+        r = _writable(r, x)
+    out = record(r, node_cls, (x,), key=key, shape=d.shape)
     out._version = x._version
     out._view = (x, lambda b: _t_view(b, key))
     return out
@@ -210,6 +237,8 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     r = xp_of(d).lib.stride_tricks.as_strided(d, shape, strides)
     if size > step and d.__class__ is _ndarray:
         r.setflags(write=False)  # overlapping windows: writes would be ambiguous
+    elif not r.flags.writeable:
+        r = _writable(r, input)
     out = record(r, UnfoldBackward0, (input,), shape=d.shape, dim=k, size=size, step=step)
     out._version = input._version
     out._view = (input, lambda b: unfold(b, k, size, step))

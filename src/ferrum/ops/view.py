@@ -598,7 +598,8 @@ def _expand_to(x: Tensor, shape: tuple) -> Tensor:
                 strides = (0,) * lead + tuple([st[i] if n == shape[lead + i] else 0
                                                for i, n in enumerate(ds)])
                 r = _ndarray(shape, d.dtype, d, 0, strides)
-                r.setflags(write=False)
+                if 0 not in shape:  # writes would alias; an empty result has nothing to alias
+                    r.setflags(write=False)
             else:
                 r = np.broadcast_to(d, shape)
         except ValueError:  # more elements than an int64 (NumPy: "array is too big")
