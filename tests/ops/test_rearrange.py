@@ -69,3 +69,20 @@ def test_roll_with_empty_dims_backward_matches_torch(torch):
 def test_tril_indices_has_no_function_local_import():
     import ferrum.ops.rearrange as R
     assert R._finish.__module__ == "ferrum._factory"
+
+
+@pytest.mark.parametrize("expr", ["x.diag_embed()", "x[0].diag()", "x.diagflat()", "x.flip(0)",
+                                  "x.roll(1, 0)", "x.repeat(2, 1)", "x.tril()", "x.rot90()"])
+def test_node_names_match_torch(torch, expr):
+    names = []
+    for L in (torch, F):
+        x = L.ones(2, 3, dtype=L.float64, requires_grad=True)
+        names.append(eval(expr, {"x": x}).grad_fn.name())
+    assert names[0] == names[1]
+
+
+def test_diag_embed_is_differentiable_twice():
+    from ferrum.autograd import gradcheck, gradgradcheck
+    x = F.tensor(np.arange(6.0).reshape(2, 3) + 1, requires_grad=True)
+    assert gradcheck(lambda t: t.diag_embed(1), (x,))
+    assert gradgradcheck(lambda t: t.diag_embed(1), (x,))

@@ -119,3 +119,13 @@ def test_in_place_on_empty_expanded_tensor_matches_torch(torch, shape):
     b.expand(*shape).add_(1)
     tb.expand(*shape).add_(1)
     np.testing.assert_array_equal(b.numpy(), tb.numpy())
+
+
+@pytest.mark.parametrize("expr", ["x.unsqueeze(0).squeeze()", "x.unsqueeze(0).squeeze(0)",
+                                  "x.unsqueeze(0).squeeze((0,))", "x.T", "x.mT", "x.t()", "x.view(6)"])
+def test_node_names_match_torch(torch, expr):
+    names = []
+    for L in (torch, F):
+        x = L.ones(2, 3, dtype=L.float64, requires_grad=True)
+        names.append(eval(expr, {"x": x}).grad_fn.name())
+    assert names[0] == names[1]

@@ -23,7 +23,7 @@ from ._shape_args import _data, _fmt, _int, _int_seq, _kw_arg, _overflow
 from .elementwise import _write_out, clone
 from .inplace import apply_inplace
 from .join import _tensor_list
-from .subview import DiagonalBackward0, _embed, _key_view
+from .subview import DiagEmbedBackward0, DiagonalBackward0, _embed, _key_view
 from .view import expand, reshape
 
 __all__ = [
@@ -48,7 +48,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     n = d.shape[-1] + builtins.abs(off)
     rest = iter(d.shape[:-1])
     shape = tuple(n if k == a or k == b else next(rest) for k in range(nd))
-    return _embed(input, shape, ("diagonal", off, a, b))
+    return _embed(input, shape, ("diagonal", off, a, b), DiagEmbedBackward0)
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
@@ -58,7 +58,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     off = _int(diagonal, "diag", "diagonal")
     if d.ndim == 1:
         n = d.shape[0] + builtins.abs(off)
-        return _embed(input, (n, n), ("diagonal", off, 0, 1))
+        return _embed(input, (n, n), ("diagonal", off, 0, 1), DiagEmbedBackward0)
     if d.ndim == 2:
         return clone(_key_view(input, ("diagonal", off, 0, 1), DiagonalBackward0))
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {d.ndim}D")

@@ -74,7 +74,11 @@ class _EmbedBackward(Node, name="ViewScatterBackward0"):
         return (_t_view(g, self.key),)
 
 
-def _embed(g: Tensor, shape: tuple, key) -> Tensor:
+class DiagEmbedBackward0(_EmbedBackward):
+    """The same embed used as a forward op (diag_embed, diag of a vector, diagflat)."""
+
+
+def _embed(g: Tensor, shape: tuple, key, node_cls=_EmbedBackward) -> Tensor:
     """Zeros of ``shape`` with ``g`` written through view ``key`` (differentiable in ``g``)."""
     gd = g._data
     try:
@@ -82,7 +86,7 @@ def _embed(g: Tensor, shape: tuple, key) -> Tensor:
     except (ValueError, MemoryError) as e:  # NumPy: "array is too big", or no memory for it
         raise RuntimeError(f"cannot allocate a tensor of size {_fmt(shape)}: {e}") from None
     _raw_view(z, key)[...] = gd
-    return record(z, _EmbedBackward, (g,), key=key)
+    return record(z, node_cls, (g,), key=key)
 
 
 class _KeyViewBackward(Node):

@@ -94,6 +94,16 @@ class UnsafeViewBackward0(ViewBackward0):
 
 
 class SqueezeBackward0(ViewBackward0):
+    """squeeze(); ``squeeze(dim)`` is SqueezeBackward1 and ``squeeze(dims)`` SqueezeBackward2."""
+
+    __slots__ = ()
+
+
+class _SqueezeDimBackward(ViewBackward0, name="SqueezeBackward1"):
+    __slots__ = ()
+
+
+class _SqueezeDimsBackward(ViewBackward0, name="SqueezeBackward2"):
     __slots__ = ()
 
 
@@ -338,6 +348,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     sh = d.shape
     if dim is None:
         new = tuple(n for n in sh if n != 1)
+        node_cls = SqueezeBackward0
     else:
         if isinstance(dim, (tuple, list)):
             ks = [canon_dim(k, d.ndim, "squeeze") for k in dim]
@@ -345,10 +356,12 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
             if len(dims) != len(ks):
                 dup = next(k for k in ks if ks.count(k) > 1)
                 raise RuntimeError(f"squeeze(): dim {dup} appears multiple times in the list of dims")
+            node_cls = _SqueezeDimsBackward
         else:
             dims = {canon_dim(dim, d.ndim, "squeeze")}
+            node_cls = _SqueezeDimBackward
         new = tuple(n for i, n in enumerate(sh) if not (n == 1 and i in dims))
-    return _view_out(input, d.reshape(new), SqueezeBackward0)
+    return _view_out(input, d.reshape(new), node_cls)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -443,8 +456,8 @@ def permute(input: Tensor, *dims, **kw) -> Tensor:
 def _T(self: Tensor) -> Tensor:
     d = self._data
     nd = d.ndim
-    if nd == 2:
-        return _transpose_to(self, d, 0, 1, TransposeBackward0)
+    if nd == 2:  # PyTorch records x.T as a permute
+        return _permute_to(self, (1, 0))
     if nd < 2:
         return _view_out(self, d.reshape(d.shape), ViewBackward0)
     warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
