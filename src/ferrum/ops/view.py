@@ -456,8 +456,12 @@ def permute(input: Tensor, *dims, **kw) -> Tensor:
 def _T(self: Tensor) -> Tensor:
     d = self._data
     nd = d.ndim
-    if nd == 2:  # PyTorch records x.T as a permute
-        return _permute_to(self, (1, 0))
+    if nd == 2:  # PyTorch records x.T as a permute; spelled out, as _permute_to costs a third more
+        out = _wrap(d.T, self._version)
+        out._view = (self, _T)
+        if self.requires_grad and _state.grad_enabled:
+            _attach1(out, PermuteBackward0, self).inv = (1, 0)
+        return out
     if nd < 2:
         return _view_out(self, d.reshape(d.shape), ViewBackward0)
     warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
