@@ -15,6 +15,8 @@ embed.
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -108,15 +110,17 @@ class DiagonalBackward0(_KeyViewBackward):
 
 def _writable(r, x: Tensor):
     """View ``r`` of ``x``'s memory, writable again if NumPy made it read-only only because it
-    came from an expanded (read-only) array although no two of its own elements alias (PyTorch
-    refuses a write only when a dim of size > 1 has stride 0): the diagonal of an expanded
-    column, a piece of an expanded tensor along its stride-0 dim. Rebuilt on the writable array
-    that owns the memory of ``x``'s root view; anything else stays as it is."""
+    came from an expanded or overlapping (read-only) array although no two of its own elements
+    alias: the diagonal of an expanded column, a piece of an expanded tensor along its stride-0
+    dim (PyTorch writes through these). Rebuilt on the writable array that owns the memory of
+    ``x``'s root view; anything else stays as it is."""
     if r.flags.writeable or r.__class__ is not _ndarray or r.size <= 1:
         return r
-    for n, st in zip(r.shape, r.strides):
-        if st == 0 and n > 1:
+    span = r.itemsize  # no two elements at one address: each stride clears the dims inside it
+    for st, n in sorted((builtins.abs(st), n) for n, st in zip(r.shape, r.strides) if n > 1):
+        if st < span:
             return r
+        span += st * (n - 1)
     while x._view is not None:
         x = x._view[0]
     o = x._data
