@@ -62,14 +62,16 @@ def _common_text(where: str) -> str:
 def read_baseline() -> set[str]:
     if not BASELINE.exists():
         return set()
-    return {ln.split()[0] for ln in BASELINE.read_text().splitlines() if ln.strip() and not ln.startswith("#")}
+    lines = BASELINE.read_text().splitlines()
+    return {ln.split()[0] for ln in lines if ln.strip() and not ln.startswith("#")}
 
 
 def main(argv: list[str]) -> int:
     found = findings()
     if "--update" in argv:
         BASELINE.write_text(
-            f"# duplicated-code findings (pylint R0801, min {MIN_LINES} lines) accepted as of this baseline:\n"
+            f"# duplicated-code findings (pylint R0801, min {MIN_LINES} lines) accepted as of this "
+            "baseline:\n"
             "# hash of the duplicated text, then where it was seen and its first line (information only)\n"
             + "".join(f"{h} {d}\n" for h, d in sorted(found.items(), key=lambda kv: kv[1])))
         print(f"check_dups: wrote {len(found)} findings to {BASELINE.relative_to(ROOT)}")

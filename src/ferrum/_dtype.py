@@ -272,6 +272,20 @@ def can_cast(from_: dtype, to: dtype) -> bool:
     return as_dtype(from_).category <= as_dtype(to).category
 
 
+def float_to_int(arr: np.ndarray, npd: np.dtype) -> np.ndarray:
+    """Floating array -> integer dtype ``npd`` by one defined rule, the same on every NumPy version
+    and CPU: truncate toward zero, then wrap modulo 2**bits (torch's result on x86). NaN and values
+    beyond int64 give 0 in narrow types and INT64_MIN in int64, as x86's truncating convert does.
+    NumPy's own float -> int cast is undefined behaviour in C outside the target's range."""
+    bits = 8 * npd.itemsize
+    x = np.trunc(np.asarray(arr, dtype=np.float64))
+    bad = ~(np.abs(x) < 2.0 ** 63)  # nan, inf, beyond int64: x86 gives INT64_MIN (low bits 0)
+    if bits < 64:
+        x = np.fmod(x, 2.0 ** bits)  # exact; now |x| < 2**bits, so the int64 cast is defined
+    x = np.where(bad, 0.0 if bits < 64 else -2.0 ** 63, x)
+    return x.astype(np.int64).astype(npd)
+
+
 def np_finfo(npd):
     """``np.finfo`` that also knows bfloat16 (through ml_dtypes)."""
     if npd.kind == "V":
