@@ -78,14 +78,32 @@ FROM_NP.update({np.dtype("uint16"): int32, np.dtype("uint32"): int64, np.dtype("
 
 
 # PyTorch's ScalarType names, as its error messages spell them ("... not implemented for 'Half'")
+# and as its legacy tensor types are named ("torch.HalfTensor"): the one copy of this table
 _SCALAR_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
                  "complex64": "ComplexFloat", "complex128": "ComplexDouble", "int8": "Char",
                  "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+_BY_SCALAR_NAME = {v: k for k, v in _SCALAR_NAMES.items()}
 
 
-def scalar_name(d: dtype) -> str:
-    """PyTorch's name for ``d`` in error messages: 'Float', 'Long', 'Half', 'Bool', ..."""
-    return _SCALAR_NAMES[d.name]
+def scalar_name(d) -> str:
+    """PyTorch's name for ``d`` (a ferrum dtype or a NumPy dtype) in error messages: 'Float',
+    'Long', 'Half', 'Bool', ...; a dtype PyTorch has no name for keeps its own."""
+    return _SCALAR_NAMES.get(d.name, d.name)
+
+
+def type_name(d, cuda: builtins.bool = False) -> str:
+    """The legacy tensor type name of ``d`` (ferrum or NumPy dtype): 'ferrum.FloatTensor',
+    'ferrum.cuda.LongTensor' (``Tensor.type()``, saved-tensor version errors)."""
+    return ("ferrum.cuda." if cuda else "ferrum.") + scalar_name(d) + "Tensor"
+
+
+def from_scalar_name(name: str) -> dtype | None:
+    """The dtype named by a PyTorch ScalarType or legacy type name ('Float', 'FloatTensor',
+    'torch.cuda.FloatTensor'); None when it names none."""
+    key = name.rsplit(".", 1)[-1]
+    key = key[:-len("Tensor")] if key.endswith("Tensor") else key
+    n = _BY_SCALAR_NAME.get(key)
+    return _BY_NAME[n] if n is not None else None
 
 
 def _dtype_by_name(name: str) -> dtype:
