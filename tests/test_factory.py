@@ -569,3 +569,30 @@ def test_scalar_where_a_sequence_is_expected(torch):
         torch.tensor([[1, 2], 3])
     with pytest.raises(TypeError, match="not a sequence"):
         ferrum.tensor([[1, 2], 3])
+
+
+@pytest.mark.parametrize("data,name", [([-1.5, 2.7], "uint8"), ([300.5], "uint8"), ([1e10], "int32"),
+                                       ([float("nan")], "int64"), ([[1.0], [float("inf")]], "int16")])
+def test_python_floats_out_of_an_integer_range_raise(torch, data, name):
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.tensor(data, dtype=getattr(torch, name))
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ferrum.tensor(data, dtype=fd(name))
+
+
+def test_floats_in_range_truncate_toward_zero(torch):
+    for data, name in (([-3.7, 2.9, 0.5], "int8"), ([[1.5, 2], [254.9, 0]], "uint8"), ([-2.5, 7.9], "int64")):
+        assert (ferrum.tensor(data, dtype=fd(name)).tolist()
+                == torch.tensor(data, dtype=getattr(torch, name)).tolist())
+
+
+def test_float_arrays_into_integer_types_follow_the_defined_cast():
+    # truncate toward zero, then wrap (torch's x86 result), on every NumPy version and CPU: NumPy's
+    # own C cast of out-of-range values is undefined (ml_dtypes' bfloat16 saturates)
+    a = np.array([-1.5, 300.7, -129.9, 2.5])
+    for make in (lambda a, d: ferrum.tensor(a, dtype=d), lambda a, d: ferrum.as_tensor(a, dtype=d),
+                 lambda a, d: ferrum.tensor(ferrum.tensor(a), dtype=d)):
+        assert make(a, ferrum.uint8).tolist() == [255, 44, 127, 2]
+        assert make(a, ferrum.int8).tolist() == [-1, 44, 127, 2]
+    b = ferrum.tensor([-1.5, 300.7], dtype=ferrum.bfloat16)  # 300.7 rounds to 300 in bfloat16
+    assert ferrum.tensor(b, dtype=ferrum.uint8).tolist() == [255, 44]

@@ -128,19 +128,49 @@ def _ints_into(raw, d, op: str) -> np.ndarray:
     return arr.astype(to_np(d))
 
 
+def _float_to_int_cast(src: np.dtype, dst: np.dtype) -> builtins.bool:
+    """True for a floating (bfloat16 included) -> integer cast, which goes through the defined
+    rule (``_dtype.float_to_int``), never NumPy's C cast."""
+    return dst.kind in "iu" and (src.kind == "f" or src.name == "bfloat16")
+
+
+def _floats_into(raw, d, device) -> np.ndarray:
+    try:
+        f = np.array(raw, dtype=np.float64)
+    except (ValueError, TypeError) as e:
+        _check_nested(raw)
+        raise ValueError(f"expected a sequence of equal-length sequences of numbers: {e}") from None
+    except OverflowError:
+        raise ValueError("tensor(): Overflow when unpacking long long") from None
+    if f.dtype.kind == "c":
+        raise TypeError(f"tensor(): can't convert complex to {d.name}")
+    if f.size:
+        ii = np.iinfo(to_np(d))
+        if not bool(((f >= builtins.int(ii.min)) & (f <= builtins.int(ii.max))).all()):  # nan fails too
+            raise RuntimeError(f"tensor(): value cannot be converted to type {d.name} without overflow")
+    arr = float_to_int(f, to_np(d))
+    return move_array(arr, as_device(device)) if device is not None else arr
+
+
 def _to_array(data, dtype, device, copy: builtins.bool):
     """Array for ``data`` with PyTorch's dtype inference and the given dtype/device."""
     if isinstance(data, Tensor):
         arr = data._data
         dt = to_np(as_dtype(dtype)) if dtype is not None else arr.dtype
-        arr = arr.astype(dt, copy=copy) if (copy or arr.dtype != dt) else arr
+        if _float_to_int_cast(arr.dtype, dt) and isinstance(arr, np.ndarray):
+            arr = float_to_int(arr, dt)
+        else:
+            arr = arr.astype(dt, copy=copy) if (copy or arr.dtype != dt) else arr
     elif isinstance(data, np.ndarray):
         if data.dtype.kind in "UOSV" and data.dtype.name != "bfloat16":
             raise TypeError(f"can't convert np.ndarray of type {data.dtype}. The only supported types "
                             "are: float64, float32, float16, complex64, complex128, int64, int32, "
                             "int16, int8, uint8, and bool.")
         dt = to_np(as_dtype(dtype)) if dtype is not None else to_np(from_np(data.dtype))
-        arr = np.array(data, dtype=dt, copy=True) if copy else np.asarray(data, dtype=dt)
+        if _float_to_int_cast(data.dtype, dt):
+            arr = float_to_int(data, dt)
+        else:
+            arr = np.array(data, dtype=dt, copy=True) if copy else np.asarray(data, dtype=dt)
     elif hasattr(data, "__cuda_array_interface__") and not isinstance(data, (list, tuple)):
         arr = data
         if dtype is not None:
@@ -156,6 +186,10 @@ def _to_array(data, dtype, device, copy: builtins.bool):
             dtype = _infer_dtype(data)
         dt = to_np(as_dtype(dtype))
         raw = _unwrap_nested(data)
+        if dt.kind in "iu" and _infer_dtype(data).category >= 2:
+            # Python floats into an integer type: range-checked as torch does (-1.5 into uint8 and
+            # nan into int64 are errors), then truncated
+            return _floats_into(raw, as_dtype(dtype), device)
         try:
             arr = np.array(raw, dtype=dt if dt.kind != "V" else np.float64)
         except (ValueError, TypeError) as e:
