@@ -480,7 +480,8 @@ def test_huge_allocation_raises_runtime_error(torch, name):
 
 @pytest.mark.parametrize("call", [lambda T: T.full((10**14,), 2.0), lambda T: T.eye(10**7),
                                   lambda T: T.arange(10**14), lambda T: T.linspace(0, 1, 10**14),
-                                  lambda T: T.empty(10**11, 10**3)])
+                                  lambda T: T.empty(10**11, 10**3), lambda T: T.FloatTensor(10**14),
+                                  lambda T: T.ones(1).new_zeros(10**14)])
 def test_every_factory_refuses_huge_sizes_with_runtime_error(torch, call):
     with pytest.raises(RuntimeError):
         call(torch)

@@ -214,14 +214,6 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     elif a is bfloat16 or b is bfloat16:
         o = b if a is bfloat16 else a
         r = float32 if o is float16 else o
-    elif a.category != b.category:
-        # across categories the higher one wins, keeping the lower one's precision only for
-        # float -> complex (int32 + float16 is float16, float64 + complex64 is complex128)
-        hi, lo = (a, b) if a.category > b.category else (b, a)
-        if hi.category == _COMPLEX and lo.category == _FLOAT:
-            r = complex128 if float64 in (lo, hi.to_real()) else complex64
-        else:
-            r = hi
     else:
         r = FROM_NP[np.promote_types(a.np, b.np)]
     _promote_cache[key] = r

@@ -479,7 +479,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
         start, end = 0, start
     n = builtins.int(math.floor((end - start) / step)) + 1
     xp, dt, d = _xp_dt(dtype, device)
-    arr = (np.arange(n, dtype=np.float64) * step + start).astype(dt)
+    arr = (_alloc("range", _arange_n, n, np.dtype(np.float64)) * step + start).astype(dt)
     return _finish(xp.asarray(arr) if xp is not np else arr, requires_grad, d)
 
 
@@ -576,9 +576,9 @@ def legacy_new(dtype, args, kwargs):
             isinstance(args[0], Size)):
         arr = _to_array(args[0], dtype, None, copy=True)
     elif len(args) == 1 and isinstance(args[0], Size):
-        arr = np.zeros(tuple(args[0]), npd)
+        arr = _alloc("new", np.zeros, tuple(args[0]), npd)
     else:
-        arr = np.zeros(_size(args, "new"), npd)
+        arr = _alloc("new", np.zeros, _size(args, "new"), npd)
     if device is not None:
         arr = move_array(arr, as_device(device))
     return arr
