@@ -1,8 +1,8 @@
 # ferrum: set-up, demo, tests, benchmarks, lint.
 #
 #   make demo         create .venv, install ferrum (pinned), train an MLP on MNIST   (the main job)
-#   make test         make check, then create .venv, install ferrum[dev,parity] pinned by
-#                     constraints.txt, run the test suite
+#   make test         create .venv, install ferrum[dev,parity] pinned by constraints.txt,
+#                     run make check, then the test suite
 #   make test-latest  the same tests in a separate .venv-latest with the newest versions that
 #                     pyproject.toml allows (no constraints; torch stays at 2.13.0, the parity pin)
 #   make check        source budgets: no file in src/ over 800 lines (.ci/line-allowlist.txt lists
