@@ -10,7 +10,7 @@ import numpy as np
 
 from ._device import CPU, as_device, move_array, xp_for
 from ._dtype import (as_dtype, bool as bool_, float32, float_to_int, from_np, get_default_dtype, int64,
-                     default_complex, promote_types, to_np)
+                     default_complex, np_finfo, promote_types, to_np)
 from ._tensor import Size, Tensor, _wrap
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
@@ -90,6 +90,23 @@ def _check_nested(data) -> None:
 _I64_MIN, _I64_MAX = -2**63, 2**63 - 1
 
 
+_LIMITS: dict = {}
+
+
+def _limits(d) -> tuple:
+    """(lowest, largest) finite value of real dtype ``d``, cached (np.finfo costs microseconds)."""
+    r = _LIMITS.get(d)
+    if r is None:
+        if d.category == 2:
+            hi = float(np_finfo(to_np(d)).max)
+            r = (-hi, hi)
+        else:
+            ii = np.iinfo(to_np(d))
+            r = (builtins.int(ii.min), builtins.int(ii.max))
+        _LIMITS[d] = r
+    return r
+
+
 def check_scalar(v, d, op: str) -> None:
     """PyTorch's range check for a Python number stored into dtype ``d`` (c10's ``overflows``): an
     integer must fit the type, except that negative integers down to ``-max`` wrap into an unsigned
@@ -97,14 +114,12 @@ def check_scalar(v, d, op: str) -> None:
     not for integer ones); an int beyond int64 is refused for integer types. RuntimeError otherwise."""
     if isinstance(v, builtins.bool) or d.category == 3 or d is bool_ or isinstance(v, builtins.complex):
         return
+    lo, hi = _limits(d)
     if d.category == 2:  # floating: only finite magnitudes above the largest value overflow
-        lim = float(np.finfo(to_np(d)).max) if d.np is not None else 3.3895313892515355e38
         if isinstance(v, builtins.int) or math.isfinite(v):
-            if abs(v) > lim:
+            if abs(v) > hi:
                 raise RuntimeError(f"{op}(): value cannot be converted to type {d.name} without overflow")
         return
-    ii = np.iinfo(to_np(d))
-    lo, hi = builtins.int(ii.min), builtins.int(ii.max)
     if isinstance(v, (builtins.int, np.integer)):
         v = builtins.int(v)
         ok = _I64_MIN <= v <= _I64_MAX and (lo <= v <= hi if lo < 0 else -hi <= v <= hi)
@@ -312,21 +327,36 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad: 
           pin_memory=False, memory_format=None) -> Tensor:
     """A tensor of zeros of the given shape."""
     xp, dt, d = _xp_dt(dtype, device)
-    return _out(out, _finish(_alloc("zeros", xp.zeros, _size_args(size, "zeros"), dt), requires_grad, d))
+    shape = _size_args(size, "zeros")
+    try:  # inline, not through _alloc: the common factories pay nothing for the check
+        arr = xp.zeros(shape, dt)
+    except (MemoryError, ValueError) as e:
+        raise RuntimeError(_alloc_msg("zeros", shape, (dt,), e)) from None
+    return _out(out, _finish(arr, requires_grad, d))
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad: builtins.bool = False,
          pin_memory=False, memory_format=None) -> Tensor:
     """A tensor of ones of the given shape."""
     xp, dt, d = _xp_dt(dtype, device)
-    return _out(out, _finish(_alloc("ones", xp.ones, _size_args(size, "ones"), dt), requires_grad, d))
+    shape = _size_args(size, "ones")
+    try:  # inline, not through _alloc: the common factories pay nothing for the check
+        arr = xp.ones(shape, dt)
+    except (MemoryError, ValueError) as e:
+        raise RuntimeError(_alloc_msg("ones", shape, (dt,), e)) from None
+    return _out(out, _finish(arr, requires_grad, d))
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad: builtins.bool = False,
           pin_memory=False, memory_format=None) -> Tensor:
     """An uninitialized tensor of the given shape."""
     xp, dt, d = _xp_dt(dtype, device)
-    return _out(out, _finish(_alloc("empty", xp.empty, _size_args(size, "empty"), dt), requires_grad, d))
+    shape = _size_args(size, "empty")
+    try:  # inline, not through _alloc: the common factories pay nothing for the check
+        arr = xp.empty(shape, dt)
+    except (MemoryError, ValueError) as e:
+        raise RuntimeError(_alloc_msg("empty", shape, (dt,), e)) from None
+    return _out(out, _finish(arr, requires_grad, d))
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
