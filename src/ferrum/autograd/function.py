@@ -17,6 +17,7 @@ import numpy as np
 from .. import _state
 from .._dtype import from_np as _from_np
 from .._tensor import Tensor, _wrap
+from ..utils.hooks import RemovableHandle as _RemovableHandle
 
 __all__ = ["Function", "FunctionCtx", "Node", "record", "attach", "sum_to", "edge", "once_differentiable"]
 
@@ -198,24 +199,6 @@ class AccumulateGrad:
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
-
-
-class _RemovableHandle:
-    def __init__(self, container, item):
-        self._container = container
-        self._item = item
-
-    def remove(self) -> None:
-        try:
-            self._container.remove(self._item)
-        except ValueError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def record(data, node_cls, inputs, save=(), save_output=False, **attrs) -> Tensor:

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
+from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
@@ -30,34 +31,6 @@ _global_hooks_on = [False]
 def _refresh_global_flag() -> None:
     _global_hooks_on[0] = bool(_global_forward_pre_hooks or _global_forward_hooks
                                or _global_backward_hooks or _global_backward_pre_hooks)
-
-
-class RemovableHandle:
-    """Returned by every ``register_*_hook``: ``.remove()`` unregisters the hook; usable as a
-    context manager."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict: dict, *extra: dict, module=None):
-        self.hooks_dict_ref = hooks_dict
-        self.extra = extra
-        self.id = next(RemovableHandle._next_id)
-        self._module = module
-
-    def remove(self) -> None:
-        self.hooks_dict_ref.pop(self.id, None)
-        for d in self.extra:
-            d.pop(self.id, None)
-        if self._module is not None:
-            self._module._update_hook_flag()
-        else:
-            _refresh_global_flag()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 def _add_hook(hooks: dict, hook, prepend: bool, handle: RemovableHandle) -> None:
