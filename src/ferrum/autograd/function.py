@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _state
 from .._dtype import from_np as _from_np
+from .._dtype import type_name
 from .._tensor import Tensor, _wrap
 from ..utils.hooks import RemovableHandle as _RemovableHandle
 
@@ -97,15 +98,9 @@ def version_error(t, expected: int, node) -> RuntimeError:
         "after the tensor was saved for backward; use an out-of-place op or .clone() first.")
 
 
-_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-           "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
 def _dtype_name(a) -> str:
     """PyTorch's legacy type name of array ``a`` (``ferrum.FloatTensor``) for error messages."""
-    n = str(a.dtype)
-    return "ferrum." + _LEGACY.get(n, n) + "Tensor"
+    return type_name(a.dtype)
 
 
 class Node:
