@@ -17,11 +17,12 @@ from .._dtype import as_dtype
 from .._tensor import Tensor
 from ..autograd.function import Node, record
 from ._common import canon_dim, xp_of
-from ._linalg_common import _check, _check_float, _check_matrix, _const_like, _real_dtype
+from ._linalg_common import (_batch_index, _check, _check_float, _check_matrix, _const_like,
+                             _np_dtype_ok, _real_dtype)
 from .decomp import svdvals
 from .elementwise import _cast, _write_out, where
 from .reduce import _vector_norm_data
-from .solve import inv
+from .solve import _inv_unchecked, _singular_info
 
 __all__ = ["vector_norm", "matrix_norm", "norm", "cond"]
 
@@ -196,4 +197,16 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
         big = vector_norm(s, _INF, -1)
         small = vector_norm(s, -_INF, -1)
         return big / small if p != -2 else small / big
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    # PyTorch: inf for a singular matrix (and for one with a NaN), not an error
+    Y = _inv_unchecked(A)
+    r = matrix_norm(A, p) * matrix_norm(Y, p)
+    bad = [_singular_info(m) > 0 or bool(np.isnan(m).any()) for m in _batch_matrices(d)] \
+        if not np.isfinite(Y._data).all() else None
+    if bad is not None and any(bad):
+        r = where(_const_like(r, np.array(bad).reshape(r._data.shape)), math.inf, r)
+    return r
+
+
+def _batch_matrices(d) -> list:
+    dd = _np_dtype_ok(d)
+    return [dd[idx] for idx in _batch_index(d.shape[:-2])]

@@ -187,7 +187,17 @@ def det(A: Tensor, *, out=None) -> Tensor:
     d = A._data
     with np.errstate(invalid="ignore", over="ignore"):
         r = np.asarray(np.linalg.det(_np_dtype_ok(d)))
+    nan = _nan_matrices(d)
+    if nan is not None:  # LAPACK's LU can step around a NaN and report 0
+        r = np.where(nan, np.nan, r)
     return record(_back(r, d), LinalgDetBackward0, (A,), save=(A,), save_output=True)
+
+
+def _nan_matrices(d):
+    """Boolean array over the batch: the matrices with a NaN (None when there is none)."""
+    if d.size == 0 or not np.isnan(d).any():
+        return None
+    return np.isnan(d).any(axis=(-2, -1))
 
 
 class LinalgSlogdetBackward0(_DecompNode):
@@ -204,6 +214,10 @@ def slogdet(A: Tensor, *, out=None):
     d = A._data
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         sign, logabs = np.linalg.slogdet(_np_dtype_ok(d))
+    nan = _nan_matrices(d)
+    if nan is not None:  # as PyTorch: sign 0, log|det| NaN
+        sign = np.where(nan, 0, sign)
+        logabs = np.where(nan, np.nan, logabs)
     sign = _back(np.asarray(sign), d)
     logabs = np.asarray(logabs).astype(_real_dtype(d.dtype), copy=False)
     return SlogdetResult(*_record_multi((sign, logabs), LinalgSlogdetBackward0, A))
