@@ -199,11 +199,15 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
         return big / small if p != -2 else small / big
     # PyTorch: inf for a singular matrix (and for one with a NaN), not an error
     Y = _inv_unchecked(A)
+    bad = None
+    if not np.isfinite(Y._data).all():
+        bad = np.array([_singular_info(m) > 0 or bool(np.isnan(m).any()) for m in _batch_matrices(d)])
+        bad = bad.reshape(d.shape[:-2])
+        if bad.any():  # a finite stand-in, so that no SVD sees the inverse's inf/nan
+            Y = where(_const_like(Y, bad[..., None, None]), 0.0, Y)
     r = matrix_norm(A, p) * matrix_norm(Y, p)
-    bad = [_singular_info(m) > 0 or bool(np.isnan(m).any()) for m in _batch_matrices(d)] \
-        if not np.isfinite(Y._data).all() else None
-    if bad is not None and any(bad):
-        r = where(_const_like(r, np.array(bad).reshape(r._data.shape)), math.inf, r)
+    if bad is not None and bad.any():
+        r = where(_const_like(r, bad), math.inf, r)
     return r
 
 

@@ -405,8 +405,8 @@ def _check_expand(shape_in, shape_out, op: str) -> None:
 
 class _Beta0Backward(Node):
     def backward_t(self, g):
-        # zeros, not g * 0: an inf in g must not turn the ignored input's gradient into nan
-        return _const_like(g, np.zeros(self.shape, g._data.dtype)), g
+        # g * beta with beta = 0, as in PyTorch (an inf in g gives nan there, too)
+        return sum_to(g * 0, self.shape), g
 
 
 def _integral_scalars(input: Tensor, prod: Tensor, beta, alpha, op: str):
