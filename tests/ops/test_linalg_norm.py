@@ -1,6 +1,5 @@
-"""Tests of ferrum.ops.linalg_norm (vector_norm, matrix_norm, norm, cond): non-finite, empty and
-0-d input, singular matrices, error types, against torch. The wider parity tests are in
-test_linalg.py."""
+"""Tests of ferrum.ops.linalg_norm (vector_norm, matrix_norm, norm, cond): forward and gradients
+against torch; non-finite, empty and 0-d input, singular matrices, error types."""
 
 from __future__ import annotations
 
@@ -10,10 +9,130 @@ import numpy as np
 import pytest
 
 import ferrum as F
-from ferrum.autograd import gradcheck
+from ferrum.autograd import gradcheck, gradgradcheck
 
-from tests.helpers import npv, tt
+from tests.helpers import array_maker, closeness, npv, tt
 from tests.helpers import ft_copy as ft
+
+
+RNG = np.random.default_rng(2024)
+
+# --------------------------------------------------------------------------- helpers
+arr = array_maker(RNG, ilow=-4, high=5)
+close = closeness(rtol=1e-6, atol=1e-6)
+
+
+def spd(n, batch=(), seed=0):
+    """A well-conditioned symmetric positive-definite matrix (batch)."""
+    r = np.random.default_rng(seed)
+    m = r.standard_normal(batch + (n, n))
+    return m @ np.swapaxes(m, -1, -2) + n * np.eye(n)
+
+
+def distinct_sym(n, batch=(), seed=0):
+    """A symmetric matrix with well-separated eigenvalues."""
+    r = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(r.standard_normal(batch + (n, n)))
+    w = np.arange(1, n + 1, dtype=np.float64) * 1.5 - n / 2
+    return (q * w) @ np.swapaxes(q, -1, -2)
+
+
+# --------------------------------------------------------------------------- ferrum.linalg: norms
+VEC_ORDS = [2, 1, 0, 3, 0.5, -1, -2, math.inf, -math.inf]
+
+
+@pytest.mark.parametrize("ord", VEC_ORDS)
+def test_vector_norm_vs_torch(torch, ord):
+    x = np.array([[1.0, 3.0, 3.0, -3.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, -2.0, 0.5]])
+    for dim, keepdim in ((None, False), (1, False), (1, True), ((0, 1), True), (0, False)):
+        fx, tx = ft(x, True), tt(torch, x, True)
+        r = F.linalg.vector_norm(fx, ord, dim, keepdim)
+        tr = torch.linalg.vector_norm(tx, ord, dim, keepdim)
+        close(r, tr, 1e-12, 1e-12)
+        if ord == 0:
+            continue
+        g = arr(tuple(tr.shape))
+        r.backward(ft(g))
+        tr.backward(tt(torch, g))
+        close(fx.grad, tx.grad, 1e-10, 1e-10)
+        assert np.all(np.isfinite(npv(fx.grad)))
+
+
+def test_vector_norm_zero_grad_and_gradcheck(torch):
+    z = ft(np.zeros(3), True)
+    F.linalg.vector_norm(z).backward()
+    close(z.grad, np.zeros(3))
+    for ord in (2, 1, 3, 0.5, math.inf, -1):
+        x = ft(arr((2, 3)) + 0.1, True)
+        assert gradcheck(lambda t, o=ord: F.linalg.vector_norm(t, o, dim=1), (x,))
+    x = ft(arr((2, 3)), True)
+    assert gradgradcheck(lambda t: F.linalg.vector_norm(t, 2, dim=-1), (x,))
+    assert gradgradcheck(lambda t: F.linalg.vector_norm(t, 3), (x,))
+    # dtype handling
+    f32 = ft(arr((4,), np.float32))
+    assert F.linalg.vector_norm(f32).dtype == F.float32
+    assert F.linalg.vector_norm(f32, dtype=F.float64).dtype == F.float64
+    assert F.linalg.vector_norm(ft(np.ones(3, np.complex64))).dtype == F.float32
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
+        F.linalg.vector_norm(ft(np.ones(3, np.int64)))
+    with pytest.raises(RuntimeError, match="cannot compute the inf norm on an empty tensor"):
+        F.linalg.vector_norm(ft(np.ones((0, 4))), math.inf)
+    close(F.linalg.vector_norm(ft(np.ones((0, 4)))), np.array(0.0))
+
+
+@pytest.mark.parametrize("ord", ["fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf])
+def test_matrix_norm_vs_torch(torch, ord):
+    a = np.array([[1.0, 2.0], [-3.0, 2.0]])
+    fa, ta = ft(a, True), tt(torch, a, True)
+    r, tr = F.linalg.matrix_norm(fa, ord), torch.linalg.matrix_norm(ta, ord)
+    close(r, tr, 1e-12, 1e-12)
+    r.backward()
+    tr.backward()
+    close(fa.grad, ta.grad, 1e-10, 1e-10)
+    b = arr((2, 3, 4))
+    for dim, keepdim in (((-2, -1), False), ((0, 2), True), ((2, 0), False)):
+        close(
+            F.linalg.matrix_norm(ft(b), ord, dim, keepdim),
+            torch.linalg.matrix_norm(tt(torch, b), ord, dim, keepdim),
+            1e-10,
+            1e-10,
+        )
+    c = ft(arr((3, 4)), True)
+    assert gradcheck(lambda t: F.linalg.matrix_norm(t, ord), (c,))
+
+
+def test_norm_dispatch_and_errors(torch):
+    a = arr((3, 4))
+    for kw in (
+        {},
+        {"ord": 2},
+        {"ord": "fro"},
+        {"ord": "nuc"},
+        {"ord": 1, "dim": 1},
+        {"dim": (0, 1)},
+        {"ord": -math.inf, "dim": 0, "keepdim": True},
+        {"ord": math.inf},
+    ):
+        close(F.linalg.norm(ft(a), **kw), torch.linalg.norm(tt(torch, a), **kw), 1e-10, 1e-10)
+    v = arr((5,))
+    close(F.linalg.norm(ft(v), 3), torch.linalg.norm(tt(torch, v), 3))
+    b3 = arr((2, 3, 4))
+    close(F.linalg.norm(ft(b3)), torch.linalg.norm(tt(torch, b3)), 1e-12, 1e-12)
+    with pytest.raises(
+        RuntimeError, match="If dim is not specified but ord is, the input must be 1D or 2D. Got 3D"
+    ):
+        F.linalg.norm(ft(arr((3, 3, 3))), ord=2)
+    with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
+        F.linalg.matrix_norm(ft(arr((3, 3))), dim=(0,))
+    with pytest.raises(RuntimeError, match="The input tensor A must have at least 2 dimensions"):
+        F.linalg.matrix_norm(ft(arr((3,))))
+    with pytest.raises(RuntimeError, match="Order 3 not supported"):
+        F.linalg.matrix_norm(ft(arr((3, 3))), ord=3)
+    close(F.linalg.cond(ft(np.eye(3) * 2)), torch.linalg.cond(tt(torch, np.eye(3) * 2)))
+    m = spd(3)
+    for p in (None, "fro", 1, math.inf, -2):
+        close(F.linalg.cond(ft(m), p), torch.linalg.cond(tt(torch, m), p), 1e-9, 1e-9)
+
 
 INF, NAN = math.inf, math.nan
 
