@@ -326,3 +326,13 @@ def test_solve_triangular_ignores_inf_in_the_unread_triangle(torch):
     close_t(r, torch.linalg.solve_triangular(tt(torch, a), tt(torch, b), upper=True))
     r.sum().backward()
     assert np.isfinite(npv(x.grad)[np.triu_indices(3)]).all()
+
+
+@pytest.mark.timeout(60, method="thread")
+@pytest.mark.parametrize("value", [INF, NAN])
+def test_det_backward_of_a_singular_non_finite_matrix_returns(torch, value):
+    a = np.array([[value, 2.0, 3.0], [4.0, 5.0, 6.0], [4.0, 5.0, 6.0]])
+    fx, tx = ft(a, True), tt(torch, a, True)
+    F.linalg.det(fx).backward()
+    torch.linalg.det(tx).backward()
+    assert not np.isfinite(npv(fx.grad)).all() and not np.isfinite(npv(tx.grad)).all()

@@ -156,12 +156,14 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
 class LinalgDetBackward0(Node):
     def backward_t(self, g, A, det):
         d = A._data
+        gd = (g * _conj(det)).unsqueeze(-1).unsqueeze(-1)
+        if not np.isfinite(d).all():  # never the adjugate's SVD (it loops on inf): LU's inf/nan
+            return (gd * _mH(_inv_unchecked(A)),)
         try:
             np.linalg.inv(d)
             ok = True
         except np.linalg.LinAlgError:
             ok = False
-        gd = (g * _conj(det)).unsqueeze(-1).unsqueeze(-1)
         if ok:
             return (gd * _mH(inv(A)),)
         return (gd * 0 + g.unsqueeze(-1).unsqueeze(-1) * _const_like(g, _adjugate_t(d)),)
