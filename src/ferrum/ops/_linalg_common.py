@@ -16,6 +16,7 @@ from .._device import move_array
 from .._dtype import from_np, scalar_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, record, version_error
+from ._common import xp_of
 
 
 class LinAlgError(RuntimeError):
@@ -209,8 +210,10 @@ _EIGH_FAIL_MSG = ("The algorithm failed to converge because the input matrix is 
                   "many repeated eigenvalues.")
 
 
-def _stack_eye(batch: tuple, m: int, n: int, dtype):
-    return np.broadcast_to(np.eye(m, n, dtype=dtype), batch + (m, n)).copy()
+def _stack_eye(like, batch: tuple, m: int, n: int):
+    """A batch of (m, n) identity matrices in the dtype and on the device of array ``like``."""
+    xp = xp_of(like)
+    return xp.broadcast_to(xp.eye(m, n, dtype=like.dtype), batch + (m, n)).copy()
 
 
 def _svd_arrays(d, compute_uv: bool = True, full_matrices: bool = True):
@@ -231,10 +234,10 @@ def _svd_arrays(d, compute_uv: bool = True, full_matrices: bool = True):
         m, n = dd.shape[-2:]
         k = min(m, n)
         ok = ~bad[1]
-        s = np.full(batch + (k,), np.nan, _real_dtype(dd.dtype))
+        s = xp_of(dd).full(batch + (k,), np.nan, _real_dtype(dd.dtype))
         if compute_uv:
-            u = _stack_eye(batch, m, m if full_matrices else k, dd.dtype)
-            vh = _stack_eye(batch, n if full_matrices else k, n, dd.dtype)
+            u = _stack_eye(dd, batch, m, m if full_matrices else k)
+            vh = _stack_eye(dd, batch, n if full_matrices else k, n)
         if ok.any():
             r = np.linalg.svd(dd[ok], full_matrices=full_matrices, compute_uv=compute_uv)
             if not compute_uv:
@@ -261,8 +264,8 @@ def _eigh_arrays(d, uplo: str, compute_v: bool = True):
         batch = dd.shape[:-2]
         n = dd.shape[-1]
         ok = ~bad[1]
-        w = np.full(batch + (n,), np.nan, _real_dtype(dd.dtype))
-        v = _stack_eye(batch, n, n, dd.dtype)
+        w = xp_of(dd).full(batch + (n,), np.nan, _real_dtype(dd.dtype))
+        v = _stack_eye(dd, batch, n, n)
         if ok.any():
             r = fn(dd[ok], UPLO=uplo)
             if compute_v:
