@@ -215,11 +215,6 @@ def _finish(r, a: Tensor, b: Tensor, cls) -> Tensor:
     return out
 
 
-def _colmajor(d) -> bool:
-    """A 2-D array that is a transposed C array (Fortran order only)."""
-    return d.ndim == 2 and not d.flags.c_contiguous and d.flags.f_contiguous
-
-
 def _record(out: Tensor, a: Tensor, b: Tensor, cls) -> None:
     """Attaches a ``cls`` node for ``out = a @ b`` (some operand requires grad); each operand is
     saved only when the other one needs its gradient."""
@@ -237,8 +232,9 @@ def _record(out: Tensor, a: Tensor, b: Tensor, cls) -> None:
     node.vb = b._version[0]
     node.sa = ad.shape
     node.sb = bd.shape
-    node.a_colmajor = ra and _colmajor(ad)
-    node.b_colmajor = rb and _colmajor(bd)
+    # a 2-D operand that is a transposed C array (w.t() in Linear): its gradient in that layout
+    node.a_colmajor = ra and ad.ndim == 2 and not ad.flags.c_contiguous and ad.flags.f_contiguous
+    node.b_colmajor = rb and bd.ndim == 2 and not bd.flags.c_contiguous and bd.flags.f_contiguous
     out.requires_grad = True
     out.grad_fn = node
 
