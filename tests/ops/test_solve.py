@@ -194,6 +194,15 @@ def test_lu_based_ops_with_non_finite_input(torch, value):
     close_t(F.linalg.matrix_exp(fa), torch.linalg.matrix_exp(ta))
 
 
+def test_inverse_and_solve_of_a_matrix_with_nan_are_all_nan(torch):
+    a = np.array([[NAN, 2.0], [3.0, 4.0]])
+    for fn in (lambda L, x: L.inv(x), lambda L, x: L.inv_ex(x).inverse):
+        close_t(fn(F.linalg, ft(a)), fn(torch.linalg, tt(torch, a)))
+    assert int(F.linalg.inv_ex(ft(a)).info) == int(torch.linalg.inv_ex(tt(torch, a)).info) == 0
+    b = np.ones((2, 1))
+    close_t(F.linalg.solve(ft(a), ft(b)), torch.linalg.solve(tt(torch, a), tt(torch, b)))
+
+
 def test_nan_in_one_batch_element_of_inv_and_solve(torch):
     a = np.stack([np.eye(2) * 2, np.array([[NAN, 1.0], [1.0, 1.0]])])
     close_t(F.linalg.inv(ft(a)), torch.linalg.inv(tt(torch, a)))

@@ -94,9 +94,14 @@ def _inv_array(d, op: str, check: bool):
     with a NaN gets a NaN inverse (as in PyTorch, where LAPACK does not stop on it)."""
     dd = _np_dtype_ok(d)
     try:
-        return _back(np.linalg.inv(dd), d)
+        r = np.linalg.inv(dd)
     except np.linalg.LinAlgError:
         pass
+    else:
+        nan = _nan_matrices(d)
+        if nan is not None:  # LAPACK may leave finite entries in the inverse of such a matrix
+            r = np.where(nan[..., None, None], np.nan, r)
+        return _back(r, d)
     batch = d.shape[:-2]
     res = np.empty(dd.shape, dd.dtype)
     for idx in _batch_index(batch):
@@ -253,6 +258,10 @@ def _solve(A: Tensor, B: Tensor) -> Tensor:
         r = np.linalg.solve(_np_dtype_ok(ad), _np_dtype_ok(bd))
     except np.linalg.LinAlgError:
         r = _solve_singular(ad, bd)
+    else:
+        nan = _nan_matrices(ad)
+        if nan is not None:  # all NaN, as in PyTorch (LAPACK may leave finite entries)
+            r = np.where(nan[..., None, None], np.nan, r)
     return record(_back(r, ad), LinalgSolveBackward0, (A, B), save=(A,), save_output=True, sa=ad.shape,
                   sb=bd.shape)
 
