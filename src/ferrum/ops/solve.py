@@ -16,7 +16,8 @@ diagonal element as PyTorch. Non-finite input is passed to LAPACK only where it 
 Cholesky); a matrix with a NaN gives a NaN inverse, as in PyTorch.
 
 Differences from PyTorch: the gradient of ``det`` at an exactly singular matrix is the adjugate
-(PyTorch returns 0 there).
+(PyTorch returns 0 there); the sign of a complex ``slogdet`` is in the graph but passes no
+gradient (the sign of a real one is piecewise constant, as in PyTorch).
 """
 
 from __future__ import annotations
