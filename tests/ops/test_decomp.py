@@ -5,6 +5,10 @@ forever on it; the one-node-per-output recording of the decompositions."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -343,3 +347,24 @@ def test_eigh_and_qr_gradgradcheck_through_separate_nodes():
     assert gradcheck(lambda t: tuple(F.linalg.eigh((t + t.mT) / 2)), (ft(s, True),))
     assert gradgradcheck(lambda t: F.linalg.eigh((t + t.mT) / 2)[1].abs().sum(), (ft(s, True),))
     assert gradgradcheck(lambda t: F.linalg.qr(t)[1], (ft(r.standard_normal((4, 3)), True),))
+
+
+def test_no_lapack_call_hangs_on_non_finite_input():
+    """In a child process with a deadline: a LAPACK routine that loops holds the GIL, so no
+    in-process timeout could stop it (this is what PyTorch users would otherwise see as a hang)."""
+    code = """if True:
+        import math
+        import ferrum as F
+        a = F.tensor([[math.inf, 2., 3.], [4., 5., 6.], [7., 8., 9.]], dtype=F.float64)
+        b = F.tensor([[math.inf, 2., 3.], [4., 5., 6.], [4., 5., 6.]], dtype=F.float64, requires_grad=True)
+        F.linalg.svd(a); F.linalg.svd(a, full_matrices=False); F.svd(a); F.linalg.svdvals(a)
+        F.linalg.pinv(a); F.linalg.matrix_rank(a); F.linalg.cond(a); F.linalg.lstsq(a, a)
+        for o in ("nuc", 2, -2):
+            F.linalg.matrix_norm(a, o)
+        F.linalg.eigh(a); F.linalg.det(b).backward()
+        print("done")
+    """
+    src = str(Path(F.__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0 and r.stdout.strip() == "done", r.stderr[-2000:]
