@@ -273,7 +273,7 @@ def base_exception(e: BaseException) -> str:
     """The name of the first builtin exception class in the MRO (torch's LinAlgError is a
     RuntimeError, and so is ferrum's): what code written for torch can catch."""
     names = [c.__name__ for c in type(e).__mro__]
-    if "LinAlgError" in names:
+    if any(n.endswith("LinAlgError") for n in names):  # torch's class is torch._C._LinAlgError
         return "LinAlgError"
     for c in type(e).__mro__:
         if c.__module__ == "builtins":
