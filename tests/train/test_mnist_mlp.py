@@ -11,7 +11,6 @@ import ferrum
 from ferrum.cli import main as cli_main
 from ferrum.datasets import mnist as mnist_mod
 from ferrum.train import mnist_mlp
-from ferrum.train.progress import ProgressBar
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +50,6 @@ def test_cli_short_run(mnist_root, capsys):
     assert "final test accuracy:" in out and "wall time:" in out
 
 
-def test_evaluate_restores_mode():
-    m = mnist_mlp.build_model()
-    m.train()
-    acc = mnist_mlp.evaluate(m, np.zeros((5, 28, 28), np.uint8), np.zeros(5, np.int64))
-    assert 0.0 <= acc <= 1.0 and m.training
-
-
 @pytest.mark.parametrize("argv, message", [
     (["--epochs", "0"], "--epochs"),
     (["--epochs", "x"], "--epochs"),
@@ -94,23 +86,3 @@ def test_cli_missing_data_is_an_error(tmp_path, monkeypatch, capsys):
 def test_train_bad_arguments(kwargs):
     with pytest.raises(ValueError, match="mnist-mlp"):
         mnist_mlp.train(**kwargs)
-
-
-class _Tty(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def test_progress_bar_draws_only_on_terminals():
-    s = _Tty()
-    with ProgressBar(4, desc="epoch 1/1", stream=s, min_interval=0.0) as bar:
-        for _ in range(4):
-            bar.update(1, samples=10, loss=0.5)
-    text = s.getvalue()
-    assert "\r" in text and "epoch 1/1" in text and "4/4" in text and "loss 0.5000" in text
-    assert "samples/s" in text and text.endswith("\r")
-    assert bar.running_loss == 0.5 and bar.samples == 40
-    plain = io.StringIO()
-    with ProgressBar(4, stream=plain) as bar:
-        bar.update(4, samples=10, loss=1.0)
-    assert plain.getvalue() == ""
