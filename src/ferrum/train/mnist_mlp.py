@@ -54,8 +54,10 @@ def build_loaders(root: str, download: bool = False, batch_size: int = 128, seed
     transform = T.Compose([T.ToTensor(), T.Normalize((MEAN,), (STD,))])
     train_set = datasets.MNIST(root, train=True, transform=transform, download=download)
     test_set = datasets.MNIST(root, train=False, transform=transform, download=download)
-    train_data = train_set if train_limit is None else Subset(train_set, range(min(train_limit, len(train_set))))
-    test_data = test_set if test_limit is None else Subset(test_set, range(min(test_limit, len(test_set))))
+    def first(ds, n):
+        return ds if n is None else Subset(ds, range(min(n, len(ds))))
+
+    train_data, test_data = first(train_set, train_limit), first(test_set, test_limit)
     train_loader = DataLoader(train_data, batch_size=batch_size, shuffle=True,
                               generator=ferrum.Generator().manual_seed(seed))
     test_loader = DataLoader(test_data, batch_size=EVAL_BATCH_SIZE)

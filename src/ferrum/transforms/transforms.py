@@ -26,9 +26,9 @@ from .._tensor import Tensor, _wrap
 from . import functional as F
 from .functional import InterpolationMode
 
-__all__ = ["supports_batch", "Compose", "ToTensor", "PILToTensor", "ToImageTensor", "Normalize", "Pad", "RandomCrop",
-           "CenterCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "Resize", "RandomResizedCrop",
-           "Lambda", "Scale", "GaussianNoise", "ToOneHot", "RandomApply"]
+__all__ = ["supports_batch", "Compose", "ToTensor", "PILToTensor", "ToImageTensor", "Normalize", "Pad",
+           "RandomCrop", "CenterCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "Resize",
+           "RandomResizedCrop", "Lambda", "Scale", "GaussianNoise", "ToOneHot", "RandomApply"]
 
 
 def _gen():
@@ -47,8 +47,9 @@ def supports_batch(transform: Callable | None) -> bool:
     """Whether ``transform`` (or None, no transform) can be applied to a stacked batch of images
     with ``transform.apply_batch(images)``, giving exactly the stack of its per-image results.
 
-    A transform supports it when its class defines ``apply_batch`` alongside the ``__call__`` it
-    uses (a subclass overriding only ``__call__`` does not: the batch would skip its logic), and,
+    A transform supports it when its ``apply_batch`` is defined by the class of its ``__call__`` or
+    a subclass of it (a subclass overriding only ``__call__`` does not: the batch would skip its
+    logic), and,
     for ``Compose``, when every member does. Your own transforms opt in the same way.
     """
     if transform is None:
@@ -57,7 +58,7 @@ def supports_batch(transform: Callable | None) -> bool:
     ok = _batch_classes.get(cls)
     if ok is None:
         owner = _defining_class(cls, "apply_batch")
-        ok = _batch_classes[cls] = owner is not None and owner is _defining_class(cls, "__call__")
+        ok = _batch_classes[cls] = owner is not None and issubclass(owner, _defining_class(cls, "__call__"))
     if not ok:
         return False
     if isinstance(transform, Compose):
