@@ -71,6 +71,7 @@ class EpochStats:
     test_accuracy: float
     seconds: float
     samples_per_s: float
+    lr: float
 
 
 @dataclass
@@ -137,8 +138,8 @@ def train(epochs: int = DEFAULT_EPOCHS, batch_size: int = 128, lr: float | None 
                       progress=False if quiet else progress, log=None if quiet else out)
     history = trainer.fit()
 
-    stats = [EpochStats(h["epoch"], h["train_loss"], h["test_accuracy"], h["seconds"], h["samples_per_s"])
-             for h in history]
+    stats = [EpochStats(h["epoch"], h["train_loss"], h["test_accuracy"], h["seconds"], h["samples_per_s"],
+                        h["lr"]) for h in history]
     return TrainResult(test_accuracy=stats[-1].test_accuracy, wall_time=time.perf_counter() - t0,
                        train_time=sum(s.seconds for s in stats), history=stats, model=model)
 
