@@ -195,3 +195,17 @@ def test_bad_arguments(kwargs, match):
     model, opt, train, _ = _problem()
     with pytest.raises(ValueError, match=match):
         Trainer(model, opt, nn.CrossEntropyLoss(), train, **kwargs)
+
+
+def test_fit_resumes_after_a_stop():
+    model, opt, train, _ = _problem()
+
+    class StopAfterFirstEpoch(Callback):
+        def on_epoch_end(self, trainer):
+            trainer.state.should_stop = trainer.state.epoch == 1
+
+    trainer = Trainer(model, opt, nn.CrossEntropyLoss(), train, epochs=EPOCHS,
+                      callbacks=[StopAfterFirstEpoch()], progress=False, log=None)
+    assert [h["epoch"] for h in trainer.fit()] == [1]
+    assert [h["epoch"] for h in trainer.fit()] == [1, 2, 3] and trainer.state.step == 15
+    assert [h["epoch"] for h in trainer.fit()] == [1, 2, 3]  # done: nothing more

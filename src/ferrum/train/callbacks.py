@@ -76,9 +76,6 @@ class History(Callback):
     def __init__(self) -> None:
         self.records: list[dict[str, float]] = []
 
-    def on_train_begin(self, trainer: Trainer) -> None:
-        self.records = []
-
     def on_epoch_end(self, trainer: Trainer) -> None:
         self.records.append({"epoch": trainer.state.epoch, **trainer.state.metrics})
 

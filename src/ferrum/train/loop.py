@@ -161,7 +161,8 @@ class Trainer:
         return float(groups[0]["lr"]) if groups else math.nan
 
     def fit(self) -> list[dict[str, float]]:
-        """Trains for ``epochs`` epochs (or until a callback sets ``state.should_stop``)."""
+        """Trains until ``state.epoch == epochs`` or a callback sets ``state.should_stop``; after
+        a stop, calling ``fit()`` again resumes with the next epoch."""
         hooks = {name: self._hooks(name) for name in HOOKS}
         batch_begin, batch_end = hooks["on_batch_begin"], hooks["on_batch_end"]
         model, opt, loss_fn, sched = self.model, self.optimizer, self.loss_fn, self.scheduler
