@@ -4,9 +4,10 @@
 :class:`MultiStepLR`, :class:`ConstantLR`, :class:`LinearLR`, :class:`ExponentialLR`,
 :class:`PolynomialLR` and :class:`CosineAnnealingLR`. Each implements only ``get_lr`` (the
 chainable, recursive form PyTorch uses, which composes with other schedulers) and, where PyTorch
-has one, ``_get_closed_form_lr`` (for the deprecated ``step(epoch)``). They share nothing but the
-:class:`~ferrum.optim._lr_base.LRScheduler` protocol, which is why they sit together apart from
-the stateful cyclic and metric-driven schedulers.
+has one, ``_get_closed_form_lr`` (for the deprecated ``step(epoch)``); the two lambda schedules
+also share ``_LambdaStateMixin`` (their ``state_dict`` keeps callable objects' state, not
+functions). Beyond that they need only the :class:`~ferrum.optim._lr_base.LRScheduler` protocol,
+which is why they sit together, apart from the per-batch cyclic, metric-driven and composite ones.
 """
 
 from __future__ import annotations
