@@ -131,6 +131,31 @@ class Node:
         return tuple((None, 0) if e is None else
                      ((AccumulateGrad(e), 0) if isinstance(e, Tensor) else (e, 0)) for e in self.next)
 
+    # hot nodes keep saved values in their own slots; these two checks are all they need
+    def checked_output(self, y, version):
+        """The saved output array ``y`` of this node, after checking that it was not released by an
+        earlier backward and not modified in place (``version``: the output's version counter)."""
+        if y is FREED:
+            raise RuntimeError(_FREED_MSG)
+        if version[0] != 0:
+            raise version_error(_wrap(y, version=version), 0, self)
+        return y
+
+    def unreleased(self, value):
+        """A saved value (array) of this node, after checking that an earlier backward did not
+        release it."""
+        if value is FREED:
+            raise RuntimeError(_FREED_MSG)
+        return value
+
+    def checked_input(self, t, version: int):
+        """The saved input tensor ``t``, after the same checks (``version``: its version when saved)."""
+        if t is FREED:
+            raise RuntimeError(_FREED_MSG)
+        if t._version[0] != version:
+            raise version_error(t, version, self)
+        return t
+
     def release(self) -> None:
         for s in self._saved:
             setattr(self, s, FREED)

@@ -23,7 +23,7 @@ import numpy as np
 from .. import _special, _state
 from .._dtype import from_np, np_finfo, scalar_name
 from .._tensor import Tensor, _wrap
-from ..autograd.function import _FREED_MSG, FREED, Node, attach, edge, record, sum_to, version_error
+from ..autograd.function import Node, attach, edge, record, sum_to
 from . import elementwise as E
 from ._common import p_exp, p_where, zeros_like_layout
 from .inplace import apply_inplace
@@ -137,11 +137,7 @@ class _ReluBackward(Node, name="ReluBackward0"):
     _saved = ("y",)
 
     def backward(self, g):
-        y = self.y
-        if y is FREED:
-            raise RuntimeError(_FREED_MSG)
-        if self.yver[0] != 0:
-            raise version_error(_wrap(y, version=self.yver), 0, self)
+        y = self.checked_output(self.y, self.yver)
         # the mask is piecewise constant: no graph through it
         return (_zero_where(g, y <= self.z),)
 

@@ -26,7 +26,7 @@ import numpy as np
 from .. import _state
 from .._dtype import scalar_name
 from .._tensor import Tensor, _wrap
-from ..autograd.function import _FREED_MSG, FREED, Node, attach, record
+from ..autograd.function import Node, attach, record
 from . import elementwise as E
 from ._common import xp_of
 from .loss_common import (_MEAN, _NONE, _REDUCTIONS, _SUM, _arange, _broadcast, _class_layout,  # noqa: F401
@@ -283,9 +283,7 @@ class _SavedSoftmaxBackward(Node, name="SoftmaxBackward0"):
     _saved = ("p",)
 
     def backward(self, g):
-        p = self.p
-        if p is FREED:
-            raise RuntimeError(_FREED_MSG)
+        p = self.unreleased(self.p)
         if g.__class__ is Tensor:
             # p again as a Tensor whose grad_fn is this node, so that the formula's dependence on p
             # is differentiated too (a graph of any order)
@@ -306,9 +304,7 @@ class _CrossEntropyBackward(Node, name="NllLossBackward0"):
     _saved = ("e", "s")
 
     def backward(self, g):
-        e = self.e
-        if e is FREED:
-            raise RuntimeError(_FREED_MSG)
+        e = self.unreleased(self.e)
         if g.__class__ is Tensor:
             return (self._graph(g),)
         s = self.s

@@ -18,7 +18,7 @@ import numpy as np
 from .. import _state
 from .._dtype import result_type
 from .._tensor import Tensor, _wrap
-from ..autograd.function import Node, edge, record, sum_to, version_error
+from ..autograd.function import Node, edge, record, sum_to
 from ._common import canon_dim, same_device
 from ._linalg_common import (_batch_mismatch, _check, _check_kind, _cname, _conj, _const_like, _tname,
                              _x)
@@ -172,14 +172,10 @@ class _ProductNode(Node):
         nxt = self.next
         a = b = None
         if nxt[1] is not None:
-            a = self.a
-            if a._version[0] != self.va:
-                raise version_error(a, self.va, self)
+            a = self.checked_input(self.a, self.va)
             a = a if graph else a._data
         if nxt[0] is not None:
-            b = self.b
-            if b._version[0] != self.vb:
-                raise version_error(b, self.vb, self)
+            b = self.checked_input(self.b, self.vb)
             b = b if graph else b._data
         return _matmul_grads(g, a, b, self.sa, self.sb, self.a_colmajor, self.b_colmajor)
 

@@ -17,7 +17,7 @@ import numpy as np
 from .. import _state
 from .._dtype import from_np, scalar_name
 from .._tensor import Tensor, _wrap
-from ..autograd.function import _FREED_MSG, FREED, Node, attach, record
+from ..autograd.function import Node, attach, record
 from . import elementwise as E
 from ._common import canon_dim, xp_of
 from .inplace import apply_inplace
@@ -294,9 +294,7 @@ class _DropoutBackward(Node, name="NativeDropoutBackward0"):
     _saved = ("mask",)
 
     def backward(self, g):
-        m = self.mask
-        if m is FREED:
-            raise RuntimeError(_FREED_MSG)
+        m = self.unreleased(self.mask)
         if g.__class__ is Tensor:
             return (g * _wrap(m),)
         return (g * m,)

@@ -12,7 +12,7 @@ import numpy as np
 from .. import _state
 from .._dtype import as_dtype
 from .._tensor import Tensor, _wrap
-from ..autograd.function import _FREED_MSG, FREED, Node, attach, record, version_error
+from ..autograd.function import Node, attach, record
 from ._common import canon_dim
 
 __all__ = ["softmax", "log_softmax", "conj", "conj_physical", "resolve_conj", "real", "imag"]
@@ -57,11 +57,7 @@ class _SoftmaxBackward(Node, name="SoftmaxBackward0"):
     log = False
 
     def backward(self, g):
-        y = self.y
-        if y is FREED:
-            raise RuntimeError(_FREED_MSG)
-        if self.yver[0] != 0:
-            raise version_error(_wrap(y, version=self.yver), 0, self)
+        y = self.checked_output(self.y, self.yver)
         d = self.dim
         if g.__class__ is Tensor:
             # the saved output as a Tensor whose grad_fn is this node again, so that the formula's
