@@ -13,8 +13,10 @@ Experiments:
   sgd     the SGD(momentum=0.9) update of the MLP's six parameters: NumPy ufuncs (the old kernel)
           against BLAS axpy/scal (``optim.sgd._sgd_blas``)
   bias    the hidden layers' forward: GEMM then ``+= bias`` against a GEMM accumulating into the bias
+  bias_add  the bias add alone (128x512 column-major): NumPy broadcast against BLAS ger
   attach  the node recording of ops/linear.py: inlined against attach()
   phases  one whole training step, ferrum against torch: zero_grad, forward, loss, backward, step
+  insitu  (only when named) the phases timed inside the training loop, ferrum against torch
 """
 
 from __future__ import annotations
@@ -98,11 +100,31 @@ def _sgemm():
     return f
 
 
+def _sger():
+    """``ger(a, x, y)``: ``a += outer(x, y)`` for a C-ordered float32 ``a``, NumPy's OpenBLAS
+    cblas_sger through ctypes, or None."""
+    import ctypes
+
+    from ferrum.ops import _blas
+    if not _blas.available:
+        return None
+    lib = ctypes.CDLL(_blas._path)
+    f = lib.scipy_cblas_sger64_
+    i, n, p, r = ctypes.c_int, ctypes.c_int64, ctypes.c_void_p, ctypes.c_float
+    f.argtypes = (i, n, n, r, p, n, p, n, p, n)
+    f.restype = None
+
+    def ger(a, x, y):
+        f(101, a.shape[0], a.shape[1], 1.0, x.ctypes.data, 1, y.ctypes.data, 1, a.ctypes.data, a.shape[1])
+    return ger
+
+
 def exp_bias():
     """Each hidden layer's forward: GEMM (column-major result) then ``+= bias``, against the bias
     broadcast into the output first and the GEMM accumulated onto it (sgemm with beta=1)."""
     rng = np.random.default_rng(0)
     sgemm = _sgemm()
+    sger = _sger()
     out = {}
     for fan_in, fan_out in ((784, 512), (512, 256)):
         W = rng.standard_normal((fan_out, fan_in)).astype(np.float32)
@@ -128,10 +150,32 @@ def exp_bias():
                       128, 1.0, rt.ctypes.data, 128)
             return rt.T
 
+        def ger(W=W, x=x, b=b, ones=np.ones(128, np.float32)):
+            rt = W @ x.T
+            sger(rt, b, ones)
+            return rt.T
+
         out[f"{fan_in}x{fan_out}: gemm, then += bias"] = plain
+        if sger is not None:
+            np.testing.assert_array_equal(plain(), ger())
+            out[f"{fan_in}x{fan_out}: gemm, then ger(bias, 1)"] = ger
         if sgemm is not None:
             np.testing.assert_allclose(plain(), beta1(), rtol=1e-4, atol=1e-4)
             out[f"{fan_in}x{fan_out}: bias, then sgemm beta=1"] = beta1
+    return out
+
+
+def exp_bias_add():
+    """The bias add alone on a column-major 128x512 float32 hidden output: NumPy's broadcast add
+    against BLAS ger with a ones vector."""
+    rng = np.random.default_rng(0)
+    rt = rng.standard_normal((512, 128)).astype(np.float32)
+    b = rng.standard_normal(512).astype(np.float32)
+    ones = np.ones(128, np.float32)
+    sger = _sger()
+    out = {"numpy r += b": lambda: np.add(rt.T, b, out=rt.T)}
+    if sger is not None:
+        out["ger(b, ones)"] = lambda: sger(rt, b, ones)
     return out
 
 
@@ -158,6 +202,58 @@ def exp_attach():
         return out
 
     return {"inlined (ops.linear._linear)": lambda: _linear(x, w, b, False), "attach()": with_attach}
+
+
+def insitu(threads: int, rounds: int = 8, n: int = 60) -> None:
+    """Each phase of the training step timed inside the training loop (caches as they are in real
+    training: the optimizer meets gradients just written by the backward GEMMs), torch and ferrum
+    in interleaved blocks; medians over rounds of the per-block medians."""
+    sys.path.insert(0, os.environ.get("FERRUM_BENCH_DIR", "/work/shared/bench"))
+    import workloads as W
+
+    import ferrum
+    import torch
+    states = {}
+    for fw in (torch, ferrum):
+        fw.set_num_threads(threads)
+        W._seed(fw)
+        model = W._mlp_model(fw)
+        opt = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        states[fw.__name__] = (model, opt, fw.randn(128, 784), fw.randint(0, 10, (128,)),
+                               fw.nn.functional)
+
+    def block(st, n):
+        model, opt, x, y, F = st
+        pc = time.perf_counter
+        out = []
+        for _ in range(n):
+            t0 = pc()
+            opt.zero_grad()
+            o = model(x)
+            t1 = pc()
+            loss = F.cross_entropy(o, y)
+            loss.backward()
+            t2 = pc()
+            opt.step()
+            t3 = pc()
+            loss.item()
+            out.append((t1 - t0, t2 - t1, t3 - t2, t3 - t0))
+        return out
+
+    names = list(states)
+    res = {k: [] for k in names}
+    for k in names:
+        block(states[k], 30)
+    for r in range(rounds):
+        for k in (names if r % 2 == 0 else names[::-1]):
+            time.sleep(0.05)
+            res[k].append([statistics.median(c) * 1e6 for c in zip(*block(states[k], n))])
+    print("## insitu (us; zero_grad+forward, loss+backward, step, whole step)")
+    for k in names:
+        cols = [statistics.median(c) for c in zip(*res[k])]
+        spread = max(r[3] for r in res[k]) / min(r[3] for r in res[k])
+        print(f"  {k:8s} forward {cols[0]:7.1f}  loss+backward {cols[1]:7.1f}  step {cols[2]:7.1f}  "
+              f"total {cols[3]:7.1f}  spread {spread:.2f}")
 
 
 def check_bits() -> None:
@@ -241,7 +337,8 @@ def exp_phases():
     return out
 
 
-EXPERIMENTS = {"sgd": exp_sgd, "bias": exp_bias, "attach": exp_attach, "phases": exp_phases}
+EXPERIMENTS = {"sgd": exp_sgd, "bias": exp_bias, "bias_add": exp_bias_add, "attach": exp_attach,
+               "phases": exp_phases}
 _THREADS = 2
 
 
@@ -261,6 +358,9 @@ def main(argv=None) -> None:
     if args.bits:
         check_bits()
     for name in args.experiments.split(","):
+        if name == "insitu":
+            insitu(args.threads)
+            continue
         report(name, run(EXPERIMENTS[name](), args.rounds, args.n))
     print(f"# load {os.getloadavg()[0]:.2f}")
 

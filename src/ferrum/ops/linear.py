@@ -124,10 +124,12 @@ def _linear(input: Tensor, weight: Tensor, bias, transposed: bool) -> Tensor:
         bd = bias._data
         if bd.shape != (wd.shape[0],):
             return _linear_general(input, weight, bias)
-        # the bias is added in a pass of its own: accumulating the GEMM into an output pre-filled
-        # with the bias (sgemm beta=1) measured no faster (benchmarks/mlp_parts.py bias: 824 against
-        # 813 us for 128x784 @ 784x512 on 1 thread, 485 against 456 on 2; 241 against 242 us for
-        # 128x512 @ 512x256)
+        # the bias is added in a pass of its own. Measured no faster (benchmarks/mlp_parts.py bias,
+        # bias_add, 2 threads): accumulating the GEMM onto an output pre-filled with the bias
+        # (sgemm beta=1): 392 against 391 us for 128x784 @ 784x512, 129 against 132 us for
+        # 128x512 @ 512x256; adding it to the column-major result with BLAS ger and a ones vector:
+        # 7.4 against 14.6 us alone, but 664 against 650 us for the whole mlp_infer forward
+        # (interleaved, 10 rounds), the result being fresh in the GEMM threads' caches
         r += bd
     out = _wrap(r)
     if _state.grad_enabled and (input.requires_grad or weight.requires_grad
