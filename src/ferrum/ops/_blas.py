@@ -19,7 +19,6 @@ NumPy code. ``FERRUM_BLAS_L1=0`` turns it off.
 from __future__ import annotations
 
 import ctypes
-import glob
 import os
 
 import numpy as np
@@ -36,7 +35,12 @@ def _load() -> bool:
     if os.environ.get("FERRUM_BLAS_L1", "1") == "0":
         return False
     libdir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-    for path in sorted(glob.glob(os.path.join(libdir, "libscipy_openblas64_*.so*"))):
+    try:
+        names = sorted(n for n in os.listdir(libdir) if n.startswith("libscipy_openblas64_") and ".so" in n)
+    except OSError:
+        return False
+    for name in names:
+        path = os.path.join(libdir, name)
         try:
             lib = ctypes.CDLL(path)
             fns = {}
