@@ -206,24 +206,28 @@ def exp_attach():
 
 def insitu(threads: int, rounds: int = 8, n: int = 60) -> None:
     """Each phase of the training step timed inside the training loop (caches as they are in real
-    training: the optimizer meets gradients just written by the backward GEMMs), torch and ferrum
-    in interleaved blocks; medians over rounds of the per-block medians."""
+    training: the optimizer meets gradients just written by the backward GEMMs): torch, ferrum, and
+    ferrum with its BLAS level-1 path switched off (``ops/_blas.available = False``: SGD's ufunc
+    kernel), in interleaved blocks; medians over rounds of the per-block medians."""
     sys.path.insert(0, os.environ.get("FERRUM_BENCH_DIR", "/work/shared/bench"))
     import workloads as W
 
     import ferrum
     import torch
-    states = {}
-    for fw in (torch, ferrum):
+    from ferrum.ops import _blas
+    blas_on = _blas.available
+    contenders = {}
+    for name, fw in (("torch", torch), ("ferrum", ferrum), ("ferrum, ufunc SGD", ferrum)):
         fw.set_num_threads(threads)
         W._seed(fw)
         model = W._mlp_model(fw)
         opt = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        states[fw.__name__] = (model, opt, fw.randn(128, 784), fw.randint(0, 10, (128,)),
-                               fw.nn.functional)
+        contenders[name] = (model, opt, fw.randn(128, 784), fw.randint(0, 10, (128,)),
+                            fw.nn.functional, blas_on and name == "ferrum")
 
     def block(st, n):
-        model, opt, x, y, F = st
+        model, opt, x, y, F, blas = st
+        _blas.available = blas
         pc = time.perf_counter
         out = []
         for _ in range(n):
@@ -238,21 +242,22 @@ def insitu(threads: int, rounds: int = 8, n: int = 60) -> None:
             t3 = pc()
             loss.item()
             out.append((t1 - t0, t2 - t1, t3 - t2, t3 - t0))
+        _blas.available = blas_on
         return out
 
-    names = list(states)
+    names = list(contenders)
     res = {k: [] for k in names}
     for k in names:
-        block(states[k], 30)
+        block(contenders[k], 30)
     for r in range(rounds):
         for k in (names if r % 2 == 0 else names[::-1]):
             time.sleep(0.05)
-            res[k].append([statistics.median(c) * 1e6 for c in zip(*block(states[k], n))])
+            res[k].append([statistics.median(c) * 1e6 for c in zip(*block(contenders[k], n))])
     print("## insitu (us; zero_grad+forward, loss+backward, step, whole step)")
     for k in names:
         cols = [statistics.median(c) for c in zip(*res[k])]
         spread = max(r[3] for r in res[k]) / min(r[3] for r in res[k])
-        print(f"  {k:8s} forward {cols[0]:7.1f}  loss+backward {cols[1]:7.1f}  step {cols[2]:7.1f}  "
+        print(f"  {k:18s} forward {cols[0]:7.1f}  loss+backward {cols[1]:7.1f}  step {cols[2]:7.1f}  "
               f"total {cols[3]:7.1f}  spread {spread:.2f}")
 
 
