@@ -120,10 +120,11 @@ def _sgd_blas(a, g, buf, t0, t1, lr, wd, momentum, dampening, nesterov, maximize
     0.9; median of 7 rounds, busy shared 2-core machine): 452 -> 369 us on 1 BLAS thread, 454 -> 261
     us on 2 (both cores' L2 caches hold half the vectors each). Inside the training step (caches
     cold after the backward GEMMs; ``mlp_parts.py -e insitu``, 2 threads, load ~1, two runs):
-    547/522 us with the ufuncs -> 367/348 us, torch 350/342 us. Not kept: the three operations chunk by chunk (8K elements, so a
-    chunk of ``buf`` stays in L1 between them) on this thread and a worker: 592 us, the ~200 ctypes
-    calls and the GIL cost more than the cache saves; OpenBLAS ``saxpby`` for ``buf`` (one pass)
-    is not threaded: 104-125 us against 102-109 us for scal + threaded axpy on 401K floats.
+    547/522 us with the ufuncs -> 367/348 us, torch 350/342 us. Not kept: the three operations
+    chunk by chunk (8K elements, so a chunk of ``buf`` stays in L1 between them) on this thread and
+    a worker: 592 us in the step, the ~200 ctypes calls and the GIL cost more than the cache saves;
+    OpenBLAS ``saxpby`` for ``buf`` (one pass) is not threaded: 104-125 us against 102-109 us for
+    scal + threaded axpy on 401K floats.
     """
     axpy = _blas.axpy
     if maximize:
