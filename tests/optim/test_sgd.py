@@ -106,3 +106,16 @@ def test_blas_usable_rules():
     np.testing.assert_array_equal(y, 1 - 0.5 * x)
     _blas.scal(2.0, y)
     np.testing.assert_array_equal(y, 2 * (1 - 0.5 * x))
+
+
+def test_sgd_never_writes_a_read_only_parameter():
+    """BLAS writes through a pointer, so a read-only parameter must take the ufunc kernel, which
+    refuses as NumPy does (as before the BLAS path)."""
+    a = np.ones((40, 30), np.float32)
+    a.flags.writeable = False
+    p = ferrum.nn.Parameter(ferrum.from_numpy(a))
+    p.grad = ferrum.ones(40, 30)
+    opt = ferrum.optim.SGD([p], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="read-only"):
+        opt.step()
+    assert (a == 1).all()

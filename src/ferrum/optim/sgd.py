@@ -73,8 +73,10 @@ class SGD(Optimizer):
                         bt = st["momentum_buffer"] = _wrap(xp_of(a).empty(a.shape, a.dtype))
                         first = True
                     buf = bt._data
-                kernel = _sgd_blas if _blas.usable(a, g) and (buf is None or _blas.usable(buf)) \
-                    else _sgd_kernel
+                # BLAS writes through the pointer: a read-only parameter takes the ufunc kernel,
+                # which raises NumPy's error as before
+                kernel = _sgd_blas if _blas.usable(a, g) and a.flags.writeable and (
+                    buf is None or _blas.usable(buf)) else _sgd_kernel
                 kernel(a, g, buf, scratch(a, 0), scratch(a, 1), lr, wd, momentum, dampening,
                        nesterov, maximize, first)
                 p._version[0] += 1
