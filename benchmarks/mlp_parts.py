@@ -14,6 +14,7 @@ Experiments:
           against BLAS axpy/scal (``optim.sgd._sgd_blas``)
   bias    the hidden layers' forward: GEMM then ``+= bias`` against a GEMM accumulating into the bias
   bias_add  the bias add alone (128x512 column-major): NumPy broadcast against BLAS ger
+  gemm    the MLP's GEMMs, ferrum's layouts against torch's
   attach  the node recording of ops/linear.py: inlined against attach()
   phases  one whole training step, ferrum against torch: zero_grad, forward, loss, backward, step
   insitu  (only when named) the phases timed inside the training loop, ferrum against torch
@@ -176,6 +177,32 @@ def exp_bias_add():
     out = {"numpy r += b": lambda: np.add(rt.T, b, out=rt.T)}
     if sger is not None:
         out["ger(b, ones)"] = lambda: sger(rt, b, ones)
+    return out
+
+
+def exp_gemm():
+    """The MLP's GEMMs in the layouts ferrum uses (hidden activations column-major, marked F)
+    against torch's: the part of the step no Python-side change reaches."""
+    import torch
+    torch.set_num_threads(_THREADS)
+    rng = np.random.default_rng(0)
+    out = {}
+    for fan_in, fan_out, x_f in ((784, 512, False), (512, 256, True), (256, 10, True)):
+        W = rng.standard_normal((fan_out, fan_in)).astype(np.float32)
+        x = rng.standard_normal((128, fan_in)).astype(np.float32)
+        g = np.asfortranarray(rng.standard_normal((128, fan_out)).astype(np.float32))
+        if x_f:
+            x = np.asfortranarray(x)
+        tw, tx, tg = (torch.from_numpy(np.ascontiguousarray(a)) for a in (W, x, g))
+        last = fan_out == 10
+        tag = f"{fan_in}x{fan_out}"
+        out[f"{tag} fwd ferrum"] = (lambda W=W, x=x: x @ W.T) if last else (lambda W=W, x=x: (W @ x.T).T)
+        out[f"{tag} fwd torch"] = lambda tw=tw, tx=tx: tx @ tw.t()
+        if fan_in != 784:
+            out[f"{tag} dx ferrum"] = lambda W=W, g=g: (W.T @ g.T).T
+            out[f"{tag} dx torch"] = lambda tw=tw, tg=tg: tg @ tw
+        out[f"{tag} dW ferrum"] = lambda x=x, g=g: g.T @ x
+        out[f"{tag} dW torch"] = lambda tx=tx, tg=tg: tg.t() @ tx
     return out
 
 
@@ -343,7 +370,7 @@ def exp_phases():
 
 
 EXPERIMENTS = {"sgd": exp_sgd, "bias": exp_bias, "bias_add": exp_bias_add, "attach": exp_attach,
-               "phases": exp_phases}
+               "gemm": exp_gemm, "phases": exp_phases}
 _THREADS = 2
 
 
