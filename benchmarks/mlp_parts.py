@@ -315,6 +315,33 @@ def check_bits() -> None:
                 total += 2
         print(f"# {np.dtype(dt).name}: torch's bits from BLAS in {same_blas}/{total} cases, "
               f"from ufuncs in {same_ufunc}/{total}")
+    # whole optimizer: 20 SGD steps on fixed gradients, every flag combination of the parity tests
+    import ferrum
+    configs = [dict(lr=0.1), dict(lr=0.1, momentum=0.9), dict(lr=0.1, momentum=0.9, nesterov=True),
+               dict(lr=0.1, momentum=0.9, dampening=0.3), dict(lr=0.01, momentum=0.5, weight_decay=0.1),
+               dict(lr=0.01, momentum=0.5, nesterov=True, weight_decay=0.05, maximize=True),
+               dict(lr=0.01, weight_decay=0.1, maximize=True)]
+    shapes = [(33, 7), (5,), (401,)]
+
+    def run20(fw, kw, dt):
+        r = np.random.default_rng(3)
+        ps = [fw.from_numpy(r.standard_normal(s).astype(dt)).requires_grad_() for s in shapes]
+        opt = fw.optim.SGD(ps, **kw)
+        for _ in range(20):
+            for p, s in zip(ps, shapes):
+                p.grad = fw.from_numpy(r.standard_normal(s).astype(dt))
+            opt.step()
+        return [p.detach().numpy().copy() for p in ps]
+
+    on = _blas.available
+    for label, flag in (("BLAS", on), ("ufunc", False)):
+        _blas.available = flag
+        for dt in (np.float32, np.float64):
+            same = sum(all(np.array_equal(a, b) for a, b in zip(run20(ferrum, kw, dt), run20(torch, kw, dt)))
+                       for kw in configs)
+            print(f"# SGD, 20 steps, {label} kernel, {np.dtype(dt).name}: torch's bits in {same}/"
+                  f"{len(configs)} configurations")
+    _blas.available = on
 
 
 def exp_phases():
