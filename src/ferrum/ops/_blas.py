@@ -8,8 +8,9 @@ once, as PyTorch's ``add_(x, alpha=...)`` does (its CPU kernel is a vectorised f
 these calls gives PyTorch's bits exactly (``benchmarks/mlp_parts.py --bits``: float32 and float64,
 sizes 1 to 401,411, torch 2.13, OpenBLAS's SkylakeX kernels: 72/72 cases each, against 44/72 for
 the ufuncs, which round ``lr * x`` before subtracting; 20 SGD steps in each of the 7 flag
-combinations of the parity tests: torch's bits in 7/7, against 0/7 with the ufunc kernel). Tests only ask for agreement to rounding
-(tests/optim/test_sgd.py): the fused multiply-add is the CPU kernel's choice, not a promise.
+combinations of the parity tests: torch's bits in 7/7, against 0/7 with the ufunc kernel).
+Tests only ask for agreement to rounding (tests/optim/test_sgd.py): the fused multiply-add is the
+CPU kernel's choice, not a promise.
 
 Only NumPy's own OpenBLAS is used (the ``scipy_openblas64_`` library of NumPy >= 2 wheels, ILP64):
 one thread pool for GEMMs and optimizer, no second library's spinning workers. When it is not
