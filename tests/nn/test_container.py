@@ -315,3 +315,62 @@ def test_linear_relu_chain_runs_hooks_and_keeps_inputs_intact():
     m(x)
     assert len(seen) == 1 and bool((seen[0] >= 0).all())
     assert ferrum.equal(x, x_before)
+
+
+class _MyLinear(ferrum.nn.Linear):
+    """A subclass that only adds a method: its call is Linear's, so the fused path takes it."""
+
+    def scale(self) -> float:
+        return 1.0
+
+
+class _MyReLU(ferrum.nn.ReLU):
+    pass
+
+
+class _DoubledLinear(ferrum.nn.Linear):
+    def forward(self, input):
+        return super().forward(input) * 2
+
+
+def test_linear_relu_chain_takes_subclasses_that_keep_forward(monkeypatch):
+    from ferrum.nn.modules import container
+    nn = ferrum.nn
+    m = nn.Sequential(_MyLinear(7, 5), _MyReLU(), nn.Linear(5, 3)).to(ferrum.float64)
+    assert container._linear_relu_kinds(list(m)) == [container._LINEAR, container._RELU,
+                                                      container._LINEAR]
+    calls = []
+    real = container._linear_relu_chain
+    monkeypatch.setattr(container, "_linear_relu_chain", lambda *a: calls.append(1) or real(*a))
+    x = ferrum.randn(4, 7, dtype=ferrum.float64, requires_grad=True)
+    y = m(x)
+    assert calls == [1]
+    y_ref = x
+    for mod in m:
+        y_ref = mod(y_ref)
+    assert ferrum.equal(y, y_ref)
+    (gx,) = ferrum.autograd.grad(y.sum(), x)
+    (gx_ref,) = ferrum.autograd.grad(y_ref.sum(), x)
+    assert ferrum.allclose(gx, gx_ref, rtol=1e-12, atol=1e-12)
+
+
+def test_linear_relu_chain_leaves_overridden_forward_to_the_module():
+    from ferrum.nn.modules import container
+    nn = ferrum.nn
+    m = nn.Sequential(_DoubledLinear(7, 5), nn.ReLU(), nn.Linear(5, 3)).to(ferrum.float64)
+    assert container._linear_relu_kinds(list(m)) is None
+    x = ferrum.randn(4, 7, dtype=ferrum.float64)
+    ref = m[2](m[1](m[0](x)))
+    assert ferrum.equal(m(x), ref)
+    assert ferrum.equal(m[0](x), nn.functional.linear(x, m[0].weight, m[0].bias) * 2)
+    # a forward set on one instance is that instance's call too
+    lin = nn.Linear(7, 5).to(ferrum.float64)
+    lin.forward = lambda inp: inp[:, :5] * 0
+    m2 = nn.Sequential(lin, nn.ReLU())
+    assert container._linear_relu_kinds(list(m2)) is None
+    assert ferrum.equal(m2(x), ferrum.zeros(4, 5, dtype=ferrum.float64))
+    # LazyLinear overrides forward (it initialises itself): module by module until it is a Linear
+    lazy = nn.Sequential(nn.LazyLinear(3), nn.ReLU())
+    assert container._linear_relu_kinds(list(lazy)) is None
+    lazy(ferrum.randn(2, 4))
+    assert container._linear_relu_kinds(list(lazy)) is not None

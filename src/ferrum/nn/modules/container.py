@@ -15,6 +15,10 @@ from .activation import ReLU as _ReLU
 from .linear import Linear as _Linear
 from .module import Module, _addindent, _global_hooks_on
 
+_Module_call = Module.__call__
+_Linear_forward = _Linear.forward
+_ReLU_forward = _ReLU.forward
+
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Container"]
 
 
@@ -52,8 +56,9 @@ class Sequential(Module):
         mods = self._modules
         if len(mods) > 1 and not _global_hooks_on[0] and input.__class__ is Tensor:
             chain = list(mods.values())
-            if _is_linear_relu_chain(chain):
-                return _linear_relu_chain(input, chain)
+            kinds = _linear_relu_kinds(chain)
+            if kinds is not None:
+                return _linear_relu_chain(input, chain, kinds)
         for module in mods.values():
             input = module(input)
         return input
@@ -155,23 +160,52 @@ class Sequential(Module):
         return v
 
 
-def _is_linear_relu_chain(chain: list) -> bool:
+_LINEAR, _RELU = 1, 2
+
+
+def _kind(m) -> int:
+    """_LINEAR or _RELU for a module whose call is exactly Linear's or ReLU's: the class or a
+    subclass that overrides neither ``forward`` nor ``__call__`` (so calling it runs Linear.forward
+    or ReLU.forward, which read the same ``_parameters`` and ``inplace`` the fused path reads), with
+    no hooks and no ``forward`` set on the instance; 0 otherwise (LazyLinear, for one, overrides
+    ``forward`` to initialise itself, and so runs module by module until it has become a Linear)."""
+    c = m.__class__
+    if m._has_hooks or "forward" in m.__dict__:
+        return 0
+    if c is _Linear:
+        return _LINEAR
+    if c is _ReLU:
+        return _RELU
+    if c.__call__ is not _Module_call:
+        return 0
+    if c.forward is _Linear_forward and issubclass(c, _Linear):
+        return _LINEAR
+    if c.forward is _ReLU_forward and issubclass(c, _ReLU):
+        return _RELU
+    return 0
+
+
+def _linear_relu_kinds(chain: list):
+    """The kinds (``_kind``) of a chain made only of Linear and ReLU modules, else None."""
+    kinds = []
     for m in chain:
-        c = m.__class__
-        if (c is not _Linear and c is not _ReLU) or m._has_hooks:
-            return False
-    return True
+        k = _kind(m)
+        if not k:
+            return None
+        kinds.append(k)
+    return kinds
 
 
-def _linear_relu_chain(x: Tensor, chain: list) -> Tensor:
+def _linear_relu_chain(x: Tensor, chain: list, kinds: list) -> Tensor:
     """Linear/ReLU stacks (MLPs) without hooks: the same ops and graph as calling each module,
     with two shortcuts only possible because the intermediates are never seen outside: a Linear
-    whose output goes to another Linear (through ReLUs) computes it column-major (faster GEMM), and
-    a ReLU after a Linear writes into the Linear's fresh output instead of a new array."""
-    last = max((i for i, m in enumerate(chain) if m.__class__ is _Linear), default=-1)
+    whose output goes to another Linear (through ReLUs) computes it column-major (faster GEMM; the
+    layout protocol of ops/_layout.py), and a ReLU after a Linear writes into the Linear's fresh
+    output instead of a new array."""
+    last = max((i for i, k in enumerate(kinds) if k == _LINEAR), default=-1)
     fresh = False
     for i, m in enumerate(chain):
-        if m.__class__ is _Linear:
+        if kinds[i] == _LINEAR:
             p = m._parameters
             w = p["weight"]
             if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
