@@ -54,3 +54,15 @@ def test_weight_modified_in_place_after_forward_raises():
         w.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+def test_linear_backward_with_zero_in_features_matches_torch(torch):
+    # defect 22: reshape(-1, 0) is ambiguous, so the 3-D backward with in_features = 0 raised
+    grads = []
+    for T in (ferrum, torch):
+        x = T.zeros(2, 4, 0, dtype=T.float64, requires_grad=True)
+        w = T.zeros(2, 0, dtype=T.float64, requires_grad=True)
+        b = T.ones(2, dtype=T.float64, requires_grad=True)
+        T.nn.functional.linear(x, w, b).sum().backward()
+        grads.append([tuple(x.grad.shape), tuple(w.grad.shape), b.grad.tolist()])
+    assert grads[0] == grads[1]

@@ -61,7 +61,7 @@ class AddmmBackward0(Node, name="AddmmBackward0"):
         if nw is not None or (self.has_b and self.next[2] is not None):
             if lead != 1:
                 out = g.shape[-1]
-                g2 = g.reshape(-1, out) if lead else g.reshape(1, out)
+                g2 = g.reshape(math.prod(g.shape[:-1]), out)  # not -1: ambiguous with a 0-size dim
             else:
                 g2 = g
             if nw is not None:
@@ -71,7 +71,7 @@ class AddmmBackward0(Node, name="AddmmBackward0"):
                 xs = x._data.shape
                 x2 = x if graph else x._data
                 if lead != 1:
-                    x2 = x2.reshape(-1, xs[-1]) if lead else x2.reshape(1, xs[-1])
+                    x2 = x2.reshape(math.prod(xs[:-1]), xs[-1])
                 gw = g2.t().matmul(x2) if graph else _raw_matmul(g2.T, x2)
             if self.has_b and self.next[2] is not None:
                 if graph:
