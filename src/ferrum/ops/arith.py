@@ -415,6 +415,8 @@ def _rdiv_scalar(t: Tensor, s) -> Tensor:
 
 
 def _rounded_div(a, b, mode):
+    sa = a if a.__class__ in (_pyint, _pyfloat) else None  # Python numbers, for the float32 path
+    sb = b if b.__class__ in (_pyint, _pyfloat) else None
     a, b = _coerce_pair(a, b, "div")
     ad, bd = a._data, b._data
     if ad.dtype.kind in "bc":
@@ -425,30 +427,21 @@ def _rounded_div(a, b, mode):
         raise _shape_error("div", ad, bd) from None
     with np.errstate(divide="ignore", invalid="ignore"):
         if ad.dtype.kind in "iub":
-            if mode == "floor":
-                if ad.size and bd.size and np.any(bd == 0):
-                    raise RuntimeError("ZeroDivisionError")
-                r = np.floor_divide(ad, bd)
-            else:
-                if ad.size and bd.size and np.any(bd == 0):
-                    raise RuntimeError("ZeroDivisionError")
-                q = np.floor_divide(ad, bd)
-                q = q + ((q < 0) & (q * bd != ad))
-                r = q.astype(ad.dtype)
-        elif mode == "floor":
-            r = _float_floor_divide(ad, bd)
+            if ad.size and bd.size and np.any(bd == 0):
+                raise RuntimeError("ZeroDivisionError")
+            q = np.floor_divide(ad, bd)
+            if mode == "trunc":
+                q = (q + ((q < 0) & (q * bd != ad))).astype(ad.dtype)
+            r = q
         else:
-            r = np.trunc(ad / bd)
+            x, y = ad, bd
+            if ad.dtype.itemsize < 4:
+                # PyTorch computes float16/bfloat16 in float32, a Python number operand in float32 too
+                x = ad.astype(np.float32) if sa is None else np.float32(sa)
+                y = bd.astype(np.float32) if sb is None else np.float32(sb)
+            r = np.floor_divide(x, y) if mode == "floor" else np.trunc(x / y)
+            r = r.astype(ad.dtype, copy=False)
     return record(r, _ZeroGradBackward, (a, b), shapes=(ad.shape, bd.shape))
-
-
-def _float_floor_divide(ad, bd):
-    """PyTorch's (and Python's) floor division: NumPy's floor_divide computes it from fmod, so
-    ``0.5 // 0.1`` is 4 and it agrees with ``remainder``; float16/bfloat16 compute in float32, as
-    PyTorch does."""
-    if ad.dtype.itemsize < 4:
-        return np.floor_divide(ad.astype(np.float32), bd.astype(np.float32)).astype(ad.dtype)
-    return np.floor_divide(ad, bd)
 
 
 

@@ -15,7 +15,7 @@ import builtins
 
 import numpy as np
 
-from .._dtype import complex128, float64, scalar_name
+from .._dtype import complex128, float32, float64, scalar_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, record, sum_to
 from ._common import _write_out
@@ -164,11 +164,16 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     end - (end - input) * (1 - weight), exact at weight == 1. input and end: tensors of one
     floating dtype (broadcast); weight: a number or a tensor of that dtype."""
     _check_lerp(input, end, weight)
-    if not isinstance(weight, Tensor):
-        if weight < 0.5:
-            return input + weight * (end - input)
-        return end - (end - input) * (1 - weight)
-    return where(weight < 0.5, input + weight * (end - input), end - (end - input) * (1 - weight))
+    dt = input.dtype
+    if input._data.dtype.itemsize < 4:  # float16/bfloat16: computed in float32, as PyTorch does
+        input, end = _cast(input, float32), _cast(end, float32)
+        weight = _cast(weight, float32) if isinstance(weight, Tensor) else weight
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is PyTorch's nan, silently
+        if not isinstance(weight, Tensor):
+            r = input + weight * (end - input) if weight < 0.5 else end - (end - input) * (1 - weight)
+        else:
+            r = where(weight < 0.5, input + weight * (end - input), end - (end - input) * (1 - weight))
+    return _cast(r, dt)
 
 
 def _is_complex(x) -> bool:
