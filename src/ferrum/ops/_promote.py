@@ -17,8 +17,8 @@ import numpy as np
 from .._casting import cast_array
 from .._dtype import get_default_dtype, result_type, scalar_name, to_np
 from .._tensor import Tensor, _wrap
-from ..autograd.function import Node, record, sum_to
-from ._common import same_device
+from ..autograd.function import Node, record
+from ._common import same_device, xp_of
 
 _ndarray = np.ndarray
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
@@ -163,7 +163,8 @@ class _ZeroGradBackward(Node):
     """Piecewise-constant ops (rounding, floor_divide): zero gradient to every input."""
 
     def backward_t(self, g):
-        return tuple(sum_to(g * 0, s) for s in self.shapes)
+        # zeros, not g * 0: a nan or inf in g must not become a nan gradient (PyTorch gives 0)
+        return tuple(_wrap(xp_of(g._data).zeros(s, g._data.dtype)) for s in self.shapes)
 
 
 def _binary_record(op, a, b, fwd, node_cls, float_only=False, **attrs):

@@ -20,7 +20,7 @@ from .._dtype import from_np, result_type, scalar_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, edge, record, sum_to, version_error
 from . import _parallel as _par
-from ._common import _write_out, p_where
+from ._common import _write_out, p_where, xp_of
 from ._promote import (
     _as_tensor_operand, _binary_record, _coerce_pair, _float_dt, _float_kinds, _not_implemented,
     _operand_tensor, _promote, _scalar_operand, _shape_error, _ZeroGradBackward,
@@ -193,8 +193,10 @@ def _alpha_op(npop, ad, bd, alpha):
     return npop(ad, bd * alpha)
 
 
-def add(input, other, *, alpha=1, out=None) -> Tensor:
-    """input + alpha * other, with broadcasting and type promotion."""
+def add(input: Tensor, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """input + alpha * other, elementwise with broadcasting and PyTorch's type promotion (either
+    operand may be a Python number). alpha must not be a float for an integer result nor a bool
+    for a non-bool one; on bool results alpha * other is ``other and alpha``."""
     a = input
     if not isinstance(a, Tensor):
         if isinstance(other, Tensor):
@@ -239,8 +241,9 @@ def _scalar_tensor(s, like: Tensor) -> Tensor:
     return _wrap(np.asarray(s, dtype=result_type(like, s).np if not isinstance(s, Tensor) else None))
 
 
-def sub(input, other, *, alpha=1, out=None) -> Tensor:
-    """input - alpha * other."""
+def sub(input: Tensor, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """input - alpha * other, elementwise with broadcasting and type promotion (see add); bool
+    operands raise, as in PyTorch."""
     a = input
     if not isinstance(a, Tensor):
         if isinstance(other, Tensor):
@@ -300,8 +303,9 @@ def _rsub_scalar(t: Tensor, s) -> Tensor:
     return _scalar_result(s2 - td, t, _RsubScalarBackward, -1)
 
 
-def mul(input, other, *, out=None) -> Tensor:
-    """input * other, elementwise with broadcasting."""
+def mul(input: Tensor, other, *, out: Tensor | None = None) -> Tensor:
+    """input * other, elementwise with broadcasting and type promotion (either operand may be a
+    Python number)."""
     a = input
     if not isinstance(a, Tensor):
         if isinstance(other, Tensor):
@@ -342,8 +346,10 @@ def mul(input, other, *, out=None) -> Tensor:
     return res
 
 
-def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
-    """input / other. ``rounding_mode``: None (true division), 'trunc' or 'floor'."""
+def div(input: Tensor, other, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
+    """input / other, elementwise with broadcasting. ``rounding_mode``: None (true division;
+    integers give the default float dtype), 'trunc' (toward zero) or 'floor' (Python's ``//``;
+    these two keep integer dtypes and raise on an integer division by zero)."""
     a = input
     if out is not None:
         return _write_out(out, div(a, other, rounding_mode=rounding_mode))
@@ -461,8 +467,8 @@ class _PowBackward(Node, name="PowBackward1"):
 class _PowScalarBackward(Node, name="PowBackward0"):
     def backward_t(self, g, a):
         e = self.e
-        if e == 0:
-            return (g * 0,)
+        if e == 0:  # zeros, not g * 0 (a nan in g must not leak), as PyTorch
+            return (_wrap(xp_of(g._data).zeros(g.shape, g._data.dtype)),)
         return (g * e * a ** (e - 1),)
 
 
@@ -476,8 +482,9 @@ class _RPowBackward(Node, name="PowBackward2"):
         return (g * (s ** b) * math.log(s) if s > 0 else g * math.nan,)
 
 
-def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001
-    """input ** exponent (either may be a Python number)."""
+def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
+    """input ** exponent, elementwise with broadcasting and type promotion (either may be a
+    Python number); integers to negative integer powers raise, as in PyTorch."""
     if out is not None:
         return _write_out(out, pow(input, exponent))
     if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
@@ -549,8 +556,8 @@ class _FmodBackward(_RemainderBackward, name="FmodBackward0"):
     mode = "trunc"
 
 
-def remainder(input, other, *, out=None) -> Tensor:
-    """Python-style modulus: the result has the sign of the divisor."""
+def remainder(input, other, *, out: Tensor | None = None) -> Tensor:
+    """Python-style modulus (``%``): the result has the sign of the divisor; broadcasting."""
     if out is not None:
         return _write_out(out, remainder(input, other))
     return _binary_record("remainder", input, other, _np_remainder, _RemainderBackward)
@@ -573,14 +580,14 @@ def _np_fmod(a, b):
     return np.fmod(a, b)
 
 
-def fmod(input, other, *, out=None) -> Tensor:
-    """C-style modulus: the result has the sign of the dividend."""
+def fmod(input, other, *, out: Tensor | None = None) -> Tensor:
+    """C-style modulus: the result has the sign of the dividend; broadcasting."""
     if out is not None:
         return _write_out(out, fmod(input, other))
     return _binary_record("fmod", input, other, _np_fmod, _FmodBackward)
 
 
-def floor_divide(input, other, *, out=None) -> Tensor:
+def floor_divide(input, other, *, out: Tensor | None = None) -> Tensor:
     """The largest integer <= input / other, as Python's ``//`` (consistent with ``remainder``:
     ``input == other * floor_divide(input, other) + remainder(input, other)``); broadcasting."""
     if out is not None:

@@ -18,12 +18,12 @@ import numpy as np
 from .._dtype import complex128, float32, float64, scalar_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, record, sum_to
-from ._common import _write_out
+from ._common import _write_out, xp_of
 from ._promote import (
     _binary_record, _cast, _coerce_pair, _not_implemented, _require_tensors, _shape_error,
 )
 from .arith import pow
-from .select import maximum, where
+from .select import where
 
 _pyint, _pyfloat = builtins.int, builtins.float
 
@@ -65,13 +65,24 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
     return _binary_record("hypot", input, other, np.hypot, _HypotBackward, float_only=True)
 
 
+class _LogaddexpBackward(Node, name="LogaddexpBackward0"):
+    def backward_t(self, g, a, b):
+        sa, sb = self.shapes
+        # PyTorch's formula: exact 1 and 0 for an infinite input beside a finite one
+        return sum_to(g / (1 + (b - a).exp()), sa), sum_to(g / (1 + (a - b).exp()), sb)
+
+
+def _np_logaddexp(a, b):
+    if a.dtype.itemsize < 4:  # float16/bfloat16 in float32, as PyTorch
+        return np.logaddexp(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
+    return np.logaddexp(a, b)
+
+
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
-    """log(exp(input) + exp(other)), computed stably; both arguments must be tensors."""
+    """log(exp(input) + exp(other)), computed stably; both arguments must be tensors (broadcast,
+    promoted)."""
     _require_tensors("logaddexp", input, other)
-    a, b = _coerce_pair(input, other, "logaddexp")
-    m = maximum(a, b).detach()
-    m = where(m.isinf(), 0.0, m)
-    return m + ((a - m).exp() + (b - m).exp()).log()
+    return _binary_record("logaddexp", input, other, _np_logaddexp, _LogaddexpBackward)
 
 
 class _XlogyBackward(Node, name="XlogyBackward0"):
@@ -99,10 +110,10 @@ def xlogy(input, other) -> Tensor:
 
 class _CopysignBackward(Node, name="CopysignBackward0"):
     def backward_t(self, g):
-        ga = where(_wrap(self.zero), 0.0, g * _wrap(self.flip))
+        ga = g * _wrap(self.ratio)
         gb = None
         if self.next[1] is not None:  # PyTorch: zeros (the sign source is piecewise constant)
-            gb = _wrap(np.zeros(self.shapes[1], g._data.dtype))
+            gb = _wrap(xp_of(g._data).zeros(self.shapes[1], g._data.dtype))
         return sum_to(ga, self.shapes[0]), gb
 
 
@@ -123,9 +134,10 @@ def copysign(input: Tensor, other) -> Tensor:
             r = np.copysign(ad, bd)
     except ValueError:
         raise _shape_error("copysign", ad, bd) from None
-    zero = np.broadcast_to(ad == 0, r.shape)
-    flip = np.where(np.signbit(r) != np.signbit(np.broadcast_to(ad, r.shape)), -1, 1).astype(r.dtype)
-    return record(r, _CopysignBackward, (a, b), zero=zero, flip=flip, shapes=(ad.shape, bd.shape))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # PyTorch's gradient: result / input, 0 where input == 0 (nan for nan and +-inf inputs)
+        ratio = np.where(ad == 0, 0, r / ad).astype(r.dtype, copy=False)
+    return record(r, _CopysignBackward, (a, b), ratio=ratio, shapes=(ad.shape, bd.shape))
 
 
 def heaviside(input: Tensor, values: Tensor) -> Tensor:

@@ -181,18 +181,16 @@ def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002
 
 # --------------------------------------------------------------------------- maximum / minimum
 class _MaximumBackward(Node, name="MaximumBackward0"):
-    """maximum/minimum: the larger (smaller) input gets the gradient; ties split it equally."""
+    """maximum/minimum, PyTorch's rule: ties split the gradient equally, the smaller (larger)
+    input gets none, and where a nan makes every comparison false both inputs get it."""
 
     is_max = True
 
     def backward_t(self, g, a, b):
         sa, sb = self.shapes
-        pick_a = (a > b) if self.is_max else (a < b)
-        tie = a == b
-        half = g * 0.5
-        ga = where(pick_a, g, where(tie, half, 0.0))
-        gb = where(pick_a, 0.0, where(tie, half, g))
-        return sum_to(ga, sa), sum_to(gb, sb)
+        both = where(a == b, g * 0.5, g)
+        a_loses, b_loses = (a < b, a > b) if self.is_max else (a > b, a < b)
+        return sum_to(where(a_loses, 0.0, both), sa), sum_to(where(b_loses, 0.0, both), sb)
 
 
 class _MinimumBackward(_MaximumBackward, name="MinimumBackward0"):

@@ -16,11 +16,11 @@ import math
 import numpy as np
 
 from .. import _state
-from .._dtype import from_np, get_default_dtype, np_finfo
+from .._dtype import float32, from_np, get_default_dtype, np_finfo
 from .._tensor import Tensor, _wrap
 from ..autograd.function import _FREED_MSG, FREED, Node, attach, edge, record, version_error
 from . import _parallel as _par
-from ._common import _write_out, p_cos, p_cosh, p_exp, p_sin, p_sinh, p_sqrt, p_where
+from ._common import _write_out, p_cos, p_cosh, p_exp, p_sin, p_sinh, p_sqrt, p_where, xp_of
 from ._promote import _cast, _float_dt, _float_kinds, _not_implemented, _ZeroGradBackward
 from .arith import pow
 from .select import where
@@ -196,7 +196,10 @@ def _sigmoid_grad(g, x, y):
 
 
 def _zero_grad(g, x, y):
-    return g * 0
+    # zeros, not g * 0: a nan or inf in g must not become a nan gradient (PyTorch gives 0)
+    if g.__class__ is Tensor:
+        return _wrap(xp_of(g._data).zeros_like(g._data))
+    return xp_of(g).zeros_like(g)
 
 
 def _int_identity(f):
@@ -354,9 +357,12 @@ def square(input: Tensor) -> Tensor:
 def sinc(input: Tensor) -> Tensor:
     """sin(pi x) / (pi x), 1 at 0; integer inputs give the default float dtype."""
     x = input if input._data.dtype.kind in _float_kinds else _cast(input, get_default_dtype())
+    dt = x.dtype
+    if x._data.dtype.itemsize < 4:  # float16/bfloat16 in float32, as PyTorch (sin(pi) is not 0 there)
+        x = _cast(x, float32)
     px = x * math.pi
     safe = where(x == 0, 1.0, px)
-    return where(x == 0, 1.0, sin(safe) / safe)
+    return _cast(where(x == 0, 1.0, sin(safe) / safe), dt)
 
 
 def deg2rad(input: Tensor) -> Tensor:
