@@ -194,3 +194,24 @@ def test_float_power_with_complex_operands(torch):
         f, t = ferrum.float_power(*args(ferrum)), torch.float_power(*args(torch))
         assert str(f.dtype).split(".")[1] == str(t.dtype).split(".")[1]
         np.testing.assert_allclose(np.asarray(f.tolist()), np.asarray(t.tolist()), rtol=1e-12)
+
+
+SPECIAL = [nan, inf, -inf, 0.0, -0.0, 1.0, -1.0, 0.5, 2.0, -3.5]
+PAIRS_A = [a for a in SPECIAL for _ in SPECIAL]
+PAIRS_B = [b for _ in SPECIAL for b in SPECIAL]
+
+
+@pytest.mark.parametrize("name", ["atan2", "hypot", "logaddexp", "xlogy", "copysign", "maximum", "minimum",
+                                  "fmax", "fmin", "remainder", "fmod", "pow", "mul", "div"])
+def test_gradients_at_special_values_match_torch(torch, name):
+    # nan/inf in one input must not reach gradients that do not depend on it, and the rest is
+    # torch's formula (logaddexp with an infinite input, maximum with nan, copysign, atan2 at 0)
+    def grads(T):
+        a = T.tensor(PAIRS_A, dtype=T.float64, requires_grad=True)
+        b = T.tensor(PAIRS_B, dtype=T.float64, requires_grad=True)
+        with np.errstate(all="ignore"):
+            getattr(T, name)(a, b).backward(T.ones(len(PAIRS_A), dtype=T.float64))
+        return [np.array((v.grad + 0).tolist()) for v in (a, b)]
+
+    for f, t in zip(grads(ferrum), grads(torch)):
+        np.testing.assert_allclose(f, t, rtol=1e-12, atol=0)

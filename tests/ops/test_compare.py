@@ -78,7 +78,7 @@ def test_isclose_checks(torch):
         )
 
 
-@pytest.mark.parametrize("name", ["eq", "lt", "ge", "ne"])
+@pytest.mark.parametrize("name", ["eq", "lt", "ge", "ne", "fmod"])
 def test_comparisons_take_a_number_only_as_other(torch, name):
     # defect 25: scalar-first eq/lt/... were accepted
     with pytest.raises(TypeError):

@@ -140,3 +140,15 @@ def test_unary_table_flags_are_keywords():
     x = ferrum.tensor([0.5, 2.0], dtype=ferrum.float64, requires_grad=True)
     for fn in (ferrum.sinh, ferrum.cosh, ferrum.tanh, ferrum.exp):
         assert ferrum.autograd.gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc", "round", "sign"])
+def test_piecewise_constant_gradients_are_zeros_even_for_nan_grads(torch, name):
+    x = ferrum.tensor([0.5, -1.5], dtype=ferrum.float64, requires_grad=True)
+    getattr(ferrum, name)(x).backward(ferrum.tensor([nan, inf], dtype=ferrum.float64))
+    tx = torch.tensor([0.5, -1.5], dtype=torch.float64, requires_grad=True)
+    getattr(torch, name)(tx).backward(torch.tensor([nan, inf], dtype=torch.float64))
+    assert x.grad.tolist() == (tx.grad + 0).tolist() == [0.0, 0.0]
+    y = ferrum.tensor([0.25, 0.75], dtype=ferrum.float64, requires_grad=True)
+    ferrum.round(y, decimals=1).backward(ferrum.tensor([nan, 1.0], dtype=ferrum.float64))
+    assert y.grad.tolist() == [0.0, 0.0]

@@ -581,7 +581,10 @@ def _np_fmod(a, b):
 
 
 def fmod(input, other, *, out: Tensor | None = None) -> Tensor:
-    """C-style modulus: the result has the sign of the dividend; broadcasting."""
+    """C-style modulus: the result has the sign of the dividend; broadcasting. ``other`` may be a
+    Python number, ``input`` may not (as in PyTorch)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fmod(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if out is not None:
         return _write_out(out, fmod(input, other))
     return _binary_record("fmod", input, other, _np_fmod, _FmodBackward)
