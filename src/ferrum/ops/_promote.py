@@ -23,6 +23,8 @@ from ._common import same_device, xp_of
 _ndarray = np.ndarray
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
 _number_types = (_pyint, _pyfloat, _pybool, complex, np.generic)
+_scalar_types = _number_types + (np.ndarray,)  # operands an operator takes besides tensors
+_operand_types = (Tensor,) + _scalar_types
 _float_kinds = frozenset("fcV")  # "V": bfloat16 (ml_dtypes)
 
 
@@ -177,3 +179,22 @@ def _binary_record(op, a, b, fwd, node_cls, float_only=False, **attrs):
     except ValueError:
         raise _shape_error(op, ad, bd) from None
     return record(r, node_cls, (a, b), save=(a, b), shapes=(ad.shape, bd.shape), **attrs)
+
+
+# --------------------------------------------------------------------------- operators
+def _binop_or_notimpl(fn):
+    """``Tensor.__op__`` for ``fn``: NotImplemented for operand types ferrum does not take."""
+    def op(self, other):
+        if isinstance(other, _operand_types):
+            return fn(self, other)
+        return NotImplemented
+    return op
+
+
+def _rbinop(fn):
+    """``Tensor.__rop__`` for ``fn``: the number or array on the left becomes a tensor."""
+    def op(self, other):
+        if isinstance(other, _scalar_types):
+            return fn(_operand_tensor(other, self, fn.__name__), self)
+        return NotImplemented
+    return op

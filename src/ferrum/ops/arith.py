@@ -22,8 +22,9 @@ from ..autograd.function import Node, edge, record, sum_to, version_error
 from . import _parallel as _par
 from ._common import _write_out, p_where, xp_of
 from ._promote import (
-    _as_tensor_operand, _binary_record, _coerce_pair, _float_dt, _float_kinds, _not_implemented,
-    _operand_tensor, _promote, _scalar_operand, _shape_error, _ZeroGradBackward,
+    _as_tensor_operand, _binary_record, _binop_or_notimpl, _coerce_pair, _float_dt, _float_kinds,
+    _not_implemented, _number_types, _operand_types, _promote, _rbinop, _scalar_operand, _scalar_types,
+    _shape_error, _ZeroGradBackward,
 )
 
 _new = object.__new__
@@ -600,13 +601,13 @@ def floor_divide(input, other, *, out: Tensor | None = None) -> Tensor:
 
 # --------------------------------------------------------------------------- operators
 def _radd(self, other):
-    if isinstance(other, (_pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
+    if isinstance(other, _scalar_types):
         return add(self, other)
     return NotImplemented
 
 
 def _rmul(self, other):
-    if isinstance(other, (_pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
+    if isinstance(other, _scalar_types):
         return mul(self, other)
     return NotImplemented
 
@@ -614,7 +615,7 @@ def _rmul(self, other):
 def _rsub(self, other):
     if isinstance(other, np.ndarray):
         return sub(_wrap(other), self)
-    if isinstance(other, (_pyint, _pyfloat, _pybool, complex, np.generic)):
+    if isinstance(other, _number_types):
         return _rsub_scalar(self, other)
     return NotImplemented
 
@@ -622,46 +623,29 @@ def _rsub(self, other):
 def _rtruediv(self, other):
     if isinstance(other, np.ndarray):
         return div(_wrap(other), self)
-    if isinstance(other, (_pyint, _pyfloat, _pybool, complex, np.generic)):
+    if isinstance(other, _number_types):
         return _rdiv_scalar(self, other)
     return NotImplemented
-
-
-def _binop_or_notimpl(fn):
-    def op(self, other):
-        if isinstance(other, (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
-            return fn(self, other)
-        return NotImplemented
-    return op
-
-
-def _rbinop(fn):
-    def op(self, other):
-        if isinstance(other, (_pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
-            return fn(_operand_tensor(other, self, fn.__name__), self)
-        return NotImplemented
-    return op
-
-
-_operand_types = (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)
 
 
 def _fast_binary(npop, node_cls, general):
     """An operator: a fast path for two tensors of one dtype on the CPU; anything else goes to
     ``general`` (promotion, scalars, devices, errors), or NotImplemented for foreign types."""
     is_mul = node_cls is MulBackward0
+    # module globals as closure cells: a cell load is cheaper than a global lookup on this path
+    T, nd, wrap, state, par_min = Tensor, _ndarray, _wrap, _state, _PAR_MIN
 
     def op(self, other):
-        if other.__class__ is Tensor:
+        if other.__class__ is T:
             ad = self._data
             bd = other._data
-            if ad.dtype is bd.dtype and ad.__class__ is _ndarray and bd.__class__ is _ndarray:
+            if ad.dtype is bd.dtype and ad.__class__ is nd and bd.__class__ is nd:
                 try:
-                    r = npop(ad, bd) if ad.size < _PAR_MIN else _par.binary(npop, ad, bd)
+                    r = npop(ad, bd) if ad.size < par_min else _par.binary(npop, ad, bd)
                 except (ValueError, TypeError):
                     return general(self, other)
-                out = _wrap(r)
-                if _state.grad_enabled and (self.requires_grad or other.requires_grad):
+                out = wrap(r)
+                if state.grad_enabled and (self.requires_grad or other.requires_grad):
                     # HOT: inlined attach() (and edge()): micro_chain is these three operators
                     node = _new(node_cls)
                     # edge() inlined for the common cases: a non-view result of an op, or a
@@ -700,19 +684,19 @@ _mul_op = _fast_binary(np.multiply, MulBackward0, lambda a, b: mul(a, b))
 
 
 def _div_op(self, other):
-    if isinstance(other, (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
+    if isinstance(other, _operand_types):
         return div(self, other)
     return NotImplemented
 
 
 def _pow_op(self, other):
-    if isinstance(other, (Tensor, _pyint, _pyfloat, _pybool, complex, np.generic, np.ndarray)):
+    if isinstance(other, _operand_types):
         return pow(self, other)
     return NotImplemented
 
 
 def _rpow_op(self, other):
-    if isinstance(other, (_pyint, _pyfloat, _pybool, complex, np.generic)):
+    if isinstance(other, _number_types):
         return pow(other, self)
     if isinstance(other, np.ndarray):
         return pow(_wrap(other), self)

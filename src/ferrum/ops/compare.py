@@ -16,7 +16,8 @@ from .._dtype import scalar_name
 from .._tensor import Tensor, _wrap
 from ._common import _write_out, same_device
 from ._promote import (
-    _coerce_pair, _float_kinds, _number_types, _operand_tensor, _require_tensors, _shape_error,
+    _binop_or_notimpl, _coerce_pair, _float_kinds, _number_types, _operand_types, _rbinop, _require_tensors,
+    _shape_error,
 )
 
 _pybool = builtins.bool
@@ -170,26 +171,6 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 
 # --------------------------------------------------------------------------- operators
-_operand_types = (Tensor,) + _number_types + (np.ndarray,)
-_scalar_types = _number_types + (np.ndarray,)
-
-
-def _binop_or_notimpl(fn):
-    def op(self, other):
-        if isinstance(other, _operand_types):
-            return fn(self, other)
-        return NotImplemented
-    return op
-
-
-def _rbinop(fn):
-    def op(self, other):
-        if isinstance(other, _scalar_types):
-            return fn(_operand_tensor(other, self, fn.__name__), self)
-        return NotImplemented
-    return op
-
-
 def _invert(self):
     d = self._data
     if d.dtype.kind == "b":
