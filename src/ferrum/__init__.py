@@ -5,7 +5,6 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import _state  # noqa: F401
-from . import _alloc
 from ._dtype import *  # noqa: F401,F403
 from ._dtype import bool, float, int  # noqa: A004,F401
 from ._device import device  # noqa: F401
@@ -27,8 +26,6 @@ from ._repr import set_printoptions  # noqa: F401
 from . import autograd, cuda  # noqa: F401
 from ._threads import get_num_threads, set_num_threads, get_num_interop_threads, set_num_interop_threads  # noqa: F401,E501
 
-
-_alloc.tune()
 
 
 def is_tensor(obj) -> bool:

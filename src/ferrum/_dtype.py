@@ -78,14 +78,32 @@ FROM_NP.update({np.dtype("uint16"): int32, np.dtype("uint32"): int64, np.dtype("
 
 
 # PyTorch's ScalarType names, as its error messages spell them ("... not implemented for 'Half'")
+# and as its legacy tensor types are named ("torch.HalfTensor"): the one copy of this table
 _SCALAR_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
                  "complex64": "ComplexFloat", "complex128": "ComplexDouble", "int8": "Char",
                  "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+_BY_SCALAR_NAME = {v: k for k, v in _SCALAR_NAMES.items()}
 
 
-def scalar_name(d: dtype) -> str:
-    """PyTorch's name for ``d`` in error messages: 'Float', 'Long', 'Half', 'Bool', ..."""
-    return _SCALAR_NAMES[d.name]
+def scalar_name(d) -> str:
+    """PyTorch's name for ``d`` (a ferrum dtype or a NumPy dtype) in error messages: 'Float',
+    'Long', 'Half', 'Bool', ...; a dtype PyTorch has no name for keeps its own."""
+    return _SCALAR_NAMES.get(d.name, d.name)
+
+
+def type_name(d, cuda: builtins.bool = False) -> str:
+    """The legacy tensor type name of ``d`` (ferrum or NumPy dtype): 'ferrum.FloatTensor',
+    'ferrum.cuda.LongTensor' (``Tensor.type()``, saved-tensor version errors)."""
+    return ("ferrum.cuda." if cuda else "ferrum.") + scalar_name(d) + "Tensor"
+
+
+def from_scalar_name(name: str) -> dtype | None:
+    """The dtype named by a PyTorch ScalarType or legacy type name ('Float', 'FloatTensor',
+    'torch.cuda.FloatTensor'); None when it names none."""
+    key = name.rsplit(".", 1)[-1]
+    key = key[:-len("Tensor")] if key.endswith("Tensor") else key
+    n = _BY_SCALAR_NAME.get(key)
+    return _BY_NAME[n] if n is not None else None
 
 
 def _dtype_by_name(name: str) -> dtype:
@@ -196,14 +214,6 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     elif a is bfloat16 or b is bfloat16:
         o = b if a is bfloat16 else a
         r = float32 if o is float16 else o
-    elif a.category != b.category:
-        # across categories the higher one wins, keeping the lower one's precision only for
-        # float -> complex (int32 + float16 is float16, float64 + complex64 is complex128)
-        hi, lo = (a, b) if a.category > b.category else (b, a)
-        if hi.category == _COMPLEX and lo.category == _FLOAT:
-            r = complex128 if float64 in (lo, hi.to_real()) else complex64
-        else:
-            r = hi
     else:
         r = FROM_NP[np.promote_types(a.np, b.np)]
     _promote_cache[key] = r
@@ -270,6 +280,20 @@ def result_type(*operands) -> dtype:
 def can_cast(from_: dtype, to: dtype) -> bool:
     """PyTorch's can_cast: casting is allowed unless it lowers the category."""
     return as_dtype(from_).category <= as_dtype(to).category
+
+
+def float_to_int(arr: np.ndarray, npd: np.dtype) -> np.ndarray:
+    """Floating array -> integer dtype ``npd`` by one defined rule, the same on every NumPy version
+    and CPU: truncate toward zero, then wrap modulo 2**bits (torch's result on x86). NaN and values
+    beyond int64 give 0 in narrow types and INT64_MIN in int64, as x86's truncating convert does.
+    NumPy's own float -> int cast is undefined behaviour in C outside the target's range."""
+    bits = 8 * npd.itemsize
+    x = np.trunc(np.asarray(arr, dtype=np.float64))
+    bad = ~(np.abs(x) < 2.0 ** 63)  # nan, inf, beyond int64: x86 gives INT64_MIN (low bits 0)
+    if bits < 64:
+        x = np.fmod(x, 2.0 ** bits)  # exact; now |x| < 2**bits, so the int64 cast is defined
+    x = np.where(bad, 0.0 if bits < 64 else -2.0 ** 63, x)
+    return x.astype(np.int64).astype(npd)
 
 
 def np_finfo(npd):

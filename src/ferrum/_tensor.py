@@ -278,7 +278,7 @@ class Tensor:
         """Registers ``hook(grad) -> Tensor or None``, called with this tensor's gradient."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .autograd.function import _RemovableHandle
+        from .utils.hooks import RemovableHandle as _RemovableHandle
         if self.grad_fn is not None:
             hooks = self.grad_fn.__dict__.setdefault("_tensor_hooks", [])
             self.grad_fn._has_hooks = True
@@ -295,7 +295,7 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .autograd.function import _RemovableHandle
+        from .utils.hooks import RemovableHandle as _RemovableHandle
         hooks = self.__dict__.setdefault("_post_acc_hooks", [])
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)

@@ -6,6 +6,7 @@ Gradients are compared with torch (the `torch` fixture skips cleanly when it is 
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -1181,3 +1182,31 @@ def test_zero_dim_gradients_through_negation_reach_indexed_leaves():
     x.grad = None
     (x[1] - x[0]).backward()
     assert x.grad.tolist() == [-1.0, 1.0]
+
+
+def test_one_loop_serves_backward_grad_and_anomaly_alike(torch):
+    # backward(), autograd.grad (capture, pruning) and anomaly mode run the same main loop: with a
+    # tensor hook, a node pre-hook and a multi-use input, all three give torch's gradients
+    def run(T, x, w, mode):
+        y = x * w
+        y.register_hook(lambda g: g * 2)
+        z = (y + x).sin() * y
+        z.grad_fn.register_prehook(lambda gs: tuple(g * 3 for g in gs))
+        out = z.sum()
+        if mode == "grad":
+            return T.autograd.grad(out, [x])[0]
+        if mode == "anomaly":
+            with T.autograd.detect_anomaly():
+                out.backward()
+        else:
+            out.backward()
+        return x.grad
+
+    for mode in ("backward", "grad", "anomaly"):
+        x, tx = leaf([0.5, -1.0, 2.0]), tleaf(torch, [0.5, -1.0, 2.0])
+        w, tw = leaf([1.5, 2.0, -0.5]), tleaf(torch, [1.5, 2.0, -0.5])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns that anomaly mode is slow
+            assert_close(run(F, x, w, mode), run(torch, tx, tw, mode))
+        if mode == "grad":
+            assert w.grad is None  # autograd.grad writes no .grad and prunes w's branch

@@ -801,6 +801,34 @@ def test_deepcopy_keeps_ties():
     assert p.dec.weight is p.enc.weight and p.again is p.enc
 
 
+def test_pickled_tied_module_loads_its_state_dict():
+    m = _shared(fnn)
+    p = pickle.loads(pickle.dumps(m))
+    assert p.dec.weight is p.enc.weight
+    assert repr(p.load_state_dict(m.state_dict())) == "<All keys matched successfully>"
+    assert list(p.state_dict()) == list(m.state_dict())
+
+
+def test_split_names_keep_the_module_path(torch):
+    """module.py is split (global hooks, state dict) but every name stays importable from it, and
+    reprs and pickles keep naming ferrum.nn.modules.module, as torch's name torch.nn.modules.module."""
+    mm = fnn.modules.module
+    for name in ("Module", "register_module_forward_pre_hook", "register_module_forward_hook",
+                 "register_module_full_backward_hook", "register_module_full_backward_pre_hook",
+                 "_IncompatibleKeys", "_addindent", "_global_hooks_on", "_refresh_global_flag",
+                 "_global_forward_hooks", "_PublicStateDictHook", "_parse_to", "RemovableHandle"):
+        assert hasattr(mm, name), name
+    res = fnn.Linear(2, 2).load_state_dict({"weight": ferrum.ones(2, 2)}, strict=False)
+    tres = torch.nn.Linear(2, 2).load_state_dict({"weight": torch.ones(2, 2)}, strict=False)
+    assert type(res).__module__ == type(tres).__module__.replace("torch", "ferrum", 1)
+    back = pickle.loads(pickle.dumps(res))
+    assert type(back) is type(res) and repr(back) == repr(res) == repr(tres)
+    h = mm.register_module_forward_hook(lambda *a: None)
+    assert mm._global_hooks_on[0]
+    h.remove()
+    assert not mm._global_hooks_on[0]
+
+
 def test_module_call_passes_kwargs():
     class K(fnn.Module):
         def forward(self, x, *, y=0):

@@ -448,3 +448,184 @@ def test_fill_and_zero_with_grad(torch):
     x = ferrum.ones(2, dtype=ferrum.int64)
     x.fill_(2.7)
     assert x.tolist() == [2, 2]
+
+
+# --------------------------------------------------------------------------- issue 9 defects
+def _same(torch, fn):
+    """``fn(L)`` gives the same values and dtype, or the same exception type, in ferrum and torch."""
+    res = []
+    for L in (ferrum, torch):
+        try:
+            r = fn(L)
+            res.append((r.detach().double().numpy(), str(r.dtype).split(".")[-1]))
+        except Exception as e:  # noqa: BLE001 - the exception type is what is compared
+            res.append(type(e))
+    f, t = res
+    if isinstance(t, type):
+        assert f is t, (f, t)
+        return
+    assert not isinstance(f, type), f
+    np.testing.assert_allclose(f[0], t[0], rtol=1e-7, equal_nan=True)
+    assert f[1] == t[1]
+
+
+@pytest.mark.parametrize("case", [
+    ("add_", "float64", 0.5, "int8", 100, 3), ("sub_", "float64", 0.5, "float16", 1e4, 10),
+    ("add_", "int64", 1, "int8", 100, 3), ("add_", "int8", 1, "int8", 100, 3),
+    ("add_", "float32", 1.0, "float16", 1e4, 10), ("sub_", "float64", 1.0, "int64", 3, 2 ** 40),
+    ("add_", "float32", 1.0, None, 3, 2), ("add_", "int32", 1, None, 3, 2),
+    ("add_", "float32", 1.0, "float32", 3, 2.5),
+    ("add_", "int8", 1, "int8", 1, 300), ("add_", "int32", 1, "int32", 3, 2.5),
+])
+def test_add_sub_alpha_computed_in_the_result_dtype(torch, case):
+    # defect 6: alpha * other was computed in other's narrow dtype (int8 wrapped, float16 overflowed)
+    op, dt, x, odt, o, alpha = case
+
+    def fn(L):
+        other = o if odt is None else L.tensor([o], dtype=getattr(L, odt))
+        return getattr(L.tensor([x], dtype=getattr(L, dt)), op)(other, alpha=alpha)
+    _same(torch, fn)
+
+
+def test_add_alpha_with_grad_matches_torch(torch):
+    grads_match(torch, lambda L, x, v: (x * 1).add_(v, alpha=3), [1.0, 2.0], [2.0, -1.0])
+    grads_match(torch, lambda L, x, v: (x * 1).sub_(v.float(), alpha=0.5), [1.0, 2.0], [2.0, -1.0])
+
+
+@pytest.mark.parametrize("op", ["fill", "zero", "fill_tensor", "fill_view", "copy"])
+def test_fill_zero_copy_in_a_graph_keep_inf_and_nan_out(torch, op):
+    # defect 7: computed as x * 0 + v, inf/nan elements became nan; the gradient w.r.t. the
+    # overwritten values is zero, w.r.t. a tensor value the sum of the incoming gradient
+    res = []
+    for L in (ferrum, torch):
+        x = L.tensor([float("inf"), 1.0, float("nan")], dtype=L.float64, requires_grad=True)
+        v = L.tensor(2.0, dtype=L.float64, requires_grad=True)
+        y = x.clone()
+        if op == "fill":
+            y.fill_(3.0)
+        elif op == "zero":
+            y.zero_()
+        elif op == "fill_tensor":
+            y.fill_(v)
+        elif op == "fill_view":
+            y[1:].fill_(v)
+        else:
+            y.copy_(v.expand(3))
+        (y * L.tensor([1.0, 2.0, 3.0], dtype=L.float64)).sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy(), None if v.grad is None else v.grad.numpy(),
+                    y.grad_fn.name()))
+    f, t = res
+    for a, b in zip(f[:3], t[:3]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_array_equal(a, b)
+    assert f[3] == t[3].split("::")[-1]  # FillBackward2/3, ZeroBackward0, CopyBackwards, CopySlices
+
+
+def test_fill_gradgradcheck():
+    x = ferrum.tensor([1.0, 2.0], dtype=ferrum.float64, requires_grad=True)
+    v = ferrum.tensor(3.0, dtype=ferrum.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: (a * a).fill_(b) * a, (x, v))
+    assert gradgradcheck(lambda a, b: (a * a).fill_(b) * a, (x, v))
+
+
+@pytest.mark.parametrize("dtype,value", [
+    ("float16", 1e10), ("float32", 1e300), ("uint8", 300), ("uint8", -1), ("int32", 2 ** 40),
+    ("int64", 2 ** 63),
+    ("int64", float("nan")), ("int32", 1.5), ("bool", 2), ("float32", 1 + 1j), ("float16", float("inf")),
+    ("float64", 1e300),
+])
+def test_fill_value_range_as_torch(torch, dtype, value):
+    # defect 26: out-of-range values were written silently
+    _same(torch, lambda L: L.zeros(2, dtype=getattr(L, dtype)).fill_(value))
+
+
+@pytest.mark.parametrize("vdtype", ["float64", "int64"])
+@pytest.mark.parametrize("dtype", ["uint8", "float32", "int32"])
+def test_fill_with_a_0d_tensor_of_another_dtype_casts(torch, dtype, vdtype):
+    # defect 37: fill_ with a float64 0-d tensor into uint8 raised
+    def fn(L):
+        value = L.tensor(3.0 if vdtype != "int64" else 3, dtype=getattr(L, vdtype))
+        return L.zeros(2, dtype=getattr(L, dtype)).fill_(value)
+    _same(torch, fn)
+
+
+@pytest.mark.parametrize("op", ["ilshift", "irshift", "lshift_", "rshift_"])
+def test_shifts_in_place_write_into_the_tensor_and_its_views(torch, op):
+    # defect 10: without __ilshift__/__irshift__ Python rebound the name to a new tensor
+    def fn(L):
+        b = L.tensor([1, 2, 3, 40])
+        v = b[:2]
+        if op == "ilshift":
+            v <<= 1
+        elif op == "irshift":
+            v >>= 1
+        elif op == "lshift_":
+            v.bitwise_left_shift_(L.tensor([1, 2]))
+        else:
+            v.bitwise_right_shift_(1)
+        return b
+    _same(torch, fn)
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.tensor([1, 2]).__ilshift__(1.5), lambda L: L.tensor([1, 2]).__ilshift__(L.tensor([1.5])),
+    lambda L: L.tensor([1, 2]).__ilshift__(L.tensor([1, 2, 3])), lambda L: L.tensor([1, 2]).__ilshift__(
+        L.tensor([[1, 2]])), lambda L: L.tensor([True, False]).__ilshift__(L.tensor([1])),
+    lambda L: L.tensor([1, 2], dtype=L.int8).__ilshift__(L.tensor([1], dtype=L.int64)),
+    lambda L: L.tensor([1, 2], dtype=L.uint8).__irshift__(L.tensor(1)),
+])
+def test_shifts_in_place_check_dtype_and_broadcast_as_torch(torch, case):
+    _same(torch, case)
+
+
+def test_nan_to_num_in_place_takes_keywords(torch):
+    # defect 18
+    special = [float("nan"), float("inf"), -float("inf")]
+    _same(torch, lambda L: L.tensor(special).nan_to_num_(nan=0.0, posinf=1.0))
+    _same(torch, lambda L: L.tensor(special).nan_to_num_(2.0, neginf=-5.0))
+    grads_match(torch, lambda L, x: (x * 1).nan_to_num_(nan=0.0, posinf=1.0), [1.0, 2.0])
+
+
+def test_float_power_in_place_needs_a_double_base(torch):
+    # defect 26: float_power_ on float32 computed in float32
+    _same(torch, lambda L: L.tensor([1.0, 2.0]).float_power_(2))
+    _same(torch, lambda L: L.tensor([1.0, 2.0], dtype=L.float64).float_power_(2))
+    _same(torch, lambda L: L.tensor([1.0, 2.0], dtype=L.float64).float_power_(1j))
+
+
+@pytest.mark.parametrize("op", [
+    lambda L, d: d.mul_(2), lambda L, d: d.add_(L.ones(2)), lambda L, d: d.copy_(L.ones(2)),
+    lambda L, d: d.fill_(7), lambda L, d: d.zero_(), lambda L, d: d.__isub__(1), lambda L, d: d.clamp_(0, 2),
+])
+def test_writes_through_the_diagonal_of_an_expanded_tensor(torch, op):
+    # defect 27: refused although no two elements of the diagonal share memory
+    def fn(L):
+        b = L.tensor([[1.0], [3.0]])
+        op(L, b.expand(2, 2).diagonal())
+        return b
+    _same(torch, fn)
+
+
+def test_writes_through_unfold_and_0_size_expanded_tensors(torch):
+    def unfold(L):
+        x = L.arange(6.0)
+        x.unfold(0, 3, 1)[1].mul_(2)  # one window of overlapping windows: distinct memory
+        return x
+    _same(torch, unfold)
+    _same(torch, lambda L: L.zeros(1, 0).expand(3, 0).add_(1))
+    _same(torch, lambda L: L.zeros(0, 1).expand(0, 3).mul_(L.ones(3)))
+    _same(torch, lambda L: (lambda b: (b.expand(3)[1].add_(1), b)[1])(L.zeros(1)))
+    _same(torch, lambda L: (lambda b: (b.expand(3).fill_(2.0), b)[1])(L.zeros(1)))  # one value everywhere
+
+
+@pytest.mark.parametrize("dtype,op", [
+    ("float32", lambda L, e: e.add_(1)), ("float32", lambda L, e: e.mul_(L.ones(3))),
+    ("float32", lambda L, e: e.copy_(L.ones(3))), ("int64", lambda L, e: e.__ilshift__(1)),
+    ("float32", lambda L, e: e.exp_()), ("float32", lambda L, e: e.clamp_(0, 1)),
+])
+def test_writes_into_really_overlapping_memory_raise_torch_error(torch, dtype, op):
+    msg = "more than one element of the written-to tensor refers to a single memory location"
+    for L in (ferrum, torch):
+        with pytest.raises(RuntimeError, match=msg):
+            op(L, L.zeros(1, dtype=getattr(L, dtype)).expand(3))

@@ -66,3 +66,71 @@ def test_conj_real_imag(torch):
     assert r.conj() is r and r.real is r
     with pytest.raises(RuntimeError):
         r.imag  # noqa: B018
+
+
+# --------------------------------------------------------------------------- edges (issue 9)
+_INF, _NAN = float("inf"), float("nan")
+_ROWS = [[1.0, 2.0], [_NAN, 1.0], [_INF, 1.0], [-_INF, 1.0], [-_INF, -_INF], [_INF, _INF], [_INF, -_INF]]
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "bfloat16"])
+def test_special_values_and_bfloat16_match_torch(torch, fn, dtype):
+    # defect 4 (bf16 refused) and the rows torch makes NaN (+inf, or only -inf)
+    res = []
+    for lib in (F, torch):
+        x = lib.tensor(_ROWS, dtype=getattr(lib, dtype), requires_grad=True)
+        y = getattr(lib, fn)(x, 1)
+        y.backward(lib.tensor([[1.0, 2.0]] * len(_ROWS), dtype=getattr(lib, dtype)))
+        assert str(y.dtype).endswith(dtype) and str(x.grad.dtype).endswith(dtype)
+        res.append((y.detach().float().numpy(), x.grad.float().numpy()))
+    tol = {"float64": 1e-12, "float32": 1e-5, "bfloat16": 1e-2}[dtype]  # bf16: one rounding step
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=tol, equal_nan=True)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=tol, atol=1e-12, equal_nan=True)
+
+
+def test_bfloat16_softmin_and_larger_input(torch):
+    a = np.random.default_rng(0).standard_normal((4, 7)).astype(np.float32)
+    y = F.nn.functional.softmin(F.tensor(a, dtype=F.bfloat16), 1)
+    yt = torch.nn.functional.softmin(torch.tensor(a, dtype=torch.bfloat16), 1)
+    assert y.dtype == F.bfloat16
+    np.testing.assert_array_equal(y.float().numpy(), yt.float().numpy())
+
+
+@pytest.mark.parametrize("v", [1.5, _NAN, _INF, -_INF])
+def test_zero_dim_is_a_one_element_row(torch, v):
+    # defect 20: softmax(0-d NaN) was 1
+    for fn in ("softmax", "log_softmax"):
+        x = F.tensor(v, dtype=F.float64, requires_grad=True)
+        xt = torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        y, yt = getattr(F, fn)(x, 0), getattr(torch, fn)(xt, 0)
+        assert y.shape == ()
+        np.testing.assert_allclose(y.item(), yt.item(), equal_nan=True)
+        y.backward()
+        yt.backward()
+        np.testing.assert_allclose(x.grad.item(), xt.grad.item(), equal_nan=True)
+
+
+@pytest.mark.parametrize("shape,dim", [((0, 3), 0), ((0, 3), 1), ((3, 0), 1), ((3, 0), 0), ((0,), 0)])
+def test_empty_input(shape, dim):
+    # defect 22: the max over a 0-size axis raised ValueError
+    for fn in (F.softmax, F.log_softmax, F.nn.functional.softmin):
+        x = F.zeros(shape, requires_grad=True)
+        y = fn(x, dim)
+        assert y.shape == shape
+        y.sum().backward()
+        assert x.grad.shape == shape
+
+
+def test_integer_input_raises_not_implemented_as_torch(torch):
+    for lib in (F, torch):
+        with pytest.raises(NotImplementedError):
+            lib.softmax(lib.arange(3), 0)
+
+
+def test_node_names(torch):
+    x = F.randn(2, 3, requires_grad=True)
+    assert F.softmax(x, 1).grad_fn.name() == "SoftmaxBackward0"
+    assert F.log_softmax(x, 1).grad_fn.name() == "LogSoftmaxBackward0"
+    c = F.tensor([1 + 2j], requires_grad=True)
+    assert c.imag.grad_fn.name() == "ImagBackward0" and c.real.grad_fn.name() == "RealBackward0"

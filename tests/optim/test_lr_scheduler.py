@@ -295,6 +295,40 @@ def test_cyclic_state_dict_drops_functions():
     pickle.dumps(sd)
 
 
+PICKLED_WHOLE = ["step", "multistep", "cosine", "warm_restarts", "cyclic_tri", "cyclic_exp", "onecycle",
+                 "sequential", "chained", "sequential_of_chained"]
+
+
+# the unpickled optimizer's step is no longer wrapped, so a wrapped scheduler that has not stepped yet
+# warns as torch's does; that is not what this test is about
+@pytest.mark.filterwarnings("ignore:Seems like `optimizer.step\\(\\)` has been overridden:UserWarning")
+@pytest.mark.parametrize("name", PICKLED_WHOLE)
+def test_pickle_whole_scheduler(torch, name):
+    """A scheduler pickled together with its optimizer comes back as the same class and continues the
+    same curve; its class is named by the public module as torch's are, although the code lives in
+    the split-off ``_lr_*`` files."""
+    kind, build = CASES[name]
+    fo = make_ferrum_opt(kind)
+    fs = build(fls, fo)
+    run_curve(fo, fs, 11)
+    blob = pickle.dumps(fs)
+    assert b"ferrum.optim.lr_scheduler" in blob
+    clone = pickle.loads(blob)
+    assert type(clone) is type(fs)
+    ts = build(torch.optim.lr_scheduler, make_torch_opt(torch, kind))
+    assert type(fs).__module__ == type(ts).__module__.replace("torch", "ferrum", 1)
+    np.testing.assert_array_equal(run_curve(clone.optimizer, clone, 20, start=11),
+                                  run_curve(fo, fs, 20, start=11))
+
+
+def test_public_names_keep_the_module_path(torch):
+    for name in fls.__all__:
+        obj = getattr(fls, name)
+        assert obj.__module__ == "ferrum.optim.lr_scheduler", name
+        if name != "linear_warmup_decay":  # ferrum's own recipe
+            assert repr(obj).replace("ferrum", "torch") == repr(getattr(torch.optim.lr_scheduler, name))
+
+
 # --------------------------------------------------------------------------- step(epoch)
 CLOSED_FORM = ["step", "multistep", "constant", "linear", "exponential", "polynomial", "cosine",
                "cosine_eta_min", "lambda"]

@@ -11,7 +11,6 @@ import ferrum
 from ferrum.cli import main as cli_main
 from ferrum.datasets import mnist as mnist_mod
 from ferrum.train import mnist_mlp
-from ferrum.train.progress import ProgressBar
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +27,25 @@ def test_build_model_matches_spec():
     shapes = [tuple(p.shape) for p in m.parameters()]
     assert shapes == [(512, 784), (512,), (256, 512), (256,), (10, 256), (10,)]
     assert tuple(m(ferrum.zeros(3, 28, 28)).shape) == (3, 10)
+    assert tuple(m(ferrum.zeros(3, 1, 28, 28)).shape) == (3, 10)  # what ToTensor gives
+
+
+def test_model_takes_the_fused_linear_relu_path():
+    from ferrum.nn.modules.container import _is_linear_relu_chain
+
+    m = mnist_mlp.build_model()
+    assert isinstance(m[0], ferrum.nn.Flatten) and _is_linear_relu_chain(list(m[1]))
+
+
+def test_loaders_are_the_public_api(mnist_root):
+    train_loader, test_loader, train_set = mnist_mlp.build_loaders(mnist_root, batch_size=32, train_limit=100,
+                                                                   test_limit=50)
+    assert isinstance(train_set, ferrum.datasets.MNIST) and len(train_loader.dataset) == 100
+    x, y = next(iter(train_loader))
+    assert tuple(x.shape) == (32, 1, 28, 28) and x.dtype == ferrum.float32 and y.dtype == ferrum.int64
+    # normalised with MNIST's statistics: pixel 0 maps to -mean/std
+    assert float(x.min()) == pytest.approx(-mnist_mlp.MEAN / mnist_mlp.STD, rel=1e-6)
+    assert len(test_loader) == 1 and len(train_loader) == 4
 
 
 @pytest.mark.timeout(300)
@@ -40,6 +58,27 @@ def test_short_run_learns(mnist_root):
     text = out.getvalue()
     assert "4000 training, 1000 test images" in text and "epoch 1/1" in text and "test accuracy" in text
     assert ferrum.is_grad_enabled()
+    assert res.train_time > 0 and res.history[0].seconds == res.train_time
+
+
+@pytest.mark.timeout(300)
+def test_cosine_schedule_anneals_per_step(mnist_root):
+    res = mnist_mlp.train(epochs=2, batch_size=100, train_limit=300, test_limit=100, root=mnist_root,
+                          quiet=True)
+    # 3 steps per epoch, T_max = 6: the second epoch starts half way down the cosine
+    assert [h.lr for h in res.history] == pytest.approx([1e-3, 0.5e-3], rel=1e-9)
+    const = mnist_mlp.train(epochs=2, batch_size=100, train_limit=300, test_limit=100, root=mnist_root,
+                            quiet=True, schedule="constant", optimizer="sgd")
+    assert [h.lr for h in const.history] == [0.05, 0.05]
+
+
+@pytest.mark.timeout(300)
+def test_cli_quiet_prints_only_the_result(mnist_root, capsys):
+    rc = cli_main(["train", "mnist-mlp", "--root", mnist_root, "--epochs", "1", "--train-limit", "256",
+                   "--test-limit", "100", "--quiet"])
+    out, err = capsys.readouterr()
+    assert rc == 0 and err == ""
+    assert out.startswith("final test accuracy:") and len(out.splitlines()) == 1
 
 
 @pytest.mark.timeout(300)
@@ -51,13 +90,6 @@ def test_cli_short_run(mnist_root, capsys):
     assert "final test accuracy:" in out and "wall time:" in out
 
 
-def test_evaluate_restores_mode():
-    m = mnist_mlp.build_model()
-    m.train()
-    acc = mnist_mlp.evaluate(m, np.zeros((5, 28, 28), np.uint8), np.zeros(5, np.int64))
-    assert 0.0 <= acc <= 1.0 and m.training
-
-
 @pytest.mark.parametrize("argv, message", [
     (["--epochs", "0"], "--epochs"),
     (["--epochs", "x"], "--epochs"),
@@ -67,6 +99,9 @@ def test_evaluate_restores_mode():
     (["--momentum", "1.5"], "--momentum"),
     (["--optimizer", "lbfgs"], "--optimizer"),
     (["--threads", "0"], "--threads"),
+    (["--weight-decay", "-1"], "--weight-decay"),
+    (["--train-limit", "0"], "--train-limit"),
+    (["--schedule", "step"], "--schedule"),
     (["--bogus"], "unrecognized arguments"),
 ])
 def test_cli_bad_flags(argv, message, capsys):
@@ -90,27 +125,8 @@ def test_cli_missing_data_is_an_error(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("kwargs", [dict(optimizer="rmsprop"), dict(epochs=0), dict(lr=0.0),
-                                    dict(momentum=1.0), dict(schedule="step"), dict(train_limit=0)])
+                                    dict(momentum=1.0), dict(schedule="step"), dict(train_limit=0),
+                                    dict(batch_size=2.5), dict(weight_decay=-1.0), dict(threads=0)])
 def test_train_bad_arguments(kwargs):
     with pytest.raises(ValueError, match="mnist-mlp"):
         mnist_mlp.train(**kwargs)
-
-
-class _Tty(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def test_progress_bar_draws_only_on_terminals():
-    s = _Tty()
-    with ProgressBar(4, desc="epoch 1/1", stream=s, min_interval=0.0) as bar:
-        for _ in range(4):
-            bar.update(1, samples=10, loss=0.5)
-    text = s.getvalue()
-    assert "\r" in text and "epoch 1/1" in text and "4/4" in text and "loss 0.5000" in text
-    assert "samples/s" in text and text.endswith("\r")
-    assert bar.running_loss == 0.5 and bar.samples == 40
-    plain = io.StringIO()
-    with ProgressBar(4, stream=plain) as bar:
-        bar.update(4, samples=10, loss=1.0)
-    assert plain.getvalue() == ""

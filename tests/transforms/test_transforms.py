@@ -492,3 +492,67 @@ def test_bad_image_types():
             tf([[1, 2], [3, 4]])
     with pytest.raises(TypeError, match="tensor image"):
         T.RandomCrop(2)(ferrum.rand(5))
+
+
+# --------------------------------------------------------------------------------------------------
+# batches: apply_batch equals the stack of per-image results, bit for bit
+
+
+def _stack_of(t, images):
+    return np.stack([t(img).numpy() for img in images])
+
+
+@pytest.mark.parametrize("shape", [(5, 28, 28), (4, 9, 7, 3), (3, 6, 6, 1)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.bool_])
+@pytest.mark.parametrize("make", [T.ToTensor, T.PILToTensor])
+def test_to_tensor_apply_batch_is_exact(shape, dtype, make):
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 256, shape).astype(dtype)
+    t = make()
+    for batch in (a, ferrum.from_numpy(a.copy())):  # arrays and tensors
+        images = list(batch) if isinstance(batch, np.ndarray) else [batch[i] for i in range(len(a))]
+        got = t.apply_batch(batch).numpy()
+        ref = _stack_of(t, images)
+        assert got.dtype == ref.dtype and got.shape == ref.shape and got.tobytes() == ref.tobytes()
+        assert got.flags.c_contiguous
+    assert not np.shares_memory(t.apply_batch(a).numpy(), a)
+
+
+@pytest.mark.parametrize("stats", [((0.1307,), (0.3081,)), ((0.5, 0.25, 0.1), (0.2, 0.3, 0.4)), (0.5, 2.0)])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_normalize_and_compose_apply_batch_are_exact(stats, inplace):
+    rng = np.random.default_rng(6)
+    c = len(stats[0]) if isinstance(stats[0], tuple) else 2
+    a = rng.integers(0, 256, (6, 5, 4, c)).astype(np.uint8)
+    t = T.Compose([T.ToTensor(), T.Normalize(*stats, inplace=inplace)])
+    got = t.apply_batch(ferrum.from_numpy(a)).numpy()
+    ref = _stack_of(t, [ferrum.from_numpy(x.copy()) for x in a])
+    assert got.dtype == np.float32 and got.shape == (6, c, 5, 4) and got.tobytes() == ref.tobytes()
+
+
+def test_normalize_apply_batch_refuses_2d_images():
+    # a batch of (H, W) images: per image Normalize raises, so the batch must not read B as C
+    with pytest.raises(ValueError, match="tensor image of size"):
+        T.Normalize((0.5,), (0.5,)).apply_batch(ferrum.zeros(4, 8, 8))
+
+
+def test_supports_batch():
+    assert T.supports_batch(None)
+    assert T.supports_batch(T.ToTensor()) and T.supports_batch(T.Normalize((0.5,), (0.5,)))
+    assert T.supports_batch(T.Compose([T.ToTensor(), T.Compose([T.Normalize((0.5,), (0.5,))])]))
+    assert not T.supports_batch(T.Lambda(lambda x: x))
+    assert not T.supports_batch(T.RandomHorizontalFlip())
+    assert not T.supports_batch(T.Compose([T.ToTensor(), T.RandomHorizontalFlip()]))
+    assert not T.supports_batch(lambda x: x)
+
+    class Scaled(T.ToTensor):  # overrides __call__ only: the batch would skip its logic
+        def __call__(self, pic):
+            return super().__call__(pic) * 2
+
+    assert not T.supports_batch(Scaled())
+
+    class Both(Scaled):
+        def apply_batch(self, pics):
+            return super().apply_batch(pics) * 2
+
+    assert T.supports_batch(Both())

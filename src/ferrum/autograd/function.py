@@ -16,7 +16,9 @@ import numpy as np
 
 from .. import _state
 from .._dtype import from_np as _from_np
+from .._dtype import type_name
 from .._tensor import Tensor, _wrap
+from ..utils.hooks import RemovableHandle as _RemovableHandle
 
 __all__ = ["Function", "FunctionCtx", "Node", "record", "attach", "sum_to", "edge", "once_differentiable"]
 
@@ -96,15 +98,9 @@ def version_error(t, expected: int, node) -> RuntimeError:
         "after the tensor was saved for backward; use an out-of-place op or .clone() first.")
 
 
-_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-           "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
 def _dtype_name(a) -> str:
     """PyTorch's legacy type name of array ``a`` (``ferrum.FloatTensor``) for error messages."""
-    n = str(a.dtype)
-    return "ferrum." + _LEGACY.get(n, n) + "Tensor"
+    return type_name(a.dtype)
 
 
 class Node:
@@ -134,6 +130,31 @@ class Node:
     def next_functions(self) -> tuple:
         return tuple((None, 0) if e is None else
                      ((AccumulateGrad(e), 0) if isinstance(e, Tensor) else (e, 0)) for e in self.next)
+
+    # hot nodes keep saved values in their own slots; these two checks are all they need
+    def checked_output(self, y, version):
+        """The saved output array ``y`` of this node, after checking that it was not released by an
+        earlier backward and not modified in place (``version``: the output's version counter)."""
+        if y is FREED:
+            raise RuntimeError(_FREED_MSG)
+        if version[0] != 0:
+            raise version_error(_wrap(y, version=version), 0, self)
+        return y
+
+    def unreleased(self, value):
+        """A saved value (array) of this node, after checking that an earlier backward did not
+        release it."""
+        if value is FREED:
+            raise RuntimeError(_FREED_MSG)
+        return value
+
+    def checked_input(self, t, version: int):
+        """The saved input tensor ``t``, after the same checks (``version``: its version when saved)."""
+        if t is FREED:
+            raise RuntimeError(_FREED_MSG)
+        if t._version[0] != version:
+            raise version_error(t, version, self)
+        return t
 
     def release(self) -> None:
         for s in self._saved:
@@ -198,24 +219,6 @@ class AccumulateGrad:
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
-
-
-class _RemovableHandle:
-    def __init__(self, container, item):
-        self._container = container
-        self._item = item
-
-    def remove(self) -> None:
-        try:
-            self._container.remove(self._item)
-        except ValueError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def record(data, node_cls, inputs, save=(), save_output=False, **attrs) -> Tensor:

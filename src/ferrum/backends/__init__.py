@@ -1,13 +1,16 @@
 """Backend flags PyTorch programs set or read (``ferrum.backends.cuda.matmul.allow_tf32`` ...).
 
-They are accepted and stored; on the CPU they change nothing, as in PyTorch.
+They are accepted and stored; on the CPU they change nothing, as in PyTorch. ``backends.cpu`` is
+a module with the one switch that does act: ``tune_allocator()`` (glibc malloc thresholds).
 """
 
 from __future__ import annotations
 
 import types
 
-__all__ = ["cuda", "cudnn", "mps", "mkldnn", "openmp", "opt_einsum"]
+from . import cpu  # noqa: F401  (a module: tune_allocator, get_cpu_capability)
+
+__all__ = ["cpu", "cuda", "cudnn", "mps", "mkldnn", "openmp", "opt_einsum"]
 
 
 def _ns(name: str, **attrs):

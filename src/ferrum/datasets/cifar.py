@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 
+from ..utils.data._collate import CollatedBatch
 from .vision import VisionDataset
 from ._download import DEFAULT_TIMEOUT, check_integrity, download_url
 from .mnist import RestrictedUnpickler
@@ -209,6 +210,10 @@ class CIFAR10(VisionDataset):
             raise IndexError(f"{type(self).__name__} index {index} is out of range for a data set of "
                              f"{n} samples")
         return self._item(self.data[i], self.targets[i])
+
+    def __getitems__(self, indices: list) -> list | CollatedBatch:
+        """The samples at ``indices`` fetched at once (see ``MNIST.__getitems__``)."""
+        return self._items(self.data, self.targets, indices)
 
     # --- finding and reading the files ----------------------------------------------------------
 

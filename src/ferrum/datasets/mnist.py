@@ -16,6 +16,7 @@ import numpy as np
 
 import ferrum
 
+from ..utils.data._collate import CollatedBatch
 from .vision import VisionDataset
 from ._download import DEFAULT_TIMEOUT, check_integrity, download_from_mirrors, extract_gzip
 from ._idx import _unlink_quiet, read_idx, temp_sibling
@@ -271,6 +272,12 @@ class MNIST(VisionDataset):
             raise IndexError(f"{type(self).__name__} index {index} is out of range for a data set of "
                              f"{n} samples")
         return self._item(self.data_array[i], int(self.targets_array[i]))
+
+    def __getitems__(self, indices: list) -> list | CollatedBatch:
+        """The samples at ``indices`` fetched at once (what a DataLoader asks for): one gather of
+        the images and, with a transform that supports batches (``ToTensor``, ``Normalize``, a
+        ``Compose`` of them), one vectorised conversion; collated, equal to ``ds[i]`` for each."""
+        return self._items(self.data_array, self.targets_array, indices)
 
     # --- raw IDX files --------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._device import as_device, device_of_array, move_array
-from .._dtype import as_dtype, bfloat16, bool as bool_, float16, float32, float64, int8, int16, int32, \
-    int64, uint8, complex64, complex128
+from .._dtype import as_dtype, bfloat16, bool as bool_, complex64, complex128, float16, float32, float64, \
+    from_scalar_name, int8, int16, int32, int64, type_name, uint8
 from .._tensor import Tensor
 from ..autograd.function import Node, record
 from .elementwise import _cast
@@ -14,12 +14,9 @@ from .elementwise import _cast
 __all__ = ["to"]
 
 
-class _ToDeviceBackward(Node):
+class _ToDeviceBackward(Node, name="ToCopyBackward0"):
     def backward_t(self, g):
         return (_move(g, self.src),)
-
-
-_ToDeviceBackward.__name__ = "ToCopyBackward0"
 
 
 def _move(t: Tensor, d) -> Tensor:
@@ -81,18 +78,9 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
 def _type(self: Tensor, dtype=None, non_blocking=False, **kwargs):
     """With no argument, the type name ('ferrum.FloatTensor'); otherwise a cast."""
     if dtype is None:
-        name = {float32: "Float", float64: "Double", float16: "Half", bfloat16: "BFloat16",
-                int64: "Long", int32: "Int", int16: "Short", int8: "Char", uint8: "Byte",
-                bool_: "Bool", complex64: "ComplexFloat", complex128: "ComplexDouble"}[self.dtype]
-        prefix = "ferrum.cuda." if self.is_cuda else "ferrum."
-        return prefix + name + "Tensor"
+        return type_name(self.dtype, cuda=self.is_cuda)
     if isinstance(dtype, str):
-        key = dtype.split(".")[-1].replace("Tensor", "")
-        names = {"Float": float32, "Double": float64, "Half": float16, "BFloat16": bfloat16,
-                 "Long": int64, "Int": int32, "Short": int16, "Char": int8, "Byte": uint8,
-                 "Bool": bool_}
-        if key in names:
-            dtype = names[key]
+        dtype = from_scalar_name(dtype) or dtype
     elif isinstance(dtype, type) and hasattr(dtype, "_dtype"):
         dtype = dtype._dtype
     return _cast(self, as_dtype(dtype))

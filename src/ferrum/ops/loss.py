@@ -1,5 +1,9 @@
 """Loss functions (``torch.nn.functional``'s mse_loss, cross_entropy, nll_loss, kl_div, ...).
 
+This module holds the regression, binary, class-index and distribution losses, and is the face of
+every loss: the margin, ranking and embedding family lives in ``loss_margin.py`` and the helpers
+both share in ``loss_common.py``; everything is re-exported here, so ``ops.loss`` keeps every name.
+
 cross_entropy and nll_loss on class-index targets are fused primitives: one node each, whose
 forward works on raw arrays (a max-shifted log-sum-exp, then the target entries picked) and whose
 backward computes ``(softmax - one_hot) * weight / normaliser`` directly on arrays. With
@@ -20,88 +24,29 @@ import warnings
 import numpy as np
 
 from .. import _state
-from .._dtype import from_np, scalar_name
+from .._dtype import scalar_name
 from .._tensor import Tensor, _wrap
-from ..autograd.function import _FREED_MSG, FREED, Node, edge, record
+from ..autograd.function import Node, attach, record
 from . import elementwise as E
 from ._common import xp_of
+from .loss_common import (_MEAN, _NONE, _REDUCTIONS, _SUM, _arange, _broadcast, _class_layout,  # noqa: F401
+                          _class_weight, _float, _floating, _legacy_reduction, _logsigmoid, _reduce,
+                          _reduction, _size_warning, _targets, _tensor)
+from .loss_margin import *  # noqa: F401,F403
+from .loss_margin import __all__ as _margin_all
 from .softmax import log_softmax
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "cosine_embedding_loss",
-    "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss", "gaussian_nll_loss",
-    "poisson_nll_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "soft_margin_loss",
-    "multilabel_margin_loss",
-]
+    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "gaussian_nll_loss",
+    "poisson_nll_loss",
+] + _margin_all
 
 _new = object.__new__
 _ndarray = np.ndarray
-_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
-_NONE, _MEAN, _SUM = 0, 1, 2
 
 
 # --------------------------------------------------------------------------- argument helpers
-def _legacy_reduction(size_average, reduce) -> str:
-    """PyTorch's mapping of the deprecated size_average/reduce pair to a reduction string."""
-    sa = True if size_average is None else size_average
-    rd = True if reduce is None else reduce
-    ret = "mean" if sa and rd else ("sum" if rd else "none")
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' "
-                  "instead.", UserWarning, stacklevel=4)
-    return ret
-
-
-def _reduction(reduction, size_average=None, reduce=None) -> int:
-    """The reduction code (0 none, 1 mean, 2 sum); ValueError for an unknown string."""
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
-    r = _REDUCTIONS.get(reduction) if isinstance(reduction, str) else None
-    if r is None:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    return r
-
-
-def _reduce(loss: Tensor, red: int) -> Tensor:
-    if red == _MEAN:
-        return loss.mean()
-    if red == _SUM:
-        return loss.sum()
-    return loss
-
-
-def _tensor(x, op: str, arg: str, pos: int) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
-    return x
-
-
-def _float(x, op: str, arg: str = "input", pos: int = 1) -> Tensor:
-    _tensor(x, op, arg, pos)
-    if x._data.dtype.kind not in "fV":
-        raise RuntimeError(f"{op}(): expected a floating point {arg}, got {scalar_name(x.dtype)}")
-    return x
-
-
-def _size_warning(input: Tensor, target: Tensor) -> None:
-    if input._data.shape != target._data.shape:
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
-                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
-
-
-def _broadcast(a: Tensor, b: Tensor, op: str):
-    sa, sb = a._data.shape, b._data.shape
-    if sa == sb:
-        return a, b
-    try:
-        shape = np.broadcast_shapes(sa, sb)
-    except ValueError:
-        raise RuntimeError(f"{op}(): the size of input {list(sa)} must be broadcastable with the size of "
-                           f"target {list(sb)}") from None
-    return a.expand(shape), b.expand(shape)
-
-
 def _weighted(loss: Tensor, weight, red: int, op: str, mean_by_weight: bool) -> Tensor:
     """The optional elementwise ``weight`` of mse/l1/huber: same shape as the input; the weighted
     mean divides by the sum of weights (mse, l1) or by the number of elements (huber)."""
@@ -123,6 +68,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     (broadcast with a warning otherwise); 'none' gives shape (*)."""
     _tensor(input, "mse_loss", "input", 1)
     _tensor(target, "mse_loss", "target", 2)
+    _floating(input, target, "mse_loss")
     _size_warning(input, target)
     red = _reduction(reduction, size_average, reduce)
     x, t = _broadcast(input, target, "mse_loss")
@@ -147,6 +93,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     beta = 0 is l1_loss. Shapes as mse_loss."""
     _tensor(input, "smooth_l1_loss", "input", 1)
     _tensor(target, "smooth_l1_loss", "target", 2)
+    _floating(input, target, "smooth_l1_loss")
     _size_warning(input, target)
     red = _reduction(reduction, size_average, reduce)
     if beta < 0:
@@ -155,61 +102,56 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     d = (x - t).abs()
     if beta == 0:
         return _reduce(d, red)
-    loss = E.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    dq = d.clamp_max(beta)  # the quadratic branch on a bounded d: its zero gradient where unused stays 0
+    loss = E.where(d < beta, dq * dq * (0.5 / beta), d - 0.5 * beta)
     return _reduce(loss, red)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``. Shapes as mse_loss;
-    the optional elementwise ``weight`` multiplies the loss before the reduction."""
+    the optional elementwise ``weight`` multiplies the loss before the reduction. The result has
+    input's dtype (a target of another dtype is cast to it), as PyTorch."""
     _tensor(input, "huber_loss", "input", 1)
     _tensor(target, "huber_loss", "target", 2)
+    _floating(input, target, "huber_loss")
+    if input._data.dtype.kind not in "fcV":
+        raise RuntimeError(f"huber_loss(): result type {scalar_name(target.dtype)} can't be cast to the "
+                           f"desired output type {scalar_name(input.dtype)}")
     _size_warning(input, target)
     red = _reduction(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if target._data.dtype != input._data.dtype:
+        target = target.to(input.dtype)
     x, t = _broadcast(input, target, "huber_loss")
     d = (x - t).abs()
-    loss = E.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    dq = d.clamp_max(delta)  # (an infinite |d| would give 0 * inf = NaN through the unused branch)
+    loss = E.where(d < delta, dq * dq * 0.5, (d - 0.5 * delta) * delta)
     return _weighted(loss, weight, red, "huber_loss", False)
 
 
 # --------------------------------------------------------------------------- binary losses
-class _LogSigmoidBackward(Node):
-    def backward_t(self, g, x):
-        return (g * E.sigmoid(-x),)
-
-
-_LogSigmoidBackward.__name__ = "LogSigmoidBackward0"
-
-
-def _logsigmoid(x: Tensor) -> Tensor:
-    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for any x."""
-    d = x._data
-    r = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
-    return record(r, _LogSigmoidBackward, (x,), save=(x,))
-
-
-class _BinaryCrossEntropyBackward(Node):
-    """dx = (x - t) / max(x (1 - x), 1e-12); dt = log(1 - x) - log(x), both logs clamped at -100."""
+class _BinaryCrossEntropyBackward(Node, name="BinaryCrossEntropyBackward0"):
+    """dx = (x - t) / max(x (1 - x), 1e-12); dt = log(1 - x) - log(x) (not clamped, as PyTorch)."""
 
     def backward_t(self, g, x, t):
         gx = gt = None
         if self.next[0] is not None:
             gx = g * (x - t) / (x * (1 - x)).clamp_min(1e-12)
         if self.next[1] is not None:
-            gt = g * ((-x).log1p().clamp_min(-100) - x.log().clamp_min(-100))
+            # -logit(x), unclamped as PyTorch's (infinite at x = 0 and 1)
+            gt = g * ((-x).log1p() - x.log())
         return gx, gt
-
-
-_BinaryCrossEntropyBackward.__name__ = "BinaryCrossEntropyBackward0"
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """``-w (t log(x) + (1 - t) log(1 - x))`` with each log clamped at -100, as PyTorch.
-    input (probabilities in [0, 1]) and target: same shape (*); weight broadcasts to it."""
+    input (probabilities in [0, 1]) and target (in [0, 1]): same shape (*); weight broadcasts to it.
+
+    Kept leniency: a target of another dtype is cast to input's (PyTorch raises; no valid PyTorch
+    program sees a different result)."""
     _float(input, "binary_cross_entropy")
     _tensor(target, "binary_cross_entropy", "target", 2)
     red = _reduction(reduction, size_average, reduce)
@@ -220,8 +162,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if t._data.dtype != x._data.dtype:
         t = t.to(x.dtype)
     xd, td = x._data, t._data
-    if xd.size and bool(((xd < 0) | (xd > 1)).any()):
+    # as PyTorch (NaN fails the test too): out-of-range values would give silently wrong losses
+    if xd.size and not bool(((xd >= 0) & (xd <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
+    if td.size and not bool(((td >= 0) & (td <= 1)).all()):
+        raise RuntimeError("all elements of target should be between 0 and 1")
     with np.errstate(divide="ignore", invalid="ignore"):
         lx = np.maximum(np.log(xd), -100)
         l1x = np.maximum(np.log1p(-xd), -100)
@@ -238,7 +183,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid + binary cross entropy in one stable formula:
     ``w ((1 - t) x - (1 + (pos_weight - 1) t) log(sigmoid(x)))``. input and target: same shape (*);
-    weight broadcasts to it, pos_weight broadcasts along the last (class) dim."""
+    weight broadcasts to it, pos_weight broadcasts along the last (class) dim. The result has the
+    target's (floating) dtype, as PyTorch, whose kernel works in place on ``1 - target``."""
     _float(input, "binary_cross_entropy_with_logits")
     _tensor(target, "binary_cross_entropy_with_logits", "target", 2)
     red = _reduction(reduction, size_average, reduce)
@@ -254,51 +200,21 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     if weight is not None:
         _tensor(weight, "binary_cross_entropy_with_logits", "weight", 3)
         loss = loss * weight
-    return _reduce(loss, red)
-
-
-def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-                     reduction: str = "mean") -> Tensor:
-    """``log(1 + exp(-y x))`` elementwise (targets y in {1, -1}). input and target: same shape (*)."""
-    _float(input, "soft_margin_loss")
-    _tensor(target, "soft_margin_loss", "target", 2)
-    red = _reduction(reduction, size_average, reduce)
-    return _reduce(-_logsigmoid(input * target), red)
-
-
-def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """Multi-label one-versus-all logistic loss, averaged over the C classes. input, target: (N, C)
-    or (C); weight: (C); 'none' gives (N)."""
-    _float(input, "multilabel_soft_margin_loss")
-    _tensor(target, "multilabel_soft_margin_loss", "target", 2)
-    red = _reduction(reduction, size_average, reduce)
-    loss = -(target * _logsigmoid(input) + (1 - target) * _logsigmoid(-input))
-    if weight is not None:
-        loss = loss * _tensor(weight, "multilabel_soft_margin_loss", "weight", 3)
-    cd = input.ndim - 1
-    loss = loss.sum(cd) / input.shape[cd]
+    tdt = target._data.dtype
+    if loss._data.dtype != tdt:
+        if tdt.kind not in "fV":
+            raise RuntimeError(f"binary_cross_entropy_with_logits(): result type {scalar_name(loss.dtype)} "
+                               f"can't be cast to the desired output type {scalar_name(target.dtype)}")
+        loss = loss.to(target.dtype)
     return _reduce(loss, red)
 
 
 # --------------------------------------------------------------------------- class-index targets
-_AR: dict = {}
 _ONES: dict = {}
 # fast path: shift each row by the global maximum instead of its own (a full reduction is several
 # times cheaper than a per-row one); valid while every row keeps a sum of exps well above underflow,
 # i.e. no row maximum lies more than ~28 below the global one; otherwise shift row by row
 _SHIFT_OK = 2.0 ** -40
-
-
-def _arange(m: int, xp):
-    if xp is np:
-        a = _AR.get(m)
-        if a is None:
-            if len(_AR) > 32:
-                _AR.clear()
-            a = _AR[m] = np.arange(m)
-        return a
-    return xp.arange(m)
 
 
 def _row_sums(e, xp):
@@ -314,77 +230,6 @@ def _row_sums(e, xp):
             o = _ONES[key] = np.ones(c, e.dtype)
         return e.dot(o)
     return e.sum(axis=1)
-
-
-def _class_layout(input: Tensor, target: Tensor, op: str):
-    """Validates class-index targets; returns (x2 (M, C) array, t2 (M,) int64 array, C, layout,
-    moved shape) with layout 0 for an unbatched (C) input, 1 for (N, C), 2 for (N, C, d1, ...)."""
-    xd = input._data
-    td = target._data
-    tk = td.dtype
-    if tk != np.int64:
-        if tk == np.uint8:
-            td = td.astype(np.int64)
-        else:
-            raise RuntimeError(f"{op}(): expected target dtype to be Long or Byte, but got "
-                               f"{scalar_name(from_np(tk))}")
-    nd = xd.ndim
-    if nd == 2:
-        n = xd.shape[0]
-        if td.ndim != 1:
-            raise RuntimeError(f"{op}(): 0D or 1D target tensor expected, multi-target not supported "
-                               f"(got target of shape {list(td.shape)})")
-        if td.shape[0] != n:
-            raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({td.shape[0]}).")
-        return xd, td, xd.shape[1], 1, None
-    if nd == 1:
-        if td.ndim > 1 or (td.ndim == 1 and td.shape[0] != 1):
-            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {td.shape[0]}"
-                             if td.ndim == 1 else
-                             f"{op}(): a 1-D (unbatched) input expects a 0-D target, got {list(td.shape)}")
-        c = xd.shape[0]
-        return xd.reshape(1, c), td.reshape(1), c, 0, None
-    if nd == 0:
-        raise RuntimeError(f"{op}(): input must have at least 1 dimension (the class dim), got a 0-D tensor")
-    n, c = xd.shape[0], xd.shape[1]
-    if td.ndim == 0 or td.shape[0] != n:
-        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size "
-                         f"({td.shape[0] if td.ndim else 0}).")
-    want = (n,) + xd.shape[2:]
-    if td.shape != want:
-        raise RuntimeError(f"{op}(): expected target size {list(want)}, got {list(td.shape)} "
-                           f"(input size {list(xd.shape)})")
-    moved = np.moveaxis(xd, 1, -1)
-    return moved.reshape(-1, c), td.reshape(-1), c, 2, moved.shape
-
-
-def _targets(t2, c: int, ignore_index: int):
-    """(safe targets, mask of counted entries or None): ignored entries point at class 0;
-    IndexError naming the first out-of-range target."""
-    if t2.size and t2.view(np.uint64).max() < c:  # negatives wrap to huge values
-        if 0 <= ignore_index < c:
-            mask = t2 != ignore_index
-            if not bool(mask.all()):
-                return t2, mask
-        return t2, None
-    if not t2.size:
-        return t2, None
-    mask = t2 != ignore_index
-    bad = mask & ((t2 < 0) | (t2 >= c))
-    if bool(bad.any()):
-        raise IndexError(f"Target {int(t2[bad][0])} is out of bounds.")
-    return np.where(mask, t2, 0), mask
-
-
-def _class_weight(weight, c: int, dt, op: str):
-    if weight is None:
-        return None
-    _tensor(weight, op, "weight", 3)
-    w = weight._data
-    if w.shape != (c,):
-        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but "
-                           f"got weight tensor of shape: {list(w.shape)}")
-    return w if w.dtype == dt else w.astype(dt)
 
 
 def _row_weights(w, t, mask, dt):
@@ -430,7 +275,7 @@ def _gscale(node, g):
     return g
 
 
-class _SavedSoftmaxBackward(Node):
+class _SavedSoftmaxBackward(Node, name="SoftmaxBackward0"):
     """Makes the saved softmax p (M, C) a differentiable function of the cross_entropy input again
     (for create_graph), without keeping the input: dx = p (g - sum(g p)), back in input layout."""
 
@@ -438,10 +283,10 @@ class _SavedSoftmaxBackward(Node):
     _saved = ("p",)
 
     def backward(self, g):
-        p = self.p
-        if p is FREED:
-            raise RuntimeError(_FREED_MSG)
+        p = self.unreleased(self.p)
         if g.__class__ is Tensor:
+            # p again as a Tensor whose grad_fn is this node, so that the formula's dependence on p
+            # is differentiated too (a graph of any order)
             pt = _wrap(p)
             pt.requires_grad = True
             pt.grad_fn = self
@@ -450,11 +295,8 @@ class _SavedSoftmaxBackward(Node):
         t -= p * t.sum(axis=1, keepdims=True)
         return (_unlayout(t, self.owner),)
 
-    def name(self) -> str:
-        return "SoftmaxBackward0"
 
-
-class _CrossEntropyBackward(Node):
+class _CrossEntropyBackward(Node, name="NllLossBackward0"):
     """Saves the shifted exps e and their row sums s (its own arrays; softmax p = e / s);
     dx = (p - one_hot) w[t] / denominator, plus the label smoothing term (eps / C) (sum(w) p - w)."""
 
@@ -462,9 +304,7 @@ class _CrossEntropyBackward(Node):
     _saved = ("e", "s")
 
     def backward(self, g):
-        e = self.e
-        if e is FREED:
-            raise RuntimeError(_FREED_MSG)
+        e = self.unreleased(self.e)
         if g.__class__ is Tensor:
             return (self._graph(g),)
         s = self.s
@@ -504,6 +344,8 @@ class _CrossEntropyBackward(Node):
         p = self.e / self.s[:, None]
         c = self.ncls
         dt = p.dtype
+        # built by hand rather than with attach(): the node takes over this node's edges (the input
+        # is not kept, so there is no tensor to compute an edge from)
         sm = _new(_SavedSoftmaxBackward)
         sm.next = self.next
         sm.p = p
@@ -526,11 +368,8 @@ class _CrossEntropyBackward(Node):
             gr = gr + tail * _wrap(a * (self.ls / c)) * gs
         return _unlayout(gr, self)
 
-    def name(self) -> str:
-        return "NllLossBackward0"
 
-
-class _NllLossBackward(Node):
+class _NllLossBackward(Node, name="NllLossBackward0"):
     """dx = -w[t] / denominator at the target entries, 0 elsewhere (linear in g)."""
 
     __slots__ = ("t", "wt", "red", "denom", "ncls", "layout", "moved", "dt", "m")
@@ -548,9 +387,6 @@ class _NllLossBackward(Node):
         gr = xp.zeros((m, self.ncls), self.dt)
         gr[_arange(m, xp), self.t] = -(gs[:, 0] if gs.ndim == 2 else gs)
         return (_unlayout(gr, self),)
-
-    def name(self) -> str:
-        return "NllLossBackward0"
 
 
 def _finish(rows, wt, red: int, tshape, m: int):
@@ -583,21 +419,30 @@ def _ce_rows(x2, e, s, mx, t, w, wt, mask, ls: float, xp):
         # -sum_c w_c log p_c = sum(w) log(s) - (x - mx) . w
         z = x2 - (mx if mx.ndim == 0 else mx.reshape(m, 1))
         sm = c * logs - _row_sums(z, xp) if w is None else w.sum() * logs - z.dot(w)
-        if mask is not None:
-            sm *= mask
         rows = (1.0 - ls) * rows + (ls / c) * sm
+    if mask is not None:
+        # ignored rows are 0 by selection: a NaN/inf logit in an ignored row must not reach the loss
+        rows = xp.where(mask, rows, 0)
     return rows
 
 
-def _float_input(input, op: str):
+def _is_bf16(input, op: str) -> bool:
+    """Checks that ``input`` is a floating tensor; True for bfloat16, which the class-index losses
+    compute in float32 (as PyTorch accumulates) and round back to bfloat16."""
     if input.__class__ is not Tensor:
         _tensor(input, op, "input", 1)
     k = input._data.dtype.kind
     if k != "f":
         if k == "V":
-            return input.float()
+            return True
         raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(input.dtype)}'")
-    return input
+    return False
+
+
+def _via_float32(fn, input: Tensor, target, *args) -> Tensor:
+    if isinstance(target, Tensor) and target._data.dtype.kind == "V":
+        target = target.float()
+    return fn(input.float(), target, *args).to(input.dtype)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -611,7 +456,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     samples for probability targets). ``label_smoothing`` mixes the target with the uniform
     distribution. Stable for large logits.
     """
-    input = _float_input(input, "cross_entropy")
+    if _is_bf16(input, "cross_entropy"):
+        return _via_float32(cross_entropy, input, target, weight, size_average, ignore_index, reduce,
+                            reduction, label_smoothing)
     if target.__class__ is not Tensor:
         _tensor(target, "cross_entropy", "target", 2)
     red = (_MEAN if reduction == "mean" and size_average is None and reduce is None
@@ -640,9 +487,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                 mx = None
         if mx is None or not math.isfinite(mx):
             # rows far below the global maximum, or inf/NaN logits: shift each row by its own max
+            # (as PyTorch's log_softmax, a row holding +inf or only -inf is NaN: inf - inf)
             with np.errstate(all="ignore"):
                 mx = x2.max(axis=1, keepdims=True)
-                mx = xp.where(xp.isfinite(mx), mx, 0)
                 e = x2 - mx
                 np.exp(e, out=e)
                 s = e.sum(axis=1)
@@ -654,22 +501,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     r, denom = _finish(rows, wt, red, target._data.shape, m)
     out = _wrap(r)
     if need:
-        node = _new(_CrossEntropyBackward)
-        node.next = (edge(input),)
-        node.e = e
-        node.s = s
-        node.t = t
-        node.wt = wt
-        node.mask = mask
-        node.w = w
-        node.ls = float(label_smoothing)
-        node.red = red
-        node.denom = denom
-        node.ncls = c
-        node.layout = lay
-        node.moved = moved
-        out.requires_grad = True
-        out.grad_fn = node
+        attach(out, _CrossEntropyBackward, (input,), e=e, s=s, t=t, wt=wt, mask=mask, w=w,
+               ls=float(label_smoothing), red=red, denom=denom, ncls=c, layout=lay, moved=moved)
     return out
 
 
@@ -709,7 +542,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     or 0-d; weight: (C). 'mean' divides by the summed weights of the targets that are not
     ``ignore_index``.
     """
-    input = _float_input(input, "nll_loss")
+    if _is_bf16(input, "nll_loss"):
+        return _via_float32(nll_loss, input, target, weight, size_average, ignore_index, reduce, reduction)
     _tensor(target, "nll_loss", "target", 2)
     red = (_MEAN if reduction == "mean" and size_average is None and reduce is None
            else _reduction(reduction, size_average, reduce))
@@ -721,24 +555,16 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     m = x2.shape[0]
     xp = np if x2.__class__ is _ndarray else xp_of(x2)
     rows = -x2[_arange(m, xp), t] if c else xp.zeros(m, dt)
-    if wt is not None:
+    if mask is not None:
+        with np.errstate(invalid="ignore"):
+            rows = xp.where(mask, rows * wt, 0)  # selected: a NaN/inf in an ignored row stays out
+    elif wt is not None:
         rows *= wt
     r, denom = _finish(rows, wt, red, target._data.shape, m)
     out = _wrap(r)
     if input.requires_grad and _state.grad_enabled:
-        node = _new(_NllLossBackward)
-        node.next = (edge(input),)
-        node.t = t
-        node.wt = wt
-        node.red = red
-        node.denom = denom
-        node.ncls = c
-        node.layout = lay
-        node.moved = moved
-        node.dt = dt
-        node.m = m
-        out.requires_grad = True
-        out.grad_fn = node
+        attach(out, _NllLossBackward, (input,), t=t, wt=wt, red=red, denom=denom, ncls=c, layout=lay,
+               moved=moved, dt=dt, m=m)
     return out
 
 
@@ -748,8 +574,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     """Kullback-Leibler divergence ``target (log(target) - input)`` with input as log-probabilities
     (``exp(target) (target - input)`` when ``log_target``). Same shape (*); 'batchmean' divides the
     sum by the batch size (input.size(0))."""
-    _float(input, "kl_div")
+    _tensor(input, "kl_div", "input", 1)
     _tensor(target, "kl_div", "target", 2)
+    if input._data.dtype.kind not in "fcV" or target._data.dtype.kind not in "fcV":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     batchmean = False
     if size_average is not None or reduce is not None:
         red = _reduction("mean", size_average, reduce)
@@ -776,8 +604,11 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average=None, eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
     """Poisson negative log likelihood: ``exp(input) - target input`` (log_input) or
-    ``input - target log(input + eps)``; ``full`` adds the Stirling term for target > 1."""
-    _float(input, "poisson_nll_loss")
+    ``input - target log(input + eps)``; ``full`` adds the Stirling term
+    ``t log(t) - t + log(2 pi t) / 2`` for target t > 1, differentiable w.r.t. the target (where
+    target <= 1 the target's gradient has no Stirling part; PyTorch's is NaN at target = 0).
+    Integer inputs give the promoted floating result, as PyTorch."""
+    _tensor(input, "poisson_nll_loss", "input", 1)
     _tensor(target, "poisson_nll_loss", "target", 2)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
@@ -789,9 +620,12 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     else:
         loss = input - target * (input + eps).log()
     if full:
-        td = target.detach()
-        st = td * td.log() - td + 0.5 * (2 * math.pi * td).log()
-        loss = loss + E.where(td > 1, st, 0.0)
+        big = target > 1
+        # the term is computed on a target moved into its domain where it is not used, so that the
+        # selected-away elements carry no NaN into the target's gradient
+        ts = E.where(big, target, 2.0)
+        st = ts * ts.log() - ts + 0.5 * (2 * math.pi * ts).log()
+        loss = loss + E.where(big, st, 0.0)
     return _reduce(loss, red)
 
 
@@ -799,13 +633,21 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
                       reduction: str = "mean") -> Tensor:
     """Gaussian negative log likelihood ``0.5 (log(var) + (input - target)^2 / var)`` (+ 0.5 log(2 pi)
     when ``full``). var: input's shape, input's shape without the last dim, or one dim of size 1
-    (homoscedastic), or a float; clamped at ``eps`` (the gradient passes through the clamp)."""
-    _float(input, "gaussian_nll_loss")
+    (homoscedastic), or a float; clamped at ``eps`` (the gradient passes through the clamp).
+
+    Kept leniency: an integer target with a floating input is promoted (PyTorch raises; no valid
+    PyTorch program sees a different result)."""
+    _tensor(input, "gaussian_nll_loss", "input", 1)
     _tensor(target, "gaussian_nll_loss", "target", 2)
+    xd = input._data
+    fdt = xd.dtype if xd.dtype.kind in "fV" else target._data.dtype
+    if fdt.kind not in "fV":
+        raise RuntimeError(f"gaussian_nll_loss(): result type Float can't be cast to the desired output type "
+                           f"{scalar_name(input.dtype)}")
     if isinstance(var, (int, float)) and not isinstance(var, bool):
         if var < 0:
             raise ValueError("var has negative entry/entries")
-        var = _wrap(xp_of(input._data).full(input._data.shape, var, input._data.dtype))
+        var = _wrap(xp_of(xd).full(xd.shape, var, fdt))
     else:
         _tensor(var, "gaussian_nll_loss", "var", 3)
         if bool((var._data < 0).any()):
@@ -825,158 +667,4 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     loss = 0.5 * (var.log() + d * d / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
-    return _reduce(loss, red)
-
-
-# --------------------------------------------------------------------------- margin losses
-def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
-                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """``max(0, -y (x1 - x2) + margin)``; the three tensors have the same number of dims."""
-    for i, (a, n) in enumerate(((input1, "input1"), (input2, "input2"), (target, "target"))):
-        _tensor(a, "margin_ranking_loss", n, i + 1)
-    red = _reduction(reduction, size_average, reduce)
-    if not (input1.ndim == input2.ndim == target.ndim):
-        raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension but got "
-                           f"sizes: input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), red)
-
-
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
-                         reduction: str = "mean") -> Tensor:
-    """``x`` where y = 1, ``max(0, margin - x)`` where y = -1. input and target: same shape (*)."""
-    _float(input, "hinge_embedding_loss")
-    _tensor(target, "hinge_embedding_loss", "target", 2)
-    red = _reduction(reduction, size_average, reduce)
-    zero = input.detach() * 0
-    marg = E.where(target != 1, (margin - input).clamp_min(0), zero)
-    same = E.where(target != -1, input, zero)
-    return _reduce(marg + same, red)
-
-
-def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
-                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """``1 - cos(x1, x2)`` where y = 1, ``max(0, cos(x1, x2) - margin)`` where y = -1.
-    input1, input2: (N, D) with target (N), or (D) with a 0-d target."""
-    _float(input1, "cosine_embedding_loss", "input1", 1)
-    _float(input2, "cosine_embedding_loss", "input2", 2)
-    _tensor(target, "cosine_embedding_loss", "target", 3)
-    red = _reduction(reduction, size_average, reduce)
-    tnd = target.ndim
-    if tnd == 1 and (input1.ndim != 2 or input2.ndim != 2):
-        raise RuntimeError("1D target tensor expects 2D input tensors, but found inputs with sizes "
-                           f"{list(input1.shape)} and {list(input2.shape)}.")
-    if tnd == 0 and (input1.ndim != 1 or input2.ndim != 1):
-        raise RuntimeError("0D target tensor expects 1D input tensors, but found inputs with sizes "
-                           f"{list(input1.shape)} and {list(input2.shape)}.")
-    if tnd > 1:
-        raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported (got {tnd}D)")
-    eps = 1e-12
-    dim = input1.ndim - 1
-    prod = (input1 * input2).sum(dim)
-    m1 = (input1 * input1).sum(dim) + eps
-    m2 = (input2 * input2).sum(dim) + eps
-    cos = prod / (m1 * m2).sqrt()
-    zero = cos.detach() * 0
-    pos = E.where(target == 1, 1 - cos, zero)
-    neg = E.where(target == -1, (cos - margin).clamp_min(0), zero)
-    return _reduce(pos + neg, red)
-
-
-def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
-    return (x1 - x2 + eps).norm(p, -1)
-
-
-def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
-                        eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
-                        reduction: str = "mean") -> Tensor:
-    """``max(d(a, p) - d(a, n) + margin, 0)`` with d the p-norm distance of ``x1 - x2 + eps`` over the
-    last dim; ``swap`` uses min(d(a, n), d(p, n)). Inputs: (N, D) or (D), all the same number of dims."""
-    for i, (a, n) in enumerate(((anchor, "anchor"), (positive, "positive"), (negative, "negative"))):
-        _float(a, "triplet_margin_loss", n, i + 1)
-    red = _reduction(reduction, size_average, reduce)
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
-    if not (anchor.ndim == positive.ndim == negative.ndim):
-        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same "
-                           f"number of dimensions, but got: anchor {anchor.ndim}D, positive "
-                           f"{positive.ndim}D, and negative {negative.ndim}D inputs")
-    d_pos = _pairwise_distance(anchor, positive, p, eps)
-    d_neg = _pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        d_neg = E.minimum(d_neg, _pairwise_distance(positive, negative, p, eps))
-    return _reduce((margin + d_pos - d_neg).clamp_min(0), red)
-
-
-def _gather_target(input: Tensor, t2, cd: int) -> Tensor:
-    """input's entries at the target classes (keeping the class dim), differentiably."""
-    idx = _wrap(t2.reshape(-1, 1) if cd == 1 else t2.reshape(1))
-    return input.gather(cd, idx)
-
-
-def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
-                      weight: Tensor | None = None, size_average=None, reduce=None,
-                      reduction: str = "mean") -> Tensor:
-    """Multi-class hinge loss ``sum_{i != y} max(0, margin - x[y] + x[i])^p w[y] / C``.
-    input: (N, C) or (C); target: (N) or 0-d class indices; weight: (C); 'none' gives (N)."""
-    _float(input, "multi_margin_loss")
-    _tensor(target, "multi_margin_loss", "target", 2)
-    red = _reduction(reduction, size_average, reduce)
-    if p not in (1, 2):
-        raise ValueError("only p == 1 and p == 2 supported")
-    if input.ndim > 2:
-        raise RuntimeError(f"multi_margin_loss(): expected input of 1 or 2 dims, got {list(input.shape)}")
-    x2, t2, c, lay, _ = _class_layout(input, target, "multi_margin_loss")
-    try:
-        t, _mask = _targets(t2, c, -(2 ** 63))
-    except IndexError as e:
-        raise RuntimeError(f"multi_margin_loss(): target out of range ({e})") from None
-    cd = input.ndim - 1
-    xy = _gather_target(input, t, cd)
-    terms = (margin - xy + input).clamp_min(0)
-    if p == 2:
-        terms = terms * terms
-    if weight is not None:
-        w = _class_weight(weight, c, x2.dtype, "multi_margin_loss")
-        wy = w[t]
-        terms = terms * _wrap(wy.reshape(-1, 1) if cd == 1 else wy)
-    oh = np.zeros((t.shape[0], c), x2.dtype) if x2.__class__ is _ndarray else xp_of(x2).zeros((t.shape[0], c),
-                                                                                             x2.dtype)
-    oh[_arange(t.shape[0], xp_of(oh)), t] = 1
-    keep = _wrap((1 - oh) if cd == 1 else (1 - oh).reshape(c))
-    loss = (terms * keep).sum(cd) / c
-    return _reduce(loss, red)
-
-
-def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-                           reduction: str = "mean") -> Tensor:
-    """Multi-label hinge loss ``sum_{j, i} max(0, 1 - (x[y_j] - x[i])) / C`` over the target classes
-    y_j (read up to the first -1) and the non-target classes i. input, target: (N, C) or (C)."""
-    _float(input, "multilabel_margin_loss")
-    _tensor(target, "multilabel_margin_loss", "target", 2)
-    red = _reduction(reduction, size_average, reduce)
-    xd, td = input._data, target._data
-    if td.dtype != np.int64:
-        raise RuntimeError(f"multilabel_margin_loss(): expected target dtype to be Long, but got "
-                           f"{scalar_name(target.dtype)}")
-    if xd.ndim not in (1, 2) or td.shape != xd.shape:
-        raise RuntimeError(f"multilabel_margin_loss(): inconsistent target size: {list(td.shape)} for input "
-                           f"of size: {list(xd.shape)}")
-    unbatched = xd.ndim == 1
-    x = input.reshape(1, -1) if unbatched else input
-    t = td.reshape(1, -1) if unbatched else td
-    n, c = t.shape
-    xp = xp_of(xd)
-    valid = xp.cumprod(t != -1, axis=1).astype(bool)  # targets end at the first -1
-    if bool((valid & ((t < 0) | (t >= c))).any()):
-        raise RuntimeError("argument #2 'target' is out of range")
-    ts = xp.where(valid, t, 0)
-    is_t = xp.zeros((n, c), bool)
-    rows = xp.broadcast_to(xp.arange(n)[:, None], (n, c))
-    is_t[rows[valid], ts[valid]] = True
-    xy = x.gather(1, _wrap(ts))  # (N, C): x at the j-th target
-    pair = (1 - xy.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)  # (N, j, i)
-    keep = (valid[:, :, None] & ~is_t[:, None, :]).astype(xd.dtype)
-    loss = (pair * _wrap(keep)).sum((1, 2)) / c
-    if unbatched:
-        loss = loss.reshape(())
     return _reduce(loss, red)

@@ -17,14 +17,14 @@ import numpy as np
 from .. import _state
 from .._dtype import from_np, scalar_name
 from .._tensor import Tensor, _wrap
-from ..autograd.function import _FREED_MSG, FREED, Node, edge
+from ..autograd.function import Node, attach, record
+from . import elementwise as E
 from ._common import canon_dim, xp_of
 from .inplace import apply_inplace
 
 __all__ = ["one_hot", "normalize", "pad", "dropout", "alpha_dropout", "feature_alpha_dropout",
            "dropout1d", "dropout2d", "dropout3d", "cosine_similarity", "pairwise_distance", "pdist"]
 
-_new = object.__new__
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
 # -(SELU scale * SELU alpha): the value SELU saturates to, which alpha dropout drops to
 _ALPHA = 1.7580993408473766
@@ -133,7 +133,8 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     """The p-norm distances between all pairs of rows of ``input`` (N, M), as the flattened upper
-    triangle: shape (N * (N - 1) / 2)."""
+    triangle: shape (N * (N - 1) / 2). Rows of no elements (M = 0) are at distance 0 for every p;
+    with p = 0 a NaN coordinate makes the distance NaN, as PyTorch."""
     _check(input, "pdist")
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
@@ -143,7 +144,25 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     from .shape import triu_indices
     ij = triu_indices(n, n, 1, device=input.device)
     diff = input.index_select(0, ij[0]) - input.index_select(0, ij[1])
+    if input.shape[1] == 0:
+        return diff.sum(1)  # empty rows: 0 (a max over no elements, for p = inf, has no value)
+    if p == 0:
+        # the count of differing coordinates, as PyTorch's min(ceil(|d|), 1): NaN stays NaN, and the
+        # gradient is 0
+        return diff.abs().ceil().clamp_max(1).sum(1)
+    if p == math.inf:
+        with np.errstate(invalid="ignore"):
+            r = np.abs(diff._data).max(axis=1)
+        return record(r, _PdistInfBackward, (diff,), save=(diff,), save_output=True)
     return diff.norm(p, 1)
+
+
+class _PdistInfBackward(Node, name="PdistBackward0"):
+    """As PyTorch's kernel, every coordinate tied for the largest |d| gets the whole gradient
+    (``norm`` splits it between them): dd = g sign(d) where |d| equals the distance, else 0."""
+
+    def backward_t(self, g, diff, out):
+        return (E.where(diff.abs() == out.unsqueeze(1), g.unsqueeze(1) * diff.sign(), 0.0),)
 
 
 # --------------------------------------------------------------------------- pad
@@ -165,13 +184,10 @@ def _pad_pairs(pad, ndim: int, op: str = "pad") -> list:
     return [(int(pad[2 * k]), int(pad[2 * k + 1])) for k in range(len(pad) // 2)][::-1]
 
 
-class _ConstantPadBackward(Node):
+class _ConstantPadBackward(Node, name="ConstantPadNdBackward0"):
     def backward_t(self, g):
         # the gradient of a constant pad is the opposite crop (and vice versa)
         return (_constant_pad(g, [(-a, -b) for a, b in self.pairs], 0),)
-
-
-_ConstantPadBackward.__name__ = "ConstantPadNdBackward0"
 
 
 def _constant_pad(input: Tensor, pairs: list, value) -> Tensor:
@@ -200,15 +216,7 @@ def _constant_pad(input: Tensor, pairs: list, value) -> Tensor:
         value = int(value)
     r = xp.full(shape, value, dtype=d.dtype)
     r[tuple(dst)] = d[tuple(src)]
-    res = _wrap(r)
-    if input.requires_grad and _state.grad_enabled and r.dtype.kind in "fcV":
-        node = _new(_ConstantPadBackward)
-        node.next = (edge(input),)
-        node.saved = []
-        node.pairs = pairs
-        res.requires_grad = True
-        res.grad_fn = node
-    return res
+    return record(r, _ConstantPadBackward, (input,), pairs=pairs)
 
 
 def _index_pad(input: Tensor, pairs: list, mode: str) -> Tensor:
@@ -278,22 +286,18 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
 
 
 # --------------------------------------------------------------------------- dropout
-class _DropoutBackward(Node):
-    """grad = g * mask (the mask holds 0 or the 1 / (1 - p) scale, broadcastable to g)."""
+class _DropoutBackward(Node, name="NativeDropoutBackward0"):
+    """grad = g * mask (the mask holds 0 or the 1 / (1 - p) scale, broadcastable to g). A product,
+    not a select, as PyTorch's native_dropout_backward: a dropped element's gradient is g * 0."""
 
     __slots__ = ("mask",)
     _saved = ("mask",)
 
     def backward(self, g):
-        m = self.mask
-        if m is FREED:
-            raise RuntimeError(_FREED_MSG)
+        m = self.unreleased(self.mask)
         if g.__class__ is Tensor:
             return (g * _wrap(m),)
         return (g * m,)
-
-    def name(self) -> str:
-        return "NativeDropoutBackward0"
 
 
 def _apply_mask(input: Tensor, m, shift=None) -> Tensor:
@@ -303,11 +307,7 @@ def _apply_mask(input: Tensor, m, shift=None) -> Tensor:
         r += shift
     res = _wrap(r)
     if input.requires_grad and _state.grad_enabled:
-        node = _new(_DropoutBackward)
-        node.next = (edge(input),)
-        node.mask = m
-        res.requires_grad = True
-        res.grad_fn = node
+        attach(res, _DropoutBackward, (input,), mask=m)
     return res
 
 

@@ -26,6 +26,7 @@ from .._dtype import as_dtype, get_default_dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach, edge, record
 from ._common import canon_dim, xp_of
+from ._linalg_common import _svd_arrays
 from ._reduce_common import (_axes, _expand0, _check, _dim1, _dtype_arg, _fast_axes, _is_float, _is_low,
                              _keep_shape, _np_axis, _out_shape, _required_dim, _tname, return_types)
 from .elementwise import _cast, _write_out, where
@@ -544,7 +545,7 @@ def _nuclear(input: Tensor, dim, keepdim: bool) -> Tensor:
         raise RuntimeError("norm(): dims of the nuclear norm must be different")
     xp = xp_of(d)
     m = xp.moveaxis(d, (d0, d1), (-2, -1))
-    u, s, vh = xp.linalg.svd(m, full_matrices=False)
+    u, s, vh = _svd_arrays(m, full_matrices=False)  # never hangs on inf/nan (LAPACK's gesdd does)
     r = s.sum(-1)
     uvh = xp.moveaxis(u @ vh, (-2, -1), (d0, d1))
     axes = tuple(sorted((d0, d1)))

@@ -1,4 +1,9 @@
-"""softmax and log_softmax: fused, numerically stable primitives (max-shifted)."""
+"""softmax and log_softmax: fused, numerically stable primitives (max-shifted).
+
+A 0-d input is a row of one element (so NaN and inf give NaN, as PyTorch); an empty input gives
+an empty result. bfloat16 is computed in float32 and rounded back, as PyTorch accumulates
+reduced-precision softmax in float.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import numpy as np
 from .. import _state
 from .._dtype import as_dtype
 from .._tensor import Tensor, _wrap
-from ..autograd.function import _FREED_MSG, FREED, Node, edge, version_error
+from ..autograd.function import Node, attach, record
 from ._common import canon_dim
 
 __all__ = ["softmax", "log_softmax", "conj", "conj_physical", "resolve_conj", "real", "imag"]
@@ -21,57 +26,68 @@ def _prepare(input: Tensor, dim, dtype, op: str):
         dim = 0 if input.ndim in (0, 1, 3) else 1
     d = canon_dim(dim, input.ndim, op)
     x = input if dtype is None else input.to(as_dtype(dtype))
-    if x._data.dtype.kind not in "fc":
-        raise RuntimeError(f"\"{op}\" not implemented for '{x.dtype.name.capitalize()}'")
+    if x._data.dtype.kind not in "fcV":
+        raise NotImplementedError(f"\"{op}\" not implemented for '{x.dtype.name.capitalize()}'")
     return x, d
 
 
-def _softmax_array(a: np.ndarray, d: int, log: bool):
+def _softmax_array(a, d: int, log: bool):
+    if a.dtype.kind == "V":  # bfloat16
+        return _softmax_array(a.astype(np.float32), d, log).astype(a.dtype)
     if a.ndim == 0:
-        return np.zeros_like(a) if log else np.ones_like(a)
-    m = a.max(axis=d, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # rows of all -inf stay NaN-free where PyTorch gives NaN
-    z = a - m
-    if log:
-        with np.errstate(divide="ignore"):
+        return _softmax_array(a.reshape(1), 0, log).reshape(())
+    if a.size == 0:
+        return a.copy()
+    # as PyTorch, a row holding +inf or only -inf has inf - inf = NaN in it: the row is NaN
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = a - a.max(axis=d, keepdims=True)
+        if log:
             z -= np.log(np.exp(z).sum(axis=d, keepdims=True))
-        return z
-    np.exp(z, out=z)
-    z /= z.sum(axis=d, keepdims=True)
+            return z
+        np.exp(z, out=z)
+        z /= z.sum(axis=d, keepdims=True)
     return z
 
 
-class _SoftmaxBackward(Node):
-    """Saves the output y; dx = y * (g - sum(g * y)) or, for log_softmax, g - exp(y) * sum(g)."""
+class _SoftmaxBackward(Node, name="SoftmaxBackward0"):
+    """Saves the output y; dx = y * (g - sum(g * y)) (softmax) or g - exp(y) * sum(g) (log_softmax)."""
 
-    __slots__ = ("y", "yver", "dim", "log")
+    __slots__ = ("y", "yver", "dim")
     _saved = ("y",)
+    log = False
 
     def backward(self, g):
-        y = self.y
-        if y is FREED:
-            raise RuntimeError(_FREED_MSG)
-        if self.yver[0] != 0:
-            raise version_error(_wrap(y, version=self.yver), 0, self)
+        y = self.checked_output(self.y, self.yver)
         d = self.dim
         if g.__class__ is Tensor:
+            # the saved output as a Tensor whose grad_fn is this node again, so that the formula's
+            # dependence on y is differentiated too (create_graph); the output's own Tensor is not
+            # kept, to avoid a reference cycle
             yt = _wrap(y, version=self.yver)
             yt.requires_grad = True
             yt.grad_fn = self
             if self.log:
                 return (g - yt.exp() * g.sum(d, keepdim=True),)
             return (yt * (g - (g * yt).sum(d, keepdim=True)),)
+        dt = g.dtype
+        if y.dtype.kind == "V":  # bfloat16: the formula in float32
+            y = y.astype(np.float32)
+            g = g.astype(np.float32)
         if y.ndim == 0:
-            return (g * 0,)
+            y = y.reshape(1)
+            g = g.reshape(1)
+            d = 0
         if self.log:
-            return (g - np.exp(y) * g.sum(axis=d, keepdims=True),)
-        t = g * y
-        s = t.sum(axis=d, keepdims=True)
-        t -= y * s
-        return (t,)
+            r = g - np.exp(y) * g.sum(axis=d, keepdims=True)
+        else:
+            r = g * y
+            r -= y * r.sum(axis=d, keepdims=True)
+        return (r.reshape(self.y.shape).astype(dt, copy=False),)
 
-    def name(self) -> str:
-        return "LogSoftmaxBackward0" if self.log else "SoftmaxBackward0"
+
+class _LogSoftmaxBackward(_SoftmaxBackward, name="LogSoftmaxBackward0"):
+    __slots__ = ()
+    log = True
 
 
 def _op(input, dim, dtype, log: bool, op: str) -> Tensor:
@@ -79,14 +95,7 @@ def _op(input, dim, dtype, log: bool, op: str) -> Tensor:
     r = _softmax_array(x._data, d, log)
     out = _wrap(r)
     if x.requires_grad and _state.grad_enabled:
-        node = object.__new__(_SoftmaxBackward)
-        node.next = (edge(x),)
-        node.y = r
-        node.yver = out._version
-        node.dim = d
-        node.log = log
-        out.requires_grad = True
-        out.grad_fn = node
+        attach(out, _LogSoftmaxBackward if log else _SoftmaxBackward, (x,), y=r, yver=out._version, dim=d)
     return out
 
 
@@ -101,7 +110,7 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None, *, _stackleve
 
 
 # --------------------------------------------------------------------------- complex helpers
-class _ConjBackward(Node):
+class _ConjBackward(Node, name="ConjBackward0"):
     def backward_t(self, g):
         return (conj(g),)
 
@@ -111,7 +120,6 @@ def conj(input: Tensor) -> Tensor:
     d = input._data
     if d.dtype.kind != "c":
         return input
-    from ..autograd.function import record
     return record(np.conj(d), _ConjBackward, (input,))
 
 
@@ -122,9 +130,13 @@ def resolve_conj(input: Tensor) -> Tensor:
     return input
 
 
-class _RealBackward(Node):
+class _RealBackward(Node, name="RealBackward0"):
     def backward_t(self, g):
         return (g.to(self.cdt) if not self.imag else g.to(self.cdt) * 1j,)
+
+
+class _ImagBackward(_RealBackward, name="ImagBackward0"):
+    pass
 
 
 def real(input: Tensor) -> Tensor:
@@ -132,7 +144,6 @@ def real(input: Tensor) -> Tensor:
     d = input._data
     if d.dtype.kind != "c":
         return input
-    from ..autograd.function import record
     return record(np.ascontiguousarray(d.real), _RealBackward, (input,), cdt=input.dtype, imag=False)
 
 
@@ -141,8 +152,7 @@ def imag(input: Tensor) -> Tensor:
     d = input._data
     if d.dtype.kind != "c":
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    from ..autograd.function import record
-    return record(np.ascontiguousarray(d.imag), _RealBackward, (input,), cdt=input.dtype, imag=True)
+    return record(np.ascontiguousarray(d.imag), _ImagBackward, (input,), cdt=input.dtype, imag=True)
 
 
 Tensor.softmax = lambda self, dim=None, dtype=None: softmax(self, dim, dtype)

@@ -24,6 +24,7 @@ from .. import _state
 from .._dtype import get_default_dtype, to_np
 from .._tensor import Tensor, _wrap
 from ..ops._common import xp_of
+from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
            "required"]
@@ -47,25 +48,6 @@ required = _RequiredParameter()
 
 _global_optimizer_pre_hooks: OrderedDict = OrderedDict()
 _global_optimizer_post_hooks: OrderedDict = OrderedDict()
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods: ``.remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict: dict):
-        self.hooks_dict_ref = hooks_dict
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        self.hooks_dict_ref.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:

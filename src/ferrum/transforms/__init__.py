@@ -11,8 +11,9 @@ from . import functional
 from .functional import InterpolationMode
 from .transforms import (CenterCrop, Compose, GaussianNoise, Lambda, Normalize, Pad, PILToTensor,
                          RandomApply, RandomCrop, RandomHorizontalFlip, RandomResizedCrop, RandomVerticalFlip,
-                         Resize, Scale, ToImageTensor, ToOneHot, ToTensor)
+                         Resize, Scale, ToImageTensor, ToOneHot, ToTensor, supports_batch)
 
 __all__ = ["functional", "InterpolationMode", "Compose", "ToTensor", "PILToTensor", "ToImageTensor",
            "Normalize", "Pad", "RandomCrop", "CenterCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
-           "Resize", "RandomResizedCrop", "Lambda", "RandomApply", "Scale", "GaussianNoise", "ToOneHot"]
+           "Resize", "RandomResizedCrop", "Lambda", "RandomApply", "Scale", "GaussianNoise", "ToOneHot",
+           "supports_batch"]

@@ -183,6 +183,28 @@ def to_tensor(pic: Any) -> Tensor:
     return _wrap(_xp(a).array(chw, copy=True, order="C"))
 
 
+def _to_tensor_batch(pics: Any, scale: bool) -> Tensor:
+    """``to_tensor`` (``scale``) or ``pil_to_tensor`` of each image of a stacked batch, at once:
+    ``(B, H, W)`` -> ``(B, 1, H, W)``, ``(B, H, W, C)`` -> ``(B, C, H, W)``; the same values."""
+    if isinstance(pics, Tensor):
+        a = pics._data
+    elif isinstance(pics, np.ndarray):
+        a = pics
+    else:
+        raise TypeError(f"pic should be a NumPy array or a ferrum Tensor. Got {type(pics).__name__}")
+    if a.ndim not in (3, 4):
+        raise ValueError(f"pic should be 2/3 dimensional. Got {a.ndim - 1} dimensions.")
+    bchw = a[:, None] if a.ndim == 3 else a.transpose(0, 3, 1, 2)
+    if scale and a.dtype == np.uint8:
+        lut = _byte_lut(to_np(get_default_dtype()))
+        if a.__class__ is not np.ndarray:
+            lut = _xp(a).asarray(lut)
+        return _wrap(lut.take(bchw))  # exactly k/255, as to_tensor's per-image division
+    if a.dtype == np.bool_:
+        return _wrap(_xp(a).ascontiguousarray(bchw).copy())
+    return _wrap(_xp(a).array(bchw, copy=True, order="C"))
+
+
 def pil_to_tensor(pic: Any) -> Tensor:
     """An image ``(H, W)`` / ``(H, W, C)`` as a ``(C, H, W)`` tensor of the same dtype (no scaling)."""
     if isinstance(pic, Tensor):

@@ -3,6 +3,12 @@
 Random transforms draw from ferrum's default generator, so ``ferrum.manual_seed`` (and a
 DataLoader's per-worker seeding) makes augmentations reproducible. See :mod:`.functional` for the
 image kinds and layouts accepted.
+
+Batches: the deterministic per-image transforms (``ToTensor``, ``PILToTensor``, ``Normalize`` and a
+``Compose`` of them) also have ``apply_batch(images)``, which takes the images of a batch stacked
+along a new first axis and returns exactly ``stack([t(img) for img in images])`` in one vectorised
+step. Data sets' ``__getitems__`` use it (see :func:`supports_batch`), so a DataLoader over
+``MNIST(..., transform=Compose([ToTensor(), Normalize(...)]))`` converts a whole batch at once.
 """
 
 from __future__ import annotations
@@ -20,14 +26,44 @@ from .._tensor import Tensor, _wrap
 from . import functional as F
 from .functional import InterpolationMode
 
-__all__ = ["Compose", "ToTensor", "PILToTensor", "ToImageTensor", "Normalize", "Pad", "RandomCrop",
-           "CenterCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "Resize", "RandomResizedCrop",
-           "Lambda", "Scale", "GaussianNoise", "ToOneHot", "RandomApply"]
+__all__ = ["supports_batch", "Compose", "ToTensor", "PILToTensor", "ToImageTensor", "Normalize", "Pad",
+           "RandomCrop", "CenterCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "Resize",
+           "RandomResizedCrop", "Lambda", "Scale", "GaussianNoise", "ToOneHot", "RandomApply"]
 
 
 def _gen():
     # the NumPy generator behind ferrum's default generator (re-read: manual_seed replaces it)
     return _random.default_generator._np
+
+
+def _defining_class(cls: type, name: str) -> type | None:
+    return next((k for k in cls.__mro__ if name in k.__dict__), None)
+
+
+_batch_classes: dict[type, bool] = {}  # class -> whether it defines apply_batch with its __call__
+
+
+def supports_batch(transform: Callable | None) -> bool:
+    """Whether ``transform`` (or None, no transform) can be applied to a stacked batch of images
+    with ``transform.apply_batch(images)``, giving exactly the stack of its per-image results.
+
+    A transform supports it when its ``apply_batch`` is defined by the class of its ``__call__`` or
+    a subclass of it (a subclass overriding only ``__call__`` does not: the batch would skip its
+    logic), and,
+    for ``Compose``, when every member does. Your own transforms opt in the same way.
+    """
+    if transform is None:
+        return True
+    cls = type(transform)
+    ok = _batch_classes.get(cls)
+    if ok is None:
+        owner = _defining_class(cls, "apply_batch")
+        ok = _batch_classes[cls] = owner is not None and issubclass(owner, _defining_class(cls, "__call__"))
+    if not ok:
+        return False
+    if isinstance(transform, Compose):
+        return all(supports_batch(t) for t in transform.transforms)
+    return True
 
 
 class Compose:
@@ -40,6 +76,12 @@ class Compose:
         for t in self.transforms:
             img = t(img)
         return img
+
+    def apply_batch(self, images: Any) -> Any:
+        """Each transform's ``apply_batch`` in order (see :func:`supports_batch`)."""
+        for t in self.transforms:
+            images = t.apply_batch(images)
+        return images
 
     def __repr__(self) -> str:
         body = "".join(f"\n    {t}" for t in self.transforms)
@@ -55,6 +97,10 @@ class ToTensor:
     def __call__(self, pic: Any) -> Tensor:
         return F.to_tensor(pic)
 
+    def apply_batch(self, pics: Any) -> Tensor:
+        """Images ``(B, H, W)`` / ``(B, H, W, C)`` -> ``(B, C, H, W)``, as ``ToTensor`` of each."""
+        return F._to_tensor_batch(pics, scale=True)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -64,6 +110,10 @@ class PILToTensor:
 
     def __call__(self, pic: Any) -> Tensor:
         return F.pil_to_tensor(pic)
+
+    def apply_batch(self, pics: Any) -> Tensor:
+        """Images ``(B, H, W)`` / ``(B, H, W, C)`` -> ``(B, C, H, W)``, as ``PILToTensor`` of each."""
+        return F._to_tensor_batch(pics, scale=False)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -93,6 +143,14 @@ class Normalize:
                                     F._channel_stats(self.std, a.dtype, "std"))
             return out
         return F.normalize(tensor, self.mean, self.std, self.inplace)
+
+    def apply_batch(self, tensors: Tensor) -> Tensor:
+        """Normalizes a batch ``(B, C, H, W)`` of tensor images (each ``(C, H, W)``) at once."""
+        if isinstance(tensors, Tensor) and tensors.ndim < 4:
+            # each image would be 2-D, which Normalize refuses; do not read B as the channels
+            raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got "
+                             f"tensor.size() = {tuple(tensors.shape[1:])}")
+        return self(tensors)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"

@@ -246,3 +246,23 @@ def test_default_convert_shares_memory_and_keeps_tensors():
     x = F.ones(2)
     assert default_convert(x) is x
     assert default_convert([x])[0] is x
+
+
+def test_default_collate_returns_a_collated_batch_as_is():
+    from ferrum.utils.data._collate import CollatedBatch
+
+    images, labels = F.zeros(2, 3), F.tensor([4, 5])
+    calls = []
+
+    def samples():
+        calls.append(1)
+        return [(images[0], 4), (images[1], 5)]
+
+    b = CollatedBatch([images, labels], 2, samples)
+    out = default_collate(b)
+    assert out == [images, labels] and out is not b.collated and out[0] is images
+    assert len(b) == 2 and not calls  # nothing per sample was built
+    assert b[1][1] == 5 and list(b)[0][1] == 4 and len(calls) == 1
+    # any other collate sees the samples
+    assert [s[1] for s in b] == [4, 5]
+    assert npv(collate(b, collate_fn_map=default_collate_fn_map)[1]).tolist() == [4, 5]

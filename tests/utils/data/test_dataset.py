@@ -305,3 +305,45 @@ def test_random_split_errors_and_warning(torch):
     assert [str(w.message) for w in caught] == [
         f"Length of split at index {i} is 0. This might result in an empty dataset." for i in (1, 2)]
     assert all(w.filename == __file__ for w in caught)  # reported at the caller
+
+
+# --------------------------------------------------------------------------------------------------
+# TensorDataset.__getitems__: one gather per tensor, equal to collating the samples
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.dtype == y.dtype and tuple(x.shape) == tuple(y.shape)
+        assert npv(x).tobytes() == npv(y).tobytes()
+
+
+def test_tensor_dataset_getitems_equals_collated_samples():
+    from ferrum.utils.data import default_collate
+    from ferrum.utils.data._collate import CollatedBatch
+
+    x = F.randn(10, 3, 2)
+    y = F.arange(10)
+    m = F.rand(10) > 0.5
+    ds = TensorDataset(x, y, m)
+    for idx in ([3], [9, 0, -1, 4], list(range(10))):
+        got = ds.__getitems__(idx)
+        assert isinstance(got, CollatedBatch) and len(got) == len(idx)
+        _same(default_collate(got), default_collate([ds[i] for i in idx]))
+        _same(got[0], ds[idx[0]])
+    assert ds.__getitems__([]) == []
+    with pytest.raises(IndexError, match="TensorDataset index 10"):
+        ds.__getitems__([10])
+    with pytest.raises(TypeError, match="integers"):
+        ds.__getitems__(["a"])
+
+
+def test_tensor_dataset_getitems_keeps_the_graph():
+    from ferrum.utils.data import default_collate
+
+    w = F.randn(6, 2, requires_grad=True)
+    ds = TensorDataset(w, F.arange(6))
+    batch = default_collate(ds.__getitems__([1, 4]))
+    assert batch[0].requires_grad and batch[0].grad_fn is not None
+    batch[0].sum().backward()
+    np.testing.assert_array_equal(npv(w.grad)[:, 0], [0, 1, 0, 0, 1, 0])

@@ -14,13 +14,34 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Generic, TypeVar
 
-from ..._tensor import Tensor
+import numpy as np
+
+from ... import _state
+from ..._tensor import Tensor, _wrap
+from ._collate import CollatedBatch
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
            "ChainDataset", "Subset", "random_split"]
 
 T_co = TypeVar("T_co", covariant=True)
 T = TypeVar("T")
+
+
+def batch_indices(indices: Sequence[int], n: int, name: str) -> np.ndarray:
+    """``indices`` (ints in ``[-n, n)``) as an integer array, with the errors ``dataset[i]`` raises:
+    TypeError for a non-integer, IndexError for one out of range. For batched ``__getitems__``."""
+    idx = np.asarray(indices)
+    if idx.size == 0:
+        return idx.astype(np.intp).reshape(-1)
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        bad = next((i for i in np.ravel(idx) if not isinstance(i, (int, np.integer))
+                    or isinstance(i, (bool, np.bool_))), idx)
+        raise TypeError(f"{name} indices must be integers, not {type(bad).__name__}")
+    lo, hi = int(idx.min()), int(idx.max())
+    if lo < -n or hi >= n:
+        raise IndexError(f"{name} index {lo if lo < -n else hi} is out of range for a data set of {n} "
+                         f"samples")
+    return idx
 
 
 class Dataset(Generic[T_co]):
@@ -64,6 +85,23 @@ class TensorDataset(Dataset[tuple]):
 
     def __getitem__(self, index):
         return tuple(t[index] for t in self.tensors)
+
+    def __getitems__(self, indices: list) -> list | CollatedBatch:
+        """The samples at ``indices``, gathered with one fancy index per tensor (a
+        :class:`CollatedBatch` equal to ``default_collate([self[i] for i in indices])``)."""
+        tensors = self.tensors
+        if not indices or (_state.grad_enabled and any(t.requires_grad for t in tensors)):
+            return [self[i] for i in indices]  # a stack that records the graph, as per sample
+        idx = batch_indices(indices, len(self), "TensorDataset")
+        cols = []
+        for t in tensors:
+            a = t._data
+            if a.__class__ is not np.ndarray:  # a device array takes a device index
+                from ...ops._common import xp_of
+                cols.append(_wrap(a[xp_of(a).asarray(idx)]))
+            else:
+                cols.append(_wrap(a[idx]))
+        return CollatedBatch(cols, len(idx), lambda: [self[i] for i in indices])
 
     def __len__(self) -> int:
         return self.tensors[0].size(0)

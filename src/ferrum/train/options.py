@@ -1,0 +1,46 @@
+"""Value rules shared by the recipes: one definition per kind of option, used both as the
+``argparse`` type of a command-line flag and to check the same argument of a recipe's Python
+function (so ``--lr -1`` and ``train(lr=-1)`` are refused by the same rule, with the same words).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Rule", "POSITIVE_INT", "POSITIVE", "NON_NEGATIVE", "FRACTION"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A value kind: ``convert`` (int or float) parses it, ``ok`` accepts it, ``what`` names it."""
+
+    convert: Callable[[str], Any]
+    ok: Callable[[Any], bool]
+    what: str
+
+    def __call__(self, text: str) -> Any:
+        """The argparse type: parses and checks ``text``."""
+        try:
+            value = self.convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {self.what}, got {text!r}") from None
+        if not self.ok(value):
+            raise argparse.ArgumentTypeError(f"expected {self.what}, got {text}")
+        return value
+
+    def check(self, job: str, name: str, value: Any) -> None:
+        """Raises ``ValueError("<job>: <name> must be <what>, got <value>")`` unless ``value`` is
+        of this kind (a Python number of the right type that ``ok`` accepts)."""
+        kinds = (int,) if self.convert is int else (int, float)
+        if not (isinstance(value, kinds) and not isinstance(value, bool) and self.ok(value)):
+            raise ValueError(f"{job}: {name} must be {self.what}, got {value!r}")
+
+
+POSITIVE_INT = Rule(int, lambda v: v >= 1, "an integer >= 1")
+POSITIVE = Rule(float, lambda v: v > 0 and math.isfinite(v), "a number > 0")
+NON_NEGATIVE = Rule(float, lambda v: 0.0 <= v < math.inf, "a number >= 0")
+FRACTION = Rule(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
