@@ -25,14 +25,22 @@ from .arith import (  # noqa: F401
 from .select import *  # noqa: F401,F403
 from .select import _WhereBackward  # noqa: F401
 from .unary import *  # noqa: F401,F403
-from .unary import UnaryBackward, _np_sigmoid, _relu_fallback, abs, record_unary, round  # noqa: F401
+from .unary import UnaryBackward, _np_sigmoid, abs, record_unary, round  # noqa: F401
 from .binary import *  # noqa: F401,F403
 from .compare import *  # noqa: F401,F403
 from . import arith as _arith, binary as _binary, compare as _compare, select as _select, unary as _unary
 
-# ops/activation.py reads ``elementwise.relu`` while it is imported (as the fallback of its own
-# relu for dtypes outside its fast table): bind that fallback first, then the one relu
-relu = _relu_fallback
+
+
+def relu(input, inplace: bool = False):
+    """Forwards to ``ops.activation.relu``: bound while activation is being imported (it imports
+    ``inplace``, which reads ``elementwise.relu`` to build ``relu_``), then replaced by it."""
+    from .activation import relu as _relu
+    return _relu(input, inplace)
+
+
+# the one relu (torch.relu, Tensor.relu and F.relu record the same node); activation imports this
+# module, so it comes last
 from .activation import relu  # noqa: E402,F401,F811
 from .._tensor import Tensor as _Tensor  # noqa: E402
 

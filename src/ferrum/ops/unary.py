@@ -5,8 +5,7 @@ Most unary ops are one line of the table below: ``_unary_op`` builds the functio
 forward and a backward formula ``grad(g, x, y)`` that works on raw arrays (the fast path) and on
 Tensors (``create_graph``), recorded as one slotted :class:`UnaryBackward` node by
 ``record_unary``, which ``ops/activation.py`` uses as well. relu is not here: it lives in
-``ops/activation.py`` (one relu, one node for ``torch.relu`` and ``F.relu``); ``_relu_fallback``
-below is the generic path it takes for dtypes outside its fast table.
+``ops/activation.py`` (one relu, one node for ``torch.relu`` and ``F.relu``).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from .._dtype import float32, from_np, get_default_dtype, np_finfo
 from .._tensor import Tensor, _wrap
 from ..autograd.function import _FREED_MSG, FREED, Node, attach, edge, record, version_error
 from . import _parallel as _par
-from ._common import _write_out, p_cos, p_cosh, p_exp, p_sin, p_sinh, p_sqrt, p_where, xp_of
+from ._common import _write_out, p_cos, p_cosh, p_exp, p_sin, p_sinh, p_sqrt, xp_of
 from ._promote import _cast, _float_dt, _float_kinds, _not_implemented, _ZeroGradBackward
 from .arith import pow
 from .select import where
@@ -150,18 +149,6 @@ def _stable_sigmoid(a):
     return np.where(a >= 0, r, e * r).astype(a.dtype, copy=False)
 
 
-def _relu_fallback_np(a):
-    if a.dtype.kind == "b":
-        raise RuntimeError("Boolean inputs not supported for relu")
-    return np.maximum(a, a.dtype.type(0))
-
-
-def _relu_fallback_grad(g, x, y):
-    yd = y._data if y.__class__ is Tensor else y
-    mask = yd > 0
-    return p_where(_wrap(mask) if g.__class__ is Tensor else mask, g, 0)
-
-
 def _np_rsqrt(a):
     with np.errstate(divide="ignore", invalid="ignore"):
         return (1.0 / np.sqrt(a)).astype(a.dtype, copy=False)
@@ -270,10 +257,6 @@ sign = U("sign", _np_sign, _zero_grad, float_only=False, bool_ok=True,
 _round0 = U("round", _int_identity(np.round), _zero_grad, float_only=False)
 frac = U("frac", _np_frac, lambda g, x, y: g, float_only=False,
          doc="input - trunc(input), elementwise; floating tensors only (as PyTorch).")
-# activation.relu (the one relu: torch.relu and F.relu record the same node) falls back to this for
-# dtypes outside its fast table (bfloat16, bool); the same node name, ReluBackward0
-_relu_fallback = U("relu", _relu_fallback_np, _relu_fallback_grad, save_y=True, float_only=False,
-                   bool_ok=True)
 del U
 arcsin, arccos, arctan = asin, acos, atan
 fix = trunc
