@@ -99,3 +99,10 @@ def test_cast_methods_on_out_of_range_values_match_torch(torch, meth, name):
         f = getattr(ferrum.tensor(vals).to(getattr(ferrum, src)), meth)()
         t = getattr(torch.tensor(vals).to(getattr(torch, src)), meth)()
         assert f.dtype is getattr(ferrum, name) and f.tolist() == t.tolist()
+
+
+def test_nan_to_bfloat16_is_the_positive_nan(torch):
+    a = np.array([-math.nan, math.nan, -math.inf, -0.0])
+    f = ferrum.tensor(a).to(ferrum.bfloat16)
+    t = torch.tensor(a).to(torch.bfloat16)
+    assert np.signbit(f._data.astype(np.float32)).tolist() == torch.signbit(t).tolist()

@@ -15,7 +15,8 @@ PyTorch does) and every integer target, the result PyTorch 2.13 gives on x86:
 
 So ``-1.7 -> uint8`` is 255, ``300.5 -> int8`` is 44, ``nan``/``inf`` give 0 for 8/16-bit targets
 and the minimum for int32/int64. A bool target is ``x != 0`` (nan is True). Every other pair of
-dtypes is NumPy's cast, which is defined (integer narrowing wraps; floating narrowing rounds).
+dtypes is NumPy's cast, which is defined (integer narrowing wraps; floating narrowing rounds),
+except that a nan cast to bfloat16 is the positive nan, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ def cast_array(a, dtype):
     src = a.dtype
     if dt.kind not in "iub" or src.kind not in "fcV" or (src.kind == "V" and src.name != "bfloat16"):
         with np.errstate(over="ignore", invalid="ignore"):  # float narrowing overflows to inf, as torch
-            return a.astype(dt)
+            r = a.astype(dt)
+        if dt.name == "bfloat16" and src.kind == "f":
+            # PyTorch's bfloat16 conversion gives the positive quiet nan for every nan (the sign
+            # bit of -nan is dropped); ml_dtypes keeps it
+            nan = np.isnan(r)
+            if nan.any():
+                r[nan] = np.abs(r[nan])
+        return r
     if src.kind == "c":
         a = a.real
         src = a.dtype

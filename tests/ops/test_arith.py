@@ -168,3 +168,12 @@ def test_hot_nodes_keep_their_torch_names():
     }
     assert {k: v.grad_fn.name() for k, v in names.items()} == expected
     assert arith._finish_binary.__code__.co_argcount == 5  # the unused ``shapes`` flag is gone
+
+
+@pytest.mark.parametrize("dt", ["float16", "bfloat16"])
+def test_pow_of_half_types_with_a_float_exponent_is_computed_in_float32(torch, dt):
+    x = [-0.0, 0.0, 2.0, 0.3, -1.0, math.inf]
+    for e in (0.5, 1.5):
+        f = ferrum.pow(ferrum.tensor(x, dtype=getattr(ferrum, dt)), e)
+        t = torch.pow(torch.tensor(x, dtype=getattr(torch, dt)), e)
+        _same(f, t)

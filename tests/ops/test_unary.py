@@ -152,3 +152,13 @@ def test_piecewise_constant_gradients_are_zeros_even_for_nan_grads(torch, name):
     y = ferrum.tensor([0.25, 0.75], dtype=ferrum.float64, requires_grad=True)
     ferrum.round(y, decimals=1).backward(ferrum.tensor([nan, 1.0], dtype=ferrum.float64))
     assert y.grad.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "exp", "sqrt"])
+def test_backward_of_0d_tensors(torch, name):
+    # defect 3 (the unary part): the raw-array backward wrote into a NumPy scalar
+    x = ferrum.tensor(0.3, dtype=ferrum.float64, requires_grad=True)
+    getattr(ferrum, name)(x).backward()
+    tx = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    getattr(torch, name)(tx).backward()
+    assert x.grad.shape == () and x.grad.item() == pytest.approx(tx.grad.item(), rel=1e-12)

@@ -29,6 +29,7 @@ from ._promote import (
 
 _new = object.__new__
 _ndarray = np.ndarray
+_float_scalars = (builtins.float, np.floating)
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -508,6 +509,8 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
                 r = ad * ad
             elif e == 1:
                 r = ad.copy()
+            elif ad.dtype.itemsize < 4 and ad.dtype.kind in "fV" and isinstance(exponent, _float_scalars):
+                r = _half_pow(ad, float(exponent))
             elif e == 0.5 and ad.dtype.kind == "f":
                 r = np.sqrt(ad)
             else:
@@ -530,6 +533,18 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     if a._data.dtype.kind == "b":
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     return _binary_record("pow", a, b, _np_pow, _PowBackward)
+
+
+def _half_pow(ad, e: float):
+    """float16/bfloat16 ** a float, as PyTorch computes it on the CPU: in float32, bfloat16 with
+    sqrt/rsqrt for +-0.5 (so (-0.0) ** 0.5 is -0.0 in bfloat16 and +0.0 in float16)."""
+    f = ad.astype(np.float32)
+    if ad.dtype.kind == "V" and e in (0.5, -0.5):
+        r = np.sqrt(f) if e == 0.5 else np.float32(1) / np.sqrt(f)
+    else:
+        # an array exponent: NumPy turns a scalar 0.5 into sqrt, which keeps the sign of -0.0
+        r = np.power(f, np.full(f.shape, e, np.float32))
+    return r.astype(ad.dtype)
 
 
 def _np_pow(a, b):

@@ -168,6 +168,8 @@ def _tanh_grad(g, x, y):
     if g.__class__ is Tensor:
         return g * (1 - y * y)
     t = y * y  # reuse one temporary on the raw path
+    if t.__class__ is not np.ndarray:  # 0-d: NumPy gives a scalar, which has no out=
+        return np.asarray(g * (1 - t))
     np.subtract(1, t, out=t)
     np.multiply(g, t, out=t)
     return t
@@ -177,6 +179,8 @@ def _sigmoid_grad(g, x, y):
     if g.__class__ is Tensor:
         return g * y * (1 - y)
     t = 1 - y
+    if t.__class__ is not np.ndarray:  # 0-d: NumPy gives a scalar, which has no out=
+        return np.asarray(g * t * y)
     np.multiply(t, y, out=t)
     np.multiply(g, t, out=t)
     return t
