@@ -1,4 +1,4 @@
-"""Helpers shared by the op families: dim handling, argument checks, polymorphic math.
+"""Helpers shared by the op families: dim handling, argument checks, polymorphic math, ``out=``.
 
 The ``p_*`` functions take either a raw array or a Tensor and return the same kind, so one
 backward formula serves both the fast raw-array path and the differentiable (create_graph) path.
@@ -10,10 +10,13 @@ import builtins
 
 import numpy as np
 
+from .. import _state
+from .._dtype import from_np, scalar_name
 from .._tensor import Tensor, _canon_dim, _wrap
 
 __all__ = ["canon_dim", "canon_dims", "check_tensor", "p_exp", "p_log", "p_sqrt", "p_sin", "p_cos",
-           "p_where", "p_sign", "p_abs", "xp_of", "same_device", "scalar_types", "_wrap"]
+           "p_where", "p_sign", "p_abs", "p_sinh", "p_cosh", "xp_of", "same_device", "scalar_types", "_wrap",
+           "_write_out"]
 
 canon_dim = _canon_dim
 scalar_types = (builtins.int, builtins.float, builtins.bool, complex, np.generic)
@@ -117,7 +120,7 @@ p_abs = _poly("abs", "abs")
 def p_where(cond, a, b):
     """where(cond, a, b) on arrays or Tensors (``a``/``b`` may be Python scalars)."""
     if cond.__class__ is Tensor or a.__class__ is Tensor or b.__class__ is Tensor:
-        from .elementwise import where
+        from .select import where
         return where(cond, a, b)
     return np.where(cond, a, b)
 
@@ -126,3 +129,22 @@ def p_zeros_like(g):
     if g.__class__ is Tensor:
         return g * 0
     return np.zeros_like(g)
+
+
+def _write_out(out: Tensor, res: Tensor) -> Tensor:
+    """Implements ``out=``: resizes ``out`` if needed and copies the result into it."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out must be a Tensor, got {type(out).__name__}")
+    if _state.grad_enabled and (res.requires_grad or out.requires_grad):
+        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    rd = res._data
+    if rd.dtype != out._data.dtype and from_np(rd.dtype).category > from_np(out._data.dtype).category:
+        raise RuntimeError(f"result type {scalar_name(from_np(rd.dtype))} can't be cast to the desired "
+                           f"output type {scalar_name(from_np(out._data.dtype))}")
+    if out._data.shape != rd.shape:
+        out._data = rd.astype(out._data.dtype, copy=True)
+    else:
+        out._data[...] = rd
+    out._version[0] += 1
+    return out
