@@ -9,6 +9,7 @@ from ._dtype import *  # noqa: F401,F403
 from ._dtype import bool, float, int  # noqa: A004,F401
 from ._device import device  # noqa: F401
 from ._tensor import Size, Tensor  # noqa: F401
+from ._memory_format import *  # noqa: F401,F403
 from ._factory import *  # noqa: F401,F403
 from ._factory import range, complex  # noqa: A004,F401
 from . import ops as _ops  # noqa: F401  (attaches the ops to Tensor)

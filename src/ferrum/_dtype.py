@@ -283,17 +283,11 @@ def can_cast(from_: dtype, to: dtype) -> bool:
 
 
 def float_to_int(arr: np.ndarray, npd: np.dtype) -> np.ndarray:
-    """Floating array -> integer dtype ``npd`` by one defined rule, the same on every NumPy version
-    and CPU: truncate toward zero, then wrap modulo 2**bits (torch's result on x86). NaN and values
-    beyond int64 give 0 in narrow types and INT64_MIN in int64, as x86's truncating convert does.
-    NumPy's own float -> int cast is undefined behaviour in C outside the target's range."""
-    bits = 8 * npd.itemsize
-    x = np.trunc(np.asarray(arr, dtype=np.float64))
-    bad = ~(np.abs(x) < 2.0 ** 63)  # nan, inf, beyond int64: x86 gives INT64_MIN (low bits 0)
-    if bits < 64:
-        x = np.fmod(x, 2.0 ** bits)  # exact; now |x| < 2**bits, so the int64 cast is defined
-    x = np.where(bad, 0.0 if bits < 64 else -2.0 ** 63, x)
-    return x.astype(np.int64).astype(npd)
+    """Floating array -> integer dtype ``npd`` by ferrum's one defined rule (``_casting``: truncate,
+    out-of-range and nan through the x86 intermediate, then wrap), never NumPy's C cast, which is
+    undefined outside the target's range."""
+    from ._casting import cast_array  # _casting is below _dtype in spirit but imports nothing of it
+    return cast_array(np.asarray(arr), npd)
 
 
 def np_finfo(npd):

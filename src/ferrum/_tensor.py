@@ -12,6 +12,7 @@ import weakref
 
 import numpy as np
 
+from ._casting import cast_array
 from ._device import CPU, device_of_array
 from ._dtype import FROM_NP, from_np, get_default_dtype
 
@@ -322,7 +323,9 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         d = self._data if self._data.__class__ is _ndarray else self._data.get()
         if dtype is not None:
-            return d.astype(dtype, copy=builtins.bool(copy))
+            if np.dtype(dtype) == d.dtype:
+                return d.copy() if copy else d
+            return cast_array(d, dtype)  # the defined float -> int rule, not NumPy's C cast
         return d.copy() if copy else d
 
     def item(self):

@@ -713,7 +713,7 @@ def contiguous(input: Tensor, memory_format=None) -> Tensor:
     d = _data(input, "contiguous")
     if d.flags.c_contiguous:
         return input
-    return clone(input)
+    return clone(input, memory_format="contiguous_format")  # clone() keeps strides by default
 
 
 # --------------------------------------------------------------------------- in-place view ops
