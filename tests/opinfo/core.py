@@ -137,9 +137,11 @@ def unary(domain=None, kwargs=({},), special=True, distinct=False, special_value
     return gen
 
 
-def binary(domain=None, scalars=(2, -1.5), special=True, mixed=True, kwargs=({},), rhs_domain=None):
+def binary(domain=None, scalars=(2, -1.5), special=True, mixed=True, kwargs=({},), rhs_domain=None,
+           special_values=None):
     """Samples for an elementwise op of two tensors: broadcasting, 0-size, strided, a Python scalar
-    as the second operand, special values against each other, and mixed dtypes (promotion)."""
+    as the second operand, special values against each other (``special_values`` replaces
+    SPECIALS), and mixed dtypes (promotion)."""
 
     def gen(rng, dtype):
         for kw in kwargs:
@@ -155,7 +157,7 @@ def binary(domain=None, scalars=(2, -1.5), special=True, mixed=True, kwargs=({},
             for s in scalars:
                 yield Sample((values(rng, (3, 4), dtype, domain), s), dict(kw))
             if special and dtype in FLOATS:
-                sp = specials(dtype)
+                sp = specials(dtype) if special_values is None else np.array(special_values, dtype=np.float64)
                 yield Sample((np.repeat(sp, len(sp)), np.tile(sp, len(sp))), dict(kw))
             if mixed:
                 other = "float64" if dtype != "float64" else "int32"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import ALL, FLOATS, INTS, Sample, binary, register, unary, values
+from .core import ALL, SPECIALS, FLOATS, INTS, Sample, binary, register, unary, values
 
 NUMERIC = FLOATS + INTS  # bool refused by torch for several ops
 POS = (0.1, 3.0)
@@ -89,7 +89,17 @@ _un("floordiv_scalar", lambda T, x: x // 0.3, dtypes=FLOATS, grad=False)
 _un("remainder_scalar", lambda T, x: T.remainder(x, 0.7), dtypes=FLOATS)
 
 
-def _bin(name, fn=None, dtypes=NUMERIC, grad=True, gdomain=None, rhs_gdomain=None, scalars=(2, -1.5), **kw):
+def _bin(
+    name,
+    fn=None,
+    dtypes=NUMERIC,
+    grad=True,
+    gdomain=None,
+    rhs_gdomain=None,
+    scalars=(2, -1.5),
+    special_values=None,
+    **kw,
+):
     fn = fn or (lambda T, a, b, _n=name: getattr(T, _n)(a, b))
     gs = (
         binary(gdomain, scalars=(), special=False, mixed=False, rhs_domain=rhs_gdomain)
@@ -97,7 +107,14 @@ def _bin(name, fn=None, dtypes=NUMERIC, grad=True, gdomain=None, rhs_gdomain=Non
         else None
     )
     register(
-        name, fn, binary(scalars=scalars), dtypes=dtypes, grad=grad, grad_samples=gs, kind="binary", **kw
+        name,
+        fn,
+        binary(scalars=scalars, special_values=special_values),
+        dtypes=dtypes,
+        grad=grad,
+        grad_samples=gs,
+        kind="binary",
+        **kw,
     )
 
 
@@ -114,7 +131,8 @@ _bin("pow", gdomain=(0.5, 2.0), rhs_gdomain=(-1.0, 2.0), scalars=(2, 0.5))
 _bin("float_power", gdomain=(0.5, 2.0), rhs_gdomain=(-1.0, 2.0), scalars=(2, 0.5))
 _bin("atan2", gdomain=(0.2, 2.0), scalars=())
 _bin("hypot", dtypes=FLOATS, gdomain=(0.2, 2.0), scalars=())
-_bin("copysign", gdomain=(0.2, 2.0), scalars=(-1.0, 2))
+# the sign bit of a NaN is not a value: torch's bfloat16 conversion sets it, ml_dtypes' clears it
+_bin("copysign", gdomain=(0.2, 2.0), scalars=(-1.0, 2), special_values=[v for v in SPECIALS if v == v])
 _bin("fmax", scalars=())
 _bin("fmin", scalars=())
 _bin("maximum", scalars=())
