@@ -134,3 +134,13 @@ def test_sort_gradient_second_order(torch):
         return g, h
     for got, want in zip(grads(F), grads(torch)):
         np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12)
+
+
+def test_quantile_with_infinities_matches_torch(torch):
+    # found by the differential test: the linear interpolation is torch's two-sided lerp
+    inf = float("inf")
+    for v in ([-inf, -inf, 1.0], [-inf, 1.0, 2.0], [inf, inf, 1.0], [-inf, inf, 0.0], [0.0, 0.0, -inf]):
+        for q in (0.3, 0.7):
+            a = torch.quantile(torch.tensor(v), q).item()
+            b = F.quantile(F.tensor(v), q).item()
+            assert a == b or (a != a and b != b), (v, q, a, b)

@@ -343,7 +343,7 @@ def _quantile(input, q, dim, keepdim, interpolation, op: str, ignore_nan: bool) 
     if interpolation in ("linear", "midpoint"):
         w = (rank - lo) if interpolation == "linear" else xp.where(hi > lo, 0.5, 0.0)
         vhi = s.gather(d, _wrap(hi))
-        res = vlo + (vhi - vlo) * _wrap(w.astype(xd.dtype))
+        res = vlo.lerp(vhi, _wrap(w.astype(xd.dtype)))  # torch's two-sided lerp: its inf/nan results
     else:
         res = vlo
     bad = (k == 0) if ignore_nan else (nan_cnt > 0)
