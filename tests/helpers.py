@@ -32,6 +32,22 @@ def array_maker(rng, ilow=-5, high=6, ulow=0):
     return arr
 
 
+# --------------------------------------------------------------------------- matrices
+def spd(n, batch=(), seed=0):
+    """A well-conditioned symmetric positive-definite matrix (batch); linear-algebra tests."""
+    r = np.random.default_rng(seed)
+    m = r.standard_normal(batch + (n, n))
+    return m @ np.swapaxes(m, -1, -2) + n * np.eye(n)
+
+
+def distinct_sym(n, batch=(), seed=0):
+    """A symmetric matrix with well-separated eigenvalues."""
+    r = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(r.standard_normal(batch + (n, n)))
+    w = np.arange(1, n + 1, dtype=np.float64) * 1.5 - n / 2
+    return (q * w) @ np.swapaxes(q, -1, -2)
+
+
 # --------------------------------------------------------------------------- converters
 def ft(a, rg=False):
     """A ferrum tensor sharing memory with the array ``a``; requires grad when ``rg``."""

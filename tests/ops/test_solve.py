@@ -13,6 +13,7 @@ import ferrum as F
 from ferrum.autograd import gradcheck, gradgradcheck
 
 from tests.helpers import array_maker, closeness, npv, tt
+from tests.helpers import spd
 from tests.helpers import ft_copy as ft
 
 
@@ -21,21 +22,6 @@ RNG = np.random.default_rng(2024)
 # --------------------------------------------------------------------------- helpers
 arr = array_maker(RNG, ilow=-4, high=5)
 close = closeness(rtol=1e-6, atol=1e-6)
-
-
-def spd(n, batch=(), seed=0):
-    """A well-conditioned symmetric positive-definite matrix (batch)."""
-    r = np.random.default_rng(seed)
-    m = r.standard_normal(batch + (n, n))
-    return m @ np.swapaxes(m, -1, -2) + n * np.eye(n)
-
-
-def distinct_sym(n, batch=(), seed=0):
-    """A symmetric matrix with well-separated eigenvalues."""
-    r = np.random.default_rng(seed)
-    q, _ = np.linalg.qr(r.standard_normal(batch + (n, n)))
-    w = np.arange(1, n + 1, dtype=np.float64) * 1.5 - n / 2
-    return (q * w) @ np.swapaxes(q, -1, -2)
 
 
 # --------------------------------------------------------------------------- inv, det, slogdet, solve
