@@ -11,13 +11,13 @@ from .core import FLOATS, SPECIALS, Sample, register, unary, values
 LOW = ("float32", "float64", "bfloat16")
 
 
-def _act(name, fn, gdomain=None, dtypes=FLOATS, special_values=None, **kw):
+def _act(name, fn, gdomain=None, dtypes=FLOATS, special_values=None, kind="unary", **kw):
     register(
         name,
         fn,
         unary(special_values=special_values),
         dtypes=dtypes,
-        kind="unary",
+        kind=kind,
         domain=gdomain,
         grad_samples=unary(gdomain, special=False) if gdomain else None,
         **kw,
@@ -29,7 +29,7 @@ def _F(name, **k):
 
 
 # torch's vectorised float32 GELU gives nan at +inf (x * Phi(x) is +inf): a quirk, not a value to copy
-_act("F.gelu", _F("gelu"), special_values=[v for v in SPECIALS if v != math.inf])
+_act("F.gelu", _F("gelu"), special_values=[v for v in SPECIALS if v != math.inf], kind="other")
 for _name in (
     "relu",
     "relu6",

@@ -4,7 +4,7 @@ Where test_opinfo.py runs each op's fixed samples, this test lets hypothesis cho
 dtype, shapes (0-d and 0-size included, broadcast pairs for binary ops), the dims of a reduction,
 a strided layout, and values mixed with nan, inf and signed zeros. Seeded (``derandomize``) with a
 fixed example budget, so a CI run is reproducible and bounded; ``FERRUM_DIFF_EXAMPLES`` raises the
-budget for a longer hunt.
+budget and ``FERRUM_DIFF_SEED`` picks another seed for a longer hunt.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
@@ -23,6 +23,7 @@ from tests.opinfo import core, load
 REGISTRY = load()
 OPS = sorted(n for n, i in REGISTRY.items() if i.dtypes and "nonfinite" not in n)
 EXAMPLES = int(os.environ.get("FERRUM_DIFF_EXAMPLES", "600"))
+SEED = os.environ.get("FERRUM_DIFF_SEED")
 
 _float_values = st.one_of(
     st.sampled_from(core.SPECIALS), st.integers(-640, 640).map(lambda i: i / 64)
@@ -71,9 +72,10 @@ def _sample(data, info, dtype: str) -> core.Sample:
 
 
 @pytest.mark.timeout(900, method="thread")
+@seed(int(SEED) if SEED else 0)
 @settings(
     max_examples=EXAMPLES,
-    derandomize=True,
+    derandomize=SEED is None,
     deadline=None,
     database=None,
     suppress_health_check=[
