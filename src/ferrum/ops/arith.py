@@ -4,8 +4,10 @@ floor_divide, and the arithmetic operators (``+ - * / // % **``).
 These are the hottest code in ferrum: each keeps to one NumPy call, one ``_wrap`` and, when
 recording, one node with ``__slots__`` whose ``backward(g)`` runs on raw arrays (or on Tensors
 under ``create_graph``). Mixed dtypes and devices leave the fast path for ``_promote``, which
-casts differentiably by PyTorch's promotion rules. The node recording is inlined in two places
-only (``_hot_node`` and the operators' ``_fast_binary``), marked ``# HOT: inlined attach()``.
+casts differentiably by PyTorch's promotion rules. The functional forms record through
+``attach()``; the operators' fast path (``_fast_binary``, what micro_chain measures) inlines the
+Tensor construction and the recording, marked ``# HOT: inlined _wrap() and attach()``: one of the
+three marked sites of the package (with ``unary.record_unary`` and ``linear``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 from .. import _state
 from .._dtype import from_np, result_type, scalar_name
 from .._tensor import Tensor, _wrap
-from ..autograd.function import Node, edge, record, sum_to, version_error
+from ..autograd.function import Node, attach, edge, record, sum_to, version_error
 from . import _parallel as _par
 from ._common import _write_out, p_where, xp_of
 from ._promote import (
@@ -152,15 +154,8 @@ _PAR_MIN = _par.MIN_SIZE
 
 
 def _hot_node(out: Tensor, node_cls, a: Tensor, b: Tensor | None = None):
-    """Makes ``out`` the output of a new ``node_cls`` node with edges to ``a`` (and ``b``) and
-    returns the node for the caller to fill its slots. It is ``attach()`` without the keyword
-    loop, which costs about 1 us per call (measured) on results that take 0.6 us to compute."""
-    # HOT: inlined attach()
-    node = _new(node_cls)
-    node.next = (edge(a),) if b is None else (edge(a), edge(b))
-    out.requires_grad = True
-    out.grad_fn = node
-    return node
+    """``attach()`` for one or two operands; the caller fills the returned node's slots."""
+    return attach(out, node_cls, (a,) if b is None else (a, b))
 
 
 def _finish_binary(r, a, b, node_cls, alpha=1):

@@ -24,7 +24,7 @@ import numpy as np
 from .. import _state
 from .._dtype import as_dtype, get_default_dtype
 from .._tensor import Tensor, _wrap
-from ..autograd.function import Node, attach, edge, record
+from ..autograd.function import Node, attach, record
 from ._common import canon_dim, xp_of
 from ._linalg_common import _svd_arrays
 from ._reduce_common import (_axes, _expand0, _check, _dim1, _dtype_arg, _fast_axes, _is_float, _is_low,
@@ -137,14 +137,10 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None,
         res = _wrap(d.sum(axis=axes, keepdims=keepdim) if _plain_float(d) else _np_sum(d, axes, keepdim))
         cls = SumBackward1
     if input.requires_grad and _state.grad_enabled:
-        # HOT: inlined attach() (its generic edges/kwargs cost ~0.6 us, a third of a small sum)
-        node = _new(cls)
-        node.next = (edge(input),)
+        node = attach(res, cls, (input,))
         node.shape = d.shape
         if axes is not None:
             node.keep = _keep_shape(d.shape, axes)
-        res.requires_grad = True
-        res.grad_fn = node
     return res
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from .. import _state
 from .._dtype import as_dtype, dtype as _dtype_cls, scalar_name, to_np
 from .._tensor import Size, Tensor, _wrap
-from ..autograd.function import Node, attach, edge, record, sum_to
+from ..autograd.function import Node, attach, record, sum_to
 from ._common import canon_dim
 from .elementwise import clone
 from .inplace import check_inplace
@@ -146,26 +146,13 @@ class ExpandBackward0(Node):
         return (sum_to(g, self.shape),)
 
 
-def _attach1(out: Tensor, node_cls, x: Tensor):
-    """``attach(out, node_cls, (x,))`` for the single-input views below, which set the node's
-    attributes on the returned node. Measured: the generic attach (a comprehension over the
-    inputs, keyword attributes) makes ``reshape``/``transpose``/``expand`` of a grad-requiring
-    tensor about 45% slower (0.99 -> 1.45 us); this costs one call."""
-    # HOT: inlined attach()
-    node = _new(node_cls)
-    node.next = (edge(x),)
-    out.requires_grad = True
-    out.grad_fn = node
-    return node
-
-
 # --------------------------------------------------------------------------- view / reshape family
 def _view_out(x: Tensor, r, node_cls) -> Tensor:
     out = _wrap(r, x._version)
     shape = r.shape
     out._view = (x, lambda b: reshape(b, shape))
     if x.requires_grad and _state.grad_enabled:
-        _attach1(out, node_cls, x).shape = x._data.shape
+        attach(out, node_cls, (x,)).shape = x._data.shape
     return out
 
 
@@ -377,7 +364,7 @@ def _transpose_to(x: Tensor, d, a: int, b: int, node_cls) -> Tensor:
     out = _wrap(d.swapaxes(a, b), x._version)
     out._view = (x, lambda t: transpose(t, a, b))
     if x.requires_grad and _state.grad_enabled:
-        node = _attach1(out, node_cls, x)
+        node = attach(out, node_cls, (x,))
         node.d0 = a
         node.d1 = b
     return out
@@ -419,7 +406,7 @@ def _permute_to(x: Tensor, perm: tuple) -> Tensor:
         inv = [0] * len(perm)
         for i, p in enumerate(perm):
             inv[p] = i
-        _attach1(out, PermuteBackward0, x).inv = tuple(inv)
+        attach(out, PermuteBackward0, (x,)).inv = tuple(inv)
     return out
 
 
@@ -460,7 +447,7 @@ def _T(self: Tensor) -> Tensor:
         out = _wrap(d.T, self._version)
         out._view = (self, _T)
         if self.requires_grad and _state.grad_enabled:
-            _attach1(out, PermuteBackward0, self).inv = (1, 0)
+            attach(out, PermuteBackward0, (self,)).inv = (1, 0)
         return out
     if nd < 2:
         return _view_out(self, d.reshape(d.shape), ViewBackward0)
@@ -626,7 +613,7 @@ def _expand_to(x: Tensor, shape: tuple) -> Tensor:
     out = _wrap(r, x._version)
     out._view = (x, lambda b: _expand_to(b, shape))
     if x.requires_grad and _state.grad_enabled:
-        _attach1(out, ExpandBackward0, x).shape = ds
+        attach(out, ExpandBackward0, (x,)).shape = ds
     return out
 
 
