@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .core import ALL, FLOATS, INTS, Sample, reduction, register, values
@@ -70,6 +72,9 @@ _red(
     dtypes=FLOATS,
 )
 _red("norm", lambda T, x, **k: T.norm(x, **k), dims=(None, 0, -1), dtypes=FLOATS)
+for _p in (1, 3, math.inf):
+    _red(f"norm_p{_p}", lambda T, x, _p=_p, **k: T.norm(x, _p, **k), dims=(None, 0, -1), dtypes=FLOATS,
+         distinct=_p == math.inf)
 _red("aminmax", lambda T, x, **k: tuple(T.aminmax(x, **k)), dims=(0, -1), dtypes=NUMERIC, distinct=True)
 # the median of an empty integer tensor is undefined in torch (it returns uninitialised memory)
 _red("median_all", lambda T, x: T.median(x), dims=(None,), dtypes=INTS, distinct=True, empty=False)
