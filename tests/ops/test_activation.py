@@ -88,15 +88,7 @@ def test_zero_dim_input_forward_and_backward(torch, name, fn, dtype):
         np.testing.assert_allclose(x.grad.item(), xt.grad.item(), rtol=1e-6)
 
 
-# their second derivative goes through the 0-d backward of sigmoid/tanh (ops/elementwise.py)
-_VIA_SIGMOID_TANH = {"gelu_tanh", "silu", "mish", "softplus", "softplus_beta", "logsigmoid"}
-_XFAIL_ELEMENTWISE = pytest.mark.xfail(
-    reason="0-d backward of sigmoid/tanh is in ops/elementwise.py (_sigmoid_grad/_tanh_grad write with out= "
-           "into a NumPy scalar); fixed there by its owner", strict=False)
-
-
-@pytest.mark.parametrize("name,fn", [pytest.param(*c, marks=_XFAIL_ELEMENTWISE) if c[0] in _VIA_SIGMOID_TANH
-                                     else c for c in ACTS[:-1]], ids=IDS[:-1])
+@pytest.mark.parametrize("name,fn", ACTS[:-1], ids=IDS[:-1])
 def test_zero_dim_double_backward(name, fn):
     x = ferrum.tensor(-0.7, dtype=ferrum.float64, requires_grad=True)
     assert gradcheck(lambda t: fn(F, t), (x,))
@@ -104,7 +96,6 @@ def test_zero_dim_double_backward(name, fn):
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "tanhshrink"])
-@_XFAIL_ELEMENTWISE
 def test_zero_dim_backward_of_sigmoid_tanh_tanhshrink(torch, name):
     x = ferrum.tensor(-1.0, dtype=ferrum.float64, requires_grad=True)
     xt = torch.tensor(-1.0, dtype=torch.float64, requires_grad=True)
