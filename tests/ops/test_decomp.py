@@ -272,11 +272,12 @@ def test_eigh_reads_only_its_triangle_for_finiteness(torch):
 
 
 @pytest.mark.timeout(60, method="thread")
-def test_lstsq_with_non_finite_input(torch):
+def test_lstsq_with_non_finite_input():
     b = np.ones((3, 1))
     X = F.linalg.lstsq(ft(bad_matrix(INF)), ft(b)).solution
-    assert X.shape == (3, 1) and np.isnan(npv(X)).any()
-    assert np.isnan(npv(torch.linalg.lstsq(tt(torch, bad_matrix(INF)), tt(torch, b)).solution)).any()
+    # ferrum's solution is all NaN; torch's (gelsy on an infinite matrix) is whatever LAPACK makes
+    # of it, so it is not compared (it failed the comparison once in a full parallel run)
+    assert X.shape == (3, 1) and np.isnan(npv(X)).all()
     with pytest.raises(RuntimeError):
         F.linalg.lstsq(ft(bad_matrix(NAN)), ft(b))
 
