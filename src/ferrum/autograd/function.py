@@ -125,6 +125,12 @@ class Node:
     def name(self) -> str:
         return self._node_name or type(self).__name__
 
+    @classmethod
+    def named(cls, name: str) -> type:
+        """A subclass that only renames this node (``SortBackward0 = PickBackward.named(...)``):
+        one backward formula shared by several of PyTorch's node names."""
+        return type("_" + name, (cls,), {"__module__": cls.__module__}, name=name)
+
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
 

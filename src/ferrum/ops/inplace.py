@@ -397,8 +397,7 @@ def _copied(a: Tensor, s: Tensor) -> Tensor:
     return record(r, CopyBackwards, (a, s), sshape=s._data.shape, sdtype=s.dtype)
 
 
-class _FillScalarBackward(ZeroBackward0, name="FillBackward2"):
-    pass
+_FillScalarBackward = ZeroBackward0.named("FillBackward2")
 
 
 _F32_MAX = _pyfloat(np.finfo(np.float32).max)

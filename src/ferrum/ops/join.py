@@ -67,12 +67,8 @@ class _SplitBackward(Node, name="SplitBackward0"):
         return (z,)
 
 
-class _SplitWithSizesBackward(_SplitBackward, name="SplitWithSizesBackward0"):
-    pass
-
-
-class _UnbindBackward(_SplitBackward, name="UnbindBackward0"):
-    pass
+_SplitWithSizesBackward = _SplitBackward.named("SplitWithSizesBackward0")
+_UnbindBackward = _SplitBackward.named("UnbindBackward0")
 
 
 def _pieces(x: Tensor, keys: list, dim: int, tiling: bool, node_cls) -> tuple:

@@ -28,20 +28,10 @@ __all__ = ["max", "min", "amax", "amin", "aminmax", "argmax", "argmin"]
 _pyint, _pybool = builtins.int, builtins.bool
 
 
-class _MaxBackward1(EvenlyBackward, name="MaxBackward1"):
-    pass
-
-
-class _MinBackward1(EvenlyBackward, name="MinBackward1"):
-    pass
-
-
-class _MaxBackward0(PickBackward, name="MaxBackward0"):
-    pass
-
-
-class _MinBackward0(PickBackward, name="MinBackward0"):
-    pass
+_MaxBackward1 = EvenlyBackward.named("MaxBackward1")
+_MinBackward1 = EvenlyBackward.named("MinBackward1")
+_MaxBackward0 = PickBackward.named("MaxBackward0")
+_MinBackward0 = PickBackward.named("MinBackward0")
 
 
 def _no_complex(a, op: str, full: bool) -> None:
@@ -122,8 +112,7 @@ class _AmaxBackward(Node, name="AmaxBackward0"):
         return (g.reshape(keep).expand(a.shape) * _wrap(w),)
 
 
-class _AminBackward(_AmaxBackward, name="AminBackward0"):
-    pass
+_AminBackward = _AmaxBackward.named("AminBackward0")
 
 
 def _amaxmin(input, dim, keepdim, op: str, is_max: bool) -> Tensor:

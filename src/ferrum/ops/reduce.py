@@ -206,8 +206,7 @@ class _NansumBackward(Node, name="NansumBackward0"):
         return (g.reshape(self.keep).expand(self.shape) * _wrap(self.w),)
 
 
-class _NanmeanBackward(_NansumBackward, name="NanmeanBackward0"):
-    pass
+_NanmeanBackward = _NansumBackward.named("NanmeanBackward0")
 
 
 def _no_complex_nan(d, op: str) -> None:

@@ -120,12 +120,8 @@ def cumprod(input: Tensor, dim=None, *, dtype=None, out=None, axis=None) -> Tens
     return record(r, _CumprodBackward, (input,), save=(input,), dim=d)
 
 
-class _CummaxBackward(PickBackward, name="CummaxBackward0"):
-    pass
-
-
-class _CumminBackward(PickBackward, name="CumminBackward0"):
-    pass
+_CummaxBackward = PickBackward.named("CummaxBackward0")
+_CumminBackward = PickBackward.named("CumminBackward0")
 
 
 def _cum_extreme(input, dim, op: str, ufunc, rt, node_cls):

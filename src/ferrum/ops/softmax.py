@@ -135,8 +135,7 @@ class _RealBackward(Node, name="RealBackward0"):
         return (g.to(self.cdt) if not self.imag else g.to(self.cdt) * 1j,)
 
 
-class _ImagBackward(_RealBackward, name="ImagBackward0"):
-    pass
+_ImagBackward = _RealBackward.named("ImagBackward0")
 
 
 def real(input: Tensor) -> Tensor:

@@ -29,36 +29,14 @@ _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
 _NAN = _pyfloat("nan")
 
 
-class _SortBackward(PickBackward, name="SortBackward0"):
-    pass
-
-
-class _TopkBackward(PickBackward, name="TopkBackward0"):
-    pass
-
-
-class _KthvalueBackward(PickBackward, name="KthvalueBackward0"):
-    pass
-
-
-class _MedianBackward1(PickBackward, name="MedianBackward1"):
-    pass
-
-
-class _NanmedianBackward1(PickBackward, name="NanmedianBackward1"):
-    pass
-
-
-class _ModeBackward(PickBackward, name="ModeBackward0"):
-    pass
-
-
-class _MedianBackward0(EvenlyBackward, name="MedianBackward0"):
-    pass
-
-
-class _NanmedianBackward0(EvenlyBackward, name="NanmedianBackward0"):
-    pass
+_SortBackward = PickBackward.named("SortBackward0")
+_TopkBackward = PickBackward.named("TopkBackward0")
+_KthvalueBackward = PickBackward.named("KthvalueBackward0")
+_MedianBackward1 = PickBackward.named("MedianBackward1")
+_NanmedianBackward1 = PickBackward.named("NanmedianBackward1")
+_ModeBackward = PickBackward.named("ModeBackward0")
+_MedianBackward0 = EvenlyBackward.named("MedianBackward0")
+_NanmedianBackward0 = EvenlyBackward.named("NanmedianBackward0")
 
 
 def _not_implemented(a, op: str, bool_too: bool = False) -> None:
