@@ -493,14 +493,19 @@ def _flat_key(idx, shape, like):
     return tuple(xp.unravel_index(idx % numel, shape))
 
 
-def _take_raw(input: Tensor, idx) -> Tensor:
-    d = input._data
-    n = d.size
+def _check_flat_bounds(idx, n: int) -> None:
+    """take/put's check: every index in [-n, n) of a tensor of ``n`` elements seen as 1-D."""
     if idx.size:
         lo, hi = _pyint(idx.min()), _pyint(idx.max())
         if lo < -n or hi >= n:
             raise IndexError(f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of "
                              f"{n} elements.")
+
+
+def _take_raw(input: Tensor, idx) -> Tensor:
+    d = input._data
+    n = d.size
+    _check_flat_bounds(idx, n)
     t = _lift(input)
     return _adv(t, _flat_key(idx, t._data.shape, d), TakeBackward0, True)
 
@@ -568,11 +573,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
                          f"source.numel() = {source._data.size}, index.numel() = {idx.size}")
     idx = _to_dev(idx, d)
     n = d.size
-    if idx.size:
-        lo, hi = _pyint(idx.min()), _pyint(idx.max())
-        if lo < -n or hi >= n:
-            raise IndexError(f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of "
-                             f"{n} elements.")
+    _check_flat_bounds(idx, n)
     t = _lift(input)
     src = _flat_first(source, idx.size)
     r = _put(t, _flat_key(idx.reshape(-1), t._data.shape, d), src, builtins.bool(accumulate), PutBackward0)
