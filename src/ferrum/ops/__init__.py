@@ -1,3 +1,3 @@
 """Primitive ops by family. Importing this package attaches every op to ``Tensor``."""
 
-from . import elementwise, convert, inplace, reduce, shape, index, linalg, softmax  # noqa: F401
+from . import elementwise, convert, inplace, reduce, shape, index, linalg, softmax, activation  # noqa: F401

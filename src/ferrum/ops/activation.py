@@ -26,7 +26,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach, record, sum_to
 from . import elementwise as E
 from ._common import p_exp, p_where, zeros_like_layout
-from .inplace import apply_inplace
+from .inplace import apply_inplace, writable
 from .nn_misc import _uniform
 from .softmax import log_softmax, softmax
 
@@ -194,9 +194,7 @@ def relu_(input: Tensor) -> Tensor:
     if input.requires_grad and _state.grad_enabled:
         return apply_inplace(input, relu, "relu_")
     _check(input, "relu_")
-    d = input._data
-    if not getattr(d.flags, "writeable", True):
-        raise RuntimeError("relu_: the tensor is read-only (an expanded view); clone() it first")
+    d = writable(input, "relu_")  # a view of an expanded tensor: writable unless elements overlap
     z = _ZERO.get(d.dtype)
     np.maximum(d, _relu_zero(d) if z is None else z, out=d)
     input._version[0] += 1
@@ -634,3 +632,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
     a, b = input.chunk(2, d)
     return a * b.sigmoid()
+
+
+# torch.relu, Tensor.relu and F.relu are one function recording one node
+Tensor.relu = relu
+Tensor.relu_ = relu_

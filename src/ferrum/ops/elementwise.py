@@ -6,8 +6,8 @@ the arithmetic operators), ``binary`` (atan2, hypot, xlogy, copysign, lerp, ...)
 and ``select`` (where, clamp, maximum/minimum). Shared coercion is in ``_promote`` and ``out=``
 in ``_common``. ``from .elementwise import X`` keeps working for every public name and for the
 private helpers other modules import (``_cast``, ``_write_out``, ``_promote``,
-``record_unary``, ...). relu is ``ops.activation.relu`` (one relu, one node for ``torch.relu``
-and ``F.relu``), re-exported here.
+``record_unary``, ...). relu lives in ``ops.activation`` (one relu, one node for ``torch.relu``,
+``Tensor.relu`` and ``F.relu``), which attaches it to Tensor itself.
 """
 
 from __future__ import annotations
@@ -30,22 +30,15 @@ from .binary import *  # noqa: F401,F403
 from .compare import *  # noqa: F401,F403
 from . import arith as _arith, binary as _binary, compare as _compare, select as _select, unary as _unary
 
-
-
-def relu(input, inplace: bool = False):
-    """Forwards to ``ops.activation.relu``: bound while activation is being imported (it imports
-    ``inplace``, which reads ``elementwise.relu`` to build ``relu_``), then replaced by it."""
-    from .activation import relu as _relu
-    return _relu(input, inplace)
-
-
-# the one relu (torch.relu, Tensor.relu and F.relu record the same node); activation imports this
-# module, so it comes last
-from .activation import relu  # noqa: E402,F401,F811
-from .._tensor import Tensor as _Tensor  # noqa: E402
-
-_Tensor.relu = relu
-
 __all__ = sorted(set(_arith.__all__ + _binary.__all__ + _unary.__all__ + _compare.__all__
-                     + _select.__all__ + ["relu"]))
-del _arith, _binary, _compare, _select, _unary, _Tensor
+                     + _select.__all__))
+del _arith, _binary, _compare, _select, _unary
+
+
+def __getattr__(name: str):
+    # ``elementwise.relu`` is the activation's relu; looked up on use, because activation imports
+    # this module (a module-level import here would be a cycle)
+    if name == "relu":
+        from .activation import relu
+        return relu
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -580,7 +580,7 @@ def _attach():
     T.clamp_max_ = lambda self, max: clamp_(self, max=max)  # noqa: A006
     for name in ["neg", "abs", "sign", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
                  "rsqrt", "reciprocal", "square", "sin", "cos", "tan", "asin", "acos", "atan", "sinh",
-                 "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid", "relu", "erf", "erfc", "erfinv",
+                 "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid", "erf", "erfc", "erfinv",
                  "floor", "ceil", "round", "trunc", "frac", "logical_not", "bitwise_not", "nan_to_num",
                  "sinc", "deg2rad", "rad2deg", "logit", "negative", "absolute", "fix", "sgn"]:
         setattr(T, name + "_", _unary_inplace(name))
