@@ -69,7 +69,8 @@ def _fwd(x: np.ndarray, w: np.ndarray, geo, bias=None) -> np.ndarray:
         ksize = w.shape[2:]
         col = ic.im2col(x, ksize, stride, pads, dil, out_sp)
         P = math.prod(out_sp)
-        y2 = np.matmul(w.reshape(groups, O // groups, -1), col.reshape(groups, -1, N * P))
+        ck = cg * math.prod(ksize)
+        y2 = np.matmul(w.reshape(groups, O // groups, ck), col.reshape(groups, ck, N * P))
         ic.give("col", col)
         src = y2.reshape(O, N, *out_sp).swapaxes(0, 1)
         y = np.empty((N, O) + tuple(out_sp), y2.dtype)
@@ -92,8 +93,9 @@ def _gin(g: np.ndarray, w: np.ndarray, geo, x_shape) -> np.ndarray:
         P = math.prod(out_sp)
         og = O // groups
         g3 = _g_rows(g, groups, og, N, P)
-        dcol = np.matmul(w.reshape(groups, og, -1).swapaxes(1, 2), g3)
-        dx = ic.col2im(dcol.reshape(-1, N * P), x_shape, w.shape[2:], stride, pads, dil, out_sp)
+        ck = cg * math.prod(w.shape[2:])
+        dcol = np.matmul(w.reshape(groups, og, ck).swapaxes(1, 2), g3)
+        dx = ic.col2im(dcol.reshape(groups * ck, N * P), x_shape, w.shape[2:], stride, pads, dil, out_sp)
     return dx if back is None else dx.astype(back)
 
 
@@ -110,7 +112,8 @@ def _gw(x: np.ndarray, g: np.ndarray, geo, w_shape) -> np.ndarray:
         P = math.prod(out_sp)
         col = ic.im2col(x, w_shape[2:], stride, pads, dil, out_sp)
         g3 = _g_rows(g, groups, og, N, P)
-        gw = np.matmul(g3, col.reshape(groups, -1, N * P).swapaxes(1, 2)).reshape(w_shape)
+        ck = w_shape[1] * math.prod(w_shape[2:])
+        gw = np.matmul(g3, col.reshape(groups, ck, N * P).swapaxes(1, 2)).reshape(w_shape)
         ic.give("col", col)
     return gw if back is None else gw.astype(back)
 
