@@ -83,36 +83,51 @@ def _tap_slices(tap, stride, dilation, out_sp):
                  for t, s, d, o in zip(tap, stride, dilation, out_sp))
 
 
-def im2col(x: np.ndarray, ksize, stride, pads, dilation, out_sp) -> np.ndarray:
-    """Patches of ``x`` (N, C, *sp) into a cached buffer (C*K, N*P) (see the module docstring);
-    hand it back with ``give("col", col)``."""
+def im2col(x: np.ndarray, ksize, stride, pads, dilation, out_sp, nfirst: bool = False) -> np.ndarray:
+    """Patches of ``x`` (N, C, *sp): into a cached buffer (C*K, N*P) (see the module docstring; hand
+    it back with ``give("col", col)``), or with ``nfirst`` into a fresh (N, C*K, P) (F.unfold's)."""
     N, C = x.shape[:2]
     xp, cached = padded(x, pads)
     K, P = math.prod(ksize), math.prod(out_sp)
-    col = take("col", (C * K, N * P), x.dtype)
-    cv = col.reshape((C,) + tuple(ksize) + (N,) + tuple(out_sp))
-    xt = xp.swapaxes(0, 1)  # (C, N, *padded): copies below write col's (c, n, o..) order
     head = (slice(None),)
+    if nfirst:
+        col = np.empty((N, C * K, P), x.dtype)
+        cv = col.reshape((N, C) + tuple(ksize) + tuple(out_sp))
+        src, head = xp, head * 2
+    else:
+        col = take("col", (C * K, N * P), x.dtype)
+        cv = col.reshape((C,) + tuple(ksize) + (N,) + tuple(out_sp))
+        src = xp.swapaxes(0, 1)  # (C, N, *padded): the copies write col's (c, n, o..) order
     for tap in itertools.product(*(range(k) for k in ksize)):
-        np.copyto(cv[head + tap], xt[head + (slice(None),) + _tap_slices(tap, stride, dilation, out_sp)])
+        win = _tap_slices(tap, stride, dilation, out_sp)
+        np.copyto(cv[head + tap], src[(slice(None), slice(None)) + win])
     if cached:
         give("pad" + repr(pads), xp)
     return col
 
 
-def col2im(col: np.ndarray, x_shape, ksize, stride, pads, dilation, out_sp) -> np.ndarray:
-    """The adjoint of :func:`im2col`: ``col`` (C*K, N*P) summed back into a fresh (N, C, *sp)."""
+def col2im(col: np.ndarray, x_shape, ksize, stride, pads, dilation, out_sp,
+           nfirst: bool = False) -> np.ndarray:
+    """The adjoint of :func:`im2col`: ``col`` (C*K, N*P), or (N, C*K, P) with ``nfirst``, summed back
+    into a fresh (N, C, *sp)."""
     N, C = x_shape[:2]
     sp = x_shape[2:]
     psp = tuple(s + lo + hi for s, (lo, hi) in zip(sp, pads))
-    acc = np.zeros((C, N) + psp, col.dtype)
-    cv = col.reshape((C,) + tuple(ksize) + (N,) + tuple(out_sp))
     head = (slice(None),)
+    if nfirst:
+        acc = np.zeros((N, C) + psp, col.dtype)
+        cv = col.reshape((N, C) + tuple(ksize) + tuple(out_sp))
+        head = head * 2
+    else:
+        acc = np.zeros((C, N) + psp, col.dtype)
+        cv = col.reshape((C,) + tuple(ksize) + (N,) + tuple(out_sp))
     for tap in itertools.product(*(range(k) for k in ksize)):
-        acc[head + (slice(None),) + _tap_slices(tap, stride, dilation, out_sp)] += cv[head + tap]
-    inner = tuple(slice(lo, lo + s) for s, (lo, _) in zip(sp, pads))
+        acc[(slice(None), slice(None)) + _tap_slices(tap, stride, dilation, out_sp)] += cv[head + tap]
+    inner = acc[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(sp, pads))]
+    if nfirst:
+        return np.ascontiguousarray(inner) if any(lo or hi for lo, hi in pads) else acc
     out = np.empty((N, C) + tuple(sp), col.dtype)
-    np.copyto(out, acc[(slice(None), slice(None)) + inner].swapaxes(0, 1))
+    np.copyto(out, inner.swapaxes(0, 1))
     return out
 
 

@@ -35,8 +35,11 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Node, record
 from . import _im2col as ic
+from .fold import fold, unfold
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+# fold/unfold (ops/fold.py) are re-exported so that nn.functional's one import line brings the family
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+           "fold", "unfold"]
 
 _F32 = np.dtype(np.float32)
 

@@ -16,9 +16,13 @@ from ...ops import conv as _C
 from ...ops.nn_misc import pad as _pad
 from .. import init
 from ..parameter import Parameter
+from .fold import Fold, Unfold
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+# Fold/Unfold (modules/fold.py, their torch path) are re-exported so that nn.modules' one import
+# line brings the family
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+           "Fold", "Unfold"]
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
@@ -179,7 +183,6 @@ class _ConvTransposeNd(_ConvNd):
             return list(self.output_padding)
         nd = num_spatial_dims
         lead = 2 if input.dim() == nd + 2 else 1
-        output_size = list(output_size)
         if len(output_size) == lead + nd:
             output_size = output_size[lead:]
         if len(output_size) != nd:
