@@ -35,7 +35,7 @@ import numpy as np
 from . import _blas
 
 __all__ = ["take", "give", "padded", "im2col", "col2im", "gemm_ok", "shift_ok", "shift_fwd",
-           "shift_gin", "shift_gw"]
+           "shift_bwd", "shift_gin", "shift_gw"]
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -238,49 +238,59 @@ def shift_fwd(x: np.ndarray, w: np.ndarray, pads, dilation, groups: int, out_sp,
     return y
 
 
-def shift_gin(g: np.ndarray, w: np.ndarray, x_shape, pads, dilation, groups: int) -> np.ndarray:
-    """The adjoint of :func:`shift_fwd` in x: g (N, O, *out) -> (N, C, *sp)."""
-    N, C = x_shape[:2]
+def shift_bwd(x: np.ndarray, g: np.ndarray, w: np.ndarray, pads, dilation, groups: int, need_x: bool,
+              need_w: bool, need_b: bool = False):
+    """The adjoints of :func:`shift_fwd`: g (N, O, *out) -> (dx (N, C, *sp) or None,
+    dw (O, C/g, *k) or None, db (O,) or None), packing g once for all of them. ``x`` is only read
+    for ``need_w`` (its shape is enough otherwise)."""
+    N, C = x.shape[:2]
     O = w.shape[0]
     ksize = w.shape[2:]
-    gs, L, start, offs, total = _layout(x_shape[2:], pads, ksize, dilation, N)
+    gs, L, start, offs, total = _layout(x.shape[2:], pads, ksize, dilation, N)
+    gkey = "sg" + repr((g.shape[2:], gs))
     gb = _to_gapped(g, "sg", gs, start, total)  # invalid output positions are zero
-    db = take("sd", (C, total), g.dtype)
-    db[:, L:] = 0  # the first tap (offset 0) writes [0, L) with beta=0, the others accumulate
     cg, og = C // groups, O // groups
-    wt = np.ascontiguousarray(w.reshape(O, cg, -1).transpose(2, 0, 1))  # (K, O, C/g)
     it, dt = g.itemsize, g.dtype
-    ga, da, wa = gb.ctypes.data, db.ctypes.data, wt.ctypes.data
-    order = sorted(range(len(offs)), key=offs.__getitem__)
-    for gi in range(groups):
-        for n, t in enumerate(order):
-            _gemm(dt, 1, 0, cg, L, og, wa + (t * O * cg + gi * og * cg) * it, cg,
-                  ga + (gi * og * total + start) * it, total, 1.0 if n else 0.0,
-                  da + (gi * cg * total + offs[t]) * it, total)
-    give("sg" + repr((g.shape[2:], gs)), gb)
-    out = _from_gapped(db, start, N, gs, x_shape[2:])
-    give("sd", db)
-    return out
+    ga = gb.ctypes.data
+    dx = dw = db = None
+    if need_b:
+        db = gb.sum(axis=1)  # the gaps are zero
+    if need_x:
+        d = take("sd", (C, total), g.dtype)
+        d[:, L:] = 0  # the first tap (offset 0) writes [0, L) with beta=0, the others accumulate
+        wt = np.ascontiguousarray(w.reshape(O, cg, -1).transpose(2, 0, 1))  # (K, O, C/g)
+        da, wa = d.ctypes.data, wt.ctypes.data
+        order = sorted(range(len(offs)), key=offs.__getitem__)
+        for gi in range(groups):
+            for n, t in enumerate(order):
+                _gemm(dt, 1, 0, cg, L, og, wa + (t * O * cg + gi * og * cg) * it, cg,
+                      ga + (gi * og * total + start) * it, total, 1.0 if n else 0.0,
+                      da + (gi * cg * total + offs[t]) * it, total)
+        dx = _from_gapped(d, start, N, gs, x.shape[2:])
+        give("sd", d)
+    if need_w:
+        xb = _to_gapped(x, "sx", gs, start, total)
+        K = len(offs)
+        gw = np.empty((K, O, cg), x.dtype)
+        xa, wa = xb.ctypes.data, gw.ctypes.data
+        for gi in range(groups):
+            for t, off in enumerate(offs):
+                _gemm(dt, 0, 1, og, cg, L, ga + (gi * og * total + start) * it, total,
+                      xa + (gi * cg * total + off) * it, total, 0.0,
+                      wa + (t * O * cg + gi * og * cg) * it, cg)
+        give("sx" + repr((x.shape[2:], gs)), xb)
+        dw = np.ascontiguousarray(gw.transpose(1, 2, 0)).reshape(w.shape)
+    give(gkey, gb)
+    return dx, dw, db
+
+
+def shift_gin(g: np.ndarray, w: np.ndarray, x_shape, pads, dilation, groups: int) -> np.ndarray:
+    """The adjoint of :func:`shift_fwd` in x: g (N, O, *out) -> (N, C, *sp)."""
+    x = np.lib.stride_tricks.as_strided(np.zeros(1, g.dtype), x_shape, (0,) * len(x_shape))
+    return shift_bwd(x, g, w, pads, dilation, groups, True, False)[0]
 
 
 def shift_gw(x: np.ndarray, g: np.ndarray, w_shape, pads, dilation, groups: int) -> np.ndarray:
     """The adjoint of :func:`shift_fwd` in w: x (N, C, *sp), g (N, O, *out) -> (O, C/g, *k)."""
-    N, C = x.shape[:2]
-    O = w_shape[0]
-    ksize = w_shape[2:]
-    gs, L, start, offs, total = _layout(x.shape[2:], pads, ksize, dilation, N)
-    xb = _to_gapped(x, "sx", gs, start, total)
-    gb = _to_gapped(g, "sg", gs, start, total)
-    cg, og = C // groups, O // groups
-    K = len(offs)
-    gw = np.empty((K, O, cg), x.dtype)
-    it, dt = x.itemsize, x.dtype
-    xa, ga, wa = xb.ctypes.data, gb.ctypes.data, gw.ctypes.data
-    for gi in range(groups):
-        for t, off in enumerate(offs):
-            _gemm(dt, 0, 1, og, cg, L, ga + (gi * og * total + start) * it, total,
-                  xa + (gi * cg * total + off) * it, total, 0.0,
-                  wa + (t * O * cg + gi * og * cg) * it, cg)
-    give("sx" + repr((x.shape[2:], gs)), xb)
-    give("sg" + repr((g.shape[2:], gs)), gb)
-    return np.ascontiguousarray(gw.transpose(1, 2, 0)).reshape(w_shape)
+    w = np.lib.stride_tricks.as_strided(np.zeros(1, g.dtype), w_shape, (0,) * len(w_shape))
+    return shift_bwd(x, g, w, pads, dilation, groups, False, True)[1]
