@@ -184,7 +184,8 @@ def _window_max(a: np.ndarray, k, s, p, d, o):
 
 def _max_forward(a: np.ndarray, k, s, p, d, o, want_flat: bool):
     """Values (B, *O) and an _Argmax for planes ``a`` (B, *S)."""
-    if s == k and not any(p) and all(v == 1 for v in d):
+    if s == k and not any(p) and all(v == 1 for v in d) and \
+            all(oo * kk <= L for oo, kk, L in zip(o, k, a.shape[1:], strict=True)):
         m, loc = _block_max(a, k, o)
         if m.dtype.kind != "f" or not np.isnan(m.sum()):
             am = _Argmax(a.shape, m.shape, local=loc, k=k)
