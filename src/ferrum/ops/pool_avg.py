@@ -123,10 +123,13 @@ def _avg_pool_nd(n: int, input, kernel_size, stride, padding, ceil_mode, count_i
     if nd not in (n + 1, n + 2):
         if n == 3:
             raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+        if nd < 3:  # PyTorch's avg_pool2d reads the channel dim (-3) before checking the rank
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-max(nd, 1)}, "
+                             f"{max(nd, 1) - 1}], but got -3)")
         raise RuntimeError(f"Expected {n + 1}D or {n + 2}D (batch mode) tensor with optional 0 dim batch "
                            f"size for input, but got:{list(input.shape)}")
     C.check_rank(input, n, op)
-    if not input.dtype.is_floating_point and input.dtype.name not in ("int64", "int32", "int16", "int8"):
+    if not input.dtype.is_floating_point and input.dtype.name != "int64":  # PyTorch's one integer type
         raise NotImplementedError(f'"{op}" not implemented for \'{C._scalar(input)}\'')
     o = C.out_sizes(input, k, s, p, d, bool(ceil_mode), n)
     lead = input.shape[:nd - n]
