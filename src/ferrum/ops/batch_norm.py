@@ -309,8 +309,8 @@ def _validate(input, running_mean, running_var, weight, bias, training) -> None:
     c = shape[1]
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean must be defined in evaluation mode")
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
         _check_vec(name, t, c)
     dt = input._data.dtype
     if dt.kind not in "fV":

@@ -218,7 +218,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
 
 
 # --------------------------------------------------------------------------- rms_norm
-def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
     """``x / sqrt(mean(x^2) + eps) * weight`` over the last ``len(normalized_shape)`` dims;
     ``eps=None`` takes the machine epsilon of the input's dtype."""
     _check_input(input, "rms_norm")

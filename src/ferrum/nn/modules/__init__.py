@@ -7,3 +7,4 @@ from .flatten import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
+from .batchnorm import *; from .instancenorm import *; from .normalization import *  # noqa: E702,F401,F403
