@@ -25,8 +25,8 @@ class LayerNorm(Module):
     """Normalises the last dims (``normalized_shape``) of input (*, *normalized_shape); with
     ``elementwise_affine``, a ``weight`` (ones) and, with ``bias``, a ``bias`` (zeros) of that shape."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-                 device=None, dtype=None) -> None:
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
         kw = {"device": device, "dtype": dtype}
         self.normalized_shape = _shape(normalized_shape)
