@@ -7,3 +7,4 @@ from ..ops.nn_misc import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
 from ..ops.conv import *  # noqa: F401,F403
 from ..ops.pool import *  # noqa: F401,F403
+from ..ops.normalization import *  # noqa: F401,F403

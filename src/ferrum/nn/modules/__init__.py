@@ -9,3 +9,4 @@ from .dropout import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .batchnorm import *; from .instancenorm import *; from .normalization import *  # noqa: E702,F401,F403
