@@ -5,3 +5,4 @@ from ..ops.softmax import log_softmax, softmax  # noqa: F401
 from ..ops.activation import *  # noqa: F401,F403
 from ..ops.nn_misc import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
+from ..ops.interpolate import *  # noqa: F401,F403
