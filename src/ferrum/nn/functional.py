@@ -7,3 +7,4 @@ from ..ops.nn_misc import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
 from ..ops.interpolate import *  # noqa: F401,F403
 from ..ops.pixel_shuffle import *  # noqa: F401,F403
+from ..ops.grid_sample import *  # noqa: F401,F403
