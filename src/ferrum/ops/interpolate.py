@@ -358,7 +358,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     the adjoint of its output; ferrum's output equals PyTorch's there and its gradient is the true
     one. ``antialias=True`` (bilinear/bicubic downsampling with an
     anti-aliasing filter) is not implemented and raises NotImplementedError; the other modes and
-    ranks raise torch's ValueError for it. 'lanczos' is not a mode here.
+    ranks raise torch's ValueError for it. 'lanczos' is not a mode here. Integer inputs: uint8 in
+    the nearest modes as PyTorch; PyTorch's uint8 bilinear path (fixed-point weights with its own
+    rounding) is not reproduced and raises NotImplementedError, as torch does for other integers.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate(): argument 'input' (position 1) must be Tensor, not "

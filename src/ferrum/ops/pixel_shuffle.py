@@ -72,7 +72,10 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) -> (*, C r^2, H, W) with r = ``downscale_factor``: the inverse of
-    :func:`pixel_shuffle`."""
+    :func:`pixel_shuffle`.
+
+    Differences from PyTorch: an input with no elements gets the shape above; PyTorch 2.13 returns
+    it with its own shape (so its pixel_shuffle backward fails on such inputs)."""
     _check(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
     r = int(downscale_factor)
     h, w = input.shape[-2:]
