@@ -172,7 +172,11 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None) -> Tensor:
     """Mean over kT x kH x kW windows: (N, C, D, H, W) or (C, D, H, W) -> (N, C, Do, Ho, Wo); as
-    :func:`avg_pool2d`."""
+    :func:`avg_pool2d`.
+
+    Differences from PyTorch: float16 and bfloat16 inputs are accepted (computed in float32 and cast
+    back, as avg_pool2d does in both); PyTorch's CPU kernel raises NotImplementedError for them, so
+    no working torch program changes result."""
     return _avg_pool_nd(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                         divisor_override)
 
