@@ -279,3 +279,14 @@ def test_max_unpool_bad_input(torch):
         F.max_unpool2d(v, ferrum.zeros(1, 1, 2, 2, dtype=ferrum.int64), 2, output_size=(9, 9))
     with pytest.raises(ValueError, match="2 or 4 elements"):
         F.max_unpool2d(v, ferrum.zeros(1, 1, 2, 2, dtype=ferrum.int64), 2, output_size=(1, 5, 5))
+
+
+@pytest.mark.parametrize("fname,shape,arg", [("max_pool1d", (2, 3, 8), 2), ("max_pool2d", (2, 3, 6, 6), 2),
+                                             ("max_pool3d", (1, 2, 4, 4, 4), 2),
+                                             ("adaptive_max_pool1d", (2, 3, 8), 3),
+                                             ("adaptive_max_pool2d", (2, 3, 6, 6), 3),
+                                             ("adaptive_max_pool3d", (1, 2, 4, 4, 4), 3)])
+def test_with_indices_variants_return_pairs(torch, fname, shape, arg):
+    # F.*_with_indices return (output, indices) even with return_indices=False, as torch's
+    r = compare(torch, fname + "_with_indices", distinct(shape), "float64", arg)
+    assert isinstance(r, tuple) and len(r) == 2

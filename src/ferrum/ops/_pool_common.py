@@ -204,3 +204,12 @@ def compute_array(x: Tensor):
 def rank_1d_message(x: Tensor, op: str) -> str:
     return (f"Expected 2 to 3 dimensions, but got {x.ndim}-dimensional tensor for argument #1 'self' "
             f"(while checking arguments for {op})")
+
+
+def window_args(input, kernel_size, stride, padding, n: int, op: str, first: int = 2) -> tuple:
+    """Checks that ``input`` is a Tensor and parses kernel_size, stride (None or () means the
+    kernel size) and padding as n-tuples; ``first`` is kernel_size's argument position."""
+    check_tensor(input, op)
+    k = ntuple(kernel_size, n, op, "kernel_size", first)
+    s = ntuple(stride, n, op, "stride", first + 1, allow_empty=True) if stride is not None else None
+    return k, k if s is None else s, ntuple(padding, n, op, "padding", first + 2)

@@ -106,11 +106,7 @@ def _div(acc, div):
 def _avg_pool_nd(n: int, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
                  op: str | None = None):
     op = op or f"avg_pool{n}d"
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, n, op, "kernel_size", 2)
-    s = C.ntuple(stride, n, op, "stride", 3, allow_empty=True) if stride is not None else None
-    s = k if s is None else s
-    p = C.ntuple(padding, n, op, "padding", 4)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, n, op)
     d = (1,) * n
     C.check_window(k, s, p, d, n)
     if divisor_override is not None:
@@ -186,11 +182,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """Mean over windows of length k: (N, C, L) or (C, L) -> (N, C, Lo) (through the 2-D op on a
     1 x L plane, as PyTorch)."""
     op = "avg_pool1d"
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, 1, op, "kernel_size", 2)
-    s = C.ntuple(stride, 1, op, "stride", 3, allow_empty=True) if stride is not None else None
-    s = k if s is None else s
-    p = C.ntuple(padding, 1, op, "padding", 4)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, 1, op)
     if input.ndim not in (2, 3):
         raise RuntimeError(C.rank_1d_message(input, op))
     return _avg_pool_nd(2, input.unsqueeze(-2), (1, k[0]), (1, s[0]), (0, p[0]), ceil_mode, count_include_pad,

@@ -253,11 +253,7 @@ def _dtype_check(x: Tensor, op: str, ints: bool) -> None:
 # --------------------------------------------------------------------------- max_pool
 def _max_pool_nd(n: int, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     op = f"max_pool{n}d"
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, n, op, "kernel_size", 2)
-    s = C.ntuple(stride, n, op, "stride", 3, allow_empty=True) if stride is not None else None
-    s = k if s is None else s
-    p = C.ntuple(padding, n, op, "padding", 4)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, n, op)
     d = C.ntuple(dilation, n, op, "dilation", 5)
     C.check_window(k, s, p, d, n)
     nd = input.ndim
@@ -292,11 +288,7 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 
 
 def _1d_args(input, kernel_size, stride, padding, dilation, op: str):
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, 1, op, "kernel_size", 2)
-    s = C.ntuple(stride, 1, op, "stride", 3, allow_empty=True) if stride is not None else None
-    s = k if s is None else s
-    p = C.ntuple(padding, 1, op, "padding", 4)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, 1, op)
     d = C.ntuple(dilation, 1, op, "dilation", 5)
     nd = input.ndim
     if nd not in (2, 3) or any(v == 0 for v in input.shape[nd - 2:]):
@@ -328,9 +320,22 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     return r.squeeze(-2)
 
 
-max_pool1d_with_indices = max_pool1d
-max_pool2d_with_indices = max_pool2d
-max_pool3d_with_indices = max_pool3d
+def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """:func:`max_pool1d` that always returns (output, indices), whatever ``return_indices`` says."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """:func:`max_pool2d` that always returns (output, indices), whatever ``return_indices`` says."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """:func:`max_pool3d` that always returns (output, indices), whatever ``return_indices`` says."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 # --------------------------------------------------------------------------- adaptive max pool
@@ -401,9 +406,19 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     return r.squeeze(-2)
 
 
-adaptive_max_pool1d_with_indices = adaptive_max_pool1d
-adaptive_max_pool2d_with_indices = adaptive_max_pool2d
-adaptive_max_pool3d_with_indices = adaptive_max_pool3d
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = False) -> tuple:
+    """:func:`adaptive_max_pool1d` that always returns (output, indices)."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = False) -> tuple:
+    """:func:`adaptive_max_pool2d` that always returns (output, indices)."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = False) -> tuple:
+    """:func:`adaptive_max_pool3d` that always returns (output, indices)."""
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 # --------------------------------------------------------------------------- max_unpool
@@ -487,10 +502,7 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
 
 def _max_unpool_nd(n, input, indices, kernel_size, stride, padding, output_size):
     op = f"max_unpool{n}d"
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, n, op, "kernel_size", 3)
-    s = C.ntuple(stride, n, op, "stride", 4) if stride is not None else k
-    p = C.ntuple(padding, n, op, "padding", 5)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, n, op, first=3)
     if input.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"Input to max_unpooling{n}d should be a {n + 1}d or {n + 2}d Tensor, but got a "
                            f"tensor with {input.ndim} dimensions.")
@@ -503,10 +515,7 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     """The partial inverse of :func:`max_pool1d`: (N, C, Li) -> (N, C, L) (through the 2-D op, as
     PyTorch)."""
     op = "max_unpool1d"
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, 1, op, "kernel_size", 3)
-    s = C.ntuple(stride, 1, op, "stride", 4) if stride is not None else k
-    p = C.ntuple(padding, 1, op, "padding", 5)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, 1, op, first=3)
     if input.ndim not in (2, 3):
         raise RuntimeError(f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with "
                            f"{input.ndim + 1} dimensions.")
