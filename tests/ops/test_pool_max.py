@@ -210,6 +210,9 @@ BAD = [
     ("max_pool1d", (2, 3, 8, 8), dict(kernel_size=2)),
     ("max_pool3d", (2, 3, 8), dict(kernel_size=2)),
     ("max_pool2d", (1, 1, 4, 4), dict(kernel_size=2, padding=2)),
+    ("max_pool2d", (1, 1, 9, 9), dict(kernel_size=3, stride=1, padding=2, dilation=2)),  # undilated rule
+    ("max_pool3d", (1, 1, 9, 9, 9), dict(kernel_size=2, stride=1, padding=2, dilation=3)),
+    ("max_pool2d", (1, 1, 9, 9), dict(kernel_size=2, stride=1, padding=1, dilation=3)),  # allowed
     ("max_pool2d", (1, 1, 4, 4), dict(kernel_size=5)),
     ("max_pool1d", (1, 1, 4), dict(kernel_size=5)),
     ("max_pool3d", (1, 1, 4, 4, 4), dict(kernel_size=5)),

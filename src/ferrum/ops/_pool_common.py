@@ -85,6 +85,12 @@ def check_window(k, s, p, d, n: int) -> None:
         if pp > ((kk - 1) * dd + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
                                f"kernel_size={kk} and dilation={dd}")
+    if any(pp > kk // 2 for kk, pp in zip(k, p, strict=True)):  # then the kernels' own check, undilated
+        if n == 3:
+            got = f"kT: {k[0]} kW: {k[2]} kH: {k[1]} padT: {p[0]} padW: {p[2]} padH: {p[1]}"
+        else:
+            got = f"padW = {p[-1]}, padH = {p[-2]}, kW = {k[-1]}, kH = {k[-2]}"
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got {got}")
 
 
 def check_rank(x: Tensor, n: int, op: str) -> None:
