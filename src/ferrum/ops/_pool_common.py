@@ -3,8 +3,9 @@
 Every pooling op works on the input seen as planes: an array of shape (B, *S) where B is N * C (or
 C for unbatched input) and S the n spatial sizes. The helpers here parse PyTorch's int-or-tuple
 arguments, compute PyTorch's output sizes (floor or ceil mode, with the rule that the last window
-must start inside the input or the left padding), build strided window views without copying,
-and give adaptive pooling its window bounds (start = floor(i L / O), end = ceil((i + 1) L / O)).
+must start inside the input or the left padding), give the strided slices that hold one kernel
+offset of every window (views, no copy), and give adaptive pooling its window bounds
+(start = floor(i L / O), end = ceil((i + 1) L / O)).
 """
 
 from __future__ import annotations
@@ -118,26 +119,30 @@ def planes(a, n: int):
     return np.ascontiguousarray(a).reshape((-1,) + a.shape[a.ndim - n:])
 
 
+def right_padding(o, k, s, p, d, sp) -> tuple:
+    """How far the last of ``o`` windows reaches past the input (and its left padding) per dim."""
+    return tuple(max(0, (oo - 1) * ss + dd * (kk - 1) + 1 - L - pp)
+                 for oo, ss, dd, kk, L, pp in zip(o, s, d, k, sp, p, strict=True))
+
+
+def offset_slices(k, s, d, o):
+    """For each kernel offset (row-major), the strided slices of padded planes (B, *S') that hold
+    the element at that offset of every window: shape (B, *O) each, no copy."""
+    for offs in np.ndindex(*k):
+        yield (slice(None),) + tuple(slice(f * dd, f * dd + (oo - 1) * ss + 1, ss)
+                                     for f, oo, ss, dd in zip(offs, o, s, d, strict=True))
+
+
 def pad_planes(a, p, o, k, s, d, value):
     """(B, *S) array padded by p on the left and enough on the right for ``o`` windows, with
     ``value``; ``a`` itself when no padding is needed. Also returns the padding on the right."""
-    right = tuple(max(0, (oo - 1) * ss + dd * (kk - 1) + 1 - L - pp)
-                  for oo, ss, dd, kk, L, pp in zip(o, s, d, k, a.shape[1:], p, strict=True))
+    right = right_padding(o, k, s, p, d, a.shape[1:])
     if not any(p) and not any(right):
         return a, right
     shape = (a.shape[0],) + tuple(L + pp + r for L, pp, r in zip(a.shape[1:], p, right, strict=True))
     r = np.full(shape, value, dtype=a.dtype)
     r[(slice(None),) + tuple(slice(pp, pp + L) for pp, L in zip(p, a.shape[1:], strict=True))] = a
     return r, right
-
-
-def windows(a, o, k, s, d):
-    """Read-only view (B, *O, *K) of the windows of padded planes ``a`` (B, *S'), no copy."""
-    st = a.strides
-    n = len(o)
-    shape = (a.shape[0],) + tuple(o) + tuple(k)
-    strides = (st[0],) + tuple(st[1 + i] * s[i] for i in range(n)) + tuple(st[1 + i] * d[i] for i in range(n))
-    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
 
 
 def adaptive_bounds(L: int, O: int):

@@ -72,13 +72,6 @@ _ADAPTIVE_NODES = {n: _nodes(f"AdaptiveAvgPool{n}D") for n in (2, 3)}
 
 
 # --------------------------------------------------------------------------- avg_pool
-def _slices(k, s, o):
-    """For each kernel offset, the strided slices of the padded planes its window elements form."""
-    for offs in np.ndindex(*k):
-        yield (slice(None),) + tuple(slice(f, f + (oo - 1) * ss + 1, ss)
-                                     for f, oo, ss in zip(offs, o, s, strict=True))
-
-
 def _divisor(sp, k, s, p, o, count_include_pad: bool, divisor_override):
     """The per-window divisor, broadcastable to (B, *O): a scalar or an outer product."""
     if divisor_override is not None:
@@ -135,7 +128,7 @@ def _avg_pool_nd(n: int, input, kernel_size, stride, padding, ceil_mode, count_i
     def fwd(a):
         ap, _ = C.pad_planes(a, p, o, k, s, d, 0)
         acc = None
-        for sl in _slices(k, s, o):
+        for sl in C.offset_slices(k, s, d, o):
             if acc is None:
                 acc = ap[sl].astype(np.int64 if a.dtype.kind in "iu" else a.dtype)
             else:
@@ -144,11 +137,10 @@ def _avg_pool_nd(n: int, input, kernel_size, stride, padding, ceil_mode, count_i
 
     def adj(g):
         gs = _div(g, div)
-        right = tuple(max(0, (oo - 1) * ss + kk - L - pp)
-                      for oo, ss, kk, L, pp in zip(o, s, k, sp, p, strict=True))
+        right = C.right_padding(o, k, s, p, d, sp)
         padded = tuple(L + pp + r for L, pp, r in zip(sp, p, right, strict=True))
         gp = np.zeros((g.shape[0],) + padded, g.dtype)
-        for sl in _slices(k, s, o):
+        for sl in C.offset_slices(k, s, d, o):
             gp[sl] += gs
         return gp[(slice(None),) + tuple(slice(pp, pp + L) for pp, L in zip(p, sp, strict=True))]
 

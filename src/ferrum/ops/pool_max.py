@@ -2,39 +2,45 @@
 and their inverse ``max_unpool{1,2,3}d``.
 
 Design. Every op works on the input as planes (B, *S) (``_pool_common``). The forward remembers
-where each maximum came from (an :class:`_Argmax`), and the backward scatters the gradient to
-those places; under ``create_graph`` the scatter is ferrum's ``scatter_add`` (whose backward is a
-``gather`` at the same indices, and so on), so every order of derivative works.
+where each maximum came from (an :class:`_Argmax`: the offset of the max inside its window, uint8
+for kernels up to 255 elements), and the backward scatters the gradient there; under
+``create_graph`` the scatter is ferrum's ``scatter_add`` (whose backward is a ``gather`` at the
+same indices, and so on), so every order of derivative works. The flat indices PyTorch returns are
+only computed when asked for (``return_indices`` or ``create_graph``).
 
-Two forward paths:
+Two forward paths, neither with a Python loop over output positions:
 
-- **blocks** (kernel == stride, no padding, no dilation: LeNet's ``MaxPool2d(2)``). The planes,
+- **blocks** (kernel == stride, no padding or dilation: LeNet's ``MaxPool2d(2)``). The planes,
   cropped to whole windows, are viewed without a copy as (B, O1, k1, O2, k2, ...), and the max is a
-  tournament over the kernel axes (innermost first): k - 1 compare / maximum / where steps per axis
-  on output-sized arrays, which also yields the offset of the max inside its window (uint8). The
-  flat indices PyTorch returns are only computed when asked for (``return_indices`` or
-  ``create_graph``). The backward writes ``g * (offset == t)`` into each of the K strided slices of
-  one output array (a ``where`` instead when ``g`` holds a non-finite value, so that it cannot leak
-  to elements that were not the max).
-- **windows** (everything else): the planes padded with -inf (the dtype's minimum for integers),
-  a strided (B, *O, *K) view over them (``as_strided``, no copy), one reshape to (B, *O, K) and an
-  argmax. A window whose valid elements are all -inf gets PyTorch's index (its first valid element),
-  not a padding position. The backward is a direct assignment when windows cannot overlap, else a
-  ``bincount`` over the flat positions.
+  tournament over the kernel axes, innermost first (k - 1 compare / maximum steps per axis on
+  output-sized arrays, which also give the offset). The backward writes ``g * (offset == t)`` into
+  each of the K strided slices of one uninitialised output array.
+- **windows** (everything else): the planes padded with -inf (the dtype's minimum for integers);
+  for each of the K kernel offsets, the strided slice holding that element of every window (a view);
+  a running max over the K slices, the winner's offset being a running max of ``(c > best) * t``.
+  The backward adds ``g * (offset == t)`` into the same K slices of a zero padded array (a slice
+  never maps two windows to one element, so overlapping windows accumulate correctly) and crops.
 
-Measured (best of 30, one thread, float32, this machine; forward + backward of ``MaxPool2d(2)`` as
-LeNet runs it; torch 2.13 ``max_pool2d`` with ``torch.set_num_threads(1)``):
+NaN: a window holding one gives NaN, and its index is the window's last NaN, as PyTorch's CPU
+kernels (``val > max or isnan(val)``); the block path defers to the window path when its result
+holds a NaN. A window whose valid elements are all -inf reports its first valid element, not a
+padding position, as PyTorch. A non-finite ``g`` takes ``where`` instead of ``g * mask`` in the
+backward, so that 0 * inf cannot put a NaN on elements that were not the max.
 
-    shape            ferrum fwd   ferrum bwd   ferrum total   torch fwd+bwd
-    64x6x28x28         0.73 ms      0.20 ms       0.93 ms        1.62 ms
-    64x16x10x10        0.25 ms      0.10 ms       0.35 ms        0.56 ms
+Measured (best of 15-30, one thread, float32, on this shared 2-core machine; torch 2.13 with
+``torch.set_num_threads(1)``; forward under no_grad, forward + backward through autograd):
 
-(A sequential compare with a boolean-mask index update took 1.06 / 0.41 ms for the forward, a
-transposed copy + argmax 2.1 / 0.75 ms, ``copyto(where=)`` into zeros for the backward 1.18 /
-0.45 ms; see ``tests/ops/test_pool_max.py`` for parity, none of these numbers are tested.)
+    op, shape                               ferrum fwd  fwd+bwd   torch fwd  fwd+bwd   (ms)
+    max_pool2d(2), 64x6x28x28   (LeNet)       0.61      1.05        1.34      1.67
+    max_pool2d(2), 64x16x10x10  (LeNet)       0.30      0.52        0.47      0.54
+    max_pool2d(3, 2, 1), 8x64x56x56 (ResNet) 13.8      35.5        17.5      21.7
 
-NaN: the max is NaN when a window holds one, as PyTorch; which NaN's position is returned as the
-index is not defined by PyTorch's API (its kernels differ), here it is the first.
+Alternatives measured for the block forward on 64x6x28x28: a sequential compare with a
+boolean-mask index update 1.06 ms, a transposed copy + argmax 2.1 ms (against 0.54 ms for the
+tournament alone); for the window path, ``where(gt, t, offset)`` made each step 3 ms against 1.3 ms
+for the running max of ``gt * t`` (512x28x28 outputs), and an argmax over a (B, *O, K) copy of the
+windows took 85 ms for the ResNet shape; ``copyto(where=)`` into zeros for the block backward
+1.18 ms against 0.20 ms for the multiplications.
 """
 
 from __future__ import annotations
@@ -57,34 +63,32 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", 
 # --------------------------------------------------------------------------- where the maxima are
 class _Argmax:
     """Positions of the maxima of planes of shape ``in_shape`` (B, *S) for outputs (B, *O): either
-    ``local`` window offsets of the block path (kernel ``k``) or ``flat`` indices into each plane."""
+    ``local`` offsets inside the windows of geometry ``geom`` = (kernel, stride, padding, dilation),
+    or ``flat`` indices into each plane (adaptive windows)."""
 
-    __slots__ = ("in_shape", "out_shape", "local", "k", "flat", "unique")
+    __slots__ = ("in_shape", "out_shape", "local", "geom", "flat", "unique")
 
-    def __init__(self, in_shape, out_shape, local=None, k=None, flat=None, unique=False):
+    def __init__(self, in_shape, out_shape, local=None, geom=None, flat=None, unique=False):
         self.in_shape, self.out_shape = tuple(in_shape), tuple(out_shape)
-        self.local, self.k, self.flat, self.unique = local, k, flat, unique
+        self.local, self.geom, self.flat, self.unique = local, geom, flat, unique
 
     def flat_indices(self) -> np.ndarray:
         """int64 (B, *O): index of each maximum in its flattened input plane (PyTorch's indices)."""
         if self.flat is None:
-            n = len(self.k)
             sp = self.in_shape[1:]
-            loc = self.local.astype(np.int64)
             flat = np.zeros(self.out_shape, np.int64)
-            inner = math.prod(self.k)
-            for i in range(n):
-                inner //= self.k[i]
-                off = (loc // inner) % self.k[i]
-                o = np.arange(self.out_shape[1 + i]).reshape((-1,) + (1,) * (n - 1 - i)) * self.k[i]
-                flat += (o + off) * math.prod(sp[i + 1:])
+            for i, pos in enumerate(_positions(self.local, self.geom, self.out_shape[1:])):
+                flat += pos * math.prod(sp[i + 1:])
             self.flat = flat
         return self.flat
 
     def scatter(self, g: np.ndarray) -> np.ndarray:
         """The adjoint of taking the maxima: g (B, *O) placed at the maxima of zero planes (B, *S)."""
         if self.local is not None:
-            return self._scatter_blocks(g)
+            k, s, p, d = self.geom
+            if _blocks(k, s, p, d, self.out_shape[1:], self.in_shape[1:]):
+                return self._scatter_blocks(g)
+            return self._scatter_windows(g)
         B = self.in_shape[0]
         P = math.prod(self.in_shape[1:])
         key = self.flat.reshape(B, -1) + (np.arange(B) * P)[:, None]
@@ -95,13 +99,28 @@ class _Argmax:
             gx = np.bincount(key.ravel(), weights=g.ravel(), minlength=B * P).astype(g.dtype, copy=False)
         return gx.reshape(self.in_shape)
 
+    def _scatter_windows(self, g: np.ndarray) -> np.ndarray:
+        # one strided slice of the padded planes per kernel offset; a slice never maps two outputs to
+        # one element, so `+=` accumulates overlapping windows correctly
+        k, s, p, d = self.geom
+        o, sp = self.out_shape[1:], self.in_shape[1:]
+        right = C.right_padding(o, k, s, p, d, sp)
+        padded = tuple(L + pp + r for L, pp, r in zip(sp, p, right, strict=True))
+        gp = np.zeros((g.shape[0],) + padded, g.dtype)
+        loc = self.local
+        finite = _finite(g)
+        for t, sl in enumerate(C.offset_slices(k, s, d, o)):
+            hit = loc == t
+            gp[sl] += g * hit if finite else np.where(hit, g, 0)
+        return gp[(slice(None),) + tuple(slice(pp, pp + L) for pp, L in zip(p, sp, strict=True))]
+
     def _scatter_blocks(self, g: np.ndarray) -> np.ndarray:
-        k, o, n = self.k, self.out_shape[1:], len(self.k)
+        k, o, n = self.geom[0], self.out_shape[1:], len(self.geom[0])
         whole = all(oo * kk == L for oo, kk, L in zip(o, k, self.in_shape[1:], strict=True))
         gx = (np.empty if whole else np.zeros)(self.in_shape, g.dtype)
         crop = gx[(slice(None),) + tuple(slice(0, oo * kk) for oo, kk in zip(o, k, strict=True))]
         v = crop.reshape((crop.shape[0],) + tuple(x for oo, kk in zip(o, k, strict=True) for x in (oo, kk)))
-        finite = bool(np.isfinite(g.sum())) if g.dtype.kind == "f" else True
+        finite = _finite(g)
         loc = self.local
         for t, offs in enumerate(np.ndindex(*k)):
             sl = (slice(None),) + tuple(x for j in range(n) for x in (slice(None), offs[j]))
@@ -112,13 +131,43 @@ class _Argmax:
         return gx
 
 
+def _finite(g: np.ndarray) -> bool:
+    """Whether g * mask is safe (no inf or NaN to make 0 * inf = NaN): one pass, and an overflow of
+    the sum only sends a finite g down the slower where() path."""
+    return g.dtype.kind != "f" or bool(np.isfinite(g.sum()))
+
+
+def _blocks(k, s, p, d, o, sp) -> bool:
+    """Whether the windows are whole non-overlapping blocks (kernel == stride, no padding or
+    dilation, no window past the input): the block path's geometry, where offsets are the same."""
+    return s == k and not any(p) and all(v == 1 for v in d) and \
+        all(oo * kk <= L for oo, kk, L in zip(o, k, sp, strict=True))
+
+
+def _positions(loc: np.ndarray, geom, o) -> list:
+    """Per spatial dim, the input coordinate of window offset ``loc`` (B, *O) (int64 arrays)."""
+    k, s, p, d = geom
+    n = len(k)
+    # per-dim offsets of each flat window offset by a table lookup: integer division and modulo
+    # over the whole output cost ~10x more
+    table = np.array(list(np.ndindex(*k)), np.int64).reshape(-1, n)
+    res = []
+    for i in range(n):
+        start = np.arange(o[i]).reshape((-1,) + (1,) * (n - 1 - i)) * s[i] - p[i]
+        res.append(start + table[:, i].take(loc) * d[i])
+    return res
+
+
+def _index_dtype(K: int):
+    return np.uint8 if K <= 255 else np.int32
+
+
 def _block_max(a: np.ndarray, k: tuple, o: tuple):
-    """Max of the non-overlapping k-blocks of planes ``a`` (B, *S): values and uint8/int32 offsets."""
+    """Max of the non-overlapping k-blocks of planes ``a`` (B, *S): values and window offsets."""
     n = len(k)
     crop = a[(slice(None),) + tuple(slice(0, oo * kk) for oo, kk in zip(o, k, strict=True))]
     v = crop.reshape((a.shape[0],) + tuple(x for oo, kk in zip(o, k, strict=True) for x in (oo, kk)))
-    K = math.prod(k)
-    idt = np.uint8 if K <= 255 else np.int32
+    idt = _index_dtype(math.prod(k))
     m, idx, inner = v, None, 1
     for i in reversed(range(n)):  # innermost kernel axis first; earlier axes keep their positions
         ax = 2 + 2 * i
@@ -135,7 +184,10 @@ def _block_max(a: np.ndarray, k: tuple, o: tuple):
             gt = c > best
             best = np.maximum(best, c)
             # the first step needs no where: the offset is the comparison itself
-            ai = gt.view(np.uint8).astype(idt, copy=False) if ai is None else np.where(gt, idt(t), ai)
+            if ai is None:
+                ai = gt.view(np.uint8).astype(idt, copy=False)
+            else:  # a running max of gt * t, as in _tournament
+                ai = np.maximum(ai, np.multiply(gt.view(np.uint8), idt(t), dtype=idt))
             if sub is not None:
                 sub = np.where(gt, at(idx, t), sub)
         if ai is None:
@@ -150,51 +202,75 @@ def _block_max(a: np.ndarray, k: tuple, o: tuple):
     return m, idx
 
 
+def _tournament(cands, K: int, nan_aware: bool):
+    """Running max over the K arrays ``cands`` yields, and the position of the winner: the first
+    maximum, or with ``nan_aware`` the last NaN (PyTorch's kernels: val > max or isnan(val))."""
+    idt = _index_dtype(K)
+    it = iter(cands)
+    best = np.array(next(it))
+    bi = None
+    gt = np.empty(best.shape, bool)
+    for t, c in enumerate(it, 1):
+        np.greater(c, best, out=gt)
+        if nan_aware:
+            gt |= c != c
+            np.copyto(best, c, where=gt)
+        else:
+            np.maximum(best, c, out=best)
+        # a later winner has a larger offset, so the winner's offset is a running max of gt * t:
+        # 1.3 ms a step on 512x28x28 against 3 ms for where(gt, t, bi) (a scalar operand is slow)
+        if bi is None:
+            bi = gt.view(np.uint8).astype(idt)
+        else:
+            np.maximum(bi, np.multiply(gt.view(np.uint8), idt(t), dtype=idt), out=bi)
+    return best, (np.zeros(best.shape, idt) if bi is None else bi)
+
+
+def _has_nan(a: np.ndarray) -> bool:
+    # one pass; an overflow to inf - inf only sends a NaN-free input down the NaN-aware path
+    return a.dtype.kind == "f" and bool(np.isnan(a.sum()))
+
+
 def _window_max(a: np.ndarray, k, s, p, d, o):
-    """Max over the strided windows of planes ``a`` (B, *S): values (B, *O), flat int64 indices."""
+    """Max over the strided windows of planes ``a`` (B, *S): values (B, *O) and window offsets."""
     n = len(k)
-    B, sp = a.shape[0], a.shape[1:]
+    sp = a.shape[1:]
     low = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
-    ap, _ = C.pad_planes(a, p, o, k, s, d, low)
-    w = C.windows(ap, o, k, s, d).reshape((B,) + tuple(o) + (-1,))
-    loc = w.argmax(-1)
-    m = np.take_along_axis(w, loc[..., None], -1)[..., 0]
-    flat = np.zeros(loc.shape, np.int64)
-    bad = None
-    inner = math.prod(k)
-    for i in range(n):
-        inner //= k[i]
-        off = (loc // inner) % k[i]
-        start = np.arange(o[i]).reshape((-1,) + (1,) * (n - 1 - i)) * s[i] - p[i]
-        pos = start + off * d[i]
-        if p[i] or (o[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 > sp[i]:  # windows reach into padding
+    ap, right = C.pad_planes(a, p, o, k, s, d, low)
+    m, loc = _tournament((ap[sl] for sl in C.offset_slices(k, s, d, o)), math.prod(k), _has_nan(a))
+    if (any(p) or any(right)) and (m == low).any():  # only a window of -inf can pick padding
+        bad = None
+        for i, pos in enumerate(_positions(loc, (k, s, p, d), o)):
             out_of = (pos < 0) | (pos >= sp[i])
             bad = out_of if bad is None else bad | out_of
-        flat += pos * math.prod(sp[i + 1:])
-    if bad is not None and bad.any():
-        # all valid elements are -inf: PyTorch's index is the window's first valid element
-        first = np.zeros(loc.shape, np.int64)
-        for i in range(n):
-            start = np.arange(o[i]) * s[i] - p[i]
-            fv = np.where(start < 0, start + (-start + d[i] - 1) // d[i] * d[i], start)
-            first = first + fv.reshape((-1,) + (1,) * (n - 1 - i)) * math.prod(sp[i + 1:])
-        flat = np.where(bad, np.broadcast_to(first, flat.shape), flat)
-    return m, flat
+        if bad.any():
+            # every valid element is -inf: PyTorch's index is the window's first valid element
+            first = np.zeros((1,) * (n + 1), np.int64)
+            inner = math.prod(k)
+            for i in range(n):
+                inner //= k[i]
+                start = np.arange(o[i]) * s[i] - p[i]
+                off = np.where(start < 0, (-start + d[i] - 1) // d[i], 0)
+                first = first + off.reshape((1,) * (1 + i) + (-1,) + (1,) * (n - 1 - i)) * inner
+            loc = np.where(bad, first, loc).astype(loc.dtype)
+    return m, loc
 
 
 def _max_forward(a: np.ndarray, k, s, p, d, o, want_flat: bool):
     """Values (B, *O) and an _Argmax for planes ``a`` (B, *S)."""
-    if s == k and not any(p) and all(v == 1 for v in d) and \
-            all(oo * kk <= L for oo, kk, L in zip(o, k, a.shape[1:], strict=True)):
+    geom = (k, s, p, d)
+    if _blocks(k, s, p, d, o, a.shape[1:]):
         m, loc = _block_max(a, k, o)
-        if m.dtype.kind != "f" or not np.isnan(m.sum()):
-            am = _Argmax(a.shape, m.shape, local=loc, k=k)
+        if not _has_nan(m):
+            am = _Argmax(a.shape, m.shape, local=loc, geom=geom)
             if want_flat:
                 am.flat_indices()
             return m, am
-    m, flat = _window_max(a, k, s, p, d, o)
-    unique = all(ss >= (kk - 1) * dd + 1 for ss, kk, dd in zip(s, k, d, strict=True))
-    return m, _Argmax(a.shape, m.shape, flat=flat, unique=unique)
+    m, loc = _window_max(a, k, s, p, d, o)
+    am = _Argmax(a.shape, m.shape, local=loc, geom=geom)
+    if want_flat:
+        am.flat_indices()
+    return m, am
 
 
 # --------------------------------------------------------------------------- backward
@@ -366,8 +442,9 @@ def _adaptive_max_nd(n: int, input, output_size, return_indices):
         idx.append(ii.reshape(shape))
     w = a[(slice(None),) + tuple(idx)]  # (B, *O, *Kmax)
     w = w.reshape((B,) + o + (-1,))
-    loc = w.argmax(-1)
-    m = np.take_along_axis(w, loc[..., None], -1)[..., 0]
+    K = w.shape[-1]
+    m, loc = _tournament((w[..., t] for t in range(K)), K, _has_nan(a))
+    loc = loc.astype(np.int64)
     ks = [q.shape[1] for q in pos]
     flat = np.zeros(loc.shape, np.int64)
     inner = math.prod(ks)
