@@ -297,3 +297,17 @@ def test_with_indices_variants_return_pairs(torch, fname, shape, arg):
     # F.*_with_indices return (output, indices) even with return_indices=False, as torch's
     r = compare(torch, fname + "_with_indices", distinct(shape), "float64", arg)
     assert isinstance(r, tuple) and len(r) == 2
+
+
+@pytest.mark.parametrize("fname,shape", [("max_pool1d", (1, 1, 2)), ("max_pool2d", (1, 1, 2, 2))])
+def test_window_wholly_in_padding(torch, fname, shape):
+    # kernel 2, dilation 3, padding 1 over a size-2 input: the one window's elements are both padding;
+    # torch gives -inf, an index past the plane and a zero gradient
+    r = []
+    for lib in (ferrum, torch):
+        a = lib.tensor(np.arange(4.0)[:int(np.prod(shape))].reshape(shape), requires_grad=True)
+        y, i = getattr(lib.nn.functional, fname)(a, 2, 1, 1, 3, return_indices=True)
+        y.sum().backward()
+        r.append((y.detach().numpy(), i.numpy(), a.grad.numpy()))
+    for a, b in zip(*r):
+        np.testing.assert_array_equal(a, b)

@@ -98,7 +98,13 @@ class _Argmax:
         # for bincount and 21 ms for K strided-slice additions (ResNet's MaxPool2d(3, 2, 1))
         B = self.in_shape[0]
         P = math.prod(self.in_shape[1:])
-        key = self.flat_indices().reshape(B, -1) + (np.arange(B) * P)[:, None]
+        flat = self.flat_indices().reshape(B, -1)
+        g = g.reshape(B, -1)
+        if self.geom is not None and any(self.geom[2]) and (flat.min() < 0 or flat.max() >= P):
+            # a dilated window lying wholly in the padding has no input element to send g to
+            keep = (flat >= 0) & (flat < P)
+            flat, g = np.where(keep, flat, 0), np.where(keep, g, 0)
+        key = flat + (np.arange(B) * P)[:, None]
         gx = np.zeros(B * P, g.dtype)
         np.add.at(gx, key.ravel(), g.ravel())
         return gx.reshape(self.in_shape)
