@@ -301,13 +301,14 @@ def test_with_indices_variants_return_pairs(torch, fname, shape, arg):
 
 @pytest.mark.parametrize("fname,shape", [("max_pool1d", (1, 1, 2)), ("max_pool2d", (1, 1, 2, 2))])
 def test_window_wholly_in_padding(torch, fname, shape):
-    # kernel 2, dilation 3, padding 1 over a size-2 input: the one window's elements are both padding;
-    # torch gives -inf, an index past the plane and a zero gradient
-    r = []
-    for lib in (ferrum, torch):
-        a = lib.tensor(np.arange(4.0)[:int(np.prod(shape))].reshape(shape), requires_grad=True)
-        y, i = getattr(lib.nn.functional, fname)(a, 2, 1, 1, 3, return_indices=True)
-        y.sum().backward()
-        r.append((y.detach().numpy(), i.numpy(), a.grad.numpy()))
-    for a, b in zip(*r):
-        np.testing.assert_array_equal(a, b)
+    # kernel 2, dilation 3, padding 1 over a size-2 input: the one window's elements are both padding.
+    # torch gives -inf and an index past the plane (its backward then writes out of bounds, so only
+    # its forward is called here); ferrum's gradient is zero
+    x = np.arange(4.0)[:int(np.prod(shape))].reshape(shape)
+    yt, it = getattr(torch.nn.functional, fname)(torch.tensor(x), 2, 1, 1, 3, return_indices=True)
+    a = ferrum.tensor(x, requires_grad=True)
+    y, i = getattr(F, fname)(a, 2, 1, 1, 3, return_indices=True)
+    np.testing.assert_array_equal(y.detach().numpy(), yt.numpy())
+    np.testing.assert_array_equal(i.numpy(), it.numpy())
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.zeros(shape))
