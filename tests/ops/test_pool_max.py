@@ -312,3 +312,24 @@ def test_window_wholly_in_padding(torch, fname, shape):
     np.testing.assert_array_equal(i.numpy(), it.numpy())
     y.sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), np.zeros(shape))
+
+
+@pytest.mark.parametrize("fname,shape,args", [
+    ("max_pool1d", (0, 3, 8), (3, 2, 1)), ("max_pool2d", (0, 3, 8, 8), (2,)),
+    ("max_pool2d", (0, 3, 8, 8), (3, 2, 1)),
+    ("max_pool3d", (0, 2, 4, 4, 4), (2,)), ("adaptive_max_pool2d", (0, 3, 5, 4), (3,)),
+    ("adaptive_max_pool2d", (2, 3, 5, 4), (0,)), ("adaptive_max_pool1d", (0, 3, 5), (2,))])
+def test_empty_forward_and_backward(torch, fname, shape, args):
+    a = ferrum.zeros(shape, requires_grad=True)
+    y = getattr(F, fname)(a, *args)
+    yt = getattr(torch.nn.functional, fname)(torch.zeros(shape), *args)
+    assert tuple(y.shape) == tuple(yt.shape)
+    y.sum().backward()
+    assert tuple(a.grad.shape) == shape
+
+
+def test_max_unpool_empty_batch():
+    y, i = F.max_pool2d(ferrum.zeros(0, 3, 4, 4), 2, return_indices=True)
+    z = F.max_unpool2d(y.requires_grad_(), i, 2)
+    z.sum().backward()
+    assert tuple(z.shape) == (0, 3, 4, 4) and tuple(y.grad.shape) == (0, 3, 2, 2)

@@ -11,6 +11,7 @@ offset of every window (views, no copy), and give adaptive pooling its window bo
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -116,7 +117,7 @@ def out_sizes(x: Tensor, k, s, p, d, ceil: bool, n: int) -> tuple:
 
 def planes(a, n: int):
     """Array ``a`` (*lead, *S) as (B, *S), C-contiguous."""
-    return np.ascontiguousarray(a).reshape((-1,) + a.shape[a.ndim - n:])
+    return np.ascontiguousarray(a).reshape((math.prod(a.shape[:a.ndim - n]),) + a.shape[a.ndim - n:])
 
 
 def right_padding(o, k, s, p, d, sp) -> tuple:

@@ -98,9 +98,10 @@ class _Argmax:
         # for bincount and 21 ms for K strided-slice additions (ResNet's MaxPool2d(3, 2, 1))
         B = self.in_shape[0]
         P = math.prod(self.in_shape[1:])
-        flat = self.flat_indices().reshape(B, -1)
-        g = g.reshape(B, -1)
-        if self.geom is not None and any(self.geom[2]) and (flat.min() < 0 or flat.max() >= P):
+        O = math.prod(self.out_shape[1:])
+        flat = self.flat_indices().reshape(B, O)
+        g = g.reshape(B, O)
+        if self.geom is not None and any(self.geom[2]) and flat.size and (flat.min() < 0 or flat.max() >= P):
             # a dilated window lying wholly in the padding has no input element to send g to
             keep = (flat >= 0) & (flat < P)
             flat, g = np.where(keep, flat, 0), np.where(keep, g, 0)
@@ -273,9 +274,10 @@ def _scatter_t(g: Tensor, am: _Argmax, shape) -> Tensor:
     """Differentiable scatter of g to the maxima (create_graph): its backward gathers at them."""
     from .gather_scatter import scatter_add
     B = am.in_shape[0]
-    idx = _wrap(am.flat_indices().reshape(B, -1))
+    O = math.prod(am.out_shape[1:])
+    idx = _wrap(am.flat_indices().reshape(B, O))
     z = _wrap(np.zeros((B, math.prod(am.in_shape[1:])), g._data.dtype))
-    return scatter_add(z, 1, idx, g.reshape(B, -1)).reshape(shape)
+    return scatter_add(z, 1, idx, g.reshape(B, O)).reshape(shape)
 
 
 class _MaxPoolBackward(Node):
@@ -521,7 +523,7 @@ class _MaxUnpoolBackward(Node):
     def backward_t(self, g, idx):
         from .gather_scatter import gather
         B = self.planes
-        return (gather(g.reshape(B, -1), 1, idx.reshape(B, -1)).reshape(self.shape),)
+        return (gather(g.reshape(B, self.size), 1, idx.reshape(B, self.per)).reshape(self.shape),)
 
 
 _UNPOOL_NODES = {2: _MaxUnpoolBackward.named("MaxUnpool2DBackward0"),
@@ -547,7 +549,7 @@ def _max_unpool_raw(n: int, input: Tensor, indices: Tensor, osz: tuple) -> Tenso
     a = C.planes(a, n)
     B = a.shape[0]
     P = math.prod(osz)
-    ix = np.ascontiguousarray(indices._data).reshape(B, -1)
+    ix = np.ascontiguousarray(indices._data).reshape(B, math.prod(a.shape[1:]))
     if ix.size:
         lo, hi = int(ix.min()), int(ix.max())
         if lo < 0 or hi >= P:
@@ -555,11 +557,11 @@ def _max_unpool_raw(n: int, input: Tensor, indices: Tensor, osz: tuple) -> Tenso
             raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
                                f"{'x'.join(str(v) for v in osz)})")
     r = np.zeros((B, P), a.dtype)
-    np.put_along_axis(r, ix, a.reshape(B, -1), axis=1)
+    np.put_along_axis(r, ix, a.reshape(B, ix.shape[1]), axis=1)
     if cast is not None:
         r = r.astype(cast)
-    return record(r.reshape(lead + osz), _UNPOOL_NODES[n], (input,), save=(indices,), planes=B,
-                  shape=input.shape)
+    return record(r.reshape(lead + osz), _UNPOOL_NODES[n], (input,), save=(indices,), planes=B, size=P,
+                  per=ix.shape[1], shape=input.shape)
 
 
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
