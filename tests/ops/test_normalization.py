@@ -156,3 +156,14 @@ def test_empty_inputs(torch):
                  lambda T: T.nn.functional.group_norm(T.randn(0, 4, 2), 2),
                  lambda T: T.nn.functional.local_response_norm(T.randn(0, 3, 2), 2)):
         assert tuple(call(ferrum).shape) == tuple(call(torch).shape)
+
+
+def test_layer_norm_large_offset_uses_centred_rows(torch):
+    # mean^2 >> var: the one-read statistics would cancel in float32; the centred rows keep accuracy
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((6, 32)) * 0.01 + 1000).astype(np.float32)
+    ref = torch.nn.functional.layer_norm(torch.tensor(x, dtype=torch.float64), (32,)).numpy()
+    got = N.layer_norm(ferrum.tensor(x), (32,)).numpy()
+    torch32 = torch.nn.functional.layer_norm(torch.tensor(x), (32,)).numpy()
+    # float32 cannot do better than x's own rounding (ulp 6e-5 against a spread of 0.01): as torch
+    assert np.abs(got - ref).max() <= 1.5 * np.abs(torch32 - ref).max() + 1e-4
