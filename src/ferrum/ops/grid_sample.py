@@ -85,7 +85,7 @@ class _Reader:
     def __init__(self, input: Tensor) -> None:
         self.n, self.c = input.shape[:2]
         self.sizes = tuple(input.shape[2:])
-        self.flat = input.reshape(self.n, self.c, -1)
+        self.flat = input.reshape(self.n, self.c, int(np.prod(self.sizes)))
         strides = np.cumprod((1,) + self.sizes[:0:-1])[::-1]
         self.strides = [int(s) for s in strides]
         self.xp = xp_of(input._data)
@@ -123,7 +123,7 @@ def _sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str, align_cor
     sizes = tuple(input.shape[2:])
     nd = len(sizes)
     out_spatial = tuple(grid.shape[1:-1])
-    g = grid.reshape(n, -1, nd)
+    g = grid.reshape(n, int(np.prod(out_spatial)), nd)
     reader = _Reader(input)
     # grid's last dim is (x, y[, z]): x indexes the last input dim
     coords = [_unnormalize(g[:, :, nd - 1 - d], sizes[d], align_corners) for d in range(nd)]
