@@ -1,7 +1,8 @@
 """ops/interpolate.py against torch 2.13: every mode x align_corners x size / scale factor
 (integer and non-integer, recomputed or not, up and down) x 1-D/2-D/3-D, outputs and input
 gradients in float32 and float64; gradcheck and gradgradcheck; errors, warnings, node names,
-half precision, non-finite inputs, and the one documented difference (nearest's shortcut)."""
+half precision, non-finite inputs, antialias, and the one documented difference (nearest's
+shortcut)."""
 
 from __future__ import annotations
 
@@ -190,9 +191,41 @@ def test_uint8_nearest(torch):
         np.testing.assert_array_equal(yf.numpy(), yt.numpy())
 
 
-def test_antialias_is_not_implemented():
-    with pytest.raises(NotImplementedError, match="antialias"):
-        F.interpolate(ferrum.ones(1, 1, 4, 4), size=2, mode="bilinear", antialias=True)
+AA = [{"size": (3, 4)}, {"size": (11, 13)}, {"size": (2, 17)}, {"scale_factor": 0.3},
+      {"scale_factor": (0.45, 1.7)}, {"size": (1, 1)}, {"scale_factor": 0.3, "recompute_scale_factor": True}]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kw", AA, ids=str)
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_antialias_parity_with_torch(torch, mode, align_corners, kw, dtype):
+    a = np.random.default_rng(3).standard_normal((2, 2, 9, 10))
+
+    def g(s):
+        return np.cos(np.arange(int(np.prod(s)))).reshape(s)
+
+    kw = dict(kw, mode=mode, align_corners=align_corners, antialias=True)
+    yf, gf = _run(ferrum, a, g, dtype, **kw)
+    yt, gt = _run(torch, a, g, dtype, **kw)
+    tol = 2e-6 if dtype == "float32" else 1e-12
+    assert yf.shape == yt.shape
+    np.testing.assert_allclose(yf, yt, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gf, gt, rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_antialias_gradcheck_and_node_name(torch, mode):
+    x = ferrum.randn(1, 1, 5, 4, dtype=ferrum.float64, requires_grad=True)
+
+    def fn(t):
+        return F.interpolate(t, size=(2, 3), mode=mode, antialias=True)
+
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+    xt = torch.ones(1, 1, 5, 4, requires_grad=True)
+    yt = torch.nn.functional.interpolate(xt, size=(2, 3), mode=mode, antialias=True)
+    assert fn(x).grad_fn.name() == yt.grad_fn.name()
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
