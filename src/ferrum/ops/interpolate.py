@@ -422,6 +422,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             "nearest", "nearest-exact")):
         kernel = _KERNEL_NAMES[mode].format(nd)
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_type(d.dtype)}\'')
+    if antialias and _low_precision(d):  # as PyTorch 2.13, whose _aa kernels have no half types
+        raise NotImplementedError(f'"compute_index_ranges_weights" not implemented for '
+                                  f"'{_torch_type(d.dtype)}'")
     _check_sizes(input, out, mode)
     dt = np.float64 if d.dtype == np.float64 else np.float32
     make = _aa_map if antialias else _axis_map
