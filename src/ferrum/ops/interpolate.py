@@ -53,21 +53,44 @@ class _Map:
 
     ``taps`` is a list of (idx, w, valid): ``w`` is None for unit weights, ``valid`` None when every
     entry of the tap is used (else the padded entries are selected away, never multiplied by 0,
-    so an inf in the input cannot become a nan elsewhere). ``adjoint()`` is the transposed map in
-    the same form, built on first use: the backward is then gathers as well, which measured 3x
-    faster than a scatter (``np.add.reduceat`` over runs) for bilinear 2x upsampling."""
+    so an inf in the input cannot become a nan elsewhere). ``adjoint()`` is the transposed map,
+    whose taps (for each input position, the output positions that read it) are built on first
+    use: the backward is then gathers as well, which measured 3x faster than a scatter
+    (``np.add.reduceat`` over runs) for bilinear 2x upsampling. ``dense()`` is the same map as an
+    (n_out, n_in) matrix, for the BLAS path (see :func:`_apply_map`)."""
 
-    __slots__ = ("axis", "taps", "n_in", "n_out", "_adj")
+    __slots__ = ("axis", "_taps", "n_in", "n_out", "_adj", "_dense")
 
-    def __init__(self, axis: int, taps: list, n_in: int, n_out: int) -> None:
-        self.axis, self.taps, self.n_in, self.n_out = axis, taps, n_in, n_out
-        self._adj = None
+    def __init__(self, axis: int, taps, n_in: int, n_out: int) -> None:
+        self.axis, self._taps, self.n_in, self.n_out = axis, taps, n_in, n_out
+        self._adj = self._dense = None
+
+    @property
+    def taps(self) -> list:
+        if self._taps is None:  # an adjoint: the transpose of its forward's taps
+            self._taps = _transpose(self._adj.taps, self.n_out, self.n_in)
+        return self._taps
 
     def adjoint(self) -> _Map:
         if self._adj is None:
-            self._adj = _Map(self.axis, _transpose(self.taps, self.n_in, self.n_out), self.n_out, self.n_in)
+            self._adj = _Map(self.axis, None, self.n_out, self.n_in)
             self._adj._adj = self
         return self._adj
+
+    def dense(self, dtype):
+        if self._dense is None:
+            if self._taps is None:
+                self._dense = np.ascontiguousarray(self._adj.dense(dtype).T)
+            else:
+                d = np.zeros((self.n_out, self.n_in))
+                j = np.arange(self.n_out)
+                for idx, w, valid in self._taps:
+                    v = np.ones(self.n_out) if w is None else w.astype(np.float64)
+                    if valid is not None:
+                        v = np.where(valid, v, 0.0)
+                    np.add.at(d, (j, idx), v)  # (n_out * taps) entries: a small matrix
+                self._dense = d
+        return self._dense.astype(dtype, copy=False)
 
 
 def _transpose(taps: list, n_in: int, n_out: int) -> list:
@@ -207,7 +230,39 @@ def _aa_map(mode: str, axis: int, n_in: int, n_out: int, scale, align_corners: b
 
 
 # --------------------------------------------------------------------------- applying maps
+# BLAS multiplies by the dense map at about 50 GMAC/s on one core, while a tap costs about 2 ns per
+# output element (take, multiply, add), so the matrix wins while the input axis is short against
+# the number of taps: measured on (8, 64, 32, 32) -> 64 x 64 bilinear, forward 8.3 -> 3.7 ms and
+# backward 18.8 -> 5.3 ms; (8, 16, 128, 128) -> 256 x 256 forward 43 -> 37 ms, backward 90 -> 55 ms
+# (torch: 26 and 71 ms); on a 256-long axis with 2 taps (linear) the taps stay 2x faster. A
+# non-finite input takes the taps, where 0 * inf cannot spread a nan along the axis.
+_DENSE_PER_TAP, _DENSE_MAX_IN = 64, 256
+
+
+def _use_dense(a, m: _Map) -> bool:
+    if a.dtype not in (np.float32, np.float64) or a.__class__ is not np.ndarray:
+        return False
+    if m.n_in > min(_DENSE_MAX_IN, _DENSE_PER_TAP * len(m.taps)):
+        return False
+    return bool(np.isfinite(a).all())
+
+
+def _apply_dense(a, m: _Map):
+    shape = a.shape
+    ax = m.axis
+    lead = int(np.prod(shape[:ax]))
+    trail = int(np.prod(shape[ax + 1:]))
+    d = m.dense(a.dtype)
+    if trail == 1:
+        r = a.reshape(lead, m.n_in) @ d.T
+    else:
+        r = np.matmul(d, a.reshape(lead, m.n_in, trail))
+    return r.reshape(shape[:ax] + (m.n_out,) + shape[ax + 1:])
+
+
 def _apply_map(a, m: _Map):
+    if a.size and _use_dense(a, m):
+        return _apply_dense(a, m)
     xp = xp_of(a)
     shape = [1] * a.ndim
     shape[m.axis] = m.n_out
