@@ -13,6 +13,7 @@ import pytest
 
 import ferrum
 import ferrum.nn.functional as F
+import ferrum.ops.interpolate as interp_mod
 from ferrum.autograd import gradcheck, gradgradcheck
 
 SHAPES = {1: (2, 3, 5), 2: (2, 2, 4, 5), 3: (1, 2, 3, 4, 3)}
@@ -70,10 +71,19 @@ def _run(T, a, g, dtype, **kw):
 CASES = [(m, n, ac) for m, n in MODES for ac in ((None, False, True) if m in LINEAR else (None,))]
 
 
+@pytest.fixture(params=["matmul", "taps"])
+def path(request, monkeypatch):
+    """Each map runs as a BLAS product by its dense matrix (the default on these short axes) or,
+    with the dense path switched off, as gathers of taps (long axes, non-finite inputs)."""
+    if request.param == "taps":
+        monkeypatch.setattr(interp_mod, "_DENSE_MAX_IN", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("geom", GEOMETRY, ids=lambda g: "-".join(f"{k}={v}" for k, v in g.items()))
 @pytest.mark.parametrize("mode,nd,align_corners", CASES, ids=[f"{m}{n}d-ac={a}" for m, n, a in CASES])
-def test_parity_with_torch(torch, mode, nd, align_corners, geom, dtype):
+def test_parity_with_torch(torch, path, mode, nd, align_corners, geom, dtype):
     shape = SHAPES[nd]
     rng = np.random.default_rng(len(mode) * 10 + nd)
     a = rng.standard_normal(shape)
@@ -94,7 +104,7 @@ def test_parity_with_torch(torch, mode, nd, align_corners, geom, dtype):
 @pytest.mark.parametrize("mode,nd", MODES, ids=[f"{m}{n}d" for m, n in MODES])
 @pytest.mark.parametrize("kw", GRAD_KW,
                          ids=["size", "down", "aligned"])
-def test_gradcheck_and_gradgradcheck(mode, nd, kw):
+def test_gradcheck_and_gradgradcheck(path, mode, nd, kw):
     if "align_corners" in kw and mode not in LINEAR:
         kw = {k: v for k, v in kw.items() if k != "align_corners"}
     shape = (1, 2) + (3, 4, 2)[:nd]
@@ -199,7 +209,7 @@ AA = [{"size": (3, 4)}, {"size": (11, 13)}, {"size": (2, 17)}, {"scale_factor": 
 @pytest.mark.parametrize("kw", AA, ids=str)
 @pytest.mark.parametrize("align_corners", [False, True])
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
-def test_antialias_parity_with_torch(torch, mode, align_corners, kw, dtype):
+def test_antialias_parity_with_torch(torch, path, mode, align_corners, kw, dtype):
     a = np.random.default_rng(3).standard_normal((2, 2, 9, 10))
 
     def g(s):
