@@ -45,7 +45,6 @@ from ._common import xp_of
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
-_LINEAR_MODES = ("linear", "bilinear", "bicubic", "trilinear")
 _CUBIC_A = -0.75
 _AXIS_NAMES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -118,7 +117,7 @@ def _transpose(taps: list, n_in: int, n_out: int) -> list:
     valid = np.zeros((k, n_in), bool)
     valid[pos, src] = True
     if wt is not None:
-        w = np.zeros((k, n_in), taps[0][1].dtype)
+        w = np.zeros((k, n_in), next(t[1].dtype for t in taps if t[1] is not None))
         w[pos, src] = wt[order]
     return [(idx[t], None if wt is None else w[t], None if valid[t].all() else valid[t]) for t in range(k)]
 
