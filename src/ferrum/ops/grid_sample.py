@@ -196,14 +196,21 @@ def _sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str, align_cor
     else:
         coords = [_pad_coords(x, s, padding_mode, align_corners) for x, s in zip(coords, sizes)]
         if mode == "nearest":
-            out = reader.combine([reader.rows([np.rint(x._data).astype(np.int64) for x in coords])], None)
+            pts = [np.rint(_safe(x._data, s)).astype(np.int64) for x, s in zip(coords, sizes)]
+            out = reader.combine([reader.rows(pts)], None)
         else:
             out = _linear(reader, coords)
     return out.reshape((n, c) + out_spatial)
 
 
+def _safe(v, size: int):
+    """Pixel coordinates ``v`` limited to [-3, size + 2] (nan to -3): a point beyond reads only
+    zeros either way, and the integer casts that follow stay defined."""
+    return np.where(v == v, np.clip(v, -3, size + 2), -3).astype(v.dtype, copy=False)
+
+
 def _linear(reader: _Reader, coords: list) -> Tensor:
-    lo = [np.floor(x._data) for x in coords]
+    lo = [np.floor(_safe(x._data, s)) for x, s in zip(coords, reader.sizes)]
     # the weights of the lower and upper corner per dim: (lo + 1 - x, x - lo), PyTorch's form
     ws = [(_wrap((f + 1).astype(x._data.dtype)) - x, x - _wrap(f.astype(x._data.dtype)))
           for x, f in zip(coords, lo)]
@@ -219,7 +226,7 @@ def _linear(reader: _Reader, coords: list) -> Tensor:
 
 
 def _bicubic(reader: _Reader, coords: list, padding_mode: str, align_corners: bool) -> Tensor:
-    lo = [np.floor(x._data) for x in coords]
+    lo = [np.floor(_safe(x._data, s)) for x, s in zip(coords, reader.sizes)]
     coeffs = [_cubic_coeffs(x - _wrap(f.astype(x._data.dtype))) for x, f in zip(coords, lo)]
     taps = []
     for f, size in zip(lo, reader.sizes):  # the padding moves each integer tap, not the point
@@ -298,6 +305,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     ``align_corners=None`` warns and means False, as in PyTorch. Differentiable with respect to
     ``input`` and ``grid`` (to every order); the grid's gradient is 0 in nearest mode.
     Half and bfloat16 compute in their own precision through the composite ops.
+
+    Differences from PyTorch: a nan or infinite grid coordinate gives a nan (or 0) output point
+    silently; PyTorch's value there is whatever its vectorised clipping makes of it.
     """
     if mode not in _MODES:
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
@@ -309,7 +319,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         warnings.warn(_DEFAULT_AC_WARNING, stacklevel=2)
         align_corners = False
     _check_grid(input, grid, mode)
-    out = _sample(input, grid, mode, padding_mode, bool(align_corners))
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite grid points: no numpy warnings
+        out = _sample(input, grid, mode, padding_mode, bool(align_corners))
     node = _NODE_2D if input.ndim == 4 else _NODE_3D
     return record(out._data, node, (out, grid), save=(grid,), nearest=mode == "nearest")
 
