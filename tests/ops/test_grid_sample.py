@@ -245,3 +245,20 @@ def test_affine_grid_errors(torch, ts, size):
     for T in (torch, ferrum):
         with pytest.raises(ValueError, match="floating point"):
             T.nn.functional.affine_grid(T.zeros(1, 2, 3, dtype=T.int64), (1, 1, 2, 2), align_corners=False)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("padding_mode", PADDINGS)
+def test_non_finite_and_huge_grid_points(torch, mode, padding_mode):
+    # no warning, no error; the finite points (huge ones included) give torch's values
+    a = np.random.default_rng(7).standard_normal((1, 2, 3, 4))
+    gr = np.array([[[[np.nan, 0.2], [1e30, -1e30], [np.inf, 0.1], [0.3, -0.7]]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yf = F.grid_sample(ferrum.tensor(a), ferrum.tensor(gr), mode=mode, padding_mode=padding_mode,
+                           align_corners=False).numpy()
+    yt = torch.nn.functional.grid_sample(torch.tensor(a), torch.tensor(gr), mode=mode,
+                                         padding_mode=padding_mode, align_corners=False).numpy()
+    np.testing.assert_allclose(yf[..., 3], yt[..., 3], rtol=1e-12, atol=1e-12)
+    if padding_mode == "zeros" or mode == "nearest":
+        np.testing.assert_allclose(yf[..., 1], yt[..., 1], rtol=1e-12, atol=1e-12)
