@@ -5,13 +5,17 @@ module trees (names, shapes, forward) from its documented architecture; the para
 torchvision publishes (resnet18 11,689,512, resnet50 25,557,032, vgg16 138,357,544, mobilenet_v2
 3,504,872, ...) are checked against these definitions in the tests, which pins them to
 torchvision's. Everything is built inside ``load(torch)`` so that importing this module needs no
-torch (tests without the ``torch`` fixture still collect where torch is missing).
+torch (tests without the ``torch`` fixture still collect where torch is missing). ``check_parity``
+below is the comparison every model test runs: same state, same input, outputs, every gradient and
+every buffer.
 """
 
 from __future__ import annotations
 
 import functools
 import types
+
+import numpy as np
 
 
 def make_divisible(v, divisor, min_value=None):
@@ -249,3 +253,104 @@ def load(torch) -> types.SimpleNamespace:
         vgg16=vgg("D", False), vgg16_bn=vgg("D", True), vgg19=vgg("E", False), vgg19_bn=vgg("E", True),
         mobilenet_v2=lambda **kw: MobileNetV2(**kw),
     )
+
+
+# ---------------------------------------------------------------------------------------- checks
+def dtype_name(dtype) -> str:
+    """'float32' for torch.float32 and ferrum.float32 alike."""
+    return str(dtype).rsplit(".", 1)[-1]
+
+
+def state_signature(module) -> list[tuple[str, tuple, str]]:
+    """(name, shape, dtype name) of every state-dict entry, in order: what a checkpoint relies on."""
+    return [(k, tuple(v.shape), dtype_name(v.dtype)) for k, v in module.state_dict().items()]
+
+
+def torch_to_ferrum_state(tmodel) -> dict:
+    """A torch module's state dict as ferrum tensors (``ferrum.tensor(t.detach().numpy())``)."""
+    import ferrum
+
+    return {k: ferrum.tensor(v.detach().numpy()) for k, v in tmodel.state_dict().items()}
+
+
+def _results(lib, model, x: np.ndarray, train: bool, backward: bool) -> dict:
+    """Runs ``model`` (torch's or ferrum's: ``lib`` is the module) on ``x``; returns the output, and
+    with ``backward`` the gradients of ``sum(out * r)`` (r fixed random) for the input and every
+    parameter, then every buffer, as NumPy arrays by name."""
+    model.train(train)
+    tx = lib.tensor(x, requires_grad=backward)
+    out = model(tx)
+    res = {"output": np.array(out.detach().numpy())}
+    if backward:
+        r = np.random.default_rng(7).standard_normal(tuple(out.shape)).astype(x.dtype)
+        out.backward(lib.tensor(r))
+        res["input gradient"] = np.array(tx.grad.numpy())
+        for n, p in model.named_parameters():
+            res[n + ".grad"] = None if p.grad is None else np.array(p.grad.numpy())
+    for n, b in model.named_buffers():
+        res[n] = np.array(b.numpy())
+    res["dtype"] = dtype_name(out.dtype)
+    return res
+
+
+def _scales(res: dict) -> dict:
+    """The magnitude each result is measured against: its own largest value, except that a
+    gradient that is zero analytically comes out as rounding noise (a bias feeding a training-mode
+    batch norm through a linear layer: the norm removes any constant shift), so each parameter
+    gradient is measured against at least 1e-3 of the model's largest one, and a running mean near
+    0 against the activations' scale (the square root of the running variance)."""
+    grads = [np.abs(v).max() for k, v in res.items() if k.endswith(".grad") and v is not None and v.size]
+    floor = 1e-3 * float(max(grads, default=0.0))
+    out = {}
+    for k, v in res.items():
+        if k == "dtype" or v is None:
+            continue
+        m = float(np.abs(v).max()) if v.size else 0.0
+        if k.endswith(".grad"):
+            m = max(m, floor)
+        elif k.endswith("running_mean"):
+            m = float(np.sqrt(np.abs(res[k[:-4] + "var"]).max()))
+        out[k] = max(m, 1e-30)
+    return out
+
+
+def check_parity(torch, tmodel, fmodel, x: np.ndarray, *, train: bool, rtol: float,
+                 grad_rtol: float | None = None, backward: bool = True) -> None:
+    """Loads ``tmodel``'s state into ``fmodel`` (both already in ``x``'s dtype), runs both in train
+    or eval mode on ``x`` and compares the output; with ``backward``, the gradients of
+    ``sum(out * r)`` for the input and every parameter; then every buffer (the running statistics
+    a training forward updates).
+
+    float64: max |ferrum - torch| <= rtol x scale (``_scales``). float32: both are measured against
+    torch's float64 result on a float64 copy of the model, and ferrum's error may be up to
+    rtol x scale or 4 times torch's own float32 error, whichever is larger: deep networks in
+    training mode are ill-conditioned enough (batch norm over few values) that torch's float32
+    gradients differ from its float64 ones by far more than any fixed tolerance, and the question
+    a float32 test can answer is whether ferrum's float32 is as accurate as torch's."""
+    import copy
+
+    import ferrum
+
+    grad_rtol = rtol if grad_rtol is None else grad_rtol
+    fmodel.load_state_dict(torch_to_ferrum_state(tmodel))
+    exact = None
+    if x.dtype == np.float32:
+        exact = _results(torch, copy.deepcopy(tmodel).double(), x.astype(np.float64), train, backward)
+    t = _results(torch, tmodel, x, train, backward)
+    f = _results(ferrum, fmodel, x, train, backward)
+    assert f["dtype"] == t["dtype"]
+    assert list(f) == list(t), "different parameter or buffer names"
+    ref = t if exact is None else exact
+    scales = _scales(ref)
+    for k, scale in scales.items():
+        assert f[k] is not None, f"{k}: no gradient"
+        assert f[k].shape == ref[k].shape, f"{k}: shape {f[k].shape} != torch's {ref[k].shape}"
+        err = float(np.abs(f[k].astype(np.float64) - ref[k]).max()) if ref[k].size else 0.0
+        tol = (grad_rtol if k.endswith("gradient") or k.endswith(".grad") else rtol) * scale
+        if exact is None:
+            assert err <= tol, f"{k}: max error {err:.3g} > {tol:.3g} (max |torch| {scale:.3g})"
+        else:
+            terr = float(np.abs(t[k].astype(np.float64) - ref[k]).max()) if ref[k].size else 0.0
+            assert err <= max(tol, 4 * terr), (
+                f"{k}: ferrum float32 is {err:.3g} from torch's float64 result, torch's float32 "
+                f"{terr:.3g} (allowed: {max(tol, 4 * terr):.3g}; max |value| {scale:.3g})")

@@ -58,8 +58,8 @@ class LeNet5(nn.Module):
 def lenet5(num_classes: int = 10, *, weights: Any = None, progress: bool = True, **kwargs: Any) -> LeNet5:
     """LeNet-5 (ReLU, max pooling) for (N, 1, 28, 28) input; returns (N, num_classes) logits.
 
-    ``weights``: only None. No pretrained weights can be downloaded here (no network); any other
-    value raises ValueError. Load trained weights from a state dict instead:
+    ``weights``: only None. Pretrained weights cannot be downloaded here (no network access); any
+    other value raises ValueError. Load trained weights from a state dict instead:
     ``model.load_state_dict({k: ferrum.tensor(v) for k, v in numpy.load(path).items()})``, or from a
     PyTorch checkpoint of the same architecture with each tensor converted by
     ``ferrum.tensor(t.numpy())``. ``progress`` is accepted for torchvision's signature and unused.
