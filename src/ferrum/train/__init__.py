@@ -3,19 +3,24 @@
 with ferrum's public API and trains with :class:`Trainer`.
 
     ferrum train mnist-mlp [--epochs 4] [--batch-size 128] [--lr LR] [--optimizer adam|sgd] ...
+    ferrum train mnist-lenet | fashion-lenet | fashion-resnet [OPTIONS]
 """
 
 from __future__ import annotations
 
 import argparse
 
-from . import mnist_mlp
+from . import fashion, fashion_resnet, mnist_lenet, mnist_mlp
 from .callbacks import Callback, Evaluate, History, PrintMetrics, ProgressBar
 from .loop import Accuracy, Trainer, TrainState
 
 # job name -> (module with add_arguments(parser) and run(args) -> exit status, one-line help)
 JOBS = {
     "mnist-mlp": (mnist_mlp, "a 784-512-256-10 MLP on MNIST (>= 98% test accuracy in a few epochs)"),
+    "mnist-lenet": (mnist_lenet, "LeNet-5 on MNIST (>= 99% test accuracy in 3 epochs)"),
+    "fashion-lenet": (fashion, "LeNet-5 on Fashion-MNIST (>= 90% test accuracy)"),
+    "fashion-resnet": (fashion_resnet, "a small ResNet with BatchNorm and augmentation on Fashion-MNIST "
+                                       "(>= 92% test accuracy in 10 minutes on 2 cores)"),
 }
 
 __all__ = ["Trainer", "TrainState", "Accuracy", "Callback", "Evaluate", "History", "PrintMetrics",
