@@ -32,7 +32,8 @@ def build_parser(prog: str = "ferrum train") -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog=prog, description="Train one of ferrum's example models.")
     sub = ap.add_subparsers(dest="job", metavar="JOB", required=True)
     for name, (module, help_) in JOBS.items():
-        p = sub.add_parser(name, help=help_, description=help_)
+        # argparse %-formats help strings (for %(default)s): the accuracies' % signs are literal
+        p = sub.add_parser(name, help=help_.replace("%", "%%"), description=help_)
         module.add_arguments(p)
         p.set_defaults(run=module.run)
     return ap
