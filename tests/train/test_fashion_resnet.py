@@ -19,15 +19,24 @@ from ferrum.train import fashion_resnet
 from ._recipe_checks import check_learns, check_report
 
 
-def test_network_shape_and_names():
-    m = fashion_resnet.FashionResNet(width=16)
+@pytest.mark.parametrize("layers, params", [((1, 1, 1), 77754), ((0, 2, 2), 165626), ((2, 1, 0), None)])
+def test_network_shape_and_names(layers, params):
+    m = fashion_resnet.FashionResNet(width=16, layers=layers)
     assert tuple(m(ferrum.zeros(2, 1, 28, 28)).shape) == (2, 10)
     names = [n for n, _ in m.named_parameters()]
     assert names[:3] == ["conv1.weight", "bn1.weight", "bn1.bias"] and names[-2:] == ["fc.weight", "fc.bias"]
-    assert "layer2.downsample.0.weight" in names and "layer3.downsample.1.running_var" in m.state_dict()
-    assert all(isinstance(getattr(m, f"layer{i}"), BasicBlock) for i in (1, 2, 3))
-    assert sum(p.numel() for p in m.parameters()) == 77754
-    assert sum(isinstance(x, ferrum.nn.BatchNorm2d) for x in m.modules()) == 9
+    for i, blocks in enumerate(layers, 1):
+        stage = getattr(m, f"layer{i}", None)
+        assert (stage is None) == (blocks == 0)
+        if blocks:
+            assert len(stage) == blocks and all(isinstance(b, BasicBlock) for b in stage)
+    if params is not None:  # the counts of the same networks written in torch
+        assert sum(p.numel() for p in m.parameters()) == params
+    if layers == (1, 1, 1):
+        assert "layer2.0.downsample.0.weight" in names
+        assert "layer3.0.downsample.1.running_var" in m.state_dict()
+        assert sum(isinstance(x, ferrum.nn.BatchNorm2d) for x in m.modules()) == 9
+    assert m.fc.in_features == 16 << max(i for i, b in enumerate(layers) if b)
 
 
 def test_augmentation_is_random_and_seeded():
@@ -68,20 +77,24 @@ def test_short_run_with_two_workers_learns(idx_root):
 @pytest.mark.timeout(300)
 def test_cli_without_workers(idx_root, capsys):
     rc = cli_main(["train", "fashion-resnet", "--root", idx_root, "--epochs", "1", "--width", "2",
-                   "--workers", "0", "--no-augment", "--quiet"])
+                   "--layers", "0,1,1", "--workers", "0", "--no-augment", "--quiet"])
     out, err = capsys.readouterr()
     assert rc == 0 and err == "" and out.startswith("final test accuracy:")
 
 
 @pytest.mark.parametrize("argv, message", [(["--width", "0"], "--width"), (["--workers", "-1"], "--workers"),
-                                           (["--weight-decay", "-1"], "--weight-decay")])
+                                           (["--weight-decay", "-1"], "--weight-decay"),
+                                           (["--layers", "1,1"], "--layers"),
+                                           (["--layers", "0,0,0"], "--layers"),
+                                           (["--layers", "a,1,1"], "--layers")])
 def test_cli_bad_flags(argv, message, capsys):
     with pytest.raises(SystemExit) as e:
         cli_main(["train", "fashion-resnet", *argv])
     assert e.value.code == 2 and message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("kwargs", [dict(width=0), dict(num_workers=-1), dict(width=1.5), dict(epochs=0)])
+@pytest.mark.parametrize("kwargs", [dict(width=0), dict(num_workers=-1), dict(width=1.5), dict(epochs=0),
+                                    dict(layers=(1, 1)), dict(layers=(0, 0, 0)), dict(layers=(1, -1, 1))])
 def test_train_bad_arguments(kwargs):
     with pytest.raises(ValueError, match="fashion-resnet"):
         fashion_resnet.train(**kwargs)

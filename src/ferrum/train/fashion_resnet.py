@@ -38,32 +38,50 @@ JOB = "fashion-resnet"
 DEFAULTS = _recipe.Defaults(epochs=8, batch_size=128, lr={"sgd": 0.2, "adam": 4e-3}, optimizer="sgd",
                             weight_decay=5e-4)
 DEFAULT_WIDTH = 16
+DEFAULT_LAYERS = (1, 1, 1)
 DEFAULT_WORKERS = 2
 NON_NEGATIVE_INT = Rule(int, lambda v: v >= 0, "an integer >= 0")
 
 
 class FashionResNet(nn.Module):
-    """A three-stage ResNet for (N, 1, 28, 28) images -> (N, num_classes) logits (see the module's
-    docstring for the layers); parameter names follow torchvision's ResNet (``conv1``, ``bn1``,
-    ``layer1`` ... ``fc``), with one BasicBlock per stage."""
+    """A three-stage ResNet for (N, 1, 28, 28) images -> (N, num_classes) logits.
 
-    def __init__(self, width: int = DEFAULT_WIDTH, num_classes: int = 10) -> None:
+    A 3x3 convolution (1 -> ``width`` channels) with BatchNorm and ReLU at 28x28, then stages of
+    torchvision's ``BasicBlock`` with ``width``, 2x and 4x channels at 28x28, 14x14 and 7x7
+    (``layers[i]`` blocks each; the first block of stages 2 and 3 halves the size, with a 1x1
+    convolution and BatchNorm on its shortcut), a global average pool and ``fc``. A stage of 0
+    blocks is left out. Parameter names follow torchvision's ResNet (``conv1``, ``bn1``, ``layer1``
+    ... ``layer3``, ``fc``).
+    """
+
+    def __init__(self, width: int = DEFAULT_WIDTH, layers: tuple[int, int, int] = DEFAULT_LAYERS,
+                 num_classes: int = 10) -> None:
         super().__init__()
-        w = width
-        self.conv1 = nn.Conv2d(1, w, kernel_size=3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
+        self.conv1 = nn.Conv2d(1, width, kernel_size=3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = BasicBlock(w, w)
-        self.layer2 = BasicBlock(w, 2 * w, stride=2,
-                                 downsample=nn.Sequential(conv1x1(w, 2 * w, 2), nn.BatchNorm2d(2 * w)))
-        self.layer3 = BasicBlock(2 * w, 4 * w, stride=2,
-                                 downsample=nn.Sequential(conv1x1(2 * w, 4 * w, 2), nn.BatchNorm2d(4 * w)))
+        self.inplanes = width
+        for i, blocks in enumerate(layers):
+            if blocks:
+                setattr(self, f"layer{i + 1}", self._make_layer(width << i, blocks, 1 if i == 0 else 2))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(4 * w, num_classes)
+        self.fc = nn.Linear(self.inplanes, num_classes)
+
+    def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or self.inplanes != planes:
+            downsample = nn.Sequential(conv1x1(self.inplanes, planes, stride), nn.BatchNorm2d(planes))
+        layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes
+        layers += [BasicBlock(planes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
 
     def forward(self, x):
         x = self.relu(self.bn1(self.conv1(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
+        for name in ("layer1", "layer2", "layer3"):
+            layer = getattr(self, name, None)
+            if layer is not None:
+                x = layer(x)
         return self.fc(self.avgpool(x).flatten(1))
 
 
@@ -80,23 +98,41 @@ def train(epochs: int = DEFAULTS.epochs, batch_size: int = DEFAULTS.batch_size, 
           root: str | None = None, download: bool = False, threads: int | None = None,
           progress: bool | None = None, train_limit: int | None = None, test_limit: int | None = None,
           out: TextIO | None = None, quiet: bool = False, width: int = DEFAULT_WIDTH,
-          num_workers: int = DEFAULT_WORKERS, augment: bool = True) -> TrainResult:
+          layers: tuple[int, int, int] = DEFAULT_LAYERS, num_workers: int = DEFAULT_WORKERS,
+          augment: bool = True) -> TrainResult:
     """Train the small ResNet on Fashion-MNIST and return the test accuracy after the last epoch.
 
     The options are ``mnist-lenet``'s (:func:`ferrum.train.mnist_lenet.train`), with SGD (peak lr
     0.2, Nesterov momentum 0.9, weight decay 5e-4) and 8 epochs by default, plus ``width`` (the first
-    stage's channels), ``num_workers`` (DataLoader worker processes running the augmentation; 0 runs
-    it in this process) and ``augment``.
+    stage's channels), ``layers`` (BasicBlocks per stage), ``num_workers`` (DataLoader worker
+    processes running the augmentation; 0 runs it in this process) and ``augment``.
     """
     POSITIVE_INT.check(JOB, "width", width)
     NON_NEGATIVE_INT.check(JOB, "num_workers", num_workers)
+    if not (isinstance(layers, (tuple, list)) and len(layers) == 3 and any(layers)
+            and all(isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in layers)):
+        raise ValueError(f"{JOB}: layers must be three integers >= 0, not all 0, got {layers!r}")
     options = dict(locals())  # this function's arguments, by name
-    del options["width"], options["augment"]
+    del options["width"], options["layers"], options["augment"]
 
     def datasets(root: str, download: bool):
         return build_datasets(root, download, train_transform=train_transform(augment))
 
-    return _recipe.train(JOB, DEFAULTS, "Fashion-MNIST", datasets, lambda: FashionResNet(width), **options)
+    def model() -> FashionResNet:
+        return FashionResNet(width, tuple(layers))
+
+    return _recipe.train(JOB, DEFAULTS, "Fashion-MNIST", datasets, model, **options)
+
+
+def _layers(text: str) -> tuple[int, int, int]:
+    """The argparse type of ``--layers``: three integers >= 0 separated by commas, not all 0."""
+    try:
+        v = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        v = ()
+    if len(v) != 3 or min(v) < 0 or not any(v):
+        raise argparse.ArgumentTypeError(f"expected three integers >= 0 like 1,1,1, got {text!r}")
+    return v
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -104,6 +140,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     _recipe.add_arguments(p, DEFAULTS, ROOT_HELP, DOWNLOAD_HELP)
     p.add_argument("--width", type=POSITIVE_INT, default=DEFAULT_WIDTH,
                    help=f"channels of the first stage; the others have 2x and 4x (default {DEFAULT_WIDTH})")
+    p.add_argument("--layers", type=_layers, default=DEFAULT_LAYERS,
+                   help="BasicBlocks in the 28x28, 14x14 and 7x7 stages, e.g. 1,1,1 (default "
+                        f"{','.join(map(str, DEFAULT_LAYERS))})")
     p.add_argument("--workers", type=NON_NEGATIVE_INT, default=DEFAULT_WORKERS,
                    help=f"DataLoader worker processes for the augmentation (default {DEFAULT_WORKERS})")
     p.add_argument("--no-augment", action="store_true", help="no random crops and flips")
@@ -111,7 +150,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the job for parsed command-line ``args``; returns the exit status."""
-    return _recipe.run(JOB, train, args, width=args.width, num_workers=args.workers,
+    return _recipe.run(JOB, train, args, width=args.width, layers=args.layers, num_workers=args.workers,
                        augment=not args.no_augment)
 
 
