@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from . import _blas
+from . import _blas, _parallel
 
 __all__ = ["take", "give", "padded", "im2col", "col2im", "gemm_ok", "shift_ok", "shift_fwd",
            "shift_bwd", "shift_gin", "shift_gw"]
@@ -67,6 +67,18 @@ def give(kind: str, buf: np.ndarray) -> None:
     _CACHE.setdefault((kind, buf.shape, buf.dtype), []).append(buf)
 
 
+def _halves(fn, n: int, size: int) -> None:
+    """``fn(lo, hi)`` over [0, n), split in two halves run on two threads (copies release the GIL;
+    NumPy's copies use one core) when the work is over ``_parallel.MIN_SIZE`` elements."""
+    if n < 2 or size < _parallel.MIN_SIZE or not _parallel._enabled:
+        fn(0, n)
+        return
+    h = n // 2
+    fut = _parallel._executor().submit(fn, h, n)
+    fn(0, h)
+    fut.result()
+
+
 def padded(x: np.ndarray, pads: tuple) -> tuple[np.ndarray, bool]:
     """``x`` (N, C, *sp) zero-padded by ``pads`` ((lo, hi) per spatial dim) in a cached buffer;
     returns (array, cached) -- ``x`` itself when no padding is needed."""
@@ -98,9 +110,16 @@ def im2col(x: np.ndarray, ksize, stride, pads, dilation, out_sp, nfirst: bool = 
         col = take("col", (C * K, N * P), x.dtype)
         cv = col.reshape((C,) + tuple(ksize) + (N,) + tuple(out_sp))
         src = xp.swapaxes(0, 1)  # (C, N, *padded): the copies write col's (c, n, o..) order
-    for tap in itertools.product(*(range(k) for k in ksize)):
-        win = _tap_slices(tap, stride, dilation, out_sp)
-        np.copyto(cv[head + tap], src[(slice(None), slice(None)) + win])
+    taps = list(itertools.product(*(range(k) for k in ksize)))
+    wins = [_tap_slices(tap, stride, dilation, out_sp) for tap in taps]
+    cax = len(head) - 1  # the channel axis of cv and of src
+
+    def part(lo, hi):
+        ch = (slice(None),) * cax + (slice(lo, hi),)
+        for tap, win in zip(taps, wins):
+            np.copyto(cv[ch + tap], src[ch + (slice(None),) * (1 - cax) + win])
+
+    _halves(part, C, col.size)
     if cached:
         give("pad" + repr(pads), xp)
     return col
@@ -121,8 +140,16 @@ def col2im(col: np.ndarray, x_shape, ksize, stride, pads, dilation, out_sp,
     else:
         acc = np.zeros((C, N) + psp, col.dtype)
         cv = col.reshape((C,) + tuple(ksize) + (N,) + tuple(out_sp))
-    for tap in itertools.product(*(range(k) for k in ksize)):
-        acc[(slice(None), slice(None)) + _tap_slices(tap, stride, dilation, out_sp)] += cv[head + tap]
+    taps = list(itertools.product(*(range(k) for k in ksize)))
+    wins = [_tap_slices(tap, stride, dilation, out_sp) for tap in taps]
+    cax = len(head) - 1  # the channel axis: 0 of (C, N, ..), 1 of (N, C, ..)
+
+    def part(lo, hi):
+        ch = (slice(None),) * cax + (slice(lo, hi),)
+        for tap, win in zip(taps, wins):
+            acc[ch + (slice(None),) * (1 - cax) + win] += cv[ch + tap]
+
+    _halves(part, C, col.size)
     inner = acc[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(sp, pads))]
     if nfirst:
         return np.ascontiguousarray(inner) if any(lo or hi for lo, hi in pads) else acc
@@ -194,7 +221,13 @@ def _to_gapped(a: np.ndarray, kind: str, gs, start: int, total: int, lead: int =
     buf = take(kind + repr((a.shape[2:], gs, lead)), (C, lead + total), a.dtype, zero=True)
     L = N * math.prod(gs)
     body = buf[:, lead + start:lead + start + L].reshape((C, N) + gs)
-    body[(slice(None), slice(None)) + tuple(slice(0, s) for s in a.shape[2:])] = a.swapaxes(0, 1)
+    inner = tuple(slice(0, s) for s in a.shape[2:])
+    at = a.swapaxes(0, 1)
+
+    def part(lo, hi):
+        body[(slice(lo, hi), slice(None)) + inner] = at[lo:hi]
+
+    _halves(part, C, a.size)
     return buf
 
 
@@ -208,10 +241,15 @@ def _from_gapped(buf: np.ndarray, start: int, N: int, gs, sp, bias=None) -> np.n
     body = buf[:, start:start + L].reshape((C, N) + gs)
     src = body[(slice(None), slice(None)) + tuple(slice(0, s) for s in sp)].swapaxes(0, 1)
     out = np.empty((N, C) + tuple(sp), buf.dtype)
-    if bias is None:
-        np.copyto(out, src)
-    else:
-        np.add(src, bias.reshape((C,) + (1,) * len(sp)), out=out)
+    b = None if bias is None else bias.reshape((C,) + (1,) * len(sp))
+
+    def part(lo, hi):
+        if b is None:
+            np.copyto(out[:, lo:hi], src[:, lo:hi])
+        else:
+            np.add(src[:, lo:hi], b[lo:hi], out=out[:, lo:hi])
+
+    _halves(part, C, out.size)
     return out
 
 
