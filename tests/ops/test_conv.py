@@ -233,3 +233,22 @@ def test_shifted_gemm_blocks(torch, monkeypatch, chunk):
     b = rng.standard_normal(8)
     for kw in (dict(padding=1), dict(padding=(2, 1), dilation=2), dict(padding=0)):
         _assert_close(*_both(torch, "conv2d", [x, w, b], kw, "float64"), "float64")
+
+
+@pytest.mark.parametrize("lay", ["cn", "cl"])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_patch_layouts(torch, monkeypatch, lay, nd):
+    """Both column orders of the im2col path (batch before or after the output positions, chosen
+    by output row length) give torch's values and gradients."""
+    from ferrum.ops import conv
+
+    monkeypatch.setattr(conv, "_lay", lambda out_sp, n: lay)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 4) + SPATIAL[nd])
+    w = rng.standard_normal((6, 2) + (3, 2, 2)[:nd])
+    b = rng.standard_normal(6)
+    for kw in (dict(padding=1, groups=2), dict(stride=2, dilation=(2,) * nd, groups=2)):
+        _assert_close(*_both(torch, f"conv{nd}d", [x, w, b], kw, "float64"), "float64")
+    wt = rng.standard_normal((4, 3) + (3, 2, 2)[:nd])
+    _assert_close(*_both(torch, f"conv_transpose{nd}d", [x, wt, b], dict(stride=2, output_padding=1),
+                         "float64"), "float64")

@@ -95,66 +95,86 @@ def _tap_slices(tap, stride, dilation, out_sp):
                  for t, s, d, o in zip(tap, stride, dilation, out_sp))
 
 
-def im2col(x: np.ndarray, ksize, stride, pads, dilation, out_sp, nfirst: bool = False) -> np.ndarray:
-    """Patches of ``x`` (N, C, *sp): into a cached buffer (C*K, N*P) (see the module docstring; hand
-    it back with ``give("col", col)``), or with ``nfirst`` into a fresh (N, C*K, P) (F.unfold's)."""
+def im2col(x: np.ndarray, ksize, stride, pads, dilation, out_sp, layout: str = "cn") -> np.ndarray:
+    """Patches of ``x`` (N, C, *sp). ``layout``: "cn", a cached (C*K, N*P) buffer, columns (n, o..)
+    (see the module docstring); "cl", a cached (C*K, P*N) buffer, columns (o.., n): batch last, so
+    that each tap's copy moves runs of Wo*N contiguous elements instead of Wo (small feature maps;
+    x is transposed once first); "nf", a fresh (N, C*K, P) (F.unfold's). Hand cached buffers back
+    with ``give("col", col)``."""
     N, C = x.shape[:2]
     xp, cached = padded(x, pads)
     K, P = math.prod(ksize), math.prod(out_sp)
-    head = (slice(None),)
-    if nfirst:
+    nd = len(ksize)
+    if layout == "nf":
         col = np.empty((N, C * K, P), x.dtype)
         cv = col.reshape((N, C) + tuple(ksize) + tuple(out_sp))
-        src, head = xp, head * 2
+        pre, post = (slice(None),), ()
+        src = xp
+    elif layout == "cl":
+        col = take("col", (C * K, P * N), x.dtype)
+        cv = col.reshape((C,) + tuple(ksize) + tuple(out_sp) + (N,))
+        pre, post = (), (slice(None),)
+        src = take("xt", xp.shape[1:] + (N,), x.dtype)
+        np.copyto(src, xp.transpose(tuple(range(1, nd + 2)) + (0,)))
     else:
         col = take("col", (C * K, N * P), x.dtype)
         cv = col.reshape((C,) + tuple(ksize) + (N,) + tuple(out_sp))
+        pre, post = (), ()
         src = xp.swapaxes(0, 1)  # (C, N, *padded): the copies write col's (c, n, o..) order
     taps = list(itertools.product(*(range(k) for k in ksize)))
     wins = [_tap_slices(tap, stride, dilation, out_sp) for tap in taps]
-    cax = len(head) - 1  # the channel axis of cv and of src
+    mid = () if layout == "cl" else (slice(None),)
 
     def part(lo, hi):
-        ch = (slice(None),) * cax + (slice(lo, hi),)
+        ch = pre + (slice(lo, hi),)
         for tap, win in zip(taps, wins):
-            np.copyto(cv[ch + tap], src[ch + (slice(None),) * (1 - cax) + win])
+            np.copyto(cv[ch + tap], src[ch + (mid if layout == "cn" else ()) + win + post])
 
     _halves(part, C, col.size)
+    if layout == "cl":
+        give("xt", src)
     if cached:
         give("pad" + repr(pads), xp)
     return col
 
 
-def col2im(col: np.ndarray, x_shape, ksize, stride, pads, dilation, out_sp,
-           nfirst: bool = False) -> np.ndarray:
-    """The adjoint of :func:`im2col`: ``col`` (C*K, N*P), or (N, C*K, P) with ``nfirst``, summed back
-    into a fresh (N, C, *sp)."""
+def col2im(col: np.ndarray, x_shape, ksize, stride, pads, dilation, out_sp, layout: str = "cn") -> np.ndarray:
+    """The adjoint of :func:`im2col` (same ``layout``): ``col`` summed back into a fresh (N, C, *sp)."""
     N, C = x_shape[:2]
-    sp = x_shape[2:]
+    sp = tuple(x_shape[2:])
+    nd = len(sp)
     psp = tuple(s + lo + hi for s, (lo, hi) in zip(sp, pads))
-    head = (slice(None),)
-    if nfirst:
+    inner = tuple(slice(lo, lo + s) for s, (lo, _) in zip(sp, pads))
+    if layout == "nf":
         acc = np.zeros((N, C) + psp, col.dtype)
         cv = col.reshape((N, C) + tuple(ksize) + tuple(out_sp))
-        head = head * 2
+        pre, mid, post = (slice(None),), (), ()
+    elif layout == "cl":
+        acc = np.zeros((C,) + psp + (N,), col.dtype)
+        cv = col.reshape((C,) + tuple(ksize) + tuple(out_sp) + (N,))
+        pre, mid, post = (), (), (slice(None),)
     else:
         acc = np.zeros((C, N) + psp, col.dtype)
         cv = col.reshape((C,) + tuple(ksize) + (N,) + tuple(out_sp))
+        pre, mid, post = (), (slice(None),), ()
     taps = list(itertools.product(*(range(k) for k in ksize)))
     wins = [_tap_slices(tap, stride, dilation, out_sp) for tap in taps]
-    cax = len(head) - 1  # the channel axis: 0 of (C, N, ..), 1 of (N, C, ..)
 
     def part(lo, hi):
-        ch = (slice(None),) * cax + (slice(lo, hi),)
+        ch = pre + (slice(lo, hi),)
         for tap, win in zip(taps, wins):
-            acc[ch + (slice(None),) * (1 - cax) + win] += cv[ch + tap]
+            acc[ch + mid + win + post] += cv[ch + tap]
 
     _halves(part, C, col.size)
-    inner = acc[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(sp, pads))]
-    if nfirst:
-        return np.ascontiguousarray(inner) if any(lo or hi for lo, hi in pads) else acc
-    out = np.empty((N, C) + tuple(sp), col.dtype)
-    np.copyto(out, inner.swapaxes(0, 1))
+    if layout == "nf":
+        return np.ascontiguousarray(acc[(slice(None), slice(None)) + inner]) if any(
+            lo or hi for lo, hi in pads) else acc
+    out = np.empty((N, C) + sp, col.dtype)
+    if layout == "cl":
+        perm = (nd + 1, 0) + tuple(range(1, nd + 1))
+        np.copyto(out, acc[(slice(None),) + inner + (slice(None),)].transpose(perm))
+    else:
+        np.copyto(out, acc[(slice(None), slice(None)) + inner].swapaxes(0, 1))
     return out
 
 

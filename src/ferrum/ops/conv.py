@@ -73,14 +73,15 @@ def _fwd(x: np.ndarray, w: np.ndarray, geo, bias=None, keep: bool = False):
         y = ic.shift_fwd(x, w, pads, dil, groups, out_sp, bias)
     else:
         ksize = w.shape[2:]
-        col = ic.im2col(x, ksize, stride, pads, dil, out_sp)
+        lay = _lay(out_sp, N)
+        col = ic.im2col(x, ksize, stride, pads, dil, out_sp, lay)
         P = math.prod(out_sp)
         ck = cg * math.prod(ksize)
         y2 = np.matmul(w.reshape(groups, O // groups, ck), col.reshape(groups, ck, N * P))
         if not keep or back is not None:
             ic.give("col", col)
             col = None
-        src = y2.reshape(O, N, *out_sp).swapaxes(0, 1)
+        src = _cols_to_batch(y2, O, N, out_sp, lay)
         y = np.empty((N, O) + tuple(out_sp), y2.dtype)
         if bias is None:
             np.copyto(y, src)
@@ -106,19 +107,21 @@ def _bwd(x: np.ndarray, w: np.ndarray, g: np.ndarray, geo, need_x: bool, need_w:
         P = math.prod(out_sp)
         og = O // groups
         ck = cg * math.prod(w.shape[2:])
-        g3 = _g_rows(g, groups, og, N, P)
+        lay = _lay(out_sp, N)
+        g3 = _g_rows(g, groups, og, N, P, lay)
         dx = dw = db = None
         if need_b:
             db = g3.sum(axis=2).reshape(O)
         if need_w:
             if col is None:
-                col = ic.im2col(x, w.shape[2:], stride, pads, dil, out_sp)
+                col = ic.im2col(x, w.shape[2:], stride, pads, dil, out_sp, lay)
             dw = np.matmul(g3, col.reshape(groups, ck, N * P).swapaxes(1, 2)).reshape(w.shape)
         if col is not None:
             ic.give("col", col)
         if need_x:
             dcol = np.matmul(w.reshape(groups, og, ck).swapaxes(1, 2), g3)
-            dx = ic.col2im(dcol.reshape(groups * ck, N * P), x.shape, w.shape[2:], stride, pads, dil, out_sp)
+            dx = ic.col2im(dcol.reshape(groups * ck, N * P), x.shape, w.shape[2:], stride, pads, dil, out_sp,
+                           lay)
     if back is not None:
         dx, dw, db = (None if a is None else a.astype(back) for a in (dx, dw, db))
     return dx, dw, db
@@ -135,10 +138,12 @@ def _gin(g: np.ndarray, w: np.ndarray, geo, x_shape) -> np.ndarray:
         N = g.shape[0]
         P = math.prod(out_sp)
         og = O // groups
-        g3 = _g_rows(g, groups, og, N, P)
+        lay = _lay(out_sp, N)
+        g3 = _g_rows(g, groups, og, N, P, lay)
         ck = cg * math.prod(w.shape[2:])
         dcol = np.matmul(w.reshape(groups, og, ck).swapaxes(1, 2), g3)
-        dx = ic.col2im(dcol.reshape(groups * ck, N * P), x_shape, w.shape[2:], stride, pads, dil, out_sp)
+        dx = ic.col2im(dcol.reshape(groups * ck, N * P), x_shape, w.shape[2:], stride, pads, dil, out_sp,
+                       lay)
     return dx if back is None else dx.astype(back)
 
 
@@ -153,17 +158,33 @@ def _gw(x: np.ndarray, g: np.ndarray, geo, w_shape) -> np.ndarray:
         O = w_shape[0]
         og = O // groups
         P = math.prod(out_sp)
-        col = ic.im2col(x, w_shape[2:], stride, pads, dil, out_sp)
-        g3 = _g_rows(g, groups, og, N, P)
+        lay = _lay(out_sp, N)
+        col = ic.im2col(x, w_shape[2:], stride, pads, dil, out_sp, lay)
+        g3 = _g_rows(g, groups, og, N, P, lay)
         ck = w_shape[1] * math.prod(w_shape[2:])
         gw = np.matmul(g3, col.reshape(groups, ck, N * P).swapaxes(1, 2)).reshape(w_shape)
         ic.give("col", col)
     return gw if back is None else gw.astype(back)
 
 
-def _g_rows(g: np.ndarray, groups: int, og: int, N: int, P: int) -> np.ndarray:
-    """g (N, O, *out) -> (groups, O/groups, N*P), columns in im2col's (n, o..) order."""
-    return np.ascontiguousarray(g.reshape(N, groups, og, P).transpose(1, 2, 0, 3)).reshape(groups, og, N * P)
+def _lay(out_sp, N: int) -> str:
+    """im2col's column order: batch last ("cl") when output rows are short, so the patch copies and
+    col2im's adds move runs of Wo*N elements rather than Wo (see _im2col.im2col)."""
+    return "cl" if N > 1 and out_sp[-1] < 16 else "cn"
+
+
+def _cols_to_batch(y2: np.ndarray, O: int, N: int, out_sp, lay: str) -> np.ndarray:
+    """A GEMM result (.., N*P) in ``lay``'s column order as a (N, O, *out) view."""
+    if lay == "cl":
+        nd = len(out_sp)
+        return y2.reshape((O,) + tuple(out_sp) + (N,)).transpose((nd + 1, 0) + tuple(range(1, nd + 1)))
+    return y2.reshape(O, N, *out_sp).swapaxes(0, 1)
+
+
+def _g_rows(g: np.ndarray, groups: int, og: int, N: int, P: int, lay: str) -> np.ndarray:
+    """g (N, O, *out) -> (groups, O/groups, N*P), columns in im2col's ``lay`` order."""
+    perm = (1, 2, 3, 0) if lay == "cl" else (1, 2, 0, 3)
+    return np.ascontiguousarray(g.reshape(N, groups, og, P).transpose(perm)).reshape(groups, og, N * P)
 
 
 # ----------------------------------------------------------------------------- the three ops
