@@ -250,5 +250,5 @@ def test_patch_layouts(torch, monkeypatch, lay, nd):
     for kw in (dict(padding=1, groups=2), dict(stride=2, dilation=(2,) * nd, groups=2)):
         _assert_close(*_both(torch, f"conv{nd}d", [x, w, b], kw, "float64"), "float64")
     wt = rng.standard_normal((4, 3) + (3, 2, 2)[:nd])
-    _assert_close(*_both(torch, f"conv_transpose{nd}d", [x, wt, b], dict(stride=2, output_padding=1),
+    _assert_close(*_both(torch, f"conv_transpose{nd}d", [x, wt, b[:3]], dict(stride=2, output_padding=1),
                          "float64"), "float64")
