@@ -29,6 +29,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import math
+import os
 
 import numpy as np
 
@@ -39,6 +40,7 @@ __all__ = ["take", "give", "padded", "im2col", "col2im", "gemm_ok", "shift_ok", 
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_PID = os.getpid()
 _CACHE: dict = {}
 _CACHE_BYTES = [0]
 _CACHE_LIMIT = 512 << 20  # past this the cache is emptied (shapes change, e.g. a last smaller batch)
@@ -70,7 +72,8 @@ def give(kind: str, buf: np.ndarray) -> None:
 def _halves(fn, n: int, size: int) -> None:
     """``fn(lo, hi)`` over [0, n), split in two halves run on two threads (copies release the GIL;
     NumPy's copies use one core) when the work is over ``_parallel.MIN_SIZE`` elements."""
-    if n < 2 or size < _parallel.MIN_SIZE or not _parallel._enabled:
+    # a forked child (a DataLoader worker) inherits the executor without its thread: stay serial
+    if n < 2 or size < _parallel.MIN_SIZE or not _parallel._enabled or os.getpid() != _PID:
         fn(0, n)
         return
     h = n // 2
