@@ -3,6 +3,7 @@
 
     PYTHONPATH=src python benchmarks/conv_parts.py                 # every shape, 2 BLAS threads
     PYTHONPATH=src python benchmarks/conv_parts.py -s micro -r 7   # one shape, more rounds
+    OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/conv_parts.py --cpu   # see below
 
 Per shape, the parts of both kernel schemes of ops/conv.py are timed on raw arrays:
   im2col      the patch gather into the cached (C*K, N*P) buffer
@@ -10,8 +11,10 @@ Per shape, the parts of both kernel schemes of ops/conv.py are timed on raw arra
   shift_fwd / shift_dx / shift_dw   the shifted-GEMM kernels (stride-1 layers only), layout copies included
 and then the whole layer, ``F.conv2d`` forward + backward in ferrum (``ferrum``) and in torch
 (``torch``). Variants run in interleaved rounds in one process; the report gives the median over
-rounds of the per-round minimum (ms), the figure to read on a busy machine. ``ops/conv.py``'s
-docstring quotes these numbers.
+rounds of the per-round minimum (ms), the figure to read on a busy machine. ``--cpu`` times the
+calling thread's CPU time instead, on one thread everywhere (torch, OpenBLAS, ferrum's copy
+threads): the one measurement that stays stable when other processes load the 2 cores.
+``ops/conv.py``'s docstring quotes these numbers.
 """
 
 from __future__ import annotations
@@ -89,10 +92,17 @@ def main() -> None:
     ap.add_argument("-r", "--rounds", type=int, default=5)
     ap.add_argument("-n", type=int, default=3, help="timed calls per round")
     ap.add_argument("-t", "--threads", type=int, default=2)
+    ap.add_argument("--cpu", action="store_true", help="thread CPU time, one thread everywhere")
     a = ap.parse_args()
     import torch
 
     import ferrum
+    from ferrum.ops import _parallel
+    clock = time.perf_counter
+    if a.cpu:
+        a.threads = 1
+        _parallel._enabled = False
+        clock = time.thread_time
     torch.set_num_threads(a.threads)
     ferrum.set_num_threads(a.threads)
     for name in a.shapes.split(","):
@@ -103,9 +113,9 @@ def main() -> None:
                 fn()
                 ts = []
                 for _ in range(a.n):
-                    t0 = time.perf_counter()
+                    t0 = clock()
                     fn()
-                    ts.append(time.perf_counter() - t0)
+                    ts.append(clock() - t0)
                 mins[k].append(min(ts))
         parts = "  ".join(f"{k} {statistics.median(t) * 1e3:.2f}" for k, t in mins.items())
         tt = statistics.median(mins["torch"])

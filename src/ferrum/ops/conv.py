@@ -12,18 +12,28 @@ Three differentiable ops, each the others' backward (so every order of derivativ
 (stride, (lo, hi) pads, dilation, groups, output spatial size) is shared by the three.
 
 The raw kernels pick between two schemes (``_im2col.py`` describes both): shifted GEMMs for
-stride-1 convolutions with enough channels, else im2col into a cached (C*K, N*P) patch buffer and
-one (grouped) GEMM. Measured on this 2-core machine (OpenBLAS 2 threads, float32, best of 5, ms),
-micro_conv's 64->64 3x3 pad 1 on 32x64x32x32 (torch 2.13 forward+backward: 38-47):
+stride-1 convolutions with >= 16 input channels per group, else im2col into a cached patch buffer
+and one (grouped) GEMM, its columns batch-last for short output rows (``_lay``). The usual backward
+(not create_graph) runs one raw kernel for dx, dw and db (``_bwd``): g is packed once, and the
+forward's patch buffer is kept on the node for dw instead of gathered again.
 
-    im2col gather (C*K, N*P), 9 strided copies       10.2    col2im (9 strided adds)        13.7
-    GEMM W @ col (64x576 @ 576x32768)                 12.3    batched per-image W @ col_n   14.7
-    dW = g @ col^T                                    15.3    W^T @ g (for col2im)          14.2
-    shifted GEMMs: forward 11.3, dW 20.6, dx 13.1 (no gather, no col2im)
+Measured with ``benchmarks/conv_parts.py --cpu`` (thread CPU time, one thread everywhere, float32,
+ms; the machine was loaded by other jobs throughout, which makes wall-clock figures meaningless
+but leaves CPU time stable), for micro_conv's 64->64 3x3 pad 1 on 32x64x32x32:
 
-so the im2col scheme costs about 70 ms and the shifted one about 50 ms for this layer; layers with
-few input channels (LeNet's 1->6, a ResNet stem's 3->32) have GEMMs of depth C per tap and keep
-im2col. ``benchmarks/conv_parts.py`` times the parts for micro_conv, LeNet and ResNet shapes.
+    im2col gather (C*K, N*P), 9 strided copies   11.6    col2im (9 strided adds)         18.4
+    GEMM W @ col (64x576 @ 576x32768)             30.8    dW = g @ col^T                  27.6
+    W^T @ g (for col2im)                          35.2
+    shifted GEMMs: forward 24.4, dx 24.2, dw 36.1 (no gather, no col2im)
+    whole layer forward+backward: ferrum 94.7, torch 67.9 (1.39x)
+
+so im2col would cost ~124 ms and the shifted GEMMs ~85 ms for this layer. Other layers (same
+measurement, ferrum / torch): LeNet 1->6 5x5 4.6 / 5.8, LeNet 6->16 5x5 on 14x14 3.0 / 1.8
+(batch-last columns: 3.8 -> 2.7 ms), ResNet stem 3->32 7.3 / 5.0, 32->32 3x3 33.1 / 16.1,
+32->64 stride 2 22.6 / 10.0, 64->64 on 16x16 22.9 / 12.7, 1x1 stride-2 downsample 4.2 / 4.9.
+torch's oneDNN kernels run near GEMM peak (107-143 GFLOP/s on one core); the remaining gap is
+OpenBLAS's efficiency on these thin GEMMs (K = C per tap) and the layout copies NumPy makes on one
+core (split over two threads by ``_im2col._halves`` when large).
 """
 
 from __future__ import annotations
