@@ -5,9 +5,11 @@ ferrum tensors, loads and gives the same outputs. The initialisation is torchvis
 Kaiming-normal (fan_out, ReLU gain) for convolutions, weight 1 and bias 0 for the norm layers, the
 Linear default for ``fc``; ``zero_init_residual`` zeroes the last norm weight of each block.
 
-Blocks use ReLU(inplace=True) and ``out += identity`` as torchvision's do: the printed model is
-the same, and writing into the normalisation's fresh output saves one activation-sized array per
-block in training.
+Blocks use ReLU(inplace=True) and ``out += identity`` as torchvision's do, so that the module tree,
+its printed form and hooks on ``relu`` behave as there. Measured cost in ferrum today: relu_ and +=
+on a fresh 16x64x32x32 activation take 1-2 ms more (forward + backward) than relu and +, and a
+resnet18 training step on 16x3x64x64 is 4-8% slower than with out-of-place ops; the remedy belongs
+in the in-place machinery (ops/inplace.py), which every torch-style model uses, not here.
 """
 
 from __future__ import annotations
