@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional, Sequence, Type, Union
 from .. import nn
 from .._tensor import Tensor
 from ..ops.view import flatten
-from ._api import _handle_weights, _ovewrite_named_param, register_model
+from ._api import _handle_weights, _weights_doc, _ovewrite_named_param, register_model
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101",
            "resnet152", "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2",
@@ -206,21 +206,8 @@ def _resnet(name: str, block: Type[Union[BasicBlock, Bottleneck]], layers: list[
     return ResNet(block, layers, **kwargs)
 
 
-_WEIGHTS_DOC = """
-
-    ``weights``: only None (the default). Pretrained weights cannot be downloaded here (no network
-    access); any other value, or ``pretrained=True``, raises ValueError. To use trained weights,
-    load a state dict: parameter names and shapes are torchvision's, so a torchvision checkpoint
-    loads after converting each tensor: ``model.load_state_dict({k: ferrum.tensor(v.numpy()) for k, v
-    in torch.load(path).items()})``. ``progress`` is accepted for torchvision's signature and unused.
-    ``**kwargs`` go to ``ResNet`` (``num_classes=1000``, ``zero_init_residual``, ``groups``,
-    ``width_per_group``, ``replace_stride_with_dilation``, ``norm_layer``).
-    """
-
-
-def _doc(fn: Callable) -> Callable:
-    fn.__doc__ = fn.__doc__.rstrip() + _WEIGHTS_DOC
-    return fn
+_doc = _weights_doc("ResNet", "``num_classes=1000``, ``zero_init_residual``, ``groups``, "
+                              "``width_per_group``, ``replace_stride_with_dilation``, ``norm_layer``")
 
 
 @register_model()
