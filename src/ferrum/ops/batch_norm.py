@@ -64,6 +64,7 @@ from .._dtype import type_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach
 from . import _parallel
+from .linear import _ones
 
 __all__ = ["batch_norm", "instance_norm"]
 
@@ -74,17 +75,6 @@ _BLOCK = 1 << 16  # elements per block of the fused passes (256 KiB of float32 s
 # one thread against 3366 split)
 _PAR_MIN = 1 << 21
 _FAST = (np.dtype(np.float32), np.dtype(np.float64))
-_ONES: dict = {}
-
-
-def _ones(n: int, dtype) -> np.ndarray:
-    v = _ONES.get((n, dtype))
-    if v is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        v = _ONES[(n, dtype)] = np.ones(n, dtype)
-        v.flags.writeable = False
-    return v
 
 
 def _split(fn, n: int, size: int) -> list:
@@ -253,10 +243,7 @@ class NativeBatchNormBackward0(Node, name="NativeBatchNormBackward0"):
     _saved = ("x", "w")
 
     def backward(self, g):
-        x = self.checked_input(self.x, self.vx)
-        w = self.w
-        if w is not None:
-            w = self.checked_input(w, self.vw)
+        x, w = saved_input_weight(self)
         if g.__class__ is Tensor:
             return self._backward_graph(g, x, w)
         shape = x._data.shape
@@ -320,6 +307,26 @@ class NativeBatchNormBackward0(Node, name="NativeBatchNormBackward0"):
         if self.has_b:
             return (gx, gw, gb) if w is not None else (gx, gb)
         return (gx, gw) if w is not None else (gx,)
+
+
+def saved_input_weight(node) -> tuple:
+    """(input, weight or None) saved by a normalization node, checked against release and
+    in-place modification (``x``/``vx``, ``w``/``vw`` slots)."""
+    x = node.checked_input(node.x, node.vx)
+    w = node.w
+    if w is not None:
+        w = node.checked_input(w, node.vw)
+    return x, w
+
+
+def affine_tail(y: Tensor, weight, bias, bshape: tuple, input: Tensor, low: bool) -> Tensor:
+    """``y * weight + bias`` (each reshaped to ``bshape``, None skipped) in y's dtype, cast back to
+    the input's dtype when it was computed in float32 (``low``): the composed paths' last step."""
+    if weight is not None:
+        y = y * weight.reshape(bshape).to(y.dtype)
+    if bias is not None:
+        y = y + bias.reshape(bshape).to(y.dtype)
+    return y.to(input.dtype) if low else y
 
 
 def _check_vec(name: str, t, c: int) -> None:
@@ -445,11 +452,7 @@ def _batch_norm_composite(input, running_mean, running_var, weight, bias, traini
         rm = running_mean.detach().reshape(bs).to(x.dtype)
         rv = running_var.detach().reshape(bs).to(x.dtype)
         y = (x - rm) * (rv + eps).rsqrt()
-    if weight is not None:
-        y = y * weight.reshape(bs).to(y.dtype)
-    if bias is not None:
-        y = y + bias.reshape(bs).to(y.dtype)
-    return y.to(input.dtype) if low else y
+    return affine_tail(y, weight, bias, bs, input, low)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
