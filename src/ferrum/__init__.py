@@ -21,6 +21,7 @@ from .ops.index import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.activation import relu, relu_  # noqa: F401  (torch.relu: the one relu, F.relu's)
+from .ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .random import *  # noqa: F401,F403
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
@@ -79,7 +80,8 @@ def __getattr__(name):
     if name in _ACTIVATIONS:
         return getattr(importlib.import_module(".nn.functional", __name__), name)
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
-                "amp", "testing", "special", "fft", "datasets", "transforms", "train"):
+                "amp", "testing", "special", "fft", "datasets", "transforms", "train", "models",
+                "accelerator"):
         try:
             return importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:

@@ -5,4 +5,9 @@ from ..ops.softmax import log_softmax, softmax  # noqa: F401
 from ..ops.activation import *  # noqa: F401,F403
 from ..ops.nn_misc import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
+from ..ops.conv import *  # noqa: F401,F403
 from ..ops.pool import *  # noqa: F401,F403
+from ..ops.normalization import *  # noqa: F401,F403
+from ..ops.interpolate import *  # noqa: F401,F403
+from ..ops.pixel_shuffle import *  # noqa: F401,F403
+from ..ops.grid_sample import *  # noqa: F401,F403

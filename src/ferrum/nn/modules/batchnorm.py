@@ -1,0 +1,141 @@
+"""BatchNorm1d/2d/3d (``torch.nn.modules.batchnorm``), on ops/batch_norm.py's fused node.
+
+``_NormBase`` holds what batch and instance norm share, with PyTorch's attribute names:
+``num_features, eps, momentum, affine, track_running_stats``, the parameters ``weight``/``bias``
+(None without ``affine``) and the buffers ``running_mean``, ``running_var`` and
+``num_batches_tracked`` (None without ``track_running_stats``).
+
+Difference from PyTorch: a forward that raises (a wrong rank, one value per channel in training, a
+wrong channel count) leaves ``num_batches_tracked`` and the running statistics as they were;
+PyTorch's module counts the batch before the functional call fails.
+"""
+
+from __future__ import annotations
+
+from ... import _factory
+from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ...ops.batch_norm import batch_norm
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
+
+
+class _NormBase(Module):
+    """Common base of batch and instance norm: parameters, running-statistics buffers, state-dict
+    compatibility (a state dict saved before ``num_batches_tracked`` existed still loads)."""
+
+    _version = 2
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
+                 bias: bool = True) -> None:
+        super().__init__()
+        kw = {"device": device, "dtype": dtype}
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = Parameter(_factory.empty(num_features, **kw))
+            if bias:
+                self.bias = Parameter(_factory.empty(num_features, **kw))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", _factory.zeros(num_features, **kw))
+            self.register_buffer("running_var", _factory.ones(num_features, **kw))
+            self.register_buffer("num_batches_tracked",
+                                 _factory.tensor(0, dtype=_factory.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        version = local_metadata.get("version", None)
+        if (version is None or version < 2) and self.track_running_stats:
+            # state dicts of version 1 had no num_batches_tracked: keep the module's own count
+            key = prefix + "num_batches_tracked"
+            if key not in state_dict:
+                state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked is not None
+                                   else _factory.tensor(0, dtype=_factory.int64))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
+
+class _BatchNorm(_NormBase):
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        count = self.training and self.track_running_stats and self.num_batches_tracked is not None
+        if count and self.momentum is None:  # a cumulative moving average
+            factor = 1.0 / float(int(self.num_batches_tracked.item()) + 1)
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        track = not self.training or self.track_running_stats
+        out = batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
+                         self.weight, self.bias, use_batch, factor, self.eps)
+        if count:  # only once the call has succeeded
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+        return out
+
+
+def _rank_error(input, ranks: tuple):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"batch_norm(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    d = input.dim()
+    if d not in ranks:
+        want = " or ".join(f"{r}D" for r in ranks)
+        raise ValueError(f"expected {want} input (got {d}D input)")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) input, per channel C."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        _rank_error(input, (2, 3))
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) input, per channel C."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        _rank_error(input, (4,))
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W) input, per channel C."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        _rank_error(input, (5,))
