@@ -100,8 +100,9 @@ def _divisor(sp, k, s, p, o, count_include_pad: bool, divisor_override):
 def _div(acc, div):
     if acc.dtype.kind == "f":
         return acc / np.asarray(div, acc.dtype) if np.ndim(div) else acc / acc.dtype.type(div)
-    q = np.abs(acc) // div
-    return np.where(acc < 0, -q, q)
+    # C's integer division, truncating toward zero (floor division would round negatives down)
+    q = np.abs(acc) // np.abs(div)
+    return np.where((acc < 0) != (np.asarray(div) < 0), -q, q)
 
 
 def _avg_pool_nd(n: int, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
