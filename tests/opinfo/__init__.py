@@ -5,7 +5,9 @@ from .core import REGISTRY, OpInfo, Sample  # noqa: F401
 
 def load() -> dict:
     from . import db_elementwise, db_linalg, db_nn, db_reduce, db_shape  # noqa: F401
+    from . import db_conv  # noqa: F401
     from . import db_norm  # noqa: F401
     from . import db_sample  # noqa: F401
+    from . import db_pool  # noqa: F401
 
     return REGISTRY

@@ -218,3 +218,18 @@ def test_error_messages():
         FF.conv2d(x, ferrum.ones(4, 3, 3, 3, dtype=ferrum.float64))
     with pytest.raises(TypeError):
         FF.conv2d(np.ones((2, 3, 8, 8)), ferrum.ones(4, 3, 3, 3))
+
+
+@pytest.mark.parametrize("chunk", [5, 64])
+def test_shifted_gemm_blocks(torch, monkeypatch, chunk):
+    """The shifted-GEMM kernels run every tap on one block of output columns at a time: small
+    blocks (and a last partial one) give the same result."""
+    from ferrum.ops import _im2col
+
+    monkeypatch.setattr(_im2col, "CHUNK", chunk)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 16, 6, 7))
+    w = rng.standard_normal((8, 16, 3, 2))
+    b = rng.standard_normal(8)
+    for kw in (dict(padding=1), dict(padding=(2, 1), dilation=2), dict(padding=0)):
+        _assert_close(*_both(torch, "conv2d", [x, w, b], kw, "float64"), "float64")

@@ -35,7 +35,7 @@ import numpy as np
 from . import _blas
 
 __all__ = ["take", "give", "padded", "im2col", "col2im", "gemm_ok", "shift_ok", "shift_fwd",
-           "shift_gin", "shift_gw"]
+           "shift_bwd", "shift_gin", "shift_gw"]
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -186,15 +186,20 @@ def _layout(sp, pads, ksize, dilation, nimg):
     return gs, L, start, offs, total
 
 
-def _to_gapped(a: np.ndarray, kind: str, gs, start: int, total: int) -> np.ndarray:
-    """(N, C, *sp) -> cached channel-major gapped buffer (C, total), gaps zero."""
+def _to_gapped(a: np.ndarray, kind: str, gs, start: int, total: int, lead: int = 0) -> np.ndarray:
+    """(N, C, *sp) -> cached channel-major gapped buffer (C, lead + total), data from ``lead + start``,
+    gaps zero."""
     N, C = a.shape[:2]
     # the zero gaps depend on the layout, so the layout is part of the cache key
-    buf = take(kind + repr((a.shape[2:], gs)), (C, total), a.dtype, zero=True)
+    buf = take(kind + repr((a.shape[2:], gs, lead)), (C, lead + total), a.dtype, zero=True)
     L = N * math.prod(gs)
-    body = buf[:, start:start + L].reshape((C, N) + gs)
+    body = buf[:, lead + start:lead + start + L].reshape((C, N) + gs)
     body[(slice(None), slice(None)) + tuple(slice(0, s) for s in a.shape[2:])] = a.swapaxes(0, 1)
     return buf
+
+
+def _give_gapped(kind: str, a_shape, gs, lead: int, buf) -> None:
+    give(kind + repr((a_shape[2:], gs, lead)), buf)
 
 
 def _from_gapped(buf: np.ndarray, start: int, N: int, gs, sp, bias=None) -> np.ndarray:
@@ -214,6 +219,15 @@ def _gemm(dt, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc):
     _GEMM[dt](_ROW, _T if ta else _NT, _T if tb else _NT, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc)
 
 
+# Output columns per block: every tap's GEMM runs on one block before the next, so the block of
+# the accumulated result (and of the shifted operand) stays in cache across the taps.
+CHUNK = 4096
+
+
+def _chunks(L: int):
+    return [(c, min(CHUNK, L - c)) for c in range(0, L, CHUNK)]
+
+
 def shift_fwd(x: np.ndarray, w: np.ndarray, pads, dilation, groups: int, out_sp, bias=None) -> np.ndarray:
     """Stride-1 convolution by shifted GEMMs: x (N, C, *sp), w (O, C/g, *k) -> (N, O, *out_sp)."""
     N, C = x.shape[:2]
@@ -227,60 +241,71 @@ def shift_fwd(x: np.ndarray, w: np.ndarray, pads, dilation, groups: int, out_sp,
     it, dt = x.itemsize, x.dtype
     xa, ya, wa = xb.ctypes.data, yb.ctypes.data, wt.ctypes.data
     for g in range(groups):
-        for t, off in enumerate(offs):
-            # the output grid starts at `start` (as the data) so _from_gapped reads both alike
-            _gemm(dt, 0, 0, og, L, cg, wa + (t * O * cg + g * og * cg) * it, cg,
-                  xa + (g * cg * total + off) * it, total, 1.0 if t else 0.0,
-                  ya + (g * og * total + start) * it, total)
-    give("sx" + repr((x.shape[2:], gs)), xb)
+        for c0, n in _chunks(L):
+            for t, off in enumerate(offs):
+                # output q reads input q + off; the output grid starts at `start` like the data's
+                _gemm(dt, 0, 0, og, n, cg, wa + (t * O * cg + g * og * cg) * it, cg,
+                      xa + (g * cg * total + c0 + off) * it, total, 1.0 if t else 0.0,
+                      ya + (g * og * total + start + c0) * it, total)
+    _give_gapped("sx", x.shape, gs, 0, xb)
     y = _from_gapped(yb, start, N, gs, out_sp, bias)
     give("sy", yb)
     return y
 
 
-def shift_gin(g: np.ndarray, w: np.ndarray, x_shape, pads, dilation, groups: int) -> np.ndarray:
-    """The adjoint of :func:`shift_fwd` in x: g (N, O, *out) -> (N, C, *sp)."""
-    N, C = x_shape[:2]
+def shift_bwd(x: np.ndarray, g: np.ndarray, w: np.ndarray, pads, dilation, groups: int, need_x: bool,
+              need_w: bool, need_b: bool = False):
+    """The adjoints of :func:`shift_fwd`: g (N, O, *out) -> (dx (N, C, *sp) or None,
+    dw (O, C/g, *k) or None, db (O,) or None), packing g once for all of them. ``x`` is only read
+    for ``need_w`` (its shape is enough otherwise), ``w`` only for ``need_x``."""
+    N, C = x.shape[:2]
     O = w.shape[0]
     ksize = w.shape[2:]
-    gs, L, start, offs, total = _layout(x_shape[2:], pads, ksize, dilation, N)
-    gb = _to_gapped(g, "sg", gs, start, total)  # invalid output positions are zero
-    db = take("sd", (C, total), g.dtype)
-    db[:, L:] = 0  # the first tap (offset 0) writes [0, L) with beta=0, the others accumulate
+    gs, L, start, offs, total = _layout(x.shape[2:], pads, ksize, dilation, N)
+    # g with a leading margin of max(offs) zeros: dx at p gathers g at p - off for every tap
+    lead = max(offs)
+    gb = _to_gapped(g, "sg", gs, start, total, lead)
     cg, og = C // groups, O // groups
-    wt = np.ascontiguousarray(w.reshape(O, cg, -1).transpose(2, 0, 1))  # (K, O, C/g)
     it, dt = g.itemsize, g.dtype
-    ga, da, wa = gb.ctypes.data, db.ctypes.data, wt.ctypes.data
-    order = sorted(range(len(offs)), key=offs.__getitem__)
-    for gi in range(groups):
-        for n, t in enumerate(order):
-            _gemm(dt, 1, 0, cg, L, og, wa + (t * O * cg + gi * og * cg) * it, cg,
-                  ga + (gi * og * total + start) * it, total, 1.0 if n else 0.0,
-                  da + (gi * cg * total + offs[t]) * it, total)
-    give("sg" + repr((g.shape[2:], gs)), gb)
-    out = _from_gapped(db, start, N, gs, x_shape[2:])
-    give("sd", db)
-    return out
+    ga = gb.ctypes.data
+    dx = dw = db = None
+    if need_b:
+        db = gb.sum(axis=1)  # the gaps are zero
+    if need_x:
+        d = take("sd", (C, total), g.dtype)
+        wt = np.ascontiguousarray(w.reshape(O, cg, -1).transpose(2, 0, 1))  # (K, O, C/g)
+        da, wa = d.ctypes.data, wt.ctypes.data
+        for gi in range(groups):
+            for c0, n in _chunks(L):
+                for t, off in enumerate(offs):
+                    _gemm(dt, 1, 0, cg, n, og, wa + (t * O * cg + gi * og * cg) * it, cg,
+                          ga + (gi * og * (lead + total) + lead + 2 * start + c0 - off) * it, lead + total,
+                          1.0 if t else 0.0, da + (gi * cg * total + start + c0) * it, total)
+        dx = _from_gapped(d, start, N, gs, x.shape[2:])
+        give("sd", d)
+    if need_w:
+        xb = _to_gapped(x, "sx", gs, start, total)
+        gw = np.empty((len(offs), O, cg), x.dtype)
+        xa, wa = xb.ctypes.data, gw.ctypes.data
+        for gi in range(groups):
+            for c0, n in _chunks(L):
+                for t, off in enumerate(offs):
+                    _gemm(dt, 0, 1, og, cg, n, ga + (gi * og * (lead + total) + lead + start + c0) * it,
+                          lead + total, xa + (gi * cg * total + c0 + off) * it, total, 1.0 if c0 else 0.0,
+                          wa + (t * O * cg + gi * og * cg) * it, cg)
+        _give_gapped("sx", x.shape, gs, 0, xb)
+        dw = np.ascontiguousarray(gw.transpose(1, 2, 0)).reshape(w.shape)
+    _give_gapped("sg", g.shape, gs, lead, gb)
+    return dx, dw, db
+
+
+def shift_gin(g: np.ndarray, w: np.ndarray, x_shape, pads, dilation, groups: int) -> np.ndarray:
+    """The adjoint of :func:`shift_fwd` in x: g (N, O, *out) -> (N, C, *sp)."""
+    x = np.lib.stride_tricks.as_strided(np.zeros(1, g.dtype), x_shape, (0,) * len(x_shape))
+    return shift_bwd(x, g, w, pads, dilation, groups, True, False)[0]
 
 
 def shift_gw(x: np.ndarray, g: np.ndarray, w_shape, pads, dilation, groups: int) -> np.ndarray:
     """The adjoint of :func:`shift_fwd` in w: x (N, C, *sp), g (N, O, *out) -> (O, C/g, *k)."""
-    N, C = x.shape[:2]
-    O = w_shape[0]
-    ksize = w_shape[2:]
-    gs, L, start, offs, total = _layout(x.shape[2:], pads, ksize, dilation, N)
-    xb = _to_gapped(x, "sx", gs, start, total)
-    gb = _to_gapped(g, "sg", gs, start, total)
-    cg, og = C // groups, O // groups
-    K = len(offs)
-    gw = np.empty((K, O, cg), x.dtype)
-    it, dt = x.itemsize, x.dtype
-    xa, ga, wa = xb.ctypes.data, gb.ctypes.data, gw.ctypes.data
-    for gi in range(groups):
-        for t, off in enumerate(offs):
-            _gemm(dt, 0, 1, og, cg, L, ga + (gi * og * total + start) * it, total,
-                  xa + (gi * cg * total + off) * it, total, 0.0,
-                  wa + (t * O * cg + gi * og * cg) * it, cg)
-    give("sx" + repr((x.shape[2:], gs)), xb)
-    give("sg" + repr((g.shape[2:], gs)), gb)
-    return np.ascontiguousarray(gw.transpose(1, 2, 0)).reshape(w_shape)
+    w = np.lib.stride_tricks.as_strided(np.zeros(1, g.dtype), w_shape, (0,) * len(w_shape))
+    return shift_bwd(x, g, w, pads, dilation, groups, False, True)[1]

@@ -33,7 +33,8 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Node, record
+from .. import _state
+from ..autograd.function import FREED, Node, record, version_error
 from . import _im2col as ic
 from .fold import fold, unfold
 
@@ -58,14 +59,16 @@ def _shift(geo, ksize, cin_g: int, *arrays) -> bool:
     return ic.gemm_ok(*arrays) and arrays[0].shape[0] > 0 and ic.shift_ok(stride, pads, dil, ksize, cin_g)
 
 
-def _fwd(x: np.ndarray, w: np.ndarray, geo, bias=None) -> np.ndarray:
-    """x (N, C, *sp), w (O, C/g, *k) -> (N, O, *out)."""
+def _fwd(x: np.ndarray, w: np.ndarray, geo, bias=None, keep: bool = False):
+    """x (N, C, *sp), w (O, C/g, *k) -> (N, O, *out). With ``keep``, returns (y, col): the im2col
+    patch buffer, not yet handed back, for the backward's weight gradient (None on the other path)."""
     (x, w), back = _work(x, w)
     if bias is not None and back is not None:
         bias = bias.astype(_F32)
     stride, pads, dil, groups, out_sp = geo
     N = x.shape[0]
     O, cg = w.shape[:2]
+    col = None
     if _shift(geo, w.shape[2:], cg, x, w):
         y = ic.shift_fwd(x, w, pads, dil, groups, out_sp, bias)
     else:
@@ -74,14 +77,51 @@ def _fwd(x: np.ndarray, w: np.ndarray, geo, bias=None) -> np.ndarray:
         P = math.prod(out_sp)
         ck = cg * math.prod(ksize)
         y2 = np.matmul(w.reshape(groups, O // groups, ck), col.reshape(groups, ck, N * P))
-        ic.give("col", col)
+        if not keep or back is not None:
+            ic.give("col", col)
+            col = None
         src = y2.reshape(O, N, *out_sp).swapaxes(0, 1)
         y = np.empty((N, O) + tuple(out_sp), y2.dtype)
         if bias is None:
             np.copyto(y, src)
         else:
             np.add(src, bias.reshape((O,) + (1,) * len(out_sp)), out=y)
-    return y if back is None else y.astype(back)
+    if back is not None:
+        y = y.astype(back)
+    return (y, col) if keep else y
+
+
+def _bwd(x: np.ndarray, w: np.ndarray, g: np.ndarray, geo, need_x: bool, need_w: bool, need_b: bool,
+         col=None):
+    """All of ``_conv``'s gradients at once on raw arrays (the usual, not create_graph, backward):
+    the shifted-GEMM path packs g once; the im2col path reuses the forward's patch buffer ``col``
+    (handed back here) and g's (O, N*P) transpose for both GEMMs."""
+    (x, w, g), back = _work(x, w, g)
+    stride, pads, dil, groups, out_sp = geo
+    O, cg = w.shape[:2]
+    if _shift(geo, w.shape[2:], cg, x, w):
+        dx, dw, db = ic.shift_bwd(x, g, w, pads, dil, groups, need_x, need_w, need_b)
+    else:
+        N = x.shape[0]
+        P = math.prod(out_sp)
+        og = O // groups
+        ck = cg * math.prod(w.shape[2:])
+        g3 = _g_rows(g, groups, og, N, P)
+        dx = dw = db = None
+        if need_b:
+            db = g3.sum(axis=2).reshape(O)
+        if need_w:
+            if col is None:
+                col = ic.im2col(x, w.shape[2:], stride, pads, dil, out_sp)
+            dw = np.matmul(g3, col.reshape(groups, ck, N * P).swapaxes(1, 2)).reshape(w.shape)
+        if col is not None:
+            ic.give("col", col)
+        if need_x:
+            dcol = np.matmul(w.reshape(groups, og, ck).swapaxes(1, 2), g3)
+            dx = ic.col2im(dcol.reshape(groups * ck, N * P), x.shape, w.shape[2:], stride, pads, dil, out_sp)
+    if back is not None:
+        dx, dw, db = (None if a is None else a.astype(back) for a in (dx, dw, db))
+    return dx, dw, db
 
 
 def _gin(g: np.ndarray, w: np.ndarray, geo, x_shape) -> np.ndarray:
@@ -133,7 +173,26 @@ def _bias_grad(g: Tensor) -> Tensor:
 
 
 class ConvolutionBackward0(Node, name="ConvolutionBackward0"):
-    """Backward of ``_conv`` (x, w[, b])."""
+    """Backward of ``_conv`` (x, w[, b]). The usual backward (raw ``g``) runs the fused raw kernel
+    ``_bwd``; under create_graph it is ``backward_t``, made of the three differentiable ops."""
+
+    def backward(self, g):
+        col = self.__dict__.pop("col", None)
+        if g.__class__ is Tensor or self.saved is FREED:
+            if col is not None:
+                ic.give("col", col)
+            return Node.backward(self, g)
+        (x, vx, _), (w, vw, _) = self.saved
+        for t, v in ((x, vx), (w, vw)):
+            if t._version[0] != v:
+                if col is not None:
+                    ic.give("col", col)
+                raise version_error(t, v, self)
+        nxt = self.next
+        has_b = len(nxt) == 3
+        dx, dw, db = _bwd(x._data, w._data, g, self.geo, nxt[0] is not None, nxt[1] is not None,
+                          has_b and nxt[2] is not None, col)
+        return (dx, dw, db) if has_b else (dx, dw)
 
     def backward_t(self, g, x, w):
         nx, nw = self.next[0], self.next[1]
@@ -166,9 +225,16 @@ class ConvolutionBackwardBackward0(Node, name="ConvolutionBackwardBackward0"):
 
 
 def _conv(x: Tensor, w: Tensor, b, geo) -> Tensor:
-    y = _fwd(x._data, w._data, geo, None if b is None else b._data)
+    keep = _state.grad_enabled and w.requires_grad
+    y, col = _fwd(x._data, w._data, geo, None if b is None else b._data, keep=True)
     ins = (x, w) if b is None else (x, w, b)
-    return record(y, ConvolutionBackward0, ins, save=(x, w), geo=geo)
+    out = record(y, ConvolutionBackward0, ins, save=(x, w), geo=geo)
+    if col is not None:
+        if keep and out.grad_fn is not None:
+            out.grad_fn.col = col  # the weight gradient's patches, handed back by the backward
+        else:
+            ic.give("col", col)
+    return out
 
 
 def _conv_t(g: Tensor, w: Tensor, geo, x_shape, b=None) -> Tensor:
