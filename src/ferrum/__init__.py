@@ -80,7 +80,8 @@ def __getattr__(name):
     if name in _ACTIVATIONS:
         return getattr(importlib.import_module(".nn.functional", __name__), name)
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
-                "amp", "testing", "special", "fft", "datasets", "transforms", "train"):
+                "amp", "testing", "special", "fft", "datasets", "transforms", "train", "models",
+                "accelerator"):
         try:
             return importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:

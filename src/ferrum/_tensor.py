@@ -100,6 +100,16 @@ class Tensor:
         return self._data.__class__ is _ndarray
 
     @property
+    def is_xpu(self) -> bool:
+        """False: ferrum has no Intel GPU (XPU) backend."""
+        return False
+
+    @property
+    def is_mps(self) -> bool:
+        """False: ferrum has no Apple Metal (MPS) backend."""
+        return False
+
+    @property
     def ndim(self) -> int:
         return self._data.ndim
 

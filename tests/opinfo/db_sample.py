@@ -50,6 +50,8 @@ for _mode, _shapes in _INTERP.items():
                   {"scale_factor": 2.5, "recompute_scale_factor": True}]
     if _mode in ("linear", "bilinear", "bicubic", "trilinear"):
         _interp_kw += [dict(k, align_corners=True) for k in _interp_kw[:3]]
+    if _mode in ("bilinear", "bicubic"):
+        _interp_kw += [dict(k, antialias=True) for k in _interp_kw[:4]]
     register(
         f"F.interpolate_{_mode}",
         lambda T, x, _m=_mode, **kw: T.nn.functional.interpolate(x, mode=_m, **kw),

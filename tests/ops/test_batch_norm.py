@@ -249,3 +249,13 @@ def test_instance_norm_one_spatial_element_raises(torch):
     for T in (torch, ferrum):
         with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
             T.nn.functional.instance_norm(T.randn(2, 3, 1))
+
+
+def test_zero_weight_channel_matches_torch(torch):
+    # a zero weight cannot be factored out of the backward (the unfactored form is used)
+    rng = np.random.default_rng(8)
+    x, g = rng.standard_normal((4, 3, 5)), rng.standard_normal((4, 3, 5))
+    w, b = np.array([0.0, 1.0, 2.0]), np.zeros(3)
+    for a, r in zip(_run_bn(ferrum, x, None, None, w, b, g, True, 0.1, ferrum.float64),
+                    _run_bn(torch, x, None, None, w, b, g, True, 0.1, torch.float64)):
+        np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)

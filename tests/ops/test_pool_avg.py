@@ -57,6 +57,16 @@ def test_integer_inputs_truncate(torch, fname, shape, dtype):
     np.testing.assert_array_equal(y.numpy(), yt.numpy())
 
 
+@pytest.mark.parametrize("div", [3, -2, -5])
+@pytest.mark.parametrize("dtype", ["int64", "float64"])
+def test_divisor_override_signs(torch, div, dtype):
+    x = np.arange(2 * 3 * 6 * 6).reshape(2, 3, 6, 6) - 50.0
+    y = F.avg_pool2d(ferrum.tensor(x).to(getattr(ferrum, dtype)), 3, 2, 1, divisor_override=div)
+    tx = torch.tensor(x).to(getattr(torch, dtype))
+    yt = torch.nn.functional.avg_pool2d(tx, 3, 2, 1, divisor_override=div)
+    np.testing.assert_array_equal(y.numpy(), yt.numpy())
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_low_precision(torch, dtype):
     x = distinct((2, 3, 6, 6))
@@ -191,3 +201,17 @@ def test_unsupported_dtypes(torch):
         F.avg_pool2d(ferrum.ones(1, 4, 4, dtype=ferrum.int32), 2)
     with pytest.raises(NotImplementedError):
         F.adaptive_avg_pool2d(ferrum.ones(1, 4, 4, dtype=ferrum.int64), 2)
+
+
+@pytest.mark.parametrize("fname,shape,args", [
+    ("avg_pool1d", (0, 3, 8), (3, 2, 1)), ("avg_pool2d", (0, 3, 8, 8), (2,)),
+    ("avg_pool3d", (0, 2, 4, 4, 4), (2,)),
+    ("adaptive_avg_pool2d", (0, 3, 4, 4), (1,)), ("adaptive_avg_pool2d", (0, 3, 5, 4), (3,)),
+    ("adaptive_avg_pool2d", (2, 3, 5, 4), (0,)), ("lp_pool2d", (0, 3, 4, 4), (2.0, 2))])
+def test_empty_forward_and_backward(torch, fname, shape, args):
+    a = ferrum.zeros(shape, requires_grad=True)
+    y = getattr(F, fname)(a, *args)
+    yt = getattr(torch.nn.functional, fname)(torch.zeros(shape), *args)
+    assert tuple(y.shape) == tuple(yt.shape)
+    y.sum().backward()
+    assert tuple(a.grad.shape) == shape

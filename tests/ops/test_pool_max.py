@@ -25,6 +25,7 @@ GRID2 = [
     (3, 2, 1, (2, 1), True),
     (2, 3, 1, 1, True),
     ((1, 2), None, 0, 1, True),
+    (1, None, 0, 1, False),  # a 1x1 kernel: the block path's result must not be a view of the input
 ]
 
 
@@ -76,11 +77,15 @@ def test_minus_inf_windows_and_nan(torch):
     x = np.full((1, 1, 4, 4), -np.inf)
     x[0, 0, 3, 3] = 1.0
     compare(torch, "max_pool2d", x, "float64", 3, 2, 1, return_indices=True, grad=False)
-    x = distinct((1, 2, 4, 4))
-    x[0, 0, 1, 1] = np.nan
-    y = F.max_pool2d(ferrum.tensor(x), 2)
-    yt = torch.nn.functional.max_pool2d(torch.tensor(x), 2)
-    np.testing.assert_array_equal(y.numpy(), yt.numpy())  # NaN propagates; its index is not defined
+    x = distinct((2, 3, 8, 8))
+    x[np.random.default_rng(0).random(x.shape) < 0.15] = np.nan
+    for fn, args in [("max_pool2d", (2,)), ("max_pool2d", (3, 2, 1)), ("max_pool2d", (3, 1, 1, 2)),
+                     ("adaptive_max_pool2d", (3,))]:
+        y, i = getattr(F, fn)(ferrum.tensor(x), *args, return_indices=True)
+        yt, it = getattr(torch.nn.functional, fn)(torch.tensor(x), *args, return_indices=True)
+        np.testing.assert_array_equal(y.numpy(), yt.numpy())  # NaN propagates
+        # ferrum follows torch's CPU kernels here: the index of a window's last NaN
+        np.testing.assert_array_equal(i.numpy(), it.numpy())
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16", "int64", "int32"])
@@ -210,6 +215,9 @@ BAD = [
     ("max_pool1d", (2, 3, 8, 8), dict(kernel_size=2)),
     ("max_pool3d", (2, 3, 8), dict(kernel_size=2)),
     ("max_pool2d", (1, 1, 4, 4), dict(kernel_size=2, padding=2)),
+    ("max_pool2d", (1, 1, 9, 9), dict(kernel_size=3, stride=1, padding=2, dilation=2)),  # undilated rule
+    ("max_pool3d", (1, 1, 9, 9, 9), dict(kernel_size=2, stride=1, padding=2, dilation=3)),
+    ("max_pool2d", (1, 1, 9, 9), dict(kernel_size=2, stride=1, padding=1, dilation=3)),  # allowed
     ("max_pool2d", (1, 1, 4, 4), dict(kernel_size=5)),
     ("max_pool1d", (1, 1, 4), dict(kernel_size=5)),
     ("max_pool3d", (1, 1, 4, 4, 4), dict(kernel_size=5)),
@@ -279,3 +287,50 @@ def test_max_unpool_bad_input(torch):
         F.max_unpool2d(v, ferrum.zeros(1, 1, 2, 2, dtype=ferrum.int64), 2, output_size=(9, 9))
     with pytest.raises(ValueError, match="2 or 4 elements"):
         F.max_unpool2d(v, ferrum.zeros(1, 1, 2, 2, dtype=ferrum.int64), 2, output_size=(1, 5, 5))
+
+
+@pytest.mark.parametrize("fname,shape,arg", [("max_pool1d", (2, 3, 8), 2), ("max_pool2d", (2, 3, 6, 6), 2),
+                                             ("max_pool3d", (1, 2, 4, 4, 4), 2),
+                                             ("adaptive_max_pool1d", (2, 3, 8), 3),
+                                             ("adaptive_max_pool2d", (2, 3, 6, 6), 3),
+                                             ("adaptive_max_pool3d", (1, 2, 4, 4, 4), 3)])
+def test_with_indices_variants_return_pairs(torch, fname, shape, arg):
+    # F.*_with_indices return (output, indices) even with return_indices=False, as torch's
+    r = compare(torch, fname + "_with_indices", distinct(shape), "float64", arg)
+    assert isinstance(r, tuple) and len(r) == 2
+
+
+@pytest.mark.parametrize("fname,shape", [("max_pool1d", (1, 1, 2)), ("max_pool2d", (1, 1, 2, 2))])
+def test_window_wholly_in_padding(torch, fname, shape):
+    # kernel 2, dilation 3, padding 1 over a size-2 input: the one window's elements are both padding.
+    # torch gives -inf and an index past the plane (its backward then writes out of bounds, so only
+    # its forward is called here); ferrum's gradient is zero
+    x = np.arange(4.0)[:int(np.prod(shape))].reshape(shape)
+    yt, it = getattr(torch.nn.functional, fname)(torch.tensor(x), 2, 1, 1, 3, return_indices=True)
+    a = ferrum.tensor(x, requires_grad=True)
+    y, i = getattr(F, fname)(a, 2, 1, 1, 3, return_indices=True)
+    np.testing.assert_array_equal(y.detach().numpy(), yt.numpy())
+    np.testing.assert_array_equal(i.numpy(), it.numpy())
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.zeros(shape))
+
+
+@pytest.mark.parametrize("fname,shape,args", [
+    ("max_pool1d", (0, 3, 8), (3, 2, 1)), ("max_pool2d", (0, 3, 8, 8), (2,)),
+    ("max_pool2d", (0, 3, 8, 8), (3, 2, 1)),
+    ("max_pool3d", (0, 2, 4, 4, 4), (2,)), ("adaptive_max_pool2d", (0, 3, 5, 4), (3,)),
+    ("adaptive_max_pool2d", (2, 3, 5, 4), (0,)), ("adaptive_max_pool1d", (0, 3, 5), (2,))])
+def test_empty_forward_and_backward(torch, fname, shape, args):
+    a = ferrum.zeros(shape, requires_grad=True)
+    y = getattr(F, fname)(a, *args)
+    yt = getattr(torch.nn.functional, fname)(torch.zeros(shape), *args)
+    assert tuple(y.shape) == tuple(yt.shape)
+    y.sum().backward()
+    assert tuple(a.grad.shape) == shape
+
+
+def test_max_unpool_empty_batch():
+    y, i = F.max_pool2d(ferrum.zeros(0, 3, 4, 4), 2, return_indices=True)
+    z = F.max_unpool2d(y.requires_grad_(), i, 2)
+    z.sum().backward()
+    assert tuple(z.shape) == (0, 3, 4, 4) and tuple(y.grad.shape) == (0, 3, 2, 2)

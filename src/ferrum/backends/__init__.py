@@ -9,6 +9,7 @@ from __future__ import annotations
 import types
 
 from . import cpu  # noqa: F401  (a module: tune_allocator, get_cpu_capability)
+from . import cudnn, mps  # noqa: F401  (modules: cudnn's checked flags and flags(), mps's queries)
 
 __all__ = ["cpu", "cuda", "cudnn", "mps", "mkldnn", "openmp", "opt_einsum"]
 
@@ -32,9 +33,6 @@ cuda = _ns("ferrum.backends.cuda",
            enable_flash_sdp=lambda enabled: None, enable_mem_efficient_sdp=lambda enabled: None,
            enable_math_sdp=lambda enabled: None, flash_sdp_enabled=lambda: False,
            mem_efficient_sdp_enabled=lambda: False, math_sdp_enabled=lambda: True)
-cudnn = _ns("ferrum.backends.cudnn", enabled=True, benchmark=False, deterministic=False,
-            allow_tf32=True, is_available=_cuda_available, version=lambda: None)
-mps = _ns("ferrum.backends.mps", is_available=lambda: False, is_built=lambda: False)
 mkldnn = _ns("ferrum.backends.mkldnn", enabled=True, is_available=lambda: False)
 openmp = _ns("ferrum.backends.openmp", is_available=lambda: False)
 opt_einsum = _ns("ferrum.backends.opt_einsum", enabled=True, strategy="auto", is_available=lambda: True)

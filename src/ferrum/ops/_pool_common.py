@@ -3,13 +3,15 @@
 Every pooling op works on the input seen as planes: an array of shape (B, *S) where B is N * C (or
 C for unbatched input) and S the n spatial sizes. The helpers here parse PyTorch's int-or-tuple
 arguments, compute PyTorch's output sizes (floor or ceil mode, with the rule that the last window
-must start inside the input or the left padding), build strided window views without copying,
-and give adaptive pooling its window bounds (start = floor(i L / O), end = ceil((i + 1) L / O)).
+must start inside the input or the left padding), give the strided slices that hold one kernel
+offset of every window (views, no copy), and give adaptive pooling its window bounds
+(start = floor(i L / O), end = ceil((i + 1) L / O)).
 """
 
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -85,6 +87,12 @@ def check_window(k, s, p, d, n: int) -> None:
         if pp > ((kk - 1) * dd + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
                                f"kernel_size={kk} and dilation={dd}")
+    if any(pp > kk // 2 for kk, pp in zip(k, p, strict=True)):  # then the kernels' own check, undilated
+        if n == 3:
+            got = f"kT: {k[0]} kW: {k[2]} kH: {k[1]} padT: {p[0]} padW: {p[2]} padH: {p[1]}"
+        else:
+            got = f"padW = {p[-1]}, padH = {p[-2]}, kW = {k[-1]}, kH = {k[-2]}"
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got {got}")
 
 
 def check_rank(x: Tensor, n: int, op: str) -> None:
@@ -109,29 +117,33 @@ def out_sizes(x: Tensor, k, s, p, d, ceil: bool, n: int) -> tuple:
 
 def planes(a, n: int):
     """Array ``a`` (*lead, *S) as (B, *S), C-contiguous."""
-    return np.ascontiguousarray(a).reshape((-1,) + a.shape[a.ndim - n:])
+    return np.ascontiguousarray(a).reshape((math.prod(a.shape[:a.ndim - n]),) + a.shape[a.ndim - n:])
+
+
+def right_padding(o, k, s, p, d, sp) -> tuple:
+    """How far the last of ``o`` windows reaches past the input (and its left padding) per dim."""
+    return tuple(max(0, (oo - 1) * ss + dd * (kk - 1) + 1 - L - pp)
+                 for oo, ss, dd, kk, L, pp in zip(o, s, d, k, sp, p, strict=True))
+
+
+def offset_slices(k, s, d, o):
+    """For each kernel offset (row-major), the strided slices of padded planes (B, *S') that hold
+    the element at that offset of every window: shape (B, *O) each, no copy."""
+    for offs in np.ndindex(*k):
+        yield (slice(None),) + tuple(slice(f * dd, f * dd + (oo - 1) * ss + 1, ss)
+                                     for f, oo, ss, dd in zip(offs, o, s, d, strict=True))
 
 
 def pad_planes(a, p, o, k, s, d, value):
     """(B, *S) array padded by p on the left and enough on the right for ``o`` windows, with
     ``value``; ``a`` itself when no padding is needed. Also returns the padding on the right."""
-    right = tuple(max(0, (oo - 1) * ss + dd * (kk - 1) + 1 - L - pp)
-                  for oo, ss, dd, kk, L, pp in zip(o, s, d, k, a.shape[1:], p, strict=True))
+    right = right_padding(o, k, s, p, d, a.shape[1:])
     if not any(p) and not any(right):
         return a, right
     shape = (a.shape[0],) + tuple(L + pp + r for L, pp, r in zip(a.shape[1:], p, right, strict=True))
     r = np.full(shape, value, dtype=a.dtype)
     r[(slice(None),) + tuple(slice(pp, pp + L) for pp, L in zip(p, a.shape[1:], strict=True))] = a
     return r, right
-
-
-def windows(a, o, k, s, d):
-    """Read-only view (B, *O, *K) of the windows of padded planes ``a`` (B, *S'), no copy."""
-    st = a.strides
-    n = len(o)
-    shape = (a.shape[0],) + tuple(o) + tuple(k)
-    strides = (st[0],) + tuple(st[1 + i] * s[i] for i in range(n)) + tuple(st[1 + i] * d[i] for i in range(n))
-    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
 
 
 def adaptive_bounds(L: int, O: int):
@@ -204,3 +216,12 @@ def compute_array(x: Tensor):
 def rank_1d_message(x: Tensor, op: str) -> str:
     return (f"Expected 2 to 3 dimensions, but got {x.ndim}-dimensional tensor for argument #1 'self' "
             f"(while checking arguments for {op})")
+
+
+def window_args(input, kernel_size, stride, padding, n: int, op: str, first: int = 2) -> tuple:
+    """Checks that ``input`` is a Tensor and parses kernel_size, stride (None or () means the
+    kernel size) and padding as n-tuples; ``first`` is kernel_size's argument position."""
+    check_tensor(input, op)
+    k = ntuple(kernel_size, n, op, "kernel_size", first)
+    s = ntuple(stride, n, op, "stride", first + 1, allow_empty=True) if stride is not None else None
+    return k, k if s is None else s, ntuple(padding, n, op, "padding", first + 2)

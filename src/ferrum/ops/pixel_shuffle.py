@@ -30,13 +30,19 @@ def _check(input, factor, op: str, arg: str) -> None:
         raise RuntimeError(f"{op} expects a positive {arg}, but got {factor}")
 
 
+def _fresh(t, a):
+    """``t`` (a view of ``a``) copied into a new C-contiguous array: never ``a``'s memory, even
+    where the transpose moved only axes of size 1."""
+    return xp_of(a).array(t, order="C", copy=True)
+
+
 def _shuffle_raw(a, r: int):
     *lead, c, h, w = a.shape
     oc = c // (r * r)
     t = a.reshape(*lead, oc, r, r, h, w)
     n = len(lead)
     t = t.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return xp_of(a).ascontiguousarray(t).reshape(*lead, oc, h * r, w * r)
+    return _fresh(t, a).reshape(*lead, oc, h * r, w * r)
 
 
 def _unshuffle_raw(a, r: int):
@@ -45,7 +51,7 @@ def _unshuffle_raw(a, r: int):
     t = a.reshape(*lead, c, oh, r, ow, r)
     n = len(lead)
     t = t.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return xp_of(a).ascontiguousarray(t).reshape(*lead, c * r * r, oh, ow)
+    return _fresh(t, a).reshape(*lead, c * r * r, oh, ow)
 
 
 class _PixelShuffleBackward(Node, name="PixelShuffleBackward0"):

@@ -19,6 +19,14 @@ the two call each other and every order of derivative works with no extra formul
   (``avg_pool`` of ``x ** p``, times the kernel volume, to the power 1/p).
 
 Integer inputs (``avg_pool`` only, as PyTorch) sum in int64 and divide truncating toward zero.
+
+Measured (best of 40, one thread, float32, this shared 2-core machine; torch 2.13 with
+``torch.set_num_threads(1)``; forward under no_grad, forward + backward through autograd):
+
+    op, shape                                 ferrum fwd  fwd+bwd   torch fwd  fwd+bwd   (ms)
+    avg_pool2d(2), 64x6x28x28                    0.20      0.73        0.46      1.13
+    avg_pool2d(3, 1, 1), 8x64x28x28              1.80      8.93        3.25     10.95
+    adaptive_avg_pool2d(7), 8x256x14x14          0.70      1.47        0.96      2.37
 """
 
 from __future__ import annotations
@@ -72,13 +80,6 @@ _ADAPTIVE_NODES = {n: _nodes(f"AdaptiveAvgPool{n}D") for n in (2, 3)}
 
 
 # --------------------------------------------------------------------------- avg_pool
-def _slices(k, s, o):
-    """For each kernel offset, the strided slices of the padded planes its window elements form."""
-    for offs in np.ndindex(*k):
-        yield (slice(None),) + tuple(slice(f, f + (oo - 1) * ss + 1, ss)
-                                     for f, oo, ss in zip(offs, o, s, strict=True))
-
-
 def _divisor(sp, k, s, p, o, count_include_pad: bool, divisor_override):
     """The per-window divisor, broadcastable to (B, *O): a scalar or an outer product."""
     if divisor_override is not None:
@@ -99,18 +100,15 @@ def _divisor(sp, k, s, p, o, count_include_pad: bool, divisor_override):
 def _div(acc, div):
     if acc.dtype.kind == "f":
         return acc / np.asarray(div, acc.dtype) if np.ndim(div) else acc / acc.dtype.type(div)
-    q = np.abs(acc) // div
-    return np.where(acc < 0, -q, q)
+    # C's integer division, truncating toward zero (floor division would round negatives down)
+    q = np.abs(acc) // np.abs(div)
+    return np.where((acc < 0) != (np.asarray(div) < 0), -q, q)
 
 
 def _avg_pool_nd(n: int, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
                  op: str | None = None):
     op = op or f"avg_pool{n}d"
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, n, op, "kernel_size", 2)
-    s = C.ntuple(stride, n, op, "stride", 3, allow_empty=True) if stride is not None else None
-    s = k if s is None else s
-    p = C.ntuple(padding, n, op, "padding", 4)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, n, op)
     d = (1,) * n
     C.check_window(k, s, p, d, n)
     if divisor_override is not None:
@@ -139,7 +137,7 @@ def _avg_pool_nd(n: int, input, kernel_size, stride, padding, ceil_mode, count_i
     def fwd(a):
         ap, _ = C.pad_planes(a, p, o, k, s, d, 0)
         acc = None
-        for sl in _slices(k, s, o):
+        for sl in C.offset_slices(k, s, d, o):
             if acc is None:
                 acc = ap[sl].astype(np.int64 if a.dtype.kind in "iu" else a.dtype)
             else:
@@ -148,11 +146,10 @@ def _avg_pool_nd(n: int, input, kernel_size, stride, padding, ceil_mode, count_i
 
     def adj(g):
         gs = _div(g, div)
-        right = tuple(max(0, (oo - 1) * ss + kk - L - pp)
-                      for oo, ss, kk, L, pp in zip(o, s, k, sp, p, strict=True))
+        right = C.right_padding(o, k, s, p, d, sp)
         padded = tuple(L + pp + r for L, pp, r in zip(sp, p, right, strict=True))
         gp = np.zeros((g.shape[0],) + padded, g.dtype)
-        for sl in _slices(k, s, o):
+        for sl in C.offset_slices(k, s, d, o):
             gp[sl] += gs
         return gp[(slice(None),) + tuple(slice(pp, pp + L) for pp, L in zip(p, sp, strict=True))]
 
@@ -172,7 +169,11 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None) -> Tensor:
     """Mean over kT x kH x kW windows: (N, C, D, H, W) or (C, D, H, W) -> (N, C, Do, Ho, Wo); as
-    :func:`avg_pool2d`."""
+    :func:`avg_pool2d`.
+
+    Differences from PyTorch: float16 and bfloat16 inputs are accepted (computed in float32 and cast
+    back, as avg_pool2d does in both); PyTorch's CPU kernel raises NotImplementedError for them, so
+    no working torch program changes result."""
     return _avg_pool_nd(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                         divisor_override)
 
@@ -182,11 +183,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """Mean over windows of length k: (N, C, L) or (C, L) -> (N, C, Lo) (through the 2-D op on a
     1 x L plane, as PyTorch)."""
     op = "avg_pool1d"
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, 1, op, "kernel_size", 2)
-    s = C.ntuple(stride, 1, op, "stride", 3, allow_empty=True) if stride is not None else None
-    s = k if s is None else s
-    p = C.ntuple(padding, 1, op, "padding", 4)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, 1, op)
     if input.ndim not in (2, 3):
         raise RuntimeError(C.rank_1d_message(input, op))
     return _avg_pool_nd(2, input.unsqueeze(-2), (1, k[0]), (1, s[0]), (0, p[0]), ceil_mode, count_include_pad,

@@ -2,39 +2,48 @@
 and their inverse ``max_unpool{1,2,3}d``.
 
 Design. Every op works on the input as planes (B, *S) (``_pool_common``). The forward remembers
-where each maximum came from (an :class:`_Argmax`), and the backward scatters the gradient to
-those places; under ``create_graph`` the scatter is ferrum's ``scatter_add`` (whose backward is a
-``gather`` at the same indices, and so on), so every order of derivative works.
+where each maximum came from (an :class:`_Argmax`: the offset of the max inside its window, uint8
+for kernels up to 255 elements), and the backward scatters the gradient there; under
+``create_graph`` the scatter is ferrum's ``scatter_add`` (whose backward is a ``gather`` at the
+same indices, and so on), so every order of derivative works. The flat indices PyTorch returns are
+only computed when asked for (``return_indices`` or ``create_graph``).
 
-Two forward paths:
+Two forward paths, neither with a Python loop over output positions:
 
-- **blocks** (kernel == stride, no padding, no dilation: LeNet's ``MaxPool2d(2)``). The planes,
-  cropped to whole windows, are viewed without a copy as (B, O1, k1, O2, k2, ...), and the max is a
-  tournament over the kernel axes (innermost first): k - 1 compare / maximum / where steps per axis
-  on output-sized arrays, which also yields the offset of the max inside its window (uint8). The
-  flat indices PyTorch returns are only computed when asked for (``return_indices`` or
-  ``create_graph``). The backward writes ``g * (offset == t)`` into each of the K strided slices of
-  one output array (a ``where`` instead when ``g`` holds a non-finite value, so that it cannot leak
-  to elements that were not the max).
-- **windows** (everything else): the planes padded with -inf (the dtype's minimum for integers),
-  a strided (B, *O, *K) view over them (``as_strided``, no copy), one reshape to (B, *O, K) and an
-  argmax. A window whose valid elements are all -inf gets PyTorch's index (its first valid element),
-  not a padding position. The backward is a direct assignment when windows cannot overlap, else a
-  ``bincount`` over the flat positions.
+- **blocks** (kernel == stride, no padding or dilation: LeNet's ``MaxPool2d(2)``, and adaptive
+  max pooling whose windows tile the input). The planes, cropped to whole windows, are viewed
+  without a copy as (B, O1, k1, O2, k2, ...), and the max is a tournament over the kernel axes,
+  outermost first (k - 1 compare / maximum steps per axis, which also give the offset). The
+  backward writes ``g * (offset == t)`` into each of the K strided slices of one uninitialised
+  output array.
+- **windows** (everything else): the planes padded with -inf (the dtype's minimum for integers);
+  for each of the K kernel offsets, the strided slice holding that element of every window (a view);
+  a running max over the K slices, the winner's offset being a running max of ``(c > best) * t``.
+  The backward (as adaptive max pooling's) turns the offsets into flat indices (a table lookup per
+  dim) and adds g there with NumPy's ``add.at``, which accumulates overlapping windows.
 
-Measured (best of 30, one thread, float32, this machine; forward + backward of ``MaxPool2d(2)`` as
-LeNet runs it; torch 2.13 ``max_pool2d`` with ``torch.set_num_threads(1)``):
+NaN: a window holding one gives NaN, and its index is the window's last NaN, as PyTorch's CPU
+kernels (``val > max or isnan(val)``); the block path defers to the window path when its result
+holds a NaN. A window whose valid elements are all -inf reports its first valid element, not a
+padding position, as PyTorch. A non-finite ``g`` takes ``where`` instead of ``g * mask`` in the
+block backward, so that 0 * inf cannot put a NaN on elements that were not the max.
 
-    shape            ferrum fwd   ferrum bwd   ferrum total   torch fwd+bwd
-    64x6x28x28         0.73 ms      0.20 ms       0.93 ms        1.62 ms
-    64x16x10x10        0.25 ms      0.10 ms       0.35 ms        0.56 ms
+Measured (best of 40, one thread, float32, on this shared 2-core machine; torch 2.13 with
+``torch.set_num_threads(1)``; forward under no_grad, forward + backward through autograd):
 
-(A sequential compare with a boolean-mask index update took 1.06 / 0.41 ms for the forward, a
-transposed copy + argmax 2.1 / 0.75 ms, ``copyto(where=)`` into zeros for the backward 1.18 /
-0.45 ms; see ``tests/ops/test_pool_max.py`` for parity, none of these numbers are tested.)
+    op, shape                                 ferrum fwd  fwd+bwd   torch fwd  fwd+bwd   (ms)
+    max_pool2d(2), 64x6x28x28   (LeNet)          0.57      1.00        1.30      1.63
+    max_pool2d(2), 64x16x10x10  (LeNet)          0.25      0.45        0.48      0.56
+    max_pool2d(3, 2, 1), 8x64x56x56 (ResNet)    15.1      20.8        22.4      25.9
+    adaptive_max_pool2d(7), 8x256x14x14          0.96      1.74        2.45      3.09
 
-NaN: the max is NaN when a window holds one, as PyTorch; which NaN's position is returned as the
-index is not defined by PyTorch's API (its kernels differ), here it is the first.
+Alternatives measured for the block forward on 64x6x28x28: a sequential compare with a
+boolean-mask index update 1.06 ms, a transposed copy + argmax 2.1 ms (against 0.54 ms for the
+tournament alone); for the window path, ``where(gt, t, offset)`` made each step 3 ms against 1.3 ms
+for the running max of ``gt * t`` (512x28x28 outputs), and an argmax over a (B, *O, K) copy of the
+windows took 85 ms for the ResNet shape; ``copyto(where=)`` into zeros for the block backward
+1.18 ms against 0.20 ms for the multiplications; the window backward as K strided-slice additions
+21 ms, ``bincount`` 8 ms, ``add.at`` 0.8 ms (+ 0.7 ms for the flat indices).
 """
 
 from __future__ import annotations
@@ -57,51 +66,59 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", 
 # --------------------------------------------------------------------------- where the maxima are
 class _Argmax:
     """Positions of the maxima of planes of shape ``in_shape`` (B, *S) for outputs (B, *O): either
-    ``local`` window offsets of the block path (kernel ``k``) or ``flat`` indices into each plane."""
+    ``local`` offsets inside the windows of geometry ``geom`` = (kernel, stride, padding, dilation),
+    or ``flat`` indices into each plane (adaptive windows)."""
 
-    __slots__ = ("in_shape", "out_shape", "local", "k", "flat", "unique")
+    __slots__ = ("in_shape", "out_shape", "local", "geom", "flat")
 
-    def __init__(self, in_shape, out_shape, local=None, k=None, flat=None, unique=False):
+    def __init__(self, in_shape, out_shape, local=None, geom=None, flat=None):
         self.in_shape, self.out_shape = tuple(in_shape), tuple(out_shape)
-        self.local, self.k, self.flat, self.unique = local, k, flat, unique
+        self.local, self.geom, self.flat = local, geom, flat
 
     def flat_indices(self) -> np.ndarray:
         """int64 (B, *O): index of each maximum in its flattened input plane (PyTorch's indices)."""
         if self.flat is None:
-            n = len(self.k)
-            sp = self.in_shape[1:]
-            loc = self.local.astype(np.int64)
-            flat = np.zeros(self.out_shape, np.int64)
-            inner = math.prod(self.k)
+            # flat = (window start's flat index) + (the offset's flat displacement): one lookup
+            # in a K-entry table and one broadcast addition
+            k, s, p, d = self.geom
+            sp, o, n = self.in_shape[1:], self.out_shape[1:], len(k)
+            strides = [math.prod(sp[i + 1:]) for i in range(n)]
+            table = np.array(list(np.ndindex(*k)), np.int64).reshape(-1, n) @ np.array(
+                [d[i] * strides[i] for i in range(n)], np.int64)
+            base = np.zeros((1,) * n, np.int64)
             for i in range(n):
-                inner //= self.k[i]
-                off = (loc // inner) % self.k[i]
-                o = np.arange(self.out_shape[1 + i]).reshape((-1,) + (1,) * (n - 1 - i)) * self.k[i]
-                flat += (o + off) * math.prod(sp[i + 1:])
-            self.flat = flat
+                start = (np.arange(o[i]) * s[i] - p[i]) * strides[i]
+                base = base + start.reshape((-1,) + (1,) * (n - 1 - i))
+            self.flat = table.take(self.local) + base
         return self.flat
 
     def scatter(self, g: np.ndarray) -> np.ndarray:
         """The adjoint of taking the maxima: g (B, *O) placed at the maxima of zero planes (B, *S)."""
-        if self.local is not None:
+        if self.local is not None and _blocks(*self.geom, self.out_shape[1:], self.in_shape[1:]):
             return self._scatter_blocks(g)
+        # NumPy 2's unbuffered add.at: 0.8 ms for 401k outputs into 512x56x56 planes, against 8 ms
+        # for bincount and 21 ms for K strided-slice additions (ResNet's MaxPool2d(3, 2, 1))
         B = self.in_shape[0]
         P = math.prod(self.in_shape[1:])
-        key = self.flat.reshape(B, -1) + (np.arange(B) * P)[:, None]
-        if self.unique:
-            gx = np.zeros(B * P, g.dtype)
-            gx[key.ravel()] = g.ravel()
-        else:
-            gx = np.bincount(key.ravel(), weights=g.ravel(), minlength=B * P).astype(g.dtype, copy=False)
+        O = math.prod(self.out_shape[1:])
+        flat = self.flat_indices().reshape(B, O)
+        g = g.reshape(B, O)
+        if self.geom is not None and any(self.geom[2]) and flat.size and (flat.min() < 0 or flat.max() >= P):
+            # a dilated window lying wholly in the padding has no input element to send g to
+            keep = (flat >= 0) & (flat < P)
+            flat, g = np.where(keep, flat, 0), np.where(keep, g, 0)
+        key = flat + (np.arange(B) * P)[:, None]
+        gx = np.zeros(B * P, g.dtype)
+        np.add.at(gx, key.ravel(), g.ravel())
         return gx.reshape(self.in_shape)
 
     def _scatter_blocks(self, g: np.ndarray) -> np.ndarray:
-        k, o, n = self.k, self.out_shape[1:], len(self.k)
+        k, o, n = self.geom[0], self.out_shape[1:], len(self.geom[0])
         whole = all(oo * kk == L for oo, kk, L in zip(o, k, self.in_shape[1:], strict=True))
         gx = (np.empty if whole else np.zeros)(self.in_shape, g.dtype)
         crop = gx[(slice(None),) + tuple(slice(0, oo * kk) for oo, kk in zip(o, k, strict=True))]
         v = crop.reshape((crop.shape[0],) + tuple(x for oo, kk in zip(o, k, strict=True) for x in (oo, kk)))
-        finite = bool(np.isfinite(g.sum())) if g.dtype.kind == "f" else True
+        finite = _finite(g)
         loc = self.local
         for t, offs in enumerate(np.ndindex(*k)):
             sl = (slice(None),) + tuple(x for j in range(n) for x in (slice(None), offs[j]))
@@ -112,89 +129,139 @@ class _Argmax:
         return gx
 
 
+def _finite(g: np.ndarray) -> bool:
+    """Whether g * mask is safe (no inf or NaN to make 0 * inf = NaN): one pass, and an overflow of
+    the sum only sends a finite g down the slower where() path."""
+    return g.dtype.kind != "f" or bool(np.isfinite(g.sum()))
+
+
+def _blocks(k, s, p, d, o, sp) -> bool:
+    """Whether the windows are whole non-overlapping blocks (kernel == stride, no padding or
+    dilation, no window past the input): the block path's geometry, where offsets are the same."""
+    return s == k and not any(p) and all(v == 1 for v in d) and \
+        all(oo * kk <= L for oo, kk, L in zip(o, k, sp, strict=True))
+
+
+def _positions(loc: np.ndarray, geom, o) -> list:
+    """Per spatial dim, the input coordinate of window offset ``loc`` (B, *O) (int64 arrays)."""
+    k, s, p, d = geom
+    n = len(k)
+    # per-dim offsets of each flat window offset by a table lookup: integer division and modulo
+    # over the whole output cost ~10x more
+    table = np.array(list(np.ndindex(*k)), np.int64).reshape(-1, n)
+    res = []
+    for i in range(n):
+        start = np.arange(o[i]).reshape((-1,) + (1,) * (n - 1 - i)) * s[i] - p[i]
+        res.append(start + table[:, i].take(loc) * d[i])
+    return res
+
+
+def _index_dtype(K: int):
+    return np.uint8 if K <= 255 else np.int32
+
+
 def _block_max(a: np.ndarray, k: tuple, o: tuple):
-    """Max of the non-overlapping k-blocks of planes ``a`` (B, *S): values and uint8/int32 offsets."""
+    """Max of the non-overlapping k-blocks of planes ``a`` (B, *S): values and window offsets."""
     n = len(k)
     crop = a[(slice(None),) + tuple(slice(0, oo * kk) for oo, kk in zip(o, k, strict=True))]
     v = crop.reshape((a.shape[0],) + tuple(x for oo, kk in zip(o, k, strict=True) for x in (oo, kk)))
-    K = math.prod(k)
-    idt = np.uint8 if K <= 255 else np.int32
-    m, idx, inner = v, None, 1
-    for i in reversed(range(n)):  # innermost kernel axis first; earlier axes keep their positions
-        ax = 2 + 2 * i
-        pre = (slice(None),) * ax
-
-        def at(arr, t, pre=pre):
-            return arr[pre + (t,)]
-
-        best = at(m, 0)
-        sub = at(idx, 0) if idx is not None else None  # offsets inside the inner axes
-        ai = None  # offset along this axis
+    idt = _index_dtype(math.prod(k))
+    # outermost kernel axis first: its candidates are whole contiguous rows (SIMD-friendly), and the
+    # strided steps of the inner axes then run on already reduced data (214 us on LeNet's
+    # 64x16x10x10 against 258 us with the innermost axis first)
+    m, idx = v, None
+    for i in range(n):
+        pre = (slice(None),) * (2 + i)  # kernel axis i, once the i axes before it are reduced
+        best = m[pre + (0,)]
+        sub = idx[pre + (0,)] if idx is not None else None  # the outer axes' offsets
+        ai = None  # the offset along this axis
         for t in range(1, k[i]):
-            c = at(m, t)
+            c = m[pre + (t,)]
             gt = c > best
             best = np.maximum(best, c)
-            # the first step needs no where: the offset is the comparison itself
-            ai = gt.view(np.uint8).astype(idt, copy=False) if ai is None else np.where(gt, idt(t), ai)
+            if ai is None:  # the first step's offset is the comparison itself
+                ai = gt.view(np.uint8).astype(idt, copy=False)
+            else:  # a running max of gt * t, as in _tournament
+                ai = np.maximum(ai, np.multiply(gt.view(np.uint8), idt(t), dtype=idt))
             if sub is not None:
-                sub = np.where(gt, at(idx, t), sub)
+                sub = np.where(gt, idx[pre + (t,)], sub)
         if ai is None:
             ai = np.zeros(best.shape, idt)
-        if best is at(m, 0):
-            best = best.copy()
-        if sub is not None:
-            ai = ai * idt(inner) if inner > 1 else ai
-            ai += sub
-        m, idx = best, ai
-        inner *= k[i]
+        m, idx = best, (ai if sub is None else sub * idt(k[i]) + ai)
+    if np.may_share_memory(m, a):  # a 1 x ... x 1 kernel: the result is a view of the input
+        m = m.copy()
     return m, idx
 
 
+def _tournament(cands, K: int, nan_aware: bool):
+    """Running max over the K arrays ``cands`` yields, and the position of the winner: the first
+    maximum, or with ``nan_aware`` the last NaN (PyTorch's kernels: val > max or isnan(val))."""
+    idt = _index_dtype(K)
+    it = iter(cands)
+    best = np.array(next(it))
+    bi = None
+    gt = np.empty(best.shape, bool)
+    for t, c in enumerate(it, 1):
+        np.greater(c, best, out=gt)
+        if nan_aware:
+            gt |= c != c
+            np.copyto(best, c, where=gt)
+        else:
+            np.maximum(best, c, out=best)
+        # a later winner has a larger offset, so the winner's offset is a running max of gt * t:
+        # 1.3 ms a step on 512x28x28 against 3 ms for where(gt, t, bi) (a scalar operand is slow)
+        if bi is None:
+            bi = gt.view(np.uint8).astype(idt)
+        else:
+            np.maximum(bi, np.multiply(gt.view(np.uint8), idt(t), dtype=idt), out=bi)
+    return best, (np.zeros(best.shape, idt) if bi is None else bi)
+
+
+def _has_nan(a: np.ndarray) -> bool:
+    # one pass; an overflow to inf - inf only sends a NaN-free input down the NaN-aware path
+    return a.dtype.kind == "f" and bool(np.isnan(a.sum()))
+
+
 def _window_max(a: np.ndarray, k, s, p, d, o):
-    """Max over the strided windows of planes ``a`` (B, *S): values (B, *O), flat int64 indices."""
+    """Max over the strided windows of planes ``a`` (B, *S): values (B, *O) and window offsets."""
     n = len(k)
-    B, sp = a.shape[0], a.shape[1:]
+    sp = a.shape[1:]
     low = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
-    ap, _ = C.pad_planes(a, p, o, k, s, d, low)
-    w = C.windows(ap, o, k, s, d).reshape((B,) + tuple(o) + (-1,))
-    loc = w.argmax(-1)
-    m = np.take_along_axis(w, loc[..., None], -1)[..., 0]
-    flat = np.zeros(loc.shape, np.int64)
-    bad = None
-    inner = math.prod(k)
-    for i in range(n):
-        inner //= k[i]
-        off = (loc // inner) % k[i]
-        start = np.arange(o[i]).reshape((-1,) + (1,) * (n - 1 - i)) * s[i] - p[i]
-        pos = start + off * d[i]
-        if p[i] or (o[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 > sp[i]:  # windows reach into padding
+    ap, right = C.pad_planes(a, p, o, k, s, d, low)
+    m, loc = _tournament((ap[sl] for sl in C.offset_slices(k, s, d, o)), math.prod(k), _has_nan(a))
+    if (any(p) or any(right)) and (m == low).any():  # only a window of -inf can pick padding
+        bad = None
+        for i, pos in enumerate(_positions(loc, (k, s, p, d), o)):
             out_of = (pos < 0) | (pos >= sp[i])
             bad = out_of if bad is None else bad | out_of
-        flat += pos * math.prod(sp[i + 1:])
-    if bad is not None and bad.any():
-        # all valid elements are -inf: PyTorch's index is the window's first valid element
-        first = np.zeros(loc.shape, np.int64)
-        for i in range(n):
-            start = np.arange(o[i]) * s[i] - p[i]
-            fv = np.where(start < 0, start + (-start + d[i] - 1) // d[i] * d[i], start)
-            first = first + fv.reshape((-1,) + (1,) * (n - 1 - i)) * math.prod(sp[i + 1:])
-        flat = np.where(bad, np.broadcast_to(first, flat.shape), flat)
-    return m, flat
+        if bad.any():
+            # every valid element is -inf: PyTorch's index is the window's first valid element
+            first = np.zeros((1,) * (n + 1), np.int64)
+            inner = math.prod(k)
+            for i in range(n):
+                inner //= k[i]
+                start = np.arange(o[i]) * s[i] - p[i]
+                off = np.where(start < 0, (-start + d[i] - 1) // d[i], 0)
+                first = first + off.reshape((1,) * (1 + i) + (-1,) + (1,) * (n - 1 - i)) * inner
+            loc = np.where(bad, first, loc).astype(loc.dtype)
+    return m, loc
 
 
 def _max_forward(a: np.ndarray, k, s, p, d, o, want_flat: bool):
     """Values (B, *O) and an _Argmax for planes ``a`` (B, *S)."""
-    if s == k and not any(p) and all(v == 1 for v in d) and \
-            all(oo * kk <= L for oo, kk, L in zip(o, k, a.shape[1:], strict=True)):
+    geom = (k, s, p, d)
+    if _blocks(k, s, p, d, o, a.shape[1:]):
         m, loc = _block_max(a, k, o)
-        if m.dtype.kind != "f" or not np.isnan(m.sum()):
-            am = _Argmax(a.shape, m.shape, local=loc, k=k)
+        if not _has_nan(m):
+            am = _Argmax(a.shape, m.shape, local=loc, geom=geom)
             if want_flat:
                 am.flat_indices()
             return m, am
-    m, flat = _window_max(a, k, s, p, d, o)
-    unique = all(ss >= (kk - 1) * dd + 1 for ss, kk, dd in zip(s, k, d, strict=True))
-    return m, _Argmax(a.shape, m.shape, flat=flat, unique=unique)
+    m, loc = _window_max(a, k, s, p, d, o)
+    am = _Argmax(a.shape, m.shape, local=loc, geom=geom)
+    if want_flat:
+        am.flat_indices()
+    return m, am
 
 
 # --------------------------------------------------------------------------- backward
@@ -202,9 +269,10 @@ def _scatter_t(g: Tensor, am: _Argmax, shape) -> Tensor:
     """Differentiable scatter of g to the maxima (create_graph): its backward gathers at them."""
     from .gather_scatter import scatter_add
     B = am.in_shape[0]
-    idx = _wrap(am.flat_indices().reshape(B, -1))
+    O = math.prod(am.out_shape[1:])
+    idx = _wrap(am.flat_indices().reshape(B, O))
     z = _wrap(np.zeros((B, math.prod(am.in_shape[1:])), g._data.dtype))
-    return scatter_add(z, 1, idx, g.reshape(B, -1)).reshape(shape)
+    return scatter_add(z, 1, idx, g.reshape(B, O)).reshape(shape)
 
 
 class _MaxPoolBackward(Node):
@@ -216,7 +284,7 @@ class _MaxPoolBackward(Node):
         if g.__class__ is Tensor:
             return (_scatter_t(g, am, self.shape),)
         dt = g.dtype
-        if dt.kind == "f" and dt.itemsize == 2 or dt.name == "bfloat16":
+        if (dt.kind == "f" and dt.itemsize == 2) or dt.name == "bfloat16":  # computed in float32
             return (am.scatter(g.astype(np.float32).reshape(am.out_shape)).astype(dt).reshape(self.shape),)
         return (am.scatter(g.reshape(am.out_shape)).reshape(self.shape),)
 
@@ -253,11 +321,7 @@ def _dtype_check(x: Tensor, op: str, ints: bool) -> None:
 # --------------------------------------------------------------------------- max_pool
 def _max_pool_nd(n: int, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     op = f"max_pool{n}d"
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, n, op, "kernel_size", 2)
-    s = C.ntuple(stride, n, op, "stride", 3, allow_empty=True) if stride is not None else None
-    s = k if s is None else s
-    p = C.ntuple(padding, n, op, "padding", 4)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, n, op)
     d = C.ntuple(dilation, n, op, "dilation", 5)
     C.check_window(k, s, p, d, n)
     nd = input.ndim
@@ -292,11 +356,7 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 
 
 def _1d_args(input, kernel_size, stride, padding, dilation, op: str):
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, 1, op, "kernel_size", 2)
-    s = C.ntuple(stride, 1, op, "stride", 3, allow_empty=True) if stride is not None else None
-    s = k if s is None else s
-    p = C.ntuple(padding, 1, op, "padding", 4)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, 1, op)
     d = C.ntuple(dilation, 1, op, "dilation", 5)
     nd = input.ndim
     if nd not in (2, 3) or any(v == 0 for v in input.shape[nd - 2:]):
@@ -328,17 +388,29 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     return r.squeeze(-2)
 
 
-max_pool1d_with_indices = max_pool1d
-max_pool2d_with_indices = max_pool2d
-max_pool3d_with_indices = max_pool3d
+def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """:func:`max_pool1d` that always returns (output, indices), whatever ``return_indices`` says."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """:func:`max_pool2d` that always returns (output, indices), whatever ``return_indices`` says."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """:func:`max_pool3d` that always returns (output, indices), whatever ``return_indices`` says."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 # --------------------------------------------------------------------------- adaptive max pool
 def _adaptive_max_nd(n: int, input, output_size, return_indices):
     op = f"adaptive_max_pool{n}d"
     C.check_tensor(input, op)
-    if n >= 2:
-        C.check_adaptive_input(input, n, op)
+    C.check_adaptive_input(input, n, op)
     o = C.adaptive_output_size(input, output_size, n, op)
     C.float_only(input, op)
     a, cast = C.compute_array(input)
@@ -348,7 +420,12 @@ def _adaptive_max_nd(n: int, input, output_size, return_indices):
     B, sp = a.shape[0], a.shape[1:]
     if B == 0 or 0 in o:
         m = np.zeros((B,) + o, a.dtype)
-        am = _Argmax(a.shape, m.shape, flat=np.zeros(m.shape, np.int64), unique=True)
+        am = _Argmax(a.shape, m.shape, flat=np.zeros(m.shape, np.int64))
+        return _finish(input, m, am, lead, cast, "adaptive", n, bool(return_indices))
+    if all(L % oo == 0 for L, oo in zip(sp, o, strict=True)):
+        # equal windows that tile the input (14x14 -> 7x7): max pooling with kernel = stride
+        k = tuple(L // oo for L, oo in zip(sp, o, strict=True))
+        m, am = _max_forward(a, k, k, (0,) * n, (1,) * n, o, bool(return_indices))
         return _finish(input, m, am, lead, cast, "adaptive", n, bool(return_indices))
     idx, pos = [], []
     for i in range(n):
@@ -361,8 +438,9 @@ def _adaptive_max_nd(n: int, input, output_size, return_indices):
         idx.append(ii.reshape(shape))
     w = a[(slice(None),) + tuple(idx)]  # (B, *O, *Kmax)
     w = w.reshape((B,) + o + (-1,))
-    loc = w.argmax(-1)
-    m = np.take_along_axis(w, loc[..., None], -1)[..., 0]
+    K = w.shape[-1]
+    m, loc = _tournament((w[..., t] for t in range(K)), K, _has_nan(a))
+    loc = loc.astype(np.int64)
     ks = [q.shape[1] for q in pos]
     flat = np.zeros(loc.shape, np.int64)
     inner = math.prod(ks)
@@ -371,8 +449,7 @@ def _adaptive_max_nd(n: int, input, output_size, return_indices):
         off = (loc // inner) % ks[i]
         oi = np.arange(o[i]).reshape((-1,) + (1,) * (n - 1 - i))
         flat += pos[i][oi, off] * math.prod(sp[i + 1:])
-    unique = all(L % oo == 0 for L, oo in zip(sp, o, strict=True))
-    am = _Argmax(a.shape, m.shape, flat=flat, unique=unique)
+    am = _Argmax(a.shape, m.shape, flat=flat)
     return _finish(input, m, am, lead, cast, "adaptive", n, bool(return_indices))
 
 
@@ -401,9 +478,19 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     return r.squeeze(-2)
 
 
-adaptive_max_pool1d_with_indices = adaptive_max_pool1d
-adaptive_max_pool2d_with_indices = adaptive_max_pool2d
-adaptive_max_pool3d_with_indices = adaptive_max_pool3d
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = False) -> tuple:
+    """:func:`adaptive_max_pool1d` that always returns (output, indices)."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = False) -> tuple:
+    """:func:`adaptive_max_pool2d` that always returns (output, indices)."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = False) -> tuple:
+    """:func:`adaptive_max_pool3d` that always returns (output, indices)."""
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 # --------------------------------------------------------------------------- max_unpool
@@ -430,7 +517,7 @@ class _MaxUnpoolBackward(Node):
     def backward_t(self, g, idx):
         from .gather_scatter import gather
         B = self.planes
-        return (gather(g.reshape(B, -1), 1, idx.reshape(B, -1)).reshape(self.shape),)
+        return (gather(g.reshape(B, self.size), 1, idx.reshape(B, self.per)).reshape(self.shape),)
 
 
 _UNPOOL_NODES = {2: _MaxUnpoolBackward.named("MaxUnpool2DBackward0"),
@@ -456,7 +543,7 @@ def _max_unpool_raw(n: int, input: Tensor, indices: Tensor, osz: tuple) -> Tenso
     a = C.planes(a, n)
     B = a.shape[0]
     P = math.prod(osz)
-    ix = np.ascontiguousarray(indices._data).reshape(B, -1)
+    ix = np.ascontiguousarray(indices._data).reshape(B, math.prod(a.shape[1:]))
     if ix.size:
         lo, hi = int(ix.min()), int(ix.max())
         if lo < 0 or hi >= P:
@@ -464,11 +551,11 @@ def _max_unpool_raw(n: int, input: Tensor, indices: Tensor, osz: tuple) -> Tenso
             raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
                                f"{'x'.join(str(v) for v in osz)})")
     r = np.zeros((B, P), a.dtype)
-    np.put_along_axis(r, ix, a.reshape(B, -1), axis=1)
+    np.put_along_axis(r, ix, a.reshape(B, ix.shape[1]), axis=1)
     if cast is not None:
         r = r.astype(cast)
-    return record(r.reshape(lead + osz), _UNPOOL_NODES[n], (input,), save=(indices,), planes=B,
-                  shape=input.shape)
+    return record(r.reshape(lead + osz), _UNPOOL_NODES[n], (input,), save=(indices,), planes=B, size=P,
+                  per=ix.shape[1], shape=input.shape)
 
 
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
@@ -487,10 +574,7 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
 
 def _max_unpool_nd(n, input, indices, kernel_size, stride, padding, output_size):
     op = f"max_unpool{n}d"
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, n, op, "kernel_size", 3)
-    s = C.ntuple(stride, n, op, "stride", 4) if stride is not None else k
-    p = C.ntuple(padding, n, op, "padding", 5)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, n, op, first=3)
     if input.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"Input to max_unpooling{n}d should be a {n + 1}d or {n + 2}d Tensor, but got a "
                            f"tensor with {input.ndim} dimensions.")
@@ -503,10 +587,7 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     """The partial inverse of :func:`max_pool1d`: (N, C, Li) -> (N, C, L) (through the 2-D op, as
     PyTorch)."""
     op = "max_unpool1d"
-    C.check_tensor(input, op)
-    k = C.ntuple(kernel_size, 1, op, "kernel_size", 3)
-    s = C.ntuple(stride, 1, op, "stride", 4) if stride is not None else k
-    p = C.ntuple(padding, 1, op, "padding", 5)
+    k, s, p = C.window_args(input, kernel_size, stride, padding, 1, op, first=3)
     if input.ndim not in (2, 3):
         raise RuntimeError(f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with "
                            f"{input.ndim + 1} dimensions.")
