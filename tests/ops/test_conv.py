@@ -217,13 +217,15 @@ def test_error_messages():
         FF.conv2d(np.ones((2, 3, 8, 8)), ferrum.ones(4, 3, 3, 3))
 
 
-@pytest.mark.parametrize("chunk", [5, 64])
-def test_shifted_gemm_blocks(torch, monkeypatch, chunk):
-    """The shifted-GEMM kernels run every tap on one block of output columns at a time: small
-    blocks (and a last partial one) give the same result."""
+@pytest.mark.parametrize("chunk,split_min", [(5, 1 << 30), (64, 1 << 30), (7, 16), (1 << 16, 16)])
+def test_shifted_gemm_blocks(torch, monkeypatch, chunk, split_min):
+    """The shifted-GEMM kernels run every tap on one block of output columns at a time, the
+    columns split in halves over two threads above _SPLIT_MIN: small blocks (and a last partial
+    one), split or not, give the same result."""
     from ferrum.ops import _im2col
 
     monkeypatch.setattr(_im2col, "CHUNK", chunk)
+    monkeypatch.setattr(_im2col, "_SPLIT_MIN", split_min)
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 16, 6, 7))
     w = rng.standard_normal((8, 16, 3, 2))
@@ -234,12 +236,15 @@ def test_shifted_gemm_blocks(torch, monkeypatch, chunk):
 
 @pytest.mark.parametrize("lay", ["cn", "cl"])
 @pytest.mark.parametrize("nd", [1, 2, 3])
-def test_patch_layouts(torch, monkeypatch, lay, nd):
+@pytest.mark.parametrize("split_min", [16, 1 << 30])
+def test_patch_layouts(torch, monkeypatch, lay, nd, split_min):
     """Both column orders of the im2col path (batch before or after the output positions, chosen
-    by output row length) give torch's values and gradients."""
-    from ferrum.ops import conv
+    by output row length), with the GEMM columns split over two threads or not, give torch's
+    values and gradients."""
+    from ferrum.ops import _im2col, conv
 
     monkeypatch.setattr(conv, "_lay", lambda out_sp, n: lay)
+    monkeypatch.setattr(_im2col, "_SPLIT_MIN", split_min)
     rng = np.random.default_rng(8)
     x = rng.standard_normal((3, 4) + SPATIAL[nd])
     w = rng.standard_normal((6, 2) + (3, 2, 2)[:nd])

@@ -33,9 +33,10 @@ import os
 
 import numpy as np
 
+from .. import _threads
 from . import _blas, _parallel
 
-__all__ = ["take", "give", "padded", "im2col", "col2im", "gemm_ok", "shift_ok", "shift_fwd",
+__all__ = ["take", "give", "padded", "im2col", "col2im", "gemm_ok", "shift_ok", "split_cols", "shift_fwd",
            "shift_bwd", "shift_gin", "shift_gw"]
 
 _F32 = np.dtype(np.float32)
@@ -186,6 +187,7 @@ def col2im(col: np.ndarray, x_shape, ksize, stride, pads, dilation, out_sp, layo
 
 # ----------------------------------------------------------------------------- shifted GEMMs
 _GEMM: dict = {}
+_LOCAL = [None]  # openblas_set_num_threads_local, where the library has it
 
 
 def _load_gemm() -> bool:
@@ -200,6 +202,13 @@ def _load_gemm() -> bool:
                           real, ctypes.c_void_p, i64)
             f.restype = None
             _GEMM[dt] = f
+        try:
+            loc = lib.openblas_set_num_threads_local  # OpenBLAS >= 0.3.27: the calling thread only
+            loc.argtypes = (ctypes.c_int,)
+            loc.restype = ctypes.c_int
+            _LOCAL[0] = loc
+        except AttributeError:
+            pass
     except (OSError, AttributeError):
         _GEMM.clear()
         return False
@@ -292,8 +301,36 @@ def _gemm(dt, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc):
 CHUNK = 1 << 16
 
 
-def _chunks(L: int):
-    return [(c, min(CHUNK, L - c)) for c in range(0, L, CHUNK)]
+def _chunks(lo: int, hi: int):
+    return [(c, min(CHUNK, hi - c)) for c in range(lo, hi, CHUNK)]
+
+
+_SPLIT_MIN = 4096  # columns; below this one call on one thread
+
+
+def _one_blas_thread(run, lo: int, hi: int):
+    prev = _LOCAL[0](1)
+    try:
+        return run(lo, hi)
+    finally:
+        _LOCAL[0](prev)
+
+
+def split_cols(run, L: int) -> list:
+    """``run(lo, hi)`` over columns [0, L), as two halves on two Python threads each calling a
+    one-thread BLAS (``openblas_set_num_threads_local``), rather than one call on OpenBLAS's own two
+    threads; returns the results (one or two). Measured on this 2-core machine while other jobs
+    loaded it (wall ms, one 64x64 @ 64x37000 GEMM, micro_conv's tap): one thread 2.9, OpenBLAS's
+    two threads 5.5 to 19 (its threads spin on each other when a core is taken), two halves 3.1
+    to 6.9; 32x32 @ 32x34848: 0.9 / 1.5 to 15.8 / 1.1 to 2.0. The halves never wait on a spinning
+    partner, and on an idle machine run on both cores."""
+    if (L < _SPLIT_MIN or _LOCAL[0] is None or not _parallel._enabled or os.getpid() != _PID
+            or _threads._state["n"] == 1):
+        return [run(0, L)]
+    h = L // 2
+    fut = _parallel._executor().submit(_one_blas_thread, run, h, L)
+    first = _one_blas_thread(run, 0, h)
+    return [first, fut.result()]
 
 
 def shift_fwd(x: np.ndarray, w: np.ndarray, pads, dilation, groups: int, out_sp, bias=None) -> np.ndarray:
@@ -308,13 +345,17 @@ def shift_fwd(x: np.ndarray, w: np.ndarray, pads, dilation, groups: int, out_sp,
     wt = np.ascontiguousarray(w.reshape(O, cg, -1).transpose(2, 0, 1))  # (K, O, C/g)
     it, dt = x.itemsize, x.dtype
     xa, ya, wa = xb.ctypes.data, yb.ctypes.data, wt.ctypes.data
-    for g in range(groups):
-        for c0, n in _chunks(L):
-            for t, off in enumerate(offs):
-                # output q reads input q + off; the output grid starts at `start` like the data's
-                _gemm(dt, 0, 0, og, n, cg, wa + (t * O * cg + g * og * cg) * it, cg,
-                      xa + (g * cg * total + c0 + off) * it, total, 1.0 if t else 0.0,
-                      ya + (g * og * total + start + c0) * it, total)
+
+    def run(lo, hi):
+        for g in range(groups):
+            for c0, n in _chunks(lo, hi):
+                for t, off in enumerate(offs):
+                    # output q reads input q + off; the output grid starts at `start` like the data's
+                    _gemm(dt, 0, 0, og, n, cg, wa + (t * O * cg + g * og * cg) * it, cg,
+                          xa + (g * cg * total + c0 + off) * it, total, 1.0 if t else 0.0,
+                          ya + (g * og * total + start + c0) * it, total)
+
+    split_cols(run, L)
     _give_gapped("sx", x.shape, gs, 0, xb)
     y = _from_gapped(yb, start, N, gs, out_sp, bias)
     give("sy", yb)
@@ -343,24 +384,36 @@ def shift_bwd(x: np.ndarray, g: np.ndarray, w: np.ndarray, pads, dilation, group
         d = take("sd", (C, total), g.dtype)
         wt = np.ascontiguousarray(w.reshape(O, cg, -1).transpose(2, 0, 1))  # (K, O, C/g)
         da, wa = d.ctypes.data, wt.ctypes.data
-        for gi in range(groups):
-            for c0, n in _chunks(L):
-                for t, off in enumerate(offs):
-                    _gemm(dt, 1, 0, cg, n, og, wa + (t * O * cg + gi * og * cg) * it, cg,
-                          ga + (gi * og * (lead + total) + lead + 2 * start + c0 - off) * it, lead + total,
-                          1.0 if t else 0.0, da + (gi * cg * total + start + c0) * it, total)
+
+        def run_x(lo, hi):
+            for gi in range(groups):
+                for c0, n in _chunks(lo, hi):
+                    for t, off in enumerate(offs):
+                        src = ga + (gi * og * (lead + total) + lead + 2 * start + c0 - off) * it
+                        dst = da + (gi * cg * total + start + c0) * it
+                        _gemm(dt, 1, 0, cg, n, og, wa + (t * O * cg + gi * og * cg) * it, cg, src,
+                              lead + total, 1.0 if t else 0.0, dst, total)
+
+        split_cols(run_x, L)
         dx = _from_gapped(d, start, N, gs, x.shape[2:])
         give("sd", d)
     if need_w:
         xb = _to_gapped(x, "sx", gs, start, total)
-        gw = np.empty((len(offs), O, cg), x.dtype)
-        xa, wa = xb.ctypes.data, gw.ctypes.data
-        for gi in range(groups):
-            for c0, n in _chunks(L):
-                for t, off in enumerate(offs):
-                    _gemm(dt, 0, 1, og, cg, n, ga + (gi * og * (lead + total) + lead + start + c0) * it,
-                          lead + total, xa + (gi * cg * total + c0 + off) * it, total, 1.0 if c0 else 0.0,
-                          wa + (t * O * cg + gi * og * cg) * it, cg)
+        xa = xb.ctypes.data
+
+        def run_w(lo, hi):
+            gw = np.empty((len(offs), O, cg), x.dtype)  # this column range's share of the sum
+            wa = gw.ctypes.data
+            for gi in range(groups):
+                for c0, n in _chunks(lo, hi):
+                    for t, off in enumerate(offs):
+                        _gemm(dt, 0, 1, og, cg, n, ga + (gi * og * (lead + total) + lead + start + c0) * it,
+                              lead + total, xa + (gi * cg * total + c0 + off) * it, total,
+                              1.0 if c0 > lo else 0.0, wa + (t * O * cg + gi * og * cg) * it, cg)
+            return gw
+
+        parts = split_cols(run_w, L)
+        gw = parts[0] if len(parts) == 1 else parts[0] + parts[1]
         _give_gapped("sx", x.shape, gs, 0, xb)
         dw = np.ascontiguousarray(gw.transpose(1, 2, 0)).reshape(w.shape)
     _give_gapped("sg", g.shape, gs, lead, gb)

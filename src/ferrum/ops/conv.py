@@ -33,7 +33,10 @@ measurement, ferrum / torch): LeNet 1->6 5x5 4.6 / 5.8, LeNet 6->16 5x5 on 14x14
 32->64 stride 2 22.6 / 10.0, 64->64 on 16x16 22.9 / 12.7, 1x1 stride-2 downsample 4.2 / 4.9.
 torch's oneDNN kernels run near GEMM peak (107-143 GFLOP/s on one core); the remaining gap is
 OpenBLAS's efficiency on these thin GEMMs (K = C per tap) and the layout copies NumPy makes on one
-core (split over two threads by ``_im2col._halves`` when large).
+core (split over two threads by ``_im2col._halves`` when large). Every GEMM here runs as two
+column halves on two Python threads with a one-thread BLAS each (``_im2col.split_cols``):
+OpenBLAS's own two threads spin on each other whenever another process holds a core, which on
+this shared machine made single GEMMs 2-6x slower than one thread (measurements there).
 """
 
 from __future__ import annotations
@@ -126,7 +129,7 @@ def _bwd(x: np.ndarray, w: np.ndarray, g: np.ndarray, geo, need_x: bool, need_w:
         if need_w:
             if col is None:
                 col = ic.im2col(x, w.shape[2:], stride, pads, dil, out_sp, lay)
-            dw = np.matmul(g3, col.reshape(groups, ck, N * P).swapaxes(1, 2)).reshape(w.shape)
+            dw = _mm_dw(g3, col, groups, ck, w.shape)
         if col is not None:
             ic.give("col", col)
         if need_x:
@@ -177,7 +180,7 @@ def _gw(x: np.ndarray, g: np.ndarray, geo, w_shape) -> np.ndarray:
         col = ic.im2col(x, w_shape[2:], stride, pads, dil, out_sp, lay)
         g3 = _g_rows(g, groups, og, N, P, lay)
         ck = w_shape[1] * math.prod(w_shape[2:])
-        gw = np.matmul(g3, col.reshape(groups, ck, N * P).swapaxes(1, 2)).reshape(w_shape)
+        gw = _mm_dw(g3, col, groups, ck, w_shape)
         ic.give("col", col)
         ic.give("g3", g3)
     return gw if back is None else gw.astype(back)
@@ -208,12 +211,30 @@ def _g_rows(g: np.ndarray, groups: int, og: int, N: int, P: int, lay: str) -> np
 
 
 def _mm(a: np.ndarray, b: np.ndarray, kind: str) -> np.ndarray:
-    """``a @ b`` (stacked) into a cached buffer (hand it back: ``give(kind, ..)``): fresh temporaries
-    of several MiB page-fault on every step (with this, the cached g3 and col2im's cached
-    accumulator, ``_bwd`` of ResNet's 32->64 stride-2 layer went from 14.4 to 10.8 ms, thread CPU
-    time, one thread)."""
+    """``a @ b`` (stacked) into a cached buffer (hand it back: ``give(kind, ..)``), its columns in
+    two halves on two threads (``_im2col.split_cols``). Fresh temporaries of several MiB page-fault
+    on every step (with this, the cached g3 and col2im's cached accumulator, ``_bwd`` of ResNet's
+    32->64 stride-2 layer went from 14.4 to 10.8 ms, thread CPU time, one thread)."""
     out = ic.take(kind, a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
-    return np.matmul(a, b, out=out)
+
+    def run(lo, hi):
+        np.matmul(a, b[..., lo:hi], out=out[..., lo:hi])
+
+    ic.split_cols(run, b.shape[-1])
+    return out
+
+
+def _mm_dw(g3: np.ndarray, col: np.ndarray, groups: int, ck: int, w_shape) -> np.ndarray:
+    """dW = g3 @ col^T (groups, O/g, N*P) x (groups, C/g*K, N*P): the long N*P axis split over two
+    threads and the two partial products added."""
+    cols = col.reshape(groups, ck, -1)
+
+    def run(lo, hi):
+        return np.matmul(g3[..., lo:hi], cols[..., lo:hi].swapaxes(1, 2))
+
+    parts = ic.split_cols(run, g3.shape[-1])
+    gw = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+    return gw.reshape(w_shape)
 
 
 # ----------------------------------------------------------------------------- the three ops
