@@ -74,7 +74,8 @@ def _halves(fn, n: int, size: int) -> None:
     """``fn(lo, hi)`` over [0, n), split in two halves run on two threads (copies release the GIL;
     NumPy's copies use one core) when the work is over ``_parallel.MIN_SIZE`` elements."""
     # a forked child (a DataLoader worker) inherits the executor without its thread: stay serial
-    if n < 2 or size < _parallel.MIN_SIZE or not _parallel._enabled or os.getpid() != _PID:
+    if (n < 2 or size < _parallel.MIN_SIZE or not _parallel._enabled or os.getpid() != _PID
+            or _threads._state["n"] == 1):  # ferrum.set_num_threads(1): one thread everywhere
         fn(0, n)
         return
     h = n // 2
