@@ -74,9 +74,15 @@ for _n in _TENSOR_ACTIVATIONS:
 del _n
 
 
+# torch's top-level functions whose modules load on first use, by name -> module
+_LAZY = {"save": ".serialization", "load": ".serialization"}
+
+
 def __getattr__(name):
     # heavier submodules load on first use, to keep `import ferrum` light
     import importlib
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     if name in _ACTIVATIONS:
         return getattr(importlib.import_module(".nn.functional", __name__), name)
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",

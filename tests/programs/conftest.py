@@ -1,0 +1,115 @@
+"""Running PyTorch programs with ferrum in torch's place.
+
+Each test file under tests/programs/ holds one program as source text, written as a PyTorch user
+writes it (``import torch``, ``import torch.nn as nn``, ``from torch.optim.lr_scheduler import
+StepLR``, ``from torchvision import models``, argparse flags, ``if __name__ == "__main__"``). The
+``run_program`` fixture executes that text unchanged with every ``torch`` import resolved to
+``ferrum`` (and ``torchvision.models/datasets/transforms`` to ``ferrum.models/datasets/transforms``),
+or, for parity checks, with the real torch (torchvision cannot be installed next to torch 2.13 here,
+so ``torchvision.models`` resolves to the reference definitions of tests/models/_reference.py).
+
+The rewrite is an ``__import__`` hook in the program's own builtins rather than a text substitution:
+it catches every import form (``import torch.nn.functional as F``, ``from torch import nn, optim``,
+imports inside functions) and changes nothing outside the program.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import importlib
+import sys
+import types
+
+import pytest
+
+from tests.models import _reference
+
+_FERRUM_MAP = {
+    "torch": "ferrum",
+    "torchvision.models": "ferrum.models",
+    "torchvision.datasets": "ferrum.datasets",
+    "torchvision.transforms": "ferrum.transforms",
+}
+
+
+def _torchvision_stub(torch) -> types.ModuleType:
+    """A ``torchvision`` stand-in for the torch run: ``models`` holds the reference builders."""
+    tv = types.ModuleType("torchvision")
+    ref = _reference.load(torch)
+    tv.models = types.SimpleNamespace(**vars(ref))
+    return tv
+
+
+def _make_import(backend: str, torch):
+    real_import = builtins.__import__
+    tv = _torchvision_stub(torch) if backend == "torch" else None
+
+    def _import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and (name == "torch" or name.startswith("torch.") or name == "torchvision"
+                           or name.startswith("torchvision.")):
+            if backend == "torch":
+                if name.startswith("torchvision"):
+                    if not fromlist:
+                        return tv
+                    obj = tv
+                    for part in name.split(".")[1:]:
+                        obj = getattr(obj, part)
+                    return obj
+                return real_import(name, globals, locals, fromlist, level)
+            for src, dst in _FERRUM_MAP.items():
+                if name == src or name.startswith(src + "."):
+                    target = dst + name[len(src):]
+                    break
+            else:  # bare `import torchvision`
+                return _ferrum_torchvision()
+            mod = importlib.import_module(target)
+            if fromlist:
+                return mod
+            # `import torch.nn as nn` binds the top package, then walks attributes.
+            return importlib.import_module("ferrum") if src == "torch" else _ferrum_torchvision()
+        return real_import(name, globals, locals, fromlist, level)
+
+    return _import
+
+
+def _ferrum_torchvision() -> types.ModuleType:
+    mod = types.ModuleType("torchvision")
+    for sub in ("models", "datasets", "transforms"):
+        setattr(mod, sub, importlib.import_module("ferrum." + sub))
+    return mod
+
+
+@contextlib.contextmanager
+def _argv(argv):
+    saved = sys.argv
+    sys.argv = ["program.py", *argv]
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def load_program(source: str, backend: str, torch=None, argv=(), run_main: bool = False) -> dict:
+    """Executes ``source`` with torch resolved to ``backend`` ("ferrum" or "torch"); returns its
+    namespace. With ``run_main`` the program runs as ``__main__`` (its ``if __name__ ==
+    "__main__"`` block runs, with ``sys.argv`` set to ``argv``)."""
+    bi = dict(vars(builtins))
+    bi["__import__"] = _make_import(backend, torch)
+    ns = {"__name__": "__main__" if run_main else "program", "__builtins__": bi}
+    code = compile(source, f"<program:{backend}>", "exec")
+    with _argv(argv):
+        exec(code, ns)  # noqa: S102 - the program text is this test suite's own
+    return ns
+
+
+@pytest.fixture
+def run_program(request):
+    """``run_program(source, backend="ferrum", argv=(), run_main=False) -> namespace``; the torch
+    backend skips the test cleanly where torch is not installed."""
+
+    def _run(source: str, backend: str = "ferrum", argv=(), run_main: bool = False) -> dict:
+        torch = request.getfixturevalue("torch") if backend == "torch" else None
+        return load_program(source, backend, torch, argv, run_main)
+
+    return _run
