@@ -33,11 +33,24 @@ _FERRUM_MAP = {
 }
 
 
+def _no_weights(builder):
+    """torchvision's builders take ``weights=None``; the reference builders take no such keyword."""
+
+    def build(*args, weights=None, **kwargs):
+        assert weights is None, "no pretrained weights here"
+        return builder(*args, **kwargs)
+
+    return build
+
+
 def _torchvision_stub(torch) -> types.ModuleType:
     """A ``torchvision`` stand-in for the torch run: ``models`` holds the reference builders."""
     tv = types.ModuleType("torchvision")
     ref = _reference.load(torch)
-    tv.models = types.SimpleNamespace(**vars(ref))
+    tv.models = types.SimpleNamespace(**{k: _no_weights(v) for k, v in vars(ref).items()})
+    # no torch-side transforms exist here; a program's module-level Compose(...) still has to run,
+    # and parity tests use only its networks from the torch run
+    tv.transforms = importlib.import_module("ferrum.transforms")
     return tv
 
 
