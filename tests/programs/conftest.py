@@ -93,6 +93,9 @@ def _ferrum_torchvision() -> types.ModuleType:
     return mod
 
 
+_COUNT = 0
+
+
 @contextlib.contextmanager
 def _argv(argv):
     saved = sys.argv
@@ -109,7 +112,16 @@ def load_program(source: str, backend: str, torch=None, argv=(), run_main: bool 
     "__main__"`` block runs, with ``sys.argv`` set to ``argv``)."""
     bi = dict(vars(builtins))
     bi["__import__"] = _make_import(backend, torch)
-    ns = {"__name__": "__main__" if run_main else "program", "__builtins__": bi}
+    # a real module, so that pickling the program's classes (torch.save(model)) finds them, as it
+    # finds a script's classes in __main__
+    global _COUNT
+    _COUNT += 1
+    mod = types.ModuleType(f"_program_{backend}_{_COUNT}")
+    sys.modules[mod.__name__] = mod
+    ns = mod.__dict__
+    ns["__builtins__"] = bi
+    if run_main:
+        ns["__name__"] = "__main__"
     code = compile(source, f"<program:{backend}>", "exec")
     with _argv(argv):
         exec(code, ns)  # noqa: S102 - the program text is this test suite's own
