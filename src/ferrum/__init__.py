@@ -75,7 +75,8 @@ del _n
 
 
 # torch's top-level functions whose modules load on first use, by name -> module
-_LAZY = {"save": ".serialization", "load": ".serialization"}
+_LAZY = {"save": ".serialization", "load": ".serialization", "autocast": ".amp",
+         "is_autocast_available": ".amp", "get_autocast_dtype": ".amp", "is_autocast_enabled": ".amp"}
 
 
 def __getattr__(name):
