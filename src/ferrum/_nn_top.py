@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ._tensor import Tensor
 from .nn import functional as F
+from .ops.pixel_shuffle import channel_shuffle, native_channel_shuffle  # noqa: F401
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -227,28 +228,6 @@ def rms_norm(
 
 
 # ------------------------------------------------------------------------------ shuffles, padding, sampling
-def channel_shuffle(input: Tensor, groups: int) -> Tensor:
-    """(N, C, *) -> (N, C, *) with the channels of ``groups`` groups interleaved: channel
-    ``g * (C/groups) + k`` moves to ``k * groups + g``."""
-    if input.dim() < 3:
-        raise RuntimeError(
-            f"channel_shuffle expects input to have at least 3 dimensions, but got input with "
-            f"{input.dim()} dimension(s)"
-        )
-    if groups <= 0:
-        raise RuntimeError(
-            f"Number of groups to divide channels in must be positive. Value of groups:{groups}"
-        )
-    n, c = input.shape[0], input.shape[1]
-    if c % groups:
-        raise RuntimeError(
-            f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups."
-        )
-    rest = tuple(input.shape[2:])
-    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
-
-
-native_channel_shuffle = channel_shuffle
 
 
 def constant_pad_nd(input: Tensor, pad, value: float = 0) -> Tensor:
