@@ -76,6 +76,10 @@ del _n
 # torch's top-level functions whose modules load on first use, by name -> module
 _LAZY = {"save": ".serialization", "load": ".serialization", "autocast": ".amp",
          "is_autocast_available": ".amp", "get_autocast_dtype": ".amp", "is_autocast_enabled": ".amp"}
+_LAZY.update(dict.fromkeys((
+    "are_deterministic_algorithms_enabled", "get_deterministic_debug_mode", "get_float32_matmul_precision",
+    "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
+    "set_float32_matmul_precision", "use_deterministic_algorithms"), "._settings"))
 # torch's top-level spellings of nn.functional ops (conv2d, max_pool2d, batch_norm, ...): _nn_top.__all__
 _LAZY.update(dict.fromkeys((
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "affine_grid_generator", "alpha_dropout", "alpha_dropout_",
@@ -98,7 +102,7 @@ def __getattr__(name):
         return getattr(importlib.import_module(".nn.functional", __name__), name)
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
                 "amp", "testing", "special", "fft", "datasets", "transforms", "train", "models",
-                "accelerator"):
+                "accelerator", "version"):
         try:
             return importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:
