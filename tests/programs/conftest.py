@@ -30,6 +30,7 @@ _FERRUM_MAP = {
     "torchvision.models": "ferrum.models",
     "torchvision.datasets": "ferrum.datasets",
     "torchvision.transforms": "ferrum.transforms",
+    "torchvision.utils": "ferrum.utils",  # make_grid, save_image
 }
 
 
@@ -51,6 +52,7 @@ def _torchvision_stub(torch) -> types.ModuleType:
     # no torch-side transforms exist here; a program's module-level Compose(...) still has to run,
     # and parity tests use only its networks from the torch run
     tv.transforms = importlib.import_module("ferrum.transforms")
+    tv.utils = importlib.import_module("ferrum.utils")
     return tv
 
 
@@ -88,7 +90,7 @@ def _make_import(backend: str, torch):
 
 def _ferrum_torchvision() -> types.ModuleType:
     mod = types.ModuleType("torchvision")
-    for sub in ("models", "datasets", "transforms"):
+    for sub in ("models", "datasets", "transforms", "utils"):
         setattr(mod, sub, importlib.import_module("ferrum." + sub))
     return mod
 

@@ -19,6 +19,7 @@ import torch.nn.parallel
 import torch.backends.cudnn as cudnn
 import torch.optim as optim
 import torch.utils.data
+import torchvision.utils as vutils
 
 
 def weights_init(m):
@@ -102,6 +103,7 @@ def main(argv=None):
     parser.add_argument('--ngpu', type=int, default=1)
     parser.add_argument('--manualSeed', type=int)
     parser.add_argument('--dry-run', action='store_true')
+    parser.add_argument('--outf', default='.')
     opt = parser.parse_args(argv)
 
     if opt.manualSeed is None:
@@ -179,8 +181,19 @@ def main(argv=None):
                   % (epoch, opt.niter, i, len(dataloader),
                      errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
             history.append((errD.item(), errG.item(), D_x, D_G_z1))
+            if i % 100 == 0:
+                vutils.save_image(real_cpu,
+                                  '%s/real_samples.png' % opt.outf,
+                                  normalize=True)
+                fake = netG(fixed_noise)
+                vutils.save_image(fake.detach(),
+                                  '%s/fake_samples_epoch_%03d.png' % (opt.outf, epoch),
+                                  normalize=True)
             if opt.dry_run:
                 break
+        # do checkpointing
+        torch.save(netG.state_dict(), '%s/netG_epoch_%d.pth' % (opt.outf, epoch))
+        torch.save(netD.state_dict(), '%s/netD_epoch_%d.pth' % (opt.outf, epoch))
     fake = netG(fixed_noise)
     return netG, netD, history, fake
 
@@ -190,10 +203,21 @@ if __name__ == '__main__':
 '''
 
 
-def test_dcgan_program_trains(run_program, capsys):
+def test_dcgan_program_trains(run_program, capsys, tmp_path):
     ns = run_program(SOURCE)
     netG, netD, history, fake = ns["main"](["--batchSize", "8", "--nz", "16", "--ngf", "8", "--ndf", "8",
-                                            "--niter", "2", "--manualSeed", "3"])
+                                            "--niter", "2", "--manualSeed", "3", "--outf", str(tmp_path)])
+    from tests.utils.test_image import _read_png
+
+    png = (tmp_path / "fake_samples_epoch_001.png").read_bytes()
+    assert _read_png(png).shape == (34 + 2, 8 * 34 + 2, 3)  # one row of 8 32x32 images, padding 2
+    import ferrum
+
+    netG2 = ns["Generator"](1, 16, 8, 3)
+    netG2.load_state_dict(ferrum.load(str(tmp_path / "netG_epoch_1.pth")))
+    netG.eval(), netG2.eval()
+    z = ferrum.randn(2, 16, 1, 1)
+    assert ferrum.equal(netG(z), netG2(z))
     assert tuple(fake.shape) == (8, 3, 32, 32) and fake.abs().max().item() <= 1
     assert len(history) == 8 and "Loss_D:" in capsys.readouterr().out
     errD = [h[0] for h in history]

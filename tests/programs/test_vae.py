@@ -15,6 +15,7 @@ import torch
 import torch.utils.data
 from torch import nn, optim
 from torch.nn import functional as F
+from torchvision.utils import save_image
 
 
 class VAE(nn.Module):
@@ -74,7 +75,7 @@ def train(model, optimizer, device, train_loader, epoch, log_interval):
     return avg
 
 
-def test(model, device, test_loader, epoch):
+def test(model, device, test_loader, epoch, results):
     model.eval()
     test_loss = 0
     with torch.no_grad():
@@ -86,6 +87,8 @@ def test(model, device, test_loader, epoch):
                 n = min(data.size(0), 8)
                 comparison = torch.cat([data[:n],
                                       recon_batch.view(data.size(0), 1, 28, 28)[:n]])
+                save_image(comparison.cpu(),
+                           results + '/reconstruction_' + str(epoch) + '.png', nrow=n)
     test_loss /= len(test_loader.dataset)
     print('====> Test set loss: {:.4f}'.format(test_loss))
     return test_loss, comparison
@@ -98,6 +101,7 @@ def main(argv=None):
     parser.add_argument('--no-accel', action='store_true')
     parser.add_argument('--seed', type=int, default=1, metavar='S')
     parser.add_argument('--log-interval', type=int, default=10, metavar='N')
+    parser.add_argument('--results', default='results')
     args = parser.parse_args(argv)
 
     use_accel = not args.no_accel and torch.accelerator.is_available()
@@ -115,10 +119,12 @@ def main(argv=None):
     losses = []
     for epoch in range(1, args.epochs + 1):
         losses.append(train(model, optimizer, device, train_loader, epoch, args.log_interval))
-        test_loss, comparison = test(model, device, test_loader, epoch)
+        test_loss, comparison = test(model, device, test_loader, epoch, args.results)
         with torch.no_grad():
             sample = torch.randn(64, 20).to(device)
             sample = model.decode(sample).cpu()
+            save_image(sample.view(64, 1, 28, 28),
+                       args.results + '/sample_' + str(epoch) + '.png')
     return model, losses, comparison, sample.view(64, 1, 28, 28)
 
 
@@ -127,9 +133,15 @@ if __name__ == "__main__":
 '''
 
 
-def test_vae_program_trains_and_samples(run_program):
+def test_vae_program_trains_and_samples(run_program, tmp_path):
     ns = run_program(SOURCE)
-    model, losses, comparison, sample = ns["main"](["--epochs", "3", "--batch-size", "32"])
+    model, losses, comparison, sample = ns["main"](["--epochs", "3", "--batch-size", "32",
+                                                    "--results", str(tmp_path)])
+    # the images the example writes: 2 rows of 8 (28 + 2 padding), and an 8x8 grid of samples
+    from tests.utils.test_image import _read_png
+
+    assert _read_png((tmp_path / "reconstruction_3.png").read_bytes()).shape == (2 * 30 + 2, 8 * 30 + 2, 3)
+    assert _read_png((tmp_path / "sample_1.png").read_bytes()).shape == (8 * 30 + 2, 8 * 30 + 2, 3)
     assert losses[-1] < losses[0]
     assert tuple(comparison.shape) == (16, 1, 28, 28) and tuple(sample.shape) == (64, 1, 28, 28)
     s = sample.numpy()
