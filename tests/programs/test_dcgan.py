@@ -215,9 +215,9 @@ def test_dcgan_program_trains(run_program, capsys, tmp_path):
 
     netG2 = ns["Generator"](1, 16, 8, 3)
     netG2.load_state_dict(ferrum.load(str(tmp_path / "netG_epoch_1.pth")))
-    netG.eval(), netG2.eval()
-    z = ferrum.randn(2, 16, 1, 1)
-    assert ferrum.equal(netG(z), netG2(z))
+    # the program's last netG(fixed_noise) ran in train mode after saving: it moved only the running stats
+    for (n, p), (_, q) in zip(netG.named_parameters(), netG2.named_parameters()):
+        assert ferrum.equal(p, q), n
     assert tuple(fake.shape) == (8, 3, 32, 32) and fake.abs().max().item() <= 1
     assert len(history) == 8 and "Loss_D:" in capsys.readouterr().out
     errD = [h[0] for h in history]
