@@ -49,10 +49,11 @@ def _torchvision_stub(torch) -> types.ModuleType:
     tv = types.ModuleType("torchvision")
     ref = _reference.load(torch)
     tv.models = types.SimpleNamespace(**{k: _no_weights(v) for k, v in vars(ref).items()})
-    # no torch-side transforms exist here; a program's module-level Compose(...) still has to run,
-    # and parity tests use only its networks from the torch run
+    # no torch-side transforms/datasets/utils exist here; a program's module-level imports and
+    # Compose(...) still have to run, and parity tests use only its networks from the torch run
     tv.transforms = importlib.import_module("ferrum.transforms")
     tv.utils = importlib.import_module("ferrum.utils")
+    tv.datasets = importlib.import_module("ferrum.datasets")
     return tv
 
 
