@@ -9,6 +9,7 @@ generator.
 
 from . import functional
 from .functional import InterpolationMode
+from .color import ColorJitter, ConvertImageDtype, Grayscale, RandomErasing, RandomGrayscale
 from .transforms import (CenterCrop, Compose, GaussianNoise, Lambda, Normalize, Pad, PILToTensor,
                          RandomApply, RandomCrop, RandomHorizontalFlip, RandomResizedCrop, RandomVerticalFlip,
                          Resize, Scale, ToImageTensor, ToOneHot, ToTensor, supports_batch)
@@ -16,4 +17,5 @@ from .transforms import (CenterCrop, Compose, GaussianNoise, Lambda, Normalize, 
 __all__ = ["functional", "InterpolationMode", "Compose", "ToTensor", "PILToTensor", "ToImageTensor",
            "Normalize", "Pad", "RandomCrop", "CenterCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
            "Resize", "RandomResizedCrop", "Lambda", "RandomApply", "Scale", "GaussianNoise", "ToOneHot",
-           "supports_batch"]
+           "supports_batch", "ColorJitter", "ConvertImageDtype", "Grayscale", "RandomErasing",
+           "RandomGrayscale"]
