@@ -10,6 +10,7 @@ generator.
 from . import functional
 from .functional import InterpolationMode
 from .color import ColorJitter, ConvertImageDtype, Grayscale, RandomErasing, RandomGrayscale
+from .geometry import RandomAffine, RandomRotation
 from .transforms import (CenterCrop, Compose, GaussianNoise, Lambda, Normalize, Pad, PILToTensor,
                          RandomApply, RandomCrop, RandomHorizontalFlip, RandomResizedCrop, RandomVerticalFlip,
                          Resize, Scale, ToImageTensor, ToOneHot, ToTensor, supports_batch)
@@ -18,4 +19,4 @@ __all__ = ["functional", "InterpolationMode", "Compose", "ToTensor", "PILToTenso
            "Normalize", "Pad", "RandomCrop", "CenterCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
            "Resize", "RandomResizedCrop", "Lambda", "RandomApply", "Scale", "GaussianNoise", "ToOneHot",
            "supports_batch", "ColorJitter", "ConvertImageDtype", "Grayscale", "RandomErasing",
-           "RandomGrayscale"]
+           "RandomGrayscale", "RandomAffine", "RandomRotation"]
