@@ -11,6 +11,7 @@ from . import functional
 from .functional import InterpolationMode
 from .color import ColorJitter, ConvertImageDtype, Grayscale, RandomErasing, RandomGrayscale
 from .geometry import RandomAffine, RandomRotation
+from .blur import GaussianBlur
 from .transforms import (CenterCrop, Compose, GaussianNoise, Lambda, Normalize, Pad, PILToTensor,
                          RandomApply, RandomCrop, RandomHorizontalFlip, RandomResizedCrop, RandomVerticalFlip,
                          Resize, Scale, ToImageTensor, ToOneHot, ToTensor, supports_batch)
@@ -19,4 +20,4 @@ __all__ = ["functional", "InterpolationMode", "Compose", "ToTensor", "PILToTenso
            "Normalize", "Pad", "RandomCrop", "CenterCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
            "Resize", "RandomResizedCrop", "Lambda", "RandomApply", "Scale", "GaussianNoise", "ToOneHot",
            "supports_batch", "ColorJitter", "ConvertImageDtype", "Grayscale", "RandomErasing",
-           "RandomGrayscale", "RandomAffine", "RandomRotation"]
+           "RandomGrayscale", "RandomAffine", "RandomRotation", "GaussianBlur"]

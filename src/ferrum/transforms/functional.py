@@ -621,3 +621,4 @@ def _resized_crop_params(H: int, W: int, scale: tuple[float, float], ratio: tupl
 from .color import (adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation,  # noqa: E402,F401
                     convert_image_dtype, erase, rgb_to_grayscale)
 from .geometry import affine, rotate  # noqa: E402,F401
+from .blur import gaussian_blur  # noqa: E402,F401
