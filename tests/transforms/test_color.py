@@ -131,3 +131,22 @@ def test_convert_image_dtype():
     assert T.ConvertImageDtype(ferrum.float64)(f).dtype == ferrum.float64
     with pytest.raises(RuntimeError):
         F.convert_image_dtype(f, ferrum.int64)
+
+
+def test_to_pil_image_round_trip():
+    x = ferrum.tensor(np.array([[[0.0, 0.5, 1.0, 1.2]], [[0.1, 0.2, 0.3, -0.5]], [[1.0, 1.0, 0.0, 0.0]]],
+                               np.float32))
+    img = T.ToPILImage()(x)
+    assert img.dtype == ferrum.uint8 and tuple(img.shape) == (1, 4, 3)
+    assert img.numpy()[0, :, 0].tolist() == [0, 127, 255, 255]  # truncated; 1.2 saturates
+    assert img.numpy()[0, 3, 1] == 0  # -0.5 saturates at 0
+    back = T.ToTensor()(img)
+    assert tuple(back.shape) == (3, 1, 4)
+    pipeline = T.Compose([T.ToPILImage(), T.RandomCrop(24, padding=4), T.ToTensor()])
+    assert tuple(pipeline(ferrum.rand(3, 28, 28)).shape) == (3, 24, 24)
+    grey = F.to_pil_image(ferrum.rand(5, 6))
+    assert tuple(grey.shape) == (5, 6, 1)
+    with pytest.raises(ValueError):
+        F.to_pil_image(ferrum.rand(3, 4, 4), mode="L")
+    with pytest.raises(TypeError):
+        F.to_pil_image([1, 2])

@@ -9,7 +9,7 @@ generator.
 
 from . import functional
 from .functional import InterpolationMode
-from .color import ColorJitter, ConvertImageDtype, Grayscale, RandomErasing, RandomGrayscale
+from .color import ColorJitter, ConvertImageDtype, Grayscale, RandomErasing, RandomGrayscale, ToPILImage
 from .geometry import RandomAffine, RandomRotation
 from .blur import GaussianBlur
 from .transforms import (CenterCrop, Compose, GaussianNoise, Lambda, Normalize, Pad, PILToTensor,
@@ -20,4 +20,5 @@ __all__ = ["functional", "InterpolationMode", "Compose", "ToTensor", "PILToTenso
            "Normalize", "Pad", "RandomCrop", "CenterCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
            "Resize", "RandomResizedCrop", "Lambda", "RandomApply", "Scale", "GaussianNoise", "ToOneHot",
            "supports_batch", "ColorJitter", "ConvertImageDtype", "Grayscale", "RandomErasing",
-           "RandomGrayscale", "RandomAffine", "RandomRotation", "GaussianBlur"]
+           "RandomGrayscale", "RandomAffine", "RandomRotation", "GaussianBlur",
+           "ToPILImage"]

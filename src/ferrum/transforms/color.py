@@ -27,9 +27,9 @@ from .._dtype import as_dtype, to_np
 from .._tensor import Tensor
 from .functional import _rewrap, _unwrap, get_dimensions
 
-__all__ = ["ColorJitter", "ConvertImageDtype", "Grayscale", "RandomErasing", "RandomGrayscale",
-           "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "convert_image_dtype",
-           "erase", "rgb_to_grayscale"]
+__all__ = ["ColorJitter", "ConvertImageDtype", "Grayscale", "RandomErasing", "RandomGrayscale", "ToPILImage",
+           "to_pil_image", "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation",
+           "convert_image_dtype", "erase", "rgb_to_grayscale"]
 
 
 def _gen():
@@ -205,6 +205,52 @@ def convert_image_dtype(image: Tensor, dtype=None) -> Tensor:
         return _rewrap((a // factor).astype(npd), True)
     factor = int((top_out + 1) // (top_in + 1))
     return _rewrap(a.astype(npd) * factor, True)
+
+
+def to_pil_image(pic: Any, mode: str | None = None) -> Tensor:
+    """A tensor image (C, H, W) or (H, W) (float in [0, 1], or uint8) or an (H, W[, C]) array ->
+    the 8-bit (H, W, C) image that stands for a PIL image in ferrum (what data sets return and
+    every transform takes). Float values are scaled by 255 and truncated as torchvision does.
+
+    Differences from torchvision: values outside [0, 1] saturate at 0 and 255 (torchvision's byte
+    cast wraps them around); ``mode`` is accepted for "L", "RGB", "RGBA" (checked against the
+    channel count) and otherwise refused."""
+    if isinstance(pic, Tensor):
+        a = pic._data
+        if a.ndim not in (2, 3):
+            raise ValueError(f"pic should be 2/3 dimensional. Got {a.ndim} dimensions.")
+        a = a[None] if a.ndim == 2 else a
+        if a.shape[0] > 4 and a.shape[-1] <= 4:
+            raise ValueError(f"pic should not have > 4 channels. Got {a.shape[0]} channels.")
+        a = np.moveaxis(a, 0, -1)
+    elif isinstance(pic, np.ndarray):
+        if pic.ndim not in (2, 3):
+            raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
+        a = pic[..., None] if pic.ndim == 2 else pic
+    else:
+        raise TypeError(f"pic should be Tensor or ndarray. Got {type(pic)}.")
+    if a.dtype.kind == "f":
+        a = np.trunc(np.clip(a.astype(np.float64) * 255.0, 0, 255))
+    elif a.dtype != np.uint8:
+        raise TypeError(f"Input type {a.dtype} is not supported")
+    want = {"L": 1, "RGB": 3, "RGBA": 4}
+    if mode is not None and want.get(mode) != a.shape[-1]:
+        raise ValueError(f"Incorrect mode ({mode}) supplied for input of {a.shape[-1]} channels")
+    from .functional import _rewrap as wrap
+    return wrap(np.ascontiguousarray(a.astype(np.uint8)), True)
+
+
+class ToPILImage:
+    """``to_pil_image`` as a transform (see there: the result is ferrum's 8-bit HWC image)."""
+
+    def __init__(self, mode: str | None = None) -> None:
+        self.mode = mode
+
+    def __call__(self, pic: Any) -> Tensor:
+        return to_pil_image(pic, self.mode)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()" if self.mode is None else f"{type(self).__name__}(mode={self.mode})"
 
 
 def erase(img: Tensor, i: int, j: int, h: int, w: int, v: Any, inplace: bool = False) -> Tensor:
