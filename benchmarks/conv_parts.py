@@ -3,6 +3,7 @@
 
     PYTHONPATH=src python benchmarks/conv_parts.py                 # every shape, 2 BLAS threads
     PYTHONPATH=src python benchmarks/conv_parts.py -s micro -r 7   # one shape, more rounds
+    OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/conv_parts.py --cpu   # see below
 
 Per shape, the parts of both kernel schemes of ops/conv.py are timed on raw arrays:
   im2col      the patch gather into the cached (C*K, N*P) buffer
@@ -10,8 +11,25 @@ Per shape, the parts of both kernel schemes of ops/conv.py are timed on raw arra
   shift_fwd / shift_dx / shift_dw   the shifted-GEMM kernels (stride-1 layers only), layout copies included
 and then the whole layer, ``F.conv2d`` forward + backward in ferrum (``ferrum``) and in torch
 (``torch``). Variants run in interleaved rounds in one process; the report gives the median over
-rounds of the per-round minimum (ms), the figure to read on a busy machine. ``ops/conv.py``'s
-docstring quotes these numbers.
+rounds of the per-round minimum (ms), the figure to read on a busy machine. ``--cpu`` times the
+calling thread's CPU time instead, on one thread everywhere (torch, OpenBLAS, ferrum's copy
+threads): the one measurement that stays stable when other processes load the 2 cores.
+``ops/conv.py``'s docstring quotes these numbers.
+
+Measured 2026-12-07 with ``--cpu -r 3 -n 2`` (thread CPU time, ms; the machine was loaded by other
+jobs, so wall-clock runs swung 2-5x and are not quoted):
+
+    shape         im2col  gemm_fwd gemm_dw gemm_dcol col2im  shift fwd/dx/dw    ferrum  torch  ratio
+    micro          11.6    30.8    27.6    35.2    18.4    24.4/24.2/36.1     94.7   67.9   1.39
+    lenet_c1        0.50    0.57    0.89    0.57    0.94        -              4.56   6.15   0.74
+    lenet_c2        0.59    0.41    0.73    0.43    1.09        -              2.98   1.84   1.62
+    resnet_stem     0.40    1.09    1.39    1.00    0.64        -              7.16   4.74   1.51
+    resnet_b1       5.89   15.3    12.0    12.0     8.59     8.8/8.8/13.0      33.1   16.1   2.06
+    resnet_b2_s2    3.26    2.79    3.38    2.73    4.29        -             21.5   10.6    2.02
+    resnet_b2       3.53    6.40    6.46    5.51    4.88     6.6/6.3/8.6       22.9   12.7   1.81
+    resnet_down     0.23    0.39    0.52    0.39    0.93        -              4.25   5.24   0.81
+
+(im2col/col2im columns are the "cn" column order; lenet_c2 runs the batch-last order, ``_lay``.)
 """
 
 from __future__ import annotations
@@ -89,10 +107,17 @@ def main() -> None:
     ap.add_argument("-r", "--rounds", type=int, default=5)
     ap.add_argument("-n", type=int, default=3, help="timed calls per round")
     ap.add_argument("-t", "--threads", type=int, default=2)
+    ap.add_argument("--cpu", action="store_true", help="thread CPU time, one thread everywhere")
     a = ap.parse_args()
     import torch
 
     import ferrum
+    from ferrum.ops import _parallel
+    clock = time.perf_counter
+    if a.cpu:
+        a.threads = 1
+        _parallel._enabled = False
+        clock = time.thread_time
     torch.set_num_threads(a.threads)
     ferrum.set_num_threads(a.threads)
     for name in a.shapes.split(","):
@@ -103,9 +128,9 @@ def main() -> None:
                 fn()
                 ts = []
                 for _ in range(a.n):
-                    t0 = time.perf_counter()
+                    t0 = clock()
                     fn()
-                    ts.append(time.perf_counter() - t0)
+                    ts.append(clock() - t0)
                 mins[k].append(min(ts))
         parts = "  ".join(f"{k} {statistics.median(t) * 1e3:.2f}" for k, t in mins.items())
         tt = statistics.median(mins["torch"])

@@ -350,3 +350,26 @@ def test_other_fills():
     assert abs(np.median(np.log(ln))) < 0.02
     p = ferrum.poisson(ferrum.full((N,), 3.0)).numpy()
     assert abs(p.mean() - 3) < 0.1 and (p == np.round(p)).all()
+
+
+@pytest.mark.parametrize("dtype", [ferrum.float32, ferrum.float64])
+def test_inplace_fills_draw_the_same_stream_as_fresh_draws(dtype):
+    """normal_/uniform_ fill contiguous buffers directly: same values as scaling a fresh draw, a
+    version bump, and the strided (non-contiguous) path still fills only its view."""
+    ferrum.manual_seed(5)
+    a = ferrum.empty(6, 4, dtype=dtype)
+    v = a._version[0]
+    a.normal_(0.5, 2.0)
+    ferrum.manual_seed(5)
+    b = ferrum.randn(6, 4, dtype=dtype) * 2.0 + 0.5
+    assert ferrum.equal(a, b) and a._version[0] == v + 1
+    ferrum.manual_seed(5)
+    a.uniform_(-1.0, 3.0)
+    ferrum.manual_seed(5)
+    assert ferrum.equal(a, ferrum.rand(6, 4, dtype=dtype) * 4.0 - 1.0)
+    z = ferrum.zeros(4, 6, dtype=dtype)
+    z.t().normal_()  # a transposed view: not C-contiguous
+    z[:, ::2].uniform_(5.0, 6.0)
+    assert (z[:, ::2] >= 5.0).all() and (z[:, 1::2] < 5.0).all()
+    with pytest.raises(RuntimeError):
+        ferrum.ones(2, requires_grad=True).normal_()  # a leaf that requires grad: torch's error

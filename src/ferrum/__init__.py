@@ -56,8 +56,7 @@ def is_nonzero(input: Tensor) -> bool:
 
 # torch's top-level activations that live in ops/activation.py, loaded on first use
 _ACTIVATIONS = ("selu", "selu_", "celu", "celu_", "prelu", "rrelu", "rrelu_", "hardshrink", "threshold",
-                "threshold_", "dropout", "alpha_dropout", "feature_alpha_dropout", "cosine_similarity",
-                "pairwise_distance", "pdist")
+                "threshold_", "cosine_similarity", "pairwise_distance", "pdist")
 _TENSOR_ACTIVATIONS = ("hardshrink", "prelu")
 
 
@@ -74,14 +73,36 @@ for _n in _TENSOR_ACTIVATIONS:
 del _n
 
 
+# torch's top-level functions whose modules load on first use, by name -> module
+_LAZY = {"save": ".serialization", "load": ".serialization", "cdist": ".ops.cdist", "autocast": ".amp",
+         "is_autocast_available": ".amp", "get_autocast_dtype": ".amp", "is_autocast_enabled": ".amp"}
+_LAZY.update(dict.fromkeys((
+    "are_deterministic_algorithms_enabled", "get_deterministic_debug_mode", "get_float32_matmul_precision",
+    "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
+    "set_float32_matmul_precision", "use_deterministic_algorithms"), "._settings"))
+# torch's top-level spellings of nn.functional ops (conv2d, max_pool2d, batch_norm, ...): _nn_top.__all__
+_LAZY.update(dict.fromkeys((
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "affine_grid_generator", "alpha_dropout", "alpha_dropout_",
+    "avg_pool1d", "batch_norm", "bilinear", "binary_cross_entropy_with_logits", "channel_shuffle",
+    "constant_pad_nd", "conv1d", "conv2d", "conv3d", "conv_tbc", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "convolution", "cosine_embedding_loss", "dropout", "dropout_",
+    "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout", "feature_dropout_", "grid_sampler",
+    "grid_sampler_2d",
+    "grid_sampler_3d", "group_norm", "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm",
+    "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
+    "native_channel_shuffle", "poisson_nll_loss", "rms_norm", "triplet_margin_loss"), "._nn_top"))
+
+
 def __getattr__(name):
     # heavier submodules load on first use, to keep `import ferrum` light
     import importlib
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     if name in _ACTIVATIONS:
         return getattr(importlib.import_module(".nn.functional", __name__), name)
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
                 "amp", "testing", "special", "fft", "datasets", "transforms", "train", "models",
-                "accelerator"):
+                "accelerator", "version", "multiprocessing", "cpu"):
         try:
             return importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:

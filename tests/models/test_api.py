@@ -1,7 +1,9 @@
-"""ferrum.models' registry (get_model, list_models) and the package's lazy import."""
+"""ferrum.models' registry (get_model, list_models), the package's lazy import, and the state-dict
+route the weights refusal recommends."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import ferrum
@@ -35,3 +37,22 @@ def test_get_model():
         models.get_model("resnet9000")
     with pytest.raises(ValueError, match="cannot be downloaded"):
         models.get_model("mobilenet_v2", weights="DEFAULT")
+
+
+def test_the_refusal_message_advice_works(tmp_path):
+    """The ValueError tells users to load a state dict from a NumPy .npz archive (or converted torch
+    tensors); that route restores a model exactly, num_batches_tracked included."""
+    m = models.resnet18(num_classes=3)
+    m.train()
+    m(ferrum.randn(2, 3, 32, 32))  # moves the running statistics off their initial values
+    path = tmp_path / "resnet18.npz"
+    np.savez(path, **{k: v.numpy() for k, v in m.state_dict().items()})
+    fresh = models.resnet18(num_classes=3)
+    fresh.load_state_dict({k: ferrum.tensor(v) for k, v in np.load(path).items()})
+    for (k, a), (_, b) in zip(m.state_dict().items(), fresh.state_dict().items()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    m.eval()
+    fresh.eval()
+    x = ferrum.randn(1, 3, 32, 32)
+    with ferrum.no_grad():
+        np.testing.assert_array_equal(m(x).numpy(), fresh(x).numpy())

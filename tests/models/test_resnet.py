@@ -98,6 +98,17 @@ def test_parity_float32(name, kwargs, shape, train, torch):
     check_parity(torch, tm, fm, _x(shape, np.float32), train=train, rtol=1e-4, backward=False)
 
 
+def test_group_norm_layer_parity_float64(torch):
+    """``norm_layer`` as torchvision users pass it for small batches: GroupNorm(8, c), initialised
+    to weight 1 and bias 0 like BatchNorm2d."""
+    torch.manual_seed(0)
+    tm = load(torch).resnet18(num_classes=10, norm_layer=lambda c: torch.nn.GroupNorm(8, c)).double()
+    fm = models.resnet18(num_classes=10, norm_layer=lambda c: ferrum.nn.GroupNorm(8, c)).double()
+    assert state_signature(fm) == state_signature(tm)
+    assert (fm.layer1[0].bn1.weight.detach().numpy() == 1).all()
+    check_parity(torch, tm, fm, _x((1, 3, 32, 32), np.float64), train=True, rtol=1e-9)
+
+
 def test_eval_float32_and_state_back_to_torch(torch):
     """ferrum's own (randomly initialised) state loads into torch's model and gives ferrum's outputs."""
     fm = models.resnet18(num_classes=5).eval()

@@ -40,14 +40,12 @@ def _check(fm, tm, x, dtype, **fwd):
         np.testing.assert_allclose(fp.grad.numpy(), tp.grad.numpy(), **TOL[dtype])
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("nd,dtype", [(1, "float32"), (1, "float64"), (2, "float32"), (2, "float64"),
+                                      (3, "float64")])  # 3-D in float64 only keeps the file fast
 @pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("padding,stride,bias",
                          [(1, 1, True), ("same", 1, False), (2, 2, True), (0, 1, True)])
 def test_conv_module_parity(torch, nd, padding_mode, padding, stride, bias, dtype):
-    if nd == 3 and dtype == "float32":
-        pytest.skip("3-D in float64 only keeps the file fast")
     cls = f"Conv{nd}d"
     args = (4, 6, (3, 2, 3)[:nd])
     kw = dict(stride=stride, padding=padding, bias=bias, padding_mode=padding_mode, groups=2)

@@ -62,3 +62,18 @@ def test_errors_match_torch(torch, cls, r, shape):
             m(T.zeros(shape))
         errs.append(e.value)
     assert type(errs[1]) is type(errs[0]) and str(errs[1]) == str(errs[0])
+
+
+@pytest.mark.parametrize("groups,shape", [(2, (2, 4, 3, 3)), (3, (1, 6, 5)), (1, (2, 3, 2, 2, 2))])
+def test_channel_shuffle_module_matches_torch(torch, groups, shape):
+    x = np.random.default_rng(0).standard_normal(shape)
+    res = []
+    for lib in (torch, ferrum):
+        m = lib.nn.ChannelShuffle(groups)
+        t = lib.tensor(x, requires_grad=True)
+        y = m(t)
+        (y * lib.tensor(np.arange(y.numel(), dtype=np.float64).reshape(shape))).sum().backward()
+        res.append((y.detach().numpy(), t.grad.numpy(), repr(m), y.grad_fn.name()))
+    np.testing.assert_array_equal(res[1][0], res[0][0])
+    np.testing.assert_array_equal(res[1][1], res[0][1])
+    assert res[1][2:] == res[0][2:]

@@ -175,3 +175,21 @@ for _op in ("pixel_shuffle", "pixel_unshuffle"):
              dtypes=ALL, errors=_shuffle_errors(_op))
     register(f"{_op}", lambda T, x, r, _o=_op: getattr(T, _o)(x, r), _shuffle_gen(_op), dtypes=F64,
              grad=False)
+
+
+def _channel_shuffle_gen(rng, dtype):
+    for shape, g in (((2, 6, 3), 2), ((2, 6, 3), 3), ((1, 4, 2, 3), 4), ((3, 2, 2, 1, 2), 1), ((0, 4, 2), 2)):
+        yield Sample((values(rng, shape, dtype), g))
+    yield Sample((values(rng, (2, 6, 3, 2), dtype), 3), strided=True)
+
+
+def _channel_shuffle_errors(rng):
+    yield Sample((values(rng, (4, 4), "float32"), 2))
+    yield Sample((values(rng, (1, 4, 4), "float32"), 0))
+    yield Sample((values(rng, (1, 4, 4), "float32"), -1))
+    yield Sample((values(rng, (1, 5, 4), "float32"), 2))
+
+
+register("F.channel_shuffle", lambda T, x, g: T.nn.functional.channel_shuffle(x, g), _channel_shuffle_gen,
+         dtypes=ALL, errors=_channel_shuffle_errors)
+register("channel_shuffle", lambda T, x, g: T.channel_shuffle(x, g), _channel_shuffle_gen, dtypes=F64)

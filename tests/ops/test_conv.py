@@ -46,13 +46,14 @@ GRID = [c for c in itertools.product((1, 2), (0, 1, "same", "valid"), (1, 2), (1
         if not (c[1] == "same" and c[0] > 1)]  # 'same' refuses strides (test_errors)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("nd", [1, 2, 3])
-@pytest.mark.parametrize("cin", [4, 32])
+# 3-D with one channel count and dtype keeps the file fast
+DIMS = [(nd, cin, dt) for nd in (1, 2, 3) for cin in (4, 32) for dt in ("float32", "float64")
+        if nd < 3 or (cin == 4 and dt == "float64")]
+
+
+@pytest.mark.parametrize("nd,cin,dtype", DIMS)
 @pytest.mark.parametrize("stride,padding,dilation,groups,bias", GRID)
 def test_conv_parity(torch, nd, cin, stride, padding, dilation, groups, bias, dtype):
-    if nd == 3 and (cin == 32 or dtype == "float32"):
-        pytest.skip("3-D: one channel count and dtype keep the file fast")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, cin) + SPATIAL[nd])
     w = rng.standard_normal((6, cin // groups) + (3, 2, 3)[:nd]) / np.sqrt(cin)
@@ -82,15 +83,11 @@ def test_unbatched(torch, nd, transposed):
     _assert_close(*_both(torch, fn, [x, w, None], dict(padding=1), "float64"), "float64")
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("nd", [1, 2, 3])
-@pytest.mark.parametrize("cin", [4, 32])
+@pytest.mark.parametrize("nd,cin,dtype", DIMS)
 @pytest.mark.parametrize("stride,padding,output_padding,dilation,groups",
                          [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), (2, 0, 1, 2, 2), (1, 1, 1, 2, 1), (3, 2, 2, 1, 2),
                           (1, 2, 0, 2, 2)])
 def test_conv_transpose_parity(torch, nd, cin, stride, padding, output_padding, dilation, groups, dtype):
-    if nd == 3 and (cin == 32 or dtype == "float32"):
-        pytest.skip("3-D: one channel count and dtype keep the file fast")
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, cin) + tuple(s - 1 for s in SPATIAL[nd]))
     w = rng.standard_normal((cin, 6 // groups) + (3, 2, 3)[:nd]) / np.sqrt(cin)
@@ -220,16 +217,40 @@ def test_error_messages():
         FF.conv2d(np.ones((2, 3, 8, 8)), ferrum.ones(4, 3, 3, 3))
 
 
-@pytest.mark.parametrize("chunk", [5, 64])
-def test_shifted_gemm_blocks(torch, monkeypatch, chunk):
-    """The shifted-GEMM kernels run every tap on one block of output columns at a time: small
-    blocks (and a last partial one) give the same result."""
+@pytest.mark.parametrize("chunk,split_min", [(5, 1 << 30), (64, 1 << 30), (7, 16), (1 << 16, 16)])
+def test_shifted_gemm_blocks(torch, monkeypatch, chunk, split_min):
+    """The shifted-GEMM kernels run every tap on one block of output columns at a time, the
+    columns split in halves over two threads above _SPLIT_MIN: small blocks (and a last partial
+    one), split or not, give the same result."""
     from ferrum.ops import _im2col
 
     monkeypatch.setattr(_im2col, "CHUNK", chunk)
+    monkeypatch.setattr(_im2col, "_SPLIT_MIN", split_min)
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 16, 6, 7))
     w = rng.standard_normal((8, 16, 3, 2))
     b = rng.standard_normal(8)
     for kw in (dict(padding=1), dict(padding=(2, 1), dilation=2), dict(padding=0)):
         _assert_close(*_both(torch, "conv2d", [x, w, b], kw, "float64"), "float64")
+
+
+@pytest.mark.parametrize("lay", ["cn", "cl"])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("split_min", [16, 1 << 30])
+def test_patch_layouts(torch, monkeypatch, lay, nd, split_min):
+    """Both column orders of the im2col path (batch before or after the output positions, chosen
+    by output row length), with the GEMM columns split over two threads or not, give torch's
+    values and gradients."""
+    from ferrum.ops import _im2col, conv
+
+    monkeypatch.setattr(conv, "_lay", lambda out_sp, n: lay)
+    monkeypatch.setattr(_im2col, "_SPLIT_MIN", split_min)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 4) + SPATIAL[nd])
+    w = rng.standard_normal((6, 2) + (3, 2, 2)[:nd])
+    b = rng.standard_normal(6)
+    for kw in (dict(padding=1, groups=2), dict(stride=2, dilation=(2,) * nd, groups=2)):
+        _assert_close(*_both(torch, f"conv{nd}d", [x, w, b], kw, "float64"), "float64")
+    wt = rng.standard_normal((4, 3) + (3, 2, 2)[:nd])
+    _assert_close(*_both(torch, f"conv_transpose{nd}d", [x, wt, b[:3]], dict(stride=2, output_padding=1),
+                         "float64"), "float64")

@@ -629,3 +629,29 @@ def test_writes_into_really_overlapping_memory_raise_torch_error(torch, dtype, o
     for L in (ferrum, torch):
         with pytest.raises(RuntimeError, match=msg):
             op(L, L.zeros(1, dtype=getattr(L, dtype)).expand(3))
+
+
+def test_add_relu_inplace_without_copy_keep_torch_gradients(torch):
+    """add_/sub_/relu_ do not copy the old value (their backward never reads it): gradients equal
+    torch's, and an op that saved the tensor before still sees the in-place change as an error."""
+    import numpy as np
+
+    a = np.random.default_rng(3).standard_normal((2, 3, 4, 5))
+    results = []
+    for T in (torch, ferrum):
+        x = T.tensor(a, requires_grad=True)
+        w = T.tensor(a[::-1].copy(), requires_grad=True)
+        y = x * 2.0
+        y += w
+        y.sub_(x, alpha=0.5)
+        y.relu_()
+        (y * y).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+    for f, t in zip(results[1], results[0]):
+        np.testing.assert_allclose(f, t, rtol=1e-12, atol=1e-12)
+    x = ferrum.tensor(a, requires_grad=True)
+    y = x * 2.0
+    z = y * y           # saves y
+    y += 1.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()

@@ -165,6 +165,9 @@ BAD = [
     ((1, 2, 3, 4), {"scale_factor": -1.0}),
     ((1, 2, 0, 4), {"size": 3, "mode": "bilinear"}),
     ((1, 0, 3, 4), {"size": 3, "mode": "bilinear"}),
+    ((1, 0, 3, 4), {"size": 3, "mode": "nearest"}),
+    ((0, 0, 5), {"size": 3, "mode": "nearest-exact"}),
+    ((1, 0, 2, 3, 4), {"size": 3, "mode": "area"}),
     ((1, 2, 5), {"size": 3, "mode": "linear", "antialias": True}),
     ((1, 2, 3, 4), {"size": 3, "mode": "nearest", "antialias": True}),
 ]
@@ -297,7 +300,11 @@ def test_deprecated_upsample_aliases(torch):
         np.testing.assert_allclose(yf, yt, rtol=1e-12, atol=1e-12)
 
 
-def test_empty_batch(torch):
+def test_empty_batch_and_channels(torch):
     y = F.interpolate(ferrum.ones(0, 2, 3, 4, requires_grad=True), size=(5, 6), mode="bilinear")
     assert tuple(y.shape) == (0, 2, 5, 6)
     y.sum().backward()
+    for shape in ((1, 0, 3, 4), (1, 0, 5)):  # adaptive pooling (area) accepts no channels in 1-D and 2-D
+        yf = F.interpolate(ferrum.ones(shape), size=3, mode="area")
+        yt = torch.nn.functional.interpolate(torch.ones(shape), size=3, mode="area")
+        assert tuple(yf.shape) == tuple(yt.shape)

@@ -99,3 +99,13 @@ def test_errors_match_torch(torch, op, shape, r):
     assert type(errs[1]) is type(errs[0]), errs
     if isinstance(errs[0], RuntimeError):
         assert str(errs[1]) == str(errs[0])
+
+
+def test_channel_shuffle_double_backward_and_inverse():
+    x = ferrum.randn(2, 6, 3, dtype=ferrum.float64, requires_grad=True)
+    assert ferrum.autograd.gradcheck(lambda t: ferrum.channel_shuffle(t, 3), (x,))
+    assert ferrum.autograd.gradgradcheck(lambda t: ferrum.channel_shuffle(t, 2), (x,))
+    y = ferrum.channel_shuffle(ferrum.channel_shuffle(x, 2), 3)  # by g, then by C/g: the identity
+    assert ferrum.equal(y, x)
+    assert ferrum.channel_shuffle(x, 2)._data.base is None or not np.shares_memory(
+        ferrum.channel_shuffle(x, 2)._data, x._data)  # a fresh tensor, as torch's

@@ -57,6 +57,16 @@ def test_integer_inputs_truncate(torch, fname, shape, dtype):
     np.testing.assert_array_equal(y.numpy(), yt.numpy())
 
 
+@pytest.mark.parametrize("div", [3, -2, -5])
+@pytest.mark.parametrize("dtype", ["int64", "float64"])
+def test_divisor_override_signs(torch, div, dtype):
+    x = np.arange(2 * 3 * 6 * 6).reshape(2, 3, 6, 6) - 50.0
+    y = F.avg_pool2d(ferrum.tensor(x).to(getattr(ferrum, dtype)), 3, 2, 1, divisor_override=div)
+    tx = torch.tensor(x).to(getattr(torch, dtype))
+    yt = torch.nn.functional.avg_pool2d(tx, 3, 2, 1, divisor_override=div)
+    np.testing.assert_array_equal(y.numpy(), yt.numpy())
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_low_precision(torch, dtype):
     x = distinct((2, 3, 6, 6))

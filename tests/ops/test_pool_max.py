@@ -25,6 +25,7 @@ GRID2 = [
     (3, 2, 1, (2, 1), True),
     (2, 3, 1, 1, True),
     ((1, 2), None, 0, 1, True),
+    (1, None, 0, 1, False),  # a 1x1 kernel: the block path's result must not be a view of the input
 ]
 
 

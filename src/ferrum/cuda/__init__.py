@@ -106,3 +106,11 @@ class device:
     def __exit__(self, *exc):
         set_device(self.prev)
         return False
+
+
+def __getattr__(name: str):
+    # the deprecated torch.cuda.amp spellings load on first use (they import ferrum.amp)
+    if name == "amp":
+        import importlib
+        return importlib.import_module(".amp", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

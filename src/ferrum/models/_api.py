@@ -11,6 +11,7 @@ torchvision's, so a torchvision checkpoint loads once its tensors are ferrum ten
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from typing import Any, Callable
 
@@ -37,6 +38,30 @@ def _handle_weights(builder: str, weights: Any, kwargs: dict) -> None:
     if weights is not None:
         raise ValueError(f"{builder}(weights={weights!r}): pretrained weights cannot be downloaded here "
                          f"(no network access to the weight servers); {_LOAD_HINT}")
+
+
+_WEIGHTS_DOC = """
+
+    ``weights``: only None (the default). Pretrained weights cannot be downloaded here (no network
+    access); any other value, or ``pretrained=True``, raises ValueError. To use trained weights, load
+    a state dict: parameter names and shapes are torchvision's, so a torchvision checkpoint loads
+    after converting each tensor::
+
+        model.load_state_dict({k: ferrum.tensor(v.numpy()) for k, v in torch.load(path).items()})
+
+    ``progress`` is accepted for torchvision's signature and unused.
+"""
+
+
+def _weights_doc(cls: str, kwargs: str) -> Callable:
+    """Decorator appending the ``weights``/``progress``/``**kwargs`` paragraphs, the same for every
+    builder, to a builder's one-line docstring."""
+    def deco(fn: Callable) -> Callable:
+        tail = textwrap.fill(f"``**kwargs`` go to ``{cls}``: {kwargs}.", width=100, initial_indent="    ",
+                             subsequent_indent="    ", break_on_hyphens=False, break_long_words=False)
+        fn.__doc__ = fn.__doc__.rstrip() + _WEIGHTS_DOC + tail + "\n    "
+        return fn
+    return deco
 
 
 def _ovewrite_named_param(kwargs: dict, param: str, new_value: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 from .. import nn
 from .._tensor import Tensor
 from ..ops.view import flatten
-from ._api import _handle_weights, _make_divisible, register_model
+from ._api import _handle_weights, _make_divisible, _weights_doc, register_model
 
 __all__ = ["MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2"]
 
@@ -181,17 +181,9 @@ class MobileNetV2(nn.Module):
 
 
 @register_model()
+@_weights_doc("MobileNetV2", "``num_classes=1000``, ``width_mult=1.0``, ``inverted_residual_setting``, "
+              "``round_nearest=8``, ``block``, ``norm_layer``, ``dropout=0.2``")
 def mobilenet_v2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> MobileNetV2:
-    """MobileNetV2 (3,504,872 parameters at num_classes=1000, width_mult=1.0).
-
-    ``**kwargs`` go to ``MobileNetV2``: ``num_classes=1000``, ``width_mult=1.0``,
-    ``inverted_residual_setting``, ``round_nearest=8``, ``block``, ``norm_layer``, ``dropout=0.2``.
-
-    ``weights``: only None (the default). Pretrained weights cannot be downloaded here (no network
-    access); any other value, or ``pretrained=True``, raises ValueError. To use trained weights,
-    load a state dict: parameter names and shapes are torchvision's, so a torchvision checkpoint
-    loads after converting each tensor: ``model.load_state_dict({k: ferrum.tensor(v.numpy()) for k, v
-    in torch.load(path).items()})``. ``progress`` is accepted for torchvision's signature and unused.
-    """
+    """MobileNetV2 (3,504,872 parameters at num_classes=1000, width_mult=1.0)."""
     _handle_weights("mobilenet_v2", weights, kwargs)
     return MobileNetV2(**kwargs)

@@ -9,12 +9,12 @@ torchvision's configurations: "A" (VGG-11), "B" (VGG-13), "D" (VGG-16), "E" (VGG
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 from .. import nn
 from .._tensor import Tensor
 from ..ops.view import flatten
-from ._api import _handle_weights, register_model
+from ._api import _handle_weights, _weights_doc, register_model
 
 __all__ = ["VGG", "make_layers", "cfgs", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
            "vgg19", "vgg19_bn"]
@@ -98,20 +98,7 @@ def _vgg(name: str, cfg: str, batch_norm: bool, weights: Any, kwargs: dict) -> V
     return VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs)
 
 
-_WEIGHTS_DOC = """
-
-    ``weights``: only None (the default). Pretrained weights cannot be downloaded here (no network
-    access); any other value, or ``pretrained=True``, raises ValueError. To use trained weights,
-    load a state dict: parameter names and shapes are torchvision's, so a torchvision checkpoint
-    loads after converting each tensor: ``model.load_state_dict({k: ferrum.tensor(v.numpy()) for k, v
-    in torch.load(path).items()})``. ``progress`` is accepted for torchvision's signature and unused.
-    ``**kwargs`` go to ``VGG`` (``num_classes=1000``, ``init_weights=True``, ``dropout=0.5``).
-    """
-
-
-def _doc(fn: Callable) -> Callable:
-    fn.__doc__ = fn.__doc__.rstrip() + _WEIGHTS_DOC
-    return fn
+_doc = _weights_doc("VGG", "``num_classes=1000``, ``init_weights=True``, ``dropout=0.5``")
 
 
 @register_model()

@@ -29,16 +29,19 @@ from __future__ import annotations
 import ctypes
 import itertools
 import math
+import os
 
 import numpy as np
 
-from . import _blas
+from .. import _threads
+from . import _blas, _parallel
 
-__all__ = ["take", "give", "padded", "im2col", "col2im", "gemm_ok", "shift_ok", "shift_fwd",
+__all__ = ["take", "give", "padded", "im2col", "col2im", "gemm_ok", "shift_ok", "split_cols", "shift_fwd",
            "shift_bwd", "shift_gin", "shift_gw"]
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_PID = os.getpid()
 _CACHE: dict = {}
 _CACHE_BYTES = [0]
 _CACHE_LIMIT = 512 << 20  # past this the cache is emptied (shapes change, e.g. a last smaller batch)
@@ -67,6 +70,20 @@ def give(kind: str, buf: np.ndarray) -> None:
     _CACHE.setdefault((kind, buf.shape, buf.dtype), []).append(buf)
 
 
+def _halves(fn, n: int, size: int) -> None:
+    """``fn(lo, hi)`` over [0, n), split in two halves run on two threads (copies release the GIL;
+    NumPy's copies use one core) when the work is over ``_parallel.MIN_SIZE`` elements."""
+    # a forked child (a DataLoader worker) inherits the executor without its thread: stay serial
+    if (n < 2 or size < _parallel.MIN_SIZE or not _parallel._enabled or os.getpid() != _PID
+            or _threads._state["n"] == 1):  # ferrum.set_num_threads(1): one thread everywhere
+        fn(0, n)
+        return
+    h = n // 2
+    fut = _parallel._executor().submit(fn, h, n)
+    fn(0, h)
+    fut.result()
+
+
 def padded(x: np.ndarray, pads: tuple) -> tuple[np.ndarray, bool]:
     """``x`` (N, C, *sp) zero-padded by ``pads`` ((lo, hi) per spatial dim) in a cached buffer;
     returns (array, cached) -- ``x`` itself when no padding is needed."""
@@ -83,56 +100,95 @@ def _tap_slices(tap, stride, dilation, out_sp):
                  for t, s, d, o in zip(tap, stride, dilation, out_sp))
 
 
-def im2col(x: np.ndarray, ksize, stride, pads, dilation, out_sp, nfirst: bool = False) -> np.ndarray:
-    """Patches of ``x`` (N, C, *sp): into a cached buffer (C*K, N*P) (see the module docstring; hand
-    it back with ``give("col", col)``), or with ``nfirst`` into a fresh (N, C*K, P) (F.unfold's)."""
+def im2col(x: np.ndarray, ksize, stride, pads, dilation, out_sp, layout: str = "cn") -> np.ndarray:
+    """Patches of ``x`` (N, C, *sp). ``layout``: "cn", a cached (C*K, N*P) buffer, columns (n, o..)
+    (see the module docstring); "cl", a cached (C*K, P*N) buffer, columns (o.., n): batch last, so
+    that each tap's copy moves runs of Wo*N contiguous elements instead of Wo (small feature maps;
+    x is transposed once first); "nf", a fresh (N, C*K, P) (F.unfold's). Hand cached buffers back
+    with ``give("col", col)``."""
     N, C = x.shape[:2]
     xp, cached = padded(x, pads)
     K, P = math.prod(ksize), math.prod(out_sp)
-    head = (slice(None),)
-    if nfirst:
+    nd = len(ksize)
+    if layout == "nf":
         col = np.empty((N, C * K, P), x.dtype)
         cv = col.reshape((N, C) + tuple(ksize) + tuple(out_sp))
-        src, head = xp, head * 2
+        pre, post = (slice(None),), ()
+        src = xp
+    elif layout == "cl":
+        col = take("col", (C * K, P * N), x.dtype)
+        cv = col.reshape((C,) + tuple(ksize) + tuple(out_sp) + (N,))
+        pre, post = (), (slice(None),)
+        src = take("xt", xp.shape[1:] + (N,), x.dtype)
+        np.copyto(src, xp.transpose(tuple(range(1, nd + 2)) + (0,)))
     else:
         col = take("col", (C * K, N * P), x.dtype)
         cv = col.reshape((C,) + tuple(ksize) + (N,) + tuple(out_sp))
+        pre, post = (), ()
         src = xp.swapaxes(0, 1)  # (C, N, *padded): the copies write col's (c, n, o..) order
-    for tap in itertools.product(*(range(k) for k in ksize)):
-        win = _tap_slices(tap, stride, dilation, out_sp)
-        np.copyto(cv[head + tap], src[(slice(None), slice(None)) + win])
+    taps = list(itertools.product(*(range(k) for k in ksize)))
+    wins = [_tap_slices(tap, stride, dilation, out_sp) for tap in taps]
+    mid = () if layout == "cl" else (slice(None),)
+
+    def part(lo, hi):
+        ch = pre + (slice(lo, hi),)
+        for tap, win in zip(taps, wins):
+            np.copyto(cv[ch + tap], src[ch + (mid if layout == "cn" else ()) + win + post])
+
+    _halves(part, C, col.size)
+    if layout == "cl":
+        give("xt", src)
     if cached:
         give("pad" + repr(pads), xp)
     return col
 
 
-def col2im(col: np.ndarray, x_shape, ksize, stride, pads, dilation, out_sp,
-           nfirst: bool = False) -> np.ndarray:
-    """The adjoint of :func:`im2col`: ``col`` (C*K, N*P), or (N, C*K, P) with ``nfirst``, summed back
-    into a fresh (N, C, *sp)."""
+def col2im(col: np.ndarray, x_shape, ksize, stride, pads, dilation, out_sp, layout: str = "cn") -> np.ndarray:
+    """The adjoint of :func:`im2col` (same ``layout``): ``col`` summed back into a fresh (N, C, *sp)."""
     N, C = x_shape[:2]
-    sp = x_shape[2:]
+    sp = tuple(x_shape[2:])
+    nd = len(sp)
     psp = tuple(s + lo + hi for s, (lo, hi) in zip(sp, pads))
-    head = (slice(None),)
-    if nfirst:
+    inner = tuple(slice(lo, lo + s) for s, (lo, _) in zip(sp, pads))
+    if layout == "nf":
         acc = np.zeros((N, C) + psp, col.dtype)
         cv = col.reshape((N, C) + tuple(ksize) + tuple(out_sp))
-        head = head * 2
+        pre, mid, post = (slice(None),), (), ()
+    elif layout == "cl":
+        acc = take("acc", (C,) + psp + (N,), col.dtype)
+        acc.fill(0)  # a cached buffer: a fresh np.zeros page-faults on every step
+        cv = col.reshape((C,) + tuple(ksize) + tuple(out_sp) + (N,))
+        pre, mid, post = (), (), (slice(None),)
     else:
-        acc = np.zeros((C, N) + psp, col.dtype)
+        acc = take("acc", (C, N) + psp, col.dtype)
+        acc.fill(0)
         cv = col.reshape((C,) + tuple(ksize) + (N,) + tuple(out_sp))
-    for tap in itertools.product(*(range(k) for k in ksize)):
-        acc[(slice(None), slice(None)) + _tap_slices(tap, stride, dilation, out_sp)] += cv[head + tap]
-    inner = acc[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(sp, pads))]
-    if nfirst:
-        return np.ascontiguousarray(inner) if any(lo or hi for lo, hi in pads) else acc
-    out = np.empty((N, C) + tuple(sp), col.dtype)
-    np.copyto(out, inner.swapaxes(0, 1))
+        pre, mid, post = (), (slice(None),), ()
+    taps = list(itertools.product(*(range(k) for k in ksize)))
+    wins = [_tap_slices(tap, stride, dilation, out_sp) for tap in taps]
+
+    def part(lo, hi):
+        ch = pre + (slice(lo, hi),)
+        for tap, win in zip(taps, wins):
+            acc[ch + mid + win + post] += cv[ch + tap]
+
+    _halves(part, C, col.size)
+    if layout == "nf":
+        return np.ascontiguousarray(acc[(slice(None), slice(None)) + inner]) if any(
+            lo or hi for lo, hi in pads) else acc
+    out = np.empty((N, C) + sp, col.dtype)
+    if layout == "cl":
+        perm = (nd + 1, 0) + tuple(range(1, nd + 1))
+        np.copyto(out, acc[(slice(None),) + inner + (slice(None),)].transpose(perm))
+    else:
+        np.copyto(out, acc[(slice(None), slice(None)) + inner].swapaxes(0, 1))
+    give("acc", acc)
     return out
 
 
 # ----------------------------------------------------------------------------- shifted GEMMs
 _GEMM: dict = {}
+_LOCAL = [None]  # openblas_set_num_threads_local, where the library has it
 
 
 def _load_gemm() -> bool:
@@ -147,6 +203,13 @@ def _load_gemm() -> bool:
                           real, ctypes.c_void_p, i64)
             f.restype = None
             _GEMM[dt] = f
+        try:
+            loc = lib.openblas_set_num_threads_local  # OpenBLAS >= 0.3.27: the calling thread only
+            loc.argtypes = (ctypes.c_int,)
+            loc.restype = ctypes.c_int
+            _LOCAL[0] = loc
+        except AttributeError:
+            pass
     except (OSError, AttributeError):
         _GEMM.clear()
         return False
@@ -194,7 +257,13 @@ def _to_gapped(a: np.ndarray, kind: str, gs, start: int, total: int, lead: int =
     buf = take(kind + repr((a.shape[2:], gs, lead)), (C, lead + total), a.dtype, zero=True)
     L = N * math.prod(gs)
     body = buf[:, lead + start:lead + start + L].reshape((C, N) + gs)
-    body[(slice(None), slice(None)) + tuple(slice(0, s) for s in a.shape[2:])] = a.swapaxes(0, 1)
+    inner = tuple(slice(0, s) for s in a.shape[2:])
+    at = a.swapaxes(0, 1)
+
+    def part(lo, hi):
+        body[(slice(lo, hi), slice(None)) + inner] = at[lo:hi]
+
+    _halves(part, C, a.size)
     return buf
 
 
@@ -208,10 +277,15 @@ def _from_gapped(buf: np.ndarray, start: int, N: int, gs, sp, bias=None) -> np.n
     body = buf[:, start:start + L].reshape((C, N) + gs)
     src = body[(slice(None), slice(None)) + tuple(slice(0, s) for s in sp)].swapaxes(0, 1)
     out = np.empty((N, C) + tuple(sp), buf.dtype)
-    if bias is None:
-        np.copyto(out, src)
-    else:
-        np.add(src, bias.reshape((C,) + (1,) * len(sp)), out=out)
+    b = None if bias is None else bias.reshape((C,) + (1,) * len(sp))
+
+    def part(lo, hi):
+        if b is None:
+            np.copyto(out[:, lo:hi], src[:, lo:hi])
+        else:
+            np.add(src[:, lo:hi], b[lo:hi], out=out[:, lo:hi])
+
+    _halves(part, C, out.size)
     return out
 
 
@@ -220,12 +294,44 @@ def _gemm(dt, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc):
 
 
 # Output columns per block: every tap's GEMM runs on one block before the next, so the block of
-# the accumulated result (and of the shifted operand) stays in cache across the taps.
-CHUNK = 4096
+# the accumulated result can stay in cache across the taps. Measured (micro_conv's layer, one
+# BLAS thread, thread CPU time, ms; fwd / dx / dw): whole rows 22.3 / 23.0 / 33.4, blocks of 4096
+# 25.1 / 22.8 / 33.6, of 1024 24.9 / 22.6 / 31.0: no gain, while each GEMM call is a hand-off
+# between OpenBLAS's threads (on a loaded machine 81 calls per kernel made micro_conv 5x slower
+# than torch). So blocks are large: one per kernel for micro_conv's 37,000 columns.
+CHUNK = 1 << 16
 
 
-def _chunks(L: int):
-    return [(c, min(CHUNK, L - c)) for c in range(0, L, CHUNK)]
+def _chunks(lo: int, hi: int):
+    return [(c, min(CHUNK, hi - c)) for c in range(lo, hi, CHUNK)]
+
+
+_SPLIT_MIN = 4096  # columns; below this one call on one thread
+
+
+def _one_blas_thread(run, lo: int, hi: int):
+    prev = _LOCAL[0](1)
+    try:
+        return run(lo, hi)
+    finally:
+        _LOCAL[0](prev)
+
+
+def split_cols(run, L: int) -> list:
+    """``run(lo, hi)`` over columns [0, L), as two halves on two Python threads each calling a
+    one-thread BLAS (``openblas_set_num_threads_local``), rather than one call on OpenBLAS's own two
+    threads; returns the results (one or two). Measured on this 2-core machine while other jobs
+    loaded it (wall ms, one 64x64 @ 64x37000 GEMM, micro_conv's tap): one thread 2.9, OpenBLAS's
+    two threads 5.5 to 19 (its threads spin on each other when a core is taken), two halves 3.1
+    to 6.9; 32x32 @ 32x34848: 0.9 / 1.5 to 15.8 / 1.1 to 2.0. The halves never wait on a spinning
+    partner, and on an idle machine run on both cores."""
+    if (L < _SPLIT_MIN or _LOCAL[0] is None or not _parallel._enabled or os.getpid() != _PID
+            or _threads._state["n"] == 1):
+        return [run(0, L)]
+    h = L // 2
+    fut = _parallel._executor().submit(_one_blas_thread, run, h, L)
+    first = _one_blas_thread(run, 0, h)
+    return [first, fut.result()]
 
 
 def shift_fwd(x: np.ndarray, w: np.ndarray, pads, dilation, groups: int, out_sp, bias=None) -> np.ndarray:
@@ -240,13 +346,17 @@ def shift_fwd(x: np.ndarray, w: np.ndarray, pads, dilation, groups: int, out_sp,
     wt = np.ascontiguousarray(w.reshape(O, cg, -1).transpose(2, 0, 1))  # (K, O, C/g)
     it, dt = x.itemsize, x.dtype
     xa, ya, wa = xb.ctypes.data, yb.ctypes.data, wt.ctypes.data
-    for g in range(groups):
-        for c0, n in _chunks(L):
-            for t, off in enumerate(offs):
-                # output q reads input q + off; the output grid starts at `start` like the data's
-                _gemm(dt, 0, 0, og, n, cg, wa + (t * O * cg + g * og * cg) * it, cg,
-                      xa + (g * cg * total + c0 + off) * it, total, 1.0 if t else 0.0,
-                      ya + (g * og * total + start + c0) * it, total)
+
+    def run(lo, hi):
+        for g in range(groups):
+            for c0, n in _chunks(lo, hi):
+                for t, off in enumerate(offs):
+                    # output q reads input q + off; the output grid starts at `start` like the data's
+                    _gemm(dt, 0, 0, og, n, cg, wa + (t * O * cg + g * og * cg) * it, cg,
+                          xa + (g * cg * total + c0 + off) * it, total, 1.0 if t else 0.0,
+                          ya + (g * og * total + start + c0) * it, total)
+
+    split_cols(run, L)
     _give_gapped("sx", x.shape, gs, 0, xb)
     y = _from_gapped(yb, start, N, gs, out_sp, bias)
     give("sy", yb)
@@ -275,24 +385,36 @@ def shift_bwd(x: np.ndarray, g: np.ndarray, w: np.ndarray, pads, dilation, group
         d = take("sd", (C, total), g.dtype)
         wt = np.ascontiguousarray(w.reshape(O, cg, -1).transpose(2, 0, 1))  # (K, O, C/g)
         da, wa = d.ctypes.data, wt.ctypes.data
-        for gi in range(groups):
-            for c0, n in _chunks(L):
-                for t, off in enumerate(offs):
-                    _gemm(dt, 1, 0, cg, n, og, wa + (t * O * cg + gi * og * cg) * it, cg,
-                          ga + (gi * og * (lead + total) + lead + 2 * start + c0 - off) * it, lead + total,
-                          1.0 if t else 0.0, da + (gi * cg * total + start + c0) * it, total)
+
+        def run_x(lo, hi):
+            for gi in range(groups):
+                for c0, n in _chunks(lo, hi):
+                    for t, off in enumerate(offs):
+                        src = ga + (gi * og * (lead + total) + lead + 2 * start + c0 - off) * it
+                        dst = da + (gi * cg * total + start + c0) * it
+                        _gemm(dt, 1, 0, cg, n, og, wa + (t * O * cg + gi * og * cg) * it, cg, src,
+                              lead + total, 1.0 if t else 0.0, dst, total)
+
+        split_cols(run_x, L)
         dx = _from_gapped(d, start, N, gs, x.shape[2:])
         give("sd", d)
     if need_w:
         xb = _to_gapped(x, "sx", gs, start, total)
-        gw = np.empty((len(offs), O, cg), x.dtype)
-        xa, wa = xb.ctypes.data, gw.ctypes.data
-        for gi in range(groups):
-            for c0, n in _chunks(L):
-                for t, off in enumerate(offs):
-                    _gemm(dt, 0, 1, og, cg, n, ga + (gi * og * (lead + total) + lead + start + c0) * it,
-                          lead + total, xa + (gi * cg * total + c0 + off) * it, total, 1.0 if c0 else 0.0,
-                          wa + (t * O * cg + gi * og * cg) * it, cg)
+        xa = xb.ctypes.data
+
+        def run_w(lo, hi):
+            gw = np.empty((len(offs), O, cg), x.dtype)  # this column range's share of the sum
+            wa = gw.ctypes.data
+            for gi in range(groups):
+                for c0, n in _chunks(lo, hi):
+                    for t, off in enumerate(offs):
+                        _gemm(dt, 0, 1, og, cg, n, ga + (gi * og * (lead + total) + lead + start + c0) * it,
+                              lead + total, xa + (gi * cg * total + c0 + off) * it, total,
+                              1.0 if c0 > lo else 0.0, wa + (t * O * cg + gi * og * cg) * it, cg)
+            return gw
+
+        parts = split_cols(run_w, L)
+        gw = parts[0] if len(parts) == 1 else parts[0] + parts[1]
         _give_gapped("sx", x.shape, gs, 0, xb)
         dw = np.ascontiguousarray(gw.transpose(1, 2, 0)).reshape(w.shape)
     _give_gapped("sg", g.shape, gs, lead, gb)

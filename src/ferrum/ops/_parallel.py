@@ -14,6 +14,12 @@ MIN_SIZE = 1 << 18  # below this, thread hand-off costs more than it saves
 _pool = []
 
 
+# A forked child (a DataLoader worker) inherits the executor object but not its thread: work submitted
+# there would wait forever. The child starts with no executor and makes its own on first use.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_pool.clear)
+
+
 def _executor():
     if not _pool:
         from concurrent.futures import ThreadPoolExecutor

@@ -192,7 +192,7 @@ def _relu_owned(input: Tensor) -> Tensor:
 def relu_(input: Tensor) -> Tensor:
     """In-place relu."""
     if input.requires_grad and _state.grad_enabled:
-        return apply_inplace(input, relu, "relu_")
+        return apply_inplace(input, relu, "relu_", reads_self=False)  # relu's backward reads its output
     _check(input, "relu_")
     d = writable(input, "relu_")  # a view of an expanded tensor: writable unless elements overlap
     z = _ZERO.get(d.dtype)

@@ -1,36 +1,52 @@
 """``batch_norm`` and ``instance_norm``: one fused node with a closed-form backward.
 
 The input (N, C, *) is viewed as (N, C, L). Statistics per channel are two sums over n and l,
-taken in one read of the input: ``x @ ones(L)`` (a batched GEMV) and ``einsum('ncl,ncl->c')``;
-the variance is E[x^2] - E[x]^2, accumulated in float64 per block. Where that formula would cancel
-(mean^2 > 16 var: an offset far larger than the spread), the input is centred on the batch mean
-block by block and the sums taken again (exact two-pass statistics), and the same centring is used
-in the backward. The output is ``x * S + T`` with the per-channel scale and shift expanded to
-(C, L) arrays. The backward (not create_graph) is closed form on raw arrays,
+taken in one read of the input: ``x @ ones(L)`` (a batched GEMV) and ``vecdot(x, x)``; the variance
+is E[x^2] - E[x]^2, accumulated in float64 per block. Where that formula would cancel (mean^2 > 16
+var: an offset far larger than the spread), the input is centred on the batch mean block by block
+and the sums taken again (two-pass statistics), and the same centre is subtracted in the output
+and the backward passes. The output is ``x * S + T`` with the per-channel scale and shift expanded
+to (C, L) arrays. The backward (not create_graph) is closed form on raw arrays,
 
-    dx = (w * invstd / M) * (M g - sum(g) - xhat * sum(g xhat)) = A g + B x + C (per channel),
+    dx = (w * invstd / M) * (M g - sum(g) - xhat * sum(g xhat)) = a (g + (b/a) x + c/a),
 
-after one more read of (g, x) for sum(g) and sum(g x). Under create_graph the same formula is
-written with Tensor ops on the saved input and weight, so double backward works.
+a, b, c per channel, after one more read of (g, x) for sum(g) and sum(g x); dw = sum(g xhat),
+db = sum(g). Under create_graph the same formula is written with Tensor ops on the saved input
+and weight (the batch statistics recomputed from x), so double backward works.
 
 Why this shape of code (measured on the shared 2-core machine, NumPy 2.4.6, float32, one thread,
-(32, 32, 32x32) and (32, 64, 16x16), best of 40, microseconds):
+(32, 32, 32x32) and (32, 64, 16x16), wall time, best of 40, microseconds):
 - ``np.add.reduce`` over axes (0, 2, 3): 198 and 119; ``x3 @ ones`` then ``.sum(0)``: 141 and 38;
   ``einsum('ncl,ncl->c')``: 148 and 62; the sums of (x - mean) need one more write pass (450/215).
+  Per 64K-element block in cache: the GEMV 3.4, ``vecdot`` 5.3, ``einsum`` 8.7.
 - an operand of shape (C, 1) broadcast along l is not vectorised by NumPy: ``x * s[:, None]`` 466
   and 246 against 297 and 146 for the same scale expanded to a (C, L) array (``np.repeat``, 5 us).
 - blocking: every pass over the whole array is a trip to memory; running the 4 elementwise passes
   of the backward over blocks of about 64K elements (256 KiB, which stay in the 2 MiB L2) took 735
   and 350 against 1049 and 522 for whole-array passes; the statistics sums 287 and 127 against
-  290 and 100 (the sum(g x) reads two arrays: 290 and 144 unblocked).
-- the two halves of the batch run on two threads (NumPy's ufuncs, einsum and matmul release the
-  GIL) above 2^18 elements, through ops/_parallel.py's worker.
+  290 and 100 (the sum(g x) reads two arrays: 290 and 144 unblocked). In a block, the factored
+  dx (one multiply into the output, three in-place updates) costs 34 us against 40 for
+  ``a g + b x + c`` (two multiplies, a temporary, two adds).
+- the two halves of the batch run on two threads only above 2^21 elements (see ``_PAR_MIN``).
+- no temporaries of the input's size: the only large allocations are the output and dx (with
+  glibc's default thresholds these can still fault after a trim; ``tune_allocator()`` removes
+  that: 1539 minor faults per forward+backward at (32, 32, 32x32) untuned, 0 tuned).
 
-Forward + backward against torch 2.13 (BatchNorm2d training step, 2 threads each, one process,
-best of 40, microseconds):
+Against torch 2.13 (a BatchNorm2d training step in float32: the forward, then ``y.backward(g)``
+with input and gradient fixed; ``tune_allocator()`` on; CPU time of the calling thread, best of
+60, one thread each, the shared machine at load 6, microseconds):
 
-    shape               torch fw   torch fw+bw   ferrum fw   ferrum fw+bw
-    (32, 32, 32, 32)    see the table in BENCH below (filled from tests/bench run)
+    shape                torch fw  fw+bw  eval    ferrum fw  fw+bw  eval    fw+bw  eval
+    (32, 32, 32x32)          1643   3090   359         1139   4137   473    1.34x  1.32x
+    (32, 64, 16x16)           829   1506   194          510   1614   246    1.07x  1.27x
+
+ferrum's forward is faster than torch's on one thread; the backward is NumPy's elementwise passes
+against one fused loop (inside a whole step its blocks run at about 0.5 ns per element and pass,
+against 0.2 alone in cache). torch with two threads reaches fw+bw 1458 and 691 us (wall, load 1);
+splitting ferrum's blocks over two Python threads gained nothing at these sizes (the worker's
+wake-up and the GIL hand-offs between NumPy calls: 3366 against 3167 us at (32, 32, 32x32)),
+hence ``_PAR_MIN``. ``y.backward(g)`` adds about 650 us to the node's own backward at (32, 32,
+32x32): the engine's copy of the root gradient, which a training step does not have.
 
 Differences from PyTorch: a failed call (one value per channel in training, a wrong shape) leaves
 the running statistics untouched (the module's ``num_batches_tracked`` too), where PyTorch's
@@ -48,6 +64,7 @@ from .._dtype import type_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach
 from . import _parallel
+from .linear import _ones
 
 __all__ = ["batch_norm", "instance_norm"]
 
@@ -58,17 +75,6 @@ _BLOCK = 1 << 16  # elements per block of the fused passes (256 KiB of float32 s
 # one thread against 3366 split)
 _PAR_MIN = 1 << 21
 _FAST = (np.dtype(np.float32), np.dtype(np.float64))
-_ONES: dict = {}
-
-
-def _ones(n: int, dtype) -> np.ndarray:
-    v = _ONES.get((n, dtype))
-    if v is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        v = _ONES[(n, dtype)] = np.ones(n, dtype)
-        v.flags.writeable = False
-    return v
 
 
 def _split(fn, n: int, size: int) -> list:
@@ -237,10 +243,7 @@ class NativeBatchNormBackward0(Node, name="NativeBatchNormBackward0"):
     _saved = ("x", "w")
 
     def backward(self, g):
-        x = self.checked_input(self.x, self.vx)
-        w = self.w
-        if w is not None:
-            w = self.checked_input(w, self.vw)
+        x, w = saved_input_weight(self)
         if g.__class__ is Tensor:
             return self._backward_graph(g, x, w)
         shape = x._data.shape
@@ -304,6 +307,26 @@ class NativeBatchNormBackward0(Node, name="NativeBatchNormBackward0"):
         if self.has_b:
             return (gx, gw, gb) if w is not None else (gx, gb)
         return (gx, gw) if w is not None else (gx,)
+
+
+def saved_input_weight(node) -> tuple:
+    """(input, weight or None) saved by a normalization node, checked against release and
+    in-place modification (``x``/``vx``, ``w``/``vw`` slots)."""
+    x = node.checked_input(node.x, node.vx)
+    w = node.w
+    if w is not None:
+        w = node.checked_input(w, node.vw)
+    return x, w
+
+
+def affine_tail(y: Tensor, weight, bias, bshape: tuple, input: Tensor, low: bool) -> Tensor:
+    """``y * weight + bias`` (each reshaped to ``bshape``, None skipped) in y's dtype, cast back to
+    the input's dtype when it was computed in float32 (``low``): the composed paths' last step."""
+    if weight is not None:
+        y = y * weight.reshape(bshape).to(y.dtype)
+    if bias is not None:
+        y = y + bias.reshape(bshape).to(y.dtype)
+    return y.to(input.dtype) if low else y
 
 
 def _check_vec(name: str, t, c: int) -> None:
@@ -429,11 +452,7 @@ def _batch_norm_composite(input, running_mean, running_var, weight, bias, traini
         rm = running_mean.detach().reshape(bs).to(x.dtype)
         rv = running_var.detach().reshape(bs).to(x.dtype)
         y = (x - rm) * (rv + eps).rsqrt()
-    if weight is not None:
-        y = y * weight.reshape(bs).to(y.dtype)
-    if bias is not None:
-        y = y + bias.reshape(bs).to(y.dtype)
-    return y.to(input.dtype) if low else y
+    return affine_tail(y, weight, bias, bs, input, low)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,

@@ -12,18 +12,31 @@ Three differentiable ops, each the others' backward (so every order of derivativ
 (stride, (lo, hi) pads, dilation, groups, output spatial size) is shared by the three.
 
 The raw kernels pick between two schemes (``_im2col.py`` describes both): shifted GEMMs for
-stride-1 convolutions with enough channels, else im2col into a cached (C*K, N*P) patch buffer and
-one (grouped) GEMM. Measured on this 2-core machine (OpenBLAS 2 threads, float32, best of 5, ms),
-micro_conv's 64->64 3x3 pad 1 on 32x64x32x32 (torch 2.13 forward+backward: 38-47):
+stride-1 convolutions with >= 16 input channels per group, else im2col into a cached patch buffer
+and one (grouped) GEMM, its columns batch-last for short output rows (``_lay``). The usual backward
+(not create_graph) runs one raw kernel for dx, dw and db (``_bwd``): g is packed once, and the
+forward's patch buffer is kept on the node for dw instead of gathered again.
 
-    im2col gather (C*K, N*P), 9 strided copies       10.2    col2im (9 strided adds)        13.7
-    GEMM W @ col (64x576 @ 576x32768)                 12.3    batched per-image W @ col_n   14.7
-    dW = g @ col^T                                    15.3    W^T @ g (for col2im)          14.2
-    shifted GEMMs: forward 11.3, dW 20.6, dx 13.1 (no gather, no col2im)
+Measured with ``benchmarks/conv_parts.py --cpu`` (thread CPU time, one thread everywhere, float32,
+ms; the machine was loaded by other jobs throughout, which makes wall-clock figures meaningless
+but leaves CPU time stable), for micro_conv's 64->64 3x3 pad 1 on 32x64x32x32:
 
-so the im2col scheme costs about 70 ms and the shifted one about 50 ms for this layer; layers with
-few input channels (LeNet's 1->6, a ResNet stem's 3->32) have GEMMs of depth C per tap and keep
-im2col. ``benchmarks/conv_parts.py`` times the parts for micro_conv, LeNet and ResNet shapes.
+    im2col gather (C*K, N*P), 9 strided copies   11.6    col2im (9 strided adds)         18.4
+    GEMM W @ col (64x576 @ 576x32768)             30.8    dW = g @ col^T                  27.6
+    W^T @ g (for col2im)                          35.2
+    shifted GEMMs: forward 24.4, dx 24.2, dw 36.1 (no gather, no col2im)
+    whole layer forward+backward: ferrum 94.7, torch 67.9 (1.39x)
+
+so im2col would cost ~124 ms and the shifted GEMMs ~85 ms for this layer. Other layers (same
+measurement, ferrum / torch): LeNet 1->6 5x5 4.6 / 5.8, LeNet 6->16 5x5 on 14x14 3.0 / 1.8
+(batch-last columns: 3.8 -> 2.7 ms), ResNet stem 3->32 7.3 / 5.0, 32->32 3x3 33.1 / 16.1,
+32->64 stride 2 22.6 / 10.0, 64->64 on 16x16 22.9 / 12.7, 1x1 stride-2 downsample 4.2 / 4.9.
+torch's oneDNN kernels run near GEMM peak (107-143 GFLOP/s on one core); the remaining gap is
+OpenBLAS's efficiency on these thin GEMMs (K = C per tap) and the layout copies NumPy makes on one
+core (split over two threads by ``_im2col._halves`` when large). Every GEMM here runs as two
+column halves on two Python threads with a one-thread BLAS each (``_im2col.split_cols``):
+OpenBLAS's own two threads spin on each other whenever another process holds a core, which on
+this shared machine made single GEMMs 2-6x slower than one thread (measurements there).
 """
 
 from __future__ import annotations
@@ -73,19 +86,21 @@ def _fwd(x: np.ndarray, w: np.ndarray, geo, bias=None, keep: bool = False):
         y = ic.shift_fwd(x, w, pads, dil, groups, out_sp, bias)
     else:
         ksize = w.shape[2:]
-        col = ic.im2col(x, ksize, stride, pads, dil, out_sp)
+        lay = _lay(out_sp, N)
+        col = ic.im2col(x, ksize, stride, pads, dil, out_sp, lay)
         P = math.prod(out_sp)
         ck = cg * math.prod(ksize)
-        y2 = np.matmul(w.reshape(groups, O // groups, ck), col.reshape(groups, ck, N * P))
+        y2 = _mm(w.reshape(groups, O // groups, ck), col.reshape(groups, ck, N * P), "y2")
         if not keep or back is not None:
             ic.give("col", col)
             col = None
-        src = y2.reshape(O, N, *out_sp).swapaxes(0, 1)
+        src = _cols_to_batch(y2, O, N, out_sp, lay)
         y = np.empty((N, O) + tuple(out_sp), y2.dtype)
         if bias is None:
             np.copyto(y, src)
         else:
             np.add(src, bias.reshape((O,) + (1,) * len(out_sp)), out=y)
+        ic.give("y2", y2)
     if back is not None:
         y = y.astype(back)
     return (y, col) if keep else y
@@ -106,19 +121,23 @@ def _bwd(x: np.ndarray, w: np.ndarray, g: np.ndarray, geo, need_x: bool, need_w:
         P = math.prod(out_sp)
         og = O // groups
         ck = cg * math.prod(w.shape[2:])
-        g3 = _g_rows(g, groups, og, N, P)
+        lay = _lay(out_sp, N)
+        g3 = _g_rows(g, groups, og, N, P, lay)
         dx = dw = db = None
         if need_b:
             db = g3.sum(axis=2).reshape(O)
         if need_w:
             if col is None:
-                col = ic.im2col(x, w.shape[2:], stride, pads, dil, out_sp)
-            dw = np.matmul(g3, col.reshape(groups, ck, N * P).swapaxes(1, 2)).reshape(w.shape)
+                col = ic.im2col(x, w.shape[2:], stride, pads, dil, out_sp, lay)
+            dw = _mm_dw(g3, col, groups, ck, w.shape)
         if col is not None:
             ic.give("col", col)
         if need_x:
-            dcol = np.matmul(w.reshape(groups, og, ck).swapaxes(1, 2), g3)
-            dx = ic.col2im(dcol.reshape(groups * ck, N * P), x.shape, w.shape[2:], stride, pads, dil, out_sp)
+            dcol = _mm(w.reshape(groups, og, ck).swapaxes(1, 2), g3, "dcol")
+            dx = ic.col2im(dcol.reshape(groups * ck, N * P), x.shape, w.shape[2:], stride, pads, dil, out_sp,
+                           lay)
+            ic.give("dcol", dcol)
+        ic.give("g3", g3)
     if back is not None:
         dx, dw, db = (None if a is None else a.astype(back) for a in (dx, dw, db))
     return dx, dw, db
@@ -135,10 +154,14 @@ def _gin(g: np.ndarray, w: np.ndarray, geo, x_shape) -> np.ndarray:
         N = g.shape[0]
         P = math.prod(out_sp)
         og = O // groups
-        g3 = _g_rows(g, groups, og, N, P)
+        lay = _lay(out_sp, N)
+        g3 = _g_rows(g, groups, og, N, P, lay)
         ck = cg * math.prod(w.shape[2:])
-        dcol = np.matmul(w.reshape(groups, og, ck).swapaxes(1, 2), g3)
-        dx = ic.col2im(dcol.reshape(groups * ck, N * P), x_shape, w.shape[2:], stride, pads, dil, out_sp)
+        dcol = _mm(w.reshape(groups, og, ck).swapaxes(1, 2), g3, "dcol")
+        ic.give("g3", g3)
+        dx = ic.col2im(dcol.reshape(groups * ck, N * P), x_shape, w.shape[2:], stride, pads, dil, out_sp,
+                       lay)
+        ic.give("dcol", dcol)
     return dx if back is None else dx.astype(back)
 
 
@@ -153,17 +176,65 @@ def _gw(x: np.ndarray, g: np.ndarray, geo, w_shape) -> np.ndarray:
         O = w_shape[0]
         og = O // groups
         P = math.prod(out_sp)
-        col = ic.im2col(x, w_shape[2:], stride, pads, dil, out_sp)
-        g3 = _g_rows(g, groups, og, N, P)
+        lay = _lay(out_sp, N)
+        col = ic.im2col(x, w_shape[2:], stride, pads, dil, out_sp, lay)
+        g3 = _g_rows(g, groups, og, N, P, lay)
         ck = w_shape[1] * math.prod(w_shape[2:])
-        gw = np.matmul(g3, col.reshape(groups, ck, N * P).swapaxes(1, 2)).reshape(w_shape)
+        gw = _mm_dw(g3, col, groups, ck, w_shape)
         ic.give("col", col)
+        ic.give("g3", g3)
     return gw if back is None else gw.astype(back)
 
 
-def _g_rows(g: np.ndarray, groups: int, og: int, N: int, P: int) -> np.ndarray:
-    """g (N, O, *out) -> (groups, O/groups, N*P), columns in im2col's (n, o..) order."""
-    return np.ascontiguousarray(g.reshape(N, groups, og, P).transpose(1, 2, 0, 3)).reshape(groups, og, N * P)
+def _lay(out_sp, N: int) -> str:
+    """im2col's column order: batch last ("cl") when output rows are short, so the patch copies and
+    col2im's adds move runs of Wo*N elements rather than Wo (see _im2col.im2col)."""
+    return "cl" if N > 1 and out_sp[-1] < 16 else "cn"
+
+
+def _cols_to_batch(y2: np.ndarray, O: int, N: int, out_sp, lay: str) -> np.ndarray:
+    """A GEMM result (.., N*P) in ``lay``'s column order as a (N, O, *out) view."""
+    if lay == "cl":
+        nd = len(out_sp)
+        return y2.reshape((O,) + tuple(out_sp) + (N,)).transpose((nd + 1, 0) + tuple(range(1, nd + 1)))
+    return y2.reshape(O, N, *out_sp).swapaxes(0, 1)
+
+
+def _g_rows(g: np.ndarray, groups: int, og: int, N: int, P: int, lay: str) -> np.ndarray:
+    """g (N, O, *out) -> a cached (groups, O/groups, N*P) (hand it back: ``give("g3", ..)``),
+    columns in im2col's ``lay`` order."""
+    perm = (1, 2, 3, 0) if lay == "cl" else (1, 2, 0, 3)
+    src = g.reshape(N, groups, og, P).transpose(perm)
+    out = ic.take("g3", (groups, og, N * P), g.dtype)
+    np.copyto(out.reshape(src.shape), src)
+    return out
+
+
+def _mm(a: np.ndarray, b: np.ndarray, kind: str) -> np.ndarray:
+    """``a @ b`` (stacked) into a cached buffer (hand it back: ``give(kind, ..)``), its columns in
+    two halves on two threads (``_im2col.split_cols``). Fresh temporaries of several MiB page-fault
+    on every step (with this, the cached g3 and col2im's cached accumulator, ``_bwd`` of ResNet's
+    32->64 stride-2 layer went from 14.4 to 10.8 ms, thread CPU time, one thread)."""
+    out = ic.take(kind, a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
+
+    def run(lo, hi):
+        np.matmul(a, b[..., lo:hi], out=out[..., lo:hi])
+
+    ic.split_cols(run, b.shape[-1])
+    return out
+
+
+def _mm_dw(g3: np.ndarray, col: np.ndarray, groups: int, ck: int, w_shape) -> np.ndarray:
+    """dW = g3 @ col^T (groups, O/g, N*P) x (groups, C/g*K, N*P): the long N*P axis split over two
+    threads and the two partial products added."""
+    cols = col.reshape(groups, ck, -1)
+
+    def run(lo, hi):
+        return np.matmul(g3[..., lo:hi], cols[..., lo:hi].swapaxes(1, 2))
+
+    parts = ic.split_cols(run, g3.shape[-1])
+    gw = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+    return gw.reshape(w_shape)
 
 
 # ----------------------------------------------------------------------------- the three ops

@@ -58,7 +58,7 @@ class Col2ImBackward0(Node, name="Col2ImBackward0"):
 
 def _unfold(x: Tensor, geo) -> Tensor:
     k, d, p, s, blocks = geo
-    col = ic.im2col(x._data, k, s, ((p[0], p[0]), (p[1], p[1])), d, blocks, nfirst=True)
+    col = ic.im2col(x._data, k, s, ((p[0], p[0]), (p[1], p[1])), d, blocks, layout="nf")
     return record(col, Im2ColBackward0, (x,), sp=tuple(x.shape[2:]), geo=geo)
 
 
@@ -66,7 +66,7 @@ def _fold(c: Tensor, sp, geo) -> Tensor:
     k, d, p, s, blocks = geo
     N, CK = c.shape[:2]
     shape = (N, CK // (k[0] * k[1])) + tuple(sp)
-    img = ic.col2im(c._data, shape, k, s, ((p[0], p[0]), (p[1], p[1])), d, blocks, nfirst=True)
+    img = ic.col2im(c._data, shape, k, s, ((p[0], p[0]), (p[1], p[1])), d, blocks, layout="nf")
     return record(img, Col2ImBackward0, (c,), geo=geo)
 
 

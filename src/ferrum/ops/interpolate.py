@@ -417,7 +417,11 @@ def _check_sizes(input: Tensor, out: list, mode: str) -> None:
         sep = " and" if nd == 1 else ""
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({ins}){sep} "
                            f"output ({outs})")
-    if input.shape[1] == 0 and mode not in ("nearest", "nearest-exact", "area"):
+    if input.shape[1] == 0 and mode == "area" and nd == 3:
+        raise RuntimeError("adaptive_avg_pool3d(): Expected input to have non-zero size for non-batch "
+                           f"dimensions, but input has sizes {list(input.shape)} with dimension 1 being "
+                           "empty")
+    if input.shape[1] == 0 and mode != "area":  # PyTorch's 1-D and 2-D adaptive pooling allow it
         raise RuntimeError(f"Non-empty {input.ndim}D data tensor expected but got a tensor with sizes "
                            f"{list(input.shape)}")
 

@@ -23,7 +23,8 @@ from .._dtype import finfo
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach
 from ._common import xp_of
-from .batch_norm import batch_norm, instance_norm
+from .batch_norm import affine_tail, batch_norm, instance_norm, saved_input_weight
+from .linear import _ones
 from .join import cat
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm"]
@@ -62,19 +63,6 @@ def _check_shapes(input, ns: tuple, weight, bias, star: str) -> None:
 
 
 # --------------------------------------------------------------------------- layer_norm
-_ONES: dict = {}
-
-
-def _ones(n: int, dtype) -> np.ndarray:
-    v = _ONES.get((n, dtype))
-    if v is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        v = _ONES[(n, dtype)] = np.ones(n, dtype)
-        v.flags.writeable = False
-    return v
-
-
 def _colsum(a: np.ndarray) -> np.ndarray:
     """Sum over the rows of a (R, K): a GEMV with a ones vector (BLAS) up to 64K rows."""
     r = a.shape[0]
@@ -102,10 +90,7 @@ class NativeLayerNormBackward0(Node, name="NativeLayerNormBackward0"):
     _saved = ("x", "w", "xhat")
 
     def backward(self, g):
-        x = self.checked_input(self.x, self.vx)
-        w = self.w
-        if w is not None:
-            w = self.checked_input(w, self.vw)
+        x, w = saved_input_weight(self)
         if g.__class__ is Tensor:
             return self._backward_graph(g, x, w)
         xhat = self.unreleased(self.xhat)
@@ -208,11 +193,7 @@ def _layer_norm_composite(input, ns, weight, bias, eps):
     low = input._data.dtype not in _FAST
     x = input.float() if low else input
     y = _normalize_rows(x, tuple(range(x.ndim - len(ns), x.ndim)), eps)
-    if weight is not None:
-        y = y * weight.to(y.dtype)
-    if bias is not None:
-        y = y + bias.to(y.dtype)
-    return y.to(input.dtype) if low else y
+    return affine_tail(y, weight, bias, ns, input, low)
 
 
 # --------------------------------------------------------------------------- group_norm
@@ -240,12 +221,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     else:
         xg = x.reshape(n, num_groups, -1)
         y = _normalize_rows(xg, (2,), eps).reshape(x.shape)
-    bs = (1, c) + (1,) * (x.ndim - 2)
-    if weight is not None:
-        y = y * weight.reshape(bs).to(y.dtype)
-    if bias is not None:
-        y = y + bias.reshape(bs).to(y.dtype)
-    return y.to(input.dtype) if low else y
+    return affine_tail(y, weight, bias, (1, c) + (1,) * (x.ndim - 2), input, low)
 
 
 # --------------------------------------------------------------------------- rms_norm
@@ -262,9 +238,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     x = input.float() if low else input
     dims = tuple(range(x.ndim - len(ns), x.ndim))
     y = x * ((x * x).mean(dims, keepdim=True) + eps).rsqrt()
-    if weight is not None:
-        y = y * weight.to(y.dtype)
-    return y.to(input.dtype) if low else y
+    return affine_tail(y, weight, None, ns, input, low)
 
 
 # --------------------------------------------------------------------------- local_response_norm

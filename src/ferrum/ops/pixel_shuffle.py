@@ -1,8 +1,10 @@
-"""``pixel_shuffle`` and ``pixel_unshuffle``: rearranging (*, C r^2, H, W) <-> (*, C, H r, W r).
+"""``pixel_shuffle`` and ``pixel_unshuffle``: rearranging (*, C r^2, H, W) <-> (*, C, H r, W r);
+``channel_shuffle``: interleaving the channels of g groups (ShuffleNet's (N, g, C/g, *) transpose).
 
 Each is a reshape, a transpose and a reshape into a fresh contiguous array (as PyTorch, the result
 is never a view). They are each other's inverse and, being permutations, each other's adjoint, so
-the backward of one is the other and every order of derivative works.
+the backward of one is the other and every order of derivative works. channel_shuffle by g is
+undone by channel_shuffle by C/g, which is therefore its backward.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from .._tensor import Tensor
 from ..autograd.function import Node, record
 from ._common import xp_of
 
-__all__ = ["pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["channel_shuffle", "native_channel_shuffle", "pixel_shuffle", "pixel_unshuffle"]
 
 
 def _check(input, factor, op: str, arg: str) -> None:
@@ -92,3 +94,36 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
         raise RuntimeError("pixel_unshuffle expects width to be divisible by downscale_factor, but "
                            f"input.size(-1)={w} is not divisible by {r}")
     return record(_unshuffle_raw(input._data, r), _PixelUnshuffleBackward, (input,), r=r)
+
+
+class _ChannelShuffleBackward(Node, name="ChannelShuffleBackward0"):
+    def backward_t(self, g):
+        return (channel_shuffle(g, self.inverse),)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, C, *) -> (N, C, *): channel ``i * (C/groups) + k`` moves to ``k * groups + i`` (the
+    channels of ``groups`` groups interleaved, ShuffleNet's shuffle). A fresh tensor, never a view."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"channel_shuffle(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.dim() < 3:
+        raise RuntimeError("channel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    if isinstance(groups, builtins.bool) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"channel_shuffle(): argument 'groups' must be int, not {type(groups).__name__}")
+    if groups <= 0:
+        raise RuntimeError("Number of groups to divide channels in must be positive. "
+                           f"Value of groups:{groups}")
+    a = input._data
+    n, c = a.shape[:2]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} "
+                           "groups.")
+    g = int(groups)
+    rest = a.shape[2:]
+    xp = xp_of(a)
+    out = xp.ascontiguousarray(a.reshape((n, g, c // g) + rest).swapaxes(1, 2)).reshape(a.shape)
+    return record(out, _ChannelShuffleBackward, (input,), inverse=c // g if c else 1)
+
+
+native_channel_shuffle = channel_shuffle

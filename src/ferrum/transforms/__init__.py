@@ -9,6 +9,9 @@ generator.
 
 from . import functional
 from .functional import InterpolationMode
+from .color import ColorJitter, ConvertImageDtype, Grayscale, RandomErasing, RandomGrayscale, ToPILImage
+from .geometry import RandomAffine, RandomRotation
+from .blur import GaussianBlur
 from .transforms import (CenterCrop, Compose, GaussianNoise, Lambda, Normalize, Pad, PILToTensor,
                          RandomApply, RandomCrop, RandomHorizontalFlip, RandomResizedCrop, RandomVerticalFlip,
                          Resize, Scale, ToImageTensor, ToOneHot, ToTensor, supports_batch)
@@ -16,4 +19,6 @@ from .transforms import (CenterCrop, Compose, GaussianNoise, Lambda, Normalize, 
 __all__ = ["functional", "InterpolationMode", "Compose", "ToTensor", "PILToTensor", "ToImageTensor",
            "Normalize", "Pad", "RandomCrop", "CenterCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
            "Resize", "RandomResizedCrop", "Lambda", "RandomApply", "Scale", "GaussianNoise", "ToOneHot",
-           "supports_batch"]
+           "supports_batch", "ColorJitter", "ConvertImageDtype", "Grayscale", "RandomErasing",
+           "RandomGrayscale", "RandomAffine", "RandomRotation", "GaussianBlur",
+           "ToPILImage"]

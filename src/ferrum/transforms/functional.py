@@ -615,3 +615,10 @@ def _resized_crop_params(H: int, W: int, scale: tuple[float, float], ratio: tupl
     else:
         w, h = W, H
     return (H - h) // 2, (W - w) // 2, h, w
+
+
+# colour and erasing functions live in color.py (imported last: it builds on the helpers above)
+from .color import (adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation,  # noqa: E402,F401
+                    convert_image_dtype, erase, rgb_to_grayscale, to_pil_image)
+from .geometry import affine, rotate  # noqa: E402,F401
+from .blur import gaussian_blur  # noqa: E402,F401

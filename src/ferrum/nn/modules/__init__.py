@@ -14,3 +14,5 @@ from .instancenorm import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403

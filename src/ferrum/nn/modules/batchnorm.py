@@ -23,6 +23,27 @@ from .module import Module
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
+def affine_params(module: Module, affine: bool, bias: bool, shape, kw: dict) -> None:
+    """Registers ``weight`` and ``bias`` Parameters of ``shape`` (None without ``affine``, the bias
+    None without ``bias``), as torch's normalization layers do; values come from reset_affine."""
+    if affine:
+        module.weight = Parameter(_factory.empty(shape, **kw))
+        if bias:
+            module.bias = Parameter(_factory.empty(shape, **kw))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def reset_affine(module: Module) -> None:
+    """weight to ones, bias (when there is one) to zeros."""
+    init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class _NormBase(Module):
     """Common base of batch and instance norm: parameters, running-statistics buffers, state-dict
     compatibility (a state dict saved before ``num_batches_tracked`` existed still loads)."""
@@ -39,15 +60,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_factory.empty(num_features, **kw))
-            if bias:
-                self.bias = Parameter(_factory.empty(num_features, **kw))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_params(self, affine, bias, num_features, kw)
         if track_running_stats:
             self.register_buffer("running_mean", _factory.zeros(num_features, **kw))
             self.register_buffer("running_var", _factory.ones(num_features, **kw))
@@ -69,9 +82,7 @@ class _NormBase(Module):
     def reset_parameters(self) -> None:
         self.reset_running_stats()
         if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+            reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError

@@ -88,10 +88,8 @@ class _ConvNd(Module):
         else:
             shape = (out_channels, in_channels // groups) + kernel_size
         self.weight = Parameter(_factory.empty(shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_factory.empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.register_parameter(
+            "bias", Parameter(_factory.empty(out_channels, device=device, dtype=dtype)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -52,9 +52,11 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         d = self.__dict__["_parameters"]
-        w = d["weight"]
+        w = d.get("weight")
+        if w is None:  # reparameterised (weight_norm, spectral_norm): a plain attribute set by a hook
+            w = self.weight
         try:
-            return linear(input, w, d["bias"])
+            return linear(input, w, d["bias"] if "bias" in d else self.bias)
         except RuntimeError as e:
             if isinstance(input, Tensor) and (input.ndim == 0 or input.shape[-1] != w.shape[-1]):
                 raise RuntimeError(f"{self!r}: expected input with {w.shape[-1]} features in its last "

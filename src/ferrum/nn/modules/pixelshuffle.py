@@ -1,13 +1,14 @@
 """``PixelShuffle`` and ``PixelUnshuffle``: the sub-pixel rearrangement layers (no parameters), as
-modules around :mod:`ferrum.ops.pixel_shuffle`."""
+modules around :mod:`ferrum.ops.pixel_shuffle`; ``ChannelShuffle`` (torch's
+``nn.modules.channelshuffle``) lives here too, the same kind of parameterless rearrangement."""
 
 from __future__ import annotations
 
 from ..._tensor import Tensor
-from ...ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from ...ops.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .module import Module
 
-__all__ = ["PixelShuffle", "PixelUnshuffle"]
+__all__ = ["ChannelShuffle", "PixelShuffle", "PixelUnshuffle"]
 
 
 class PixelShuffle(Module):
@@ -36,3 +37,17 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """(N, C, *) -> (N, C, *) with the channels of ``groups`` groups interleaved."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
