@@ -29,11 +29,9 @@ from __future__ import annotations
 import ctypes
 import itertools
 import math
-import os
 
 import numpy as np
 
-from .. import _threads
 from . import _blas, _parallel
 
 __all__ = ["take", "give", "padded", "im2col", "col2im", "gemm_ok", "shift_ok", "split_cols", "shift_fwd",
@@ -41,7 +39,6 @@ __all__ = ["take", "give", "padded", "im2col", "col2im", "gemm_ok", "shift_ok", 
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
-_PID = os.getpid()
 _CACHE: dict = {}
 _CACHE_BYTES = [0]
 _CACHE_LIMIT = 512 << 20  # past this the cache is emptied (shapes change, e.g. a last smaller batch)
@@ -68,20 +65,6 @@ def take(kind: str, shape: tuple, dtype, zero: bool = False) -> np.ndarray:
 def give(kind: str, buf: np.ndarray) -> None:
     """Return a buffer from :func:`take` to the cache."""
     _CACHE.setdefault((kind, buf.shape, buf.dtype), []).append(buf)
-
-
-def _halves(fn, n: int, size: int) -> None:
-    """``fn(lo, hi)`` over [0, n), split in two halves run on two threads (copies release the GIL;
-    NumPy's copies use one core) when the work is over ``_parallel.MIN_SIZE`` elements."""
-    # a forked child (a DataLoader worker) inherits the executor without its thread: stay serial
-    if (n < 2 or size < _parallel.MIN_SIZE or not _parallel._enabled or os.getpid() != _PID
-            or _threads._state["n"] == 1):  # ferrum.set_num_threads(1): one thread everywhere
-        fn(0, n)
-        return
-    h = n // 2
-    fut = _parallel._executor().submit(fn, h, n)
-    fn(0, h)
-    fut.result()
 
 
 def padded(x: np.ndarray, pads: tuple) -> tuple[np.ndarray, bool]:
@@ -135,7 +118,7 @@ def im2col(x: np.ndarray, ksize, stride, pads, dilation, out_sp, layout: str = "
         for tap, win in zip(taps, wins):
             np.copyto(cv[ch + tap], src[ch + (mid if layout == "cn" else ()) + win + post])
 
-    _halves(part, C, col.size)
+    _parallel.halves(part, C, col.size)
     if layout == "cl":
         give("xt", src)
     if cached:
@@ -172,7 +155,7 @@ def col2im(col: np.ndarray, x_shape, ksize, stride, pads, dilation, out_sp, layo
         for tap, win in zip(taps, wins):
             acc[ch + mid + win + post] += cv[ch + tap]
 
-    _halves(part, C, col.size)
+    _parallel.halves(part, C, col.size)
     if layout == "nf":
         return np.ascontiguousarray(acc[(slice(None), slice(None)) + inner]) if any(
             lo or hi for lo, hi in pads) else acc
@@ -263,7 +246,7 @@ def _to_gapped(a: np.ndarray, kind: str, gs, start: int, total: int, lead: int =
     def part(lo, hi):
         body[(slice(lo, hi), slice(None)) + inner] = at[lo:hi]
 
-    _halves(part, C, a.size)
+    _parallel.halves(part, C, a.size)
     return buf
 
 
@@ -285,7 +268,7 @@ def _from_gapped(buf: np.ndarray, start: int, N: int, gs, sp, bias=None) -> np.n
         else:
             np.add(src[:, lo:hi], b[lo:hi], out=out[:, lo:hi])
 
-    _halves(part, C, out.size)
+    _parallel.halves(part, C, out.size)
     return out
 
 
@@ -325,13 +308,9 @@ def split_cols(run, L: int) -> list:
     two threads 5.5 to 19 (its threads spin on each other when a core is taken), two halves 3.1
     to 6.9; 32x32 @ 32x34848: 0.9 / 1.5 to 15.8 / 1.1 to 2.0. The halves never wait on a spinning
     partner, and on an idle machine run on both cores."""
-    if (L < _SPLIT_MIN or _LOCAL[0] is None or not _parallel._enabled or os.getpid() != _PID
-            or _threads._state["n"] == 1):
+    if _LOCAL[0] is None:
         return [run(0, L)]
-    h = L // 2
-    fut = _parallel._executor().submit(_one_blas_thread, run, h, L)
-    first = _one_blas_thread(run, 0, h)
-    return [first, fut.result()]
+    return _parallel.halves(lambda lo, hi: _one_blas_thread(run, lo, hi), L, L, _SPLIT_MIN)
 
 
 def shift_fwd(x: np.ndarray, w: np.ndarray, pads, dilation, groups: int, out_sp, bias=None) -> np.ndarray:

@@ -10,6 +10,8 @@ import os
 
 import numpy as np
 
+from .. import _threads
+
 MIN_SIZE = 1 << 18  # below this, thread hand-off costs more than it saves
 _pool = []
 
@@ -28,6 +30,18 @@ def _executor():
 
 
 _enabled = (os.cpu_count() or 1) > 1
+
+
+def halves(fn, n: int, size: int, min_size: int = MIN_SIZE) -> list:
+    """``fn(lo, hi)`` over [0, n): two halves on two threads (the second on the executor) when the
+    work is ``size >= min_size`` elements, more than one thread is allowed (``ferrum.set_num_threads``)
+    and the machine has two cores; else one call. Returns the results, one or two."""
+    if n < 2 or size < min_size or not _enabled or _threads._state["n"] == 1:
+        return [fn(0, n)]
+    h = n // 2
+    fut = _executor().submit(fn, h, n)
+    first = fn(0, h)
+    return [first, fut.result()]
 
 
 def unary(ufunc, a: np.ndarray) -> np.ndarray:

@@ -59,7 +59,7 @@ import math
 
 import numpy as np
 
-from .. import _state, _threads
+from .. import _state
 from .._dtype import type_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach
@@ -78,13 +78,8 @@ _FAST = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _split(fn, n: int, size: int) -> list:
-    """Runs ``fn(a, z)`` over rows [0, n): two halves on two threads for large inputs."""
-    if n < 2 or size < _PAR_MIN or not _parallel._enabled or _threads._state["n"] == 1:
-        return [fn(0, n)]
-    h = n // 2
-    fut = _parallel._executor().submit(fn, h, n)
-    first = fn(0, h)
-    return [first, fut.result()]
+    """Runs ``fn(lo, hi)`` over rows [0, n): two halves on two threads for large inputs."""
+    return _parallel.halves(fn, n, size, _PAR_MIN)
 
 
 def _rows(c: int, length: int) -> int:

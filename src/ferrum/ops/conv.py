@@ -33,7 +33,7 @@ measurement, ferrum / torch): LeNet 1->6 5x5 4.6 / 5.8, LeNet 6->16 5x5 on 14x14
 32->64 stride 2 22.6 / 10.0, 64->64 on 16x16 22.9 / 12.7, 1x1 stride-2 downsample 4.2 / 4.9.
 torch's oneDNN kernels run near GEMM peak (107-143 GFLOP/s on one core); the remaining gap is
 OpenBLAS's efficiency on these thin GEMMs (K = C per tap) and the layout copies NumPy makes on one
-core (split over two threads by ``_im2col._halves`` when large). Every GEMM here runs as two
+core (split over two threads by ``_parallel.halves`` when large). Every GEMM here runs as two
 column halves on two Python threads with a one-thread BLAS each (``_im2col.split_cols``):
 OpenBLAS's own two threads spin on each other whenever another process holds a core, which on
 this shared machine made single GEMMs 2-6x slower than one thread (measurements there).
