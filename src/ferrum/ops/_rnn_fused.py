@@ -127,7 +127,7 @@ class _LSTMBackward(_FusedRNNBackward, name="MkldnnRnnLayerBackward0"):
     def raw_backward(self, gs, s):
         gout, ghn, gcn = gs
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = self.inputs
-        G, C, TC, HP, CP, M = s["G"], s["C"], s["TC"], s["HP"], s["CP"], s["M"]
+        G, TC, HP, CP, M = s["G"], s["TC"], s["HP"], s["CP"], s["M"]
         wih, whh = w_ih._data, w_hh._data
         whr = None if w_hr is None else w_hr._data
         N, H4 = G.shape
@@ -215,7 +215,6 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
     if b_ih is not None:
         G += b_ih._data + b_hh._data
     out = np.empty((N, P), dt)
-    C = np.empty((N, H), dt)
     TC = np.empty((N, H), dt)
     whr = None if w_hr is None else w_hr._data
     M = np.empty((N, H), dt) if whr is not None else out
@@ -236,24 +235,22 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
         _sigmoid_(g[:, :2 * H])
         np.tanh(g[:, 2 * H:3 * H], out=g[:, 2 * H:3 * H])
         _sigmoid_(g[:, 3 * H:])
-        ct = C[r0:r1]
-        np.multiply(g[:, H:2 * H], cp, out=ct)
+        cp *= g[:, H:2 * H]  # the state becomes c_t in place (c_{t-1} was saved above)
         t1 = tmp[:b]
         np.multiply(g[:, :H], g[:, 2 * H:3 * H], out=t1)
-        ct += t1
+        cp += t1
         tc = TC[r0:r1]
-        np.tanh(ct, out=tc)
+        np.tanh(cp, out=tc)
         m = M[r0:r1]
         np.multiply(g[:, 3 * H:], tc, out=m)
         if whr is not None:
             np.matmul(m, whr.T, out=out[r0:r1])
         hp[...] = out[r0:r1]
-        cp[...] = ct
     o_t, h_t, c_t = _wrap(out), _wrap(h), _wrap(c)
     if need:
         inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         _attach(_LSTMBackward, (o_t, h_t, c_t), inputs, "LSTM", batch_sizes, reverse,
-                {"G": G, "C": C, "TC": TC, "HP": HP, "CP": CP, "M": M})
+                {"G": G, "TC": TC, "HP": HP, "CP": CP, "M": M})
     return o_t, h_t, c_t
 
 

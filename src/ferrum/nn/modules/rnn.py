@@ -88,7 +88,8 @@ class RNNBase(Module):
                 shapes = [(f"weight_ih_l{layer}{sfx}", (gate_size, layer_in)),
                           (f"weight_hh_l{layer}{sfx}", (gate_size, real_hidden))]
                 if bias:
-                    shapes += [(f"bias_ih_l{layer}{sfx}", (gate_size,)), (f"bias_hh_l{layer}{sfx}", (gate_size,))]
+                    shapes += [(f"bias_ih_l{layer}{sfx}", (gate_size,)),
+                               (f"bias_hh_l{layer}{sfx}", (gate_size,))]
                 if proj_size > 0:
                     shapes.append((f"weight_hr_l{layer}{sfx}", (proj_size, hidden_size)))
                 for name, shape in shapes:
@@ -154,7 +155,8 @@ class RNNBase(Module):
         D = 2 if self.bidirectional else 1
         return (self.num_layers * D, mini_batch, self._real_hidden())
 
-    def check_hidden_size(self, hx: Tensor, expected: tuple, msg: str = "Expected hidden size {}, got {}") -> None:
+    def check_hidden_size(self, hx: Tensor, expected: tuple,
+                          msg: str = "Expected hidden size {}, got {}") -> None:
         if tuple(hx.size()) != expected:
             raise RuntimeError(msg.format(expected, list(hx.size())))
 
@@ -229,7 +231,8 @@ class RNNBase(Module):
                     if lstm:
                         raise RuntimeError(f"For {what} input, hx and cx should also be {want}-D but got "
                                            f"({dims[0]}-D, {dims[1]}-D) tensors")
-                    raise RuntimeError(f"For {what} input, hx should also be {want}-D but got {dims[0]}-D tensor")
+                    raise RuntimeError(f"For {what} input, hx should also be {want}-D but got {dims[0]}-D "
+                                       "tensor")
                 if not is_batched:
                     h = h.unsqueeze(1)
                     c = c.unsqueeze(1) if lstm else None
@@ -302,8 +305,8 @@ class LSTM(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  proj_size: int = 0, device=None, dtype=None) -> None:
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, device=device, dtype=dtype)
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, proj_size, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         return self._forward(input, hx)
@@ -320,8 +323,8 @@ class GRU(RNNBase):
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if kwargs:
             raise TypeError(f"GRU.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device=device, dtype=dtype)
 
     def forward(self, input, hx: Tensor | None = None):
         return self._forward(input, hx)

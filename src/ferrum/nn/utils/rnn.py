@@ -141,10 +141,12 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     -> PackedSequence. With ``enforce_sorted`` the lengths must be non-increasing; otherwise the
     batch is sorted here and ``sorted_indices`` remembers the order. Differentiable in ``input``."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"pack_padded_sequence(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError("pack_padded_sequence(): argument 'input' must be Tensor, not "
+                        f"{type(input).__name__}")
     lens = _lengths_array(lengths)
     if input.ndim < 2:
-        raise RuntimeError(f"pack_padded_sequence(): expected input of at least 2 dimensions, got {input.ndim}")
+        raise RuntimeError("pack_padded_sequence(): expected input of at least 2 dimensions, got "
+                           f"{input.ndim}")
     bdim = 0 if batch_first else 1
     B, T = input.shape[bdim], input.shape[1 - bdim]
     sorted_indices = None
@@ -163,7 +165,8 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     if B > 1 and np.any(lens[1:] > lens[:-1]):
         raise RuntimeError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is "
                            "True. You can pass `enforce_sorted=False` to pack_padded_sequence and/or "
-                           "pack_sequence to sidestep this requirement if you do not need ONNX exportability.")
+                           "pack_sequence to sidestep this requirement if you do not need ONNX "
+                           "exportability.")
     if B and lens[0] > T:
         raise RuntimeError(f"pack_padded_sequence(): a length ({int(lens[0])}) is larger than the padded "
                            f"sequence length ({T}) of input {list(input.shape)}")
@@ -249,7 +252,6 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
                                f"{k + 1}")
     T = max(s.shape[0] for s in sequences)
     lens = np.array([s.shape[0] for s in sequences], np.int64)
-    B = len(sequences)
     data = cat([s if s.ndim else s.reshape(1) for s in sequences], 0) if len(sequences) > 1 else sequences[0]
     N = data.shape[0]
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
