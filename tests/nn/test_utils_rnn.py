@@ -40,8 +40,9 @@ def test_pack_pad_roundtrip_matches_torch(torch, batch_first, enforce_sorted, le
         assert (a is None) == (b is None)
         if a is not None:
             assert a.tolist() == b.tolist()
-    ot, lent = TR.pad_packed_sequence(pt, batch_first=batch_first, padding_value=-2.5, total_length=total_length)
-    of, lenf = R.pad_packed_sequence(pf, batch_first=batch_first, padding_value=-2.5, total_length=total_length)
+    kw = {"batch_first": batch_first, "padding_value": -2.5, "total_length": total_length}
+    ot, lent = TR.pad_packed_sequence(pt, **kw)
+    of, lenf = R.pad_packed_sequence(pf, **kw)
     _close(ot, of)
     assert lenf.dtype == ferrum.int64 and lenf.tolist() == lent.tolist()
     w = np.random.default_rng(1).standard_normal(tuple(ot.shape))
@@ -57,8 +58,9 @@ def test_pad_sequence_matches_torch(torch, batch_first, padding_side, dtype):
     seqs = [rng.standard_normal((n, 3)).astype(dtype) for n in (2, 5, 1)]
     st = [torch.tensor(s, requires_grad=True) for s in seqs]
     sf = [ferrum.tensor(s, requires_grad=True) for s in seqs]
-    ot = torch.nn.utils.rnn.pad_sequence(st, batch_first=batch_first, padding_value=7.0, padding_side=padding_side)
-    of = R.pad_sequence(sf, batch_first=batch_first, padding_value=7.0, padding_side=padding_side)
+    kw = {"batch_first": batch_first, "padding_value": 7.0, "padding_side": padding_side}
+    ot = torch.nn.utils.rnn.pad_sequence(st, **kw)
+    of = R.pad_sequence(sf, **kw)
     assert of.dtype == getattr(ferrum, dtype)
     _close(ot, of, 1e-6)
     w = rng.standard_normal(tuple(ot.shape)).astype(dtype)

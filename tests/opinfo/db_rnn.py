@@ -24,10 +24,10 @@ def _cell_samples(chunks):
             else:
                 args += (None, None)
             yield Sample(args)
-        yield Sample((values(rng, (3, 4), dtype), values(rng, (3, 2), dtype), values(rng, (2, 4), dtype),
-                      values(rng, (2, 2), dtype), None, None), strided=True) if chunks == 1 else \
-            Sample((values(rng, (2, 4), dtype), values(rng, (2, 2), dtype), values(rng, (2 * chunks, 4), dtype),
-                    values(rng, (2 * chunks, 2), dtype), values(rng, (2 * chunks,), dtype), None))
+        # strided inputs; a bias_ih without bias_hh
+        yield Sample((values(rng, (3, 4), dtype), values(rng, (3, 2), dtype),
+                      values(rng, (2 * chunks, 4), dtype), values(rng, (2 * chunks, 2), dtype),
+                      values(rng, (2 * chunks,), dtype), None), strided=True)
     return gen
 
 
@@ -37,8 +37,8 @@ def _lstm_samples(rng, dtype):
         yield Sample((x, h, values(rng, h.shape, dtype), *rest), strided=s.strided)
 
 
-register("rnn_tanh_cell", lambda T, *a: _ns(T).rnn_tanh_cell(*a), _cell_samples(1), dtypes=("float32", "float64"))
-register("rnn_relu_cell", lambda T, *a: _ns(T).rnn_relu_cell(*a), _cell_samples(1), dtypes=("float32", "float64"))
-register("gru_cell", lambda T, *a: _ns(T).gru_cell(*a), _cell_samples(3), dtypes=("float32", "float64"))
-register("lstm_cell", lambda T, x, h, c, *w: _ns(T).lstm_cell(x, (h, c), *w), _lstm_samples,
-         dtypes=("float32", "float64"))
+_F = ("float32", "float64")
+register("rnn_tanh_cell", lambda T, *a: _ns(T).rnn_tanh_cell(*a), _cell_samples(1), dtypes=_F)
+register("rnn_relu_cell", lambda T, *a: _ns(T).rnn_relu_cell(*a), _cell_samples(1), dtypes=_F)
+register("gru_cell", lambda T, *a: _ns(T).gru_cell(*a), _cell_samples(3), dtypes=_F)
+register("lstm_cell", lambda T, x, h, c, *w: _ns(T).lstm_cell(x, (h, c), *w), _lstm_samples, dtypes=_F)
