@@ -232,8 +232,8 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
     # each per call) let every GEMM run in OpenBLAS's fastest (NN) layout.
     scale = np.full(H4, 0.5, dt)
     scale[2 * H:3 * H] = 1.0
-    wihT = np.multiply(wih.T, scale, dtype=dt)
-    whhT = np.multiply(whh.T, scale, dtype=dt)
+    wihT = np.multiply(wih.T, scale, out=np.empty((wih.shape[1], H4), dt))  # C order: NN GEMMs
+    whhT = np.multiply(whh.T, scale, out=np.empty((P, H4), dt))
     buf = _Buffers()
     G = buf.take("G", (N, H4), dt)
     np.matmul(xd, wihT, out=G)
