@@ -45,16 +45,34 @@ _FAST = (np.dtype(np.float32), np.dtype(np.float64))
 _TRI: dict = {}
 
 
-def _causal_excluded(L: int, S: int) -> np.ndarray:
+def _causal_excluded(L: int, S: int, transposed: bool = False) -> np.ndarray:
     """The cached read-only bool (L, S) array that is True above the diagonal (the keys a query may
-    not see under ``is_causal``: top-left aligned, as PyTorch)."""
-    t = _TRI.get((L, S))
+    not see under ``is_causal``: top-left aligned, as PyTorch); with ``transposed`` its (S, L)
+    transpose as a C-contiguous array (the layout of the fused node's score buffer)."""
+    t = _TRI.get((L, S, transposed))
     if t is None:
         if len(_TRI) > 32:
             _TRI.clear()
-        t = _TRI[(L, S)] = np.triu(np.ones((L, S), dtype=bool), 1)
+        t = np.triu(np.ones((L, S), dtype=bool), 1)
+        if transposed:
+            t = np.ascontiguousarray(t.T)
         t.flags.writeable = False
+        _TRI[(L, S, transposed)] = t
     return t
+
+
+_ONES: dict = {}
+
+
+def _ones_row(n: int, dtype) -> np.ndarray:
+    """A cached read-only (1, n) row of ones: ``ones @ a`` sums the columns of ``a`` through BLAS."""
+    o = _ONES.get((n, dtype))
+    if o is None:
+        if len(_ONES) > 32:
+            _ONES.clear()
+        o = _ONES[(n, dtype)] = np.ones((1, n), dtype)
+        o.flags.writeable = False
+    return o
 
 
 def _err_tensor(x, name: str, pos: int) -> None:
@@ -145,30 +163,37 @@ def _unrepeat_heads(ga, g: int):
     return r.sum(-3) if r.__class__ is Tensor else r.sum(axis=-3)
 
 
-def _softmax_rows_(s) -> bool:
-    """Softmax over the last axis of float array ``s``, in place. A row whose scores are all -inf
-    (fully masked) becomes zeros; returns whether there was such a row."""
-    if s.size == 0:  # S == 0 included: the product with an empty value gives zeros
+def _softmax_cols_(st) -> bool:
+    """Softmax over axis -2 of the float score buffer ``st`` (..., S, L) (the scores transposed), in
+    place. A query whose scores are all -inf (fully masked) gets zeros; returns whether there was
+    such a query.
+
+    The transposed layout is the point: NumPy reduces over axis -2 of a C array as elementwise
+    operations across rows, over the last axis as one short reduction per row. Measured on
+    (16, 4, 64, 64) float32, one thread: the max 0.10 ms over axis -2 against 0.34 ms over axis -1;
+    the sum 0.015 ms as a batched ones-row product against 0.09 ms for ``sum`` (either axis)."""
+    if st.size == 0:  # S == 0 included: the product with an empty value gives zeros
         return False
-    mx = s.max(axis=-1, keepdims=True)
+    mx = st.max(axis=-2, keepdims=True)
     empty = bool(np.isneginf(mx).any())
     if empty:
-        mx[np.isneginf(mx)] = 0.0  # exp(-inf - 0) = 0: the row sums to 0 instead of NaN
-    s -= mx
-    np.exp(s, out=s)
-    tot = s.sum(axis=-1, keepdims=True)
+        mx[np.isneginf(mx)] = 0.0  # exp(-inf - 0) = 0: the column sums to 0 instead of NaN
+    st -= mx
+    np.exp(st, out=st)
+    tot = np.matmul(_ones_row(st.shape[-2], st.dtype), st)
     if empty:
         tot[tot == 0.0] = 1.0
-    # one reciprocal per row, then a multiplication: cheaper than dividing every score
+    # one reciprocal per query, then a multiplication: cheaper than dividing every score
     np.reciprocal(tot, out=tot)
-    s *= tot
+    st *= tot
     return empty
 
 
 class _SdpaBackward(Node, name="ScaledDotProductFlashAttentionForCpuBackward0"):
     """The fused SDPA node. Saved: q, k, v (tensors, for version checks), the arrays used (scaled
-    query ``qs``, GQA-repeated ``kd``/``vd``), the probabilities ``P``, the dropout ``keep`` mask (holding
-    1 / (1 - p) or 0) or None, the output array (for rowsum(g ∘ out)) and the mask."""
+    query ``qs``, GQA-repeated ``kd``/``vd``), the probabilities ``P`` and the dropout ``keep`` mask
+    (1 / (1 - p) or 0; None without dropout), both transposed to (..., S, L), the output array (for
+    rowsum(g ∘ out)) and the mask."""
 
     __slots__ = ("q", "k", "v", "vq", "vk", "vv", "qs", "kd", "vd", "P", "keep", "y", "yver", "mask",
                  "vm", "causal", "scale", "gk", "gv", "empty")
@@ -183,34 +208,34 @@ class _SdpaBackward(Node, name="ScaledDotProductFlashAttentionForCpuBackward0"):
             mask = self.checked_input(mask, self.vm)
         if g.__class__ is Tensor:
             return _backward_graph(self, g, q, k, v, mask)
-        P = self.unreleased(self.P)
+        pt = self.unreleased(self.P)  # P transposed: (..., S, L)
         y = self.checked_output(self.y, self.yver)
         keep = self.keep
         nq, nk, nv = self.next[0], self.next[1], self.next[2]
         nm = self.next[3] if len(self.next) > 3 else None
         gq = gk = gv = gm = None
         if nv is not None:
-            pd = P if keep is None else P * keep
-            gv = _unrepeat_heads(sum_to(np.matmul(pd.swapaxes(-1, -2), g), self.vd.shape), self.gv)
+            pd = pt if keep is None else pt * keep
+            gv = _unrepeat_heads(sum_to(np.matmul(pd, g), self.vd.shape), self.gv)
             gv = sum_to(gv, v.shape)
         if nq is None and nk is None and nm is None:
             return (gq, gk, gv, gm)[:len(self.next)]
-        dp = np.matmul(g, self.vd.swapaxes(-1, -2))
+        dpt = np.matmul(self.vd, g.swapaxes(-1, -2))  # dP transposed: (..., S, L)
         if keep is not None:
-            dp *= keep
+            dpt *= keep
         # rowsum(P ∘ dP) = rowsum(g ∘ out): L·Ev products instead of L·S
         dot = np.einsum("...i,...i->...", g, y)
-        dp -= dot[..., None]
-        dp *= P  # dS: zero wherever P is (masked keys, empty rows)
+        dpt -= dot[..., None, :]
+        dpt *= pt  # dS: zero wherever P is (masked keys, empty rows)
         if nq is not None:
-            gq = np.matmul(dp, self.kd)
+            gq = np.matmul(dpt.swapaxes(-1, -2), self.kd)
             gq *= self.scale
             gq = sum_to(gq, q.shape)
         if nk is not None:
-            gk = np.matmul(dp.swapaxes(-1, -2), self.qs)
+            gk = np.matmul(dpt, self.qs)
             gk = sum_to(_unrepeat_heads(sum_to(gk, self.kd.shape), self.gk), k.shape)
         if nm is not None:
-            gm = sum_to(dp, mask.shape)
+            gm = np.ascontiguousarray(sum_to(dpt.swapaxes(-1, -2), mask.shape))
         return (gq, gk, gv, gm)[:len(self.next)]
 
 
@@ -236,14 +261,14 @@ def _backward_graph(node, g, q, k, v, mask):
             s = s + mask
     valid = None
     if node.empty:
-        P0 = node.unreleased(node.P)
-        valid = _wrap(P0.max(axis=-1, keepdims=True) > 0) if P0.shape[-1] else None
+        pt = node.unreleased(node.P)
+        valid = _wrap(pt.max(axis=-2)[..., None] > 0) if pt.shape[-2] else None
         if valid is not None:
             s = where(valid, s, 0.0)  # no -inf row reaches softmax: no NaN in any derivative
     P = softmax(s, -1) if s.shape[-1] else s
     if valid is not None:
         P = where(valid, P, 0.0)
-    keep = None if node.keep is None else _wrap(node.keep)
+    keep = None if node.keep is None else _wrap(node.keep.swapaxes(-1, -2))
     pd = P if keep is None else P * keep
     nq, nk, nv = node.next[0], node.next[1], node.next[2]
     nm = node.next[3] if len(node.next) > 3 else None
@@ -300,26 +325,28 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     S = kd.shape[-2]
     sc = float(scale) if scale is not None else 1.0 / math.sqrt(E) if E else 1.0
     qs = qd * dt.type(sc)  # scaling q (L·E) instead of the scores (L·S)
-    s = np.empty(batch + (L, S), dtype=dt)
-    np.matmul(qs, kd.swapaxes(-1, -2), out=s)
+    # the scores transposed, (..., S, L) = k (q * scale)ᵀ: the softmax then runs over axis -2
+    # (see _softmax_cols_); every later product takes the transpose as a BLAS flag, not a copy
+    st = np.empty(batch + (S, L), dtype=dt)
+    np.matmul(kd, qs.swapaxes(-1, -2), out=st)
     md = None if attn_mask is None else attn_mask._data
     if is_causal:
-        np.copyto(s, _NEG_INF, where=_causal_excluded(L, S))
+        np.copyto(st, _NEG_INF, where=_causal_excluded(L, S, True))
     elif md is not None:
         if md.dtype.kind == "b":
-            np.copyto(s, _NEG_INF, where=~md)
+            np.copyto(st, _NEG_INF, where=~md.swapaxes(-1, -2))
         else:
-            s += md
-    empty = _softmax_rows_(s)
+            st += md.swapaxes(-1, -2)
+    empty = _softmax_cols_(st)
     keep = None
     if dropout_p > 0.0:
         if dropout_p == 1.0:
-            keep = np.zeros(s.shape, dtype=dt)
+            keep = np.zeros(st.shape, dtype=dt)
         else:
-            keep = _keep_mask(s, s.shape, dropout_p, 1.0 / (1.0 - dropout_p))
-        y = np.matmul(s * keep, vd)
+            keep = _keep_mask(st, st.shape, dropout_p, 1.0 / (1.0 - dropout_p))
+        y = np.matmul((st * keep).swapaxes(-1, -2), vd)
     else:
-        y = np.matmul(s, vd)
+        y = np.matmul(st.swapaxes(-1, -2), vd)
     out = _wrap(y)
     mask_grad = md is not None and md.dtype.kind != "b" and attn_mask.requires_grad
     if _state.grad_enabled and (query.requires_grad or key.requires_grad or value.requires_grad or mask_grad):
@@ -328,7 +355,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         node.q, node.k, node.v = query, key, value
         node.vq, node.vk, node.vv = query._version[0], key._version[0], value._version[0]
         node.qs, node.kd, node.vd = qs, kd, vd
-        node.P, node.keep, node.y, node.yver = s, keep, y, out._version
+        node.P, node.keep, node.y, node.yver = st, keep, y, out._version
         node.mask = attn_mask
         node.vm = attn_mask._version[0] if attn_mask is not None else 0
         node.causal, node.scale, node.gk, node.gv, node.empty = is_causal, sc, gk, gv, empty
