@@ -29,6 +29,7 @@ backward, one process): see the numbers next to the tricks below.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -38,7 +39,7 @@ from ..autograd.function import Node, attach, sum_to
 from ._linalg_common import _cname
 from .nn_misc import _keep_mask
 
-__all__ = ["scaled_dot_product_attention"]
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 _NEG_INF = -math.inf
 _FAST = (np.dtype(np.float32), np.dtype(np.float64))
@@ -360,3 +361,229 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         node.vm = attn_mask._version[0] if attn_mask is not None else 0
         node.causal, node.scale, node.gk, node.gv, node.empty = is_causal, sc, gk, gv, empty
     return out
+
+
+# --------------------------------------------------------------------------- multi-head attention
+def _canonical_mask(mask, name: str, other_type, other_name: str, target, check_other: bool = True):
+    """A bool mask (True: masked out) becomes a float mask of ``target`` dtype (-inf where masked);
+    a float mask passes through; anything else is refused (PyTorch's AssertionError)."""
+    if mask is None:
+        return None
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"multi_head_attention_forward(): {name} must be a Tensor or None, not "
+                        f"{type(mask).__name__}")
+    kind = mask._data.dtype.kind
+    if kind != "b" and kind not in "fV":
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if check_other and other_type is not None and mask.dtype != other_type:
+        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for "
+                      "both instead.", stacklevel=3)
+    if kind == "b":
+        m = np.zeros(mask._data.shape, dtype=target._data.dtype if isinstance(target, Tensor) else target)
+        m[mask._data] = _NEG_INF
+        return _wrap(m)
+    return mask
+
+
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads: int) -> bool:
+    """PyTorch's rank checks (AssertionError); returns whether the input is batched."""
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"multi_head_attention_forward(): argument '{name}' must be Tensor, not "
+                            f"{type(t).__name__}")
+    if query.ndim == 3:
+        if key.ndim != 3 or value.ndim != 3:
+            raise AssertionError("For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+                                 f"{key.ndim}-D and {value.ndim}-D tensors respectively")
+        if key_padding_mask is not None and key_padding_mask.ndim != 2:
+            raise AssertionError("For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D "
+                                 f"but found {key_padding_mask.ndim}-D tensor instead")
+        if attn_mask is not None and attn_mask.ndim not in (2, 3):
+            raise AssertionError("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
+                                 f"but found {attn_mask.ndim}-D tensor instead")
+        return True
+    if query.ndim == 2:
+        if key.ndim != 2 or value.ndim != 2:
+            raise AssertionError("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but "
+                                 f"found {key.ndim}-D and {value.ndim}-D tensors respectively")
+        if key_padding_mask is not None and key_padding_mask.ndim != 1:
+            raise AssertionError("For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or "
+                                 f"1-D but found {key_padding_mask.ndim}-D tensor instead")
+        if attn_mask is not None:
+            if attn_mask.ndim not in (2, 3):
+                raise AssertionError("For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or "
+                                     f"3-D but found {attn_mask.ndim}-D tensor instead")
+            expected = (num_heads, query.shape[0], key.shape[0])
+            if attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
+                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got "
+                                     f"{tuple(attn_mask.shape)}")
+        return False
+    raise AssertionError("query should be unbatched 2D or batched 3D tensor but received "
+                         f"{query.ndim}-D query tensor")
+
+
+def _in_projection(query, key, value, E: int, w, b, wq, wk, wv):
+    """q, k, v projections (L, N, E), (S, N, E), (S, N, E). Self-attention with the packed weight is
+    one GEMM whose result is split into views (no copies)."""
+    from .join import split
+    from .linear import linear
+
+    if w is not None:
+        if key is value and query is key:
+            return split(linear(query, w, b), E, -1)
+        ws = split(w, E, 0)
+        bs = (None,) * 3 if b is None else split(b, E, 0)
+        if key is value:
+            kv = linear(key, w[E:], None if b is None else b[E:])
+            return (linear(query, ws[0], bs[0]),) + tuple(split(kv, E, -1))
+        return tuple(linear(x, ww, bb) for x, ww, bb in zip((query, key, value), ws, bs))
+    bs = (None,) * 3 if b is None else split(b, E, 0)
+    return linear(query, wq, bs[0]), linear(key, wk, bs[1]), linear(value, wv, bs[2])
+
+
+def _heads(x, static, n: int, H: int, hd: int, name: str):
+    """(S, N, E) -> (N, H, S, hd) as a view; ``static`` (N * H, S, hd) replaces it when given."""
+    if static is None:
+        return x.reshape(x.shape[0], n, H, hd).permute(1, 2, 0, 3)
+    if static.shape[0] != n * H:
+        raise AssertionError(f"expecting {name}.size(0) of {n * H}, but got {static.shape[0]}")
+    if static.shape[2] != hd:
+        raise AssertionError(f"expecting {name}.size(2) of {hd}, but got {static.shape[2]}")
+    return static.reshape(n, H, static.shape[1], hd)
+
+
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int,
+                                 num_heads: int, in_proj_weight: Tensor | None, in_proj_bias: Tensor | None,
+                                 bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
+                                 dropout_p: float, out_proj_weight: Tensor, out_proj_bias: Tensor | None,
+                                 training: bool = True, key_padding_mask: Tensor | None = None,
+                                 need_weights: bool = True, attn_mask: Tensor | None = None,
+                                 use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
+                                 k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
+                                 static_k: Tensor | None = None, static_v: Tensor | None = None,
+                                 average_attn_weights: bool = True, is_causal: bool = False):
+    """Multi-head attention of ``nn.MultiheadAttention``, sequence-first.
+
+    query (L, N, E) or (L, E); key (S, N, kdim), value (S, N, vdim) (or unbatched); masks:
+    key_padding_mask (N, S) / (S), attn_mask (L, S) or (N * num_heads, L, S); bool masks are True
+    where attention is NOT allowed, float masks are added. Returns (output (L, N, E), weights
+    (N, L, S) averaged over heads, (N, num_heads, L, S) otherwise, or None without need_weights).
+    With ``need_weights=False`` the attention is the fused scaled_dot_product_attention; with it,
+    the weights are computed explicitly (as PyTorch: a fully masked row gives NaN there).
+    """
+    from .join import cat
+    from .linear import linear
+    from .nn_misc import dropout as _dropout
+    from .nn_misc import pad
+    from .softmax import softmax
+
+    is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not is_batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
+                                       None if attn_mask is None else attn_mask.dtype, "attn_mask", query)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+                           "module method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # the hint is trusted, as PyTorch: SDPA's own causal mask replaces it
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query, check_other=False)
+        if key_padding_mask is not None:
+            is_causal = False
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got "
+                             f"{embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
+                                 f"{tuple(value.shape[:2])}")
+        for n, w in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
+            if w is None:
+                raise AssertionError(f"use_separate_proj_weight is True but {n}_proj_weight is None")
+    else:
+        if tuple(key.shape) != tuple(value.shape):
+            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape "
+                                 f"{tuple(value.shape)}")
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+    src_len = key.shape[0]
+    if attn_mask is not None:
+        if attn_mask.ndim == 2:
+            if tuple(attn_mask.shape) != (tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should "
+                                   f"be {(tgt_len, src_len)}.")
+        elif attn_mask.ndim == 3:
+            if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should "
+                                   f"be {(bsz * num_heads, tgt_len, src_len)}.")
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
+    if (bias_k is None) != (bias_v is None):
+        raise AssertionError("bias_k is set but bias_v is None" if bias_v is None else
+                             "bias_v is set but bias_k is None")
+    if bias_k is not None and (static_k is not None or static_v is not None):
+        raise AssertionError("bias cannot be added to static "
+                             + ("key." if static_k is not None else "value."))
+    packed = None if use_separate_proj_weight else in_proj_weight
+    q, k, v = _in_projection(query, key, value, embed_dim, packed, in_proj_bias, q_proj_weight, k_proj_weight,
+                             v_proj_weight)
+    if bias_k is not None:
+        k = cat([k, bias_k.expand(1, bsz, embed_dim)])
+        v = cat([v, bias_v.expand(1, bsz, embed_dim)])
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    q = _heads(q, None, bsz, num_heads, head_dim, "")
+    k = _heads(k, static_k, bsz, num_heads, head_dim, "static_k")
+    v = _heads(v, static_v, bsz, num_heads, head_dim, "static_v")
+    if add_zero_attn:
+        z = _wrap(np.zeros((bsz, num_heads, 1, head_dim), dtype=k._data.dtype))
+        k = cat([k, z], dim=2)
+        v = cat([v, z.to(v.dtype)], dim=2)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    src_len = k.shape[2]
+    if attn_mask is not None:  # (L, S) or (N * H, L, S) -> broadcastable to (N, H, L, S)
+        lead = (1, 1) if attn_mask.ndim == 2 else (bsz, num_heads)
+        attn_mask = attn_mask.reshape(lead + (tgt_len, src_len))
+    if key_padding_mask is not None:
+        if key_padding_mask.shape[0] != bsz:
+            raise AssertionError(f"Expected key_padded_mask.shape[0] to be {bsz}, but got "
+                                 f"{key_padding_mask.shape[0]}")
+        if key_padding_mask.shape[1] != src_len:
+            raise AssertionError(f"Expected key_padded_mask.shape[1] to be {src_len}, but got "
+                                 f"{key_padding_mask.shape[1]}")
+        kpm = key_padding_mask.reshape(bsz, 1, 1, src_len)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    if not training:
+        dropout_p = 0.0
+    if need_weights:
+        if is_causal and attn_mask is None:
+            raise AssertionError("FIXME: is_causal not implemented for need_weights")
+        w = (q * math.sqrt(1.0 / head_dim)).matmul(k.transpose(-2, -1))
+        if attn_mask is not None:
+            w = attn_mask + w
+        w = softmax(w, -1)
+        if dropout_p > 0.0:
+            w = _dropout(w, p=dropout_p)
+        out = w.matmul(v)
+        weights = w.mean(dim=1) if average_attn_weights else w
+    else:
+        out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+        weights = None
+    out = linear(out.permute(2, 0, 1, 3).reshape(tgt_len, bsz, embed_dim), out_proj_weight, out_proj_bias)
+    if not is_batched:
+        out = out.squeeze(1)
+        if weights is not None:
+            weights = weights.squeeze(0)
+    return out, weights
