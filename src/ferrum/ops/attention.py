@@ -439,6 +439,12 @@ def _in_projection(query, key, value, E: int, w, b, wq, wk, wv):
             return (linear(query, ws[0], bs[0]),) + tuple(split(kv, E, -1))
         return tuple(linear(x, ww, bb) for x, ww, bb in zip((query, key, value), ws, bs))
     bs = (None,) * 3 if b is None else split(b, E, 0)
+    for name, x, ww, bb in zip(("query", "key", "value"), (query, key, value), (wq, wk, wv), bs):
+        if tuple(ww.shape) != (E, x.shape[-1]):
+            raise AssertionError(f"expecting {name} weights shape of {(E, x.shape[-1])}, but got "
+                                 f"{tuple(ww.shape)}")
+        if bb is not None and tuple(bb.shape) != (E,):
+            raise AssertionError(f"expecting {name} bias shape of {(E,)}, but got {tuple(bb.shape)}")
     return linear(query, wq, bs[0]), linear(key, wk, bs[1]), linear(value, wv, bs[2])
 
 
