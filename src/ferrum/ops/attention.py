@@ -19,7 +19,9 @@ PyTorch 2.13 gives on the CPU (its "safe softmax"), not NaN.
 
 Differences from PyTorch: ``attn_mask`` together with ``is_causal=True`` raises PyTorch's
 RuntimeError for every input rank (torch's 4-D CPU flash kernel silently combines the two while its
-other paths raise; ferrum keeps the defined behaviour). Dropout draws from ferrum's generator, so
+other paths raise; ferrum keeps the defined behaviour); likewise a 0-d or 1-D ``attn_mask`` is
+broadcast, as torch's documented semantics and its non-4-D path do (its 4-D kernel raises
+IndexError). Dropout draws from ferrum's generator, so
 it is reproducible under ``ferrum.manual_seed`` but does not reproduce torch's random stream.
 
 Measured (benchmarks/attention_parts.py, B 16, H 4, T 64, hd 32, causal, float32, forward +
@@ -133,9 +135,6 @@ def _check(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa) -> tu
             raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but "
                                f"got attn_mask.dtype: {_cname(m.dtype)} and  query.dtype: {_cname(q.dtype)} "
                                "instead.")
-        if m.ndim < 2:
-            raise IndexError(f"scaled_dot_product_attention: attn_mask must be at least 2-D, got shape "
-                             f"{list(m.shape)}")
         full = tuple(batch) + (q.shape[-2], k.shape[-2])
         try:
             ok = np.broadcast_shapes(m.shape, full) == full
@@ -331,6 +330,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     st = np.empty(batch + (S, L), dtype=dt)
     np.matmul(kd, qs.swapaxes(-1, -2), out=st)
     md = None if attn_mask is None else attn_mask._data
+    if md is not None and md.ndim < 2:
+        md = md.reshape((1,) * (2 - md.ndim) + md.shape)
     if is_causal:
         np.copyto(st, _NEG_INF, where=_causal_excluded(L, S, True))
     elif md is not None:
@@ -438,6 +439,12 @@ def _in_projection(query, key, value, E: int, w, b, wq, wk, wv):
             return (linear(query, ws[0], bs[0]),) + tuple(split(kv, E, -1))
         return tuple(linear(x, ww, bb) for x, ww, bb in zip((query, key, value), ws, bs))
     bs = (None,) * 3 if b is None else split(b, E, 0)
+    for name, x, ww, bb in zip(("query", "key", "value"), (query, key, value), (wq, wk, wv), bs):
+        if tuple(ww.shape) != (E, x.shape[-1]):
+            raise AssertionError(f"expecting {name} weights shape of {(E, x.shape[-1])}, but got "
+                                 f"{tuple(ww.shape)}")
+        if bb is not None and tuple(bb.shape) != (E,):
+            raise AssertionError(f"expecting {name} bias shape of {(E,)}, but got {tuple(bb.shape)}")
     return linear(query, wq, bs[0]), linear(key, wk, bs[1]), linear(value, wv, bs[2])
 
 
