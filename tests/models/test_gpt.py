@@ -13,9 +13,6 @@ from ferrum.models.gpt import GPT, GPTConfig, KVCache
 
 from ._torch_lm import load_from, scaled_init, torch_gpt
 
-if not hasattr(ferrum.nn, "Embedding"):  # until the branch with nn.Embedding is merged
-    pytest.skip("ferrum.nn.Embedding is not there yet", allow_module_level=True)
-
 SMALL = dict(vocab_size=11, block_size=12, n_layer=2, n_head=2, n_embd=16)
 
 
