@@ -156,7 +156,7 @@ class _LSTMBackward(_FusedRNNBackward, name="MkldnnRnnLayerBackward0"):
         dG = work.take("dG", (N, H4), dt)
         DH = work.take("DH", (N, P), dt) if whr is not None else None
         tmp = np.empty((B, H), dt)
-        tmp2 = np.empty((B, H), dt)
+        dbuf = work.take("der", (B, H4), dt)
         dmb = np.empty((B, H), dt) if whr is not None else None
         for b, r0 in reversed(_steps(self.batch_sizes, self.reverse)):
             r1 = r0 + b
@@ -174,12 +174,11 @@ class _LSTMBackward(_FusedRNNBackward, name="MkldnnRnnLayerBackward0"):
             d = dG[r0:r1]
             di, df, dgg, do = d[:, :H], d[:, H:2 * H], d[:, 2 * H:3 * H], d[:, 3 * H:]
             tc = TC[r0:r1]
-            t1, t2 = tmp[:b], tmp2[:b]
-            # do = dm * tanh(c) * o(1-o)
-            np.multiply(dm, tc, out=do)
-            np.multiply(o, o, out=t1)
-            np.subtract(o, t1, out=t1)
-            do *= t1
+            t1 = tmp[:b]
+            # the products with the gate values first (four slices), then one multiply of the
+            # whole block by the gate derivatives s(1-s) / 1-g^2 (measured, 32 steps of 32x256:
+            # 4.1 ms as 22 slice-wise passes, see benchmarks/lstm_parts.py)
+            np.multiply(dm, tc, out=do)  # dL/do
             # dc += dm * o * (1 - tanh(c)^2)
             np.multiply(tc, tc, out=t1)
             np.subtract(1, t1, out=t1)
@@ -187,19 +186,16 @@ class _LSTMBackward(_FusedRNNBackward, name="MkldnnRnnLayerBackward0"):
             t1 *= dm
             dct = dc[:b]
             dct += t1
-            # di = dc * g * i(1-i); df = dc * c_prev * f(1-f); dg = dc * i * (1-g^2)
-            np.multiply(i, i, out=t1)
-            np.subtract(i, t1, out=t1)
             np.multiply(dct, gg, out=di)
-            di *= t1
-            np.multiply(f, f, out=t1)
-            np.subtract(f, t1, out=t1)
             np.multiply(dct, CP[r0:r1], out=df)
-            df *= t1
-            np.multiply(gg, gg, out=t2)
-            np.subtract(1, t2, out=t2)
-            t2 *= i
-            np.multiply(dct, t2, out=dgg)
+            np.multiply(dct, i, out=dgg)
+            der = dbuf[:b]
+            np.multiply(g, g, out=der)
+            np.subtract(g, der, out=der)  # s(1-s): right for i, f, o
+            dg_ = der[:, 2 * H:3 * H]
+            np.multiply(gg, gg, out=dg_)
+            np.subtract(1, dg_, out=dg_)  # 1 - g^2 for the cell candidate
+            d *= der
             dct *= f  # the cell gradient carried to step t-1
             np.matmul(d, whh, out=dht)  # the hidden gradient carried to step t-1
         n = self.next
