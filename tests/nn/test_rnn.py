@@ -226,6 +226,19 @@ def test_state_dict_roundtrip_to_torch(torch):
                                t(torch.tensor(x))[0].detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("mode", ("LSTM", "GRU"))
+def test_low_precision_runs_the_composition(mode):
+    """float16/bfloat16 layers run the composed cells (computed in the dtype, as torch's CPU path)."""
+    m = getattr(ferrum.nn, mode)(3, 4, num_layers=2)
+    x = ferrum.randn(5, 2, 3)
+    ref, _ = m(x)
+    for dt in (ferrum.float16, ferrum.bfloat16):
+        out, h = m.to(dt)(x.to(dt))
+        assert out.dtype == dt and (h[0] if mode == "LSTM" else h).dtype == dt
+        np.testing.assert_allclose(out.float().detach().numpy(), ref.detach().numpy(), atol=0.05)
+        m.float()
+
+
 def test_no_grad_and_eval_leave_no_graph():
     m = ferrum.nn.LSTM(3, 4)
     with ferrum.no_grad():
@@ -266,6 +279,7 @@ def _bad_calls(T, mode):
         "packed_h0": lambda: m(T.nn.utils.rnn.pack_padded_sequence(t(5, 2, 3), [5, 3]), hid(1, 3, 4)),
         "packed_zero_length": lambda: m(T.nn.utils.rnn.pack_padded_sequence(t(5, 2, 3), [5, 0])),
         "packed_unsorted": lambda: m(T.nn.utils.rnn.pack_padded_sequence(t(5, 2, 3), [3, 5])),
+        "empty_sequence": lambda: m(t(0, 2, 3)),
     }
     if lstm:
         calls["c0_shape"] = lambda: m(t(5, 2, 3), (t(1, 2, 4), t(2, 2, 4)))
@@ -273,7 +287,7 @@ def _bad_calls(T, mode):
 
 
 BAD = ["input_size", "input_4d", "h0_batch", "h0_layers", "h0_hidden", "h0_dims", "unbatched_h0_dims",
-       "dtype", "packed_h0", "packed_zero_length", "packed_unsorted", "c0_shape"]
+       "dtype", "packed_h0", "packed_zero_length", "packed_unsorted", "empty_sequence", "c0_shape"]
 
 
 @pytest.mark.parametrize("mode", ("LSTM", "GRU", "RNN"))
@@ -292,7 +306,7 @@ def test_bad_input_matches_torch_and_changes_nothing(torch, mode, case):
         assert isinstance(ef, RuntimeError) and isinstance(et, RuntimeError)
     else:
         assert type(ef) is type(et), (ef, et)
-    if case in ("input_size", "h0_batch", "h0_hidden", "h0_dims", "unbatched_h0_dims"):
+    if case in ("input_size", "h0_batch", "h0_hidden", "h0_dims", "unbatched_h0_dims", "empty_sequence"):
         assert str(ef) == str(et)
     after = fm.state_dict()
     assert all(np.array_equal(before[k], after[k].detach().numpy()) for k in before)
