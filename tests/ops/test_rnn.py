@@ -152,3 +152,32 @@ def test_fused_used_only_where_it_applies():
            ferrum.randn(3, 3, dtype=ferrum.float64), None, None)
     out = O._layer("RNN_TANH", ins, np.array([2, 1]), False)[0]
     assert out.grad_fn.name() != "MkldnnRnnLayerBackward0"
+
+
+@pytest.mark.parametrize("mode", ("LSTM", "GRU"))
+@pytest.mark.parametrize("dtype", (ferrum.float32, ferrum.float64))
+def test_two_thread_gemm_split_matches_torch(torch, mode, dtype):
+    """Shapes large enough for ``_mm`` to split its GEMMs over two threads."""
+    prev = ferrum.get_num_threads()
+    ferrum.set_num_threads(2)
+    try:
+        tm = getattr(torch.nn, mode)(8, 128, bidirectional=True)
+        fm = getattr(ferrum.nn, mode)(8, 128, bidirectional=True)
+        tdt = torch.float32 if dtype == ferrum.float32 else torch.float64
+        tm = tm.to(tdt)
+        fm.load_state_dict({k: ferrum.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+        fm = fm.to(dtype)
+        x = np.random.default_rng(0).standard_normal((3, 16, 8))
+        xt = torch.tensor(x, dtype=tdt, requires_grad=True)
+        xf = ferrum.tensor(x, dtype=dtype, requires_grad=True)
+        ot, ht = tm(xt)
+        of, hf = fm(xf)
+        (ot.sum() + (ht[0] if mode == "LSTM" else ht).sum()).backward()
+        (of.sum() + (hf[0] if mode == "LSTM" else hf).sum()).backward()
+        tol = 1e-4 if dtype == ferrum.float32 else 1e-10
+        np.testing.assert_allclose(of.detach().numpy(), ot.detach().numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(xf.grad.numpy(), xt.grad.numpy(), rtol=tol, atol=tol)
+        for (n, p), (_, q) in zip(tm.named_parameters(), fm.named_parameters()):
+            np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=tol, atol=tol, err_msg=n)
+    finally:
+        ferrum.set_num_threads(prev)

@@ -32,7 +32,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, _output_node, edge, version_error
-from . import _im2col
+from . import _im2col, _parallel
 
 __all__ = ["lstm_layer", "gru_layer"]
 
@@ -45,20 +45,53 @@ def _sigmoid_(a: np.ndarray) -> None:
     a += 0.5
 
 
-def _addmm(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-    """``c += a @ b`` (c a row block of a C-contiguous buffer; a, b C-contiguous): cblas gemm
-    with beta=1 where available, else a product and an add. Both operands are kept
-    non-transposed: OpenBLAS's NN kernel is the fastest layout for these shapes (measured, one
-    thread, 32x256 @ 256x1024 float32: NN 158 us, NT 221 us)."""
+def _operand(a: np.ndarray):
+    """(transposed flag, leading dimension) of a 2-D operand for row-major cblas, or None when
+    neither ``a`` nor ``a.T`` has unit-stride rows."""
+    it = a.itemsize
+    if a.strides[1] == it or a.shape[1] <= 1:
+        return 0, max(a.strides[0] // it, a.shape[1], 1)
+    if a.strides[0] == it or a.shape[0] <= 1:
+        return 1, max(a.strides[1] // it, a.shape[0], 1)
+    return None
+
+
+def _mm(c: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float = 0.0) -> np.ndarray:
+    """``c = a @ b + beta * c`` into ``c`` (rows with unit stride, e.g. a row block of a buffer);
+    ``a``/``b`` plain or transposed views. cblas ``?gemm`` (beta=1 accumulates, which NumPy cannot),
+    its output columns split over two Python threads each running a one-thread BLAS when more than
+    one thread is allowed. Measured on the loaded 2-core machine (wall us, best/median of 15, the
+    per-step 32x256 @ 256x1024 float32 product): OpenBLAS on one thread 315/402, on its own two
+    threads 495/2249 (its workers spin when a core is taken), two halves 187/191; torch 2 threads
+    473/2785 (benchmarks/lstm_parts.py)."""
     M, K = a.shape
-    if not M:
-        return
-    if _im2col.gemm_ok(c, a, b) and a.flags.c_contiguous and b.flags.c_contiguous:
-        N = b.shape[1]
-        _im2col._gemm(c.dtype, 0, 0, M, N, K, a.ctypes.data, K, b.ctypes.data, N, 1.0, c.ctypes.data,
-                      c.strides[0] // c.itemsize)
-        return
-    c += a @ b
+    N = b.shape[1]
+    if not M or not N:
+        return c
+    oa, ob = _operand(a), _operand(b)
+    if (not _im2col.gemm_ok(c, a, b) or oa is None or ob is None or c.strides[1] != c.itemsize
+            or not K):
+        if beta:
+            c += a @ b
+        else:
+            np.matmul(a, b, out=c)
+        return c
+    dt = c.dtype
+    it = c.itemsize
+    ta, lda = oa
+    tb, ldb = ob
+    ldc = max(c.strides[0] // it, N)
+    pa, pb, pc = a.ctypes.data, b.ctypes.data, c.ctypes.data
+    bstep = ldb * it if tb else it  # bytes from one column of b to the next
+
+    def run(lo, hi):
+        _im2col._gemm(dt, ta, tb, M, hi - lo, K, pa, lda, pb + lo * bstep, ldb, beta, pc + lo * it, ldc)
+
+    if _im2col._LOCAL[0] is None or N < 64 or M * N * K < (1 << 20):
+        run(0, N)
+    else:
+        _parallel.halves(lambda lo, hi: _im2col._one_blas_thread(run, lo, hi), N, M * N * K, 1)
+    return c
 
 
 class _Buffers(dict):
@@ -166,7 +199,7 @@ class _LSTMBackward(_FusedRNNBackward, name="MkldnnRnnLayerBackward0"):
             if whr is not None:
                 DH[r0:r1] = dht
                 dm = dmb[:b]
-                np.matmul(dht, whr, out=dm)
+                _mm(dm, dht, whr)
             else:
                 dm = dht
             g = G[r0:r1]
@@ -197,13 +230,13 @@ class _LSTMBackward(_FusedRNNBackward, name="MkldnnRnnLayerBackward0"):
             np.subtract(1, dg_, out=dg_)  # 1 - g^2 for the cell candidate
             d *= der
             dct *= f  # the cell gradient carried to step t-1
-            np.matmul(d, whh, out=dht)  # the hidden gradient carried to step t-1
+            _mm(dht, d, whh)  # the hidden gradient carried to step t-1
         n = self.next
-        gx = dG @ wih if n[0] is not None else None
-        gwih = dG.T @ x._data if n[3] is not None else None
-        gwhh = dG.T @ HP if n[4] is not None else None
+        gx = _mm(np.empty((N, wih.shape[1]), dt), dG, wih) if n[0] is not None else None
+        gwih = _mm(np.empty(wih.shape, dt), dG.T, x._data) if n[3] is not None else None
+        gwhh = _mm(np.empty((H4, P), dt), dG.T, HP) if n[4] is not None else None
         gb = _colsum(dG) if (n[5] is not None or n[6] is not None) else None
-        gwhr = DH.T @ M if whr is not None and n[7] is not None else None
+        gwhr = _mm(np.empty((P, H), dt), DH.T, M) if whr is not None and n[7] is not None else None
         gbi = gb if n[5] is not None else None
         gbh = None if n[6] is None else (gb if gbi is None else gb.copy())
         return (gx, dh, dc, gwih, gwhh, gbi, gbh, gwhr)
@@ -232,7 +265,7 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
     whhT = np.multiply(whh.T, scale, out=np.empty((P, H4), dt))
     buf = _Buffers()
     G = buf.take("G", (N, H4), dt)
-    np.matmul(xd, wihT, out=G)
+    _mm(G, xd, wihT)
     if b_ih is not None:
         G += (b_ih._data + b_hh._data) * scale
     out = np.empty((N, P), dt)
@@ -252,7 +285,7 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
             HP[r0:r1] = hp
             CP[r0:r1] = cp
         g = G[r0:r1]
-        _addmm(g, hp, whhT)
+        _mm(g, hp, whhT, 1.0)
         np.tanh(g, out=g)
         sg = g[:, :2 * H]
         sg *= 0.5
@@ -269,7 +302,7 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
         m = M[r0:r1]
         np.multiply(g[:, 3 * H:], tc, out=m)
         if whr is not None:
-            np.matmul(m, whrT, out=out[r0:r1])
+            _mm(out[r0:r1], m, whrT)
         hp[...] = out[r0:r1]
     o_t, h_t, c_t = _wrap(out), _wrap(h), _wrap(c)
     if need:
@@ -330,12 +363,13 @@ class _GRUBackward(_FusedRNNBackward, name="MkldnnRnnLayerBackward0"):
             di[:, :2 * H] = dhh[:, :2 * H]
             # dh_prev = dh * z + dGH @ W_hh
             np.multiply(dht, z, out=t1)
-            np.matmul(dhh, whh, out=dht)
+            _mm(dht, dhh, whh)
             dht += t1
         nx = self.next
-        gx = dGI @ w_ih._data if nx[0] is not None else None
-        gwih = dGI.T @ x._data if nx[2] is not None else None
-        gwhh = dGH.T @ HP if nx[3] is not None else None
+        wih = w_ih._data
+        gx = _mm(np.empty((N, wih.shape[1]), dt), dGI, wih) if nx[0] is not None else None
+        gwih = _mm(np.empty(wih.shape, dt), dGI.T, x._data) if nx[2] is not None else None
+        gwhh = _mm(np.empty((H3, H), dt), dGH.T, HP) if nx[3] is not None else None
         gbih = _colsum(dGI) if nx[4] is not None else None
         gbhh = _colsum(dGH) if nx[5] is not None else None
         return (gx, dh, gwih, gwhh, gbih, gbhh)
@@ -353,9 +387,10 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, bat
     from .. import _state
     need = _state.grad_enabled and any(t is not None and t.requires_grad
                                        for t in (x, h0, w_ih, w_hh, b_ih, b_hh))
+    whhT = np.ascontiguousarray(whh.T)  # NN GEMMs (see _mm)
     buf = _Buffers()
     GI = buf.take("GI", (N, H3), dt)
-    np.matmul(xd, wih.T, out=GI)
+    _mm(GI, xd, wih.T)
     if b_ih is not None:
         GI += b_ih._data
     GH = buf.take("GH", (N, H3), dt)
@@ -369,7 +404,7 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, bat
         if need:
             HP[r0:r1] = hp
         gh = GH[r0:r1]
-        np.matmul(hp, whh.T, out=gh)
+        _mm(gh, hp, whhT)
         if b_hh is not None:
             gh += b_hh._data
         gi = GI[r0:r1]
