@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _threads
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, _output_node, edge, version_error
 from . import _im2col, _parallel
@@ -76,22 +77,42 @@ def _mm(c: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float = 0.0) -> np.nd
         else:
             np.matmul(a, b, out=c)
         return c
-    dt = c.dtype
-    it = c.itemsize
     ta, lda = oa
     tb, ldb = ob
-    ldc = max(c.strides[0] // it, N)
-    pa, pb, pc = a.ctypes.data, b.ctypes.data, c.ctypes.data
-    bstep = ldb * it if tb else it  # bytes from one column of b to the next
-
-    def run(lo, hi):
-        _im2col._gemm(dt, ta, tb, M, hi - lo, K, pa, lda, pb + lo * bstep, ldb, beta, pc + lo * it, ldc)
-
-    if _im2col._LOCAL[0] is None or N < 64 or M * N * K < (1 << 20):
-        run(0, N)
-    else:
-        _parallel.halves(lambda lo, hi: _im2col._one_blas_thread(run, lo, hi), N, M * N * K, 1)
+    it = c.itemsize
+    gemm_ptr(c.dtype, ta, tb, M, N, K, a.ctypes.data, lda, b.ctypes.data, ldb, beta, c.ctypes.data,
+             max(c.strides[0] // it, N))
     return c
+
+
+def gemm_ptr(dt, ta: int, tb: int, M: int, N: int, K: int, pa: int, lda: int, pb: int, ldb: int,
+             beta: float, pc: int, ldc: int) -> None:
+    """Row-major cblas ``C = op(A) op(B) + beta C`` on raw addresses (the loops' hot path: taking
+    ``.ctypes.data`` costs 1.8 us an array), split in two halves along the larger of M and N on
+    two Python threads with a one-thread BLAS each (see :func:`_mm`) when more than one thread is
+    allowed and the product is large enough."""
+    if _im2col._LOCAL[0] is None or _threads_one() or M * N * K < (1 << 20) or max(M, N) < 64:
+        _im2col._gemm(dt, ta, tb, M, N, K, pa, lda, pb, ldb, beta, pc, ldc)
+        return
+    it = dt.itemsize
+    if N >= M:  # split the columns of B and C
+        bstep = ldb * it if tb else it
+
+        def run(lo, hi):
+            _im2col._gemm(dt, ta, tb, M, hi - lo, K, pa, lda, pb + lo * bstep, ldb, beta, pc + lo * it, ldc)
+        n = N
+    else:  # split the rows of A and C
+        astep = it if ta else lda * it
+
+        def run(lo, hi):
+            _im2col._gemm(dt, ta, tb, hi - lo, N, K, pa + lo * astep, lda, pb, ldb, beta, pc + lo * ldc * it,
+                          ldc)
+        n = M
+    _parallel.halves(lambda lo, hi: _im2col._one_blas_thread(run, lo, hi), n, M * N * K, 1)
+
+
+def _threads_one() -> bool:
+    return _threads._state["n"] == 1
 
 
 class _Buffers(dict):
