@@ -1,24 +1,21 @@
-"""The fused LSTM and GRU layers: one autograd node per layer and direction, raw NumPy forward and a
-hand-written backward over the time steps. ``ops/rnn.py`` decides when they run.
+"""What the fused recurrent layers share, and the fused GRU layer: one autograd node per layer and
+direction (an _OutputNode per output, as split() does), raw NumPy forward and a hand-written
+backward over the time steps. The LSTM is in ``_rnn_lstm.py``; ``ops/rnn.py`` decides when they run.
 
 Layout. A layer works on packed rows: ``x`` (N, I) holds the rows of step 0, then step 1, ...
 (``batch_sizes[t]`` rows at step t, non-increasing); a padded (T, B, I) batch is the case of
-``batch_sizes = [B] * T``. The recurrent state is a full-batch (B, H) array updated in place on
-its first ``batch_sizes[t]`` rows, so a sequence that ended keeps its last state untouched: after
-the loop the state *is* h_n, for every length, in both directions (the reverse direction runs t
-from T-1 down to 0 and its batch grows, rows joining with their h0 still in place).
+``batch_sizes = [B] * T``. The recurrent state is a full-batch array updated in place on its first
+``batch_sizes[t]`` rows, so a sequence that ended keeps its last state untouched: after the loop
+the state *is* h_n, for every length, in both directions (the reverse direction runs t from T-1
+down to 0 and its batch grows, rows joining with their h0 still in place).
 
-Speed (the bench workload ``lstm``: LSTM(64, 256), batch 32, seq 32; benchmarks/lstm_parts.py):
-- the input projection of all steps is one GEMM into the gate buffer (N, 4H), biases folded in;
-  each step then adds ``h @ W_hh^T`` into its rows with cblas ``?gemm`` beta=1 (NumPy has no
-  beta), so there is no per-step temporary of gate size;
-- gates are activated in place (scipy's ``expit`` ufunc for the sigmoids, ``np.tanh``) on column
-  slices of the step's rows; every per-step buffer is preallocated for all steps (gates, cell,
-  tanh(cell), previous h and c for the backward), so no per-step allocation reaches glibc's
-  128 KiB mmap threshold;
-- the backward keeps the gate gradients of every step in one (N, 4H) buffer, so the weight
-  gradients are three GEMMs after the loop (``dG^T x``, ``dG^T h_prev``, ``dG^T (o*tanh c)`` for
-  the projection) and the input gradient one (``dG W_ih``); only ``dG_t W_hh`` stays in the loop.
+Speed (numbers in ``_mm``, ``_rnn_lstm`` and benchmarks/lstm_parts.py):
+- GEMMs go through cblas ``?gemm`` (``_mm``/``gemm_ptr``): beta=1 accumulates into a buffer,
+  which NumPy cannot, operands are used as they lie (plain or transposed), and on two threads the
+  product is cut in two halves run by two Python threads with a one-thread BLAS each;
+- the GRU's input projection for all steps is one GEMM into the gate buffer (N, 3H); every
+  per-step buffer is preallocated for all steps, and the large ones come from ``_im2col``'s buffer
+  cache (``_Buffers``), so no step allocates and no call page-faults on fresh memory.
 
 Once differentiable: the raw backward cannot itself be differentiated. Under ``create_graph``
 (double backward, gradgradcheck) the node recomputes its layer with the differentiable cell
@@ -36,6 +33,7 @@ from ..autograd.function import Node, _output_node, edge, version_error
 from . import _im2col, _parallel
 
 __all__ = ["gru_layer"]
+
 
 def _sigmoid_(a: np.ndarray) -> None:
     """In-place logistic sigmoid as 0.5 * tanh(a / 2) + 0.5: NumPy's tanh is vectorised; scipy's
