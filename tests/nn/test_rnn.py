@@ -311,3 +311,18 @@ def test_bad_input_matches_torch_and_changes_nothing(torch, mode, case):
     after = fm.state_dict()
     assert all(np.array_equal(before[k], after[k].detach().numpy()) for k in before)
     assert fm.training == mode_before
+
+
+@pytest.mark.parametrize("mode", ("LSTM", "GRU", "RNN"))
+def test_zero_batch(torch, mode):
+    kw = {"proj_size": 2} if mode == "LSTM" else {}
+    tm, fm = _modules(torch, mode, "float32", bidirectional=True, **kw)
+    xf = ferrum.zeros(5, 0, I_, requires_grad=True)
+    of, hf = fm(xf)
+    ot, ht = tm(torch.zeros(5, 0, I_))
+    assert tuple(of.shape) == tuple(ot.shape)
+    hf = hf if isinstance(hf, tuple) else (hf,)
+    ht = ht if isinstance(ht, tuple) else (ht,)
+    assert [tuple(h.shape) for h in hf] == [tuple(h.shape) for h in ht]
+    (of.sum() + hf[0].sum()).backward()
+    assert tuple(xf.grad.shape) == (5, 0, I_)

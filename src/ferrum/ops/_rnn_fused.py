@@ -182,9 +182,11 @@ def _attach(node_cls, outs, inputs, mode, batch_sizes, reverse, saved):
 
 
 def _steps(batch_sizes: np.ndarray, reverse: bool):
+    """(rows, first row) of each step in the direction's order; empty steps (a zero batch) are left
+    out, so that no GEMM is called with a zero dimension."""
     offs = np.concatenate([[0], np.cumsum(batch_sizes)[:-1]]).astype(np.int64)
     ts = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
-    return [(int(batch_sizes[t]), int(offs[t])) for t in ts]
+    return [(int(batch_sizes[t]), int(offs[t])) for t in ts if batch_sizes[t] > 0]
 
 
 # ----------------------------------------------------------------------------------------------- GRU
