@@ -217,6 +217,7 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
         else:
             np.multiply(g[3 * H:], tc, out=hp)
         out[r0:r1] = hp.T
+    _im2col.give("rnnA", buf.pop("A"))  # only the forward needs it
     o_t, h_t, c_t = _wrap(out), _wrap(np.ascontiguousarray(hT.T)), _wrap(np.ascontiguousarray(cT.T))
     if need:
         inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
