@@ -1,18 +1,24 @@
 """``scaled_dot_product_attention``: one fused autograd node; and ``multi_head_attention_forward``.
 
-SDPA is the hot op of a transformer. Its forward works on raw arrays: the scores ``(q * scale) kᵀ``
-go into one fresh buffer through a batched ``np.matmul(..., out=)`` (BLAS per matrix, strided q/k/v
-views of a packed projection need no copy), the mask is applied in place (``copyto(-inf,
-where=...)`` for a bool mask or ``is_causal``, ``+=`` for a float mask; the causal triangle is a
-cached bool array per (L, S), nothing else is materialised) and the softmax is computed in place in
-that buffer, which is then saved as ``P`` for the backward. One node (PyTorch's name for the CPU
-kernel) holds the hand-written backward on raw arrays:
+SDPA is the hot op of a transformer. Its forward works on raw arrays: the scores go into one fresh
+buffer through a batched ``np.matmul(..., out=)`` (BLAS per matrix; strided q/k/v views of a
+packed projection need no copy), kept transposed as (..., S, L) = k (q * scale)ᵀ so that the
+softmax reduces over axis -2 (see ``_softmax_cols_`` for the measurement); the mask is applied in
+place (``copyto(-inf, where=...)`` for a bool mask or ``is_causal``, ``+=`` for a float mask; the
+causal triangle is a cached bool array per (L, S), nothing else is materialised) and the softmax is
+computed in place in that buffer, which is then saved as ``P`` for the backward. One node
+(PyTorch's name for the CPU kernel) holds the hand-written backward on raw arrays, every transpose
+a BLAS flag rather than a copy:
 
     dV = Pᵀ g      dP = g Vᵀ      dS = P (dP - rowsum(g ∘ out))      dQ = scale dS K      dK = dSᵀ (scale Q)
 
 (``rowsum(g ∘ out)`` equals ``rowsum(P ∘ dP)`` and costs L·Ev instead of L·S: FlashAttention's
 trick). Under ``create_graph`` the same formulas are written with ferrum's differentiable ops
 (the softmax recomputed from the saved inputs), so double backward and gradgradcheck work.
+
+``multi_head_attention_forward`` is composed of ferrum ops (linear, views, cat, pad) around this
+node when the attention weights are not asked for, and computes the weights explicitly when they
+are, as PyTorch does.
 
 Rows that no key may attend to (a fully masked row, or S == 0) give zeros and zero gradients, as
 PyTorch 2.13 gives on the CPU (its "safe softmax"), not NaN.
@@ -21,8 +27,8 @@ Differences from PyTorch: ``attn_mask`` together with ``is_causal=True`` raises 
 RuntimeError for every input rank (torch's 4-D CPU flash kernel silently combines the two while its
 other paths raise; ferrum keeps the defined behaviour); likewise a 0-d or 1-D ``attn_mask`` is
 broadcast, as torch's documented semantics and its non-4-D path do (its 4-D kernel raises
-IndexError). Dropout draws from ferrum's generator, so
-it is reproducible under ``ferrum.manual_seed`` but does not reproduce torch's random stream.
+IndexError). Dropout draws from ferrum's generator, so it is reproducible under
+``ferrum.manual_seed`` but does not reproduce torch's random stream.
 
 Measured 2026-12-07 (benchmarks/attention_parts.py --cpu: B 16, H 4, T 64, hd 32, causal, float32,
 q/k/v strided head views of one packed projection as in the gpt workload, forward + backward,
@@ -31,6 +37,8 @@ this node 2.44-2.75 ms against torch's SDPA 2.15-2.57 ms (ratio 0.95-1.14; 1.35 
 transposed score layout below) and against torch's composed attention (the gpt workload's own
 matmul / masked_fill / softmax / matmul) 3.0-3.8 ms (ratio 0.66-0.78). Parts: scores 0.29, causal
 mask 0.09, softmax 0.40, P·v 0.14, the backward's four products 0.67, its elementwise work 0.19.
+In wall-clock time with both cores, torch's kernel runs on two threads (1.6-2.1 ms) and this node
+on one (2.5-2.9 ms).
 Tried and not kept: splitting the batch over two Python threads with a one-thread BLAS each (the
 scheme of ops/_im2col.py): on the loaded machine no faster at best (2.50 against 2.46 ms wall) and
 slower at the median (3.06 against 2.66 ms); a cached backward scratch buffer: no page faults to
