@@ -141,8 +141,9 @@ def _check(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa) -> tu
         kb[-1] *= gk
     if gv != 1:
         vb[-1] *= gv
+    kb, vb, qb = tuple(kb), tuple(vb), q.shape[:-2]
     try:
-        batch = np.broadcast_shapes(q.shape[:-2], tuple(kb), tuple(vb))
+        batch = qb if qb == kb == vb else np.broadcast_shapes(qb, kb, vb)
     except ValueError:
         raise RuntimeError(f"scaled_dot_product_attention: the batch dimensions of query {list(q.shape)}, "
                            f"key {list(k.shape)} and value {list(v.shape)} cannot be broadcast") from None
@@ -180,10 +181,11 @@ def _unrepeat_heads(ga, g: int):
     return r.sum(-3) if r.__class__ is Tensor else r.sum(axis=-3)
 
 
-def _softmax_cols_(st) -> bool:
+def _softmax_cols_(st, masked: bool = True) -> bool:
     """Softmax over axis -2 of the float score buffer ``st`` (..., S, L) (the scores transposed), in
     place. A query whose scores are all -inf (fully masked) gets zeros; returns whether there was
-    such a query.
+    such a query. ``masked=False`` (no mask, or a causal one, which leaves every query key 0) skips
+    that check: then only an infinite input could give such a column, and it gives NaN, as torch.
 
     The transposed layout is the point: NumPy reduces over axis -2 of a C array as elementwise
     operations across rows, over the last axis as one short reduction per row. Measured on
@@ -191,10 +193,10 @@ def _softmax_cols_(st) -> bool:
     the sum 0.015 ms as a batched ones-row product against 0.09 ms for ``sum`` (either axis)."""
     if st.size == 0:  # S == 0 included: the product with an empty value gives zeros
         return False
-    mx = st.max(axis=-2, keepdims=True)
-    empty = bool(np.isneginf(mx).any())
+    mx = np.maximum.reduce(st, axis=-2, keepdims=True)
+    empty = masked and bool(np.equal(mx, _NEG_INF).any())
     if empty:
-        mx[np.isneginf(mx)] = 0.0  # exp(-inf - 0) = 0: the column sums to 0 instead of NaN
+        mx[mx == _NEG_INF] = 0.0  # exp(-inf - 0) = 0: the column sums to 0 instead of NaN
     st -= mx
     np.exp(st, out=st)
     tot = np.matmul(_ones_row(st.shape[-2], st.dtype), st)
@@ -356,7 +358,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             np.copyto(st, _NEG_INF, where=~md.swapaxes(-1, -2))
         else:
             st += md.swapaxes(-1, -2)
-    empty = _softmax_cols_(st)
+    empty = _softmax_cols_(st, md is not None)
     keep = None
     if dropout_p > 0.0:
         if dropout_p == 1.0:
