@@ -55,6 +55,7 @@ import numpy as np
 from .. import _state
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach, sum_to
+from ._common import xp_of
 from ._linalg_common import _cname
 from .nn_misc import _keep_mask
 
@@ -258,19 +259,18 @@ class _SdpaBackward(Node, name="ScaledDotProductFlashAttentionForCpuBackward0"):
         return (gq, gk, gv, gm)[:len(self.next)]
 
 
-def _backward_graph(node, g, q, k, v, mask):
-    """The backward as differentiable ferrum ops (create_graph): the softmax is recomputed from the
-    saved inputs, so that every quantity depends on q, k, v (and a float mask) in the graph."""
+def _probs_t(q, k, mask, causal: bool, sc: float, gk: int, valid):
+    """softmax(q kᵀ · scale + mask) as differentiable ferrum ops: (P, q * scale, GQA-repeated k).
+    ``valid`` (bool (..., L, 1) array, or None to find it from the scores): the queries that have a
+    key; the others get zeros and no -inf row reaches softmax, so no NaN enters any derivative."""
     from .gather_scatter import masked_fill
     from .select import where
     from .softmax import softmax
 
-    sc = node.scale
-    kr = _repeat_t(k, node.gk)
-    vr = _repeat_t(v, node.gv)
+    kr = _repeat_t(k, gk)
     qs = q * sc
     s = qs.matmul(kr.transpose(-2, -1))
-    if node.causal:
+    if causal:
         L, S = s.shape[-2], s.shape[-1]
         s = masked_fill(s, _wrap(_causal_excluded(L, S)), _NEG_INF)
     elif mask is not None:
@@ -278,15 +278,42 @@ def _backward_graph(node, g, q, k, v, mask):
             s = masked_fill(s, _wrap(~mask._data), _NEG_INF)
         else:
             s = s + mask
+    if s.shape[-1] == 0:
+        return s, qs, kr
+    if valid is None and mask is not None:
+        mx = s._data.max(axis=-1, keepdims=True)
+        if bool((mx == _NEG_INF).any()):
+            valid = mx != _NEG_INF
+    if valid is not None:
+        valid = _wrap(valid)
+        s = where(valid, s, 0.0)
+    P = softmax(s, -1)
+    if valid is not None:
+        P = where(valid, P, 0.0)
+    return P, qs, kr
+
+
+def _composed(query, key, value, attn_mask, dropout_p: float, is_causal: bool, sc: float, gk: int, gv: int):
+    """SDPA composed of ferrum ops, for arrays that are not NumPy's (CuPy): the same semantics,
+    several nodes, every op's own device path."""
+    from .nn_misc import dropout
+
+    P, _, _ = _probs_t(query, key, attn_mask, is_causal, sc, gk, None)
+    if dropout_p > 0.0:
+        P = dropout(P, dropout_p)
+    return P.matmul(_repeat_t(value, gv))
+
+
+def _backward_graph(node, g, q, k, v, mask):
+    """The backward as differentiable ferrum ops (create_graph): the softmax is recomputed from the
+    saved inputs, so that every quantity depends on q, k, v (and a float mask) in the graph."""
+    sc = node.scale
+    vr = _repeat_t(v, node.gv)
     valid = None
     if node.empty:
         pt = node.unreleased(node.P)
-        valid = _wrap(pt.max(axis=-2)[..., None] > 0) if pt.shape[-2] else None
-        if valid is not None:
-            s = where(valid, s, 0.0)  # no -inf row reaches softmax: no NaN in any derivative
-    P = softmax(s, -1) if s.shape[-1] else s
-    if valid is not None:
-        P = where(valid, P, 0.0)
+        valid = pt.max(axis=-2)[..., None] > 0
+    P, qs, kr = _probs_t(q, k, mask, node.causal, sc, node.gk, valid)
     keep = None if node.keep is None else _wrap(node.keep.swapaxes(-1, -2))
     pd = P if keep is None else P * keep
     nq, nk, nv = node.next[0], node.next[1], node.next[2]
@@ -339,10 +366,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         out = scaled_dot_product_attention(query.float(), key.float(), value.float(), m, dropout_p,
                                            is_causal, scale, enable_gqa)
         return out.to(query.dtype)
-    qd, kd, vd = query._data, _repeat_heads(key._data, gk), _repeat_heads(value._data, gv)
-    L, E = qd.shape[-2], qd.shape[-1]
-    S = kd.shape[-2]
+    qd = query._data
+    E = qd.shape[-1]
     sc = float(scale) if scale is not None else 1.0 / math.sqrt(E) if E else 1.0
+    if qd.__class__ is not np.ndarray:
+        return _composed(query, key, value, attn_mask, dropout_p, is_causal, sc, gk, gv)
+    kd, vd = _repeat_heads(key._data, gk), _repeat_heads(value._data, gv)
+    L, S = qd.shape[-2], kd.shape[-2]
     qs = qd * dt.type(sc)  # scaling q (L·E) instead of the scores (L·S)
     # the scores transposed, (..., S, L) = k (q * scale)ᵀ: the softmax then runs over axis -2
     # (see _softmax_cols_); every later product takes the transpose as a BLAS flag, not a copy
@@ -399,9 +429,9 @@ def _canonical_mask(mask, name: str, other_type, other_name: str, target, check_
         warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for "
                       "both instead.", stacklevel=3)
     if kind == "b":
-        m = np.zeros(mask._data.shape, dtype=target._data.dtype if isinstance(target, Tensor) else target)
-        m[mask._data] = _NEG_INF
-        return _wrap(m)
+        md = mask._data
+        zero = xp_of(md).zeros((), dtype=target._data.dtype)
+        return _wrap(xp_of(md).where(md, zero.dtype.type(_NEG_INF), zero))
     return mask
 
 
