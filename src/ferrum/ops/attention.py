@@ -521,7 +521,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
                                  k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
                                  static_k: Tensor | None = None, static_v: Tensor | None = None,
                                  average_attn_weights: bool = True, is_causal: bool = False, *,
-                                 _batch_first: bool = False):
+                                 _batch_first: bool = False) -> tuple[Tensor, Tensor | None]:
     """Multi-head attention of ``nn.MultiheadAttention``, sequence-first.
 
     query (L, N, E) or (L, E); key (S, N, kdim), value (S, N, vdim) (or unbatched); masks:
