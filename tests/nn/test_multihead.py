@@ -167,6 +167,26 @@ def test_fully_masked_row_explicit_weights_is_nan_like_torch(torch):
     assert np.isnan(res[2][1]).all() and np.isfinite(res[3]).all()
 
 
+def test_dropout_in_training_only():
+    m = ferrum.nn.MultiheadAttention(E, H, dropout=0.5, batch_first=True)
+    x = ferrum.randn(N, L, E)
+    runs = []
+    for _ in range(2):
+        ferrum.manual_seed(3)
+        runs.append([t.detach().numpy() for t in m(x, x, x)])
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])  # reproducible under manual_seed
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    w = runs[0][1]  # dropped weights are 0, kept ones scaled by 2: the head average shows both
+    assert (w == 0).any()
+    m.eval()
+    out, w_eval = m(x, x, x, average_attn_weights=False)
+    np.testing.assert_allclose(w_eval.detach().numpy().sum(-1), 1.0, rtol=1e-6)
+    m.train()
+    ferrum.manual_seed(3)
+    out_sdpa, _ = m(x, x, x, need_weights=False)
+    assert not np.allclose(out_sdpa.detach().numpy(), out.detach().numpy())
+
+
 def test_parameters_init_and_repr(torch):
     for kw in ({}, {"kdim": 5, "vdim": 3}, {"add_bias_kv": True, "bias": False}):
         tm = torch.nn.MultiheadAttention(E, H, **kw)

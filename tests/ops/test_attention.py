@@ -228,6 +228,23 @@ def test_composed_path(case):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_strided_head_views(torch, causal):
+    """q, k, v as the transposed head views of one packed projection (a GPT block's layout)."""
+    rng = np.random.default_rng(0)
+    packed = rng.standard_normal((2, 6, 3 * 8)).astype(np.float32)
+    g = rng.standard_normal((2, 2, 6, 4)).astype(np.float32)
+    res = []
+    for T in (torch, ferrum):
+        x = T.tensor(packed, requires_grad=True)
+        q, k, v = (t.reshape(2, 6, 2, 4).transpose(1, 2) for t in x.split(8, dim=2))
+        out = T.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        out.backward(T.tensor(g))
+        res.append([out.detach().numpy(), x.grad.numpy()])
+    for a, b in zip(res[1], res[0]):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+
+
 def test_one_fused_node():
     q, k, v = (ferrum.randn(2, 2, 3, 4, requires_grad=True) for _ in range(3))
     out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
