@@ -167,6 +167,22 @@ def test_fully_masked_row_explicit_weights_is_nan_like_torch(torch):
     assert np.isnan(res[2][1]).all() and np.isfinite(res[3]).all()
 
 
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("mask_dim", [2, 3])
+def test_learned_float_mask_gets_its_gradient(torch, need_weights, mask_dim):
+    """A float attn_mask that requires grad (a learned attention bias) gets torch's gradient."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, L, E))
+    bias = rng.standard_normal((L, L) if mask_dim == 2 else (N * H, L, L))
+    grads = []
+    for T, mod in zip((torch, ferrum), _pair(torch, batch_first=True)):
+        xt, bt = T.tensor(x), T.tensor(bias, requires_grad=True)
+        out, _ = mod(xt, xt, xt, attn_mask=bt, need_weights=need_weights)
+        (out * out).sum().backward()
+        grads.append(bt.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-10, atol=1e-11)
+
+
 def test_dropout_in_training_only():
     m = ferrum.nn.MultiheadAttention(E, H, dropout=0.5, batch_first=True)
     x = ferrum.randn(N, L, E)
