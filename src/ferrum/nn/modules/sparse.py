@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
+
 from ... import _factory
 from ...autograd.grad_mode import no_grad
 from ..._tensor import Tensor
@@ -26,8 +28,9 @@ def _norm_padding(padding_idx, num_embeddings: int):
     [-num_embeddings, num_embeddings) is an AssertionError (as torch raises)."""
     if padding_idx is None:
         return None
-    if isinstance(padding_idx, _pybool) or not isinstance(padding_idx, _pyint):
+    if isinstance(padding_idx, _pybool) or not isinstance(padding_idx, (_pyint, np.integer)):
         raise TypeError(f"padding_idx must be int or None, not {type(padding_idx).__name__}")
+    padding_idx = _pyint(padding_idx)
     if padding_idx > 0:
         if padding_idx >= num_embeddings:
             raise AssertionError("Padding_idx must be within num_embeddings")
