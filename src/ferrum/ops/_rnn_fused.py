@@ -58,11 +58,11 @@ def _operand(a: np.ndarray):
 def _mm(c: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float = 0.0) -> np.ndarray:
     """``c = a @ b + beta * c`` into ``c`` (rows with unit stride, e.g. a row block of a buffer);
     ``a``/``b`` plain or transposed views. cblas ``?gemm`` (beta=1 accumulates, which NumPy cannot),
-    its output columns split over two Python threads each running a one-thread BLAS when more than
-    one thread is allowed. Measured on the loaded 2-core machine (wall us, best/median of 15, the
-    per-step 32x256 @ 256x1024 float32 product): OpenBLAS on one thread 315/402, on its own two
-    threads 495/2249 (its workers spin when a core is taken), two halves 187/191; torch 2 threads
-    473/2785 (benchmarks/lstm_parts.py)."""
+    cut in two halves run by two Python threads with a one-thread BLAS each when more than one
+    thread is allowed (:func:`gemm_ptr`). Measured on the loaded 2-core machine (wall us,
+    best/median of 15, the per-step 32x256 @ 256x1024 float32 product): OpenBLAS on one thread
+    315/402, on its own two threads 495/2249 (its workers spin when a core is taken), two halves
+    187/191; torch 2 threads 473/2785 (benchmarks/lstm_parts.py)."""
     M, K = a.shape
     N = b.shape[1]
     if not M or not N:
