@@ -76,6 +76,7 @@ del _n
 # torch's top-level functions whose modules load on first use, by name -> module
 _LAZY = {"save": ".serialization", "load": ".serialization", "cdist": ".ops.cdist", "autocast": ".amp",
          "is_autocast_available": ".amp", "get_autocast_dtype": ".amp", "is_autocast_enabled": ".amp"}
+_LAZY.update(save_file=".serialization", load_file=".serialization")
 _LAZY.update(dict.fromkeys((
     "are_deterministic_algorithms_enabled", "get_deterministic_debug_mode", "get_float32_matmul_precision",
     "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",

@@ -1,4 +1,8 @@
-"""``ferrum.save`` / ``ferrum.load``: PyTorch's checkpoint format, both ways.
+"""PyTorch's checkpoint format (``torch.save``'s zip archive, and the legacy pre-1.6 stream), both ways.
+
+``ferrum.save`` writes ferrum's own safetensors format (see ``__init__``); this module writes torch's
+format on request (``ferrum.serialization.save_torch``) and reads every ``.pt``/``.pth`` file
+``ferrum.load`` is given, without torch and without running code from the file.
 
 A PyTorch program saves with ``torch.save(model.state_dict(), path)`` and loads with
 ``model.load_state_dict(torch.load(path))``; its users also hold ``.pt`` files written by PyTorch.
@@ -34,10 +38,12 @@ import zipfile
 
 import numpy as np
 
-from ._dtype import _BY_NAME, dtype as _dtype_cls, to_np
-from ._tensor import Tensor, _wrap
+from .._dtype import _BY_NAME, dtype as _dtype_cls, to_np
+from .._tensor import Tensor, _wrap
+from ._common import is_int, strided_view
+from ._unpickle import RestrictedUnpickler, run
 
-__all__ = ["save", "load"]
+__all__ = ["save_torch", "load_zip", "load_legacy"]
 
 # torch's typed-storage class names, by ferrum dtype name
 _STORAGE = {"float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
@@ -118,7 +124,7 @@ class _Pickler(pickle._Pickler):
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
-            from .nn.parameter import Parameter
+            from ..nn.parameter import Parameter
 
             ref, offset, stride = self._storage_of(obj)
             rebuilt = (_REBUILD_TENSOR, (ref, offset, tuple(obj.shape), stride,
@@ -180,10 +186,10 @@ def _write_member(zf: zipfile.ZipFile, name: str, data: bytes, align: bool = Fal
     zf.writestr(info, data)
 
 
-def save(obj, f, pickle_module=None, pickle_protocol: int = 2, _use_new_zipfile_serialization: bool = True,
-         _disable_byteorder_record: bool = False) -> None:
+def save_torch(obj, f, pickle_module=None, pickle_protocol: int = 2,
+               _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> None:
     """Saves ``obj`` (tensors, state dicts, containers; whole modules too) to the path or file
-    object ``f`` in PyTorch's checkpoint format, loadable by ``ferrum.load`` and ``torch.load``.
+    object ``f`` in PyTorch's zip checkpoint format, loadable by ``torch.load`` (and ``ferrum.load``).
 
     Differences from PyTorch: ``pickle_module``/``pickle_protocol`` are accepted and ignored (the
     format is fixed, protocol 2); ``_use_new_zipfile_serialization=False`` (the legacy format) is
@@ -215,29 +221,36 @@ def save(obj, f, pickle_module=None, pickle_protocol: int = 2, _use_new_zipfile_
 
 
 # --------------------------------------------------------------------------------------- load
+# Every number below comes from the file: each is checked before it sizes a buffer or a view
+# (strided_view), and a storage may claim no more bytes than the file holds.
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
                        metadata=None):
-    arr, dt = storage
-    isz = arr.itemsize
-    if len(size) == 0:
-        out = arr[storage_offset:storage_offset + 1].reshape(())
-    else:
-        out = np.lib.stride_tricks.as_strided(arr[storage_offset:], shape=tuple(size),
-                                              strides=tuple(s * isz for s in stride))
-    t = _wrap(out)
+    if not (isinstance(storage, tuple) and len(storage) == 2 and isinstance(storage[0], np.ndarray)):
+        raise pickle.UnpicklingError("ferrum.load: _rebuild_tensor_v2 expects a storage")
+    t = _wrap(strided_view(storage[0], storage_offset, size, stride))
     t.requires_grad = bool(requires_grad)
     return t
 
 
-def _rebuild_parameter(data, requires_grad, backward_hooks=None, *_):
-    from .nn.parameter import Parameter
+def _rebuild_tensor(storage, storage_offset, size, stride):  # torch < 1.0's spelling
+    return _rebuild_tensor_v2(storage, storage_offset, size, stride)
 
-    return Parameter(data, requires_grad)
+
+def _rebuild_parameter(data, requires_grad, backward_hooks=None, *_):
+    from ..nn.parameter import Parameter
+
+    if not isinstance(data, Tensor):
+        raise pickle.UnpicklingError("ferrum.load: _rebuild_parameter expects a tensor")
+    return Parameter(data, bool(requires_grad))
 
 
 def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
     p = _rebuild_parameter(data, requires_grad)
+    if state is not None and not isinstance(state, dict):
+        raise pickle.UnpicklingError("ferrum.load: _rebuild_parameter_with_state expects a dict state")
     for k, v in (state or {}).items():
+        if not isinstance(k, str) or k.startswith("_"):
+            raise pickle.UnpicklingError(f"ferrum.load: refusing to set attribute {k!r} on a parameter")
         setattr(p, k, v)
     return p
 
@@ -249,114 +262,152 @@ class _StorageType:
         self.dtype = dtype
 
 
-_TORCH_NAMES = {
+def _device(*args):
+    import ferrum
+    try:
+        return ferrum.device(*args)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise pickle.UnpicklingError(f"ferrum.load: bad device {args!r}: {e}") from None
+
+
+def _size(*args):
+    import ferrum
+    if len(args) != 1 or not isinstance(args[0], (tuple, list)) or not all(is_int(s) for s in args[0]):
+        raise pickle.UnpicklingError("ferrum.load: torch.Size expects a tuple of ints")
+    return ferrum.Size(args[0])
+
+
+_EXTRA: dict = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+    ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
-    ("collections", "OrderedDict"): collections.OrderedDict,
-    ("builtins", "set"): set, ("builtins", "frozenset"): frozenset, ("builtins", "slice"): slice,
-    ("builtins", "complex"): complex, ("builtins", "bytearray"): bytearray,
-    ("__builtin__", "set"): set,
+    ("torch", "device"): _device, ("torch", "Size"): _size,
+    ("ferrum", "device"): _device, ("ferrum", "Size"): _size,
 }
+for _k, _v in _STORAGE_DTYPE.items():
+    _EXTRA[("torch", _k)] = _StorageType(_v)
+for _k, _v in _BY_NAME.items():
+    _EXTRA[("torch", _k)] = _EXTRA[("ferrum", _k)] = _v
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, zf: zipfile.ZipFile, prefix: str, weights_only: bool):
-        super().__init__(file, encoding="utf-8")
-        self.zf, self.prefix, self.weights_only = zf, prefix, weights_only
+class _TorchUnpickler(RestrictedUnpickler):
+    """Rebuilds torch's tensors; storages come from ``read(key, dtype, numel)``."""
+
+    def __init__(self, data, weights_only: bool, read):
+        super().__init__(data, weights_only, _EXTRA)
+        self.read = read
         self.loaded: dict = {}
 
     def find_class(self, module, name):
-        hit = _TORCH_NAMES.get((module, name))
-        if hit is not None:
-            return hit
-        if module == "torch" and name in _STORAGE_DTYPE:
-            return _StorageType(_STORAGE_DTYPE[name])
-        if module in ("torch", "ferrum") and name in _BY_NAME:
-            return _BY_NAME[name]
-        if module in ("torch", "ferrum") and name in ("device", "Size"):
-            import ferrum
-            return getattr(ferrum, name)
-        if module == "_codecs" and name == "encode":
-            import _codecs
-            return _codecs.encode
-        if self.weights_only:
-            raise pickle.UnpicklingError(
-                f"Weights only load failed: unsupported global {module}.{name}. "
-                "ferrum.load(weights_only=True) "
-                "loads tensors, containers and primitives only; pass weights_only=False for a trusted file "
-                "(it can run arbitrary code).")
-        if module.startswith("torch"):
+        if not self.weights_only and module.startswith("torch") and (module, name) not in _EXTRA:
             raise pickle.UnpicklingError(f"ferrum.load: the checkpoint needs {module}.{name}, a torch "
                                          "object ferrum cannot rebuild")
         return super().find_class(module, name)
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
-            raise pickle.UnpicklingError(f"ferrum.load: unknown persistent id {pid!r}")
-        stype, key = pid[1], pid[2]
+            raise pickle.UnpicklingError(f"ferrum.load: unknown persistent id {str(pid)[:80]}")
+        stype, key, numel = pid[1], pid[2], pid[4]
         if not isinstance(stype, _StorageType):
-            raise pickle.UnpicklingError(f"ferrum.load: unsupported storage type {stype!r}")
+            raise pickle.UnpicklingError(f"ferrum.load: unsupported storage type {str(stype)[:80]}")
+        if not isinstance(key, str) or not is_int(numel) or numel < 0:
+            raise pickle.UnpicklingError("ferrum.load: bad storage record")
         hit = self.loaded.get(key)
         if hit is None:
-            npd = to_np(_BY_NAME[stype.dtype]).newbyteorder("<")
-            raw = self.zf.read(f"{self.prefix}data/{key}")
-            arr = np.frombuffer(raw, dtype=npd).astype(npd.newbyteorder("="), copy=True)
-            hit = self.loaded[key] = (arr, stype.dtype)
+            hit = self.loaded[key] = (self.read(key, stype.dtype, int(numel)), stype.dtype)
+        elif hit[1] != stype.dtype:
+            raise pickle.UnpicklingError(f"ferrum.load: storage {key} is read as two dtypes")
         return hit
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None, mmap=None,
-         **pickle_load_args):
-    """Loads an object saved by ``ferrum.save`` or ``torch.save`` (the zip format) from a path or
-    file object. ``weights_only`` defaults to True (PyTorch's default): only tensors, containers and
-    primitives are rebuilt. ``map_location`` may name a device ("cpu", a ``ferrum.device``, a dict
-    or a callable as in torch); tensors land on the CPU unless it names cuda."""
-    if weights_only is None:
-        weights_only = True
-    own = isinstance(f, (str, os.PathLike))
-    fh = open(f, "rb") if own else f
+def _np_dtype(name: str) -> np.dtype:
+    return to_np(_BY_NAME[name]).newbyteorder("<")
+
+
+def load_zip(fh, size: int, weights_only: bool):
+    """Loads torch's zip checkpoint from the seekable binary file ``fh`` of ``size`` bytes."""
     try:
-        if not zipfile.is_zipfile(fh):
-            raise RuntimeError("ferrum.load: not a zip checkpoint (ferrum reads the format of torch >= 1.6; "
-                               "re-save legacy files with torch.save)")
-        fh.seek(0)
-        with zipfile.ZipFile(fh) as zf:
-            pkl = [n for n in zf.namelist() if n.endswith("data.pkl") and n.count("/") == 1]
-            if not pkl:
-                raise RuntimeError("ferrum.load: the archive has no data.pkl record")
-            prefix = pkl[0][: -len("data.pkl")]
-            obj = _Unpickler(io.BytesIO(zf.read(pkl[0])), zf, prefix, weights_only).load()
-    finally:
-        if own:
-            fh.close()
-    return _map(obj, map_location)
+        zf = zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, IndexError, OverflowError,
+            UnicodeDecodeError, NotImplementedError) as e:  # zipfile's own parser errors
+        raise RuntimeError(f"ferrum.load: corrupt zip checkpoint ({type(e).__name__}: {e})") from None
+    with zf:
+        def member(name: str) -> bytes:
+            try:
+                info = zf.getinfo(name)
+            except KeyError:
+                raise RuntimeError(f"ferrum.load: the archive has no record {name}") from None
+            if info.compress_type != zipfile.ZIP_STORED or info.file_size > size:
+                raise RuntimeError(f"ferrum.load: record {name} is compressed or larger than the file")
+            try:
+                return zf.read(info)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, OverflowError, NotImplementedError,
+                    UnicodeDecodeError) as e:
+                raise RuntimeError(f"ferrum.load: corrupt record {name} ({type(e).__name__}: {e})") from None
+
+        pkl = [n for n in zf.namelist() if n.endswith("data.pkl") and n.count("/") == 1]
+        if not pkl:
+            raise RuntimeError("ferrum.load: the archive has no data.pkl record")
+        prefix = pkl[0][: -len("data.pkl")]
+
+        def read(key, dtype, numel):
+            raw = member(f"{prefix}data/{key}")
+            npd = _np_dtype(dtype)
+            if len(raw) % npd.itemsize or len(raw) // npd.itemsize < numel:
+                raise RuntimeError(f"ferrum.load: storage {key} holds {len(raw)} bytes, not {numel} "
+                                   f"{dtype} elements")
+            return np.frombuffer(raw, dtype=npd).astype(npd.newbyteorder("="), copy=True)
+
+        return run(_TorchUnpickler(member(pkl[0]), weights_only, read))
 
 
-def _map(obj, map_location):
-    if map_location is None or callable(map_location) and not isinstance(map_location, (str, dict)):
-        if callable(map_location):
-            return _apply(obj, lambda t: map_location(t, "cpu"))
+_LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
+
+
+def load_legacy(data: bytes, weights_only: bool):
+    """Loads torch's pre-1.6 stream: magic, protocol, sys_info, the object's pickle, the list of
+    storage keys, then each storage as an int64 element count and its bytes."""
+    buf = io.BytesIO(data)
+
+    def _one(what):
+        obj = run(RestrictedUnpickler(buf, True, None))
+        if obj is None:
+            raise RuntimeError(f"ferrum.load: legacy checkpoint without its {what}")
         return obj
-    if isinstance(map_location, dict):
-        dev = map_location.get("cpu", "cpu")
-    else:
-        dev = map_location
-    if str(dev).startswith("cpu"):
-        return obj
-    return _apply(obj, lambda t: t.to(dev))
 
+    if _one("magic") != _LEGACY_MAGIC:
+        raise RuntimeError("ferrum.load: not a torch checkpoint (bad magic number)")
+    if _one("protocol") != 1001:
+        raise RuntimeError("ferrum.load: unsupported legacy protocol version")
+    _one("sys_info")
+    pending: dict = {}
 
-def _apply(obj, fn):
-    if isinstance(obj, Tensor):
-        return fn(obj)
-    if isinstance(obj, collections.OrderedDict):
-        out = collections.OrderedDict((k, _apply(v, fn)) for k, v in obj.items())
-        if hasattr(obj, "_metadata"):
-            out._metadata = obj._metadata
-        return out
-    if isinstance(obj, dict):
-        return {k: _apply(v, fn) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_apply(v, fn) for v in obj)
+    def read(key, dtype, numel):
+        npd = _np_dtype(dtype)
+        if numel * npd.itemsize > len(data):
+            raise RuntimeError(f"ferrum.load: storage {key} claims {numel} elements, more than the file "
+                               "holds")
+        arr = np.zeros(numel, dtype=npd.newbyteorder("="))
+        pending[key] = arr
+        return arr
+
+    obj = run(_TorchUnpickler(buf, weights_only, read))
+    keys = _one("storage keys")
+    if not isinstance(keys, list):
+        raise RuntimeError("ferrum.load: bad legacy storage key list")
+    pos = buf.tell()
+    for key in keys:
+        arr = pending.get(key) if isinstance(key, str) else None
+        if arr is None:
+            raise RuntimeError(f"ferrum.load: legacy storage {str(key)[:40]} is not referenced")
+        if pos + 8 > len(data):
+            raise RuntimeError("ferrum.load: truncated legacy checkpoint")
+        n = int.from_bytes(data[pos:pos + 8], "little")
+        nbytes = n * arr.itemsize
+        if n != arr.size or pos + 8 + nbytes > len(data):
+            raise RuntimeError(f"ferrum.load: legacy storage {key} holds {n} elements, not {arr.size}")
+        arr[...] = np.frombuffer(data, dtype=arr.dtype.newbyteorder("<"), count=n, offset=pos + 8)
+        pos += 8 + nbytes
     return obj
+
