@@ -65,7 +65,8 @@ def _entries(storages: list) -> tuple[list, list]:
         name, a, shape = storages[i]
         if not a.dtype.isnative or a.dtype.byteorder == ">":
             a = a.astype(a.dtype.newbyteorder("<"))
-        entries.append((name, np.ascontiguousarray(a), shape))
+        a = _st.storable(np.ascontiguousarray(a))
+        entries.append((name, a, shape if a.size == int(np.prod(shape)) else (a.size,)))
     return entries, [s[0] for s in storages]
 
 

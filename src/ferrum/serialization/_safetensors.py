@@ -62,6 +62,11 @@ def _chunks(a: np.ndarray):
         yield m[i:i + _CHUNK]
 
 
+def storable(a: np.ndarray) -> np.ndarray:
+    """``a`` as an array of a safetensors dtype: complex128 (none in the format) as pairs of F64."""
+    return a.view(np.float64) if a.dtype == np.complex128 else a
+
+
 def _header_bytes(entries, metadata: dict, start: int) -> bytes:
     head = {"__metadata__": metadata} if metadata is not None else {}
     pos = 0
@@ -175,15 +180,16 @@ def read_header(fh, size: int) -> Header:
     pos = 0
     for b, e in spans:
         if b != pos:
-            raise _bad("entries overlap or leave a hole" if b < pos else "the payload has a hole")
+            raise _bad("entries overlap" if b < pos else "the payload has a hole")
         pos = e
-    if pos != payload:
-        raise _bad(f"the entries cover {pos} payload bytes, the file holds {payload}")
-    return Header(entries, meta or {}, start + 8 + n, payload)
+    # the payload ends with the last entry: bytes after it (another file saved to the same stream)
+    # are left unread, as pickle leaves what follows a pickle
+    return Header(entries, meta or {}, start + 8 + n, pos)
 
 
 def read_payload(fh, header: Header, verify: bool) -> np.ndarray:
     """The whole payload in one new writable uint8 buffer (one readinto), its CRC checked."""
+    fh.seek(header.data_start)
     buf = np.empty(header.payload, dtype=np.uint8)
     m = memoryview(buf)
     want = header.metadata.get("crc32") if verify else None

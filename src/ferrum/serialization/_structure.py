@@ -114,7 +114,7 @@ class Encoder:
                 node["p"] = True
             return self._memoize(obj, node)
         if cls is np.ndarray:
-            if obj.dtype.newbyteorder("=").name not in ST_OF:
+            if obj.dtype.newbyteorder("=").name not in ST_OF and obj.dtype != np.complex128:
                 return self._pickled(obj)
             s, o, st = self._storage(obj, name, obj.shape)
             return self._memoize(obj, {"t": "ndarray", "s": s, "o": o, "sh": list(obj.shape), "st": list(st),
@@ -190,7 +190,7 @@ class Decoder:
         if a is None:
             raise self._bad(f"{what} names a missing storage {str(s)[:40]}")
         if a.dtype != dt:
-            if a.dtype.itemsize != dt.itemsize:
+            if (a.size * a.itemsize) % dt.itemsize or dt.kind not in "fciub" and dt.name != "bfloat16":
                 raise self._bad(f"{what} of dtype {dt} reads a storage of {a.dtype}")
             a = a.view(dt)
         return strided_view(a, node.get("o"), node.get("sh"), node.get("st"), what)
@@ -244,7 +244,7 @@ class Decoder:
             return t_
         if t == "ndarray":
             name = node.get("d")
-            if name not in DTYPES.values():
+            if name not in DTYPES.values() and name != "complex128":
                 raise self._bad(f"unknown array dtype {str(name)[:40]}")
             dt = to_np(_BY_NAME["bfloat16"]) if name == "bfloat16" else np.dtype(name)
             a = self._arr(node, dt, "array")
