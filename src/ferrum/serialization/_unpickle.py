@@ -17,6 +17,7 @@ import collections
 import contextlib
 import io
 import pickle
+import pickletools
 from typing import Any, Iterable
 
 __all__ = ["add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
@@ -123,8 +124,8 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     def __init__(self, data, weights_only: bool, extra: dict | None = None):
         # data: bytes, or a binary file positioned at the pickle (consecutive pickles of one stream)
-        super().__init__(io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data,
-                         encoding="utf-8")
+        self._source = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+        super().__init__(self._source, encoding="utf-8")
         self.weights_only = weights_only
         self.extra = extra or {}
 
@@ -139,6 +140,29 @@ class RestrictedUnpickler(pickle.Unpickler):
         if self.weights_only:
             raise refusal(module, name)
         return super().find_class(module, name)
+
+    def load(self):
+        _prescan(self._source)
+        return super().load()
+
+
+def _prescan(f) -> None:
+    """Refuses memo indices a pickler never writes, before the C unpickler sees them.
+
+    The C unpickler's memo is an array sized by the largest index PUT into it: a 6-byte
+    ``LONG_BINPUT 4000000000`` allocates 32 GB (found by benchmarks/fuzz_loaders.py). ``pickle``
+    numbers its memo entries 0, 1, 2, ..., so an index past the number of opcodes read so far is
+    refused. The scan (pickletools, pure Python) costs ~1 us an opcode; the pickles here hold
+    structure only (tensor bytes are elsewhere), a few thousand opcodes for a large state dict."""
+    start = f.tell()
+    try:
+        for i, (op, arg, _) in enumerate(pickletools.genops(f)):
+            if op.code in "pqr" and (not isinstance(arg, int) or arg > i):
+                raise pickle.UnpicklingError(f"ferrum.load: memo index {arg} out of range")
+    except ValueError as e:  # genops: an unknown opcode, truncated data, a bad argument
+        raise pickle.UnpicklingError(f"ferrum.load: malformed pickle ({e})") from None
+    finally:
+        f.seek(start)
 
 
 def run(unpickler: pickle.Unpickler):
