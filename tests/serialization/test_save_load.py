@@ -100,7 +100,7 @@ def test_paths_file_objects_and_positions(tmp_path):
 
 
 class _NoSeek(io.RawIOBase):
-    """A write-only stream like a pipe or socket: the CRC has to be known before the header."""
+    """A write-only stream like a pipe or socket: the checksum has to be known before the header."""
 
     def __init__(self):
         self.parts = []

@@ -4,7 +4,7 @@
 entry of the payload, named after the tensor's path in the object (``"fc.weight"``,
 ``"state.0.exp_avg"``), and the object around the tensors goes to ``__metadata__`` as JSON
 (``_structure.py``): ``format = "ferrum"``, ``structure`` (the object), ``storages`` (entry names by
-index) and ``crc32`` (the payload's, checked on load). No pickle is involved for tensors, state dicts,
+index) and ``checksum`` (of the payload, verified on load). No pickle is involved for tensors, state dicts,
 optimizer/scheduler state dicts, NumPy arrays, containers and primitives, so loading them never runs
 code. A plain state dict saved this way is also a plain safetensors state dict
 (``safetensors.torch.load_file`` reads it).
@@ -23,7 +23,7 @@ user. Malformed or hostile files raise RuntimeError (a broken container) or
 than the file holds (benchmarks/fuzz_loaders.py).
 
 ``mmap=True`` maps the payload copy-on-write (``np.memmap`` mode ``'c'``): nothing is read until a
-tensor is touched, writes stay private to the process, and the CRC is not checked (that would read
+tensor is touched, writes stay private to the process, and the checksum is not verified (that would read
 the payload; the header is still checked).
 """
 
@@ -76,7 +76,7 @@ def save(obj, f, pickle_module=None, pickle_protocol: int = 2, _use_new_zipfile_
     containers, primitives; other objects pickled, see the module docstring) to ``f``: a path or a
     binary file object open for writing (it is written from its current position and left open).
 
-    The file is safetensors with the structure in ``__metadata__`` and a CRC32 of the payload.
+    The file is safetensors with the structure in ``__metadata__`` and a checksum of the payload.
     ``pickle_module``/``pickle_protocol`` and the private flags are accepted for PyTorch's signature
     and ignored. Use ``save_torch`` for a file ``torch.load`` reads."""
     enc = Encoder()
@@ -204,7 +204,7 @@ def load_file(filename, device="cpu") -> dict:
     """``safetensors.torch.load_file``: ``{name: tensor}`` from any safetensors file."""
     with open(filename, "rb") as fh:
         header = _st.read_header(fh, _size_of(fh))
-        payload = _st.read_payload(fh, header, verify="crc32" in header.metadata)
+        payload = _st.read_payload(fh, header, verify=True)
     out = {k: _wrap(_st.entry_array(payload, header, k).reshape(v[1]))
            for k, v in sorted(header.entries.items(), key=lambda kv: kv[1][2])}
     return out if str(device).startswith("cpu") else {k: v.to(device) for k, v in out.items()}
