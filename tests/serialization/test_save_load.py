@@ -298,3 +298,9 @@ def test_legacy_torch_file_loads(torch, tmp_path):
     got = ferrum.load(tmp_path / "l.pt")
     assert got["x"].tolist() == x.tolist() and got["v"].tolist() == x[1:].tolist() and got["n"] == 2
     assert got["i"].dtype is ferrum.int64 and np.shares_memory(got["v"]._data, got["x"]._data)
+
+
+def test_map_location_torch_device(torch, tmp_path):
+    ferrum.save({"a": ferrum.ones(2)}, tmp_path / "a")
+    for loc in (torch.device("cpu"), {"cpu": torch.device("cpu")}):
+        assert ferrum.load(tmp_path / "a", map_location=loc)["a"].tolist() == [1.0, 1.0]

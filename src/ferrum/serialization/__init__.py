@@ -103,8 +103,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
          mmap: bool | None = None, **pickle_load_args):
     """Loads what ``ferrum.save`` or ``torch.save`` wrote to ``f`` (a path or a seekable binary file
     object). ``weights_only`` (default True) rebuilds only tensors, containers, primitives and the
-    globals allowed with ``safe_globals``; ``mmap=True`` (paths of ferrum files only) maps the
-    payload copy-on-write instead of reading it; ``map_location`` is ``'cpu'``, a device, a dict or
+    globals allowed with ``safe_globals``; ``mmap=True`` (a path is required) maps a ferrum or
+    safetensors file's payload copy-on-write instead of reading it (torch's ``.pt`` files are read
+    as usual); ``map_location`` is ``'cpu'``, a device, a dict or
     a callable ``(tensor, 'cpu') -> tensor`` as in torch. RuntimeError for a malformed file;
     ``pickle.UnpicklingError`` for a refused or malformed pickle."""
     if weights_only is None:

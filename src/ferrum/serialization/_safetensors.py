@@ -10,8 +10,12 @@ Why by hand and not through the ``safetensors`` package: this writer streams to 
 object (pipes, sockets, a file after a prefix, several saves in one stream) without building the
 file in memory first, the reader checks every field against the bytes really present before it
 sizes anything (the checks hostile files need, tests/test_serialization_fuzz.py) and reads the
-payload with one ``readinto`` into the buffer the tensors then view. Speeds (table in
-benchmarks/save_load_speed.py's report): PLACEHOLDER
+payload with one ``readinto`` into the buffer the tensors then view. On a 218 MB state dict
+(3 large + 512 small float32 tensors, page cache, best of 5, one process, a quiet moment) this
+writer took 0.115 s against 0.101 s for ``safetensors.numpy.save_file`` (0.122 s / 0.121 s over an
+existing file), and ``ferrum.load`` reads it in 0.17-0.19 s against 0.26-0.30 s for
+``safetensors.numpy.load_file``, which copies each tensor out of its own read
+(benchmarks/save_load_speed.py has the table, against dd and torch).
 
 Entries are ordered by decreasing item size and the header is padded to 64 bytes, so every entry
 starts aligned to its item size (no gaps: the format forbids holes) and NumPy views of the payload are

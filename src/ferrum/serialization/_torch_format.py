@@ -4,10 +4,9 @@
 format on request (``ferrum.serialization.save_torch``) and reads every ``.pt``/``.pth`` file
 ``ferrum.load`` is given, without torch and without running code from the file.
 
-A PyTorch program saves with ``torch.save(model.state_dict(), path)`` and loads with
-``model.load_state_dict(torch.load(path))``; its users also hold ``.pt`` files written by PyTorch.
-So ferrum writes and reads PyTorch's own format (the zip archive of torch >= 1.6): a file saved
-by ferrum loads in ``torch.load(weights_only=True)`` and a file saved by torch loads here.
+PyTorch users hold ``.pt`` files written by ``torch.save`` (``torchvision`` checkpoints among them),
+so ``ferrum.load`` reads the zip archive of torch >= 1.6 and the legacy stream; ``save_torch`` writes
+the zip archive, which ``torch.load(weights_only=True)`` reads.
 
 The archive (uncompressed zip, every member under ``<name>/``): ``data.pkl`` is a protocol-2
 pickle of the object in which each tensor is ``torch._utils._rebuild_tensor_v2(storage, offset,
@@ -18,10 +17,14 @@ them); ``version``, ``byteorder``, ``.format_version``, ``.storage_alignment`` a
 ``.data/serialization_id`` complete it. Tensors that view one NumPy buffer share one storage, as
 views do in torch.
 
-Loading is restricted by default (``weights_only=True``, PyTorch's default since 2.6): only the
-names a checkpoint of tensors, containers and primitives needs resolve, so loading a file never
-runs code from it. ``weights_only=False`` unpickles anything (whole modules saved with
-``ferrum.save(model)``), for trusted files only, as in PyTorch. The pure-Python pickler is used for
+The legacy stream: pickles of the magic number, the protocol version (1001) and sys_info, the
+object's pickle (the same persistent ids), the pickled list of storage keys, then each storage as
+its int64 element count and its bytes.
+
+Loading is restricted by default (``weights_only=True``, PyTorch's default since 2.6; the
+allow-list is ``_unpickle.py``'s plus torch's rebuild functions, storage types and dtypes below), so
+loading a file never runs code from it; every number the file gives is checked before it sizes a
+buffer or a view. ``weights_only=False`` unpickles anything, for trusted files only, as in PyTorch. The pure-Python pickler is used for
 writing because it lets the ``torch.*`` names be written without importing torch; the pickle
 holds only structure (the tensor bytes go to their own members), so its speed does not matter.
 """
