@@ -26,7 +26,8 @@ allow-list is ``_unpickle.py``'s plus torch's rebuild functions, storage types a
 loading a file never runs code from it; every number the file gives is checked before it sizes a
 buffer or a view. ``weights_only=False`` unpickles anything, for trusted files only, as in PyTorch.
 The pure-Python pickler is used for writing because it lets the ``torch.*`` names be written
-without importing torch; the pickle holds only structure (the tensor bytes go to their own members), so its speed does not matter.
+without importing torch; the pickle holds only structure (the tensor bytes go to their own
+members), so its speed does not matter.
 """
 
 from __future__ import annotations
