@@ -165,7 +165,7 @@ def test_zip_oddities():
 
 def test_legacy_stream_checks():
     head = b"".join(pickle.dumps(x, protocol=2) for x in (0x1950a86a20f9469cfc6c, 1001, {}))
-    body = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n(X\x07\x00\x00\x00storagectorch\nFloatStorage\n"
+    body = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\n"
             b"X\x01\x00\x00\x000X\x03\x00\x00\x00cpu\x8a\x06\x00\x00\x00\x00\x00\x01NtQK\x00K\x02\x85K\x01\x85"
             b"\x89}tR.")  # numel 2**40
     _clean(head + body + pickle.dumps(["0"], protocol=2), "more than the file")
@@ -199,3 +199,26 @@ def test_fuzz_found_cases(case):
             _load(data)
     except CLEAN as e:
         assert not isinstance(e, RecursionError)
+
+
+def _bomb(levels: int = 60) -> bytes:
+    """t1 = ((), ()); t{k+1} = (tk, tk) by memo references, then {t60: 1}: 400 bytes whose dict
+    insert would hash 2**60 nodes."""
+    body = b"\x80\x02}q\x00))\x86q\x01"
+    for k in range(1, levels):  # POP (0) each level once it is in the memo
+        body += b"0h" + bytes([k]) + b"h" + bytes([k]) + b"\x86q" + bytes([k + 1])
+    return body + b"K\x01s."
+
+
+def test_reference_bombs_are_refused_before_unpickling():
+    with pytest.raises(pickle.UnpicklingError, match="reference bomb"):
+        run(_TorchUnpickler(_bomb(), True, None))
+    _clean(_zip(_bomb()), "reference bomb")
+    assert run(_TorchUnpickler(_bomb(8), True, None)) == {_nested(8): 1}  # small sharing is fine
+
+
+def _nested(levels):
+    t = ((), ())
+    for _ in range(levels - 1):
+        t = (t, t)
+    return t

@@ -8,8 +8,18 @@ arguments, so one bad stride in a hostile file would otherwise read outside the 
 from __future__ import annotations
 
 import os
+import reprlib
 
 import numpy as np
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 40, 40
+
+
+def short(x) -> str:
+    """A bounded repr of a value from a file: a plain repr of a pickle's shared nested lists can be
+    exponentially long (or recursive)."""
+    return _REPR.repr(x)
 
 
 def is_path(f) -> bool:
@@ -25,15 +35,15 @@ def strided_view(arr: np.ndarray, offset, shape, stride, what: str = "tensor") -
 
     Raises RuntimeError, as torch does for a size/stride that does not fit its storage."""
     if not is_int(offset) or offset < 0:
-        raise RuntimeError(f"ferrum.load: {what} has a bad storage offset {offset!r}")
+        raise RuntimeError(f"ferrum.load: {what} has a bad storage offset {short(offset)}")
     if (not isinstance(shape, (list, tuple)) or not isinstance(stride, (list, tuple))
             or len(shape) != len(stride)):
-        raise RuntimeError(f"ferrum.load: {what} has a bad size/stride {shape!r} / {stride!r}")
+        raise RuntimeError(f"ferrum.load: {what} has a bad size/stride {short(shape)} / {short(stride)}")
     if len(shape) > 64:
         raise RuntimeError(f"ferrum.load: {what} has {len(shape)} dimensions (at most 64)")
     if not all(is_int(s) and s >= 0 for s in shape) or not all(is_int(s) and s >= 0 for s in stride):
         raise RuntimeError(f"ferrum.load: {what} has a negative or non-integer size/stride "
-                           f"{shape!r} / {stride!r}")
+                           f"{short(shape)} / {short(stride)}")
     shape, stride, offset = tuple(int(s) for s in shape), tuple(int(s) for s in stride), int(offset)
     n = arr.shape[0]
     numel = 1

@@ -44,7 +44,7 @@ import numpy as np
 
 from .._dtype import _BY_NAME, dtype as _dtype_cls, to_np
 from .._tensor import Tensor, _wrap
-from ._common import is_int, strided_view
+from ._common import is_int, short, strided_view
 from ._unpickle import RestrictedUnpickler, run
 
 __all__ = ["save_torch", "load_zip", "load_legacy"]
@@ -254,7 +254,7 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
         raise pickle.UnpicklingError("ferrum.load: _rebuild_parameter_with_state expects a dict state")
     for k, v in (state or {}).items():
         if not isinstance(k, str) or k.startswith("_"):
-            raise pickle.UnpicklingError(f"ferrum.load: refusing to set attribute {k!r} on a parameter")
+            raise pickle.UnpicklingError(f"ferrum.load: refusing to set attribute {short(k)} on a parameter")
         setattr(p, k, v)
     return p
 
@@ -270,8 +270,8 @@ def _device(*args):
     import ferrum
     try:
         return ferrum.device(*args)
-    except (TypeError, ValueError, RuntimeError) as e:
-        raise pickle.UnpicklingError(f"ferrum.load: bad device {args!r}: {e}") from None
+    except (TypeError, ValueError, RuntimeError):
+        raise pickle.UnpicklingError(f"ferrum.load: bad device {short(args)}") from None
 
 
 def _size(*args):
@@ -311,10 +311,10 @@ class _TorchUnpickler(RestrictedUnpickler):
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
-            raise pickle.UnpicklingError(f"ferrum.load: unknown persistent id {str(pid)[:80]}")
+            raise pickle.UnpicklingError(f"ferrum.load: unknown persistent id {short(pid)}")
         stype, key, numel = pid[1], pid[2], pid[4]
         if not isinstance(stype, _StorageType):
-            raise pickle.UnpicklingError(f"ferrum.load: unsupported storage type {str(stype)[:80]}")
+            raise pickle.UnpicklingError(f"ferrum.load: unsupported storage type {short(stype)}")
         if not isinstance(key, str) or not is_int(numel) or numel < 0:
             raise pickle.UnpicklingError("ferrum.load: bad storage record")
         hit = self.loaded.get(key)

@@ -97,12 +97,12 @@ def _checked(fn):
 DEFAULT: dict[tuple[str, str], Any] = {("collections", "OrderedDict"): _checked(collections.OrderedDict),
                                        ("_codecs", "encode"): _codecs_encode}
 for _mod in ("builtins", "__builtin__"):
-    for _n in ("set", "frozenset", "slice", "complex", "int", "float", "bool", "str", "tuple", "list",
-               "dict"):
+    for _n in ("set", "frozenset", "slice", "complex", "int", "float", "bool"):
         DEFAULT[(_mod, _n)] = _checked(getattr(builtins, _n))
     DEFAULT[(_mod, "bytearray")] = _bytearray
-# no range: list(range(10**12)) would turn 20 bytes of pickle into terabytes. Every iterable these
-# callables can receive was itself built from the pickle, so what they build is bounded by its size.
+# what pickles of plain data call (protocol 2 spells a set as builtins.set([...])). Not range
+# (list(range(10**12)) is 20 bytes of pickle), nor str/list/tuple/dict: no pickler emits them, and
+# str() of a structure of shared references is exponentially long.
 
 
 def refusal(module: str, name: str) -> pickle.UnpicklingError:
@@ -146,19 +146,68 @@ class RestrictedUnpickler(pickle.Unpickler):
         return super().load()
 
 
-def _prescan(f) -> None:
-    """Refuses memo indices a pickler never writes, before the C unpickler sees them.
+_MARK = pickletools.markobject
+# opcode -> (pops to a MARK, items popped below it or from the top, items pushed)
+_EFFECT = {op.code: (_MARK in op.stack_before,
+                     op.stack_before.index(_MARK) if _MARK in op.stack_before else len(op.stack_before),
+                     len(op.stack_after)) for op in pickletools.opcodes}
 
-    The C unpickler's memo is an array sized by the largest index PUT into it: a 6-byte
-    ``LONG_BINPUT 4000000000`` allocates 32 GB (found by benchmarks/fuzz_loaders.py). ``pickle``
-    numbers its memo entries 0, 1, 2, ..., so an index past the number of opcodes read so far is
-    refused. The scan (pickletools, pure Python) costs ~1 us an opcode; the pickles here hold
-    structure only (tensor bytes are elsewhere), a few thousand opcodes for a large state dict."""
+
+def _prescan(f) -> None:
+    """Refuses, before the C unpickler runs, the two ways a small pickle becomes huge.
+
+    1. Memo indices a pickler never writes. The C unpickler's memo is an array sized by the largest
+       index PUT into it: a 6-byte ``LONG_BINPUT 4000000000`` allocates 32 GB (the first find of
+       benchmarks/fuzz_loaders.py). ``pickle`` numbers its memo entries 0, 1, 2, ..., so an index
+       past the number of opcodes read so far is refused.
+    2. Shared-reference bombs: ``t1 = (t0, t0); t2 = (t1, t1); ...`` via memo GETs is 40 levels in
+       a few hundred bytes, and hashing t40 as a dict key (no global needed) walks 2**40 nodes.
+       The scan runs the opcodes' stack effects on sizes (each object's size = 1 + the sizes it
+       was built from, a GET pushes the stored object's size) and refuses a pickle whose objects
+       would expand to more than 100 nodes per byte of pickle (at least 10**6).
+
+    The scan (pickletools, pure Python) costs ~2 us an opcode; the pickles here hold structure
+    only (the tensor bytes are elsewhere), a few thousand opcodes for a large state dict."""
     start = f.tell()
     try:
+        limit = max(10 ** 6, 100 * (f.seek(0, io.SEEK_END) - start))
+        f.seek(start)
+        stack: list[int] = []
+        marks: list[int] = []
+        memo: dict = {}
         for i, (op, arg, _) in enumerate(pickletools.genops(f)):
-            if op.code in "pqr" and (not isinstance(arg, int) or arg > i):
-                raise pickle.UnpicklingError(f"ferrum.load: memo index {arg} out of range")
+            code = op.code
+            to_mark, below, pushed = _EFFECT[code]
+            total = 1
+            if to_mark:
+                if not marks:
+                    raise pickle.UnpicklingError("ferrum.load: malformed pickle (no MARK)")
+                m = marks.pop()
+                total += sum(stack[m:])
+                del stack[m:]
+            if below:
+                if len(stack) < below:
+                    raise pickle.UnpicklingError("ferrum.load: malformed pickle (stack underflow)")
+                total += sum(stack[-below:])
+                del stack[-below:]
+            if code == "(":
+                marks.append(len(stack))
+                continue
+            if code in "pqr":
+                if not isinstance(arg, int) or arg > i:
+                    raise pickle.UnpicklingError(f"ferrum.load: memo index {arg} out of range")
+                memo[arg] = stack[-1] if stack else 1
+            elif code == "\x94":  # MEMOIZE
+                memo[len(memo)] = stack[-1] if stack else 1
+            elif code in "gjh":  # GET, LONG_BINGET, BINGET
+                total = memo.get(arg, 1)
+            if total > limit:
+                raise pickle.UnpicklingError("ferrum.load: the pickle's shared references expand past "
+                                             f"{limit} objects (a reference bomb)")
+            if pushed == 1:
+                stack.append(total)
+            elif pushed:
+                stack.extend([total] * pushed)
     except ValueError as e:  # genops: an unknown opcode, truncated data, a bad argument
         raise pickle.UnpicklingError(f"ferrum.load: malformed pickle ({e})") from None
     finally:
