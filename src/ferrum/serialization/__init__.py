@@ -139,9 +139,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
 
 
 def _looks_legacy(magic: bytes) -> bool:
-    # a legacy torch file starts with a pickled int (PROTO, then LONG1); a safetensors header
-    # length of 0x80 followed by those bytes would be a >2**40-byte header, rejected anyway
-    return len(magic) > 2 and magic[2:3] in (b"\x8a", b"J")
+    # a legacy torch file starts with its pickled 10-byte magic number: PROTO n, LONG1 10. Read as
+    # a safetensors header length those bytes are >= 0x0a8a0080, 176 MB, past the 100 MB limit
+    return magic[2:4] == b"\x8a\x0a"
 
 
 def _load_ferrum(fh, size: int, mmap_path, weights_only: bool):
