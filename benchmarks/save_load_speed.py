@@ -96,6 +96,10 @@ def main() -> None:
         import torch
     except ImportError:
         torch = None
+    try:
+        import safetensors.numpy as sn
+    except ImportError:
+        sn = None
     raw = _state_dict()
     nbytes = sum(a.nbytes for a in raw.values())
     fsd = {k: ferrum.from_numpy(v) for k, v in raw.items()}
@@ -120,9 +124,9 @@ def main() -> None:
         if torch is not None:
             row("torch.save", mode,
                 _best(_timed(lambda: torch.save(tsd, paths["torch"]), sync(paths["torch"])), r))
-        import safetensors.numpy as sn
-        row("safetensors.numpy.save_file", mode,
-            _best(_timed(lambda: sn.save_file(raw, paths["st"]), sync(paths["st"])), r))
+        if sn is not None:
+            row("safetensors.numpy.save_file", mode,
+                _best(_timed(lambda: sn.save_file(raw, paths["st"]), sync(paths["st"])), r))
 
         def dd_read(mode=mode):
             if mode == "disk":
@@ -134,8 +138,9 @@ def main() -> None:
         if torch is not None:
             row("torch.load", mode,
                 _best(_timed(lambda: torch.load(paths["torch"]), before=drop(paths["torch"])), r), "read")
-        row("safetensors.numpy.load_file", mode,
-            _best(_timed(lambda: sn.load_file(paths["st"]), before=drop(paths["st"])), r), "read")
+        if sn is not None:
+            row("safetensors.numpy.load_file", mode,
+                _best(_timed(lambda: sn.load_file(paths["st"]), before=drop(paths["st"])), r), "read")
     # mmap: the header only; the payload is read when touched
     row("ferrum.load(mmap=True)", "cache",
         _best(_timed(lambda: ferrum.load(paths["ferrum"], mmap=True)), r), "read")

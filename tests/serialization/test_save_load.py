@@ -258,7 +258,7 @@ def _same(tm, fm, x):
 
 
 def test_save_file_loads_into_torch_and_back(torch, tmp_path):
-    import safetensors.torch as st
+    st = pytest.importorskip("safetensors.torch")
 
     fm = _mlp(ferrum)
     x = np.random.default_rng(1).standard_normal((4, 5)).astype(np.float32)
@@ -279,7 +279,7 @@ def test_save_file_loads_into_torch_and_back(torch, tmp_path):
 
 @pytest.mark.parametrize("name", ["float16", "bfloat16", "int64", "bool", "uint8", "int8"])
 def test_save_file_dtypes_in_torch(torch, tmp_path, name):
-    import safetensors.torch as st
+    st = pytest.importorskip("safetensors.torch")
 
     x = (ferrum.arange(12) % 3).reshape(3, 4).to(getattr(ferrum, name))
     ferrum.save_file({"x": x, "t": x.t()}, tmp_path / "d.safetensors")
