@@ -13,7 +13,7 @@ sizes anything (the checks hostile files need, tests/test_serialization_fuzz.py)
 payload with one ``readinto`` into the buffer the tensors then view. On a 218 MB state dict
 (3 large + 512 small float32 tensors, page cache, best of 5, one process, a quiet moment) this
 writer took 0.115 s against 0.101 s for ``safetensors.numpy.save_file`` (0.122 s / 0.121 s over an
-existing file), and ``ferrum.load`` reads it in 0.17-0.19 s against 0.26-0.30 s for
+existing file), and ``ferrum.load`` reads it in 0.12-0.13 s against 0.17 s for
 ``safetensors.numpy.load_file``, which copies each tensor out of its own read
 (benchmarks/save_load_speed.py has the table, against dd and torch).
 
