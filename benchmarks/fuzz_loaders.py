@@ -14,6 +14,12 @@ A pickle that would run ``posix.system`` touches a marker file; the run checks i
 
 torch is used (in a child process, so its address space does not count against the limit) only to
 add torch-written seeds; without it the seeds are ferrum-written torch-format files.
+
+Runs (nice, 2 shared cores): --seed 12 and --seed 13, 110,000 inputs each (44,000 ferrum/safetensors,
+33,000 .pt, 33,000 bare pickles): 0 crashes, no code executed, slowest input 0.46 / 0.59 s of CPU,
+217 s each; outcomes ~70,800 RuntimeError, ~36,400 UnpicklingError, ~2,800 loaded. Before the
+pickle prescan (_unpickle._prescan), 6,000 inputs found 27 crashes (MemoryError or multi-second
+loads from memo indices), kept in tests/serialization/fuzz_cases.json.
 """
 
 from __future__ import annotations
