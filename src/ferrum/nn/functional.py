@@ -11,3 +11,5 @@ from ..ops.normalization import *  # noqa: F401,F403
 from ..ops.interpolate import *  # noqa: F401,F403
 from ..ops.pixel_shuffle import *  # noqa: F401,F403
 from ..ops.grid_sample import *  # noqa: F401,F403
+from ..ops.attention import *  # noqa: F401,F403
+from ..ops.embedding import *  # noqa: F401,F403

@@ -4,13 +4,14 @@ with ferrum's public API and trains with :class:`Trainer`.
 
     ferrum train mnist-mlp [--epochs 4] [--batch-size 128] [--lr LR] [--optimizer adam|sgd] ...
     ferrum train mnist-lenet | fashion-lenet | fashion-resnet [OPTIONS]
+    ferrum train shakespeare-gpt | shakespeare-lstm [--steps 2000] [--batch-size 32] [--lr LR] ...
 """
 
 from __future__ import annotations
 
 import argparse
 
-from . import fashion, fashion_resnet, mnist_lenet, mnist_mlp
+from . import fashion, fashion_resnet, mnist_lenet, mnist_mlp, shakespeare
 from .callbacks import Callback, Evaluate, History, PrintMetrics, ProgressBar
 from .loop import Accuracy, Trainer, TrainState
 
@@ -21,6 +22,10 @@ JOBS = {
     "fashion-lenet": (fashion, "LeNet-5 on Fashion-MNIST (>= 90% test accuracy)"),
     "fashion-resnet": (fashion_resnet, "a small ResNet with BatchNorm and augmentation on Fashion-MNIST "
                                        "(>= 92% test accuracy in 10 minutes on 2 cores)"),
+    "shakespeare-gpt": (shakespeare.GPT_JOB, "a character-level GPT (4 layers, width 128, context 64) on "
+                                             "Shakespeare's plays, then a generated sample"),
+    "shakespeare-lstm": (shakespeare.LSTM_JOB, "a character-level 2-layer LSTM on Shakespeare's plays, then "
+                                               "a generated sample"),
 }
 
 __all__ = ["Trainer", "TrainState", "Accuracy", "Callback", "Evaluate", "History", "PrintMetrics",
