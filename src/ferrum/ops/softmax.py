@@ -9,7 +9,8 @@ array's maximum instead of each row's: NumPy's row-wise max over short rows cost
 row (358 us for 4096 rows of 64, against 12 us for the maximum of the whole array, one thread; the
 forward on gpt's (16, 4, 64, 64) causal scores: 264 against 674 us, best of 200), and while that
 maximum is below 80 (exp cannot overflow) it does not shift at all, which saves the subtraction's
-pass (TODO). Any shift gives the same softmax; the row's exps stay normal floats as long as the
+pass (gpt's masked scores, after a 16 MB cache flush, medians of
+100, two runs: 347 and 314 us against 352 and 346 us shifted). Any shift gives the same softmax; the row's exps stay normal floats as long as the
 row's maximum is within about 16 of the shift, which the row sums (a GEMV with ones) prove: a row
 whose sum falls below e^-12 (a maximum more than 12 + ln(row length) below the shift) is recomputed
 with its own maximum, as is everything when the maximum is not finite (NaN, +-inf: the exact path's
