@@ -5,18 +5,18 @@ an empty result. bfloat16 is computed in float32 and rounded back, as PyTorch ac
 reduced-precision softmax in float.
 
 softmax over the last dim of a C-contiguous float32/float64 array (attention's case) shifts by the
-array's maximum instead of each row's: NumPy's row-wise max over short rows costs a loop dispatch per
-row (358 us for 4096 rows of 64, against 12 us for the maximum of the whole array, one thread; the
-forward on gpt's (16, 4, 64, 64) causal scores: 264 against 674 us, best of 200), and while that
+array's maximum instead of each row's: NumPy's row-wise max over short rows costs a loop dispatch
+per row (358 us for 4096 rows of 64, against 12 us for the maximum of the whole array, one thread;
+the forward on gpt's (16, 4, 64, 64) causal scores: 264 against 674 us, best of 200), and while that
 maximum is below 80 (exp cannot overflow) it does not shift at all, which saves the subtraction's
-pass (gpt's masked scores, after a 16 MB cache flush, medians of
-100, two runs: 347 and 314 us against 352 and 346 us shifted). Any shift gives the same softmax; the row's exps stay normal floats as long as the
-row's maximum is within about 16 of the shift, which the row sums (a GEMV with ones) prove: a row
-whose sum falls below e^-12 (a maximum more than 12 + ln(row length) below the shift) is recomputed
-with its own maximum, as is everything when the maximum is not finite (NaN, +-inf: the exact path's
-NaN rules). The argument a - c rounds with |a - c| <= |a - rowmax| + 16, so an output's error stays
-within a few float32 ulps of the row-shifted result (unshifted, exp(a) is rounded once). The
-backward is ``y (g - rowsum(g y))`` with the row sums from ``vecdot``.
+pass (gpt's masked scores, after a 16 MB cache flush, medians of 100, two runs: 347 and 314 us
+against 352 and 346 us shifted). Any shift gives the same softmax; the row's exps stay normal floats
+as long as the row's maximum is within about 16 of the shift, which the row sums (a GEMV with ones)
+prove: a row whose sum falls below e^-12 (a maximum more than 12 + ln(row length) below the shift)
+is recomputed with its own maximum, as is everything when the maximum is not finite (NaN, +-inf: the
+exact path's NaN rules). The argument a - c rounds with |a - c| <= |a - rowmax| + 16, so an output's
+error stays within a few float32 ulps of the row-shifted result (unshifted, exp(a) is rounded once).
+The backward is ``y (g - rowsum(g y))`` with the row sums from ``vecdot``.
 """
 
 from __future__ import annotations
