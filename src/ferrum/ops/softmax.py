@@ -8,18 +8,21 @@ softmax over the last dim of a C-contiguous float32/float64 array (attention's c
 array's maximum instead of each row's: NumPy's row-wise max over short rows costs a loop dispatch
 per row (358 us for 4096 rows of 64, against 12 us for the maximum of the whole array, one thread;
 the forward on gpt's (16, 4, 64, 64) causal scores: 264 against 674 us, best of 200), and while that
-maximum is below 80 (exp cannot overflow) it does not shift at all, which saves the subtraction's
-pass (gpt's masked scores, after a 16 MB cache flush, medians of 100, two runs: 347 and 314 us
-against 352 and 346 us shifted). Any shift gives the same softmax; the row's exps stay normal floats
-as long as the row's maximum is within about 16 of the shift, which the row sums (a GEMV with ones)
-prove: a row whose sum falls below e^-12 (a maximum more than 12 + ln(row length) below the shift)
-is recomputed with its own maximum, as is everything when the maximum is not finite (NaN, +-inf: the
-exact path's NaN rules). The argument a - c rounds with |a - c| <= |a - rowmax| + 16, so an output's
-error stays within a few float32 ulps of the row-shifted result (unshifted, exp(a) is rounded once).
-The backward is ``y (g - rowsum(g y))`` with the row sums from ``vecdot``.
+maximum is below 80 - ln(row length) (no exp or row sum can overflow) it does not shift at all,
+which saves the subtraction's pass (gpt's masked scores, after a 16 MB cache flush, medians of 100,
+two runs: 347 and 314 us against 352 and 346 us shifted). Any shift gives the same softmax; the
+row's exps stay normal floats as long as the row's maximum is within about 16 of the shift, which
+the row sums (a GEMV with ones) prove: a row whose sum falls below e^-12 (a maximum more than 12 +
+ln(row length) below the shift) is recomputed with its own maximum, as is everything when the
+maximum is not finite (NaN, +-inf: the exact path's NaN rules). The argument a - c rounds with |a -
+c| <= |a - rowmax| + 16, so an output's error stays within a few float32 ulps of the row-shifted
+result (unshifted, exp(a) is rounded once). The backward is ``y (g - rowsum(g y))`` with the row
+sums from ``vecdot``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -59,13 +62,13 @@ def _ones(n: int, dt) -> np.ndarray:
 
 def _softmax_last(a):
     """softmax over the last axis of a C-contiguous float32/float64 ndarray with at least one element,
-    shifted by the global maximum, or not shifted at all while that is below 80 (see the module
-    docstring); None where that maximum is not finite."""
+    shifted by the global maximum, or not shifted at all while that is below 80 - ln(row length) (see
+    the module docstring); None where that maximum is not finite."""
     c = np.max(a)
     if not np.isfinite(c):
         return None
     n = a.shape[-1]
-    if c < 80.0:
+    if c < 80.0 - math.log(n):  # a row's sum of exps stays below e^80, finite in float32
         z = np.exp(a)
     else:
         z = np.subtract(a, c)
