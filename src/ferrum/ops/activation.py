@@ -464,8 +464,8 @@ def _gelu_f32(input: Tensor, d) -> Tensor:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the standard normal CDF; ``approximate='tanh'`` uses
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). float32 CPU inputs compute Phi with the fast
-    float32 approximation of ``_special.ndtr_f32_into`` (within 3.6 ulp of the exact erf), other
-    dtypes with erf itself."""
+    float32 approximation of ``_special.ndtr_f32_into`` (the erf inside within 4 ulp of the exact
+    value), other dtypes with erf itself."""
     d = _float_data(input, "gelu")
     if approximate == "none":
         if d.dtype is _F32 and d.__class__ is np.ndarray:
