@@ -30,6 +30,7 @@ from .. import _state
 from .._dtype import as_dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach, record
+from . import _parallel as _par
 from ._common import canon_dim
 
 __all__ = ["softmax", "log_softmax", "conj", "conj_physical", "resolve_conj", "real", "imag"]
@@ -68,23 +69,32 @@ def _softmax_last(a):
     if not np.isfinite(c):
         return None
     n = a.shape[-1]
-    if c < 80.0 - math.log(n):  # a row's sum of exps stays below e^80, finite in float32
-        z = np.exp(a)
-    else:
-        z = np.subtract(a, c)
-        np.exp(z, out=z)
+    a2 = a.reshape(-1, n)
+    z = np.empty(a.shape, a.dtype)
     z2 = z.reshape(-1, n)
-    s = z2 @ _ones(n, a.dtype)
-    low = s < _MIN_ROW_SUM
-    if low.any():
-        rows = np.flatnonzero(low)
-        part = a.reshape(-1, n)[rows]
-        part -= part.max(axis=1, keepdims=True)
-        np.exp(part, out=part)
-        z2[rows] = part
-        s[rows] = part @ _ones(n, a.dtype)
-    np.reciprocal(s, out=s)
-    z2 *= s[:, None]
+    shift = None if c < 80.0 - math.log(n) else c  # unshifted, a row's sum of exps stays below e^80
+    ones = _ones(n, a.dtype)
+
+    def part(lo, hi):
+        zs = z2[lo:hi]
+        if shift is None:
+            np.exp(a2[lo:hi], out=zs)
+        else:
+            np.subtract(a2[lo:hi], shift, out=zs)
+            np.exp(zs, out=zs)
+        s = zs @ ones
+        low = s < _MIN_ROW_SUM
+        if low.any():
+            rows = np.flatnonzero(low)
+            redo = a2[lo:hi][rows]
+            redo -= redo.max(axis=1, keepdims=True)
+            np.exp(redo, out=redo)
+            zs[rows] = redo
+            s[rows] = redo @ ones
+        np.reciprocal(s, out=s)
+        zs *= s[:, None]
+
+    _par.halves(part, a2.shape[0], a.size)
     return z
 
 
@@ -147,8 +157,14 @@ class _SoftmaxBackward(Node, name="SoftmaxBackward0"):
             n = y.shape[-1]
             y2 = y.reshape(-1, n)
             g2 = np.ascontiguousarray(g).reshape(-1, n)
-            r = np.subtract(g2, np.vecdot(g2, y2)[:, None])
-            r *= y2
+            r = np.empty(y2.shape, y.dtype)
+
+            def part(lo, hi):
+                rs, ys, gs = r[lo:hi], y2[lo:hi], g2[lo:hi]
+                np.subtract(gs, np.vecdot(gs, ys)[:, None], out=rs)
+                rs *= ys
+
+            _par.halves(part, y2.shape[0], y.size)
         else:
             r = g * y
             r -= y * r.sum(axis=d, keepdims=True)
