@@ -87,10 +87,12 @@ def _softmax_last(a):
         if low.any():
             rows = np.flatnonzero(low)
             redo = a2[lo:hi][rows]
-            redo -= redo.max(axis=1, keepdims=True)
-            np.exp(redo, out=redo)
-            zs[rows] = redo
-            s[rows] = redo @ ones
+            # a row of only -inf is NaN, as PyTorch's (-inf - -inf), without NumPy's warning
+            with np.errstate(invalid="ignore", divide="ignore"):
+                redo -= redo.max(axis=1, keepdims=True)
+                np.exp(redo, out=redo)
+                zs[rows] = redo
+                s[rows] = redo @ ones
         np.reciprocal(s, out=s)
         zs *= s[:, None]
 
