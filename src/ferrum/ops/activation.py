@@ -429,8 +429,11 @@ class _GeluBackward(Node, name="GeluBackward0"):
 
 def _gelu_f32(input: Tensor, d) -> Tensor:
     """Exact GELU x Phi(x) of a float32 array ``d`` (the input's, 0-d as one element) with the fast
-    float32 Phi of ``_special.ndtr_f32_into``, in chunks, the halves on two threads. Phi is kept for
-    the backward only when one is recorded."""
+    float32 Phi of ``_special.ndtr_f32_into``, in chunks, the halves on two threads when allowed
+    (``_parallel.halves``). Phi is kept for the backward only when one is recorded. The split pays
+    only on an idle second core: on the shared machine (load 4, 1024 x 512, two threads allowed,
+    medians of 60, us) 1272, 1284, 1186 split against 1203, 1220, 1152 on one thread, and right
+    after a GEMM on OpenBLAS's two threads 1922, 3027, 1728 against 1486, 1423, 1406."""
     xf = np.ascontiguousarray(d).reshape(-1)
     n = xf.size
     res = np.empty(input._data.shape, _F32)
