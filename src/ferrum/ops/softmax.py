@@ -163,8 +163,9 @@ class _SoftmaxBackward(Node, name="SoftmaxBackward0"):
 
             def part(lo, hi):
                 rs, ys, gs = r[lo:hi], y2[lo:hi], g2[lo:hi]
-                np.subtract(gs, np.vecdot(gs, ys)[:, None], out=rs)
-                rs *= ys
+                with np.errstate(all="ignore"):  # the engine's setting, which a helper thread lacks
+                    np.subtract(gs, np.vecdot(gs, ys)[:, None], out=rs)
+                    rs *= ys
 
             _par.halves(part, y2.shape[0], y.size)
         else:
