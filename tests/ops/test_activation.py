@@ -228,3 +228,23 @@ def test_gelu_float32_fast_path_matches_torch_on_a_dense_grid(torch):
     assert y0.shape == () and x0.grad.shape == ()
     np.testing.assert_allclose(y0.item(), torch.nn.functional.gelu(torch.tensor(np.float32(0.7))).item(),
                                rtol=1e-6)
+
+
+def test_gelu_float32_halves_equal_one_call():
+    # from 256K elements the float32 GELU runs in two halves on two threads: the one call's result
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal(300001) * 4).astype(np.float32)
+    g = rng.standard_normal(a.shape).astype(np.float32)
+    out = []
+    prev = ferrum.get_num_threads()
+    for threads in (2, 1):
+        ferrum.set_num_threads(threads)
+        try:
+            x = ferrum.tensor(a, requires_grad=True)
+            y = F.gelu(x)
+            y.backward(ferrum.tensor(g))
+            out.append((y.detach().numpy(), x.grad.numpy()))
+        finally:
+            ferrum.set_num_threads(prev)
+    for p, q in zip(*out):
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-7)

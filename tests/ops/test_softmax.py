@@ -167,3 +167,25 @@ def test_last_dim_fast_path_matches_torch(torch, name, a):
     np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), equal_nan=True, **tol)
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), equal_nan=True, rtol=tol["rtol"] * 5,
                                atol=1e-6 if a.dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("rows", [4097, 8192])
+def test_last_dim_row_halves_equal_one_call(rows):
+    # from 256K elements the rows are split over two threads: the one call's result (to rounding: BLAS may
+    # sum a row block differently)
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((rows, 64)) * 30).astype(np.float32)  # some rows redone with their max
+    g = rng.standard_normal((rows, 64)).astype(np.float32)
+    out = []
+    prev = F.get_num_threads()
+    for threads in (2, 1):
+        F.set_num_threads(threads)
+        try:
+            x = F.tensor(a, requires_grad=True)
+            y = F.softmax(x, -1)
+            y.backward(F.tensor(g))
+            out.append((y.detach().numpy(), x.grad.numpy()))
+        finally:
+            F.set_num_threads(prev)
+    for p, q in zip(*out):
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-7)
