@@ -108,7 +108,11 @@ def _ln_dx(gs, xs, os_, wk, ones, invstd, k: int, gxh) -> None:
 
 
 class NativeLayerNormBackward0(Node, name="NativeLayerNormBackward0"):
-    """Saves the input, the weight, xhat (R, K) and invstd (R, 1) of the forward."""
+    """Saves the input, the weight, xhat (R, K) and invstd (R, 1) of the forward. Keeping xhat
+    rather than the mean (recomputing xhat from x here, one array less kept) measured no slower: the
+    gpt step's nine layer norms, forward + backward, thread CPU ms per step, two runs each: 7.96 and
+    8.26 kept against 8.06 and 8.11 recomputed; (1024, 128) float32 after a 16 MB cache flush:
+    751 and 655 us kept against 845 and 827 us recomputed."""
 
     __slots__ = ("x", "vx", "w", "vw", "xhat", "invstd", "eps", "nd", "has_w", "has_b")
     _saved = ("x", "w", "xhat")
