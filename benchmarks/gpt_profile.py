@@ -21,6 +21,16 @@ The row "autograd engine, Python" is the step's wall time minus every timed row:
 loop, the module calls and the workload's Python. Timers cost about a microsecond per wrapped call,
 so ferrum's rows add up to slightly more than its bench.py time; compare rows, not totals, with
 bench.py, and only ratios from one process.
+
+Measured 2026-12-07 (``--threads 1 --clock thread --steps 30``, shared 2-core machine at load 5-6,
+ms per step, fwd + bwd, two runs each; torch in the same process):
+
+    row              main before issue-11 speed work     after (branch gptspeed)       torch
+    gelu             41.8, 45.3                          11.4, 11.7                    6.4-7.5
+    layer_norm        7.5,  8.9                           8.0,  8.5                    3.5-4.0
+    softmax           5.5,  6.3                           2.9,  3.1                    1.4-2.3
+    linear (GEMMs)   42.2, 47.2                          42.8, 44.7                    39-41
+    total           117.0, 131.2 (1.53x, 1.67x torch)    84.9, 89.2 (1.14x, 1.21x)     73.9-78.8
 """
 
 from __future__ import annotations
