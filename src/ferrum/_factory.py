@@ -255,6 +255,10 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     from_np(ndarray.dtype)  # raises TypeError for unsupported dtypes
+    if ndarray.__class__ is not np.ndarray:
+        # np.memmap (nanoGPT's batches), np.matrix, masked arrays: the same memory as a plain
+        # ndarray, since ops dispatch on the array class (a subclass would pass for a device array)
+        ndarray = ndarray.view(np.ndarray)
     return _wrap(ndarray)
 
 
