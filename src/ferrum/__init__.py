@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 from . import _state  # noqa: F401
 from ._dtype import *  # noqa: F401,F403
 from ._dtype import bool, float, int  # noqa: A004,F401
-from ._device import device  # noqa: F401
+from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._tensor import Size, Tensor  # noqa: F401
 from ._memory_format import *  # noqa: F401,F403
 from ._factory import *  # noqa: F401,F403
