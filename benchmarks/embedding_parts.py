@@ -7,6 +7,8 @@ Experiments:
   kernels  out[idx[i]] += g[i] for a (rows, D) table and N indices (float32): np.add.at, sorting +
            np.add.reduceat, a one-hot GEMM, np.bincount over flat positions, SciPy's csc_matvecs
            (what ops/embedding.py uses) and torch's embedding_dense_backward
+  bag      F.embedding_bag forward + backward per mode against torch (10000 x 64 table, 4096
+           indices in 512 bags), and mode max's first-hit search with int64 against int32 positions
   bench    forward + backward of the token (and position) embeddings of ../shared/bench's gpt
            (vocab 65, d 128, idx 16x64; positions 64x128 by arange(64)) and lstm (vocab 65, d 64,
            idx 32x32) workloads, ferrum against torch in one process
@@ -138,8 +140,51 @@ def bench() -> None:
         print(f"{name}: ferrum {tf:.1f} us, torch {tt:.1f} us, ratio {tf / tt:.2f}")
 
 
+def _bag_step(T, w, idx, off, mode: str):
+    tw = T.tensor(w, requires_grad=True)
+    ti, to = T.tensor(idx), T.tensor(off)
+
+    def step():
+        tw.grad = None
+        T.nn.functional.embedding_bag(ti, tw, to, mode=mode).sum().backward()
+
+    return step
+
+
+def _first_hit(vals, top, bag_id, starts, dtype):
+    def run():
+        hit = vals == top[bag_id]
+        at = np.where(hit, np.arange(vals.shape[0], dtype=dtype)[:, None], dtype(vals.shape[0]))
+        return np.minimum.reduceat(at, starts, axis=0)
+
+    return run
+
+
+def bag() -> None:
+    import torch
+
+    import ferrum
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    v, d, n, b = 10000, 64, 4096, 512
+    idx = rng.integers(0, v, n)
+    off = np.concatenate([[0], np.sort(rng.choice(np.arange(1, n), b - 1, replace=False))])
+    w = rng.standard_normal((v, d)).astype(np.float32)
+    for mode in ("sum", "mean", "max"):
+        t = {T.__name__: min(_best(_bag_step(T, w, idx, off, mode), 50) for _ in range(2))
+             for T in (ferrum, torch)}
+        print(f"{mode}: ferrum {t['ferrum']:.0f} us, torch {t['torch']:.0f} us, "
+              f"ratio {t['ferrum'] / t['torch']:.2f}")
+    vals = w[idx]
+    top = np.maximum.reduceat(vals, off, axis=0)
+    bag_id = np.repeat(np.arange(b), np.diff(np.append(off, n)))
+    for dt in (np.int64, np.int32):
+        print(f"max's first hit, {np.dtype(dt).name} positions: "
+              f"{_best(_first_hit(vals, top, bag_id, off, dt), 20):.0f} us")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("-e", default="kernels,bench")
+    ap.add_argument("-e", default="kernels,bag,bench")
     for e in ap.parse_args().e.split(","):
-        {"kernels": kernels, "bench": bench}[e]()
+        {"kernels": kernels, "bag": bag, "bench": bench}[e]()

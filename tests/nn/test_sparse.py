@@ -131,3 +131,87 @@ def test_embedding_failed_forward_changes_nothing():
 def test_embedding_module_path():
     assert fnn.Embedding.__module__ == "ferrum.nn.modules.sparse"
     assert fnn.modules.sparse.Embedding is fnn.Embedding
+
+
+# --------------------------------------------------------------------------- EmbeddingBag
+@pytest.mark.parametrize("kw", [
+    {}, {"mode": "sum"}, {"mode": "max", "max_norm": 1.0},
+    {"padding_idx": -1, "norm_type": 1.0, "max_norm": 2.0},
+    {"scale_grad_by_freq": True, "include_last_offset": True},
+])
+def test_embedding_bag_repr_and_attributes(torch, kw):
+    fm, tm = fnn.EmbeddingBag(10, 3, **kw), torch.nn.EmbeddingBag(10, 3, **kw)
+    assert repr(fm) == repr(tm)
+    for a in ("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type", "mode",
+              "scale_grad_by_freq", "sparse", "include_last_offset"):
+        assert getattr(fm, a) == getattr(tm, a), a
+    assert list(fm.state_dict()) == list(tm.state_dict()) == ["weight"]
+    if fm.padding_idx is not None:
+        assert (npv(fm.weight)[fm.padding_idx] == 0).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("layout", ["offsets", "last", "2d"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_module_vs_torch(torch, dtype, mode, layout, padding_idx):
+    kw = dict(mode=mode, padding_idx=padding_idx, include_last_offset=layout == "last", max_norm=1.5)
+    fm = fnn.EmbeddingBag(7, 4, dtype=getattr(ferrum, dtype), **kw)
+    tm = torch.nn.EmbeddingBag(7, 4, dtype=getattr(torch, dtype), **kw)
+    _load(fm, tm)
+    idx = np.random.default_rng(4).integers(0, 7, 12)
+    off = np.array([0, 3, 3, 7] + ([12] if layout == "last" else []))
+    psw = np.random.default_rng(5).standard_normal(12).astype(dtype)
+    res = []
+    for m, T in ((fm, ferrum), (tm, torch)):
+        args = (T.tensor(idx.reshape(3, 4)),) if layout == "2d" else (T.tensor(idx), T.tensor(off))
+        kws = {}
+        if mode == "sum":
+            p = T.tensor(psw.reshape(args[0].shape), requires_grad=True)
+            kws["per_sample_weights"] = p
+        out = m(*args, **kws)
+        (out * T.tensor(np.arange(out.numel(), dtype=dtype).reshape(tuple(out.shape)))).sum().backward()
+        res.append([out.detach().numpy(), m.weight.grad.numpy(), m.weight.detach().numpy()]
+                   + ([kws["per_sample_weights"].grad.numpy()] if kws else []))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, **TOL[dtype])
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_embedding_bag_from_pretrained(torch, freeze):
+    w = np.random.default_rng(6).standard_normal((5, 2))
+    kw = dict(freeze=freeze, mode="sum", padding_idx=0, include_last_offset=True)
+    fm = fnn.EmbeddingBag.from_pretrained(ferrum.tensor(w), **kw)
+    tm = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(w), **kw)
+    assert repr(fm) == repr(tm) and fm.include_last_offset
+    assert fm.weight.requires_grad == tm.weight.requires_grad == (not freeze)
+    np.testing.assert_array_equal(npv(fm.weight), w)
+    fo = fm(ferrum.tensor([0, 1, 4]), ferrum.tensor([0, 2, 3]))
+    to = tm(torch.tensor([0, 1, 4]), torch.tensor([0, 2, 3]))
+    np.testing.assert_allclose(npv(fo), to.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda T: T.nn.EmbeddingBag(10, 3, padding_idx=10),
+    lambda T: T.nn.EmbeddingBag(10, 3, _weight=T.randn(3, 3)),
+    lambda T: T.nn.EmbeddingBag.from_pretrained(T.randn(3)),
+])
+def test_embedding_bag_bad_construction_matches_torch(torch, make):
+    with pytest.raises(Exception) as et:
+        make(torch)
+    with pytest.raises(type(et.value)):
+        make(ferrum)
+
+
+def test_embedding_bag_sparse_raises_and_failed_forward_changes_nothing():
+    with pytest.raises(RuntimeError, match="sparse"):
+        fnn.EmbeddingBag(4, 2, sparse=True)
+    m = fnn.EmbeddingBag(5, 3, max_norm=0.1, mode="sum")
+    before, ver = npv(m.weight).copy(), m.weight._version[0]
+    with pytest.raises(RuntimeError, match="index 5"):
+        m(ferrum.tensor([0, 5]), ferrum.tensor([0]))
+    with pytest.raises(RuntimeError, match="offsets"):
+        m(ferrum.tensor([0, 1]), ferrum.tensor([0, 3]))
+    np.testing.assert_array_equal(npv(m.weight), before)
+    assert m.weight._version[0] == ver and m.weight.grad is None
+    assert fnn.EmbeddingBag.__module__ == "ferrum.nn.modules.sparse"

@@ -10,5 +10,7 @@ def load() -> dict:
     from . import db_sample  # noqa: F401
     from . import db_pool  # noqa: F401
     from . import db_embedding  # noqa: F401
+    from . import db_rnn  # noqa: F401
+    from . import db_attention  # noqa: F401
 
     return REGISTRY

@@ -261,3 +261,224 @@ def test_failed_call_changes_nothing():
                          else ferrum.tensor([0, 1]), w, **kw)
         np.testing.assert_array_equal(npv(w), before)
         assert w._version[0] == ver and w.grad is None
+
+
+# --------------------------------------------------------------------------- embedding_bag
+BAG_IDX = np.array([1, 2, 4, 5, 4, 3, 2, 0, 6, 6])
+BAG_OFF = np.array([0, 2, 2, 5, 9])  # bags [1 2] [] [4 5 4] [3 2 0 6] [6]: an empty one included
+
+
+def _bag_both(torch, w, dtype, layout, mode, psw=False, **kw):
+    """(output, weight grad, weight after, per-sample-weight grad) in ferrum and torch."""
+    res = []
+    for T in (ferrum, torch):
+        tw = T.tensor(w.astype(dtype), requires_grad=True)
+        if layout == "2d":
+            ti, to = T.tensor(BAG_IDX.reshape(2, 5)), None
+        else:
+            ti = T.tensor(BAG_IDX)
+            to = T.tensor(np.append(BAG_OFF, BAG_IDX.size) if layout == "last" else BAG_OFF)
+        ps = None
+        if psw:
+            ps = np.linspace(-1, 2, BAG_IDX.size).reshape(tuple(ti.shape)).astype(dtype)
+            ps = T.tensor(ps, requires_grad=True)
+        out = T.nn.functional.embedding_bag(ti, tw, to, mode=mode, per_sample_weights=ps,
+                                            include_last_offset=layout == "last", **kw)
+        r = np.random.default_rng(1).standard_normal(tuple(out.shape)).astype(dtype)
+        (out * T.tensor(r)).sum().backward()
+        res.append([np.asarray(x.detach().numpy()) for x in (out, tw.grad, tw)]
+                   + ([ps.grad.numpy()] if psw else []))
+    return res
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["offsets", "last", "2d"])
+@pytest.mark.parametrize("mode,psw", [("sum", False), ("sum", True), ("mean", False), ("max", False)])
+@pytest.mark.parametrize("padding_idx,max_norm", [(None, None), (4, None), (-1, 1.0), (None, 1.0)])
+def test_embedding_bag_vs_torch(torch, dtype, layout, mode, psw, padding_idx, max_norm):
+    w = np.random.default_rng(0).standard_normal((7, 4))
+    fr, tr = _bag_both(torch, w, dtype, layout, mode, psw, padding_idx=padding_idx, max_norm=max_norm)
+    assert fr[0].shape == tr[0].shape and fr[0].dtype == tr[0].dtype
+    for a, b in zip(fr, tr):
+        np.testing.assert_allclose(a, b, **TOL[dtype])
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_scale_grad_by_freq_vs_torch(torch, mode):
+    """Every index occurring equally often: where torch 2.13's CPU kernel divides by the right count
+    (pytorch/pytorch#190063: it divides a row by another row's count when the counts differ)."""
+    idx = np.array([3, 1, 1, 0, 3, 0, 5, 5])
+    w = np.random.default_rng(2).standard_normal((6, 3))
+    res = []
+    for T in (ferrum, torch):
+        tw = T.tensor(w, requires_grad=True)
+        out = T.nn.functional.embedding_bag(T.tensor(idx), tw, T.tensor([0, 3, 3, 6]), mode=mode,
+                                            scale_grad_by_freq=True, padding_idx=0)
+        (out * T.tensor(np.arange(12.0).reshape(4, 3))).sum().backward()
+        res.append((out.detach().numpy(), tw.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_embedding_bag_scale_grad_by_freq_mixed_counts():
+    """The documented rule, computed by hand: each row's gradient divided by its index's count."""
+    idx = np.array([1, 1, 3, 2, 1])
+    w = ferrum.randn(5, 2, dtype=ferrum.float64, requires_grad=True)
+    out = FF.embedding_bag(ferrum.tensor(idx), w, ferrum.tensor([0, 3]), mode="sum", scale_grad_by_freq=True)
+    out.backward(ferrum.tensor([[1.0, 2.0], [10.0, 20.0]], dtype=ferrum.float64))
+    # row 1: twice in bag 0, once in bag 1, count 3; rows 2, 3 once each
+    expect = np.array([[0, 0], [(2 * 1 + 10) / 3, (2 * 2 + 20) / 3], [10, 20], [1, 2], [0, 0]])
+    np.testing.assert_allclose(npv(w.grad), expect, rtol=1e-12)
+
+
+def test_embedding_bag_last_offset_ends_the_last_bag():
+    """include_last_offset: offsets are CSR row pointers, the last one the end of the last bag, so
+    entries past it belong to no bag (as documented; torch 2.13's CPU kernel extends the last bag
+    to the end of the input instead)."""
+    w = ferrum.tensor(np.arange(12.0).reshape(6, 2), requires_grad=True)
+    out = FF.embedding_bag(ferrum.tensor([1, 2, 3, 4, 5]), w, ferrum.tensor([0, 1, 3, 3]), mode="sum",
+                           include_last_offset=True)
+    np.testing.assert_array_equal(npv(out), [[2, 3], [10, 12], [0, 0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(npv(w.grad)[:, 0], [0, 1, 1, 1, 0, 0])
+
+
+def test_embedding_bag_half(torch):
+    w = np.round(np.random.default_rng(3).standard_normal((7, 3)) * 64) / 64
+    res = []
+    for T in (ferrum, torch):
+        tw = T.tensor(w, dtype=T.float16, requires_grad=True)
+        out = T.nn.functional.embedding_bag(T.tensor(BAG_IDX), tw, T.tensor(BAG_OFF), mode="mean")
+        out.sum().backward()
+        assert out.dtype == T.float16
+        res.append((out.float().detach().numpy(), tw.grad.float().numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("mode,psw,pad", [("sum", False, None), ("sum", True, 4), ("mean", False, 4),
+                                          ("max", False, None), ("max", False, 4)])
+def test_embedding_bag_gradcheck(mode, psw, pad):
+    # distinct values: the max has no ties
+    w = ferrum.tensor(np.random.default_rng(4).permutation(28).reshape(7, 4) / 7.0, requires_grad=True)
+    ps = ferrum.tensor(np.linspace(-1, 2, BAG_IDX.size), requires_grad=True)
+    idx, off = ferrum.tensor(BAG_IDX), ferrum.tensor(BAG_OFF)
+
+    def f(w, ps):
+        return FF.embedding_bag(idx, w, off, mode=mode, per_sample_weights=ps if psw else None,
+                                padding_idx=pad)
+
+    assert gradcheck(f, (w, ps))
+    assert gradgradcheck(lambda w, ps: f(w, ps) ** 2, (w, ps))
+
+
+def test_embedding_bag_empty_bags_and_input(torch):
+    w = np.random.default_rng(5).standard_normal((4, 3))
+    cases = [(np.zeros(0, np.int64), [0, 0, 0]), (np.array([1, 2]), [0, 2, 2]), (np.zeros(0, np.int64), [])]
+    for idx, off in cases:
+        for mode in ("sum", "mean", "max"):
+            outs = [T.nn.functional.embedding_bag(T.tensor(idx, dtype=T.int64), T.tensor(w),
+                                                  T.tensor(off, dtype=T.int64), mode=mode).numpy()
+                    for T in (ferrum, torch)]
+            assert outs[0].shape == outs[1].shape
+            np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12)
+    out = FF.embedding_bag(ferrum.zeros(0, 3, dtype=ferrum.int64), ferrum.tensor(w))
+    assert tuple(out.shape) == (0, 3)
+    # no offsets, a non-empty input: no bags (torch 2.13 crashes on this one)
+    out = FF.embedding_bag(ferrum.tensor([3]), ferrum.tensor(w), ferrum.tensor([], dtype=ferrum.int64))
+    assert tuple(out.shape) == (0, 3)
+
+
+BAG_W = np.random.default_rng(9).standard_normal((6, 3))
+BAG_BAD = {
+    "out of range": dict(idx=[1, 6], off=[0]),
+    "negative index": dict(idx=[1, -1], off=[0]),
+    "first offset not 0": dict(off=[1, 2]),
+    "decreasing offsets": dict(off=[0, 5, 2]),
+    "offset past the end": dict(off=[0, 9]),
+    "negative offset": dict(off=[0, -1]),
+    "float offsets": dict(off=[0.0, 2.0]),
+    "2-D offsets": dict(off=[[0, 2]]),
+    "no offsets for 1-D": dict(off=None),
+    "offsets for 2-D": dict(idx=[[1, 2], [3, 4]]),
+    "3-D input": dict(idx=[[[1]]], off=None),
+    "0-d input": dict(idx=1),
+    "float index": dict(idx=[1.0, 2.0]),
+    "mode": dict(mode="min"),
+    "max with scale_grad_by_freq": dict(mode="max", scale_grad_by_freq=True),
+    "max with sparse": dict(mode="max", sparse=True),
+    "per_sample_weights with mean": dict(psw=True),
+    "per_sample_weights shape": dict(mode="sum", psw=[1.0, 2.0]),
+    "per_sample_weights dtype": dict(mode="sum", psw="float64"),
+    "padding out of range": dict(padding_idx=6),
+    "negative padding out of range": dict(padding_idx=-7),
+    "integer weight": dict(w=np.ones((6, 3), np.int64), mode="sum"),
+    "1-D weight": dict(w=BAG_W[0]),
+    "2-D input without columns": dict(idx=np.zeros((2, 0), np.int64), off=None),
+    "max_norm with an index out of range": dict(idx=[1, 9], off=[0], max_norm=0.1),
+}
+
+
+def _bag_call(T, idx=(1, 2, 4, 5), off=(0, 2), w=BAG_W, psw=None, **kw):
+    def arr(a):  # floats stay floats (bad dtypes); integers, also empty ones, become int64
+        a = np.asarray(a)
+        return T.tensor(a if a.dtype.kind == "f" else a.astype(np.int64))
+
+    ti = arr(idx)
+    to = None if off is None else arr(off)
+    tw = T.tensor(np.asarray(w, dtype=np.float32) if np.asarray(w).dtype.kind == "f" else w)
+    if psw is True:
+        psw = T.ones(ti.shape)
+    elif psw == "float64":
+        psw = T.ones(ti.shape, dtype=T.float64)
+    elif psw is not None:
+        psw = T.tensor(psw)
+    return T.nn.functional.embedding_bag(ti, tw, to, per_sample_weights=psw, **kw)
+
+
+@pytest.mark.parametrize("case", list(BAG_BAD))
+def test_embedding_bag_bad_input_matches_torch(torch, case):
+    _raises_like(torch, lambda T: _bag_call(T, **BAG_BAD[case]))
+
+
+def test_embedding_bag_out_of_range_is_runtime_and_index_error():
+    with pytest.raises(RuntimeError, match=r"index 6 .* 6 rows") as e:
+        FF.embedding_bag(ferrum.tensor([1, 6]), ferrum.tensor(BAG_W), ferrum.tensor([0]))
+    assert isinstance(e.value, IndexError)
+
+
+def test_embedding_bag_sparse_true_raises_clearly():
+    with pytest.raises(RuntimeError, match="sparse"):
+        FF.embedding_bag(ferrum.tensor([1]), ferrum.tensor(BAG_W), ferrum.tensor([0]), sparse=True)
+
+
+def test_embedding_bag_failed_call_changes_nothing():
+    w = ferrum.tensor(BAG_W * 10, requires_grad=True)
+    before, ver = npv(w).copy(), w._version[0]
+    bad = [dict(idx=[0, 1, 9]), dict(off=[0, 5]), dict(off=[1]), dict(mode="min"), dict(psw=True)]
+    for kw in bad:
+        args = dict(idx=[0, 1, 2], off=[0], max_norm=0.1)
+        args.update(kw)
+        psw = ferrum.ones(len(args["idx"])) if args.pop("psw", None) else None
+        with pytest.raises((IndexError, RuntimeError, ValueError)):
+            FF.embedding_bag(ferrum.tensor(args.pop("idx")), w, ferrum.tensor(args.pop("off")),
+                             per_sample_weights=psw, **args)
+        np.testing.assert_array_equal(npv(w), before)
+        assert w._version[0] == ver and w.grad is None
+
+
+def test_indices_changed_behind_autograd_cannot_corrupt_memory():
+    """An index array written through .numpy() (no version bump) after the forward: the backward
+    raises instead of letting the kernel write outside the gradient."""
+    w = ferrum.randn(4, 3, requires_grad=True)
+    idx = ferrum.tensor([1, 2])
+    out = FF.embedding(idx, w)
+    idx.numpy()[0] = 10 ** 6
+    with pytest.raises(RuntimeError, match="modified after the forward"):
+        out.sum().backward()
+    # embedding_bag keeps its own copy of the indices
+    idx = ferrum.tensor([1, 2])
+    out = FF.embedding_bag(idx, w, ferrum.tensor([0]), mode="sum")
+    idx.numpy()[0] = 10 ** 6
+    out.sum().backward()
+    np.testing.assert_array_equal(npv(w.grad)[:, 0], [0, 1, 1, 0])

@@ -43,7 +43,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach, record
 from ._common import xp_of
 
-__all__ = ["embedding"]
+__all__ = ["embedding", "embedding_bag"]
 
 _pyint, _pyfloat, _pybool = builtins.int, builtins.float, builtins.bool
 _ndarray = np.ndarray
@@ -110,6 +110,11 @@ def _scatter_raw(g, rows: _Rows, n: int):
     if nidx and d:
         tgt = rows.target(n)
         if g2.__class__ is _ndarray and _csc_matvecs is not None and acc.kind == "f":
+            # the kernel does not check its indices: one outside the table (an index array changed
+            # behind autograd's back, through .numpy()) would write outside ``out``
+            if _pyint(tgt.min()) < 0 or _pyint(tgt.max()) > n + extra - 1:
+                raise RuntimeError(f"embedding backward: an index outside [0, {n}): the indices were "
+                                   "modified after the forward")
             g2 = np.ascontiguousarray(g2, dtype=acc)
             data = np.ones(nidx, acc) if rows.coef is None else rows.coef.astype(acc)
             # every argument of the exact dtypes: the kernel would otherwise work on a converted
@@ -133,7 +138,7 @@ def _gather_raw(w, rows: _Rows, shape: tuple):
         c = rows.coef.astype(_acc_dtype(w.dtype))[:, None]
         r = (r * c).astype(w.dtype, copy=False)
     if rows.drop is not None:
-        r[rows.drop] = 0
+        r[xp_of(w).asarray(rows.drop)] = 0
     return r.reshape(shape + (w.shape[1],))
 
 
@@ -142,20 +147,25 @@ class _ScatterBackward(Node, name="EmbeddingDenseBackward0"):
         return (_gather(g, self.rows, self.shape),)
 
 
+_BagBackward = _ScatterBackward.named("EmbeddingBagBackward0")
+
+
 class _GatherBackward(Node, name="EmbeddingBackward0"):
     def backward_t(self, g):
         return (_scatter(g, self.rows, self.n),)
 
 
-def _scatter(g: Tensor, rows: _Rows, n: int) -> Tensor:
+def _scatter(g: Tensor, rows: _Rows, n: int, node=_ScatterBackward) -> Tensor:
     """``(n, D)``: the rows of ``g`` (``(*S, D)``) summed into the rows ``rows`` names."""
-    return record(_scatter_raw(g._data, rows, n), _ScatterBackward, (g,), rows=rows,
-                  shape=tuple(g.shape[:-1]))
+    return record(_scatter_raw(g._data, rows, n), node, (g,), rows=rows, shape=tuple(g.shape[:-1]))
 
 
-def _gather(w: Tensor, rows: _Rows, shape: tuple) -> Tensor:
-    """``(*shape, D)``: the rows of ``w`` that ``rows`` names, times their coefficients."""
-    return record(_gather_raw(w._data, rows, shape), _GatherBackward, (w,), rows=rows, n=w.shape[0])
+def _gather(w: Tensor, rows: _Rows, shape: tuple, back: _Rows | None = None) -> Tensor:
+    """``(*shape, D)``: the rows of ``w`` that ``rows`` names, times their coefficients. ``back``:
+    other rows for the backward (embedding_bag's ``scale_grad_by_freq``, which scales the gradient
+    only)."""
+    return record(_gather_raw(w._data, rows, shape), _GatherBackward, (w,), rows=back or rows,
+                  n=w.shape[0])
 
 
 class EmbeddingBackward0(Node, name="EmbeddingBackward0"):
@@ -314,3 +324,201 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         node._rows = None
     return out
 
+
+
+# --------------------------------------------------------------------------- embedding_bag
+class EmbeddingBagIndexError(RuntimeError, IndexError):
+    """An index outside the table, or decreasing offsets, in ``embedding_bag``: a RuntimeError, as
+    torch raises there, and an IndexError, as ``embedding`` raises."""
+
+
+_MODES = ("sum", "mean", "max")
+
+
+def _bag_input(input: Tensor, offsets, per_sample_weights, include_last_offset: bool):
+    """(flat index, bag bounds (B + 1,) as a NumPy int64 array, flat per-sample weights) after
+    PyTorch's checks (ValueError for the shapes F.embedding_bag checks in Python, RuntimeError for
+    the offsets' values)."""
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag(): if input is 2D, then offsets has to be None, as input is "
+                             "treated as a mini-batch of fixed length sequences; got offsets of type "
+                             f"{type(offsets)}")
+        b, length = input.shape
+        if length == 0:
+            raise RuntimeError(f"embedding_bag(): a 2-D input of shape {list(input.shape)} has bags of "
+                               "length 0 (torch: step must be nonzero); give a 1-D input with offsets")
+        bounds = np.arange(b + 1, dtype=np.int64) * length
+        flat = input.reshape(-1)
+        psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+        return flat, bounds, psw
+    if input.ndim != 1:
+        raise ValueError(f"embedding_bag(): input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.ndim}")
+    if offsets is None:
+        raise ValueError("embedding_bag(): offsets has to be a 1D Tensor but got None")
+    if not isinstance(offsets, Tensor):
+        raise TypeError(f"embedding_bag(): argument 'offsets' must be Tensor, not {type(offsets).__name__}")
+    if offsets.ndim != 1:
+        raise ValueError(f"embedding_bag(): offsets has to be a 1D Tensor, got shape {list(offsets.shape)}")
+    off = offsets._data
+    if off.dtype not in _INDEX_DTYPES:
+        raise RuntimeError("embedding_bag(): expected the offsets to have one of the scalar types Long, "
+                           f"Int, but got {type_name(off.dtype)} instead")
+    off = np.asarray(off.get() if hasattr(off, "get") else off, dtype=np.int64)
+    n = input.shape[0]
+    if off.size:
+        if off[0] != 0:
+            raise RuntimeError(f"embedding_bag(): offsets[0] has to be 0, i.e., the first bag has to "
+                               f"start from position 0; got {int(off[0])}")
+        if (off < 0).any():
+            raise IndexError(f"embedding_bag(): offsets must not be negative, got {off.tolist()}")
+        if (off[1:] < off[:-1]).any():  # torch raises a RuntimeError or an IndexError, by the values
+            raise EmbeddingBagIndexError(f"embedding_bag(): offsets must be non-decreasing, got "
+                                         f"{off.tolist()}")
+        if off[-1] > n:
+            raise RuntimeError(f"embedding_bag(): offsets[-1] can not be greater than input's length {n} "
+                               f"but got offsets[-1] of {int(off[-1])}")
+    if off.size == 0:  # no bags
+        return input, np.zeros(1, np.int64), per_sample_weights
+    bounds = off if include_last_offset else np.append(off, n)
+    return input, bounds, per_sample_weights
+
+
+def _check_psw(psw, input: Tensor, weight: Tensor, mode: str) -> None:
+    if psw is None:
+        return
+    if not isinstance(psw, Tensor):
+        raise TypeError("embedding_bag(): argument 'per_sample_weights' must be Tensor, not "
+                        f"{type(psw).__name__}")
+    if psw.shape != input.shape:
+        raise ValueError(f"embedding_bag: If per_sample_weights ({list(psw.shape)}) is not None, then it "
+                         f"must have the same shape as the input ({list(input.shape)})")
+    if psw._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"embedding_bag(): expected per_sample_weights of the weight's type "
+                           f"{type_name(weight._data.dtype)}, got {type_name(psw._data.dtype)}")
+
+
+def _bag_max(w: Tensor, rows: _Rows, bounds, bag_id) -> Tensor:
+    """Mode max: per bag and column the largest entry (dropped entries excluded; zeros for a bag
+    without entries), as a gather of the looked-up rows, so that the gradient reaches the arg-max
+    entry only (the first on ties)."""
+    n = rows.idx.size
+    e = _gather(w, rows, (n,))
+    ed = e._data
+    d = ed.shape[1]
+    xp = xp_of(ed)
+    nbags = bounds.size - 1
+    pos = np.full((nbags, d), n, dtype=np.int64)  # row n: the zero row appended below
+    full = np.flatnonzero(np.diff(bounds) > 0)
+    if full.size and d:
+        vals = ed.astype(_acc_dtype(ed.dtype))
+        vals = np.asarray(vals.get() if hasattr(vals, "get") else vals)
+        if rows.drop is not None:
+            vals[rows.drop] = -np.inf
+        starts = bounds[full]  # consecutive non-empty bags: reduceat's segments are the bags
+        top = np.maximum.reduceat(vals, starts, axis=0)
+        rank = np.empty(nbags, np.int64)
+        rank[full] = np.arange(full.size)
+        hit = vals == top[rank[bag_id]]
+        if rows.drop is not None:
+            hit[rows.drop] = False  # a bag of padding only stays at the zero row
+        # the first hit of each bag and column; int32 positions where they fit: 2.0 against 3.6 ms
+        # for 4096 entries of 64 columns in 512 bags (benchmarks/embedding_parts.py bag)
+        it = np.int32 if n < 2 ** 31 - 1 else np.int64
+        at = np.where(hit, np.arange(n, dtype=it)[:, None], it(n))
+        pos[full] = np.minimum.reduceat(at, starts, axis=0)
+    from .join import cat
+    ext = cat([e, _wrap(xp.zeros((1, d), dtype=ed.dtype))], 0)
+    return ext.gather(0, _wrap(xp.asarray(pos)))
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
+                  max_norm: float | None = None, norm_type: float = 2, scale_grad_by_freq: bool = False,
+                  mode: str = "mean", sparse: bool = False, per_sample_weights: Tensor | None = None,
+                  include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxima of bags of rows of ``weight`` (V, D) -> (B, D), without the (N, D)
+    lookup leaving the op.
+
+    ``input``: 1-D (N) int64/int32 indices cut into bags by ``offsets`` (B, the start of each bag;
+    with ``include_last_offset`` B + 1, the last being the end), or 2-D (B, L): B bags of L each,
+    ``offsets`` None. ``per_sample_weights`` (input's shape, weight's dtype; mode ``sum`` only)
+    scales each entry. Entries equal to ``padding_idx`` are left out (of the mean's counts too);
+    an empty bag gives zeros. ``max_norm``, ``norm_type``, ``scale_grad_by_freq`` as in
+    :func:`embedding`; ``sparse=True`` raises NotImplementedError. An index outside [0, V) raises
+    :class:`EmbeddingBagIndexError` (a RuntimeError, as torch, and an IndexError); nothing is
+    modified by a failed call.
+
+    Differences from PyTorch 2.13 (CPU), where torch departs from its documentation:
+    ``scale_grad_by_freq`` divides each row's gradient by its own index's count (torch's CPU kernel
+    divides by another index's count when the counts differ, pytorch/pytorch#190063); with
+    ``include_last_offset`` the last offset ends the last bag, entries after it belonging to no bag
+    (torch's CPU kernel runs the last bag to the end of the input); indices must be int64 or int32
+    (torch also takes int16 with 1-D input and int64 offsets).
+    """
+    _check_tensors("embedding_bag", input, weight)
+    w = weight._data
+    if w.dtype.kind not in "fV":
+        raise RuntimeError("embedding_bag(): expected the weight to have one of the scalar types Half, "
+                           f"BFloat16, Float, Double, but got {type_name(w.dtype)} instead")
+    _check_psw(per_sample_weights, input, weight, mode)
+    if weight.ndim != 2:
+        raise ValueError(f"embedding_bag(): weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.ndim}")
+    flat, bounds, psw = _bag_input(input, offsets, per_sample_weights, include_last_offset)
+    if mode not in _MODES:
+        raise ValueError(f"embedding_bag(): mode has to be one of sum, mean or max, got {mode!r}")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("embedding_bag(): max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("embedding_bag(): max mode does not support sparse weights")
+    _check_sparse("embedding_bag", sparse)
+    if psw is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is "
+                                  f"only supported for mode='sum' (got mode='{mode}')")
+    idx = _index_array("embedding_bag", flat, w)
+    n = w.shape[0]
+    if padding_idx is not None:
+        if isinstance(padding_idx, _pybool) or not isinstance(padding_idx, (_pyint, np.integer)):
+            raise TypeError("embedding_bag(): argument 'padding_idx' must be int, not "
+                            f"{type(padding_idx).__name__}")
+        if not -n <= padding_idx < n:
+            raise RuntimeError(f"embedding_bag(): padding_idx must be within the number of embeddings, "
+                               f"{-n} through {n - 1}, but got {padding_idx}")
+        padding_idx = _pyint(padding_idx) % n
+    try:
+        _check_range("embedding_bag", idx, weight)
+    except IndexError as e:
+        raise EmbeddingBagIndexError(str(e)) from None
+    if max_norm is not None:
+        _renorm("embedding_bag", weight, idx, max_norm, norm_type)
+    return _bags(weight, idx, bounds, psw, mode, padding_idx, _pybool(scale_grad_by_freq))
+
+
+def _bags(weight: Tensor, idx, bounds, psw, mode: str, pad, scale: bool) -> Tensor:
+    end = _pyint(bounds[-1])
+    # a copy: the backward reads it, and the input tensor may change in place after the call
+    idx = np.array(idx.get() if hasattr(idx, "get") else idx).reshape(-1)[:end]
+    nbags = bounds.size - 1
+    counts = np.diff(bounds)
+    bag_id = np.repeat(np.arange(nbags), counts)
+    drop = None
+    if pad is not None:
+        drop = idx == pad
+        if not drop.any():
+            drop = None
+    coef = None
+    if mode == "mean":
+        live = counts if drop is None else counts - np.bincount(bag_id[drop], minlength=nbags)
+        coef = (1.0 / np.maximum(live, 1))[bag_id]
+    back = None
+    if scale:
+        freq = np.bincount(idx, minlength=weight.shape[0])[idx]
+        back = _Rows(idx, 1.0 / freq if coef is None else coef / freq, drop)
+    rows = _Rows(idx, coef, drop)
+    if mode == "max":
+        return _bag_max(weight, rows, bounds, bag_id)
+    e = _gather(weight, rows, (idx.size,), back)
+    if psw is not None:
+        e = e * psw[:end].unsqueeze(-1)
+    return _scatter(e, _Rows(bag_id), nbags, _BagBackward)

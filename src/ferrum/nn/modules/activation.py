@@ -1,6 +1,10 @@
 """Activation layers (``torch.nn.ReLU``, ``GELU``, ``Softmax``, ...): thin modules over
 ``ferrum.nn.functional``. Every one accepts input of any shape (*) and returns the same shape,
 except GLU (halves ``dim``) and Softmax2d ((N, C, H, W) or (C, H, W)).
+
+``MultiheadAttention`` lives here too, at PyTorch's path (``torch.nn.modules.activation``), over
+``F.multi_head_attention_forward`` (ops/attention.py), with PyTorch's parameter names so its state
+dicts load unchanged.
 """
 
 from __future__ import annotations
@@ -8,16 +12,18 @@ from __future__ import annotations
 from ... import _factory
 from ..._tensor import Tensor
 from ...ops import activation as A
+from ...ops.attention import _canonical_mask, multi_head_attention_forward
 from ...ops import elementwise as E
 from ...ops.softmax import log_softmax, softmax
 from .. import init
 from ..parameter import Parameter
+from .linear import Linear
 from .module import Module
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
            "Sigmoid", "Tanh", "Hardtanh", "Hardsigmoid", "Hardswish", "Softplus", "Softsign",
            "Tanhshrink", "Threshold", "Softmax", "LogSoftmax", "Softmin", "Softmax2d", "GLU", "LogSigmoid",
-           "Hardshrink", "Softshrink", "RReLU"]
+           "Hardshrink", "Softshrink", "RReLU", "MultiheadAttention"]
 
 _relu = A.relu
 
@@ -373,3 +379,113 @@ class Softmax2d(Module):
         if input.ndim not in (3, 4):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
         return softmax(input, -3)
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A plain Linear under PyTorch's marker name (the class of ``MultiheadAttention.out_proj``, so
+    that the module's repr reads as PyTorch's)."""
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention (``Attention Is All You Need``).
+
+    query (L, N, E) (or (N, L, E) with ``batch_first``, or unbatched (L, E)); key (S, N, kdim),
+    value (S, N, vdim). Returns (output of query's shape, attention weights (N, L, S) averaged over
+    heads, (N, num_heads, L, S) with ``average_attn_weights=False``, or None without
+    ``need_weights``). Parameters: ``in_proj_weight`` (3E, E) when kdim == vdim == E, else
+    ``q_proj_weight``/``k_proj_weight``/``v_proj_weight``; ``in_proj_bias`` (3E); ``out_proj``
+    (Linear E -> E); ``bias_k``/``bias_v`` (1, 1, E) with ``add_bias_kv``. Init as PyTorch:
+    xavier_uniform_ projections, zero biases, xavier_normal_ bias_k/bias_v.
+
+    Differences from PyTorch: there is no separate inference fast path (torch's native kernel in
+    eval mode without grad); the results are the same formulas.
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
+                 vdim: int | None = None, batch_first: bool = False, device=None, dtype=None) -> None:
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
+                             f"num_heads={num_heads} instead")
+        super().__init__()
+        kw = {"device": device, "dtype": dtype}
+        self.embed_dim = embed_dim
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.batch_first = batch_first
+        self.head_dim = embed_dim // num_heads
+        if self.head_dim * num_heads != self.embed_dim:
+            raise AssertionError("embed_dim must be divisible by num_heads")
+        if not self._qkv_same_embed_dim:
+            self.q_proj_weight = Parameter(_factory.empty((embed_dim, embed_dim), **kw))
+            self.k_proj_weight = Parameter(_factory.empty((embed_dim, self.kdim), **kw))
+            self.v_proj_weight = Parameter(_factory.empty((embed_dim, self.vdim), **kw))
+            self.register_parameter("in_proj_weight", None)
+        else:
+            self.in_proj_weight = Parameter(_factory.empty((3 * embed_dim, embed_dim), **kw))
+            self.register_parameter("q_proj_weight", None)
+            self.register_parameter("k_proj_weight", None)
+            self.register_parameter("v_proj_weight", None)
+        if bias:
+            self.in_proj_bias = Parameter(_factory.empty(3 * embed_dim, **kw))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **kw)
+        if add_bias_kv:
+            self.bias_k = Parameter(_factory.empty((1, 1, embed_dim), **kw))
+            self.bias_v = Parameter(_factory.empty((1, 1, embed_dim), **kw))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            init.xavier_uniform_(self.q_proj_weight)
+            init.xavier_uniform_(self.k_proj_weight)
+            init.xavier_uniform_(self.v_proj_weight)
+        if self.in_proj_bias is not None:
+            init.constant_(self.in_proj_bias, 0.0)
+            init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+        if self.bias_v is not None:
+            init.xavier_normal_(self.bias_v)
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
+                need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple:
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"MultiheadAttention.forward(): argument '{name}' must be Tensor, not "
+                                f"{type(t).__name__}")
+        is_batched = query.ndim == 3
+        key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
+                                           None if attn_mask is None else attn_mask.dtype, "attn_mask", query)
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query, check_other=False)
+        if self.batch_first and is_batched:
+            # keep the identities (self-attention is one packed projection)
+            if key is value:
+                if query is key:
+                    query = key = value = query.transpose(1, 0)
+                else:
+                    query, key = (x.transpose(1, 0) for x in (query, key))
+                    value = key
+            else:
+                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
+        sep = not self._qkv_same_embed_dim
+        out, weights = multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+            self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
+            self.out_proj.bias, training=self.training, key_padding_mask=key_padding_mask,
+            need_weights=need_weights, attn_mask=attn_mask, use_separate_proj_weight=sep,
+            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights, is_causal=is_causal)
+        if self.batch_first and is_batched:
+            return out.transpose(1, 0), weights
+        return out, weights

@@ -1,0 +1,108 @@
+"""The parts of the ``lstm`` bench workload's training step, ferrum next to torch, in one process.
+
+    PYTHONPATH=src python benchmarks/lstm_parts.py              # every part, 2 threads
+    PYTHONPATH=src python benchmarks/lstm_parts.py -p step -r 9
+    PYTHONPATH=src python benchmarks/lstm_parts.py --cpu        # thread CPU time, one thread
+
+The workload (../shared/bench/workloads.py ``lstm``): Embedding(65, 64) -> LSTM(64, 256,
+batch_first) -> Linear(256, 65), batch 32, seq 32, cross-entropy, Adam. The embedding is replaced
+by a fixed float input here (nn.Embedding is another helper's), so ``step`` is the rest of the
+workload's step. Parts, each in torch and ferrum:
+  fwd       LSTM forward with grad recording
+  fwd_bwd   LSTM forward + backward of out.sum()
+  step      LSTM + Linear head + cross_entropy forward, backward, Adam step
+  gru       GRU(64, 256) forward + backward (the fused GRU node)
+Variants run in interleaved rounds; the report gives the median over rounds of each round's best
+(ms), and the ratio ferrum / torch. ``--cpu`` times the calling thread's CPU time with one thread
+everywhere (stable when other jobs load the machine).
+
+Measured 2026-12-07 (2-core machine shared with other jobs; ms, ferrum / torch):
+    see the numbers in ops/_rnn_fused.py's docstring and the report of issue 11.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+B, T, I, H, V = 32, 32, 64, 256, 65
+
+
+def _make(fw, mode="LSTM"):
+    fw.manual_seed(0)
+    rnn = getattr(fw.nn, mode)(I, H, batch_first=True)
+    head = fw.nn.Linear(H, V)
+    x = fw.tensor(np.random.RandomState(0).randn(B, T, I).astype(np.float32))
+    tgt = fw.tensor(np.random.RandomState(1).randint(0, V, (B * T,)).astype(np.int64))
+    opt = fw.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=1e-3)
+    return rnn, head, x, tgt, opt
+
+
+def _parts(fw):
+    F = fw.nn.functional
+    rnn, head, x, tgt, opt = _make(fw)
+    gru = _make(fw, "GRU")[0]
+
+    def fwd():
+        rnn(x)
+
+    def fwd_bwd():
+        out, _ = rnn(x)
+        out.sum().backward()
+
+    def step():
+        opt.zero_grad()
+        out, _ = rnn(x)
+        loss = F.cross_entropy(head(out).reshape(-1, V), tgt)
+        loss.backward()
+        opt.step()
+
+    def gru_fb():
+        out, _ = gru(x)
+        out.sum().backward()
+
+    return {"fwd": fwd, "fwd_bwd": fwd_bwd, "step": step, "gru": gru_fb}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-p", "--parts", default="fwd,fwd_bwd,step,gru")
+    ap.add_argument("-r", "--rounds", type=int, default=7)
+    ap.add_argument("-n", "--number", type=int, default=5, help="calls per round")
+    ap.add_argument("--cpu", action="store_true", help="thread CPU time, one thread everywhere")
+    args = ap.parse_args()
+    import torch
+
+    import ferrum
+    if args.cpu:
+        torch.set_num_threads(1)
+        ferrum.set_num_threads(1)
+    clock = time.thread_time if args.cpu else time.perf_counter
+    fws = {"torch": _parts(torch), "ferrum": _parts(ferrum)}
+    parts = args.parts.split(",")
+    res = {(f, p): [] for f in fws for p in parts}
+    for p in parts:
+        for f in fws:
+            fws[f][p]()  # warm-up
+    for _ in range(args.rounds):
+        for p in parts:
+            for f in fws:
+                fn = fws[f][p]
+                best = float("inf")
+                for _ in range(args.number):
+                    t0 = clock()
+                    fn()
+                    best = min(best, clock() - t0)
+                res[(f, p)].append(best * 1e3)
+    print(f"{'part':10s} {'torch':>8s} {'ferrum':>8s} {'ratio':>6s}")
+    for p in parts:
+        t = statistics.median(res[("torch", p)])
+        m = statistics.median(res[("ferrum", p)])
+        print(f"{p:10s} {t:8.2f} {m:8.2f} {m / t:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
