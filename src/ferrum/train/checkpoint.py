@@ -51,6 +51,7 @@ import numpy as np
 
 import ferrum
 
+from ..utils.data import DataLoader
 from .callbacks import Callback
 
 if TYPE_CHECKING:
@@ -338,6 +339,16 @@ class Checkpointer:
 
 
 # ------------------------------------------------------------------------------------ the callback
+class _BetweenEpochs:
+    """A DataLoader's state as if its current epoch were over."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self.loader = loader
+
+    def state_dict(self) -> dict:
+        return self.loader._state_dict(end_epoch=True)
+
+
 class Checkpoint(Callback):
     """Saves a checkpoint of a :class:`~ferrum.train.Trainer` run into ``directory``: after every
     epoch, or every ``every_steps`` optimizer steps (and after the last step) when given; keeps
@@ -364,11 +375,16 @@ class Checkpoint(Callback):
         #: the content of the checkpoint resumed from (None when starting afresh)
         self.resumed: dict | None = None
 
-    def _parts(self, trainer: Trainer) -> dict[str, Any]:
+    def _parts(self, trainer: Trainer, saving: bool = False) -> dict[str, Any]:
         loader = trainer.train_loader
+        if not callable(getattr(loader, "state_dict", None)):
+            loader = None
+        elif saving and not trainer.state.in_epoch and isinstance(loader, DataLoader):
+            # the Trainer ended its epoch (maybe early, stopped by a callback) but the loader's
+            # iterator may not know: save the loader between epochs too
+            loader = _BetweenEpochs(loader)
         return {"model": trainer.model, "optimizer": trainer.optimizer, "scheduler": trainer.scheduler,
-                "scaler": self.scaler, "trainer": trainer,
-                "loader": loader if callable(getattr(loader, "state_dict", None)) else None}
+                "scaler": self.scaler, "trainer": trainer, "loader": loader}
 
     def on_train_begin(self, trainer: Trainer) -> None:
         if not self.resume or self.resumed is not None:
@@ -383,7 +399,8 @@ class Checkpoint(Callback):
 
     def save(self, trainer: Trainer) -> str:
         """Saves a checkpoint now (at ``trainer.state.step``)."""
-        return self.checkpointer.save(trainer.state.step, epoch=trainer.state.epoch, **self._parts(trainer))
+        return self.checkpointer.save(trainer.state.step, epoch=trainer.state.epoch,
+                                      **self._parts(trainer, saving=True))
 
     def on_batch_end(self, trainer: Trainer) -> None:
         st = trainer.state

@@ -202,9 +202,9 @@ class DataLoader:
         self.persistent_workers = persistent_workers
         self._IterableDataset_len_called = None
         self._iterator = None
-        # the latest iterator (weakly: a dropped non-persistent iterator must still shut its workers
-        # down), and a loaded state the next iterator starts from
-        self._iter_ref: Any = None
+        # where the latest iterator's epoch is (kept apart from the iterator, which the consumer
+        # may drop before a checkpoint is taken), and a loaded state the next iterator starts from
+        self._epoch: _EpochRecord | None = None
         self._pending: dict | None = None
         self._initialized = True
         self.check_worker_number_rationality()
@@ -285,7 +285,7 @@ class DataLoader:
             it = self._iterator
         else:
             it = self._get_iterator()
-        self._iter_ref = weakref.ref(it)
+        self._epoch = it._rec
         return it
 
     # ------------------------------------------------------------------ checkpoints
@@ -302,25 +302,33 @@ class DataLoader:
         is, and randomness inside worker processes (random transforms) restarts from the worker
         seeds, so it matches an uninterrupted run only when the workers are fresh at that point
         (a new epoch without ``persistent_workers``)."""
+        return self._state_dict()
+
+    def _state_dict(self, end_epoch: bool = False) -> dict:
+        # end_epoch: the consumer ended the epoch early (a Trainer stopped mid-epoch): save the
+        # state between epochs, so a resumed run starts the next one as this process would
         if self._pending is not None:  # loaded and not iterated since: still that state
+            if end_epoch and self._loaded["in_epoch"]:
+                raise RuntimeError("DataLoader.state_dict: a loaded mid-epoch state was not iterated yet")
             return dict(self._loaded)
-        ref = self._iter_ref
-        it = ref() if ref is not None else None
-        in_epoch = it is not None and not it._finished
+        rec = self._epoch
+        in_epoch = rec is not None and not rec.finished and not end_epoch
         if in_epoch and self._dataset_kind == _DatasetKind.Iterable:
             raise RuntimeError("DataLoader.state_dict: the position inside an IterableDataset cannot be "
                                "saved; save between epochs or give the dataset its own state")
-        persistent = it is not None and it is self._iterator and not it._shutdown
+        it = self._iterator
+        persistent = rec is not None and it is not None and it._rec is rec and not it._shutdown
         state: dict[str, Any] = {
-            "in_epoch": in_epoch, "num_yielded": it._num_yielded if in_epoch else 0,
-            "base_seed": it._base_seed if in_epoch or persistent else None,
+            "in_epoch": in_epoch, "num_yielded": rec.num_yielded if in_epoch else 0,
+            "base_seed": rec.base_seed if in_epoch or persistent else None,
             "generator": None if self.generator is None else self.generator.get_state()}
         for name in ("sampler", "batch_sampler"):
             obj = getattr(self, name)
             if isinstance(obj, RandomSampler):
                 # the loader, not the sampler, knows whether the epoch is over (workers prefetch),
                 # and whether this epoch's order was drawn yet (the sampler's iterator is lazy)
-                state[name] = obj._state(in_epoch and obj._n_started != it._sampler_mark)
+                started = rec is not None and obj._n_started != rec.sampler_mark
+                state[name] = obj._state(in_epoch and started, finish=end_epoch and started)
             elif callable(getattr(obj, "state_dict", None)):
                 state[name] = obj.state_dict()
             else:
@@ -369,6 +377,19 @@ class DataLoader:
         return len(self._index_sampler)
 
 
+class _EpochRecord:
+    """One epoch of an iterator, for ``DataLoader.state_dict``: batches yielded, exhausted or not,
+    the workers' base seed, and the sampler's iteration count when the epoch began."""
+
+    __slots__ = ("num_yielded", "finished", "base_seed", "sampler_mark")
+
+    def __init__(self, base_seed: int, sampler_mark: int | None) -> None:
+        self.num_yielded = 0
+        self.finished = False
+        self.base_seed = base_seed
+        self.sampler_mark = sampler_mark
+
+
 class _BaseDataLoaderIter:
     def __init__(self, loader: DataLoader) -> None:
         self._dataset = loader.dataset
@@ -387,7 +408,7 @@ class _BaseDataLoaderIter:
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
         self._sampler_iter = iter(self._index_sampler)
-        self._sampler_mark = getattr(loader.sampler, "_n_started", None)
+        sampler_mark = getattr(loader.sampler, "_n_started", None)
         pending, loader._pending = loader._pending, None
         if pending is not None and pending["base_seed"] is not None:
             self._base_seed = pending["base_seed"]  # a loaded state (DataLoader.load_state_dict)
@@ -397,13 +418,13 @@ class _BaseDataLoaderIter:
                                                                           endpoint=True))
         self._persistent_workers = loader.persistent_workers
         self._num_yielded = 0
-        self._finished = False
+        self._rec = _EpochRecord(self._base_seed, sampler_mark)
         skip = 0 if pending is None else pending["num_yielded"]
         if skip:
             # a resumed epoch: the consumed batches' indices are drawn again (the sampler's RNG
             # ends where it did) but their samples are never loaded
             deque(itertools.islice(self._sampler_iter, skip), maxlen=0)
-            self._num_yielded = skip
+            self._num_yielded = self._rec.num_yielded = skip
 
     def __iter__(self) -> "_BaseDataLoaderIter":
         return self
@@ -411,9 +432,8 @@ class _BaseDataLoaderIter:
     def _reset(self, loader: DataLoader, first_iter: bool = False) -> None:
         if not first_iter:  # the first iteration's sampler iterator is __init__'s (maybe resumed)
             self._sampler_iter = iter(self._index_sampler)
-            self._sampler_mark = getattr(loader.sampler, "_n_started", None)
             self._num_yielded = 0
-        self._finished = False
+            self._rec = _EpochRecord(self._base_seed, getattr(loader.sampler, "_n_started", None))
         self._IterableDataset_len_called = loader._IterableDataset_len_called
 
     def _next_index(self):
@@ -426,9 +446,9 @@ class _BaseDataLoaderIter:
         try:
             data = self._next_data()
         except StopIteration:
-            self._finished = True
+            self._rec.finished = True
             raise
-        self._num_yielded += 1
+        self._rec.num_yielded = self._num_yielded = self._num_yielded + 1
         if (self._IterableDataset_len_called is not None and self._dataset_kind == _DatasetKind.Iterable
                 and self._num_yielded > self._IterableDataset_len_called):
             msg = (f"Length of IterableDataset {self._dataset} was reported to be "

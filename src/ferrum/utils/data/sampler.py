@@ -111,9 +111,11 @@ class RandomSampler(Sampler[int]):
         self._iter_active = False
 
     def _indices(self) -> Iterator[int]:
+        return self._draw(self._generator())
+
+    def _draw(self, g: np.random.Generator) -> Iterator[int]:
         n = len(self.data_source)
         total = self.num_samples
-        g = self._generator()
         if self.replacement:
             if n <= 0:
                 raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from=0 >= to={n}")
@@ -129,9 +131,18 @@ class RandomSampler(Sampler[int]):
     def __len__(self) -> int:
         return self.num_samples
 
-    def _state(self, in_progress: bool) -> dict:
+    def _state(self, in_progress: bool, finish: bool = False) -> dict:
+        # finish: the consumer abandoned the current iteration; the generator is saved where the
+        # iteration would have left it (its last draw, e.g. the empty permutation when n divides
+        # num_samples, happens only when the exhausted iterator is asked once more)
         gen = self.generator
-        return {"generator": None if gen is None else gen.get_state(),
+        state = None if gen is None else gen.get_state()
+        if finish and gen is not None and self._iter_active and self._iter_start is not None:
+            scratch = _random.Generator().set_state(self._iter_start["state"])
+            for _ in self._draw(_np_gen(scratch)):
+                pass
+            state = scratch.get_state()
+        return {"generator": state,
                 "iteration": dict(self._iter_start) if in_progress and self._iter_start is not None else None}
 
     def state_dict(self) -> dict:
