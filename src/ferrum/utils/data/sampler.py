@@ -106,14 +106,15 @@ class RandomSampler(Sampler[int]):
         return _np_gen(_random.Generator().manual_seed(seed))
 
     def __iter__(self) -> Iterator[int]:
-        self._iter_active = True
-        yield from self._indices()
-        self._iter_active = False
+        return self._draw(None)
 
-    def _indices(self) -> Iterator[int]:
-        return self._draw(self._generator())
-
-    def _draw(self, g: np.random.Generator) -> Iterator[int]:
+    def _draw(self, g: np.random.Generator | None) -> Iterator[int]:
+        # g=None: an iteration of this sampler (seeded by _generator() at the first next(), as
+        # PyTorch's draws lazily); else a replay on a scratch generator (_state)
+        own = g is None
+        if own:
+            self._iter_active = True
+            g = self._generator()
         n = len(self.data_source)
         total = self.num_samples
         if self.replacement:
@@ -127,6 +128,8 @@ class RandomSampler(Sampler[int]):
             for _ in range(total // n):
                 yield from g.permutation(n).tolist()
             yield from g.permutation(n)[:total % n].tolist()
+        if own:
+            self._iter_active = False
 
     def __len__(self) -> int:
         return self.num_samples
