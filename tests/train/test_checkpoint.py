@@ -253,7 +253,7 @@ def test_sigkill_while_saving_always_leaves_a_loadable_checkpoint(tmp_path):
                     s += 1
             finally:
                 os._exit(1)
-        time.sleep(rng.uniform(0.0, 0.03))
+        time.sleep(rng.uniform(0.0, 0.05))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         interrupted += any(n.endswith(".tmp") for n in os.listdir(d)) if d.exists() else 0
@@ -272,8 +272,8 @@ def test_sigkill_while_saving_always_leaves_a_loadable_checkpoint(tmp_path):
         assert s >= seen
         seen, step = s, s + 1
         assert not any(n.endswith(".tmp") for n in os.listdir(d))  # Checkpointer() removed them
-    assert seen > 20, seen  # the children did save
-    assert interrupted >= 10, interrupted  # and many kills landed inside a write
+    assert seen >= 10, seen  # the children did save (about 30 steps on an idle machine)
+    assert interrupted >= 5, interrupted  # and kills landed inside a write (about 40 of 120)
 
 
 # ------------------------------------------------------------------------------------ the Trainer
@@ -284,6 +284,22 @@ class _StopAt(Callback):
     def on_batch_end(self, trainer):
         if trainer.state.step == self.step:
             trainer.state.should_stop = True
+
+
+class _Losses(Callback):
+    """A callback with a state of its own: the Checkpoint callback saves and restores it."""
+
+    def __init__(self):
+        self.losses = []
+
+    def on_batch_end(self, trainer):
+        self.losses.append(trainer.state.loss)
+
+    def state_dict(self):
+        return {"losses": list(self.losses)}
+
+    def load_state_dict(self, sd):
+        self.losses = list(sd["losses"])
 
 
 def _trainer(callbacks=(), epochs=3, seed=0):
@@ -311,17 +327,19 @@ def test_epoch_checkpoints_and_rotation(tmp_path):
 
 @pytest.mark.parametrize("every,stop", [(None, 5), (3, 7), (3, 9)])
 def test_trainer_resume_matches_straight_run(tmp_path, every, stop):
-    straight = _trainer()
+    straight = _trainer([_Losses()])
     straight.fit()
-    first = _trainer([_StopAt(stop), Checkpoint(tmp_path, every_steps=every)])
+    first = _trainer([_Losses(), _StopAt(stop), Checkpoint(tmp_path, every_steps=every)])
     first.fit()
     cb = Checkpoint(tmp_path, every_steps=every, resume=True)
-    resumed = _trainer([cb], seed=4)
+    resumed = _trainer([_Losses(), cb], seed=4)
     ferrum.manual_seed(77)  # the resumed process's own seeding is overwritten
     resumed.fit()
     assert cb.resumed is not None and cb.resumed["step"] == stop - (stop % every if every else 0)
     assert _same(_params(resumed.model), _params(straight.model))
     assert _history(resumed) == _history(straight)
+    losses = straight.callbacks[-1].losses
+    assert resumed.callbacks[-2].losses == losses and len(losses) == 15
 
 
 def test_resume_skips_a_damaged_newest_and_still_matches(tmp_path):

@@ -186,7 +186,7 @@ def _decode(path: str, data: bytes, map_location: Any) -> dict:
 def save_checkpoint(path: str | os.PathLike, *, model: Any = None, optimizer: Any = None,
                     scheduler: Any = None, scaler: Any = None, loader: Any = None, trainer: Any = None,
                     epoch: int | None = None, step: int | None = None, extra: Any = None,
-                    rng: bool = True) -> str:
+                    objects: dict[str, Any] | None = None, rng: bool = True) -> str:
     """Saves a training checkpoint to ``path`` atomically; returns the path.
 
     Args:
@@ -195,6 +195,7 @@ def save_checkpoint(path: str | os.PathLike, *, model: Any = None, optimizer: An
             ``state_dict()``; the ones left None are not saved.
         epoch, step: where training is, returned by :func:`load_checkpoint` as they were given.
         extra: any other data (dicts, lists, tensors, numbers, strings).
+        objects: more objects with ``state_dict()``, by name (restored by name).
         rng: save the states of ferrum's, NumPy's and Python's global random generators.
 
     Call it between steps, in the process that iterates the loader.
@@ -207,6 +208,8 @@ def save_checkpoint(path: str | os.PathLike, *, model: Any = None, optimizer: An
             if not callable(sd):
                 raise TypeError(f"save_checkpoint: {name} ({type(obj).__name__}) has no state_dict()")
             state[name] = sd()
+    if objects:
+        state["objects"] = {name: obj.state_dict() for name, obj in objects.items()}
     state["rng"] = get_rng_states() if rng else None
     header, payload = _encode(state)
     atomic_write(path, (header, payload))
@@ -224,13 +227,15 @@ def read_checkpoint(path: str | os.PathLike, map_location: Any = None) -> dict:
 
 
 def restore_checkpoint(state: dict, *, model: Any = None, optimizer: Any = None, scheduler: Any = None,
-                       scaler: Any = None, loader: Any = None, trainer: Any = None, rng: bool = True,
-                       strict: bool = True) -> dict:
+                       scaler: Any = None, loader: Any = None, trainer: Any = None,
+                       objects: dict[str, Any] | None = None, rng: bool = True, strict: bool = True) -> dict:
     """Loads what :func:`read_checkpoint` returned into the given objects (each one given must have
     been saved; ``strict`` is the model's ``load_state_dict`` flag) and, with ``rng``, restores the
     global random states. Returns ``state``."""
     objs = dict(zip(_PARTS, (model, optimizer, scheduler, scaler, loader, trainer)))
     missing = [k for k, v in objs.items() if v is not None and state.get(k) is None]
+    saved_objects = state.get("objects") or {}
+    missing += [f"objects[{k!r}]" for k in (objects or {}) if k not in saved_objects]
     if missing:
         raise KeyError(f"load_checkpoint: the checkpoint has no {', '.join(missing)} state")
     for name, obj in objs.items():
@@ -240,6 +245,8 @@ def restore_checkpoint(state: dict, *, model: Any = None, optimizer: Any = None,
             obj.load_state_dict(state[name], strict=strict)
         else:
             obj.load_state_dict(state[name])
+    for name, obj in (objects or {}).items():
+        obj.load_state_dict(saved_objects[name])
     if rng and state.get("rng") is not None:
         set_rng_states(state["rng"])
     return state
@@ -247,13 +254,14 @@ def restore_checkpoint(state: dict, *, model: Any = None, optimizer: Any = None,
 
 def load_checkpoint(path: str | os.PathLike, *, model: Any = None, optimizer: Any = None,
                     scheduler: Any = None, scaler: Any = None, loader: Any = None, trainer: Any = None,
-                    rng: bool = True, strict: bool = True, map_location: Any = None) -> dict:
+                    objects: dict[str, Any] | None = None, rng: bool = True, strict: bool = True,
+                    map_location: Any = None) -> dict:
     """Restores a checkpoint written by :func:`save_checkpoint` into the given objects (see
     :func:`restore_checkpoint`); returns its content (``epoch``, ``step``, ``extra``, ...). The
     file is checked completely before any object is touched."""
     state = read_checkpoint(path, map_location)
     return restore_checkpoint(state, model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler,
-                              loader=loader, trainer=trainer, rng=rng, strict=strict)
+                              loader=loader, trainer=trainer, objects=objects, rng=rng, strict=strict)
 
 
 # ------------------------------------------------------------------------------------ a folder
@@ -359,7 +367,9 @@ class Checkpoint(Callback):
 
     Put it last in ``callbacks``: it saves what the callbacks before it did in the same hook. The
     training loader is saved when it has ``state_dict()`` (a ``DataLoader`` has); other iterables
-    restart their epoch on resume. ``scaler``: a ``GradScaler`` to save along (a custom loop's).
+    restart their epoch on resume. The trainer's other callbacks that have ``state_dict()`` and
+    ``load_state_dict()`` are saved and restored too (by position and class). ``scaler``: a
+    ``GradScaler`` to save along (a custom loop's).
     """
 
     def __init__(self, directory: str | os.PathLike, every_steps: int | None = None, keep: int | None = 3,
@@ -383,8 +393,12 @@ class Checkpoint(Callback):
             # the Trainer ended its epoch (maybe early, stopped by a callback) but the loader's
             # iterator may not know: save the loader between epochs too
             loader = _BetweenEpochs(loader)
+        # the other callbacks that have a state of their own (both methods), by position and class
+        stateful = {f"callback{i}:{type(cb).__name__}": cb for i, cb in enumerate(trainer.callbacks)
+                    if cb is not self and callable(getattr(cb, "state_dict", None))
+                    and callable(getattr(cb, "load_state_dict", None))}
         return {"model": trainer.model, "optimizer": trainer.optimizer, "scheduler": trainer.scheduler,
-                "scaler": self.scaler, "trainer": trainer, "loader": loader}
+                "scaler": self.scaler, "trainer": trainer, "loader": loader, "objects": stateful}
 
     def on_train_begin(self, trainer: Trainer) -> None:
         if not self.resume or self.resumed is not None:
