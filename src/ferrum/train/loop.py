@@ -17,6 +17,12 @@ them to :class:`Trainer`; the loop is the one PyTorch programs write by hand::
 with callbacks (:mod:`.callbacks`) for everything around it: the progress bar, the per-epoch
 history and summary line, evaluation, and whatever a program adds (checkpoints, logging, early
 stopping). It stays small on purpose: one model, one optimizer, batches of ``(inputs, targets)``.
+
+``Trainer.state_dict()``/``load_state_dict()`` save and restore where training is (the
+:class:`TrainState` counters, the running loss of the epoch, the history); the
+:class:`~ferrum.train.checkpoint.Checkpoint` callback saves them with everything else, and a
+trainer restored in the middle of an epoch (``state.in_epoch``) continues that epoch with the
+loader's remaining batches instead of starting the next one.
 """
 
 from __future__ import annotations
