@@ -394,3 +394,26 @@ def test_recipe_resume_needs_a_folder(mnist_root, capsys):
     assert rc == 1 and "--resume needs --checkpoint-dir" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli_main(["train", "mnist-lenet", "--keep-checkpoints", "0"])
+
+
+def _epoch_lines(text):
+    # "epoch 1/2  train loss ...  test accuracy ...%  0.3s (...)": everything but the timing
+    return [ln.rsplit("  ", 1)[0] for ln in text.splitlines() if ln.startswith("epoch ")]
+
+
+@pytest.mark.timeout(120)
+def test_recipe_resume_mid_epoch_matches_the_straight_run(mnist_root, tmp_path, capsys):
+    common = ["train", "mnist-lenet", "--root", mnist_root, "--epochs", "2", "--train-limit", "96",
+              "--test-limit", "50", "--batch-size", "32", "--no-progress"]
+    assert cli_main(common) == 0
+    straight = _epoch_lines(capsys.readouterr().out)
+    assert cli_main([*common, "--checkpoint-dir", str(tmp_path), "--checkpoint-every", "2"]) == 0
+    assert _epoch_lines(capsys.readouterr().out) == straight  # checkpointing changes nothing
+    c = Checkpointer(tmp_path)
+    assert [os.path.basename(p)[-9:-5] for p in c.checkpoints()] == ["0002", "0004", "0006"]
+    for p in c.checkpoints()[1:]:
+        os.unlink(p)  # as if the run had been killed after step 2, in the middle of epoch 1
+    assert cli_main([*common, "--checkpoint-dir", str(tmp_path), "--checkpoint-every", "2", "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "(step 2, in epoch 1)" in out
+    assert _epoch_lines(out) == straight
