@@ -45,8 +45,9 @@ def main(mb: int = 50) -> None:
         t_load_plain = best(lambda: ferrum.load(plain))
         t_load_ck = best(lambda: read_checkpoint(ck))
     print(f"{mb} MB state dict: crc32 {mb / t_crc:.0f} MB/s; ferrum.save {t_plain * 1e3:.0f} ms, "
-          f"save_checkpoint {t_ck * 1e3:.0f} ms ({t_ck / t_plain:.2f}x); ferrum.load {t_load_plain * 1e3:.0f} ms, "
-          f"read_checkpoint {t_load_ck * 1e3:.0f} ms ({t_load_ck / t_load_plain:.2f}x)")
+          f"save_checkpoint {t_ck * 1e3:.0f} ms ({t_ck / t_plain:.2f}x); "
+          f"ferrum.load {t_load_plain * 1e3:.0f} ms, read_checkpoint {t_load_ck * 1e3:.0f} ms "
+          f"({t_load_ck / t_load_plain:.2f}x)")
 
 
 if __name__ == "__main__":
