@@ -9,6 +9,7 @@ import random
 import signal
 import time
 import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -417,3 +418,34 @@ def test_recipe_resume_mid_epoch_matches_the_straight_run(mnist_root, tmp_path, 
     out = capsys.readouterr().out
     assert "(step 2, in epoch 1)" in out
     assert _epoch_lines(out) == straight
+
+
+@pytest.mark.parametrize("seeks", [False, True])
+def test_header_checksum_with_streaming_and_seeking_writers(tmp_path, seeks):
+    """The CRC is computed on the way for a writer that only appends, and by reading back for one
+    that seeks back and rewrites (today's zip writer does; the format may change)."""
+    from ferrum.train import checkpoint as C
+
+    payload = bytes(range(256)) * 100
+
+    def write(f):
+        f.write(b"\0" * C._HEADER.size)
+        out = C._Checksummed(f)
+        out.write(payload[:1000])
+        if seeks:
+            out.seek(10)
+            out.write(b"XYZ")
+            out.seek(0, 2)
+        out.write(payload[1000:])
+        assert out.streaming is not seeks and out.tell() == len(payload)
+        out.finish()
+
+    path = tmp_path / "h.bin"
+    C.atomic_write(path, write)
+    expected = bytearray(payload)
+    if seeks:
+        expected[10:13] = b"XYZ"
+    data = path.read_bytes()
+    assert data[C._HEADER.size:] == expected
+    header = C._HEADER.unpack(data[:C._HEADER.size])
+    assert header == (C.MAGIC, C.VERSION, len(expected), zlib.crc32(expected))
