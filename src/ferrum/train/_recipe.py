@@ -174,7 +174,9 @@ def train(job: str, d: Defaults, data_name: str, make_datasets: Callable[[str, b
 
     With ``checkpoint_dir``, a checkpoint goes there after every epoch (every ``checkpoint_every``
     steps when given), the newest ``keep_checkpoints`` kept; ``resume`` first continues from the
-    newest readable one there, bit-exactly where it stopped (same options assumed)."""
+    newest readable one there, where it stopped (same options assumed): bit-exactly, except for
+    random augmentation run inside DataLoader worker processes (fashion-resnet's with workers),
+    whose streams restart from the worker seeds (see ``DataLoader.state_dict``)."""
     optimizer, lr = check_options(job, d, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
                                   momentum=momentum, weight_decay=weight_decay, schedule=schedule,
                                   threads=threads, train_limit=train_limit, test_limit=test_limit)
