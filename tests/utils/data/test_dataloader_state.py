@@ -101,3 +101,22 @@ def test_bad_states():
     s = RandomSampler(range(4))
     with pytest.raises(ValueError, match="with a generator"):
         s.load_state_dict({"generator": None, "iteration": {"state": ferrum.Generator().get_state()}})
+
+
+@pytest.mark.parametrize("stop", [0, 5, 13])
+def test_replacement_sampler_resumes(stop):
+    """Draws with replacement (a step-based recipe's loader: one long epoch of random windows)."""
+    def make(seed=11):
+        ds = _ds()
+        g = ferrum.Generator().manual_seed(seed)
+        s = RandomSampler(ds, replacement=True, num_samples=52, generator=g)
+        return DataLoader(ds, batch_size=4, sampler=s)
+
+    straight = _epochs(make(), 2)
+    a = make()
+    it = iter(a)
+    head = [next(it)[0].tolist() for _ in range(stop)]
+    sd = a.state_dict()
+    b = make(seed=0)
+    b.load_state_dict(sd)
+    assert [head + [x[0].tolist() for x in b]] + _epochs(b, 1) == straight
