@@ -1,0 +1,226 @@
+"""Tracing one forward pass: which calls are recorded, and how, with no cost outside an export.
+
+The model runs eagerly on the real inputs. While an export is active, the public functions of
+ferrum (every name in the ``__all__`` of ``ferrum.ops.*`` and ``nn.functional``) and the methods and
+operators of ``Tensor`` are replaced by wrappers, wherever a module or a class holds them (module
+globals such as ``nn/modules/activation.py``'s ``A``-module calls resolve through the patched
+module; a class attribute such as ``Conv2d._fn = staticmethod(conv2d)`` is patched in the class).
+Everything is put back when the export ends, even when it fails, so the hot paths of ferrum carry
+no hook at all: the cost outside an export is exactly zero (nothing in ``Module.__call__`` or in
+``ops/`` checks a flag).
+
+A wrapper records only the outermost call (``depth`` counts calls in progress: ``F.gelu`` calling
+``erf`` inside is one ``gelu``): a function with a symbolic (``_ops_*.SYMBOLICS``) emits ONNX nodes
+for its inputs and output; a function without one raises ``UnsupportedOperatorError`` naming it when
+it is called on a traced tensor (called on constants only, it just runs: its result is a constant).
+Layers whose forward is not composed of public functions (RNN, LSTM, GRU: one fused node) are
+recorded at the module level, through ferrum's global forward hooks (the public
+``register_module_forward_pre_hook``/``register_module_forward_hook``). Registering them also turns
+off ``Sequential``'s fused Linear/ReLU path, so a Sequential runs module by module and every
+Linear and ReLU is seen.
+
+Only the thread that called ``export`` is traced; other threads run untouched (their calls see
+``depth`` of a tracer that is not theirs and pass through).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any, Callable
+
+from .._tensor import Tensor
+from .errors import UnsupportedOperatorError
+
+_ACTIVE: list = [None]   # the running Tracer, or None
+
+# Tensor attributes that are not operators on the tensor's value (or that the tracer must not see:
+# Python protocol, printing, hooks, autograd bookkeeping)
+_NOT_OPS = frozenset((
+    "__init__", "__new__", "__repr__", "__str__", "__format__", "__hash__", "__len__", "__iter__",
+    "__bool__", "__int__", "__float__", "__index__", "__complex__", "__array__", "__array_ufunc__",
+    "__array_function__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__deepcopy__",
+    "__copy__", "__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__dir__", "__contains__",
+    "__dlpack__", "__dlpack_device__", "__class_getitem__", "__init_subclass__", "__sizeof__",
+    "__reversed__", "__array_wrap__", "__subclasshook__",
+    "size", "dim", "ndimension", "numel", "nelement", "item", "tolist", "numpy", "stride", "storage_offset",
+    "is_contiguous", "is_floating_point", "is_complex", "is_signed", "element_size", "data_ptr",
+    "register_hook", "register_post_accumulate_grad_hook", "retain_grad", "backward", "requires_grad_",
+    "get_device", "untyped_storage", "storage", "is_set_to", "is_shared", "share_memory_", "equal",
+    "allclose", "isclose_all", "type", "cpu", "cuda", "pin_memory", "is_pinned", "dim_order",
+))
+
+
+def _flat_tensors(obj, acc: list) -> list:
+    if isinstance(obj, Tensor):
+        acc.append(obj)
+    elif isinstance(obj, (tuple, list)):
+        for o in obj:
+            _flat_tensors(o, acc)
+    elif isinstance(obj, dict):
+        for o in obj.values():
+            _flat_tensors(o, acc)
+    return acc
+
+
+class Tracer:
+    """One export's trace: ``graph`` receives the nodes; ``install()``/``uninstall()`` patch and
+    restore (always paired by ``export``)."""
+
+    def __init__(self, graph, symbolics: dict, module_symbolics: dict) -> None:
+        self.graph = graph
+        self.symbolics = symbolics
+        self.module_symbolics = module_symbolics
+        self.depth = 0
+        self.tid = threading.get_ident()
+        self._undo: list = []
+        self._hooks: list = []
+        self._modstack: list = []
+
+    # -------------------------------------------------------------------------------- recording
+    def record(self, name: str, sym: Callable, args: tuple, kwargs: dict, out: Any) -> None:
+        g = self.graph
+        ins = _flat_tensors((args, kwargs), [])
+        outs = _flat_tensors(out, [])
+        if not any(g.known(t) for t in ins) and not any(t.grad_fn is not None for t in outs):
+            return  # computed from constants only: its result is a constant of the trace
+        names = sym(g, out, *args, **kwargs)
+        if isinstance(names, str):
+            names = [names]
+        if len(names) != len(outs):
+            raise AssertionError(f"onnx symbolic of {name} returned {len(names)} values for "
+                                 f"{len(outs)} outputs")
+        for t, n in zip(outs, names):
+            g.bind(t, n)
+
+    def guard(self, name: str, args: tuple, kwargs: dict, out: Any) -> None:
+        g = self.graph
+        if any(g.known(t) for t in _flat_tensors((args, kwargs), [])):
+            if name == "__setitem__" or _flat_tensors(out, []):
+                raise UnsupportedOperatorError(name)
+
+    def _wrapper(self, fn: Callable, name: str) -> Callable:
+        sym = self.symbolics.get(name)
+        tracer = self
+
+        def traced(*args, **kwargs):
+            if tracer.depth or threading.get_ident() != tracer.tid:
+                return fn(*args, **kwargs)
+            tracer.depth += 1
+            try:
+                out = fn(*args, **kwargs)
+            finally:
+                tracer.depth -= 1
+            if sym is None:
+                tracer.guard(name, args, kwargs, out)
+            else:
+                tracer.record(name, sym, args, kwargs, out)
+            return out
+
+        traced.__name__ = getattr(fn, "__name__", name)
+        traced.__qualname__ = getattr(fn, "__qualname__", name)
+        traced.__doc__ = getattr(fn, "__doc__", None)
+        traced.__wrapped__ = fn
+        return traced
+
+    # ------------------------------------------------------------------------- module level
+    def _module_sym(self, module):
+        for cls in type(module).__mro__:
+            sym = self.module_symbolics.get(cls)
+            if sym is not None:
+                # a subclass with its own forward computes something else: trace inside it instead
+                return sym if type(module).forward is cls.forward else None
+        return None
+
+    def _pre_hook(self, module, args):
+        if threading.get_ident() != self.tid:
+            return None
+        if self.depth == 0 and self._module_sym(module) is not None:
+            self.depth += 1
+            self._modstack.append(module)
+        return None
+
+    def _post_hook(self, module, args, kwargs, out):
+        if threading.get_ident() != self.tid:
+            return None
+        if self._modstack and self._modstack[-1] is module:
+            self._modstack.pop()
+            self.depth -= 1
+            sym = self._module_sym(module)
+            self.record(type(module).__name__, lambda g, o, *a, **k: sym(g, o, module, *a, **k),
+                        args, kwargs, out)
+        return None
+
+    # ------------------------------------------------------------------------ patch / restore
+    def _targets(self) -> dict:
+        """id(function) -> (function, name) for every operator the tracer intercepts."""
+        from .. import ops  # noqa: F401  (the op modules are loaded)
+        from ..nn import functional as F
+        targets: dict = {}
+        mods = [m for n, m in list(sys.modules.items())
+                if m is not None and (n.startswith("ferrum.ops.") or n == "ferrum.nn.functional")]
+        for m in mods:
+            for name in getattr(m, "__all__", ()):
+                fn = vars(m).get(name)
+                if callable(fn) and not isinstance(fn, type):
+                    targets[id(fn)] = (fn, name)
+        for name in self.symbolics:  # private helpers with a symbolic (relu_ in ops.activation, ...)
+            for m in (*mods, F):
+                fn = vars(m).get(name)
+                if callable(fn) and not isinstance(fn, type):
+                    targets[id(fn)] = (fn, name)
+        for name, fn in vars(Tensor).items():
+            if name in _NOT_OPS or not callable(fn) or isinstance(fn, (type, staticmethod, classmethod)):
+                continue
+            if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
+                continue
+            targets[id(fn)] = (fn, name)
+        return targets
+
+    def install(self) -> None:
+        from ..nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+        targets = self._targets()
+        wrappers: dict = {}
+
+        def wrap(fn, name):  # one wrapper per (function, name): Tensor.__radd__ is not add
+            w = wrappers.get((id(fn), name))
+            if w is None:
+                w = wrappers[(id(fn), name)] = self._wrapper(fn, name)
+            return w
+
+        for name, fn in list(vars(Tensor).items()):
+            if id(fn) in targets:
+                self._undo.append((Tensor, name, fn))
+                setattr(Tensor, name, wrap(fn, name))
+        for modname, m in list(sys.modules.items()):
+            d = getattr(m, "__dict__", None)
+            if not isinstance(d, dict) or modname == __name__:
+                continue
+            for key, val in list(d.items()):
+                hit = targets.get(id(val))
+                if hit is not None and hit[0] is val:
+                    self._undo.append((d, key, val))
+                    d[key] = wrap(val, hit[1])
+                elif isinstance(val, type) and modname.startswith("ferrum.") and val is not Tensor:
+                    for ck, cv in list(vars(val).items()):
+                        inner = cv.__func__ if isinstance(cv, staticmethod) else cv
+                        hit = targets.get(id(inner))
+                        if hit is not None and hit[0] is inner:
+                            self._undo.append((val, ck, cv))
+                            new = wrap(inner, hit[1])
+                            setattr(val, ck, staticmethod(new) if isinstance(cv, staticmethod) else new)
+        self._hooks = [register_module_forward_pre_hook(self._pre_hook),
+                       register_module_forward_hook(self._post_hook, with_kwargs=True)]
+        _ACTIVE[0] = self
+
+    def uninstall(self) -> None:
+        _ACTIVE[0] = None
+        for h in self._hooks:
+            h.remove()
+        self._hooks = []
+        for holder, key, val in reversed(self._undo):
+            if isinstance(holder, dict):
+                holder[key] = val
+            else:
+                setattr(holder, key, val)
+        self._undo = []
