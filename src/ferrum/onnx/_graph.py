@@ -37,6 +37,7 @@ class Graph:
         self.nodes: list = []
         self.inits: dict = {}           # name -> numpy array
         self.used_names: set = set()
+        self.untraced: dict = {}        # id(tensor) -> (tensor, the function that made it)
         self._n = 0
 
     # ------------------------------------------------------------------------------------ names
@@ -68,6 +69,10 @@ class Graph:
             node = t.grad_fn.name()
             raise UnsupportedOperatorError(node, "the traced forward computed a tensor through an operator "
                                            "that has no ONNX mapping (its autograd node is shown)")
+        made = self.untraced.get(id(t))
+        if made is not None and made[0] is t:
+            raise UnsupportedOperatorError(made[1], "the traced forward made a tensor outside every operator "
+                                           "the exporter knows (the function that made it is shown)")
         name = self.const(_array(t), "const")
         self.bind(t, name)
         return name

@@ -15,7 +15,8 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ._graph import register
+from ..nn.modules.activation import MultiheadAttention
+from ._graph import MODULE_SYMBOLICS, register
 from .errors import UnsupportedOperatorError
 
 
@@ -171,3 +172,17 @@ def _proj_sep(g, x: str, w: str, bias, rows) -> str:
     if bias is None:
         return r
     return g.op("Add", r, g.slice(bias, [rows[0]], [rows[1]], [0]))
+
+
+def _mha_module(g, y, m, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+    """``nn.MultiheadAttention`` recorded whole: its forward turns bool masks into float ones with
+    private code before calling the function, and the symbolic reads bool masks directly."""
+    return _mha(g, y, query, key, value, m.embed_dim, m.num_heads, m.in_proj_weight, m.in_proj_bias, m.bias_k,
+                m.bias_v, m.add_zero_attn, m.dropout, m.out_proj.weight, m.out_proj.bias, m.training,
+                key_padding_mask, need_weights, attn_mask, not m._qkv_same_embed_dim, m.q_proj_weight,
+                m.k_proj_weight, m.v_proj_weight, average_attn_weights=average_attn_weights,
+                is_causal=is_causal, _batch_first=m.batch_first and query.dim() == 3)
+
+
+MODULE_SYMBOLICS[MultiheadAttention] = _mha_module

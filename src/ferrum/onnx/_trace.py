@@ -158,7 +158,8 @@ class Tracer:
         from ..nn import functional as F
         targets: dict = {}
         mods = [m for n, m in list(sys.modules.items())
-                if m is not None and (n.startswith("ferrum.ops.") or n == "ferrum.nn.functional")]
+                if m is not None and (n.startswith("ferrum.ops.") or n in ("ferrum.nn.functional",
+                                                                            "ferrum._factory"))]
         for m in mods:
             for name in getattr(m, "__all__", ()):
                 fn = vars(m).get(name)
@@ -177,10 +178,26 @@ class Tracer:
             targets[id(fn)] = (fn, name)
         return targets
 
+    def _wrap_net(self, orig: Callable) -> Callable:
+        """``_tensor._wrap`` while tracing: a tensor made at depth 0 was made outside every traced
+        operator (by private code the tracer cannot see); it is remembered with the name of the
+        function that made it, so that using it as a traced value raises an error naming that
+        function instead of freezing it as a constant."""
+        tracer = self
+
+        def _wrap(data, version=None):
+            t = orig(data, version)
+            if tracer.depth == 0 and threading.get_ident() == tracer.tid:
+                tracer.graph.untraced[id(t)] = (t, sys._getframe(1).f_code.co_name)
+            return t
+        return _wrap
+
     def install(self) -> None:
+        from .. import _tensor
         from ..nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
         targets = self._targets()
-        wrappers: dict = {}
+        wrappers: dict = {(id(_tensor._wrap), "_wrap"): self._wrap_net(_tensor._wrap)}
+        targets[id(_tensor._wrap)] = (_tensor._wrap, "_wrap")
 
         def wrap(fn, name):  # one wrapper per (function, name): Tensor.__radd__ is not add
             w = wrappers.get((id(fn), name))
