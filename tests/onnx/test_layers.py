@@ -18,7 +18,8 @@ def _pair(*shape):
     return (R(2, *shape),), (R(3, *shape),)
 
 
-ACTIVATIONS = [nn.ReLU(), nn.ReLU(inplace=True), nn.ReLU6(), nn.GELU(), nn.GELU(approximate="tanh"), nn.SiLU(),
+ACTIVATIONS = [nn.ReLU(), nn.ReLU(inplace=True), nn.ReLU6(), nn.GELU(), nn.GELU(approximate="tanh"),
+               nn.SiLU(),
                nn.Sigmoid(), nn.Tanh(), nn.LeakyReLU(0.2), nn.ELU(0.7), nn.SELU(), nn.CELU(1.3),
                nn.Softplus(), nn.Softplus(beta=2.0, threshold=3.0), nn.Hardswish(), nn.Hardsigmoid(),
                nn.Hardtanh(-0.5, 0.7), nn.Mish(), nn.Softsign(), nn.LogSigmoid(), nn.Tanhshrink(),
@@ -183,14 +184,18 @@ def test_scaled_dot_product_attention(kind):
             if kind == "causal":
                 return F.scaled_dot_product_attention(q, k, v, is_causal=True)
             if kind == "bool":
-                return F.scaled_dot_product_attention(q, k, v, attn_mask=ferrum.ones(4, 5, dtype=ferrum.bool).tril())
+                mask = ferrum.ones(4, 5, dtype=ferrum.bool).tril()
+                return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
             if kind == "float":
                 return F.scaled_dot_product_attention(q, k, v, attn_mask=ferrum.full((4, 5), -0.5))
             if kind == "scale":
                 return F.scaled_dot_product_attention(q, k, v, scale=0.3)
             return F.scaled_dot_product_attention(q, k, v)
 
-    roundtrip(SDPA(), (R(2, 3, 4, 6), R(2, 3, 5, 6), R(2, 3, 5, 7)), (R(1, 3, 4, 6), R(1, 3, 5, 6), R(1, 3, 5, 7)))
+    def qkv(n):
+        return R(n, 3, 4, 6), R(n, 3, 5, 6), R(n, 3, 5, 7)
+
+    roundtrip(SDPA(), qkv(2), qkv(1))
 
 
 RNNS = [

@@ -246,6 +246,7 @@ def _write(proto, f, external_data: bool) -> None:
         onnx.save_model(proto, os.fspath(f), save_as_external_data=big)
         return
     if isinstance(f, io.TextIOBase) or not hasattr(f, "write"):
-        raise TypeError(f"ferrum.onnx.export: f must be a path or a binary file object, not {type(f).__name__}")
+        raise TypeError("ferrum.onnx.export: f must be a path or a binary file object, not "
+                        f"{type(f).__name__}")
     f.write(proto.SerializeToString())
 

@@ -110,7 +110,8 @@ def _mha(g, y, query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
     xq, xk, xv = nle(query), nle(key), nle(value)
     bias = None if in_proj_bias is None else g.name_of(in_proj_bias)
     if use_separate_proj_weight:
-        ws = [(q_proj_weight, (0, E), xq), (k_proj_weight, (E, 2 * E), xk), (v_proj_weight, (2 * E, 3 * E), xv)]
+        ws = [(q_proj_weight, (0, E), xq), (k_proj_weight, (E, 2 * E), xk),
+              (v_proj_weight, (2 * E, 3 * E), xv)]
         q, k, v = (_proj_sep(g, x, g.name_of(w), bias, rows) for w, rows, x in ws)
     else:
         w = g.name_of(in_proj_weight)

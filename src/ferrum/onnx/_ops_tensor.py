@@ -16,6 +16,7 @@ from ._graph import register
 from .errors import UnsupportedOperatorError
 
 _BIG = np.iinfo(np.int64).max
+_SEVERAL = "several advanced (tensor, list or integer) indices"
 
 
 def _dt(t: Tensor):
@@ -174,7 +175,8 @@ def _clamp(g, y, input, min=None, max=None, **kw):  # noqa: A002
         if max is not None:
             x = g.op("Min", x, g.operand(max, dt))
         return x
-    return g.op("Clip", x, None if min is None else g.scalar(min, dt), None if max is None else g.scalar(max, dt))
+    lo = None if min is None else g.scalar(min, dt)
+    return g.op("Clip", x, lo, None if max is None else g.scalar(max, dt))
 
 
 # ----------------------------------------------------------------------------------------- casts
@@ -350,16 +352,24 @@ def _getitem(g, y, input, key):
                 steps.append(step)
             dim += 1
             src += 1
-        elif isinstance(k, Tensor):
-            if k._data.dtype == bool or tensor_seen:
-                raise UnsupportedOperatorError("__getitem__", "boolean-mask or multi-tensor indexing")
-            if any(isinstance(j, (int, np.integer)) for j in key):
-                raise UnsupportedOperatorError("__getitem__", "a tensor index together with an integer index")
+        elif isinstance(k, (Tensor, list)):
+            if isinstance(k, list):  # a list of ints indexes like an int64 tensor
+                if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in k):
+                    raise UnsupportedOperatorError("__getitem__", "a list index that is not of ints")
+                idx, nd = g.const(np.asarray(k, dtype=np.int64), "index"), 1
+            elif k._data.dtype == bool:
+                raise UnsupportedOperatorError("__getitem__", "a boolean mask (a data-dependent shape)")
+            else:
+                idx, nd = g.operand(k, np.dtype(np.int64)), k.dim()
+            if tensor_seen or any(isinstance(j, (int, np.integer)) for j in key):
+                raise UnsupportedOperatorError("__getitem__", _SEVERAL)
             tensor_seen = True
-            post.append(("gather", dim, g.operand(k, np.dtype(np.int64)), k.dim()))
-            dim += k.dim()
+            post.append(("gather", dim, idx, nd))
+            dim += nd
             src += 1
         elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+            if tensor_seen:
+                raise UnsupportedOperatorError("__getitem__", _SEVERAL)
             post.append(("gather", dim, g.scalar(int(k), np.int64), 0))
             src += 1
         else:
@@ -409,7 +419,8 @@ def _minmax(op_type: str, arg_type: str, name: str):
         d = axis if axis is not None else dim
         if other is not None or isinstance(d, Tensor):
             o = other if other is not None else d
-            return g.op("Max" if name == "max" else "Min", g.operand(input, _dt(input)), g.operand(o, _dt(input)))
+            dt = _dt(input)
+            return g.op("Max" if name == "max" else "Min", g.operand(input, dt), g.operand(o, dt))
         k = bool(keepdims if keepdims is not None else keepdim)
         x = g.name_of(input)
         if d is None:

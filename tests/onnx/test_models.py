@@ -1,0 +1,58 @@
+"""ONNX export of ferrum.models: LeNet-5, ResNet-18, MobileNetV2, GPT (tied weights, causal SDPA,
+arange positions) and CharLSTM, at a dynamic batch size."""
+
+from __future__ import annotations
+
+import pytest
+
+import ferrum
+from ferrum import models
+
+from .helpers import onnx, roundtrip
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    ferrum.manual_seed(0)
+
+
+def test_lenet5():
+    roundtrip(models.lenet5(), (ferrum.randn(2, 1, 28, 28),), (ferrum.randn(5, 1, 28, 28),))
+
+
+def test_resnet18():
+    m = models.resnet18(num_classes=10)
+    for mod in m.modules():  # non-trivial running statistics, so eval-mode batch norm is tested
+        if isinstance(mod, ferrum.nn.BatchNorm2d):
+            mod.running_mean.uniform_(-0.1, 0.1)
+            mod.running_var.uniform_(0.9, 1.1)
+    roundtrip(m, (ferrum.randn(2, 3, 32, 32),), (ferrum.randn(1, 3, 32, 32),), atol=1e-4)
+
+
+def test_mobilenet_v2():
+    m = models.mobilenet_v2(num_classes=10)
+    roundtrip(m, (ferrum.randn(2, 3, 32, 32),), (ferrum.randn(3, 3, 32, 32),), atol=1e-4)
+
+
+def test_gpt_tied_weights_stored_once():
+    g = models.char_gpt(vocab_size=20, block_size=8, n_layer=2, n_head=2, n_embd=16)
+    proto = roundtrip(g, (ferrum.randint(0, 20, (2, 8)),), (ferrum.randint(0, 20, (3, 8)),))
+    names = [i.name for i in proto.graph.initializer]
+    assert len(names) == len(set(names))
+    assert sum(1 for n in names if n in ("lm_head.weight", "transformer.wte.weight")) == 1
+    assert "transformer.h.0.attn.c_attn.weight" in names
+
+
+def test_char_lstm():
+    c = models.char_lstm(vocab_size=20, embedding_dim=8, hidden_size=16)
+    roundtrip(c, (ferrum.randint(0, 20, (2, 6)),), (ferrum.randint(0, 20, (3, 6)),))
+
+
+def test_model_file_roundtrip(tmp_path):
+    m = models.lenet5().eval()
+    x = ferrum.randn(1, 1, 28, 28)
+    p = tmp_path / "lenet.onnx"
+    ferrum.onnx.export(m, (x,), p)
+    proto = onnx.load(str(p))
+    onnx.checker.check_model(proto, full_check=True)
+    assert set(m.state_dict()) <= {i.name for i in proto.graph.initializer}
