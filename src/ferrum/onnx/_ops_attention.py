@@ -17,11 +17,8 @@ import numpy as np
 from .._tensor import Tensor
 from ..nn.modules.activation import MultiheadAttention
 from ._graph import MODULE_SYMBOLICS, register
+from ._graph import dtype_of as _dt
 from .errors import UnsupportedOperatorError
-
-
-def _dt(t: Tensor):
-    return t._data.dtype
 
 
 def _swap_last(g, x: str, rank: int) -> str:

@@ -15,13 +15,9 @@ import math
 
 import numpy as np
 
-from .._tensor import Tensor
+from ._graph import dtype_of as _dt
 from ._graph import register
 from .errors import UnsupportedOperatorError
-
-
-def _dt(t: Tensor):
-    return t._data.dtype
 
 
 def _tup(v, n: int) -> list:

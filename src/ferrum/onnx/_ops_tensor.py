@@ -12,15 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
+from ._graph import dtype_of as _dt
 from ._graph import register
 from .errors import UnsupportedOperatorError
 
 _BIG = np.iinfo(np.int64).max
 _SEVERAL = "several advanced (tensor, list or integer) indices"
-
-
-def _dt(t: Tensor):
-    return t._data.dtype
 
 
 def _no_out(name: str, out) -> None:
