@@ -139,7 +139,7 @@ class _Uses(nn.Module):
     (lambda t: t.cumsum(1), "cumsum"),
     (lambda t: ferrum.cumsum(t, 1), "cumsum"),
     (lambda t: t.sort(1)[0], "sort"),
-    (lambda t: nn.functional.interpolate(t[:, None], scale_factor=2.0), "interpolate"),
+    (lambda t: nn.functional.interpolate(t[:, None], scale_factor=2.0, mode="area"), "interpolate"),
     (lambda t: t[t > 0], "__getitem__"),
     (lambda t: nn.functional.max_pool1d(t[:, None], 2, return_indices=True)[0], "max_pool1d"),
 ])

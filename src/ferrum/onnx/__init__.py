@@ -54,7 +54,7 @@ def is_in_onnx_export() -> bool:
 
 
 def _load_ops() -> None:
-    from . import _ops_attention, _ops_nn, _ops_rnn, _ops_tensor  # noqa: F401  (fill the tables)
+    from . import _ops_attention, _ops_nn, _ops_rnn, _ops_tensor, _ops_vision  # noqa: F401  (the tables)
 
 
 def _check_options(kw: dict) -> None:
@@ -183,7 +183,7 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
             model.eval()
         elif mode == TrainingMode.TRAINING:
             model.train()
-        tracer.install()
+        tracer.install(model)
         try:
             with enable_grad():
                 out = model(*args, **call_kwargs)

@@ -154,6 +154,11 @@ def dtype_of(t: Tensor) -> np.dtype:
     return t._data.dtype
 
 
+def int_list(v, n: int) -> list:
+    """An int or a sequence of ints (a kernel size, a stride...) as a list of ``n`` ints."""
+    return [int(x) for x in v] if isinstance(v, (tuple, list)) else [int(v)] * n
+
+
 def _array(t: Tensor) -> np.ndarray:
     a = t._data
     if not isinstance(a, np.ndarray):  # a CuPy array

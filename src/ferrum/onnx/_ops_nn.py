@@ -16,12 +16,9 @@ import math
 import numpy as np
 
 from ._graph import dtype_of as _dt
+from ._graph import int_list as _tup
 from ._graph import register
 from .errors import UnsupportedOperatorError
-
-
-def _tup(v, n: int) -> list:
-    return [int(x) for x in v] if isinstance(v, (tuple, list)) else [int(v)] * n
 
 
 # ------------------------------------------------------------------------------------------ linear
@@ -230,13 +227,14 @@ _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
 def _pad(g, y, input, pad, mode="constant", value=None):
     if mode not in _PAD_MODES:
         raise UnsupportedOperatorError("pad", f"mode {mode!r}")
-    if mode == "circular" and g.opset < 19:
-        raise UnsupportedOperatorError("pad", "mode 'circular' below opset 19 (ONNX Pad's 'wrap')")
     n = input.dim()
     begins, ends = [0] * n, [0] * n
     for i in range(len(pad) // 2):   # pairs from the last dim backwards
         begins[n - 1 - i], ends[n - 1 - i] = int(pad[2 * i]), int(pad[2 * i + 1])
     x = g.name_of(input)
+    if mode == "circular" and g.opset < 19:
+        from ._ops_vision import circular_pad
+        return circular_pad(g, x, begins, ends)
     if mode == "constant" and min(begins + ends) < 0:
         raise UnsupportedOperatorError("pad", "negative padding")
     cv = g.scalar(0.0 if value is None else value, _dt(y)) if mode == "constant" else None

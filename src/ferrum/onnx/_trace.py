@@ -192,7 +192,7 @@ class Tracer:
             return t
         return _wrap
 
-    def install(self) -> None:
+    def install(self, model=None) -> None:
         from .. import _tensor
         from ..nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
         targets = self._targets()
@@ -226,6 +226,14 @@ class Tracer:
                             self._undo.append((val, ck, cv))
                             new = wrap(inner, hit[1])
                             setattr(val, ck, staticmethod(new) if isinstance(cv, staticmethod) else new)
+        if model is not None:  # functions kept as module attributes (TransformerEncoderLayer.activation)
+            for mod in model.modules():
+                d = vars(mod)
+                for key, val in list(d.items()):
+                    hit = targets.get(id(val))
+                    if hit is not None and hit[0] is val:
+                        self._undo.append((d, key, val))
+                        d[key] = wrap(val, hit[1])
         self._hooks = [register_module_forward_pre_hook(self._pre_hook),
                        register_module_forward_hook(self._post_hook, with_kwargs=True)]
         _ACTIVE[0] = self
