@@ -66,3 +66,39 @@ def test_model_file_roundtrip(tmp_path):
     proto = onnx.load(str(p))
     onnx.checker.check_model(proto, full_check=True)
     assert set(m.state_dict()) <= {i.name for i in proto.graph.initializer}
+
+
+@pytest.mark.parametrize("opset", [17, 23])
+def test_gpt_other_opsets(opset):
+    g = models.char_gpt(vocab_size=20, block_size=8, n_layer=1, n_head=2, n_embd=16)
+    roundtrip(g, (ferrum.randint(0, 20, (2, 8)),), (ferrum.randint(0, 20, (3, 8)),), opset=opset)
+
+
+def _run_dynamic(model, x, others, axes):
+    import io
+
+    import numpy as np
+
+    from .helpers import ort
+    model.eval()
+    buf = io.BytesIO()
+    ferrum.onnx.export(model, (x,), buf, input_names=["x"], output_names=["y"],
+                       dynamic_axes={"x": axes, "y": {0: "batch"}})
+    onnx.checker.check_model(onnx.load_from_string(buf.getvalue()), full_check=True)
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    for t in [x, *others]:
+        with ferrum.no_grad():
+            want = model(t)
+        want = (want[0] if isinstance(want, tuple) else want).numpy()
+        np.testing.assert_allclose(sess.run(None, {"x": t.numpy()})[0], want, atol=1e-5, rtol=1e-5)
+
+
+def test_resnet18_dynamic_image_size():
+    """Convolutions, pooling, the global average pool and flatten follow any H and W."""
+    m = _stats(models.resnet18(num_classes=10))
+    _run_dynamic(m, ferrum.randn(2, 3, 32, 32), [ferrum.randn(1, 3, 40, 48)], {0: "batch", 2: "h", 3: "w"})
+
+
+def test_lstm_dynamic_sequence_length():
+    m = ferrum.nn.LSTM(4, 5, num_layers=2, batch_first=True)
+    _run_dynamic(m, ferrum.randn(2, 3, 4), [ferrum.randn(3, 7, 4)], {0: "batch", 1: "time"})

@@ -32,9 +32,10 @@ UPSAMPLES = [
 ]
 
 
+@pytest.mark.parametrize("opset", [17, 18])
 @pytest.mark.parametrize("make,shape", UPSAMPLES)
-def test_interpolate(make, shape):
-    roundtrip(make(), (R(2, *shape),), (R(3, *shape),))
+def test_interpolate(make, shape, opset):
+    roundtrip(make(), (R(2, *shape),), (R(3, *shape),), opset=opset)
 
 
 LAYERS = [

@@ -132,7 +132,11 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
     _check_options(dict(custom_opsets=custom_opsets, custom_translation_table=custom_translation_table,
                         export_modules_as_functions=export_modules_as_functions,
                         operator_export_type=operator_export_type, dynamic_shapes=dynamic_shapes))
-    import onnx
+    try:
+        import onnx
+    except ImportError as e:
+        raise ImportError("ferrum.onnx.export needs the onnx package: pip install 'ferrum-dl[onnx]' "
+                          "(onnx and onnxruntime)") from e
 
     from .._tensor import Tensor
     from ..autograd.grad_mode import enable_grad

@@ -5,8 +5,9 @@ LP pooling and local response normalization, and the circular padding of opsets 
 (src = floor(dst / scale)) is ``asymmetric`` + ``floor``, ``nearest-exact`` (floor((dst + 0.5) /
 scale)) is ``tf_half_pixel_for_nn`` + ``floor``, ``(bi|tri)linear`` is ``pytorch_half_pixel`` (or
 ``align_corners``) and ``bicubic`` is ``half_pixel`` with PyTorch's A = -0.75. Resize gets the
-scales when PyTorch uses the given ``scale_factor`` for the mapping and the sizes otherwise, and
-only for the spatial axes (``axes``, opset 18), so the batch stays dynamic.
+scales when PyTorch uses the given ``scale_factor`` for the mapping and the sizes otherwise, only
+for the spatial axes (``axes``, opset 18) or, at opset 17, with N and C taken from the input's
+shape, so the batch stays dynamic.
 """
 
 from __future__ import annotations
@@ -38,10 +39,18 @@ def _interpolate(g, y, input, size=None, scale_factor=None, mode="nearest", alig
     if onnx_mode == "cubic":
         attrs["cubic_coeff_a"] = -0.75
     x = g.name_of(input)
+    old = g.opset < 18   # no axes: scales and sizes cover every axis, N and C included
+    if old:
+        del attrs["axes"]
     if scale_factor is not None and not recompute_scale_factor:
         sf = list(scale_factor) if isinstance(scale_factor, (tuple, list)) else [scale_factor] * n
+        sf = [1.0, 1.0] + sf if old else sf
         return g.op("Resize", x, None, g.const(np.asarray(sf, np.float32), "scales"), **attrs)
     sizes = g.ints(y.shape[2:])
+    if old:  # N and C from the input's shape, so the batch stays dynamic
+        sizes = g.op("Concat", g.slice(g.op("Shape", x), [0], [2], [0]), sizes, axis=0)
+        return g.op("Resize", x, g.const(np.zeros(0, np.float32), "roi"), g.const(np.zeros(0, np.float32),
+                                                                                  "scales"), sizes, **attrs)
     return g.op("Resize", x, None, None, sizes, **attrs)
 
 
