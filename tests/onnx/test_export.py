@@ -199,3 +199,36 @@ def test_kwargs_and_trailing_dict():
     assert [i.name for i in p.graph.input] == ["x", "y"]
     p = ferrum.onnx.export(M(), (R(2, 3),), None, kwargs={"scale": 3.0})
     assert [i.name for i in p.graph.input] == ["x"]
+
+
+def test_python_value_of_traced_tensor_warns():
+    from ferrum.onnx.errors import OnnxExporterWarning
+
+    class M(nn.Module):
+        def forward(self, x):
+            return x * float(x.sum().item())
+
+    with pytest.warns(OnnxExporterWarning, match="item"):
+        ferrum.onnx.export(M(), (R(2, 3),), None)
+
+
+def test_untraced_value_is_not_folded_through_a_traced_op():
+    """A tensor made by private code from the input, then passed through a traced op, is refused
+    (it would otherwise reach the graph as a constant through the op's output)."""
+
+    class Sneaky(nn.Module):
+        def forward(self, x):
+            from ferrum._tensor import _wrap
+            return _wrap(np.cumsum(x._data, 1)).relu()
+
+    with pytest.raises(UnsupportedOperatorError, match="forward"):
+        ferrum.onnx.export(Sneaky(), (R(2, 4),), None)
+
+
+def test_unknown_arguments_of_a_known_operator():
+    class M(nn.Module):
+        def forward(self, x):
+            return ferrum.add(x, x, out=ferrum.empty(2, 3))
+
+    with pytest.raises(UnsupportedOperatorError, match="add"):
+        ferrum.onnx.export(M(), (R(2, 3),), None)

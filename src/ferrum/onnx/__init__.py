@@ -141,7 +141,7 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
     from .._tensor import Tensor
     from ..autograd.grad_mode import enable_grad
     from ..nn.modules.module import Module
-    from ._graph import MODULE_SYMBOLICS, SYMBOLICS, Graph, _array
+    from ._graph import MODULE_SYMBOLICS, SYMBOLICS, Graph
     from ._trace import Tracer, _flat_tensors
 
     if not isinstance(model, Module):
@@ -208,8 +208,7 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
         g.nodes.append(onnx.helper.make_node("Identity", [g.name_of(t)], [n]))
 
     def vinfo(name: str, t: Tensor):
-        et = onnx.helper.np_dtype_to_tensor_dtype(_array(t).dtype if t._data.dtype.kind != "V"
-                                                  else t._data.dtype)
+        et = onnx.helper.np_dtype_to_tensor_dtype(t._data.dtype)
         return onnx.helper.make_tensor_value_info(name, et, _dims(name, t.shape, dynamic_axes))
 
     for name in dynamic_axes:

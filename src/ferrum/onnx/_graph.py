@@ -51,7 +51,16 @@ class Graph:
         self.values[id(t)] = (name, t)
 
     def known(self, t) -> bool:
-        return isinstance(t, Tensor) and (id(t) in self.values or id(t) in self.params)
+        """Whether ``t`` is a value of the graph (traced, a parameter or buffer, or made by untraced
+        code: the last kind makes any operator that reads it resolve it, and so fail, rather than
+        fold its result into a constant)."""
+        if not isinstance(t, Tensor):
+            return False
+        i = id(t)
+        if i in self.values or i in self.params:
+            return True
+        made = self.untraced.get(i)
+        return made is not None and made[0] is t
 
     def name_of(self, t: Tensor) -> str:
         """The value name of ``t`` (see the module docstring for tensors the graph has not seen)."""

@@ -196,10 +196,10 @@ def _shape_arg(shape) -> list:
 def _view(g, y, input, *shape, **kw):
     if "shape" in kw:
         shape = (kw["shape"],)
-    if shape and not isinstance(shape[0], (int, tuple, list)) and not hasattr(shape[0], "__index__"):
-        if shape[0] is None or not isinstance(shape[0], (tuple, list)):
-            if _dt(y) != _dt(input):
-                raise UnsupportedOperatorError("view", "view(dtype)")
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list)) and not hasattr(shape[0], "__index__"):
+        if _dt(y) != _dt(input):   # view(dtype): a reinterpretation of the bytes
+            raise UnsupportedOperatorError("view", "view(dtype) to another dtype")
+        return g.op("Identity", g.name_of(input))
     return g.reshape(g.name_of(input), input.shape, _shape_arg(shape))
 
 

@@ -25,12 +25,14 @@ Only the thread that called ``export`` is traced; other threads run untouched (t
 
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
+import warnings
 from typing import Any, Callable
 
 from .._tensor import Tensor
-from .errors import UnsupportedOperatorError
+from .errors import OnnxExporterWarning, UnsupportedOperatorError
 
 _ACTIVE: list = [None]   # the running Tracer, or None
 
@@ -49,6 +51,10 @@ _NOT_OPS = frozenset((
     "get_device", "untyped_storage", "storage", "is_set_to", "is_shared", "share_memory_", "equal",
     "allclose", "isclose_all", "type", "cpu", "cuda", "pin_memory", "is_pinned", "dim_order",
 ))
+
+
+# Tensor methods that turn a value into Python data: the tracer warns (the result is frozen)
+_TO_PYTHON = frozenset(("item", "tolist", "numpy", "__bool__", "__int__", "__float__", "__index__"))
 
 
 def _flat_tensors(obj, acc: list) -> list:
@@ -84,6 +90,12 @@ class Tracer:
         outs = _flat_tensors(out, [])
         if not any(g.known(t) for t in ins) and not any(t.grad_fn is not None for t in outs):
             return  # computed from constants only: its result is a constant of the trace
+        if kwargs.get("out") is not None:
+            raise UnsupportedOperatorError(name, "the out= argument")
+        try:
+            inspect.signature(sym).bind(g, out, *args, **kwargs)
+        except TypeError as e:
+            raise UnsupportedOperatorError(name, f"these arguments ({e})") from None
         names = sym(g, out, *args, **kwargs)
         if isinstance(names, str):
             names = [names]
@@ -102,6 +114,14 @@ class Tracer:
     def _wrapper(self, fn: Callable, name: str) -> Callable:
         sym = self.symbolics.get(name)
         tracer = self
+        if name in _TO_PYTHON:
+            def to_python(*args, **kwargs):
+                if not tracer.depth and threading.get_ident() == tracer.tid and tracer.graph.known(args[0]):
+                    warnings.warn(f"Converting a traced tensor to a Python value ({name}) during an ONNX "
+                                  "export: the value is a constant of the exported graph, it will not follow "
+                                  "the inputs", OnnxExporterWarning, stacklevel=2)
+                return fn(*args, **kwargs)
+            return to_python
 
         def traced(*args, **kwargs):
             if tracer.depth or threading.get_ident() != tracer.tid:
@@ -171,6 +191,9 @@ class Tracer:
                 if callable(fn) and not isinstance(fn, type):
                     targets[id(fn)] = (fn, name)
         for name, fn in vars(Tensor).items():
+            if name in _TO_PYTHON and callable(fn):
+                targets[id(fn)] = (fn, name)
+                continue
             if name in _NOT_OPS or not callable(fn) or isinstance(fn, (type, staticmethod, classmethod)):
                 continue
             if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):

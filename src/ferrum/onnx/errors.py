@@ -3,7 +3,7 @@ RuntimeErrors, so ``except RuntimeError`` around an export keeps working)."""
 
 from __future__ import annotations
 
-__all__ = ["OnnxExporterError", "UnsupportedOperatorError"]
+__all__ = ["OnnxExporterError", "OnnxExporterWarning", "UnsupportedOperatorError"]
 
 
 class OnnxExporterError(RuntimeError):
@@ -18,3 +18,8 @@ class UnsupportedOperatorError(OnnxExporterError):
         self.name = name
         msg = f"Exporting the operator '{name}' to ONNX is not supported"
         super().__init__(msg + (f": {detail}" if detail else "") + ".")
+
+
+class OnnxExporterWarning(UserWarning):
+    """The export succeeded but the graph may not do what the eager model does for other inputs
+    (a traced value was turned into a Python value and frozen)."""
