@@ -104,6 +104,8 @@ NORMS = [
     (lambda: _bn(nn.BatchNorm1d(4)), (4, 5)),
     (lambda: _bn(nn.BatchNorm2d(3)), (3, 4, 4)),
     (lambda: _bn(nn.BatchNorm2d(3, affine=False)), (3, 4, 4)),
+    (lambda: nn.BatchNorm2d(3, track_running_stats=False), (3, 4, 4)),
+    (lambda: nn.BatchNorm1d(3, track_running_stats=False, affine=False), (3,)),
     (lambda: nn.LayerNorm(6), (5, 6)),
     (lambda: nn.LayerNorm((5, 6), bias=False), (5, 6)),
     (lambda: nn.LayerNorm(6, elementwise_affine=False), (6,)),

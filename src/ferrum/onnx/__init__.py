@@ -187,8 +187,8 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
             model.eval()
         elif mode == TrainingMode.TRAINING:
             model.train()
-        tracer.install(model)
         try:
+            tracer.install(model)  # inside the try: a partial install is undone too
             with enable_grad():
                 out = model(*args, **call_kwargs)
         finally:

@@ -313,12 +313,19 @@ def _param_or(g, t, n: int, fill: float, dtype) -> str:
 @register("batch_norm")
 def _batch_norm(g, y, input, running_mean, running_var, weight=None, bias=None, training=False,
                 momentum=0.1, eps=1e-5):
-    if training or running_mean is None or running_var is None:
-        raise UnsupportedOperatorError("batch_norm", "with batch statistics (training mode, or no running "
-                                       "statistics): export in eval mode with track_running_stats")
     c = input.shape[1]
     dt = _dt(y)
     x = g.name_of(input)
+    if running_mean is None and running_var is None:
+        # no running statistics (track_running_stats=False): the batch's own, a function of the input
+        axes = [0] + list(range(2, input.dim()))
+        d = g.op("Sub", x, g.reduce("ReduceMean", x, axes, True))
+        var = g.reduce("ReduceMean", g.op("Mul", d, d), axes, True)
+        r = g.op("Div", d, g.op("Sqrt", g.op("Add", var, g.scalar(eps, dt))))
+        return _affine_channels(g, r, input, weight, bias)
+    if training or running_mean is None or running_var is None:
+        raise UnsupportedOperatorError("batch_norm", "in training mode (it updates the running statistics): "
+                                       "export in eval mode")
     r = g.op("BatchNormalization", x, _param_or(g, weight, c, 1.0, dt), _param_or(g, bias, c, 0.0, dt),
              g.name_of(running_mean), g.name_of(running_var), epsilon=float(eps))
     return r
