@@ -119,6 +119,9 @@ def test_training_mode():
     m.train()
     ferrum.onnx.export(m, (x,), None)               # EVAL: dropout is the identity
     assert m.training                                # the mode is restored
+    m[2].eval()
+    ferrum.onnx.export(m, (x,), None)
+    assert m.training and m[0].training and not m[2].training   # mixed modes too
     with pytest.raises(UnsupportedOperatorError, match="dropout"):
         ferrum.onnx.export(m, (x,), None, training=TrainingMode.PRESERVE)
     with pytest.raises(UnsupportedOperatorError, match="batch_norm"):

@@ -180,7 +180,7 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
 
     mode = training if isinstance(training, TrainingMode) else TrainingMode(int(getattr(training, "value",
                                                                                          training)))
-    was_training = model.training
+    modes = [(m, m.training) for m in model.modules()]  # each restored: mixed modes survive
     tracer = Tracer(g, SYMBOLICS, MODULE_SYMBOLICS)
     try:
         if mode == TrainingMode.EVAL:
@@ -194,7 +194,8 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
         finally:
             tracer.uninstall()
     finally:
-        model.train(was_training)
+        for m, t in modes:
+            m.training = t
 
     out_tensors = _flat_tensors(out, [])
     if not out_tensors:
