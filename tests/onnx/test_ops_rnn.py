@@ -52,3 +52,35 @@ def test_rnn(make, with_state):
 
 def test_lstm_unbatched():
     roundtrip(nn.LSTM(4, 5, num_layers=2), (R(3, 4),), batch_axes={}, out_axes=[None, None, None])
+
+
+CELLS = [lambda: nn.RNNCell(4, 5), lambda: nn.RNNCell(4, 5, nonlinearity="relu", bias=False),
+         lambda: nn.LSTMCell(4, 5), lambda: nn.GRUCell(4, 5), lambda: nn.GRUCell(4, 5, bias=False)]
+
+
+@pytest.mark.parametrize("with_state", [False, True])
+@pytest.mark.parametrize("make", CELLS)
+def test_cell(make, with_state):
+    m = make()
+    lstm = isinstance(m, nn.LSTMCell)
+
+    class Wrap(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = m
+
+        def forward(self, x, h, c):
+            if not with_state:
+                out = self.cell(x)
+            else:
+                out = self.cell(x, (h, c) if lstm else h)
+            return self.cell(x * 0.5, out)   # a second step from the first one's state
+
+    def inp(n):
+        return R(n, 4), R(n, 5), R(n, 5)
+
+    roundtrip(Wrap(), inp(2), inp(3), out_axes=[0, 0] if lstm else [0])
+
+
+def test_cell_unbatched():
+    roundtrip(nn.LSTMCell(4, 5), (R(4),), batch_axes={}, out_axes=[None, None])

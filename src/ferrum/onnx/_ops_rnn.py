@@ -8,14 +8,17 @@ leading axis. GRU uses ``linear_before_reset=1``, which is PyTorch's formula
 (n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). Layers are chained with Y (T, D, N, H)
 transposed and reshaped to (T, N, D*H), and the final states concatenated over layers.
 ``proj_size`` and packed sequences are refused (ONNX's LSTM has no projection).
+
+The cells (``RNNCell``, ``LSTMCell``, ``GRUCell`` and their functions) are composed of MatMul,
+Split and the gate nonlinearities, one step each.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..nn.modules.rnn import GRU, LSTM, RNN
-from ._graph import MODULE_SYMBOLICS, _array
+from ..nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from ._graph import MODULE_SYMBOLICS, _array, register
 from .errors import UnsupportedOperatorError
 
 # rows of PyTorch's gate blocks in ONNX's order
@@ -89,3 +92,80 @@ def _rnn(g, y, m, input, hx=None):
 
 for _cls in (RNN, LSTM, GRU):
     MODULE_SYMBOLICS[_cls] = _rnn
+
+
+# ------------------------------------------------------------------------------------------- cells
+def _cell(g, mode: str, x: str, h: str, c, w_ih: str, w_hh: str, b_ih, b_hh, H: int) -> list:
+    """One step of a cell from value names, PyTorch's formulas (gates i, f, g, o / r, z, n)."""
+    gi = g.op("MatMul", x, g.op("Transpose", w_ih, perm=[1, 0]))
+    if b_ih is not None:
+        gi = g.op("Add", gi, b_ih)
+    gh = g.op("MatMul", h, g.op("Transpose", w_hh, perm=[1, 0]))
+    if b_hh is not None:
+        gh = g.op("Add", gh, b_hh)
+    if mode in ("RNN_TANH", "RNN_RELU"):
+        return [g.op("Tanh" if mode == "RNN_TANH" else "Relu", g.op("Add", gi, gh))]
+    if mode == "LSTM":
+        i, f, gg, o = g.op("Split", g.op("Add", gi, gh), g.ints([H] * 4), axis=-1, n_out=4)
+        keep = g.op("Mul", g.op("Sigmoid", f), c)
+        c2 = g.op("Add", keep, g.op("Mul", g.op("Sigmoid", i), g.op("Tanh", gg)))
+        return [g.op("Mul", g.op("Sigmoid", o), g.op("Tanh", c2)), c2]
+    ir, iz, in_ = g.op("Split", gi, g.ints([H] * 3), axis=-1, n_out=3)
+    hr, hz, hn = g.op("Split", gh, g.ints([H] * 3), axis=-1, n_out=3)
+    r = g.op("Sigmoid", g.op("Add", ir, hr))
+    z = g.op("Sigmoid", g.op("Add", iz, hz))
+    n = g.op("Tanh", g.op("Add", in_, g.op("Mul", r, hn)))
+    return [g.op("Add", n, g.op("Mul", z, g.op("Sub", h, n)))]     # (1 - z) n + z h
+
+
+def _opt(g, t):
+    return None if t is None else g.name_of(t)
+
+
+def _cell_fn(mode: str):
+    def sym(g, y, input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+        h, c = (hx if mode == "LSTM" else (hx, None))
+        return _cell(g, mode, g.name_of(input), g.name_of(h), _opt(g, c), g.name_of(w_ih), g.name_of(w_hh),
+                     _opt(g, b_ih), _opt(g, b_hh), w_hh.shape[1])
+    return sym
+
+
+for _name, _mode in (("rnn_tanh_cell", "RNN_TANH"), ("rnn_relu_cell", "RNN_RELU"), ("lstm_cell", "LSTM"),
+                     ("gru_cell", "GRU")):
+    register(_name)(_cell_fn(_mode))
+
+
+def _cell_module(g, y, m, input, hx=None):
+    """RNNCell, LSTMCell, GRUCell recorded whole, so that a missing state is zeros of the input's
+    (dynamic) batch size rather than a constant of the traced one."""
+    if isinstance(m, LSTMCell):
+        mode = "LSTM"
+    elif isinstance(m, GRUCell):
+        mode = "GRU"
+    else:
+        mode = "RNN_TANH" if m.nonlinearity == "tanh" else "RNN_RELU"
+    H = m.hidden_size
+    batched = input.dim() == 2
+    x = g.name_of(input)
+    if not batched:
+        x = g.unsqueeze(x, [0])
+    if hx is None:
+        shape = g.op("Concat", g.slice(g.op("Shape", x), [0], [1], [0]), g.ints([H]), axis=0)
+        zero = g.op("ConstantOfShape", shape, value=_onnx_scalar(np.zeros(1, _array(m.weight_hh).dtype)))
+        h = c = zero
+    else:
+        h0, c0 = (hx if mode == "LSTM" else (hx, None))
+        h = g.name_of(h0) if batched else g.unsqueeze(g.name_of(h0), [0])
+        c = None if c0 is None else (g.name_of(c0) if batched else g.unsqueeze(g.name_of(c0), [0]))
+    outs = _cell(g, mode, x, h, c, g.name_of(m.weight_ih), g.name_of(m.weight_hh), _opt(g, m.bias_ih),
+                 _opt(g, m.bias_hh), H)
+    return outs if batched else [g.squeeze(o, [0]) for o in outs]
+
+
+def _onnx_scalar(a: np.ndarray):
+    import onnx
+    return onnx.numpy_helper.from_array(a)
+
+
+for _cls in (RNNCell, LSTMCell, GRUCell):
+    MODULE_SYMBOLICS[_cls] = _cell_module
