@@ -88,3 +88,21 @@ def test_transformer_encoder_layer(norm_first, activation):
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, activation=activation, norm_first=norm_first,
                                        batch_first=True)
     roundtrip(nn.TransformerEncoder(layer, 2, enable_nested_tensor=False), (R(2, 5, 8),), (R(3, 5, 8),))
+
+
+def test_transformer_with_causal_mask():
+    """nn.Transformer (encoder and decoder stacks, cross-attention) with a causal target mask from
+    generate_square_subsequent_mask."""
+    t = nn.Transformer(8, 2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=16, dropout=0.0,
+                       batch_first=True)
+
+    class Seq2Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.t = t
+
+        def forward(self, src, tgt):
+            mask = nn.Transformer.generate_square_subsequent_mask(tgt.shape[1])
+            return self.t(src, tgt, tgt_mask=mask)
+
+    roundtrip(Seq2Seq(), (R(2, 5, 8), R(2, 4, 8)), (R(3, 5, 8), R(3, 4, 8)))

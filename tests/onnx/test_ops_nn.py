@@ -131,3 +131,43 @@ def test_shape_layers(m):
 def test_embedding(padding_idx):
     m = nn.Embedding(10, 4, padding_idx=padding_idx)
     roundtrip(m, (ferrum.randint(0, 10, (2, 5)),), (ferrum.randint(0, 10, (4, 5)),))
+
+
+class _Two(nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, a, b):
+        return self.m(a, b)
+
+
+@pytest.mark.parametrize("make,shapes", [
+    (lambda: nn.Bilinear(3, 4, 5), ((3,), (4,))),
+    (lambda: nn.Bilinear(3, 4, 2, bias=False), ((6, 3), (6, 4))),
+    (lambda: nn.CosineSimilarity(dim=1), ((5,), (5,))),
+    (lambda: nn.CosineSimilarity(dim=-1, eps=0.5), ((3, 4), (3, 4))),
+    (lambda: nn.PairwiseDistance(), ((5,), (5,))),
+    (lambda: nn.PairwiseDistance(p=1.0, keepdim=True), ((5,), (5,))),
+    (lambda: nn.PairwiseDistance(p=3.0), ((5,), (5,))),
+    (lambda: nn.PairwiseDistance(p=float("inf")), ((5,), (5,))),
+])
+def test_two_input_layers(make, shapes):
+    sa, sb = shapes
+    roundtrip(_Two(make()), (R(2, *sa), R(2, *sb)), (R(3, *sa), R(3, *sb)))
+
+
+@pytest.mark.parametrize("p,dim,keepdim", [("fro", None, False), (2, 1, True), (1, -1, False),
+                                          (float("inf"), 1, False), (3, (0, 1), False)])
+def test_tensor_norm(p, dim, keepdim):
+    class Norm(nn.Module):
+        def forward(self, x):
+            return x.norm(p, dim, keepdim)
+
+    x, x2 = _pair(4, 3)
+    batch = dim is not None and 0 not in (dim if isinstance(dim, tuple) else (dim,))
+    roundtrip(Norm(), x, x2 if batch else None, out_axes=[0 if batch else None])
+
+
+def test_rrelu_eval():
+    roundtrip(nn.RReLU(0.1, 0.3), *_pair(4, 5))

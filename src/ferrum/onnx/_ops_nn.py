@@ -411,3 +411,72 @@ def _one_hot(g, y, tensor, num_classes=-1):
     depth = g.const(np.asarray([y.shape[-1]], np.int64), "depth")
     vals = g.const(np.asarray([0, 1], np.int64), "onoff")
     return g.op("OneHot", g.name_of(tensor), depth, vals, axis=-1)
+
+
+# ------------------------------------------------------------------------------ bilinear, distances
+@register("bilinear")
+def _bilinear(g, y, input1, input2, weight, bias=None):
+    """y_k = x1ᵀ W_k x2 + b_k: x1 @ W laid out (i, k*j), reshaped (..., k, j), times x2 summed over j."""
+    k, i, j = weight.shape
+    lead = [0] * (input1.dim() - 1)
+    w = g.op("Reshape", g.op("Transpose", g.name_of(weight), perm=[1, 0, 2]), g.ints([i, k * j]))
+    t = g.op("Reshape", g.op("MatMul", g.name_of(input1), w), g.ints(lead + [k, j]))
+    x2 = g.unsqueeze(g.name_of(input2), [input2.dim() - 1])
+    r = g.reduce("ReduceSum", g.op("Mul", t, x2), [input1.dim()], False)
+    return r if bias is None else g.op("Add", r, g.name_of(bias))
+
+
+@register("cosine_similarity")
+def _cosine_similarity(g, y, x1, x2, dim=1, eps=1e-8):
+    dt = _dt(y)
+    a, b = g.name_of(x1), g.name_of(x2)
+    n = max(x1.dim(), x2.dim())
+    d = dim % n
+    both = g.op("Shape", g.op("Add", a, b))   # broadcast first, as PyTorch
+    a, b = g.op("Expand", a, both), g.op("Expand", b, both)
+
+    def clamped_norm(v):
+        norm = g.op("Sqrt", g.reduce("ReduceSum", g.op("Mul", v, v), [d], True))
+        return g.op("Max", norm, g.scalar(eps, dt))
+
+    prod = g.op("Mul", g.op("Div", a, clamped_norm(a)), g.op("Div", b, clamped_norm(b)))
+    return g.reduce("ReduceSum", prod, [d], False)
+
+
+@register("pairwise_distance")
+def _pairwise_distance(g, y, x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    dt = _dt(y)
+    diff = g.op("Add", g.op("Sub", g.name_of(x1), g.name_of(x2)), g.scalar(eps, dt))
+    if max(x1.dim(), x2.dim()) == 0:
+        raise UnsupportedOperatorError("pairwise_distance", "0-d inputs")
+    last = max(x1.dim(), x2.dim()) - 1
+    return _p_norm(g, diff, p, [last], keepdim, dt, "pairwise_distance")
+
+
+def _p_norm(g, x: str, p, axes, keepdim: bool, dt, name: str) -> str:
+    if p in (2, 2.0, "fro"):
+        return g.op("Sqrt", g.reduce("ReduceSum", g.op("Mul", x, x), axes, keepdim))
+    if p == 1:
+        return g.reduce("ReduceSum", g.op("Abs", x), axes, keepdim)
+    if p == float("inf"):
+        return g.reduce("ReduceMax", g.op("Abs", x), axes, keepdim)
+    if isinstance(p, (int, float)) and p > 0:
+        s = g.reduce("ReduceSum", g.op("Pow", g.op("Abs", x), g.scalar(p, dt)), axes, keepdim)
+        return g.op("Pow", s, g.scalar(1.0 / p, dt))
+    raise UnsupportedOperatorError(name, f"p={p}")
+
+
+@register("norm")
+def _norm(g, y, input, p="fro", dim=None, keepdim=False, dtype=None):
+    if isinstance(p, str) and p != "fro":
+        raise UnsupportedOperatorError("norm", f"p={p!r}")
+    dims = () if dim is None else (dim if isinstance(dim, (tuple, list)) else (dim,))
+    axes = [d % input.dim() for d in dims] or list(range(input.dim()))
+    return _p_norm(g, g.operand(input, _dt(y)), p, axes, bool(keepdim), _dt(y), "norm")
+
+
+@register("rrelu", "rrelu_")
+def _rrelu(g, y, input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    if training:
+        raise UnsupportedOperatorError("rrelu", "in training mode (random slopes)")
+    return g.op("LeakyRelu", g.name_of(input), alpha=(lower + upper) / 2.0)
