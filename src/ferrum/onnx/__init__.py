@@ -54,7 +54,7 @@ def is_in_onnx_export() -> bool:
 
 
 def _load_ops() -> None:
-    from . import _ops_attention, _ops_nn, _ops_rnn, _ops_tensor, _ops_vision  # noqa: F401  (the tables)
+    from . import _ops_attention, _ops_index, _ops_nn, _ops_rnn, _ops_tensor, _ops_vision  # noqa: F401
 
 
 def _check_options(kw: dict) -> None:

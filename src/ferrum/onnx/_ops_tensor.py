@@ -113,9 +113,78 @@ for _names, _ops in ((("neg", "negative", "__neg__"), ("Neg",)), (("exp",), ("Ex
                      (("sin",), ("Sin",)), (("cos",), ("Cos",)), (("tanh", "tanh_"), ("Tanh",)),
                      (("sigmoid", "sigmoid_"), ("Sigmoid",)), (("erf",), ("Erf",)),
                      (("reciprocal",), ("Reciprocal",)), (("floor",), ("Floor",)), (("ceil",), ("Ceil",)),
-                     (("sign",), ("Sign",)), (("detach", "clone", "contiguous", "__pos__", "positive"),
+                     (("sign",), ("Sign",)), (("tan",), ("Tan",)), (("asin", "arcsin"), ("Asin",)),
+                     (("acos", "arccos"), ("Acos",)), (("atan", "arctan"), ("Atan",)), (("sinh",), ("Sinh",)),
+                     (("cosh",), ("Cosh",)), (("round",), ("Round",)), (("exp_",), ("Exp",)),
+                     (("detach", "clone", "contiguous", "__pos__", "positive"),
                                               ("Identity",))):
     register(*_names)(_unary(*_ops))
+
+
+@register("log1p")
+def _log1p(g, y, input, **kw):
+    return g.op("Log", g.op("Add", g.operand(input, _dt(y)), g.scalar(1.0, _dt(y))))
+
+
+@register("expm1")
+def _expm1(g, y, input, **kw):
+    return g.op("Sub", g.op("Exp", g.operand(input, _dt(y))), g.scalar(1.0, _dt(y)))
+
+
+def _log_b(base: float):
+    def sym(g, y, input, **kw):
+        return g.op("Div", g.op("Log", g.operand(input, _dt(y))), g.scalar(np.log(base), _dt(y)))
+    return sym
+
+
+register("log2")(_log_b(2.0))
+register("log10")(_log_b(10.0))
+
+
+@register("exp2")
+def _exp2(g, y, input, **kw):
+    return g.op("Pow", g.scalar(2.0, _dt(y)), g.operand(input, _dt(y)))
+
+
+@register("trunc", "fix")
+def _trunc(g, y, input, **kw):
+    x = g.operand(input, _dt(y))
+    return g.op("Mul", g.op("Sign", x), g.op("Floor", g.op("Abs", x)))
+
+
+@register("clamp_min")
+def _clamp_min(g, y, input, min):  # noqa: A002
+    return _clamp(g, y, input, min=min)
+
+
+@register("clamp_max")
+def _clamp_max(g, y, input, max):  # noqa: A002
+    return _clamp(g, y, input, max=max)
+
+
+@register("isnan")
+def _isnan(g, y, input):
+    return g.op("IsNaN", g.name_of(input))
+
+
+@register("isinf")
+def _isinf(g, y, input):
+    return g.op("IsInf", g.name_of(input))
+
+
+@register("fmod")
+def _fmod(g, y, input, other, **kw):
+    dt = _dt(y)
+    return g.op("Mod", g.operand(input, dt), g.operand(other, dt), fmod=1 if dt.kind == "f" else 0)
+
+
+@register("remainder", "__mod__")
+def _remainder(g, y, input, other, **kw):
+    dt = _dt(y)
+    a, b = g.operand(input, dt), g.operand(other, dt)
+    if dt.kind != "f":
+        return g.op("Mod", a, b, fmod=0)   # integers: the sign of the divisor, as Python and PyTorch
+    return g.op("Sub", a, g.op("Mul", g.op("Floor", g.op("Div", a, b)), b))
 
 
 @register("square")
@@ -141,6 +210,7 @@ register("le", "less_equal", "__le__")(_compare("LessOrEqual"))
 register("ge", "greater_equal", "__ge__")(_compare("GreaterOrEqual"))
 register("logical_and", "__and__")(_compare("And"))
 register("logical_or", "__or__")(_compare("Or"))
+register("logical_xor", "__xor__")(_compare("Xor"))
 
 
 @register("logical_not", "__invert__")
