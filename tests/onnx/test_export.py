@@ -235,3 +235,12 @@ def test_unknown_arguments_of_a_known_operator():
 
     with pytest.raises(UnsupportedOperatorError, match="add"):
         ferrum.onnx.export(M(), (R(2, 3),), None)
+
+
+def test_default_input_names_follow_the_forward():
+    class M(nn.Module):
+        def forward(self, x, k, pair, *, bias=None):
+            return x * k + pair[0] - pair[1] + bias
+
+    p = ferrum.onnx.export(M(), (R(2), 3, (R(2), R(2))), None, kwargs={"bias": R(2)})
+    assert [i.name for i in p.graph.input] == ["x", "pair_0", "pair_1", "bias"]

@@ -71,18 +71,37 @@ def _check_options(kw: dict) -> None:
                          "mark dynamic dimensions with dynamic_axes")
 
 
-def _input_names(model, n: int, given) -> list:
+def _default_names(model, args: tuple, kwargs: dict) -> list:
+    """A name per tensor input: the forward's parameter name (``x``, ``idx``), suffixed ``_{k}``
+    inside a tuple/list argument, the keyword for keyword inputs."""
+    from .._tensor import Tensor
+    from ._trace import _flat_tensors
+    try:
+        params = [p.name for p in inspect.signature(model.forward).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for j, a in enumerate(args):
+        base = params[j] if j < len(params) else f"input_{j}"
+        if isinstance(a, Tensor):
+            names.append(base)
+        else:
+            names.extend(f"{base}_{k}" for k in range(len(_flat_tensors(a, []))))
+    for key, a in kwargs.items():
+        if isinstance(a, Tensor):
+            names.append(key)
+        else:
+            names.extend(f"{key}_{k}" for k in range(len(_flat_tensors(a, []))))
+    return names
+
+
+def _input_names(model, n: int, given, args: tuple, kwargs: dict) -> list:
     names = list(given or [])
     if len(names) > n:
         raise ValueError(f"ferrum.onnx.export: {len(names)} input_names for {n} tensor inputs")
-    if len(names) < n:
-        try:
-            params = [p.name for p in inspect.signature(model.forward).parameters.values()
-                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        except (TypeError, ValueError):
-            params = []
-        for i in range(len(names), n):
-            cand = params[i] if i < len(params) and n == len(params[:n]) else f"input_{i}"
+    for i, cand in enumerate(_default_names(model, args, kwargs)):
+        if i >= len(names):
             names.append(cand if cand not in names else f"input_{i}")
     return names
 
@@ -173,7 +192,7 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
     in_tensors = _flat_tensors((args, call_kwargs), [])
     if len({id(t) for t in in_tensors}) != len(in_tensors):
         raise ValueError("ferrum.onnx.export: the same tensor is passed as two inputs")
-    names_in = _input_names(model, len(in_tensors), input_names)
+    names_in = _input_names(model, len(in_tensors), input_names, args, call_kwargs)
     for t, n in zip(in_tensors, names_in):
         g.bind(t, n)
         g.used_names.add(n)
