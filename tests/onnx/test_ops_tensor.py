@@ -85,3 +85,11 @@ def test_integer_and_two_inputs():
 def test_float64(dtype):
     m = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 2)).to(dtype)
     roundtrip(m, (R(3, 4, dtype=dtype),), (R(1, 4, dtype=dtype),), atol=1e-12, rtol=1e-12)
+
+
+def test_properties_iteration_and_unbind():
+    """x.T, x.mT, x.H, x.mH, x.data are traced like the methods; iterating over a tensor is
+    unbind."""
+    m = Fn(lambda m, x: x.T.T + x.mT.mT + ferrum.stack([r * 2 for r in x]) + x.data + x.mH.H
+           + ferrum.stack(x.unbind(1), 1))
+    roundtrip(m, (R(2, 6),), batch_axes={}, out_axes=[None])

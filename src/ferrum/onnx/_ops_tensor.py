@@ -319,6 +319,23 @@ def _t(g, y, input):
     return g.op("Transpose", g.name_of(input), perm=[1, 0])
 
 
+@register("T", "H")
+def _T(g, y, input):
+    n = input.dim()
+    return g.op("Transpose", g.name_of(input), perm=list(range(n))[::-1]) if n >= 2 else \
+        g.op("Identity", g.name_of(input))
+
+
+@register("mT", "mH")
+def _mT(g, y, input):
+    return _transpose(g, y, input, -2, -1)
+
+
+@register("data")
+def _data(g, y, input):
+    return g.op("Identity", g.name_of(input))
+
+
 @register("unsqueeze")
 def _unsqueeze(g, y, input, dim):
     return g.unsqueeze(g.name_of(input), [dim % (input.dim() + 1)])
@@ -366,8 +383,8 @@ def _stack(g, y, tensors, dim=0, **kw):
     return g.op("Concat", *[g.unsqueeze(g.operand(t, dt), [d]) for t in tensors], axis=d)
 
 
-def _split_outs(g, x: str, outs, dim: int):
-    sizes = [o.shape[dim] for o in outs]
+def _split_outs(g, x: str, outs, dim: int, sizes=None):
+    sizes = [o.shape[dim] for o in outs] if sizes is None else sizes
     names = g.op("Split", x, g.ints(sizes), axis=dim, n_out=len(outs))
     return names if isinstance(names, list) else [names]
 
@@ -385,7 +402,7 @@ def _chunk(g, y, input, chunks, dim=0):
 @register("unbind")
 def _unbind(g, y, input, dim=0):
     d = dim % input.dim()
-    return [g.squeeze(n, [d]) for n in _split_outs(g, g.name_of(input), y, d)]
+    return [g.squeeze(n, [d]) for n in _split_outs(g, g.name_of(input), y, d, [1] * len(y))]
 
 
 # ------------------------------------------------------------------------------------- indexing

@@ -53,6 +53,9 @@ _NOT_OPS = frozenset((
 ))
 
 
+# Tensor properties that are operators
+_PROPERTIES = ("T", "mT", "H", "mH", "data")
+
 # Tensor methods that turn a value into Python data: the tracer warns (the result is frozen)
 _TO_PYTHON = frozenset(("item", "tolist", "numpy", "__bool__", "__int__", "__float__", "__index__"))
 
@@ -249,6 +252,12 @@ class Tracer:
                             self._undo.append((val, ck, cv))
                             new = wrap(inner, hit[1])
                             setattr(val, ck, staticmethod(new) if isinstance(cv, staticmethod) else new)
+        for name in _PROPERTIES:   # x.T, x.mT, x.data: the getter is the traced function
+            prop = vars(Tensor).get(name)
+            if isinstance(prop, property) and prop.fget is not None:
+                self._undo.append((Tensor, name, prop))
+                getter = self._wrapper(prop.fget, name)
+                setattr(Tensor, name, property(getter, prop.fset, prop.fdel, prop.__doc__))
         if model is not None:  # functions kept as module attributes (TransformerEncoderLayer.activation)
             for mod in model.modules():
                 d = vars(mod)
