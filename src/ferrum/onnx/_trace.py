@@ -1,28 +1,38 @@
 """Tracing one forward pass: which calls are recorded, and how, with no cost outside an export.
 
 The model runs eagerly on the real inputs. While an export is active, the public functions of
-ferrum (every name in the ``__all__`` of ``ferrum.ops.*`` and ``nn.functional``) and the methods and
-operators of ``Tensor`` are replaced by wrappers, wherever a module or a class holds them (module
-globals such as ``nn/modules/activation.py``'s ``A``-module calls resolve through the patched
-module; a class attribute such as ``Conv2d._fn = staticmethod(conv2d)`` is patched in the class).
-Everything is put back when the export ends, even when it fails, so the hot paths of ferrum carry
-no hook at all: the cost outside an export is exactly zero (nothing in ``Module.__call__`` or in
-``ops/`` checks a flag).
+ferrum (every name in the ``__all__`` of ``ferrum.ops.*``, ``nn.functional`` and ``_factory``) and
+the methods, operators and operator-like properties (``T``, ``mT``, ``data``) of ``Tensor`` are
+replaced by wrappers, wherever something holds them: module globals (``nn/modules/activation.py``
+calls ``A.relu_`` through the patched module, user code that did ``from ferrum.nn.functional import
+relu`` holds a patched name), class attributes (``Conv2d._fn = staticmethod(conv2d)``) and the
+attributes of the exported model's modules (``TransformerEncoderLayer.activation``). Everything is
+put back when the export ends, even when it fails, so the hot paths of ferrum carry no hook at all:
+the cost outside an export is exactly zero (nothing in ``Module.__call__`` or in ``ops/`` checks a
+flag; benchmarks/onnx_export.py times the mlp step and a 100-op chain before and after exports).
 
 A wrapper records only the outermost call (``depth`` counts calls in progress: ``F.gelu`` calling
-``erf`` inside is one ``gelu``): a function with a symbolic (``_ops_*.SYMBOLICS``) emits ONNX nodes
-for its inputs and output; a function without one raises ``UnsupportedOperatorError`` naming it when
-it is called on a traced tensor (called on constants only, it just runs: its result is a constant).
-Layers whose forward is not composed of public functions (RNN, LSTM, GRU: one fused node) are
-recorded at the module level, through ferrum's global forward hooks (the public
-``register_module_forward_pre_hook``/``register_module_forward_hook``). Registering them also turns
-off ``Sequential``'s fused Linear/ReLU path, so a Sequential runs module by module and every
-Linear and ReLU is seen.
+``erf`` inside is one ``gelu``): a function with a symbolic (``_graph.SYMBOLICS``, filled by the
+``_ops_*`` modules) emits ONNX nodes for its inputs and output; a function without one raises
+``UnsupportedOperatorError`` naming it when it is called on a traced tensor (called on constants
+only, it just runs: its result is a constant). Layers whose forward is not composed of public
+functions (RNN, LSTM, GRU: one fused node; MultiheadAttention, whose forward converts masks with
+private code; the cells, whose missing state must follow the batch) are recorded at the module
+level, through ferrum's global forward hooks (the public ``register_module_forward_pre_hook`` /
+``register_module_forward_hook``). Registering them also turns off ``Sequential``'s fused
+Linear/ReLU path, so a Sequential runs module by module and every Linear and ReLU is seen.
+
+Two nets catch what the wrappers cannot see. ``_tensor._wrap`` (the one Tensor constructor) is
+wrapped too: a tensor made at depth 0, by private code outside every traced call, is remembered
+with the name of the function that made it, and reading it as a graph value raises an error naming
+that function instead of freezing it as a constant. A tensor that reaches a traced call with a
+``grad_fn`` but unknown to the graph was computed by an operator the tracer did not see; the error
+names its autograd node. Turning a traced tensor into Python data (``item``, ``tolist``, ``bool``)
+warns (``OnnxExporterWarning``): the value is a constant of the graph.
 
 Only the thread that called ``export`` is traced; other threads run untouched (their calls see
 ``depth`` of a tracer that is not theirs and pass through).
 """
-
 from __future__ import annotations
 
 import inspect
