@@ -44,7 +44,10 @@ OPS = {
     "var_std": lambda m, x: x.var(1, keepdim=True) + x.std(1, keepdim=True, unbiased=False)
     + x.var(1)[:, None],
     "logsumexp": lambda m, x: x.logsumexp(1, keepdim=True) + x,
-    "like": lambda m, x: ferrum.zeros_like(x) + ferrum.ones_like(x) * 2 + ferrum.full_like(x, 3.0) + x,
+    "like": lambda m, x: ferrum.zeros_like(x) + ferrum.ones_like(x) * 2 + ferrum.full_like(x, 3.0) + x
+    + ferrum.empty_like(x).shape[1],
+    "new": lambda m, x: x + x.new_ones(6) + x.new_full((1, 6), 2.0) + x.new_zeros(6) + x.new_tensor([1.0] * 6)
+    + ferrum.as_tensor(x) + ferrum.tensor(x, dtype=ferrum.float64).float(),
     "unary": lambda m, x: x.abs().log1p() + x.expm1() + x.abs().log2() + x.exp2() + x.trunc() + x.round()
     + x.tan(),
     "trig": lambda m, x: (x / 4).asin() + (x / 4).acos() + x.atan() + x.sinh() + x.cosh(),

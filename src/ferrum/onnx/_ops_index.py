@@ -1,7 +1,8 @@
-"""Symbolics of gathering, sub-views, rearrangement, scans and the ``*_like`` factories:
+"""Symbolics of gathering, sub-views, rearrangement, scans and the ``*_like`` and ``new_*`` factories:
 gather/index_select/select/narrow, tril/triu (Trilu), flip, roll, repeat/tile, movedim, topk,
-cumsum, einsum, addmm/baddbmm, var/std/logsumexp, and zeros_like/ones_like/full_like as
-ConstantOfShape of the input's (dynamic) shape.
+cumsum, einsum, addmm/baddbmm, var/std/logsumexp; zeros_like/ones_like/full_like as
+ConstantOfShape of the input's (dynamic) shape, ``x.new_zeros(...)`` and friends as constants,
+``ferrum.tensor(x)``/``as_tensor(x)`` of a traced tensor as an Identity (or Cast).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._graph import dtype_of as _dt
-from ._graph import register
+from ._graph import _array, register
 from .errors import UnsupportedOperatorError
 
 _BIG = np.iinfo(np.int64).max
@@ -207,3 +208,22 @@ def _like(fill):
 register("zeros_like")(_like(lambda a, k: 0))
 register("ones_like")(_like(lambda a, k: 1))
 register("full_like")(_like(lambda a, k: a[0] if a else k["fill_value"]))
+register("empty_like")(_like(lambda a, k: 0))   # its values are undefined: zeros are as good
+
+
+def _new_const(g, y, input, *args, **kw):
+    """``x.new_zeros(...)`` and the like: a constant (of x's dtype), whatever x's values."""
+    return g.const(_array(y), "new")
+
+
+for _n in ("new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"):
+    register(_n)(_new_const)
+
+
+@register("as_tensor", "asarray", "tensor")
+def _as_tensor(g, y, data, *args, **kw):
+    from .._tensor import Tensor
+    if not isinstance(data, Tensor):
+        raise UnsupportedOperatorError("tensor", "data that mixes traced tensors into a Python sequence")
+    x = g.name_of(data)
+    return g.op("Identity", x) if _dt(y) == _dt(data) else g.cast(x, _dt(y))
