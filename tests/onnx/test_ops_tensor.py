@@ -93,3 +93,75 @@ def test_properties_iteration_and_unbind():
     m = Fn(lambda m, x: x.T.T + x.mT.mT + ferrum.stack([r * 2 for r in x]) + x.data + x.mH.H
            + ferrum.stack(x.unbind(1), 1))
     roundtrip(m, (R(2, 6),), batch_axes={}, out_axes=[None])
+
+
+F = nn.functional
+
+MORE = {
+    "functions": lambda m, x: ferrum.mul(x, 2) + ferrum.sub(x, m.w) + ferrum.div(x, 2) + ferrum.neg(x)
+    + ferrum.pow(x, 3) + ferrum.square(x) + ferrum.erf(x) + x.floor() + x.ceil() + x.sign() + abs(x) + (+x),
+    "compare_fns": lambda m, x: _compare_ops(x),
+    "inplace": lambda m, x: _inplace_ops(x),
+    "min_prod": lambda m, x: x.amin(1) + x.min(1)[0] + x.min() + x.argmin(1).float() + x.prod(1)
+    + x.argmin().float(),
+    "matmul_fns": lambda m, x: ferrum.mm(x, m.w[:, None]).squeeze(1)
+    + ferrum.bmm(x[:, None], x[:, :, None])[:, 0, 0] + (m.w.__rmatmul__(x)),
+    "as_ops": lambda m, x: x.detach() + x.view(-1, 3, 2).view_as(x) + x.reshape(-1, 3, 2).reshape_as(x)
+    + m.w.expand_as(x) + x.type_as(m.w) + x.swapaxes(0, 1).swapdims(1, 0),
+    "normalize_one_hot": lambda m, x: F.normalize(x) + F.one_hot(x.argmax(1), 6).float(),
+    "split_more": lambda m, x: ferrum.cat(x.tensor_split(3, 1), 1) + ferrum.concat(x.chunk(2, 1), 1),
+    "nn_fns": lambda m, x: F.relu6(x) + F.channel_shuffle(x.view(-1, 6, 1, 1), 2).flatten(1)
+    + F.dropout1d(x[:, :, None], 0.2, training=False)[:, :, 0],
+}
+
+
+def _compare_ops(x):
+    a = ferrum.eq(x, x) & ferrum.ne(x, 0.5) & ~(x >= 1) & ferrum.le(x, 2) & ferrum.gt(x, -2)
+    b = ferrum.lt(x, 3) & (x != 0.25)
+    c = ferrum.logical_not(ferrum.logical_and(x > 0, ferrum.logical_or(x > 1, x < -1)))
+    return (a & b ^ c).float()
+
+
+def _inplace_ops(x):
+    y = x * 1
+    y -= 1
+    y /= 2
+    y **= 2
+    y.clamp_(0, 3).masked_fill_(y > 2, 0.5)
+    F.leaky_relu_(y, 0.2)
+    F.hardtanh_(y)
+    return ferrum.sigmoid_(y) if hasattr(ferrum, "sigmoid_") else y.sigmoid()
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+def test_more_ops(name):
+    roundtrip(Fn(MORE[name]), (R(2, 6),), (R(5, 6),))
+
+
+def test_multi_head_attention_forward_function():
+    mha = nn.MultiheadAttention(6, 2)
+
+    def fn(m, x):
+        q = x.view(-1, 3, 2).permute(1, 0, 2).reshape(3, -1, 2).repeat(1, 1, 3)
+        return F.multi_head_attention_forward(
+            q, q, q, 6, 2, mha.in_proj_weight, mha.in_proj_bias, None, None, False, 0.0, mha.out_proj.weight,
+            mha.out_proj.bias, training=False, need_weights=False)[0].sum(0)
+
+    m = Fn(fn)
+    m.mha = mha
+    roundtrip(m, (R(2, 6),), (R(5, 6),))
+
+
+@pytest.mark.parametrize("fn", ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"])
+def test_cell_functions(fn):
+    cell = {"lstm_cell": nn.LSTMCell, "gru_cell": nn.GRUCell}.get(fn, nn.RNNCell)(6, 6)
+
+    def run(m, x):
+        f = getattr(ferrum.ops.rnn, fn)
+        hx = (x * 0.5, x * 0.1) if fn == "lstm_cell" else x * 0.5
+        out = f(x, hx, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+        return out[0] + out[1] if fn == "lstm_cell" else out
+
+    m = Fn(run)
+    m.cell = cell
+    roundtrip(m, (R(2, 6),), (R(3, 6),))

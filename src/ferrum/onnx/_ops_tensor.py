@@ -113,7 +113,7 @@ for _names, _ops in ((("neg", "negative", "__neg__"), ("Neg",)), (("exp",), ("Ex
                      (("sin",), ("Sin",)), (("cos",), ("Cos",)), (("tanh", "tanh_"), ("Tanh",)),
                      (("sigmoid", "sigmoid_"), ("Sigmoid",)), (("erf",), ("Erf",)),
                      (("reciprocal",), ("Reciprocal",)), (("floor",), ("Floor",)), (("ceil",), ("Ceil",)),
-                     (("sign",), ("Sign",)), (("tan",), ("Tan",)), (("asin", "arcsin"), ("Asin",)),
+                     (("sign", "sgn"), ("Sign",)), (("tan",), ("Tan",)), (("asin", "arcsin"), ("Asin",)),
                      (("acos", "arccos"), ("Acos",)), (("atan", "arctan"), ("Atan",)), (("sinh",), ("Sinh",)),
                      (("cosh",), ("Cosh",)), (("round",), ("Round",)), (("exp_",), ("Exp",)),
                      (("detach", "clone", "contiguous", "__pos__", "positive"),
@@ -203,7 +203,7 @@ def _compare(op_type: str, negate: bool = False):
 
 
 register("eq", "__eq__")(_compare("Equal"))
-register("ne", "__ne__")(_compare("Equal", negate=True))
+register("ne", "not_equal", "__ne__")(_compare("Equal", negate=True))
 register("lt", "less", "__lt__")(_compare("Less"))
 register("gt", "greater", "__gt__")(_compare("Greater"))
 register("le", "less_equal", "__le__")(_compare("LessOrEqual"))

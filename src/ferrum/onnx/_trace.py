@@ -197,11 +197,14 @@ class Tracer:
             for name in getattr(m, "__all__", ()):
                 fn = vars(m).get(name)
                 if callable(fn) and not isinstance(fn, type):
-                    targets[id(fn)] = (fn, name)
+                    # an alias (concat = cat) keeps the function's own name for the messages
+                    old = targets.get(id(fn))
+                    if old is None or old[1] != getattr(fn, "__name__", None):
+                        targets[id(fn)] = (fn, name)
         for name in self.symbolics:  # private helpers with a symbolic (relu_ in ops.activation, ...)
             for m in (*mods, F):
                 fn = vars(m).get(name)
-                if callable(fn) and not isinstance(fn, type):
+                if callable(fn) and not isinstance(fn, type) and id(fn) not in targets:
                     targets[id(fn)] = (fn, name)
         for name, fn in vars(Tensor).items():
             if name in _TO_PYTHON and callable(fn):
