@@ -244,3 +244,24 @@ def test_default_input_names_follow_the_forward():
 
     p = ferrum.onnx.export(M(), (R(2), 3, (R(2), R(2))), None, kwargs={"bias": R(2)})
     assert [i.name for i in p.graph.input] == ["x", "pair_0", "pair_1", "bias"]
+
+
+def test_other_threads_are_not_traced():
+    """A thread that runs ferrum ops during an export computes normally and adds nothing to the
+    graph (the tracer follows the exporting thread only)."""
+    import threading
+    results = []
+
+    class M(nn.Module):
+        def forward(self, x):
+            def work():
+                a = ferrum.ones(3) * 2
+                results.append((a + x.detach()[0, :3]).cumprod(0))   # cumprod has no mapping
+            th = threading.Thread(target=work)
+            th.start()
+            th.join()
+            return x * 2
+
+    p = ferrum.onnx.export(M(), (R(2, 3),), None)
+    assert len(results) == 1 and results[0].shape == (3,)
+    assert [n.op_type for n in p.graph.node] == ["Mul", "Identity"]

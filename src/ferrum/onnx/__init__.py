@@ -16,10 +16,19 @@ returned (torch returns None, or an ``ONNXProgram`` from its dynamo exporter); `
 ``operator_export_type`` other than the defaults raise ``ValueError``.
 
 Like every tracer, the graph is the path the traced run took: Python control flow on values or
-shapes is frozen at the traced values. Sizes passed to ``view``/``reshape`` that equal the input's
+shapes is frozen at the traced values (``item()``, ``tolist()``, ``bool(t)`` on a traced tensor
+warn with ``OnnxExporterWarning``). Sizes passed to ``view``/``reshape`` that equal the input's
 size at the same position are written as ONNX's "copy this dimension" (0), so
-``x.view(x.size(0), -1)`` keeps a dynamic batch; other Python integers computed from shapes are
-constants of the trace.
+``x.view(x.size(0), -1)`` keeps a dynamic batch, and ``flatten`` writes -1 for the merged range;
+other Python integers computed from shapes are constants of the trace (``ferrum.arange(T)``
+positions, a causal mask of the traced length, ``squeeze()`` without a dim squeezes the dims that
+were 1 when traced), so a dynamic axis other than the batch works where the model computes no size
+from it in Python (convolutions and pooling over H and W, an LSTM over time).
+
+The graph is built from public operators (``_ops_*.py``: tensor arithmetic, views, indexing and
+reductions; nn.functional's layers; attention; image ops; RNN/LSTM/GRU and their cells); an
+operator without a mapping raises ``UnsupportedOperatorError`` naming it, and so does a tensor made
+by private code the tracer cannot see (``_trace.py`` describes the nets).
 """
 
 from __future__ import annotations
