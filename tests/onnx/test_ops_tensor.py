@@ -165,3 +165,23 @@ def test_cell_functions(fn):
     m = Fn(run)
     m.cell = cell
     roundtrip(m, (R(2, 6),), (R(3, 6),))
+
+
+INDEXING = [
+    (lambda x: x[None, ..., 1:3], 1),
+    (lambda x: x[:, None, 0], 0),
+    (lambda x: x[..., 0], 0),
+    (lambda x: x[:, 1, None, ::2], 0),
+    (lambda x: x[:, :, ferrum.tensor([[0, 1], [2, 3]])], 0),
+    (lambda x: x[:, ferrum.tensor([2, 0])], 0),
+    (lambda x: x[:, [1], 2:], 0),
+    (lambda x: x[:, -3:-1, -1], 0),
+    (lambda x: x[:, 1:100, :-1], 0),
+    (lambda x: x[:, ..., None, 2], 0),
+]
+
+
+@pytest.mark.parametrize("i", range(len(INDEXING)))
+def test_indexing(i):
+    key, out_axis = INDEXING[i]
+    roundtrip(Fn(lambda m, x: key(x)), (R(2, 3, 4),), (R(5, 3, 4),), out_axes=[out_axis])
