@@ -110,6 +110,9 @@ MORE = {
     + m.w.expand_as(x) + x.type_as(m.w) + x.swapaxes(0, 1).swapdims(1, 0),
     "normalize_one_hot": lambda m, x: F.normalize(x) + F.one_hot(x.argmax(1), 6).float(),
     "split_more": lambda m, x: ferrum.cat(x.tensor_split(3, 1), 1) + ferrum.concat(x.chunk(2, 1), 1),
+    "round_floordiv": lambda m, x: (x * 7).round() + (x * 7).round(decimals=1) + (x * 5) // 2
+    + 3 // (x.abs() + 1) + ((x * 10).long() // 3).float() + ((x * 10).long() // -4).float()
+    + ferrum.floor_divide(x, 0.3),
     "nn_fns": lambda m, x: F.relu6(x) + F.channel_shuffle(x.view(-1, 6, 1, 1), 2).flatten(1)
     + F.dropout1d(x[:, :, None], 0.2, training=False)[:, :, 0],
 }

@@ -115,7 +115,7 @@ for _names, _ops in ((("neg", "negative", "__neg__"), ("Neg",)), (("exp",), ("Ex
                      (("reciprocal",), ("Reciprocal",)), (("floor",), ("Floor",)), (("ceil",), ("Ceil",)),
                      (("sign", "sgn"), ("Sign",)), (("tan",), ("Tan",)), (("asin", "arcsin"), ("Asin",)),
                      (("acos", "arccos"), ("Acos",)), (("atan", "arctan"), ("Atan",)), (("sinh",), ("Sinh",)),
-                     (("cosh",), ("Cosh",)), (("round",), ("Round",)), (("exp_",), ("Exp",)),
+                     (("cosh",), ("Cosh",)), (("exp_",), ("Exp",)),
                      (("detach", "clone", "contiguous", "__pos__", "positive"),
                                               ("Identity",))):
     register(*_names)(_unary(*_ops))
@@ -185,6 +185,34 @@ def _remainder(g, y, input, other, **kw):
     if dt.kind != "f":
         return g.op("Mod", a, b, fmod=0)   # integers: the sign of the divisor, as Python and PyTorch
     return g.op("Sub", a, g.op("Mul", g.op("Floor", g.op("Div", a, b)), b))
+
+
+@register("round")
+def _round(g, y, input, *, decimals=0, **kw):
+    """Half to even, as PyTorch (ONNX's Round); ``decimals`` by scaling."""
+    dt = _dt(y)
+    x = g.operand(input, dt)
+    if not decimals:
+        return g.op("Round", x)
+    k = g.scalar(10.0 ** decimals, dt)
+    return g.op("Div", g.op("Round", g.op("Mul", x, k)), k)
+
+
+def _floor_div(swap: bool):
+    def sym(g, y, input, other, **kw):
+        dt = _dt(y)
+        a, b = g.operand(input, dt), g.operand(other, dt)
+        if swap:
+            a, b = b, a
+        if dt.kind == "f":
+            return g.op("Floor", g.op("Div", a, b))
+        # integers: (a - a mod b) / b is exact, with the mod taking the divisor's sign (floor division)
+        return g.op("Div", g.op("Sub", a, g.op("Mod", a, b, fmod=0)), b)
+    return sym
+
+
+register("floor_divide", "__floordiv__", "__ifloordiv__")(_floor_div(False))
+register("__rfloordiv__")(_floor_div(True))
 
 
 @register("square")
