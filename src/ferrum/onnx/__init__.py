@@ -175,9 +175,10 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
     if not isinstance(model, Module):
         raise TypeError(f"ferrum.onnx.export: model must be a ferrum nn.Module, not {type(model).__name__}")
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
-    if not MIN_OPSET <= opset <= MAX_OPSET:
+    top = min(MAX_OPSET, onnx.defs.onnx_opset_version())   # an older onnx knows fewer opsets
+    if not MIN_OPSET <= opset <= top:
         raise ValueError(f"ferrum.onnx.export: opset_version {opset} is not supported "
-                         f"({MIN_OPSET} to {MAX_OPSET})")
+                         f"({MIN_OPSET} to {top} with onnx {onnx.__version__})")
     if isinstance(args, Tensor):
         args = (args,)
     elif isinstance(args, list):
