@@ -74,7 +74,7 @@ def test_gpt_other_opsets(opset):
     roundtrip(g, (ferrum.randint(0, 20, (2, 8)),), (ferrum.randint(0, 20, (3, 8)),), opset=opset)
 
 
-def _run_dynamic(model, x, others, axes):
+def _run_dynamic(model, x, others, axes, out_axes=None):
     import io
 
     import numpy as np
@@ -83,7 +83,7 @@ def _run_dynamic(model, x, others, axes):
     model.eval()
     buf = io.BytesIO()
     ferrum.onnx.export(model, (x,), buf, input_names=["x"], output_names=["y"],
-                       dynamic_axes={"x": axes, "y": {0: "batch"}})
+                       dynamic_axes={"x": axes, "y": out_axes or {0: "batch"}})
     onnx.checker.check_model(onnx.load_from_string(buf.getvalue()), full_check=True)
     sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
     for t in [x, *others]:
@@ -102,3 +102,11 @@ def test_resnet18_dynamic_image_size():
 def test_lstm_dynamic_sequence_length():
     m = ferrum.nn.LSTM(4, 5, num_layers=2, batch_first=True)
     _run_dynamic(m, ferrum.randn(2, 3, 4), [ferrum.randn(3, 7, 4)], {0: "batch", 1: "time"})
+
+
+def test_gpt_dynamic_sequence_length():
+    """Sizes read off traced tensors stay symbolic (``_symint``): GPT's arange positions, its
+    view(B, T, n_head, head_dim) and the causal mask follow the sequence length too."""
+    g = models.char_gpt(vocab_size=20, block_size=16, n_layer=2, n_head=2, n_embd=16)
+    others = [ferrum.randint(0, 20, s) for s in ((3, 5), (1, 16), (4, 1))]
+    _run_dynamic(g, ferrum.randint(0, 20, (2, 8)), others, {0: "batch", 1: "time"}, {0: "batch", 1: "time"})

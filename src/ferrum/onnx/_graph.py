@@ -122,6 +122,9 @@ class Graph:
         if isinstance(x, Tensor):
             n = self.name_of(x)
             return n if x._data.dtype == dtype else self.cast(n, dtype)
+        from ._symint import SymInt
+        if isinstance(x, SymInt) and x.graph is self:   # a size that follows a dynamic axis
+            return x.name if np.dtype(dtype) == np.int64 else self.cast(x.name, dtype)
         return self.scalar(x, dtype)
 
     def reduce(self, op_type: str, x: str, axes, keepdims: bool) -> str:
@@ -137,11 +140,23 @@ class Graph:
     def squeeze(self, x: str, axes) -> str:
         return self.op("Squeeze", x, self.ints(axes))
 
-    def reshape(self, x: str, in_shape, shape) -> str:
+    def reshape(self, x: str, in_shape, shape, in_id: int | None = None) -> str:
         """Reshape to ``shape`` (a tuple with at most one -1) keeping dynamic axes dynamic: an
         entry equal to the input's size at the same position is written 0 (ONNX: copy that input
         dimension), so ``x.view(x.size(0), -1)`` or ``view(B, T, C)`` follows the batch size.
-        Where the target has a -1, it absorbs every other change."""
+        Where the target has a -1, it absorbs every other change. A symbolic size (``_symint``)
+        read off the input (``in_id``) at the same position is a copy too; any other symbolic size
+        makes the shape a computed value."""
+        from ._symint import SymInt, int_values
+        if any(isinstance(s, SymInt) and s.graph is self for s in shape):
+            spec = []
+            for i, s in enumerate(shape):
+                if isinstance(s, SymInt) and s.graph is self:
+                    spec.append(0 if s.origin == (in_id, i) else s)
+                else:
+                    s = int(s)
+                    spec.append(0 if i < len(in_shape) and s == in_shape[i] and s > 0 else s)
+            return self.op("Reshape", x, int_values(self, spec))
         spec = [int(s) for s in shape]
         ok_zero = True
         for i, s in enumerate(spec):

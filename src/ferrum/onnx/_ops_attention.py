@@ -37,8 +37,15 @@ def _masked_scores(g, scores: str, mask, bool_true_keeps: bool, dt) -> str:
     return g.op("Add", scores, g.operand(mask, dt))
 
 
-def _causal(g, L: int, S: int) -> str:
-    return g.const(np.tril(np.ones((L, S), dtype=bool)), "causal")
+def _causal(g, q: str, k: str) -> str:
+    """The bool (L, S) lower triangle, L and S read off the query's and key's shapes (so it
+    follows a dynamic sequence length)."""
+    import onnx
+    lq = g.slice(g.op("Shape", q), [-2], [-1], [0])
+    sk = g.slice(g.op("Shape", k), [-2], [-1], [0])
+    ones = g.op("ConstantOfShape", g.op("Concat", lq, sk, axis=0),
+                value=onnx.numpy_helper.from_array(np.ones(1, np.int64)))
+    return g.cast(g.op("Trilu", ones, upper=0), np.bool_)
 
 
 def _nan_to_zero(g, p: str, dt) -> str:
@@ -54,13 +61,13 @@ def _sdpa(g, y, query, key, value, attn_mask=None, dropout_p=0.0, is_causal=Fals
         raise UnsupportedOperatorError("scaled_dot_product_attention", "grouped-query attention (enable_gqa)")
     dt = _dt(y)
     r = query.dim()
-    L, S, E = query.shape[-2], key.shape[-2], query.shape[-1]
+    E = query.shape[-1]
     s = 1 / math.sqrt(E) if scale is None else scale
     q = g.op("Mul", g.name_of(query), g.scalar(s, dt))
     scores = g.op("MatMul", q, _swap_last(g, g.name_of(key), r))
     masked = attn_mask is not None or is_causal
     if is_causal:
-        scores = g.op("Where", _causal(g, L, S), scores, g.scalar(-np.inf, dt))
+        scores = g.op("Where", _causal(g, g.name_of(query), g.name_of(key)), scores, g.scalar(-np.inf, dt))
     if attn_mask is not None:
         scores = _masked_scores(g, scores, attn_mask, True, dt)
     p = g.op("Softmax", scores, axis=-1)
@@ -122,7 +129,7 @@ def _mha(g, y, query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
     use_causal = is_causal and key_padding_mask is None and not need_weights
     masked = False
     if use_causal:
-        scores = g.op("Where", _causal(g, L, S), scores, g.scalar(-np.inf, dt))
+        scores = g.op("Where", _causal(g, q, k), scores, g.scalar(-np.inf, dt))
         masked = True
     elif attn_mask is not None:
         m = attn_mask

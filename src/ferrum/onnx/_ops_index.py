@@ -11,6 +11,7 @@ import numpy as np
 
 from ._graph import dtype_of as _dt
 from ._graph import _array, register
+from ._symint import int_values
 from .errors import UnsupportedOperatorError
 
 _BIG = np.iinfo(np.int64).max
@@ -227,3 +228,34 @@ def _as_tensor(g, y, data, *args, **kw):
         raise UnsupportedOperatorError("tensor", "data that mixes traced tensors into a Python sequence")
     x = g.name_of(data)
     return g.op("Identity", x) if _dt(y) == _dt(data) else g.cast(x, _dt(y))
+
+
+# ------------------------------------------------------------- factories with sizes that follow inputs
+# reached only when a size is a SymInt (a factory of plain ints makes a constant of the trace)
+@register("arange")
+def _arange(g, y, start=0, end=None, step=1, **kw):
+    if end is None:
+        start, end = 0, start
+    dt = _dt(y)
+    return g.op("Range", *[g.operand(v, dt) for v in (start, end, step)])
+
+
+def _filled(value_of):
+    def sym(g, y, *size, **kw):
+        import onnx
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = size[0]
+        size = list(size) if size else list(kw.get("size", ()))
+        a = np.asarray([value_of(kw)], dtype=_dt(y))
+        return g.op("ConstantOfShape", int_values(g, size), value=onnx.numpy_helper.from_array(a))
+    return sym
+
+
+register("zeros")(_filled(lambda kw: 0))
+register("empty")(_filled(lambda kw: 0))
+register("ones")(_filled(lambda kw: 1))
+
+
+@register("full")
+def _full(g, y, size, fill_value, **kw):
+    return _filled(lambda _: fill_value)(g, y, size)

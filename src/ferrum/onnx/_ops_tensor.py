@@ -14,6 +14,7 @@ import numpy as np
 from .._tensor import Tensor
 from ._graph import dtype_of as _dt
 from ._graph import register
+from ._symint import SymInt, int_values
 from .errors import UnsupportedOperatorError
 
 _BIG = np.iinfo(np.int64).max
@@ -285,9 +286,10 @@ def _to(g, y, input, *args, **kw):
 
 # ----------------------------------------------------------------------------------------- views
 def _shape_arg(shape) -> list:
+    """The sizes of a ``view(*shape)``-style call as a list (ints, or SymInts kept as they are)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return [int(s) for s in shape]
+    return [s if isinstance(s, SymInt) else int(s) for s in shape]
 
 
 @register("view", "reshape")
@@ -298,7 +300,7 @@ def _view(g, y, input, *shape, **kw):
         if _dt(y) != _dt(input):   # view(dtype): a reinterpretation of the bytes
             raise UnsupportedOperatorError("view", "view(dtype) to another dtype")
         return g.op("Identity", g.name_of(input))
-    return g.reshape(g.name_of(input), input.shape, _shape_arg(shape))
+    return g.reshape(g.name_of(input), input._data.shape, _shape_arg(shape), id(input))
 
 
 @register("view_as", "reshape_as")
@@ -326,7 +328,7 @@ def _permute(g, y, input, *dims, **kw):
     if "dims" in kw:
         dims = (kw["dims"],)
     n = input.dim()
-    return g.op("Transpose", g.name_of(input), perm=[d % n for d in _shape_arg(dims)] if n else None)
+    return g.op("Transpose", g.name_of(input), perm=[int(d) % n for d in _shape_arg(dims)] if n else None)
 
 
 @register("transpose", "swapaxes", "swapdims")
@@ -386,8 +388,11 @@ def _squeeze(g, y, input, dim=None):
 def _expand(g, y, input, *sizes, **kw):
     sizes = _shape_arg(sizes if "size" not in kw else (kw["size"],))
     lead = len(sizes) - input.dim()
-    spec = [1 if (i >= lead and (s == -1 or s == input.shape[i - lead])) else s for i, s in enumerate(sizes)]
-    return g.op("Expand", g.name_of(input), g.ints(spec))
+    shp = input._data.shape
+    spec = [1 if (i >= lead and (int(s) == -1 or (int(s) == shp[i - lead] and not isinstance(s, SymInt))
+                                 or (isinstance(s, SymInt) and s.origin == (id(input), i - lead)))) else s
+            for i, s in enumerate(sizes)]
+    return g.op("Expand", g.name_of(input), int_values(g, spec))
 
 
 @register("expand_as")
@@ -434,6 +439,11 @@ def _unbind(g, y, input, dim=0):
 
 
 # ------------------------------------------------------------------------------------- indexing
+def _idx(v):
+    """A slice bound: a SymInt stays symbolic, anything else is an int."""
+    return v if isinstance(v, SymInt) else int(v)
+
+
 @register("__getitem__")
 def _getitem(g, y, input, key):
     key = key if isinstance(key, tuple) else (key,)
@@ -456,8 +466,8 @@ def _getitem(g, y, input, key):
         elif isinstance(k, slice):
             if k != slice(None):
                 step = 1 if k.step is None else int(k.step)
-                lo = (0 if step > 0 else _BIG) if k.start is None else int(k.start)
-                hi = (_BIG if step > 0 else -_BIG - 1) if k.stop is None else int(k.stop)
+                lo = (0 if step > 0 else _BIG) if k.start is None else _idx(k.start)
+                hi = (_BIG if step > 0 else -_BIG - 1) if k.stop is None else _idx(k.stop)
                 starts.append(lo)
                 ends.append(hi)
                 axes.append(src)
@@ -482,12 +492,13 @@ def _getitem(g, y, input, key):
         elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
             if tensor_seen:
                 raise UnsupportedOperatorError("__getitem__", _SEVERAL)
-            post.append(("gather", dim, g.scalar(int(k), np.int64), 0))
+            post.append(("gather", dim, g.operand(k, np.dtype(np.int64)) if isinstance(k, SymInt)
+                         else g.scalar(int(k), np.int64), 0))
             src += 1
         else:
             raise UnsupportedOperatorError("__getitem__", f"an index of type {type(k).__name__}")
     if axes:
-        x = g.slice(x, starts, ends, axes, steps)
+        x = g.op("Slice", x, int_values(g, starts), int_values(g, ends), g.ints(axes), g.ints(steps))
     # gathers and unsqueezes in the order of the key: each gather at position p removes one dim and
     # adds the index's dims, which is where the later positions were counted
     for item in post:
@@ -580,3 +591,18 @@ register("log_softmax")(_softmax_kind("LogSoftmax"))
 def _softmin(g, y, input, dim=None, _stacklevel=3, dtype=None):
     x = g.op("Neg", g.operand(input, _dt(y)))
     return g.op("Softmax", x, axis=(dim if dim is not None else 1) % input.dim())
+
+
+def _all_any(op_type: str):
+    def sym(g, y, input, dim=None, keepdim=False, *, axis=None, keepdims=None, **kw):
+        d = axis if axis is not None else dim
+        k = bool(keepdims if keepdims is not None else keepdim)
+        x = g.cast(g.cast(g.name_of(input), np.bool_), np.int64)
+        if input.dim() == 0:
+            return g.cast(x, np.bool_)
+        return g.cast(g.reduce(op_type, x, _dims(d, input.dim()), k), _dt(y))
+    return sym
+
+
+register("all")(_all_any("ReduceMin"))
+register("any")(_all_any("ReduceMax"))

@@ -42,6 +42,7 @@ import warnings
 from typing import Any, Callable
 
 from .._tensor import Tensor
+from ._symint import has_sym, plain, symbolic_shape
 from .errors import OnnxExporterWarning, UnsupportedOperatorError
 
 _ACTIVE: list = [None]   # the running Tracer, or None
@@ -95,13 +96,51 @@ class Tracer:
         self._undo: list = []
         self._hooks: list = []
         self._modstack: list = []
+        self._shapes: dict = {}   # id(tensor) -> (tensor, its symbolic Size)
+
+    def traced_here(self) -> bool:
+        """Whether the current call is the model's own code in the exporting thread."""
+        return self.depth == 0 and threading.get_ident() == self.tid
+
+    def _traced_value(self, t) -> bool:
+        i = id(t)
+        return i in self.graph.values and i not in self.graph.params
+
+    def _shape_getter(self, orig: Callable) -> Callable:
+        tracer = self
+
+        def shape(t):
+            if tracer.traced_here() and tracer._traced_value(t):
+                return tracer._sym_shape(t)
+            return orig(t)
+        return shape
+
+    def _size_method(self, orig: Callable) -> Callable:
+        tracer = self
+
+        def size(t, dim=None):
+            if tracer.traced_here() and tracer._traced_value(t):
+                s = tracer._sym_shape(t)
+                if dim is None:
+                    return s
+                orig(t, dim)   # PyTorch's errors for a bad dim
+                return s[dim % len(s)]
+            return orig(t, dim)
+        return size
+
+    def _sym_shape(self, t):
+        hit = self._shapes.get(id(t))
+        if hit is None or hit[0] is not t:
+            hit = self._shapes[id(t)] = (t, symbolic_shape(self.graph, t))
+        return hit[1]
 
     # -------------------------------------------------------------------------------- recording
     def record(self, name: str, sym: Callable, args: tuple, kwargs: dict, out: Any) -> None:
         g = self.graph
         ins = _flat_tensors((args, kwargs), [])
         outs = _flat_tensors(out, [])
-        if not any(g.known(t) for t in ins) and not any(t.grad_fn is not None for t in outs):
+        if not any(g.known(t) for t in ins) and not any(t.grad_fn is not None for t in outs) \
+                and not has_sym([*args, *kwargs.values()]):
             return  # computed from constants only: its result is a constant of the trace
         if kwargs.get("out") is not None:
             raise UnsupportedOperatorError(name, "the out= argument")
@@ -109,7 +148,11 @@ class Tracer:
             inspect.signature(sym).bind(g, out, *args, **kwargs)
         except TypeError as e:
             raise UnsupportedOperatorError(name, f"these arguments ({e})") from None
-        names = sym(g, out, *args, **kwargs)
+        self.depth += 1   # the symbolic reads plain shapes (no SymInts, no nodes for them)
+        try:
+            names = sym(g, out, *args, **kwargs)
+        finally:
+            self.depth -= 1
         if isinstance(names, str):
             names = [names]
         if len(names) != len(outs):
@@ -133,15 +176,22 @@ class Tracer:
                     warnings.warn(f"Converting a traced tensor to a Python value ({name}) during an ONNX "
                                   "export: the value is a constant of the exported graph, it will not follow "
                                   "the inputs", OnnxExporterWarning, stacklevel=2)
-                return fn(*args, **kwargs)
+                tracer.depth += 1   # one warning: item() inside bool() is not the model's own call
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    tracer.depth -= 1
             return to_python
 
         def traced(*args, **kwargs):
             if tracer.depth or threading.get_ident() != tracer.tid:
                 return fn(*args, **kwargs)
             tracer.depth += 1
-            try:
-                out = fn(*args, **kwargs)
+            try:   # ferrum's ops see plain ints (their fast paths test int exactly); the symbolic, SymInts
+                if has_sym(args) or has_sym(list(kwargs.values())):
+                    out = fn(*plain(args), **{k: plain(v) for k, v in kwargs.items()})
+                else:
+                    out = fn(*args, **kwargs)
             finally:
                 tracer.depth -= 1
             if sym is None:
@@ -265,6 +315,10 @@ class Tracer:
                             self._undo.append((val, ck, cv))
                             new = wrap(inner, hit[1])
                             setattr(val, ck, staticmethod(new) if isinstance(cv, staticmethod) else new)
+        shape_prop, size_fn = vars(Tensor)["shape"], vars(Tensor)["size"]
+        self._undo += [(Tensor, "shape", shape_prop), (Tensor, "size", size_fn)]
+        Tensor.shape = property(self._shape_getter(shape_prop.fget), None, None, shape_prop.__doc__)
+        Tensor.size = self._size_method(size_fn)
         for name in _PROPERTIES:   # x.T, x.mT, x.data: the getter is the traced function
             prop = vars(Tensor).get(name)
             if isinstance(prop, property) and prop.fget is not None:
