@@ -17,13 +17,15 @@ returned (torch returns None, or an ``ONNXProgram`` from its dynamo exporter); `
 
 Like every tracer, the graph is the path the traced run took: Python control flow on values or
 shapes is frozen at the traced values (``item()``, ``tolist()``, ``bool(t)`` on a traced tensor
-warn with ``OnnxExporterWarning``). Sizes passed to ``view``/``reshape`` that equal the input's
-size at the same position are written as ONNX's "copy this dimension" (0), so
-``x.view(x.size(0), -1)`` keeps a dynamic batch, and ``flatten`` writes -1 for the merged range;
-other Python integers computed from shapes are constants of the trace (``ferrum.arange(T)``
-positions, a causal mask of the traced length, ``squeeze()`` without a dim squeezes the dims that
-were 1 when traced), so a dynamic axis other than the batch works where the model computes no size
-from it in Python (convolutions and pooling over H and W, an LSTM over time).
+warn with ``OnnxExporterWarning``). Sizes, though, stay symbolic: ``x.shape`` and ``x.size()`` of a
+traced tensor give ints that carry their ONNX value (``_symint.py``), arithmetic on them is
+recorded, and ``view``/``reshape``, ``expand``, slicing, ``arange`` and ``zeros``/``ones``/``full``
+built from them follow the dynamic axes (GPT exports with a dynamic batch and sequence length).
+A literal size passed to ``view``/``reshape`` that equals the input's size at the same position is
+written as ONNX's "copy this dimension" (0), and ``flatten`` writes -1 for the merged range, so
+``x.view(4, -1)`` traced at batch 4 keeps the batch dynamic too. What stays a constant of the
+trace: sizes that went through Python outside these (``int(...)``, ``math`` functions, a loop
+count) and ``squeeze()`` without a dim (it squeezes the dims that were 1 when traced).
 
 The graph is built from public operators (``_ops_*.py``: tensor arithmetic, views, indexing and
 reductions; nn.functional's layers; attention; image ops; RNN/LSTM/GRU and their cells); an

@@ -30,6 +30,11 @@ that function instead of freezing it as a constant. A tensor that reaches a trac
 names its autograd node. Turning a traced tensor into Python data (``item``, ``tolist``, ``bool``)
 warns (``OnnxExporterWarning``): the value is a constant of the graph.
 
+While tracing, ``Tensor.shape`` and ``Tensor.size`` are swapped too: in the model's own code (depth
+0, the exporting thread) they return symbolic sizes for traced tensors (``_symint.py``). The
+wrappers hand ferrum's ops plain ints (their fast paths test ``int`` exactly) and the symbolics the
+symbolic ones; a symbolic reads shapes at depth 1, so it sees plain ints and adds no nodes.
+
 Only the thread that called ``export`` is traced; other threads run untouched (their calls see
 ``depth`` of a tracer that is not theirs and pass through).
 """
