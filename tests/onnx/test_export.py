@@ -170,12 +170,14 @@ def test_everything_restored_after_export():
     from ferrum.nn.modules import module as modmod
     from ferrum.ops import activation
     before = (ferrum.Tensor.__add__, ferrum.Tensor.view, nn.functional.relu, activation.relu_, ferrum.cat,
-              _tensor._wrap, nn.Conv2d._fn, ferrum.zeros, vars(ferrum.Tensor)["T"])
+              _tensor._wrap, nn.Conv2d._fn, ferrum.zeros, vars(ferrum.Tensor)["T"],
+              vars(ferrum.Tensor)["shape"], vars(ferrum.Tensor)["size"])
     ferrum.onnx.export(_mlp(), (R(2, 4),), None)
     with pytest.raises(UnsupportedOperatorError):
         ferrum.onnx.export(_Uses(lambda t: t.sort(0)[0]), (R(2, 4),), None)
     after = (ferrum.Tensor.__add__, ferrum.Tensor.view, nn.functional.relu, activation.relu_, ferrum.cat,
-             _tensor._wrap, nn.Conv2d._fn, ferrum.zeros, vars(ferrum.Tensor)["T"])
+             _tensor._wrap, nn.Conv2d._fn, ferrum.zeros, vars(ferrum.Tensor)["T"],
+              vars(ferrum.Tensor)["shape"], vars(ferrum.Tensor)["size"])
     assert all(a is b for a, b in zip(before, after))
     assert modmod._global_hooks_on[0] is False
     assert not ferrum.onnx.is_in_onnx_export()
