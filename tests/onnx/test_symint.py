@@ -72,3 +72,13 @@ def test_plain_ints_outside_an_export():
     assert isinstance(s, SymInt) and s == 3
     assert type(s + 1) is int and type(s * 2) is int   # the export is over: arithmetic is plain
     assert type(R(3).shape[0]) is int
+
+
+def test_new_factories_and_interpolate_size():
+    def fn(x):
+        z = x.new_zeros(x.shape[0], 1, x.shape[2]) + x.new_ones((1, x.shape[1], 1))
+        z = z + x.new_full((1, 1, 6), 2.0)
+        up = nn.functional.interpolate(x[:, None], size=(x.shape[1] * 2, 6), mode="nearest")[:, 0, ::2]
+        return x + z + up
+
+    _check(Fn(fn), R(2, 4, 6), [R(3, 5, 6)], {0: "b", 1: "t"}, {0: "b", 1: "t"})

@@ -11,7 +11,7 @@ import numpy as np
 
 from ._graph import dtype_of as _dt
 from ._graph import _array, register
-from ._symint import int_values
+from ._symint import has_sym, int_values
 from .errors import UnsupportedOperatorError
 
 _BIG = np.iinfo(np.int64).max
@@ -212,13 +212,32 @@ register("full_like")(_like(lambda a, k: a[0] if a else k["fill_value"]))
 register("empty_like")(_like(lambda a, k: 0))   # its values are undefined: zeros are as good
 
 
-def _new_const(g, y, input, *args, **kw):
-    """``x.new_zeros(...)`` and the like: a constant (of x's dtype), whatever x's values."""
-    return g.const(_array(y), "new")
+def _new_filled(fill):
+    def sym(g, y, input, *size, **kw):
+        """``x.new_zeros(...)`` and the like: whatever x's values, a constant of x's dtype, or a
+        ConstantOfShape where a size is symbolic."""
+        value = fill(size, kw)
+        if fill is _full_value:
+            size = size[:1] if size else (kw.get("size"),)
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = size[0]
+        if not has_sym(list(size)):
+            return g.const(_array(y), "new")
+        import onnx
+        a = np.asarray([value], dtype=_dt(y))
+        return g.op("ConstantOfShape", int_values(g, size), value=onnx.numpy_helper.from_array(a))
+    return sym
 
 
-for _n in ("new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"):
-    register(_n)(_new_const)
+def _full_value(size, kw):
+    return size[1] if len(size) > 1 else kw["fill_value"]
+
+
+register("new_zeros")(_new_filled(lambda s, k: 0))
+register("new_empty")(_new_filled(lambda s, k: 0))
+register("new_ones")(_new_filled(lambda s, k: 1))
+register("new_full")(_new_filled(_full_value))
+register("new_tensor")(lambda g, y, input, *a, **k: g.const(_array(y), "new"))
 
 
 @register("as_tensor", "asarray", "tensor")

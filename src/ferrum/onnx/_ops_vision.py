@@ -16,6 +16,7 @@ import numpy as np
 
 from ._graph import dtype_of as _dt
 from ._graph import int_list, register
+from ._symint import has_sym, int_values
 from .errors import UnsupportedOperatorError
 
 _COORD = {"nearest": ("asymmetric", "nearest"), "nearest-exact": ("tf_half_pixel_for_nn", "nearest"),
@@ -46,7 +47,8 @@ def _interpolate(g, y, input, size=None, scale_factor=None, mode="nearest", alig
         sf = list(scale_factor) if isinstance(scale_factor, (tuple, list)) else [scale_factor] * n
         sf = [1.0, 1.0] + sf if old else sf
         return g.op("Resize", x, None, g.const(np.asarray(sf, np.float32), "scales"), **attrs)
-    sizes = g.ints(y.shape[2:])
+    given = list(size) if isinstance(size, (tuple, list)) else [size] * n
+    sizes = int_values(g, given) if size is not None and has_sym(given) else g.ints(y.shape[2:])
     if old:  # N and C from the input's shape, so the batch stays dynamic
         sizes = g.op("Concat", g.slice(g.op("Shape", x), [0], [2], [0]), sizes, axis=0)
         return g.op("Resize", x, g.const(np.zeros(0, np.float32), "roi"), g.const(np.zeros(0, np.float32),
