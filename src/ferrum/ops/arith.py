@@ -13,6 +13,7 @@ three marked sites of the package (with ``unary.record_unary`` and ``linear``).
 from __future__ import annotations
 
 import builtins
+import cmath
 import math
 
 import numpy as np
@@ -44,7 +45,7 @@ class AddBackward0(Node):
 
     def backward(self, g):
         ga = g if g.shape == self.ash else sum_to(g, self.ash)
-        gb = g if self.alpha == 1 else g * self.alpha
+        gb = g if self.alpha == 1 else g * _conj_scalar(self.alpha)
         if gb.shape != self.bsh:
             gb = sum_to(gb, self.bsh)
         return ga, gb
@@ -55,7 +56,7 @@ class SubBackward0(Node):
 
     def backward(self, g):
         ga = g if g.shape == self.ash else sum_to(g, self.ash)
-        gb = -g if self.alpha == 1 else g * (-self.alpha)
+        gb = -g if self.alpha == 1 else g * (-_conj_scalar(self.alpha))
         if gb.shape != self.bsh:
             gb = sum_to(gb, self.bsh)
         return ga, gb
@@ -84,6 +85,22 @@ def _unpack(t, v, node, graph):
     return t if graph else t._data
 
 
+def _conj_scalar(s):
+    """PyTorch's complex convention: the gradient of ``x * s`` is ``g * conj(s)`` (a Python or
+    NumPy number; real ones pass through without a call)."""
+    return s if s.__class__ is float or s.__class__ is int else s.conjugate()
+
+
+def _unpack_cj(t, v, node, graph):
+    """``_unpack``, conjugated for complex dtypes: the gradients of holomorphic binary ops are
+    ``g * conj(df/dz)`` (PyTorch's convention); one dtype-kind check per operand on the real path."""
+    if t._version[0] != v:
+        raise version_error(t, v, node)
+    if t._data.dtype.kind == "c":
+        return t.conj() if graph else t._data.conj()
+    return t if graph else t._data
+
+
 class MulBackward0(Node):
     __slots__ = ("a", "b", "va", "vb", "a_sh", "b_sh")
     _saved = ("a", "b")
@@ -93,11 +110,11 @@ class MulBackward0(Node):
         a, b = self.a, self.b
         ga = gb = None
         if b is not None:
-            ga = g * _unpack(b, self.vb, self, graph)
+            ga = g * _unpack_cj(b, self.vb, self, graph)
             if ga.shape != self.a_sh:
                 ga = sum_to(ga, self.a_sh)
         if a is not None:
-            gb = g * _unpack(a, self.va, self, graph)
+            gb = g * _unpack_cj(a, self.va, self, graph)
             if gb.shape != self.b_sh:
                 gb = sum_to(gb, self.b_sh)
         return ga, gb
@@ -109,7 +126,7 @@ class MulBackward1(Node, name="MulBackward0"):
     __slots__ = ("s",)
 
     def backward(self, g):
-        return (g * self.s,)
+        return (g * _conj_scalar(self.s),)
 
 
 class _DivScalarBackward(MulBackward1, name="DivBackward0"):
@@ -124,14 +141,14 @@ class DivBackward0(Node):
 
     def backward(self, g):
         graph = g.__class__ is Tensor
-        bv = _unpack(self.b, self.vb, self, graph)
+        bv = _unpack_cj(self.b, self.vb, self, graph)
         ga = gb = None
         if self.next[0] is not None:
             ga = g / bv
             if ga.shape != self.a_sh:
                 ga = sum_to(ga, self.a_sh)
         if self.next[1] is not None:
-            av = _unpack(self.a, self.va, self, graph)
+            av = _unpack_cj(self.a, self.va, self, graph)
             gb = -g * av / (bv * bv)
             if gb.shape != self.b_sh:
                 gb = sum_to(gb, self.b_sh)
@@ -146,8 +163,8 @@ class RDivBackward(Node, name="MulBackward0"):  # PyTorch computes s / x as reci
 
     def backward(self, g):
         graph = g.__class__ is Tensor
-        bv = _unpack(self.b, self.vb, self, graph)
-        return (-g * self.s / (bv * bv),)
+        bv = _unpack_cj(self.b, self.vb, self, graph)
+        return (-g * _conj_scalar(self.s) / (bv * bv),)
 
 
 _PAR_MIN = _par.MIN_SIZE
@@ -454,10 +471,10 @@ class _PowBackward(Node, name="PowBackward1"):
         sa, sb = self.shapes
         ga = gb = None
         if self.next[0] is not None:
-            ga = sum_to(p_where(b == 0, 0.0, g * b * a ** (b - 1)), sa)
+            ga = sum_to(p_where(b == 0, 0.0, g * (b * a ** (b - 1)).conj()), sa)
         if self.next[1] is not None:
-            out = a ** b
-            gb = sum_to(p_where((a == 0) & (b >= 0), 0.0, g * out * a.log()), sb)
+            d = (a ** b * a.log()).conj()
+            gb = sum_to(p_where((a == 0) & (b.real >= 0), 0.0, g * d), sb)
         return ga, gb
 
 
@@ -466,7 +483,7 @@ class _PowScalarBackward(Node, name="PowBackward0"):
         e = self.e
         if e == 0:  # zeros, not g * 0 (a nan in g must not leak), as PyTorch
             return (_wrap(xp_of(g._data).zeros(g.shape, g._data.dtype)),)
-        return (g * e * a ** (e - 1),)
+        return (g * (e * a ** (e - 1)).conj(),)
 
 
 class _RPowBackward(Node, name="PowBackward2"):
@@ -475,8 +492,10 @@ class _RPowBackward(Node, name="PowBackward2"):
     def backward_t(self, g, b):
         s = self.s
         if s == 0:
-            return (p_where(b >= 0, 0.0, g * (s ** b) * math.log(s) if s > 0 else g * math.nan),)
-        return (g * (s ** b) * math.log(s) if s > 0 else g * math.nan,)
+            return (p_where(b.real >= 0, 0.0, g * math.nan),)
+        if isinstance(s, (complex, np.complexfloating)):  # d/db s**b = s**b log(s), conjugated
+            return (g * ((s ** b) * cmath.log(s)).conj(),)
+        return (g * ((s ** b) * math.log(s)).conj() if s > 0 else g * math.nan,)
 
 
 def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
