@@ -162,7 +162,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            _wrap(_like(_random_like(rng, o._data), o._data)).requires_grad_(True) for o in outs if o.requires_grad)
+            _wrap(_like(_random_like(rng, o._data), o._data)).requires_grad_(True)
+            for o in outs if o.requires_grad)
     else:
         grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)

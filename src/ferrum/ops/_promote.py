@@ -40,7 +40,8 @@ def _cast(t: Tensor, dt) -> Tensor:
 class _CastBackward(Node, name="ToCopyBackward0"):
     def backward_t(self, g):
         if g._data.dtype.kind == "c" and not self.src.is_complex:
-            g = g.real  # a real input's gradient is the real part (PyTorch's convention), silently
+            from .complex_ops import real  # the real part (PyTorch's convention), silently
+            g = real(g)
         return (_cast(g, self.src),)
 
 

@@ -23,7 +23,6 @@ from ..autograd.function import Node, record, sum_to
 from ._common import xp_of
 from ._promote import _float_dt, _float_kinds
 from .select import where
-from .softmax import imag, real
 from .unary import _zero_grad, sgn
 
 __all__ = ["view_as_real", "view_as_complex", "complex", "polar", "angle"]
@@ -92,6 +91,16 @@ def view_as_complex(input: Tensor) -> Tensor:
         # the last axis is contiguous (stride 1), so the buffer reinterprets in place
         r = d.view(cdt)[..., 0]
     return _as_view(record(r, _ViewAsComplexBackward, (input,)), input, view_as_complex)
+
+
+def real(z: Tensor) -> Tensor:
+    # the real part through the view (right for 0-d tensors too; softmax.real's
+    # np.ascontiguousarray makes them 1-d), differentiable to every order
+    return view_as_real(z)[..., 0]
+
+
+def imag(z: Tensor) -> Tensor:
+    return view_as_real(z)[..., 1]
 
 
 class _ComplexBackward(Node, name="ComplexBackward0"):
