@@ -16,7 +16,8 @@ def _pairs(domain=None, rhs_domain=None):
     def gen(rng, dtype):
         for sa, sb in PAIR_SHAPES:
             yield Sample((values(rng, sa, dtype, domain), values(rng, sb, dtype, rhs_domain)))
-        yield Sample((values(rng, (3, 4), dtype, domain), values(rng, (3, 4), dtype, rhs_domain)), strided=True)
+        yield Sample((values(rng, (3, 4), dtype, domain), values(rng, (3, 4), dtype, rhs_domain)),
+                     strided=True)
     return gen
 
 
