@@ -95,7 +95,8 @@ def _inputs(name, rng):
 
 
 def _leaf(T, a, dtype):
-    dt = getattr(T, dtype) if np.iscomplexobj(a) else getattr(T, "float32" if dtype == "complex64" else "float64")
+    real = "float32" if dtype == "complex64" else "float64"
+    dt = getattr(T, dtype if np.iscomplexobj(a) else real)
     return T.tensor(a).to(dt).requires_grad_(True)
 
 
