@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .._dtype import type_name
+from .._dtype import scalar_name
 from .._tensor import Tensor
 from ..autograd.function import Node, record, sum_to
 from ._common import xp_of
@@ -72,7 +72,7 @@ def view_as_complex(input: Tensor) -> Tensor:
         if d.dtype == np.float16:
             raise RuntimeError("view_as_complex: ComplexHalf (complex32) is not supported by ferrum")
         raise RuntimeError("view_as_complex is only supported for half, float and double tensors, but got "
-                           f"a tensor of scalar type: {type_name(input.dtype)}")
+                           f"a tensor of scalar type: {scalar_name(input.dtype)}")
     if d.ndim == 0:
         raise RuntimeError("Input tensor must have one or more dimensions")
     if d.shape[-1] != 2:
@@ -118,10 +118,10 @@ def _check_pair(op: str, a, b, first: str, second: str) -> None:
     da, db = a._data.dtype, b._data.dtype
     if da not in _CPLX and da != np.float16 or db not in _CPLX and db != np.float16:
         raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
-                           f"{type_name(a.dtype)} and {type_name(b.dtype)}")
+                           f"{scalar_name(a.dtype)} and {scalar_name(b.dtype)}")
     if da != db:
-        raise RuntimeError(f"Expected object of scalar type {type_name(a.dtype)} but got scalar type "
-                           f"{type_name(b.dtype)} for second argument")
+        raise RuntimeError(f"Expected object of scalar type {scalar_name(a.dtype)} but got scalar type "
+                           f"{scalar_name(b.dtype)} for second argument")
     if da == np.float16:
         raise RuntimeError(f"{op}: ComplexHalf (complex32) is not supported by ferrum")
     try:
