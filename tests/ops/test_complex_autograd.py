@@ -72,6 +72,16 @@ OPS = {
     "det": ((_sq,), lambda T, a: T.linalg.det(a)),
     "inv": ((_sq,), lambda T, a: T.linalg.inv(a)),
     "solve": ((_sq, _m), lambda T, a, b: T.linalg.solve(a, b[:, :2])),
+    "cholesky": ((_sq,), lambda T, a: T.linalg.cholesky(a @ a.mH)),
+    "eigh": ((_sq,), lambda T, a: (lambda w, v: (v * w.unsqueeze(-2)) @ v.mH + v.abs())(
+        *T.linalg.eigh(a @ a.mH))),
+    "svd": ((_m,), lambda T, a: (lambda u, s, vh: (u * s.unsqueeze(-2)) @ vh + u.abs().sum() * 0.1)(
+        *T.linalg.svd(a.mT, full_matrices=False))),
+    "svdvals": ((_m,), lambda T, a: T.linalg.svdvals(a)),
+    "qr": ((_m,), lambda T, a: T.cat(T.linalg.qr(a.mT))),
+    "pinv": ((_m,), lambda T, a: T.linalg.pinv(a)),
+    "lstsq": ((_m, _m), lambda T, a, b: T.linalg.lstsq(a.mT, b.mT[:, :2]).solution),
+    "slogdet": ((_sq,), lambda T, a: T.linalg.slogdet(a)[1]),
     "view_as_real": ((_m,), lambda T, a: T.view_as_real(a)),
     "view_as_complex": ((lambda r: r.standard_normal((3, 2)),), lambda T, a: T.view_as_complex(a) ** 2),
     "complex": ((lambda r: r.standard_normal((3, 1)), lambda r: r.standard_normal(4)),
@@ -133,7 +143,9 @@ def test_issue_example_is_conj_of_weight(torch):
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_gradcheck_complex128(name):
     rng = np.random.default_rng(sum(map(ord, name)) + 1)
-    arrays = [a[:2] if a.ndim == 2 and name not in ("det", "inv", "solve") else a for a in _inputs(name, rng)]
+    # (3, 4) operands shrink to (2, 4) (cheaper); others (square, right-hand sides) stay
+    keep = name in ("solve", "lstsq")
+    arrays = [a[:2] if a.shape == (3, 4) and not keep else a for a in _inputs(name, rng)]
     ins = [_leaf(ferrum, a, "complex128") for a in arrays]
     fn = (lambda *t: OPS[name][1](ferrum, *t))
     assert gradcheck(fn, ins)
