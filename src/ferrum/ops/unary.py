@@ -398,12 +398,16 @@ def sinc(input: Tensor) -> Tensor:
 
 
 def deg2rad(input: Tensor) -> Tensor:
-    """input * pi / 180, elementwise."""
+    """input * pi / 180, elementwise (not for complex tensors, as PyTorch)."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("deg2rad is not supported for complex tensors.")
     return input * (math.pi / 180.0)
 
 
 def rad2deg(input: Tensor) -> Tensor:
-    """input * 180 / pi, elementwise."""
+    """input * 180 / pi, elementwise (not for complex tensors, as PyTorch)."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("rad2deg is not supported for complex tensors.")
     return input * (180.0 / math.pi)
 
 
