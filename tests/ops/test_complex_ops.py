@@ -110,3 +110,36 @@ def test_sgn_of_complex_and_of_zero(torch):
     np.testing.assert_allclose(f.numpy(), t.numpy())
     assert ferrum.tensor(z).sgn().dtype == ferrum.complex128
     np.testing.assert_array_equal(ferrum.sgn(ferrum.tensor([-2.0, 0.0, 3.0])).numpy(), [-1.0, 0.0, 1.0])
+
+
+def _inplace_cases(T):
+    a = np.array([1 + 2j, 3 - 1j, 0.5 + 0.5j, 2j])
+    wc = T.tensor([1 + 1j, 2, 1j, 1])
+    wr = T.tensor(np.arange(8.0).reshape(4, 2))
+    out = []
+
+    def complex_base(edit):
+        z = T.tensor(a, requires_grad=True)
+        y = z * 1
+        edit(y)
+        (y * wc).real.sum().backward()
+        out.extend([y.detach().numpy(), z.grad.numpy()])
+
+    def real_base(edit):
+        x = T.tensor(np.arange(8.0).reshape(4, 2), requires_grad=True)
+        y = x * 1
+        edit(y)
+        (y * wr).sum().backward()
+        out.extend([y.detach().numpy(), x.grad.numpy()])
+
+    complex_base(lambda y: T.view_as_real(y)[:, 1].mul_(3))  # one part of each element
+    complex_base(lambda y: T.view_as_real(y[1:3]).mul_(2))
+    complex_base(lambda y: y[::2].mul_(1j))  # a plain slice of a complex base
+    real_base(lambda y: T.view_as_complex(y).mul_(1j))
+    real_base(lambda y: T.view_as_complex(y[::2])[0].mul_(1 + 1j))
+    return out
+
+
+def test_inplace_through_complex_views_matches_torch(torch):
+    for i, (f, t) in enumerate(zip(_inplace_cases(ferrum), _inplace_cases(torch))):
+        np.testing.assert_allclose(f, t, err_msg=f"case {i // 2}, {'gradient' if i % 2 else 'value'}")

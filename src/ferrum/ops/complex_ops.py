@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .._dtype import scalar_name
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, record, sum_to
 from ._common import xp_of
 from ._promote import _float_dt, _float_kinds
@@ -34,6 +34,16 @@ def _as_view(out: Tensor, base: Tensor, fn) -> Tensor:
     out._version = base._version
     out._view = (base, fn)
     return out
+
+
+def _vc_view(t: Tensor) -> Tensor:
+    """``view_as_complex`` as the view protocol re-applies it; in-place's bool mask of a real base
+    (ops/inplace.py) has its (re, im) flag pairs viewed as one uint16 each, so that clearing an
+    element of the view clears both flags. (A complex base's mask is complex: one flag per part.)"""
+    d = t._data
+    if d.dtype == np.bool_:
+        return _wrap(d.view(np.uint16)[..., 0])
+    return view_as_complex(t)
 
 
 class _ViewAsRealBackward(Node, name="ViewAsRealBackward0"):
@@ -90,7 +100,7 @@ def view_as_complex(input: Tensor) -> Tensor:
     else:
         # the last axis is contiguous (stride 1), so the buffer reinterprets in place
         r = d.view(cdt)[..., 0]
-    return _as_view(record(r, _ViewAsComplexBackward, (input,)), input, view_as_complex)
+    return _as_view(record(r, _ViewAsComplexBackward, (input,)), input, _vc_view)
 
 
 def real(z: Tensor) -> Tensor:
