@@ -143,3 +143,13 @@ def _inplace_cases(T):
 def test_inplace_through_complex_views_matches_torch(torch):
     for i, (f, t) in enumerate(zip(_inplace_cases(ferrum), _inplace_cases(torch))):
         np.testing.assert_allclose(f, t, err_msg=f"case {i // 2}, {'gradient' if i % 2 else 'value'}")
+
+
+def test_conj_and_neg_bits_resolve(torch):
+    z = ferrum.tensor([1 + 2j, -1j])
+    for t in (z, z.conj()):
+        assert not ferrum.is_neg(t) and not t.is_neg() and not ferrum.is_conj(t)
+        assert ferrum.resolve_neg(t) is t and t.resolve_neg() is t
+        np.testing.assert_array_equal(t.resolve_conj().resolve_neg().numpy(), t.numpy())
+    zt = torch.tensor([1 + 2j, -1j])
+    np.testing.assert_array_equal(zt.conj().resolve_conj().resolve_neg().numpy(), z.conj().numpy())

@@ -25,7 +25,7 @@ from ._promote import _float_dt, _float_kinds
 from .select import where
 from .unary import _zero_grad, sgn
 
-__all__ = ["view_as_real", "view_as_complex", "complex", "polar", "angle"]
+__all__ = ["view_as_real", "view_as_complex", "complex", "polar", "angle", "is_conj", "is_neg", "resolve_neg"]
 
 _CPLX = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
 
@@ -205,4 +205,22 @@ def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return record(r, _AngleBackward, (input,), save=(input,))
 
 
+def is_conj(input: Tensor) -> bool:
+    """False: ferrum's ``conj`` computes the conjugate at once (PyTorch may return a lazy view with
+    the conjugate bit set); code that checks it and calls ``resolve_conj`` works unchanged."""
+    return False
+
+
+def is_neg(input: Tensor) -> bool:
+    """False: ferrum has no lazy negative bit (see :func:`is_conj`)."""
+    return False
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    """``input`` itself: ferrum has no lazy negative bit to materialise."""
+    return input
+
+
 Tensor.angle = angle
+Tensor.is_neg = is_neg
+Tensor.resolve_neg = resolve_neg
