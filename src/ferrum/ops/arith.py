@@ -25,7 +25,7 @@ from ..autograd.function import Node, attach, edge, record, sum_to, version_erro
 from . import _parallel as _par
 from ._common import _write_out, p_where, xp_of
 from ._promote import (
-    _as_tensor_operand, _binary_record, _binop_or_notimpl, _coerce_pair, _float_dt, _float_kinds,
+    _as_tensor_operand, _binary_record, _cast, _binop_or_notimpl, _coerce_pair, _float_dt, _float_kinds,
     _not_implemented, _number_types, _operand_types, _promote, _rbinop, _scalar_operand, _scalar_types,
     _shape_error, _ZeroGradBackward,
 )
@@ -83,6 +83,17 @@ def _unpack(t, v, node, graph):
     if t._version[0] != v:
         raise version_error(t, v, node)
     return t if graph else t._data
+
+
+def _lifted(t: Tensor, d) -> Tensor:
+    """``t``, or its differentiable cast when a complex scalar operand lifted its real array ``d``
+    to complex: the cast's backward keeps the real part of the gradient (PyTorch's convention),
+    so no complex gradient reaches the real nodes behind ``t``. The common case is one identity
+    check."""
+    if d is not t._data and d is not None and d.dtype.kind == "c" and t._data.dtype.kind != "c" \
+            and t.requires_grad:
+        return _cast(t, from_np(d.dtype))
+    return t
 
 
 def _conj_scalar(s):
@@ -231,6 +242,7 @@ def add(input: Tensor, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
             raise _shape_error("add", ad, bd) from None
         return _finish_binary(r, a, other, AddBackward0, alpha)
     ad, s = _scalar_operand(a._data, other, "add")
+    a = _lifted(a, ad)
     if ad is None:
         b = _as_tensor_operand(other, a)
         if b is None:
@@ -284,6 +296,7 @@ def sub(input: Tensor, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
     if ad.dtype.kind == "b" or other.__class__ is _pybool or other.__class__ is np.bool_:
         raise _bool_sub_error(False)
     ad, s = _scalar_operand(ad, other, "sub")
+    a = _lifted(a, ad)
     if ad is None:
         b = _as_tensor_operand(other, a)
         if b is None:
@@ -309,6 +322,7 @@ def _rsub_scalar(t: Tensor, s) -> Tensor:
     if td.dtype.kind == "b" or s.__class__ is _pybool or s.__class__ is np.bool_:
         raise _bool_sub_error(False)
     td, s2 = _scalar_operand(td, s, "rsub")
+    t = _lifted(t, td)
     if td is None:
         b = _as_tensor_operand(s, t)
         if b is None:
@@ -349,6 +363,7 @@ def mul(input: Tensor, other, *, out: Tensor | None = None) -> Tensor:
             node.b_sh = bd.shape
         return res
     ad, s = _scalar_operand(a._data, other, "mul")
+    a = _lifted(a, ad)
     if ad is None:
         b = _as_tensor_operand(other, a)
         if b is None:
@@ -401,6 +416,7 @@ def div(input: Tensor, other, *, rounding_mode: str | None = None, out: Tensor |
     if ad.dtype.kind not in _float_kinds:
         ad = ad.astype(_float_dt())
     ad, s = _scalar_operand(ad, other, "div")
+    a = _lifted(a, ad)
     if ad is None:
         b = _as_tensor_operand(other, a)
         if b is None:
@@ -419,6 +435,7 @@ def _rdiv_scalar(t: Tensor, s) -> Tensor:
     if td.dtype.kind not in _float_kinds:
         td = td.astype(_float_dt())
     td, s2 = _scalar_operand(td, s, "div")
+    t = _lifted(t, td)
     if td is None:
         b = _as_tensor_operand(s, t)
         if b is None:
@@ -516,6 +533,7 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
                 raise RuntimeError(f"pow(): value {exponent} cannot be converted to type "
                                    f"{input.dtype.name}_t without overflow")
         ad, e = _scalar_operand(input._data, exponent, "pow")
+        input = _lifted(input, ad)
         if ad.dtype.kind == "b" and e.__class__ is _pyint:
             ad = ad.astype(np.int64)
         with np.errstate(all="ignore"):
@@ -539,6 +557,7 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
         if exponent._data.dtype.kind == "b" and input.__class__ is _pybool:
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         bd, s = _scalar_operand(exponent._data, input, "pow")
+        exponent = _lifted(exponent, bd)
         with np.errstate(all="ignore"):
             r = _np_pow(np.asarray(s, dtype=bd.dtype), bd) if bd.dtype.kind in "fcViu" else \
                 np.power(s, bd)
