@@ -43,6 +43,7 @@ OPS = {
     "pow_complex": ((lambda r: _c(r, (3, 4), 2.0),), lambda T, a: a ** (1.5 - 0.5j)),
     "rpow_real": ((_m,), lambda T, a: 2.0 ** a),
     "rpow_complex": ((_m,), lambda T, a: (2 - 1j) ** a),
+    "rpow_negative": ((_m,), lambda T, a: (-2.0) ** a),
     "square": ((_m,), lambda T, a: T.square(a)),
     "neg": ((_m,), lambda T, a: -a),
     "abs": ((_m,), lambda T, a: T.abs(a)),

@@ -510,7 +510,8 @@ class _RPowBackward(Node, name="PowBackward2"):
         s = self.s
         if s == 0:
             return (p_where(b.real >= 0, 0.0, g * math.nan),)
-        if isinstance(s, (complex, np.complexfloating)):  # d/db s**b = s**b log(s), conjugated
+        if isinstance(s, (complex, np.complexfloating)) or b._data.dtype.kind == "c":
+            # d/db s**b = s**b log(s) (the principal complex log), conjugated
             return (g * ((s ** b) * cmath.log(s)).conj(),)
         return (g * ((s ** b) * math.log(s)).conj() if s > 0 else g * math.nan,)
 
