@@ -266,11 +266,11 @@ class _ProdBackward(Node, name="ProdBackward0"):
         shape = x._data.shape
         if self.dim is None:
             po = _prod_others(x.reshape(-1), 0).reshape(shape)
-            return (g.reshape((1,) * len(shape)).expand(shape) * po,)
+            return (g.reshape((1,) * len(shape)).expand(shape) * po.conj(),)  # conj: complex convention
         if len(shape) == 0:
             return (g,)
         d = self.dim
-        return (g.reshape(_keep_shape(shape, (d,))).expand(shape) * _prod_others(x, d),)
+        return (g.reshape(_keep_shape(shape, (d,))).expand(shape) * _prod_others(x, d).conj(),)
 
 
 class _ProdBackward1(_ProdBackward, name="ProdBackward1"):
@@ -470,7 +470,7 @@ class _NormBackward(Node, name="LinalgVectorNormBackward0"):
             return (_wrap(xp_of(xd).zeros_like(xd)),)
         gk = g.reshape(self.keep).expand(shape)
         if p == 1:
-            return (gk * x.sign(),)
+            return (gk * x.sgn(),)
         o = res.reshape(self.keep).expand(shape)
         od = o._data
         if p == 2:
@@ -480,10 +480,10 @@ class _NormBackward(Node, name="LinalgVectorNormBackward0"):
             mask = np.abs(xd) == od
             with np.errstate(invalid="ignore", divide="ignore"):
                 w = (mask / mask.sum(axis=self.axes, keepdims=True)).astype(xd.dtype)
-            return (gk * x.sign() * _wrap(w),)
+            return (gk * x.sgn() * _wrap(w),)
         bad = _wrap((xd == 0) | (od == 0))
         ratio = where(bad, 1.0, x.abs()) / where(bad, 1.0, o)
-        return (where(bad, 0.0, gk * x.sign() * ratio ** (p - 1)),)
+        return (where(bad, 0.0, gk * x.sgn() * ratio ** (p - 1)),)
 
 
 def _vector_norm_data(d, p: float, axes: tuple, keepdim: bool, who: str):
@@ -585,7 +585,7 @@ class _LogsumexpBackward(Node, name="LogsumexpBackward0"):
     def backward_t(self, g, x, res):
         shape = x._data.shape
         o = res.reshape(self.keep).expand(shape)
-        return (g.reshape(self.keep).expand(shape) * (x - o).exp(),)
+        return (g.reshape(self.keep).expand(shape) * (x - o).exp().conj(),)
 
 
 def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, out=None, axis=None,
