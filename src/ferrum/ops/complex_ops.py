@@ -25,7 +25,8 @@ from ._promote import _float_dt, _float_kinds
 from .select import where
 from .unary import _zero_grad, sgn
 
-__all__ = ["view_as_real", "view_as_complex", "complex", "polar", "angle", "is_conj", "is_neg", "resolve_neg"]
+__all__ = ["view_as_real", "view_as_complex", "complex", "polar", "angle", "is_conj", "is_neg", "resolve_neg",
+           "real", "imag"]
 
 _CPLX = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
 
@@ -103,14 +104,19 @@ def view_as_complex(input: Tensor) -> Tensor:
     return _as_view(record(r, _ViewAsComplexBackward, (input,)), input, _vc_view)
 
 
-def real(z: Tensor) -> Tensor:
-    # the real part through the view (right for 0-d tensors too; softmax.real's
-    # np.ascontiguousarray makes them 1-d), differentiable to every order
-    return view_as_real(z)[..., 0]
+def real(input: Tensor) -> Tensor:
+    """The real part: for a complex tensor a view sharing its memory (``x.real.add_(1)`` changes
+    ``x``, as PyTorch), differentiable to every order; a real tensor itself."""
+    if input._data.dtype.kind != "c":
+        return input
+    return view_as_real(input).select(-1, 0)
 
 
-def imag(z: Tensor) -> Tensor:
-    return view_as_real(z)[..., 1]
+def imag(input: Tensor) -> Tensor:
+    """The imaginary part, a view of a complex tensor; RuntimeError for other dtypes (PyTorch's)."""
+    if input._data.dtype.kind != "c":
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return view_as_real(input).select(-1, 1)
 
 
 class _ComplexBackward(Node, name="ComplexBackward0"):
@@ -222,5 +228,7 @@ def resolve_neg(input: Tensor) -> Tensor:
 
 
 Tensor.angle = angle
+Tensor.real = property(real)
+Tensor.imag = property(imag)
 Tensor.is_neg = is_neg
 Tensor.resolve_neg = resolve_neg

@@ -33,7 +33,7 @@ from ..autograd.function import Node, attach, record
 from . import _parallel as _par
 from ._common import canon_dim
 
-__all__ = ["softmax", "log_softmax", "conj", "conj_physical", "resolve_conj", "real", "imag"]
+__all__ = ["softmax", "log_softmax", "conj", "conj_physical", "resolve_conj"]
 
 
 def _prepare(input: Tensor, dim, dtype, op: str):
@@ -219,36 +219,10 @@ def resolve_conj(input: Tensor) -> Tensor:
     return input
 
 
-class _RealBackward(Node, name="RealBackward0"):
-    def backward_t(self, g):
-        return (g.to(self.cdt) if not self.imag else g.to(self.cdt) * 1j,)
-
-
-_ImagBackward = _RealBackward.named("ImagBackward0")
-
-
-def real(input: Tensor) -> Tensor:
-    """The real part (the tensor itself for real dtypes)."""
-    d = input._data
-    if d.dtype.kind != "c":
-        return input
-    return record(np.ascontiguousarray(d.real), _RealBackward, (input,), cdt=input.dtype, imag=False)
-
-
-def imag(input: Tensor) -> Tensor:
-    """The imaginary part; only for complex tensors."""
-    d = input._data
-    if d.dtype.kind != "c":
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return record(np.ascontiguousarray(d.imag), _ImagBackward, (input,), cdt=input.dtype, imag=True)
-
-
 Tensor.softmax = lambda self, dim=None, dtype=None: softmax(self, dim, dtype)
 Tensor.log_softmax = lambda self, dim=None, dtype=None: log_softmax(self, dim, dtype)
 Tensor.conj = conj
 Tensor.conj_physical = conj
 Tensor.resolve_conj = resolve_conj
-Tensor.real = property(real)
-Tensor.imag = property(imag)
 Tensor.is_conj = lambda self: False
 
