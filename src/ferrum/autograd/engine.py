@@ -245,11 +245,14 @@ def _leaf(t, g, graph, capture, accumulate, stolen):
                            f"tensor of shape {tuple(d.shape)}")
     if graph:
         if g.dtype is not t.dtype:
+            if g._data.dtype.kind == "c" and d.dtype.kind != "c":
+                from ..ops.complex_ops import real  # a real leaf gets the real part, as PyTorch
+                g = real(g)
             g = g.to(t.dtype)
         t.grad = g.clone() if t.grad is None else t.grad + g  # never alias another tensor
     else:
         if g.dtype != d.dtype:
-            g = g.astype(d.dtype)
+            g = (g.real if g.dtype.kind == "c" and d.dtype.kind != "c" else g).astype(d.dtype)
         cur = t.grad
         if cur is None:
             if g.base is not None or id(g) in stolen or not getattr(g.flags, "writeable", True):

@@ -91,12 +91,16 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
               check_grad_dtypes: bool = False, check_batched_grad: bool = False,
               check_batched_forward_grad: bool = False, check_forward_ad: bool = False,
               check_backward_ad: bool = True, fast_mode: bool = False, masked=None) -> bool:
-    """Checks gradients of ``func`` at ``inputs`` (use float64) against central differences."""
+    """Checks gradients of ``func`` at ``inputs`` (use float64; complex128 too) against central
+    differences."""
     inputs = _as_tuple(inputs)
     idx = _diff_inputs(inputs)
     if not idx:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none "
                          "of the them have requires_grad=True.")
+    if any(isinstance(t, Tensor) and t._data.dtype.kind == "c" for t in inputs) or any(
+            o._data.dtype.kind == "c" for o in _outputs(func, inputs)):
+        func, inputs = _as_real(func, inputs)
     try:
         ana, outs = _analytical(func, inputs, idx)
         num = _numerical(func, inputs, idx, eps)
@@ -115,6 +119,25 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
             raise
         return False
     return True
+
+
+def _as_real(func, inputs):
+    """The real function PyTorch's complex gradcheck checks: complex inputs and outputs seen as
+    (real, imag) pairs, so the real and imaginary parts are perturbed separately. Its gradient
+    with respect to ``view_as_real(z)`` is ``view_as_real`` of the gradient with respect to ``z``
+    (PyTorch's convention: dL/dx + i dL/dy), which is what this checks."""
+    from ..ops.complex_ops import view_as_complex, view_as_real
+    cplx = [isinstance(t, Tensor) and t._data.dtype.kind == "c" for t in inputs]
+    real_in = tuple(view_as_real(t.detach()).clone().requires_grad_(t.requires_grad) if c else t
+                    for t, c in zip(inputs, cplx))
+
+    def real_func(*args):
+        outs = func(*(view_as_complex(a) if c else a for a, c in zip(args, cplx)))
+        single = isinstance(outs, Tensor)
+        outs = tuple(view_as_real(o) if isinstance(o, Tensor) and o._data.dtype.kind == "c" else o
+                     for o in _as_tuple(outs))
+        return outs[0] if single else outs
+    return real_func, real_in
 
 
 def _like(a: np.ndarray, ref):
@@ -139,8 +162,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            _wrap(_like(rng.standard_normal(o._data.shape).astype(o._data.dtype), o._data))
-            .requires_grad_(True) for o in outs if o.requires_grad)
+            _wrap(_like(_random_like(rng, o._data), o._data)).requires_grad_(True)
+            for o in outs if o.requires_grad)
     else:
         grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)
@@ -155,3 +178,11 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
 
     return gradcheck(new_func, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)
+
+
+def _random_like(rng, a):
+    """Standard normal values of ``a``'s shape and dtype (both parts random for complex)."""
+    r = rng.standard_normal(a.shape)
+    if a.dtype.kind == "c":
+        r = r + 1j * rng.standard_normal(a.shape)
+    return r.astype(a.dtype)

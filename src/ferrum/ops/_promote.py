@@ -39,6 +39,9 @@ def _cast(t: Tensor, dt) -> Tensor:
 
 class _CastBackward(Node, name="ToCopyBackward0"):
     def backward_t(self, g):
+        if g._data.dtype.kind == "c" and not self.src.is_complex:
+            from .complex_ops import real  # the real part (PyTorch's convention), silently
+            g = real(g)
         return (_cast(g, self.src),)
 
 

@@ -125,9 +125,12 @@ class _Buffers(dict):
         return a
 
     def __del__(self):
+        give = getattr(_im2col, "give", None)
+        if give is None:  # interpreter shutdown: the module is already torn down, nothing to return to
+            return
         for k, a in self.items():
             if a is not None:
-                _im2col.give("rnn" + k, a)
+                give("rnn" + k, a)
 
 
 def _colsum(g: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ three marked sites of the package (with ``unary.record_unary`` and ``linear``).
 from __future__ import annotations
 
 import builtins
+import cmath
 import math
 
 import numpy as np
@@ -24,7 +25,7 @@ from ..autograd.function import Node, attach, edge, record, sum_to, version_erro
 from . import _parallel as _par
 from ._common import _write_out, p_where, xp_of
 from ._promote import (
-    _as_tensor_operand, _binary_record, _binop_or_notimpl, _coerce_pair, _float_dt, _float_kinds,
+    _as_tensor_operand, _binary_record, _cast, _binop_or_notimpl, _coerce_pair, _float_dt, _float_kinds,
     _not_implemented, _number_types, _operand_types, _promote, _rbinop, _scalar_operand, _scalar_types,
     _shape_error, _ZeroGradBackward,
 )
@@ -44,7 +45,7 @@ class AddBackward0(Node):
 
     def backward(self, g):
         ga = g if g.shape == self.ash else sum_to(g, self.ash)
-        gb = g if self.alpha == 1 else g * self.alpha
+        gb = g if self.alpha == 1 else g * _conj_scalar(self.alpha)
         if gb.shape != self.bsh:
             gb = sum_to(gb, self.bsh)
         return ga, gb
@@ -55,7 +56,7 @@ class SubBackward0(Node):
 
     def backward(self, g):
         ga = g if g.shape == self.ash else sum_to(g, self.ash)
-        gb = -g if self.alpha == 1 else g * (-self.alpha)
+        gb = -g if self.alpha == 1 else g * (-_conj_scalar(self.alpha))
         if gb.shape != self.bsh:
             gb = sum_to(gb, self.bsh)
         return ga, gb
@@ -84,6 +85,33 @@ def _unpack(t, v, node, graph):
     return t if graph else t._data
 
 
+def _lifted(t: Tensor, d) -> Tensor:
+    """``t``, or its differentiable cast when a complex scalar operand lifted its real array ``d``
+    to complex: the cast's backward keeps the real part of the gradient (PyTorch's convention),
+    so no complex gradient reaches the real nodes behind ``t``. The common case is one identity
+    check."""
+    if d is not t._data and d is not None and d.dtype.kind == "c" and t._data.dtype.kind != "c" \
+            and t.requires_grad:
+        return _cast(t, from_np(d.dtype))
+    return t
+
+
+def _conj_scalar(s):
+    """PyTorch's complex convention: the gradient of ``x * s`` is ``g * conj(s)`` (a Python or
+    NumPy number; real ones pass through without a call)."""
+    return s if s.__class__ is float or s.__class__ is int else s.conjugate()
+
+
+def _unpack_cj(t, v, node, graph):
+    """``_unpack``, conjugated for complex dtypes: the gradients of holomorphic binary ops are
+    ``g * conj(df/dz)`` (PyTorch's convention); one dtype-kind check per operand on the real path."""
+    if t._version[0] != v:
+        raise version_error(t, v, node)
+    if t._data.dtype.kind == "c":
+        return t.conj() if graph else t._data.conj()
+    return t if graph else t._data
+
+
 class MulBackward0(Node):
     __slots__ = ("a", "b", "va", "vb", "a_sh", "b_sh")
     _saved = ("a", "b")
@@ -93,11 +121,11 @@ class MulBackward0(Node):
         a, b = self.a, self.b
         ga = gb = None
         if b is not None:
-            ga = g * _unpack(b, self.vb, self, graph)
+            ga = g * _unpack_cj(b, self.vb, self, graph)
             if ga.shape != self.a_sh:
                 ga = sum_to(ga, self.a_sh)
         if a is not None:
-            gb = g * _unpack(a, self.va, self, graph)
+            gb = g * _unpack_cj(a, self.va, self, graph)
             if gb.shape != self.b_sh:
                 gb = sum_to(gb, self.b_sh)
         return ga, gb
@@ -109,7 +137,7 @@ class MulBackward1(Node, name="MulBackward0"):
     __slots__ = ("s",)
 
     def backward(self, g):
-        return (g * self.s,)
+        return (g * _conj_scalar(self.s),)
 
 
 class _DivScalarBackward(MulBackward1, name="DivBackward0"):
@@ -124,14 +152,14 @@ class DivBackward0(Node):
 
     def backward(self, g):
         graph = g.__class__ is Tensor
-        bv = _unpack(self.b, self.vb, self, graph)
+        bv = _unpack_cj(self.b, self.vb, self, graph)
         ga = gb = None
         if self.next[0] is not None:
             ga = g / bv
             if ga.shape != self.a_sh:
                 ga = sum_to(ga, self.a_sh)
         if self.next[1] is not None:
-            av = _unpack(self.a, self.va, self, graph)
+            av = _unpack_cj(self.a, self.va, self, graph)
             gb = -g * av / (bv * bv)
             if gb.shape != self.b_sh:
                 gb = sum_to(gb, self.b_sh)
@@ -146,8 +174,8 @@ class RDivBackward(Node, name="MulBackward0"):  # PyTorch computes s / x as reci
 
     def backward(self, g):
         graph = g.__class__ is Tensor
-        bv = _unpack(self.b, self.vb, self, graph)
-        return (-g * self.s / (bv * bv),)
+        bv = _unpack_cj(self.b, self.vb, self, graph)
+        return (-g * _conj_scalar(self.s) / (bv * bv),)
 
 
 _PAR_MIN = _par.MIN_SIZE
@@ -214,6 +242,7 @@ def add(input: Tensor, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
             raise _shape_error("add", ad, bd) from None
         return _finish_binary(r, a, other, AddBackward0, alpha)
     ad, s = _scalar_operand(a._data, other, "add")
+    a = _lifted(a, ad)
     if ad is None:
         b = _as_tensor_operand(other, a)
         if b is None:
@@ -267,6 +296,7 @@ def sub(input: Tensor, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
     if ad.dtype.kind == "b" or other.__class__ is _pybool or other.__class__ is np.bool_:
         raise _bool_sub_error(False)
     ad, s = _scalar_operand(ad, other, "sub")
+    a = _lifted(a, ad)
     if ad is None:
         b = _as_tensor_operand(other, a)
         if b is None:
@@ -292,6 +322,7 @@ def _rsub_scalar(t: Tensor, s) -> Tensor:
     if td.dtype.kind == "b" or s.__class__ is _pybool or s.__class__ is np.bool_:
         raise _bool_sub_error(False)
     td, s2 = _scalar_operand(td, s, "rsub")
+    t = _lifted(t, td)
     if td is None:
         b = _as_tensor_operand(s, t)
         if b is None:
@@ -332,6 +363,7 @@ def mul(input: Tensor, other, *, out: Tensor | None = None) -> Tensor:
             node.b_sh = bd.shape
         return res
     ad, s = _scalar_operand(a._data, other, "mul")
+    a = _lifted(a, ad)
     if ad is None:
         b = _as_tensor_operand(other, a)
         if b is None:
@@ -384,6 +416,7 @@ def div(input: Tensor, other, *, rounding_mode: str | None = None, out: Tensor |
     if ad.dtype.kind not in _float_kinds:
         ad = ad.astype(_float_dt())
     ad, s = _scalar_operand(ad, other, "div")
+    a = _lifted(a, ad)
     if ad is None:
         b = _as_tensor_operand(other, a)
         if b is None:
@@ -402,6 +435,7 @@ def _rdiv_scalar(t: Tensor, s) -> Tensor:
     if td.dtype.kind not in _float_kinds:
         td = td.astype(_float_dt())
     td, s2 = _scalar_operand(td, s, "div")
+    t = _lifted(t, td)
     if td is None:
         b = _as_tensor_operand(s, t)
         if b is None:
@@ -454,10 +488,10 @@ class _PowBackward(Node, name="PowBackward1"):
         sa, sb = self.shapes
         ga = gb = None
         if self.next[0] is not None:
-            ga = sum_to(p_where(b == 0, 0.0, g * b * a ** (b - 1)), sa)
+            ga = sum_to(p_where(b == 0, 0.0, g * (b * a ** (b - 1)).conj()), sa)
         if self.next[1] is not None:
-            out = a ** b
-            gb = sum_to(p_where((a == 0) & (b >= 0), 0.0, g * out * a.log()), sb)
+            d = (a ** b * a.log()).conj()
+            gb = sum_to(p_where((a == 0) & (b.real >= 0), 0.0, g * d), sb)
         return ga, gb
 
 
@@ -466,7 +500,7 @@ class _PowScalarBackward(Node, name="PowBackward0"):
         e = self.e
         if e == 0:  # zeros, not g * 0 (a nan in g must not leak), as PyTorch
             return (_wrap(xp_of(g._data).zeros(g.shape, g._data.dtype)),)
-        return (g * e * a ** (e - 1),)
+        return (g * (e * a ** (e - 1)).conj(),)
 
 
 class _RPowBackward(Node, name="PowBackward2"):
@@ -475,8 +509,11 @@ class _RPowBackward(Node, name="PowBackward2"):
     def backward_t(self, g, b):
         s = self.s
         if s == 0:
-            return (p_where(b >= 0, 0.0, g * (s ** b) * math.log(s) if s > 0 else g * math.nan),)
-        return (g * (s ** b) * math.log(s) if s > 0 else g * math.nan,)
+            return (p_where(b.real >= 0, 0.0, g * math.nan),)
+        if isinstance(s, (complex, np.complexfloating)) or b._data.dtype.kind == "c":
+            # d/db s**b = s**b log(s) (the principal complex log), conjugated
+            return (g * ((s ** b) * cmath.log(s)).conj(),)
+        return (g * ((s ** b) * math.log(s)).conj() if s > 0 else g * math.nan,)
 
 
 def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
@@ -497,6 +534,7 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
                 raise RuntimeError(f"pow(): value {exponent} cannot be converted to type "
                                    f"{input.dtype.name}_t without overflow")
         ad, e = _scalar_operand(input._data, exponent, "pow")
+        input = _lifted(input, ad)
         if ad.dtype.kind == "b" and e.__class__ is _pyint:
             ad = ad.astype(np.int64)
         with np.errstate(all="ignore"):
@@ -520,6 +558,7 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
         if exponent._data.dtype.kind == "b" and input.__class__ is _pybool:
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         bd, s = _scalar_operand(exponent._data, input, "pow")
+        exponent = _lifted(exponent, bd)
         with np.errstate(all="ignore"):
             r = _np_pow(np.asarray(s, dtype=bd.dtype), bd) if bd.dtype.kind in "fcViu" else \
                 np.power(s, bd)

@@ -23,9 +23,11 @@ are, as PyTorch does.
 Rows that no key may attend to (a fully masked row, or S == 0) give zeros and zero gradients, as
 PyTorch 2.13 gives on the CPU (its "safe softmax"), not NaN.
 
-Differences from PyTorch: ``attn_mask`` together with ``is_causal=True`` raises PyTorch's
-RuntimeError for every input rank (torch's 4-D CPU flash kernel silently combines the two while its
-other paths raise; ferrum keeps the defined behaviour); likewise a 0-d or 1-D ``attn_mask`` is
+``attn_mask`` together with ``is_causal=True``: as torch 2.13's CPU flash kernel, 4-D inputs apply
+both (the mask, then the causal triangle: ``attn_mask.masked_fill(~tril, -inf)``) and other ranks
+raise its RuntimeError (torch's documentation says it always raises, and its math kernel, picked
+when the value's head size differs from the query's, does raise for 4-D too).
+Differences from PyTorch: a 0-d or 1-D ``attn_mask`` is
 broadcast, as torch's documented semantics and its non-4-D path do (its 4-D kernel raises
 IndexError). Dropout draws from ferrum's generator, so it is reproducible under
 ``ferrum.manual_seed`` but does not reproduce torch's random stream.
@@ -162,7 +164,10 @@ def _check(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa) -> tu
         if not ok:
             raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape {list(m.shape)} cannot be "
                                f"broadcast to the attention scores' shape {list(full)}")
-        if is_causal:
+        if is_causal and q.ndim != 4:
+            # torch 2.13's 4-D CPU flash kernel (the one it picks when the value's head size equals
+            # the query's) applies both, the mask then the causal triangle, and its other paths
+            # raise; ferrum applies both for every 4-D input, so programs written against torch run
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                                "is_causal=True")
     return tuple(batch), gk, gv
@@ -270,14 +275,14 @@ def _probs_t(q, k, mask, causal: bool, sc: float, gk: int, valid):
     kr = _repeat_t(k, gk)
     qs = q * sc
     s = qs.matmul(kr.transpose(-2, -1))
-    if causal:
-        L, S = s.shape[-2], s.shape[-1]
-        s = masked_fill(s, _wrap(_causal_excluded(L, S)), _NEG_INF)
-    elif mask is not None:
+    if mask is not None:
         if mask._data.dtype.kind == "b":
             s = masked_fill(s, _wrap(~mask._data), _NEG_INF)
         else:
             s = s + mask
+    if causal:
+        L, S = s.shape[-2], s.shape[-1]
+        s = masked_fill(s, _wrap(_causal_excluded(L, S)), _NEG_INF)
     if s.shape[-1] == 0:
         return s, qs, kr
     if valid is None and mask is not None:
@@ -381,13 +386,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     md = None if attn_mask is None else attn_mask._data
     if md is not None and md.ndim < 2:
         md = md.reshape((1,) * (2 - md.ndim) + md.shape)
-    if is_causal:
-        np.copyto(st, _NEG_INF, where=_causal_excluded(L, S, True))
-    elif md is not None:
+    if md is not None:
         if md.dtype.kind == "b":
             np.copyto(st, _NEG_INF, where=~md.swapaxes(-1, -2))
         else:
             st += md.swapaxes(-1, -2)
+    if is_causal:
+        np.copyto(st, _NEG_INF, where=_causal_excluded(L, S, True))
     empty = _softmax_cols_(st, md is not None)
     keep = None
     if dropout_p > 0.0:

@@ -69,10 +69,15 @@ class _LogaddexpBackward(Node, name="LogaddexpBackward0"):
     def backward_t(self, g, a, b):
         sa, sb = self.shapes
         # PyTorch's formula: exact 1 and 0 for an infinite input beside a finite one
-        return sum_to(g / (1 + (b - a).exp()), sa), sum_to(g / (1 + (a - b).exp()), sb)
+        # (conj: complex inputs follow PyTorch's convention g * conj(df/dz); no-op for real)
+        return sum_to(g / (1 + (b - a).exp()).conj(), sa), sum_to(g / (1 + (a - b).exp()).conj(), sb)
 
 
 def _np_logaddexp(a, b):
+    if a.dtype.kind == "c":  # NumPy has no complex logaddexp: the larger real part factored out
+        m = np.where(a.real >= b.real, a, b)
+        with np.errstate(all="ignore"):
+            return (m + np.log1p(np.exp(a + b - m - m))).astype(a.dtype, copy=False)
     if a.dtype.itemsize < 4:  # float16/bfloat16 in float32, as PyTorch
         return np.logaddexp(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
     return np.logaddexp(a, b)
@@ -182,9 +187,11 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
         weight = _cast(weight, float32) if isinstance(weight, Tensor) else weight
     with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is PyTorch's nan, silently
         if not isinstance(weight, Tensor):
-            r = input + weight * (end - input) if weight < 0.5 else end - (end - input) * (1 - weight)
-        else:
-            r = where(weight < 0.5, input + weight * (end - input), end - (end - input) * (1 - weight))
+            low = (builtins.abs(weight) if _is_complex(weight) else weight) < 0.5
+            r = input + weight * (end - input) if low else end - (end - input) * (1 - weight)
+        else:  # PyTorch compares |weight| for complex weights
+            low = (weight.abs() if _is_complex(weight) else weight) < 0.5
+            r = where(low, input + weight * (end - input), end - (end - input) * (1 - weight))
     return _cast(r, dt)
 
 

@@ -6,7 +6,8 @@ A decomposition has several outputs; each gets its own node (a ``_DecompNode``, 
 
 - qr (reduced, or complete with m <= n), eigh and svd (reduced): the usual formulas; eigh and svd
   need distinct eigen/singular values, and the loss must not depend on the sign (phase) of the
-  vectors, as in PyTorch. The gradients are for real inputs only.
+  vectors, as in PyTorch. Complex inputs follow PyTorch's convention (the real part of the
+  diagonal in qr's symmetrisation, svd's gauge term i Im(diag(U^H gU)) / S).
 
 Non-finite input never reaches a LAPACK routine that loops on it (``_svd_arrays``,
 ``_eigh_arrays``): a NaN raises LinAlgError and an infinity gives NaN singular values or
@@ -59,7 +60,10 @@ def _qr_backward_tall(gQ, gR, Q, R):
         t = matmul(_mH(gQ), Q)
         M = -t if M is None else M - t
     low = M * _tri_mask(M, n, -1, True)
-    sym = low + _mH(low) + M * _eye(M, n)
+    dg = M * _eye(M, n)
+    if dg._data.dtype.kind == "c":  # PyTorch's convention: only the real part of the diagonal
+        dg = (dg + dg.conj()) * 0.5
+    sym = low + _mH(low) + dg
     b = matmul(Q, sym)
     if gQ is not None:
         b = b + gQ
@@ -127,7 +131,7 @@ class LinalgEighBackward0(_DecompNode):
         gw, gV = grads
         n = W._data.shape[-1]
         if gw is not None:
-            inner = gw.unsqueeze(-1) * _eye(gw, n)
+            inner = gw.unsqueeze(-1) * _eye(V, n)  # V's dtype: complex for Hermitian input
         else:
             E = W.unsqueeze(-2) - W.unsqueeze(-1)           # E[i, j] = w_j - w_i
             eye = _eye(E, n)
@@ -178,6 +182,12 @@ def _svd_backward(gU, gS, gVh, U, S, Vh):
     if gVh is not None:
         t = matmul(Vh, _mH(gVh))
         t = S.unsqueeze(-1) * (F * (t - _mH(t)))
+        inner = t if inner is None else inner + t
+    if gU is not None and U._data.dtype.kind == "c":
+        # complex: the gauge term i Im(diag(U^H gU)) / S (PyTorch's gradient for a loss invariant
+        # under U -> U e^{i phi}, V -> V e^{i phi})
+        d = (matmul(_mH(U), gU) * eye).sum(-1)
+        t = ((d - d.conj()) * 0.5 / S) * eye
         inner = t if inner is None else inner + t
     gA = matmul(matmul(U, inner), Vh)
     if gU is not None and m > k:

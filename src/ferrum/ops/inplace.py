@@ -251,7 +251,11 @@ class CopySlices(Node):
     """The base after an in-place op on one of its views: base outside the view, ``r`` inside."""
 
     def backward_t(self, g):
-        return g * _wrap(self.mask), self.view_fn(g)
+        m = self.mask
+        if m.dtype.kind == "c":  # per-part flags: a view_as_real view may overwrite one part only
+            from .complex_ops import complex, imag, real
+            return complex(real(g) * _wrap(m.real), imag(g) * _wrap(m.imag)), self.view_fn(g)
+        return g * _wrap(m), self.view_fn(g)
 
 
 def _rebase_view(v: Tensor, r: Tensor) -> None:
@@ -260,7 +264,10 @@ def _rebase_view(v: Tensor, r: Tensor) -> None:
     _state.grad_enabled = False
     try:
         # the mask has the base's memory layout, so that views that need that layout apply to it
-        mask = np.ones_like(base._data, dtype=bool)
+        if base._data.dtype.kind == "c":  # (1, 1) flags per element, one per part
+            mask = np.full_like(base._data, 1 + 1j)
+        else:
+            mask = np.ones_like(base._data, dtype=bool)
         view_fn(_wrap(mask))._data[...] = False
     finally:
         _state.grad_enabled = prev

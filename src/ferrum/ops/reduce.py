@@ -266,11 +266,11 @@ class _ProdBackward(Node, name="ProdBackward0"):
         shape = x._data.shape
         if self.dim is None:
             po = _prod_others(x.reshape(-1), 0).reshape(shape)
-            return (g.reshape((1,) * len(shape)).expand(shape) * po,)
+            return (g.reshape((1,) * len(shape)).expand(shape) * po.conj(),)  # conj: complex convention
         if len(shape) == 0:
             return (g,)
         d = self.dim
-        return (g.reshape(_keep_shape(shape, (d,))).expand(shape) * _prod_others(x, d),)
+        return (g.reshape(_keep_shape(shape, (d,))).expand(shape) * _prod_others(x, d).conj(),)
 
 
 class _ProdBackward1(_ProdBackward, name="ProdBackward1"):
@@ -370,8 +370,10 @@ def _var_args(op, input, dim, unbiased, correction):
     return a, axes, corr, dof
 
 
-def _np_var(a, axes, corr, keepdim):
-    """Two-pass variance over ``axes`` with divisor max(n - corr, 0) (real for complex input)."""
+def _np_var(a, axes, corr, keepdim, sqrt: bool = False):
+    """Two-pass variance over ``axes`` with divisor max(n - corr, 0) (real for complex input);
+    its square root with ``sqrt``, taken before a float16/bfloat16 result is cast back (a std of
+    7072 has a variance of 5e7, past float16's 65504)."""
     low = _is_low(a)
     src = a.astype(np.float32) if low else a
     n = 1
@@ -381,8 +383,10 @@ def _np_var(a, axes, corr, keepdim):
         c = src - src.sum(axis=axes, keepdims=True) / n
         sq = c.real * c.real + c.imag * c.imag if c.dtype.kind == "c" else c * c
         r = sq.sum(axis=axes, keepdims=keepdim) / _pymax(n - corr, 0)
-    r = xp_of(a).asarray(r)
-    return r.astype(a.dtype) if low else r
+        if sqrt:
+            r = np.sqrt(r)
+        r = xp_of(a).asarray(r)
+        return r.astype(a.dtype) if low else r  # past float16's range: inf, as torch, silently
 
 
 def _centered(x: Tensor, axes: tuple) -> Tensor:
@@ -429,8 +433,7 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     a, axes, corr, dof = _var_args("std", input, dim, unbiased, correction)
     if out is not None:
         return _write_out(out, std(input, axes, keepdim=keepdim, correction=corr))
-    with np.errstate(invalid="ignore"):
-        r = np.sqrt(_np_var(a, axes, corr, keepdim))
+    r = _np_var(a, axes, corr, keepdim, sqrt=True)
     return record(r, _StdBackward, (input,), save=(input,), save_output=True, axes=axes,
                   keep=_keep_shape(a.shape, axes), dof=dof)
 
@@ -467,7 +470,7 @@ class _NormBackward(Node, name="LinalgVectorNormBackward0"):
             return (_wrap(xp_of(xd).zeros_like(xd)),)
         gk = g.reshape(self.keep).expand(shape)
         if p == 1:
-            return (gk * x.sign(),)
+            return (gk * x.sgn(),)
         o = res.reshape(self.keep).expand(shape)
         od = o._data
         if p == 2:
@@ -477,10 +480,10 @@ class _NormBackward(Node, name="LinalgVectorNormBackward0"):
             mask = np.abs(xd) == od
             with np.errstate(invalid="ignore", divide="ignore"):
                 w = (mask / mask.sum(axis=self.axes, keepdims=True)).astype(xd.dtype)
-            return (gk * x.sign() * _wrap(w),)
+            return (gk * x.sgn() * _wrap(w),)
         bad = _wrap((xd == 0) | (od == 0))
         ratio = where(bad, 1.0, x.abs()) / where(bad, 1.0, o)
-        return (where(bad, 0.0, gk * x.sign() * ratio ** (p - 1)),)
+        return (where(bad, 0.0, gk * x.sgn() * ratio ** (p - 1)),)
 
 
 def _vector_norm_data(d, p: float, axes: tuple, keepdim: bool, who: str):
@@ -582,7 +585,7 @@ class _LogsumexpBackward(Node, name="LogsumexpBackward0"):
     def backward_t(self, g, x, res):
         shape = x._data.shape
         o = res.reshape(self.keep).expand(shape)
-        return (g.reshape(self.keep).expand(shape) * (x - o).exp(),)
+        return (g.reshape(self.keep).expand(shape) * (x - o).exp().conj(),)
 
 
 def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, out=None, axis=None,

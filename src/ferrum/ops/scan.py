@@ -80,6 +80,8 @@ class _CumprodBackward(Node, name="CumprodBackward0"):
     def backward_t(self, g, x):
         if x._data.ndim == 0:
             return (g,)
+        if x._data.dtype.kind == "c":  # PyTorch's convention: J^H g = conj(J^T conj(g))
+            return (_cumprod_grad(g.conj(), x, self.dim).conj(),)
         return (_cumprod_grad(g, x, self.dim),)
 
 

@@ -101,6 +101,11 @@ def _unary_op(name: str, np_fn, grad_fn, *, save_x: bool = False, save_y: bool =
     node_name = name.capitalize().replace("1p", "1P") + "Backward0"  # Log1PBackward0
     is_ufunc = isinstance(np_fn, np.ufunc)
 
+    def conj_grad(g, x, y):
+        # PyTorch's convention for a holomorphic f: grad_input = g * conj(f'(z)), which is
+        # conj(grad_fn(conj(g))) for every rule of the table (each is g times f'(z))
+        return grad_fn(g.conj(), x, y).conj()
+
     def op(input, *, out=None) -> Tensor:
         if input.__class__ is not Tensor and not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
@@ -115,7 +120,7 @@ def _unary_op(name: str, np_fn, grad_fn, *, save_x: bool = False, save_y: bool =
         r = np_fn(d) if d.size < _PAR_MIN or not is_ufunc else _par.unary(np_fn, d)
         res = _wrap(r)
         if input.requires_grad and _state.grad_enabled:
-            record_unary(input, res, grad_fn, save_x, save_y, node_name)
+            record_unary(input, res, grad_fn if r.dtype.kind != "c" else conj_grad, save_x, save_y, node_name)
         return res
 
     op.__name__ = name
@@ -243,7 +248,7 @@ sinh = U("sinh", np.sinh, lambda g, x, y: g * p_cosh(x), save_x=True)
 cosh = U("cosh", np.cosh, lambda g, x, y: g * p_sinh(x), save_x=True)
 tanh = U("tanh", np.tanh, _tanh_grad, save_y=True)
 asinh = U("asinh", np.arcsinh, lambda g, x, y: g / p_sqrt(x * x + 1), save_x=True)
-acosh = U("acosh", _quiet(np.arccosh), lambda g, x, y: g / p_sqrt(x * x - 1), save_x=True)
+acosh = U("acosh", _quiet(np.arccosh), lambda g, x, y: g / _acosh_d(x), save_x=True)
 atanh = U("atanh", _quiet(np.arctanh), lambda g, x, y: g / (1 - x * x), save_x=True)
 sigmoid = U("sigmoid", _np_sigmoid, _sigmoid_grad, save_y=True)
 erf = U("erf", _sp("erf"), lambda g, x, y: g * _2_SQRTPI * p_exp(-x * x), save_x=True)
@@ -256,15 +261,55 @@ ceil = U("ceil", _int_identity(np.ceil), _zero_grad, float_only=False,
          doc="The smallest integer >= each element; integer tensors are returned as a copy.")
 trunc = U("trunc", _int_identity(np.trunc), _zero_grad, float_only=False,
           doc="Each element rounded toward zero; integer tensors are returned as a copy.")
-sign = U("sign", _np_sign, _zero_grad, float_only=False, bool_ok=True,
-         doc="-1, 0 or 1 by the sign of each element (0 for nan); keeps the dtype.")
+_sign = U("sign", _np_sign, _zero_grad, float_only=False, bool_ok=True,
+          doc="-1, 0 or 1 by the sign of each element (0 for nan); keeps the dtype.")
 _round0 = U("round", _int_identity(np.round), _zero_grad, float_only=False)
 frac = U("frac", _np_frac, lambda g, x, y: g, float_only=False,
          doc="input - trunc(input), elementwise; floating tensors only (as PyTorch).")
 del U
 arcsin, arccos, arctan = asin, acos, atan
 fix = trunc
-sgn = sign
+
+
+def sign(input: Tensor, *, out=None) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (0 for nan); keeps the dtype. Not for complex
+    tensors (``sgn`` is), as PyTorch."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "c":
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. "
+                                  "Please use torch.sgn instead.")
+    return _sign(input, out=out)
+
+
+class _SgnBackward(Node, name="SgnBackward0"):
+    def backward_t(self, g, z):
+        # s = z / |z|: ds/dz = 1 / (2|z|), ds/dconj(z) = -s^2 / (2|z|), so PyTorch's gradient is
+        # (g - conj(g) s^2) / (2|z|); 0 at z = 0
+        a = abs(z)
+        zero = a == 0
+        safe = where(zero, 1.0, a)
+        s = z / safe
+        return (where(zero, 0.0, (g - g.conj() * s * s) / (2 * safe)),)
+
+
+def sgn(input: Tensor, *, out=None) -> Tensor:
+    """``sign`` for real tensors; ``z / |z|`` (0 at 0) for complex ones."""
+    if out is not None:
+        return _write_out(out, sgn(input))
+    d = input._data
+    if d.dtype.kind != "c":
+        return _sign(input)
+    a = np.abs(d)
+    with np.errstate(all="ignore"):
+        r = np.where(a == 0, 0, d / np.where(a == 0, 1, a)).astype(d.dtype, copy=False)
+    return record(r, _SgnBackward, (input,), save=(input,))
+
+
+def _acosh_d(x):
+    # d acosh = 1 / sqrt(x^2 - 1) on the reals; complex: 1 / (sqrt(x - 1) sqrt(x + 1)), the
+    # branch of PyTorch (and of arccosh's cut)
+    if (x._data if x.__class__ is Tensor else x).dtype.kind == "c":
+        return p_sqrt(x - 1) * p_sqrt(x + 1)
+    return p_sqrt(x * x - 1)
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
@@ -318,7 +363,7 @@ def positive(input: Tensor) -> Tensor:
 
 class _AbsBackward(Node, name="AbsBackward0"):
     def backward_t(self, g, x):
-        return (g * sign(x),)
+        return (g * sgn(x),)
 
 
 def abs(input: Tensor, *, out=None) -> Tensor:  # noqa: A001
@@ -353,12 +398,16 @@ def sinc(input: Tensor) -> Tensor:
 
 
 def deg2rad(input: Tensor) -> Tensor:
-    """input * pi / 180, elementwise."""
+    """input * pi / 180, elementwise (not for complex tensors, as PyTorch)."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("deg2rad is not supported for complex tensors.")
     return input * (math.pi / 180.0)
 
 
 def rad2deg(input: Tensor) -> Tensor:
-    """input * 180 / pi, elementwise."""
+    """input * 180 / pi, elementwise (not for complex tensors, as PyTorch)."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("rad2deg is not supported for complex tensors.")
     return input * (180.0 / math.pi)
 
 

@@ -180,7 +180,7 @@ def evaluate(model: nn.Module, dataset: Any, starts: list[int], batch_size: int)
     try:
         with ferrum.no_grad():
             for i in range(0, len(starts), batch_size):
-                x, y = dataset.__getitems__(starts[i:i + batch_size]).collated
+                x, y = (ferrum.from_numpy(a) for a in dataset.windows(starts[i:i + batch_size]))
                 k = len(x)
                 total += lm_loss(model(x), y).item() * k
                 n += k
@@ -229,7 +229,7 @@ def _write(line: str, out: TextIO, trainer: Trainer) -> None:
 
 
 # --------------------------------------------------------------------------------------------- run
-def _check(job: str, d: LMDefaults, **values: Any) -> None:
+def _check(job: str, **values: Any) -> None:
     rules = {"steps": POSITIVE_INT, "batch_size": POSITIVE_INT, "block_size": POSITIVE_INT, "lr": POSITIVE,
              "warmup": NON_NEGATIVE_INT, "weight_decay": NON_NEGATIVE,
              "grad_clip": NON_NEGATIVE, "eval_every": POSITIVE_INT, "eval_batches": POSITIVE_INT,
@@ -262,7 +262,7 @@ def train(job: str, d: LMDefaults, build: Callable[..., nn.Module], *, steps: in
     unknown = sorted(set(mkw) - set(d.model))
     if unknown:
         raise TypeError(f"{job}: unexpected model options {unknown}; this model takes {sorted(d.model)}")
-    _check(job, d, **opts, dropout=mkw.get("dropout"))
+    _check(job, **opts, dropout=mkw.get("dropout"))
     if threads is not None:
         POSITIVE_INT.check(job, "threads", threads)
         ferrum.set_num_threads(threads)
