@@ -170,7 +170,7 @@ def test_legacy_stream_checks():
             b"\x89}tR.")  # numel 2**40
     _clean(head + body + pickle.dumps(["0"], protocol=2), "more than the file")
     _clean(pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2) + pickle.dumps(7, protocol=2), "protocol")
-    _clean(pickle.dumps(12345678901234567890, protocol=2), "magic")
+    _clean(pickle.dumps(0x1950a86a20f9469cfc6d, protocol=2), "magic")  # a 10-byte int, not the magic
 
 
 def test_unpickler_direct():
