@@ -316,3 +316,23 @@ def test_mmap_reads_no_payload(tmp_path):
     with pytest.raises(RuntimeError, match="checksum"):
         ferrum.load(tmp_path / "w")
     assert ferrum.load(tmp_path / "w", mmap=True)["w"][:-1].abs().sum().item() == 0
+
+
+def test_every_scheduler_state_is_plain_data():
+    """No scheduler state needs the pickle path (MultiStepLR's milestones are a Counter)."""
+    from ferrum.optim import lr_scheduler as L
+
+    m = ferrum.nn.Linear(2, 2)
+    for make in (lambda o: L.MultiStepLR(o, [1, 2, 2]), lambda o: L.OneCycleLR(o, 1.0, total_steps=10),
+                 lambda o: L.ReduceLROnPlateau(o), lambda o: L.CyclicLR(o, 0.01, 0.1),
+                 lambda o: L.SequentialLR(o, [L.LinearLR(o), L.ExponentialLR(o, 0.9)], [2])):
+        sd = make(ferrum.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)).state_dict()
+        got = _round(sd)
+        assert repr(got) == repr(sd)
+
+
+def test_torch_multisteplr_state_loads(torch, tmp_path):
+    opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    torch.save(torch.optim.lr_scheduler.MultiStepLR(opt, [3, 5]).state_dict(), tmp_path / "s.pt")
+    got = ferrum.load(tmp_path / "s.pt")
+    assert got["milestones"] == collections.Counter({3: 1, 5: 1})

@@ -4,8 +4,9 @@ Every value is a JSON scalar (None, bool, int, float, str; NaN and infinities as
 spells them) or a tagged object ``{"t": tag, ...}``:
 
 - ``list``/``tuple``/``set``/``frozenset``: ``{"t": "list", "v": [items]}``
-- ``dict``/``odict``: ``{"t": "dict", "k": [keys], "v": [values]}`` (keys are encoded values too: an
-  optimizer's state is keyed by int); an OrderedDict's ``_metadata`` (state dicts carry it) as ``"m"``
+- ``dict``/``odict``/``counter``: ``{"t": "dict", "k": [keys], "v": [values]}`` (keys are encoded
+  values too: an optimizer's state is keyed by int; MultiStepLR's milestones are a Counter); an
+  OrderedDict's ``_metadata`` (state dicts carry it) as ``"m"``
 - ``tensor``: ``{"s": storage, "o": offset, "sh": shape, "st": stride, "d": dtype}`` plus ``"g": true``
   (requires_grad) and ``"p": true`` (a Parameter); ``ndarray`` likewise with a NumPy dtype
 - ``bytes``/``bytearray``: the bytes are a U8 storage ``"s"``; ``complex``: ``"v": [re, im]``;
@@ -36,6 +37,8 @@ from ._safetensors import DTYPES, ST_OF
 from ._unpickle import RestrictedUnpickler, run
 
 _SCALARS = (str, int, float, bool, type(None))
+_DICT_TAG = {dict: "dict", collections.OrderedDict: "odict", collections.Counter: "counter"}
+_DICT_CLS = {v: k for k, v in _DICT_TAG.items()}
 
 
 def _root(a: np.ndarray) -> np.ndarray:
@@ -91,12 +94,12 @@ class Encoder:
             return {"t": "ref", "i": hit[0]}
         if cls in (list, tuple, set, frozenset):
             return {"t": cls.__name__, "v": [self.encode(v, _child(name, i)) for i, v in enumerate(obj)]}
-        if cls is dict or cls is collections.OrderedDict:
+        if cls is dict or cls is collections.OrderedDict or cls is collections.Counter:
             ks, vs = [], []
             for k, v in obj.items():  # keys and values interleaved, as the decoder visits them
                 ks.append(self.encode(k))
                 vs.append(self.encode(v, _child(name, k)))
-            node = {"t": "dict" if cls is dict else "odict", "k": ks, "v": vs}
+            node = {"t": _DICT_TAG[cls], "k": ks, "v": vs}
             md = getattr(obj, "_metadata", None)
             if md is not None and cls is collections.OrderedDict:
                 node["m"] = self.encode(md)
@@ -212,11 +215,11 @@ class Decoder:
                 return {"tuple": tuple, "set": set, "frozenset": frozenset}[t](items)
             except TypeError as e:
                 raise self._bad(f"{t}: {e}") from None
-        if t in ("dict", "odict"):
+        if t in _DICT_CLS:
             k, v = node.get("k"), node.get("v")
             if not (isinstance(k, list) and isinstance(v, list) and len(k) == len(v)):
                 raise self._bad("dict keys and values differ in length")
-            out = {} if t == "dict" else collections.OrderedDict()
+            out = _DICT_CLS[t]()
             try:
                 for a, b in zip(k, v):
                     out[self.decode(a)] = self.decode(b)

@@ -95,6 +95,7 @@ def _checked(fn):
 
 # names every pickle of plain data needs (both spellings of builtins: Python 2 pickles use __builtin__)
 DEFAULT: dict[tuple[str, str], Any] = {("collections", "OrderedDict"): _checked(collections.OrderedDict),
+                                       ("collections", "Counter"): _checked(collections.Counter),
                                        ("_codecs", "encode"): _codecs_encode}
 for _mod in ("builtins", "__builtin__"):
     for _n in ("set", "frozenset", "slice", "complex", "int", "float", "bool"):
