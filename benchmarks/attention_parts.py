@@ -16,7 +16,13 @@ They run in interleaved rounds in one process; the report gives the median over 
 per-round minimum (ms). ``--cpu`` times the calling thread's CPU time on one thread (set
 OMP_NUM_THREADS=1), the figure that stays stable when other jobs load the machine.
 
-Measured 2026-12-07 (see ops/attention.py's docstring for the numbers quoted there).
+Measured 2026-12-07 with ``--cpu -r 7 -n 10`` (thread CPU ms, one thread, the machine loaded by
+other jobs; two runs):
+
+    ferrum_sdpa 2.44 / 2.52   torch_sdpa 2.57 / 2.37   ferrum_composed 4.18 / 4.09
+    torch_composed 3.67 / 3.48   p_scores 0.29   p_mask 0.09   p_softmax 0.79 / 0.74 (with scores
+    and mask)   p_pv 0.14   p_bwd_mm 0.68 / 0.65   p_bwd_ew 0.19
+    ratio ferrum_sdpa / torch_sdpa 0.95 / 1.07; ferrum_sdpa / torch_composed 0.66 / 0.72
 """
 
 from __future__ import annotations

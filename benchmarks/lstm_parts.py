@@ -16,8 +16,24 @@ Variants run in interleaved rounds; the report gives the median over rounds of e
 (ms), and the ratio ferrum / torch. ``--cpu`` times the calling thread's CPU time with one thread
 everywhere (stable when other jobs load the machine).
 
-Measured 2026-12-07 (2-core machine shared with other jobs; ms, ferrum / torch):
-    see the numbers in ops/_rnn_fused.py's docstring and the report of issue 11.
+Measured 2026-12-07 on the 2-core machine while other jobs loaded it (load average 5-8), torch
+2.13 (MKL, oneDNN), ms; ``--cpu -r 7 -n 3`` (one thread, thread CPU time), two runs:
+
+    part        torch   ferrum  ratio          history of ferrum's step (same flags):
+    fwd          6.13     9.34   1.52          first fused version (expit, NT GEMMs)   36.9  (1.65)
+    fwd_bwd     18.27    24.75   1.35          + C-ordered weight copies, cached buffers 33.9 (1.40)
+    step        21.27    28.17   1.32          + feature-major layout, one GEMM a step  32.7 (1.35)
+    gru         21.22    22.63   1.07          + raw-address GEMMs, padded lda          28.2 (1.32)
+
+The per-step products set the floor: OpenBLAS runs the step's 1024x321 @ 321x32 GEMM in about
+200 us where torch's MKL runs its 32x256 @ 256x1024 in 125 us (one thread), i.e. 32 steps x 3
+GEMMs (forward, and dW, dh backward) leave ferrum about 7 ms behind before any elementwise work.
+Wall clock with 2 threads (this script without ``--cpu``, same loaded machine): fwd 23.2 / 13.9,
+fwd_bwd 165 / 33.2, step 152 / 34.0, gru 136 / 26.0 (torch / ferrum): OpenMP's and OpenBLAS's
+spinning workers lose whole time slices when a core is taken, which ferrum's two-halves GEMMs
+(``ops/_rnn_fused._mm``) avoid. ../shared/bench/bench.py -w lstm (with nn.Embedding) gave
+torch 1706 ms, ferrum 210 ms a step at 2 threads (ratio 0.12, spread 8.3 and 7.0: a noisy run),
+and torch@1 69.8 ms, ferrum@1 88.4 ms (ratio 1.27, spread 1.4).
 """
 
 from __future__ import annotations

@@ -152,6 +152,22 @@ def test_from_numpy_non_contiguous_and_0d():
     assert z.shape == () and z.item() == 3.5
 
 
+def test_from_numpy_ndarray_subclasses(torch, tmp_path):
+    """A memmap (and its astype) or a masked array: shared memory, a plain CPU tensor
+    that ops accept (a subclass used to fail the device check of torch.stack)."""
+    m = np.memmap(tmp_path / "m.bin", dtype=np.uint16, mode="w+", shape=(6,))
+    m[:] = np.arange(6)
+    for a in (m, m[1:4].astype(np.int64), np.ma.masked_array([1.0, 2.0])):
+        t, tt = ferrum.from_numpy(a), torch.from_numpy(a)
+        assert t._data.__class__ is np.ndarray and np.shares_memory(t._data, a)
+        assert t.tolist() == tt.tolist() and t.device.type == "cpu"
+        s = ferrum.stack([t, t])
+        assert s.tolist() == torch.stack([tt, tt]).tolist()
+    t = ferrum.from_numpy(m)
+    m[0] = 7
+    assert t[0].item() == 7
+
+
 def test_from_numpy_errors(torch):
     with pytest.raises(TypeError, match="expected np.ndarray"):
         ferrum.from_numpy([1, 2])

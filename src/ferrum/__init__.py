@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 from . import _state  # noqa: F401
 from ._dtype import *  # noqa: F401,F403
 from ._dtype import bool, float, int  # noqa: A004,F401
-from ._device import device  # noqa: F401
+from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._tensor import Size, Tensor  # noqa: F401
 from ._memory_format import *  # noqa: F401,F403
 from ._factory import *  # noqa: F401,F403
@@ -85,12 +85,13 @@ _LAZY.update(dict.fromkeys((
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "affine_grid_generator", "alpha_dropout", "alpha_dropout_",
     "avg_pool1d", "batch_norm", "bilinear", "binary_cross_entropy_with_logits", "channel_shuffle",
     "constant_pad_nd", "conv1d", "conv2d", "conv3d", "conv_tbc", "conv_transpose1d", "conv_transpose2d",
-    "conv_transpose3d", "convolution", "cosine_embedding_loss", "dropout", "dropout_",
+    "conv_transpose3d", "convolution", "cosine_embedding_loss", "dropout", "dropout_", "embedding",
     "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout", "feature_dropout_", "grid_sampler",
     "grid_sampler_2d",
     "grid_sampler_3d", "group_norm", "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm",
     "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
-    "native_channel_shuffle", "poisson_nll_loss", "rms_norm", "triplet_margin_loss"), "._nn_top"))
+    "native_channel_shuffle", "poisson_nll_loss", "rms_norm", "triplet_margin_loss", "gru_cell", "lstm_cell",
+    "rnn_relu_cell", "rnn_tanh_cell"), "._nn_top"))
 
 
 def __getattr__(name):

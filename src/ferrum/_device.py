@@ -1,10 +1,11 @@
-"""Devices: ``ferrum.device`` and the lookup of the array module (NumPy or CuPy) behind each."""
+"""Devices: ``ferrum.device``, the default device of the factories (``set_default_device``, ``with
+device(...)``), and the lookup of the array module (NumPy or CuPy) behind each."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["device"]
+__all__ = ["device", "get_default_device", "set_default_device"]
 
 
 class device:
@@ -50,13 +51,34 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __enter__(self):
+        # as torch: inside the block, factories without device= create their tensors here
+        _entered.append(_default[0])
+        _default[0] = self
         return self
 
     def __exit__(self, *exc):
+        _default[0] = _entered.pop()
         return False
 
 
 CPU = device("cpu")
+_default = [CPU]   # where factories put a tensor when no device= is given
+_entered = []      # the defaults that enclosing ``with device(...)`` blocks replaced
+
+
+def get_default_device() -> device:
+    """The device factories use when given no ``device`` (cpu unless set)."""
+    return _default[0]
+
+
+def set_default_device(device) -> None:  # noqa: A002 - torch's parameter name
+    """Sets the device of tensors created without ``device=`` (``None`` restores cpu).
+
+    As in torch, a device that is not available (cuda without CuPy and a GPU) is accepted here and
+    the error comes from the first factory that would create a tensor on it; ``from_numpy`` and
+    tensors built from other tensors keep their memory's device.
+    """
+    _default[0] = CPU if device is None else as_device(device)
 _cupy = []  # [module or None], resolved on first use
 
 

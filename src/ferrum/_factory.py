@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ._device import CPU, as_device, move_array, xp_for
+from ._device import _default, as_device, move_array, xp_for
 from ._dtype import (as_dtype, bool as bool_, float32, float_to_int, from_np, get_default_dtype, int64,
                      default_complex, np_finfo, promote_types, to_np)
 from ._tensor import Size, Tensor, _wrap
@@ -169,6 +169,9 @@ def _floats_into(raw, d, device) -> np.ndarray:
 
 def _to_array(data, dtype, device, copy: builtins.bool):
     """Array for ``data`` with PyTorch's dtype inference and the given dtype/device."""
+    if device is None and _default[0].type != "cpu" and not isinstance(data, Tensor) and not hasattr(
+            data, "__cuda_array_interface__"):
+        device = _default[0]  # set_default_device: Python data and NumPy arrays go there
     if isinstance(data, Tensor):
         arr = data._data
         dt = to_np(as_dtype(dtype)) if dtype is not None else arr.dtype
@@ -255,6 +258,10 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     from_np(ndarray.dtype)  # raises TypeError for unsupported dtypes
+    if ndarray.__class__ is not np.ndarray:
+        # np.memmap (nanoGPT's batches), np.matrix, masked arrays: the same memory as a plain
+        # ndarray, since ops dispatch on the array class (a subclass would pass for a device array)
+        ndarray = ndarray.view(np.ndarray)
     return _wrap(ndarray)
 
 
@@ -288,7 +295,7 @@ def _size_args(size: tuple, op: str) -> tuple:
 
 
 def _xp_dt(dtype, device, default=None):
-    d = as_device(device) if device is not None else CPU
+    d = as_device(device) if device is not None else _default[0]
     xp = xp_for(d) if d.type != "cpu" else np
     dt = to_np(as_dtype(dtype)) if dtype is not None else to_np(default or get_default_dtype())
     return xp, dt, d

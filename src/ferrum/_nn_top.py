@@ -18,6 +18,7 @@ from __future__ import annotations
 from ._tensor import Tensor
 from .nn import functional as F
 from .ops.pixel_shuffle import channel_shuffle, native_channel_shuffle  # noqa: F401
+from .ops.rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell  # noqa: F401
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -42,6 +43,7 @@ __all__ = [
     "cosine_embedding_loss",
     "dropout",
     "dropout_",
+    "embedding",
     "feature_alpha_dropout",
     "feature_alpha_dropout_",
     "feature_dropout",
@@ -50,10 +52,12 @@ __all__ = [
     "grid_sampler_2d",
     "grid_sampler_3d",
     "group_norm",
+    "gru_cell",
     "hinge_embedding_loss",
     "instance_norm",
     "kl_div",
     "layer_norm",
+    "lstm_cell",
     "margin_ranking_loss",
     "max_pool1d",
     "max_pool1d_with_indices",
@@ -62,6 +66,8 @@ __all__ = [
     "native_channel_shuffle",
     "poisson_nll_loss",
     "rms_norm",
+    "rnn_relu_cell",
+    "rnn_tanh_cell",
     "triplet_margin_loss",
 ]
 
@@ -370,3 +376,11 @@ def triplet_margin_loss(
     return F.triplet_margin_loss(
         anchor, positive, negative, margin, p, eps, swap, reduction=_red("triplet_margin_loss", reduction)
     )
+
+
+def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1, scale_grad_by_freq: bool = False,
+              sparse: bool = False) -> Tensor:
+    """``torch.embedding``: the weight first, and ``padding_idx=-1`` for "none" (the kernel's
+    convention; ``F.embedding`` takes None)."""
+    return F.embedding(indices, weight, None if padding_idx == -1 else padding_idx,
+                       scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)

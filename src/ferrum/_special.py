@@ -1,8 +1,22 @@
-"""erf, erfc and erfinv on arrays.
+"""erf, erfc and erfinv on arrays, and a fast float32 normal CDF for GELU.
 
 NumPy has none of them. SciPy's (or CuPy's) ufuncs are used when installed; otherwise the
 functions fall back to the C library's erf/erfc through ``math`` (exact to double precision,
 elementwise in Python, so slower) and erfinv by Newton's method on erf.
+
+``ndtr_f32_into`` is the standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2 for float32 arrays,
+as ``0.5 + 0.5 tanh(x R(x^2))`` with R a degree-6 polynomial: atanh(erf(x / sqrt 2)) / x is smooth
+and even, and tanh's saturation forgives R's error where erf is near +-1, so a low degree reaches
+float32 rounding. The coefficients are a weighted least-squares fit (iteratively reweighted towards
+minimax) of that function on (0, 5.6], weighted for erf's relative error; ``benchmarks/gelu_erf.py``
+refits them and checks them against torch's float32 GELU on a dense grid (34 million values): the
+erf inside within 4.0 ulp of the exact value, Phi within 1.1e-7 absolute, GELU within 1.5e-6
+absolute of torch's (the largest differences are one ulp of |y| ~ 8; in the left tail 0.5 + 0.5 t
+cancels as torch's 1 + erf does, so both have Phi's absolute, not relative, precision there). R
+stays positive and x R(x^2) > 9.2 (where float32 tanh is exactly +-1) for every x^2 >= 31, so no
+clamp is needed: overflow gives inf, tanh(+-inf) = +-1, and NaN propagates. 18 NumPy passes in
+64K-element chunks (the chunk's temporaries stay in L2): 1.2-1.3 ms for the forward on 1024 x 512,
+where scipy's float32 erf alone took 6.2 ms (one thread, the gpt workload's MLP shape).
 """
 
 from __future__ import annotations
@@ -74,3 +88,25 @@ def _erfinv_fallback(y):
 
 def erfinv(x):
     return _apply("erfinv", x, _erfinv_fallback)
+
+
+# R(s) = sum c_k s^k, s = x^2, Phi(x) = 0.5 + 0.5 tanh(x R(x^2)); see the module docstring
+_NDTR_R = tuple(np.float32(c) for c in (
+    7.97884637e-01, 3.63343481e-02, -3.39111059e-05, -5.47818041e-05, 3.87307343e-06, -1.25258126e-07,
+    1.56730255e-09))
+_HALF32 = np.float32(0.5)
+
+
+def ndtr_f32_into(x, phi, x2) -> None:
+    """Phi(x) into ``phi`` and x^2 into ``x2``, for float32 arrays of one shape (``x`` is read only)."""
+    c = _NDTR_R
+    np.multiply(x, x, out=x2)
+    np.multiply(x2, c[6], out=phi)
+    phi += c[5]
+    for k in (4, 3, 2, 1, 0):
+        phi *= x2
+        phi += c[k]
+    phi *= x
+    np.tanh(phi, out=phi)
+    phi *= _HALF32
+    phi += _HALF32

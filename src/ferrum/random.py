@@ -10,7 +10,7 @@ import builtins
 
 import numpy as np
 
-from ._device import as_device, move_array
+from ._device import _default, as_device, move_array
 from ._dtype import as_dtype, from_np, get_default_dtype, int64, scalar_name, to_np
 from ._factory import _size, _size_args
 from ._tensor import Tensor, _wrap
@@ -146,7 +146,9 @@ def _float_dtype(dtype, op):
 
 
 def _place(arr, device, requires_grad):
-    if device is not None and as_device(device).type != "cpu":
+    if device is None:
+        device = _default[0]
+    if as_device(device).type != "cpu":
         arr = move_array(arr, as_device(device))
     t = _wrap(arr)
     if requires_grad:

@@ -167,6 +167,42 @@ def test_fully_masked_row_explicit_weights_is_nan_like_torch(torch):
     assert np.isnan(res[2][1]).all() and np.isfinite(res[3]).all()
 
 
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("mask_dim", [2, 3])
+def test_learned_float_mask_gets_its_gradient(torch, need_weights, mask_dim):
+    """A float attn_mask that requires grad (a learned attention bias) gets torch's gradient."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, L, E))
+    bias = rng.standard_normal((L, L) if mask_dim == 2 else (N * H, L, L))
+    grads = []
+    for T, mod in zip((torch, ferrum), _pair(torch, batch_first=True)):
+        xt, bt = T.tensor(x), T.tensor(bias, requires_grad=True)
+        out, _ = mod(xt, xt, xt, attn_mask=bt, need_weights=need_weights)
+        (out * out).sum().backward()
+        grads.append(bt.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-10, atol=1e-11)
+
+
+def test_dropout_in_training_only():
+    m = ferrum.nn.MultiheadAttention(E, H, dropout=0.5, batch_first=True)
+    x = ferrum.randn(N, L, E)
+    runs = []
+    for _ in range(2):
+        ferrum.manual_seed(3)
+        runs.append([t.detach().numpy() for t in m(x, x, x)])
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])  # reproducible under manual_seed
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    w = runs[0][1]  # dropped weights are 0, kept ones scaled by 2: the head average shows both
+    assert (w == 0).any()
+    m.eval()
+    out, w_eval = m(x, x, x, average_attn_weights=False)
+    np.testing.assert_allclose(w_eval.detach().numpy().sum(-1), 1.0, rtol=1e-6)
+    m.train()
+    ferrum.manual_seed(3)
+    out_sdpa, _ = m(x, x, x, need_weights=False)
+    assert not np.allclose(out_sdpa.detach().numpy(), out.detach().numpy())
+
+
 def test_parameters_init_and_repr(torch):
     for kw in ({}, {"kdim": 5, "vdim": 3}, {"add_bias_kv": True, "bias": False}):
         tm = torch.nn.MultiheadAttention(E, H, **kw)
@@ -215,15 +251,13 @@ def test_gradgradcheck(need_weights):
     q = ferrum.tensor(rng.standard_normal((2, 1, 4)), requires_grad=True)
     k = ferrum.tensor(rng.standard_normal((3, 1, 3)), requires_grad=True)
     mask = ferrum.tensor(np.array([[False, True, False], [False, False, False]]))
+    kpm = ferrum.tensor(np.array([[False, False, True]]))
 
-    def fn(q, k, w):
-        with ferrum.no_grad():
-            m.out_proj.weight.copy_(w.detach())
-        out, wts = m(q, k, k, attn_mask=mask, need_weights=need_weights)
+    def fn(q, k):
+        out, wts = m(q, k, k, attn_mask=mask, key_padding_mask=kpm, need_weights=need_weights)
         return out if wts is None else (out, wts)
-    w = ferrum.tensor(rng.standard_normal((4, 4)), requires_grad=True)
-    assert gradcheck(lambda q, k: fn(q, k, w), (q, k))
-    assert gradgradcheck(lambda q, k: fn(q, k, w), (q, k))
+    assert gradcheck(fn, (q, k))
+    assert gradgradcheck(fn, (q, k))
 
 
 def _bad(T):

@@ -203,3 +203,48 @@ def test_empty_input(torch, name, fn):
     y = fn(F, x)
     y.sum().backward()
     assert y.shape == (0, 3) and x.grad.shape == (0, 3)
+
+
+def test_gelu_float32_fast_path_matches_torch_on_a_dense_grid(torch):
+    # float32 GELU computes Phi as 0.5 + 0.5 tanh(x R(x^2)) (ferrum/_special.py): values and gradients
+    # on a dense grid, at the edges (+-inf, NaN, huge, tiny, denormal) and through a 0-d input
+    grid = np.linspace(-12, 12, 200001, dtype=np.float32)
+    edges = np.array(EDGES + [1e-30, -1e-30, 1e-40, 1e30, -1e30, 1e38, -1e38], np.float32)
+    edges = edges[edges != np.inf]  # torch gives NaN for gelu(inf), ferrum inf (registry: the same)
+    g = np.random.default_rng(0).standard_normal(grid.size + edges.size).astype(np.float32)
+    a = np.concatenate([grid, edges])
+    x = ferrum.tensor(a, requires_grad=True)
+    xt = torch.tensor(a, requires_grad=True)
+    with np.errstate(all="ignore"):
+        y = F.gelu(x)
+        y.backward(ferrum.tensor(g))
+    yt = torch.nn.functional.gelu(xt)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=2e-6, equal_nan=True)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=2e-6, equal_nan=True)
+    x0 = ferrum.tensor(np.float32(0.7), requires_grad=True)
+    y0 = F.gelu(x0)
+    y0.backward()
+    assert y0.shape == () and x0.grad.shape == ()
+    np.testing.assert_allclose(y0.item(), torch.nn.functional.gelu(torch.tensor(np.float32(0.7))).item(),
+                               rtol=1e-6)
+
+
+def test_gelu_float32_halves_equal_one_call():
+    # from 256K elements the float32 GELU runs in two halves on two threads: the one call's result
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal(300001) * 4).astype(np.float32)
+    g = rng.standard_normal(a.shape).astype(np.float32)
+    out = []
+    prev = ferrum.get_num_threads()
+    for threads in (2, 1):
+        ferrum.set_num_threads(threads)
+        try:
+            x = ferrum.tensor(a, requires_grad=True)
+            y = F.gelu(x)
+            y.backward(ferrum.tensor(g))
+            out.append((y.detach().numpy(), x.grad.numpy()))
+        finally:
+            ferrum.set_num_threads(prev)
+    for p, q in zip(*out):
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-7)

@@ -81,6 +81,28 @@ def test_parity(torch, dtype, shape, mask):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mask", ["bool", "float"])
+def test_mask_and_causal_4d_combine_as_torch(torch, dtype, mask):
+    # torch 2.13's 4-D CPU flash kernel (value head size == query's, mask without grad) applies an
+    # explicit mask and the causal triangle together
+    rng = np.random.default_rng(1)
+    qs, ks = (2, 3, 4, 5), (2, 3, 6, 5)
+    arrays = [rng.standard_normal(s) for s in (qs, ks, ks)]
+    m = rng.standard_normal((4, 6)) if mask == "float" else rng.random((4, 6)) > 0.3
+    res = []
+    for T in (torch, ferrum):
+        dt = getattr(T, dtype)
+        q, k, v = (T.tensor(a, dtype=dt, requires_grad=True) for a in arrays)
+        tm = T.tensor(m) if mask == "bool" else T.tensor(m, dtype=dt)
+        out = T.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=tm, is_causal=True)
+        out.backward(T.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape)), dtype=dt))
+        res.append([out.detach().numpy(), q.grad.numpy(), k.grad.numpy(), v.grad.numpy()])
+    tol = 1e-11 if dtype == "float64" else 2e-5
+    for a, b in zip(res[1], res[0]):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("heads", [(4, 2, 2), (4, 1, 1), (6, 3, 1), (4, 4, 4)])
 @pytest.mark.parametrize("causal", [False, True])
 def test_gqa(torch, dtype, heads, causal):
@@ -192,6 +214,57 @@ def test_double_backward_matches_torch(torch):
         res.append([g.numpy() for g in T.autograd.grad(total, (q, k, v, m))])
     for a, b in zip(res[1], res[0]):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("case", ["plain", "bool_empty_row", "float", "causal", "gqa", "bcast"])
+def test_composed_path(case):
+    """The path for arrays other than NumPy's (CuPy), run here on NumPy arrays: outputs and
+    gradients equal the fused node's."""
+    from ferrum.ops import attention
+
+    rng = np.random.default_rng(0)
+    shapes = {"gqa": ((2, 4, 3, 4), (2, 2, 5, 4), (2, 1, 5, 3)),
+              "bcast": ((3, 3, 4), (1, 5, 4), (1, 5, 3))}.get(case, ((2, 2, 3, 4), (2, 2, 5, 4),
+                                                                      (2, 2, 5, 3)))
+    arrays = [rng.standard_normal(s) for s in shapes]
+    mask = None
+    if case == "bool_empty_row":
+        b = rng.random((3, 5)) > 0.4
+        b[:, 0] = True
+        b[1] = False
+        mask = ferrum.tensor(b)
+    elif case == "float":
+        mask = ferrum.tensor(rng.standard_normal((3, 5)))
+    gk, gv = (2, 4) if case == "gqa" else (1, 1)
+    res = []
+    for composed in (False, True):
+        q, k, v = (ferrum.tensor(a, requires_grad=True) for a in arrays)
+        if composed:
+            out = attention._composed(q, k, v, mask, 0.0, case == "causal", 0.5, gk, gv)
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=case == "causal",
+                                                 scale=0.5, enable_gqa=case == "gqa")
+        out.backward(ferrum.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape))))
+        res.append([out.detach().numpy(), q.grad.numpy(), k.grad.numpy(), v.grad.numpy()])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_strided_head_views(torch, causal):
+    """q, k, v as the transposed head views of one packed projection (a GPT block's layout)."""
+    rng = np.random.default_rng(0)
+    packed = rng.standard_normal((2, 6, 3 * 8)).astype(np.float32)
+    g = rng.standard_normal((2, 2, 6, 4)).astype(np.float32)
+    res = []
+    for T in (torch, ferrum):
+        x = T.tensor(packed, requires_grad=True)
+        q, k, v = (t.reshape(2, 6, 2, 4).transpose(1, 2) for t in x.split(8, dim=2))
+        out = T.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        out.backward(T.tensor(g))
+        res.append([out.detach().numpy(), x.grad.numpy()])
+    for a, b in zip(res[1], res[0]):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
 
 
 def test_one_fused_node():

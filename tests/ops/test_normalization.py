@@ -167,3 +167,28 @@ def test_layer_norm_large_offset_uses_centred_rows(torch):
     torch32 = torch.nn.functional.layer_norm(torch.tensor(x), (32,)).numpy()
     # float32 cannot do better than x's own rounding (ulp 6e-5 against a spread of 0.01): as torch
     assert np.abs(got - ref).max() <= 1.5 * np.abs(torch32 - ref).max() + 1e-4
+
+
+def _run_layer_norm(a, g, threads):
+    prev = ferrum.get_num_threads()
+    ferrum.set_num_threads(threads)
+    try:
+        x = ferrum.tensor(a, requires_grad=True)
+        w = ferrum.tensor(np.linspace(0.5, 1.5, a.shape[-1], dtype=a.dtype), requires_grad=True)
+        b = ferrum.tensor(np.linspace(-1, 1, a.shape[-1], dtype=a.dtype), requires_grad=True)
+        y = ferrum.nn.functional.layer_norm(x, (a.shape[-1],), w, b)
+        y.backward(ferrum.tensor(g))
+        return [t.numpy() for t in (y.detach(), x.grad, w.grad, b.grad)]
+    finally:
+        ferrum.set_num_threads(prev)
+
+
+@pytest.mark.parametrize("rows", [1025, 2048])
+def test_layer_norm_row_halves_equal_one_call(rows):
+    # from 64K elements the rows are split over two threads: the one call's result (to rounding: BLAS may
+    # sum a row block differently)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((rows, 128)).astype(np.float32)
+    g = rng.standard_normal((rows, 128)).astype(np.float32)
+    for p, q in zip(_run_layer_norm(a, g, 2), _run_layer_norm(a, g, 1)):
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-7)

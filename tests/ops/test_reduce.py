@@ -608,6 +608,21 @@ def test_std_zero_grad(torch):
     close(x.grad, np.zeros((2, 3)))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_std_of_low_precision_past_the_variance_range(torch, dtype):
+    """The variance (5e7) overflows float16, the std (7072) does not: torch returns the std, and
+    var's inf, without a warning."""
+    import warnings
+
+    a = np.array([[0.0, 10000.0], [1.0, 3.0]])
+    for fn in (lambda L, x: x.std(1), lambda L, x: x.std(1, unbiased=False), lambda L, x: x.var(1),
+               lambda L, x: L.std_mean(x, 1)[0]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = fn(F, F.tensor(a, dtype=getattr(F, dtype))).float().tolist()
+        assert got == fn(torch, torch.tensor(a, dtype=getattr(torch, dtype))).float().tolist()
+
+
 def test_hot_sum_mean_nodes():
     x = ft(arr((3, 4)), rg=True)
     y = x.sum()

@@ -639,8 +639,10 @@ def test_errors_match_torch_types(torch):
 def test_device_mismatch_is_runtime_error(monkeypatch):
     class FakeCuda(np.ndarray):
         pass
+    from ferrum._tensor import _wrap
+
     a = ft(np.zeros((2, 3)))
-    b = ft(np.zeros((2, 3)).view(FakeCuda))
+    b = _wrap(np.zeros((2, 3)).view(FakeCuda))  # from_numpy would make it a plain ndarray again
     with pytest.raises(RuntimeError, match="same device"):
         F.cat([a, b])
     with pytest.raises(RuntimeError, match="same device"):

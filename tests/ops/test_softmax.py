@@ -134,3 +134,58 @@ def test_node_names(torch):
     assert F.log_softmax(x, 1).grad_fn.name() == "LogSoftmaxBackward0"
     c = F.tensor([1 + 2j], requires_grad=True)
     assert c.imag.grad_fn.name() == "ImagBackward0" and c.real.grad_fn.name() == "RealBackward0"
+
+
+def _last_dim_cases():
+    rng = np.random.default_rng(1)
+    masked = rng.standard_normal((2, 4, 8, 8)).astype(np.float32) * 4
+    masked[..., np.triu(np.ones((8, 8), bool), 1)] = -np.inf
+    return [
+        ("near_overflow_long_rows", np.full((3, 20000), 79.0, np.float32)),
+        ("rows_far_apart", (rng.standard_normal((6, 64)) * 30).astype(np.float32)),
+        ("all_rows_very_negative", (rng.standard_normal((5, 64)) - 200).astype(np.float32)),
+        ("large_offset_float64", rng.standard_normal((4, 7, 9)) * 5 + 100),
+        ("causal_mask", masked),
+        ("special_values", np.array([[1e30, 0, -1e30], [np.nan, 1, 2], [-np.inf] * 3, [np.inf, 1, 2]],
+                                    np.float32)),
+    ]
+
+
+@pytest.mark.parametrize("name,a", _last_dim_cases(), ids=[c[0] for c in _last_dim_cases()])
+def test_last_dim_fast_path_matches_torch(torch, name, a):
+    # the last-dim path shifts by the global maximum (or not at all) and redoes underflowing rows
+    # with their own maximum: values and gradients to float32 rounding, NaN where torch has NaN
+    g = np.random.default_rng(2).standard_normal(a.shape).astype(a.dtype)
+    x = F.tensor(a, requires_grad=True)
+    xt = torch.tensor(a, requires_grad=True)
+    with np.errstate(all="ignore"):
+        y = F.softmax(x, -1)
+        y.backward(F.tensor(g))
+    yt = torch.softmax(xt, -1)
+    yt.backward(torch.tensor(g))
+    tol = dict(rtol=2e-6, atol=1e-30) if a.dtype == np.float32 else dict(rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), equal_nan=True, **tol)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), equal_nan=True, rtol=tol["rtol"] * 5,
+                               atol=1e-6 if a.dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("rows", [4097, 8192])
+def test_last_dim_row_halves_equal_one_call(rows):
+    # from 256K elements the rows are split over two threads: the one call's result (to rounding: BLAS may
+    # sum a row block differently)
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((rows, 64)) * 30).astype(np.float32)  # some rows redone with their max
+    g = rng.standard_normal((rows, 64)).astype(np.float32)
+    out = []
+    prev = F.get_num_threads()
+    for threads in (2, 1):
+        F.set_num_threads(threads)
+        try:
+            x = F.tensor(a, requires_grad=True)
+            y = F.softmax(x, -1)
+            y.backward(F.tensor(g))
+            out.append((y.detach().numpy(), x.grad.numpy()))
+        finally:
+            F.set_num_threads(prev)
+    for p, q in zip(*out):
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-7)

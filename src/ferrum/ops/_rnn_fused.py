@@ -1,24 +1,21 @@
-"""The fused LSTM and GRU layers: one autograd node per layer and direction, raw NumPy forward and a
-hand-written backward over the time steps. ``ops/rnn.py`` decides when they run.
+"""What the fused recurrent layers share, and the fused GRU layer: one autograd node per layer and
+direction (an _OutputNode per output, as split() does), raw NumPy forward and a hand-written
+backward over the time steps. The LSTM is in ``_rnn_lstm.py``; ``ops/rnn.py`` decides when they run.
 
 Layout. A layer works on packed rows: ``x`` (N, I) holds the rows of step 0, then step 1, ...
 (``batch_sizes[t]`` rows at step t, non-increasing); a padded (T, B, I) batch is the case of
-``batch_sizes = [B] * T``. The recurrent state is a full-batch (B, H) array updated in place on
-its first ``batch_sizes[t]`` rows, so a sequence that ended keeps its last state untouched: after
-the loop the state *is* h_n, for every length, in both directions (the reverse direction runs t
-from T-1 down to 0 and its batch grows, rows joining with their h0 still in place).
+``batch_sizes = [B] * T``. The recurrent state is a full-batch array updated in place on its first
+``batch_sizes[t]`` rows, so a sequence that ended keeps its last state untouched: after the loop
+the state *is* h_n, for every length, in both directions (the reverse direction runs t from T-1
+down to 0 and its batch grows, rows joining with their h0 still in place).
 
-Speed (the bench workload ``lstm``: LSTM(64, 256), batch 32, seq 32; benchmarks/lstm_parts.py):
-- the input projection of all steps is one GEMM into the gate buffer (N, 4H), biases folded in;
-  each step then adds ``h @ W_hh^T`` into its rows with cblas ``?gemm`` beta=1 (NumPy has no
-  beta), so there is no per-step temporary of gate size;
-- gates are activated in place (scipy's ``expit`` ufunc for the sigmoids, ``np.tanh``) on column
-  slices of the step's rows; every per-step buffer is preallocated for all steps (gates, cell,
-  tanh(cell), previous h and c for the backward), so no per-step allocation reaches glibc's
-  128 KiB mmap threshold;
-- the backward keeps the gate gradients of every step in one (N, 4H) buffer, so the weight
-  gradients are three GEMMs after the loop (``dG^T x``, ``dG^T h_prev``, ``dG^T (o*tanh c)`` for
-  the projection) and the input gradient one (``dG W_ih``); only ``dG_t W_hh`` stays in the loop.
+Speed (numbers in ``_mm``, ``_rnn_lstm`` and benchmarks/lstm_parts.py):
+- GEMMs go through cblas ``?gemm`` (``_mm``/``gemm_ptr``): beta=1 accumulates into a buffer,
+  which NumPy cannot, operands are used as they lie (plain or transposed), and on two threads the
+  product is cut in two halves run by two Python threads with a one-thread BLAS each;
+- the GRU's input projection for all steps is one GEMM into the gate buffer (N, 3H); every
+  per-step buffer is preallocated for all steps, and the large ones come from ``_im2col``'s buffer
+  cache (``_Buffers``), so no step allocates and no call page-faults on fresh memory.
 
 Once differentiable: the raw backward cannot itself be differentiated. Under ``create_graph``
 (double backward, gradgradcheck) the node recomputes its layer with the differentiable cell
@@ -30,11 +27,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _threads
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, _output_node, edge, version_error
-from . import _im2col
+from . import _im2col, _parallel
 
-__all__ = ["lstm_layer", "gru_layer"]
+__all__ = ["gru_layer"]
+
 
 def _sigmoid_(a: np.ndarray) -> None:
     """In-place logistic sigmoid as 0.5 * tanh(a / 2) + 0.5: NumPy's tanh is vectorised; scipy's
@@ -45,20 +44,73 @@ def _sigmoid_(a: np.ndarray) -> None:
     a += 0.5
 
 
-def _addmm(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-    """``c += a @ b`` (c a row block of a C-contiguous buffer; a, b C-contiguous): cblas gemm
-    with beta=1 where available, else a product and an add. Both operands are kept
-    non-transposed: OpenBLAS's NN kernel is the fastest layout for these shapes (measured, one
-    thread, 32x256 @ 256x1024 float32: NN 158 us, NT 221 us)."""
+def _operand(a: np.ndarray):
+    """(transposed flag, leading dimension) of a 2-D operand for row-major cblas, or None when
+    neither ``a`` nor ``a.T`` has unit-stride rows."""
+    it = a.itemsize
+    if a.strides[1] == it or a.shape[1] <= 1:
+        return 0, max(a.strides[0] // it, a.shape[1], 1)
+    if a.strides[0] == it or a.shape[0] <= 1:
+        return 1, max(a.strides[1] // it, a.shape[0], 1)
+    return None
+
+
+def _mm(c: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float = 0.0) -> np.ndarray:
+    """``c = a @ b + beta * c`` into ``c`` (rows with unit stride, e.g. a row block of a buffer);
+    ``a``/``b`` plain or transposed views. cblas ``?gemm`` (beta=1 accumulates, which NumPy cannot),
+    cut in two halves run by two Python threads with a one-thread BLAS each when more than one
+    thread is allowed (:func:`gemm_ptr`). Measured on the loaded 2-core machine (wall us,
+    best/median of 15, the per-step 32x256 @ 256x1024 float32 product): OpenBLAS on one thread
+    315/402, on its own two threads 495/2249 (its workers spin when a core is taken), two halves
+    187/191; torch 2 threads 473/2785 (benchmarks/lstm_parts.py)."""
     M, K = a.shape
-    if not M:
+    N = b.shape[1]
+    if not M or not N:
+        return c
+    oa, ob = _operand(a), _operand(b)
+    if (not _im2col.gemm_ok(c, a, b) or oa is None or ob is None or c.strides[1] != c.itemsize
+            or not K):
+        if beta:
+            c += a @ b
+        else:
+            np.matmul(a, b, out=c)
+        return c
+    ta, lda = oa
+    tb, ldb = ob
+    it = c.itemsize
+    gemm_ptr(c.dtype, ta, tb, M, N, K, a.ctypes.data, lda, b.ctypes.data, ldb, beta, c.ctypes.data,
+             max(c.strides[0] // it, N))
+    return c
+
+
+def gemm_ptr(dt, ta: int, tb: int, M: int, N: int, K: int, pa: int, lda: int, pb: int, ldb: int,
+             beta: float, pc: int, ldc: int) -> None:
+    """Row-major cblas ``C = op(A) op(B) + beta C`` on raw addresses (the loops' hot path: taking
+    ``.ctypes.data`` costs 1.8 us an array), split in two halves along the larger of M and N on
+    two Python threads with a one-thread BLAS each (see :func:`_mm`) when more than one thread is
+    allowed and the product is large enough."""
+    if _im2col._LOCAL[0] is None or _threads_one() or M * N * K < (1 << 20) or max(M, N) < 64:
+        _im2col._gemm(dt, ta, tb, M, N, K, pa, lda, pb, ldb, beta, pc, ldc)
         return
-    if _im2col.gemm_ok(c, a, b) and a.flags.c_contiguous and b.flags.c_contiguous:
-        N = b.shape[1]
-        _im2col._gemm(c.dtype, 0, 0, M, N, K, a.ctypes.data, K, b.ctypes.data, N, 1.0, c.ctypes.data,
-                      c.strides[0] // c.itemsize)
-        return
-    c += a @ b
+    it = dt.itemsize
+    if N >= M:  # split the columns of B and C
+        bstep = ldb * it if tb else it
+
+        def run(lo, hi):
+            _im2col._gemm(dt, ta, tb, M, hi - lo, K, pa, lda, pb + lo * bstep, ldb, beta, pc + lo * it, ldc)
+        n = N
+    else:  # split the rows of A and C
+        astep = it if ta else lda * it
+
+        def run(lo, hi):
+            _im2col._gemm(dt, ta, tb, hi - lo, N, K, pa + lo * astep, lda, pb, ldb, beta, pc + lo * ldc * it,
+                          ldc)
+        n = M
+    _parallel.halves(lambda lo, hi: _im2col._one_blas_thread(run, lo, hi), n, M * N * K, 1)
+
+
+def _threads_one() -> bool:
+    return _threads._state["n"] == 1
 
 
 class _Buffers(dict):
@@ -73,9 +125,12 @@ class _Buffers(dict):
         return a
 
     def __del__(self):
+        give = getattr(_im2col, "give", None)
+        if give is None:  # interpreter shutdown: the module is already torn down, nothing to return to
+            return
         for k, a in self.items():
             if a is not None:
-                _im2col.give("rnn" + k, a)
+                give("rnn" + k, a)
 
 
 def _colsum(g: np.ndarray) -> np.ndarray:
@@ -130,157 +185,11 @@ def _attach(node_cls, outs, inputs, mode, batch_sizes, reverse, saved):
 
 
 def _steps(batch_sizes: np.ndarray, reverse: bool):
+    """(rows, first row) of each step in the direction's order; empty steps (a zero batch) are left
+    out, so that no GEMM is called with a zero dimension."""
     offs = np.concatenate([[0], np.cumsum(batch_sizes)[:-1]]).astype(np.int64)
     ts = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
-    return [(int(batch_sizes[t]), int(offs[t])) for t in ts]
-
-
-# ----------------------------------------------------------------------------------------------- LSTM
-class _LSTMBackward(_FusedRNNBackward, name="MkldnnRnnLayerBackward0"):
-    _saved = ("saved", "inputs")
-
-    def raw_backward(self, gs, s):
-        gout, ghn, gcn = gs
-        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = self.inputs
-        buf, M = s
-        G, TC, HP, CP = buf["G"], buf["TC"], buf["HP"], buf["CP"]
-        wih, whh = w_ih._data, w_hh._data
-        whr = None if w_hr is None else w_hr._data
-        N, H4 = G.shape
-        H = H4 // 4
-        B, P = h0._data.shape
-        dt = G.dtype
-        dh = np.zeros((B, P), dt) if ghn is None else np.array(ghn, dt)
-        dc = np.zeros((B, H), dt) if gcn is None else np.array(gcn, dt)
-        work = _Buffers()
-        dG = work.take("dG", (N, H4), dt)
-        DH = work.take("DH", (N, P), dt) if whr is not None else None
-        tmp = np.empty((B, H), dt)
-        tmp2 = np.empty((B, H), dt)
-        dmb = np.empty((B, H), dt) if whr is not None else None
-        for b, r0 in reversed(_steps(self.batch_sizes, self.reverse)):
-            r1 = r0 + b
-            dht = dh[:b]
-            if gout is not None:
-                dht += gout[r0:r1]
-            if whr is not None:
-                DH[r0:r1] = dht
-                dm = dmb[:b]
-                np.matmul(dht, whr, out=dm)
-            else:
-                dm = dht
-            g = G[r0:r1]
-            i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-            d = dG[r0:r1]
-            di, df, dgg, do = d[:, :H], d[:, H:2 * H], d[:, 2 * H:3 * H], d[:, 3 * H:]
-            tc = TC[r0:r1]
-            t1, t2 = tmp[:b], tmp2[:b]
-            # do = dm * tanh(c) * o(1-o)
-            np.multiply(dm, tc, out=do)
-            np.multiply(o, o, out=t1)
-            np.subtract(o, t1, out=t1)
-            do *= t1
-            # dc += dm * o * (1 - tanh(c)^2)
-            np.multiply(tc, tc, out=t1)
-            np.subtract(1, t1, out=t1)
-            t1 *= o
-            t1 *= dm
-            dct = dc[:b]
-            dct += t1
-            # di = dc * g * i(1-i); df = dc * c_prev * f(1-f); dg = dc * i * (1-g^2)
-            np.multiply(i, i, out=t1)
-            np.subtract(i, t1, out=t1)
-            np.multiply(dct, gg, out=di)
-            di *= t1
-            np.multiply(f, f, out=t1)
-            np.subtract(f, t1, out=t1)
-            np.multiply(dct, CP[r0:r1], out=df)
-            df *= t1
-            np.multiply(gg, gg, out=t2)
-            np.subtract(1, t2, out=t2)
-            t2 *= i
-            np.multiply(dct, t2, out=dgg)
-            dct *= f  # the cell gradient carried to step t-1
-            np.matmul(d, whh, out=dht)  # the hidden gradient carried to step t-1
-        n = self.next
-        gx = dG @ wih if n[0] is not None else None
-        gwih = dG.T @ x._data if n[3] is not None else None
-        gwhh = dG.T @ HP if n[4] is not None else None
-        gb = _colsum(dG) if (n[5] is not None or n[6] is not None) else None
-        gwhr = DH.T @ M if whr is not None and n[7] is not None else None
-        gbi = gb if n[5] is not None else None
-        gbh = None if n[6] is None else (gb if gbi is None else gb.copy())
-        return (gx, dh, dc, gwih, gwhh, gbi, gbh, gwhr)
-
-
-def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, w_hr,
-               batch_sizes: np.ndarray, reverse: bool):
-    """One LSTM layer and direction over packed rows x (N, I); h0 (B, P), c0 (B, H) with
-    B = batch_sizes[0] -> (out (N, P), h_n (B, P), c_n (B, H)). Raw arrays in, Tensors out."""
-    xd, wih, whh = x._data, w_ih._data, w_hh._data
-    dt = xd.dtype
-    N = xd.shape[0]
-    H4 = wih.shape[0]
-    H = H4 // 4
-    B, P = h0._data.shape
-    from .. import _state
-    need = _state.grad_enabled and any(t is not None and t.requires_grad
-                                       for t in (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr))
-    # The i, f, o rows of the weights and bias are halved (exact: a power of two), so that one tanh
-    # over a step's whole gate block gives tanh(g) and tanh(x/2) for the sigmoid gates, which two
-    # in-place passes turn into sigmoid(x) = 0.5 * tanh(x/2) + 0.5. Transposed copies (one pass
-    # each per call) let every GEMM run in OpenBLAS's fastest (NN) layout.
-    scale = np.full(H4, 0.5, dt)
-    scale[2 * H:3 * H] = 1.0
-    wihT = np.multiply(wih.T, scale, dtype=dt)
-    whhT = np.multiply(whh.T, scale, dtype=dt)
-    buf = _Buffers()
-    G = buf.take("G", (N, H4), dt)
-    np.matmul(xd, wihT, out=G)
-    if b_ih is not None:
-        G += (b_ih._data + b_hh._data) * scale
-    out = np.empty((N, P), dt)
-    TC = buf.take("TC", (N, H), dt)
-    whr = None if w_hr is None else w_hr._data
-    whrT = None if whr is None else np.ascontiguousarray(whr.T)
-    M = buf.take("M", (N, H), dt) if whr is not None else out
-    HP = buf.take("HP", (N, P), dt) if need else None
-    CP = buf.take("CP", (N, H), dt) if need else None
-    h = np.array(h0._data, dt)
-    c = np.array(c0._data, dt)
-    tmp = np.empty((B, H), dt)
-    for b, r0 in _steps(batch_sizes, reverse):
-        r1 = r0 + b
-        hp, cp = h[:b], c[:b]
-        if need:
-            HP[r0:r1] = hp
-            CP[r0:r1] = cp
-        g = G[r0:r1]
-        _addmm(g, hp, whhT)
-        np.tanh(g, out=g)
-        sg = g[:, :2 * H]
-        sg *= 0.5
-        sg += 0.5
-        sg = g[:, 3 * H:]
-        sg *= 0.5
-        sg += 0.5
-        cp *= g[:, H:2 * H]  # the state becomes c_t in place (c_{t-1} was saved above)
-        t1 = tmp[:b]
-        np.multiply(g[:, :H], g[:, 2 * H:3 * H], out=t1)
-        cp += t1
-        tc = TC[r0:r1]
-        np.tanh(cp, out=tc)
-        m = M[r0:r1]
-        np.multiply(g[:, 3 * H:], tc, out=m)
-        if whr is not None:
-            np.matmul(m, whrT, out=out[r0:r1])
-        hp[...] = out[r0:r1]
-    o_t, h_t, c_t = _wrap(out), _wrap(h), _wrap(c)
-    if need:
-        inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
-        _attach(_LSTMBackward, (o_t, h_t, c_t), inputs, "LSTM", batch_sizes, reverse,
-                (buf, M))
-    return o_t, h_t, c_t
+    return [(int(batch_sizes[t]), int(offs[t])) for t in ts if batch_sizes[t] > 0]
 
 
 # ----------------------------------------------------------------------------------------------- GRU
@@ -334,12 +243,13 @@ class _GRUBackward(_FusedRNNBackward, name="MkldnnRnnLayerBackward0"):
             di[:, :2 * H] = dhh[:, :2 * H]
             # dh_prev = dh * z + dGH @ W_hh
             np.multiply(dht, z, out=t1)
-            np.matmul(dhh, whh, out=dht)
+            _mm(dht, dhh, whh)
             dht += t1
         nx = self.next
-        gx = dGI @ w_ih._data if nx[0] is not None else None
-        gwih = dGI.T @ x._data if nx[2] is not None else None
-        gwhh = dGH.T @ HP if nx[3] is not None else None
+        wih = w_ih._data
+        gx = _mm(np.empty((N, wih.shape[1]), dt), dGI, wih) if nx[0] is not None else None
+        gwih = _mm(np.empty(wih.shape, dt), dGI.T, x._data) if nx[2] is not None else None
+        gwhh = _mm(np.empty((H3, H), dt), dGH.T, HP) if nx[3] is not None else None
         gbih = _colsum(dGI) if nx[4] is not None else None
         gbhh = _colsum(dGH) if nx[5] is not None else None
         return (gx, dh, gwih, gwhh, gbih, gbhh)
@@ -357,9 +267,10 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, bat
     from .. import _state
     need = _state.grad_enabled and any(t is not None and t.requires_grad
                                        for t in (x, h0, w_ih, w_hh, b_ih, b_hh))
+    whhT = np.ascontiguousarray(whh.T)  # NN GEMMs (see _mm)
     buf = _Buffers()
     GI = buf.take("GI", (N, H3), dt)
-    np.matmul(xd, wih.T, out=GI)
+    _mm(GI, xd, wih.T)
     if b_ih is not None:
         GI += b_ih._data
     GH = buf.take("GH", (N, H3), dt)
@@ -373,7 +284,7 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, bat
         if need:
             HP[r0:r1] = hp
         gh = GH[r0:r1]
-        np.matmul(hp, whh.T, out=gh)
+        _mm(gh, hp, whhT)
         if b_hh is not None:
             gh += b_hh._data
         gi = GI[r0:r1]

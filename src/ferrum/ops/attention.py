@@ -1,12 +1,14 @@
 """``scaled_dot_product_attention``: one fused autograd node; and ``multi_head_attention_forward``.
 
-SDPA is the hot op of a transformer. Its forward works on raw arrays: the scores ``(q * scale) kᵀ``
-go into one fresh buffer through a batched ``np.matmul(..., out=)`` (BLAS per matrix, strided q/k/v
-views of a packed projection need no copy), the mask is applied in place (``copyto(-inf,
-where=...)`` for a bool mask or ``is_causal``, ``+=`` for a float mask; the causal triangle is a
-cached bool array per (L, S), nothing else is materialised) and the softmax is computed in place in
-that buffer, which is then saved as ``P`` for the backward. One node (PyTorch's name for the CPU
-kernel) holds the hand-written backward on raw arrays:
+SDPA is the hot op of a transformer. Its forward works on raw arrays: the scores go into one fresh
+buffer through a batched ``np.matmul(..., out=)`` (BLAS per matrix; strided q/k/v views of a
+packed projection need no copy), kept transposed as (..., S, L) = k (q * scale)ᵀ so that the
+softmax reduces over axis -2 (see ``_softmax_cols_`` for the measurement); the mask is applied in
+place (``copyto(-inf, where=...)`` for a bool mask or ``is_causal``, ``+=`` for a float mask; the
+causal triangle is a cached bool array per (L, S), nothing else is materialised) and the softmax is
+computed in place in that buffer, which is then saved as ``P`` for the backward. One node
+(PyTorch's name for the CPU kernel) holds the hand-written backward on raw arrays, every transpose
+a BLAS flag rather than a copy:
 
     dV = Pᵀ g      dP = g Vᵀ      dS = P (dP - rowsum(g ∘ out))      dQ = scale dS K      dK = dSᵀ (scale Q)
 
@@ -14,18 +16,35 @@ kernel) holds the hand-written backward on raw arrays:
 trick). Under ``create_graph`` the same formulas are written with ferrum's differentiable ops
 (the softmax recomputed from the saved inputs), so double backward and gradgradcheck work.
 
+``multi_head_attention_forward`` is composed of ferrum ops (linear, views, cat, pad) around this
+node when the attention weights are not asked for, and computes the weights explicitly when they
+are, as PyTorch does.
+
 Rows that no key may attend to (a fully masked row, or S == 0) give zeros and zero gradients, as
 PyTorch 2.13 gives on the CPU (its "safe softmax"), not NaN.
 
-Differences from PyTorch: ``attn_mask`` together with ``is_causal=True`` raises PyTorch's
-RuntimeError for every input rank (torch's 4-D CPU flash kernel silently combines the two while its
-other paths raise; ferrum keeps the defined behaviour); likewise a 0-d or 1-D ``attn_mask`` is
+``attn_mask`` together with ``is_causal=True``: as torch 2.13's CPU flash kernel, 4-D inputs apply
+both (the mask, then the causal triangle: ``attn_mask.masked_fill(~tril, -inf)``) and other ranks
+raise its RuntimeError (torch's documentation says it always raises, and its math kernel, picked
+when the value's head size differs from the query's, does raise for 4-D too).
+Differences from PyTorch: a 0-d or 1-D ``attn_mask`` is
 broadcast, as torch's documented semantics and its non-4-D path do (its 4-D kernel raises
-IndexError). Dropout draws from ferrum's generator, so
-it is reproducible under ``ferrum.manual_seed`` but does not reproduce torch's random stream.
+IndexError). Dropout draws from ferrum's generator, so it is reproducible under
+``ferrum.manual_seed`` but does not reproduce torch's random stream.
 
-Measured (benchmarks/attention_parts.py, B 16, H 4, T 64, hd 32, causal, float32, forward +
-backward, one process): see the numbers next to the tricks below.
+Measured 2026-12-07 (benchmarks/attention_parts.py --cpu: B 16, H 4, T 64, hd 32, causal, float32,
+q/k/v strided head views of one packed projection as in the gpt workload, forward + backward,
+thread CPU time on one thread, median of per-round minima, 4 runs on the loaded 2-core machine):
+this node 2.44-2.75 ms against torch's SDPA 2.15-2.57 ms (ratio 0.95-1.14; 1.35 before the
+transposed score layout below) and against torch's composed attention (the gpt workload's own
+matmul / masked_fill / softmax / matmul) 3.0-3.8 ms (ratio 0.66-0.78). Parts: scores 0.29, causal
+mask 0.09, softmax 0.40, P·v 0.14, the backward's four products 0.67, its elementwise work 0.19.
+In wall-clock time with both cores, torch's kernel runs on two threads (1.6-2.1 ms) and this node
+on one (2.5-2.9 ms).
+Tried and not kept: splitting the batch over two Python threads with a one-thread BLAS each (the
+scheme of ops/_im2col.py): on the loaded machine no faster at best (2.50 against 2.46 ms wall) and
+slower at the median (3.06 against 2.66 ms); a cached backward scratch buffer: no page faults to
+save (2 minor faults per step without it).
 """
 
 from __future__ import annotations
@@ -38,6 +57,7 @@ import numpy as np
 from .. import _state
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach, sum_to
+from ._common import xp_of
 from ._linalg_common import _cname
 from .nn_misc import _keep_mask
 
@@ -124,8 +144,9 @@ def _check(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa) -> tu
         kb[-1] *= gk
     if gv != 1:
         vb[-1] *= gv
+    kb, vb, qb = tuple(kb), tuple(vb), q.shape[:-2]
     try:
-        batch = np.broadcast_shapes(q.shape[:-2], tuple(kb), tuple(vb))
+        batch = qb if qb == kb == vb else np.broadcast_shapes(qb, kb, vb)
     except ValueError:
         raise RuntimeError(f"scaled_dot_product_attention: the batch dimensions of query {list(q.shape)}, "
                            f"key {list(k.shape)} and value {list(v.shape)} cannot be broadcast") from None
@@ -143,7 +164,10 @@ def _check(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa) -> tu
         if not ok:
             raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape {list(m.shape)} cannot be "
                                f"broadcast to the attention scores' shape {list(full)}")
-        if is_causal:
+        if is_causal and q.ndim != 4:
+            # torch 2.13's 4-D CPU flash kernel (the one it picks when the value's head size equals
+            # the query's) applies both, the mask then the causal triangle, and its other paths
+            # raise; ferrum applies both for every 4-D input, so programs written against torch run
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                                "is_causal=True")
     return tuple(batch), gk, gv
@@ -163,10 +187,11 @@ def _unrepeat_heads(ga, g: int):
     return r.sum(-3) if r.__class__ is Tensor else r.sum(axis=-3)
 
 
-def _softmax_cols_(st) -> bool:
+def _softmax_cols_(st, masked: bool = True) -> bool:
     """Softmax over axis -2 of the float score buffer ``st`` (..., S, L) (the scores transposed), in
     place. A query whose scores are all -inf (fully masked) gets zeros; returns whether there was
-    such a query.
+    such a query. ``masked=False`` (no mask, or a causal one, which leaves every query key 0) skips
+    that check: then only an infinite input could give such a column, and it gives NaN, as torch.
 
     The transposed layout is the point: NumPy reduces over axis -2 of a C array as elementwise
     operations across rows, over the last axis as one short reduction per row. Measured on
@@ -174,10 +199,10 @@ def _softmax_cols_(st) -> bool:
     the sum 0.015 ms as a batched ones-row product against 0.09 ms for ``sum`` (either axis)."""
     if st.size == 0:  # S == 0 included: the product with an empty value gives zeros
         return False
-    mx = st.max(axis=-2, keepdims=True)
-    empty = bool(np.isneginf(mx).any())
+    mx = np.maximum.reduce(st, axis=-2, keepdims=True)
+    empty = masked and bool(np.equal(mx, _NEG_INF).any())
     if empty:
-        mx[np.isneginf(mx)] = 0.0  # exp(-inf - 0) = 0: the column sums to 0 instead of NaN
+        mx[mx == _NEG_INF] = 0.0  # exp(-inf - 0) = 0: the column sums to 0 instead of NaN
     st -= mx
     np.exp(st, out=st)
     tot = np.matmul(_ones_row(st.shape[-2], st.dtype), st)
@@ -239,35 +264,61 @@ class _SdpaBackward(Node, name="ScaledDotProductFlashAttentionForCpuBackward0"):
         return (gq, gk, gv, gm)[:len(self.next)]
 
 
-def _backward_graph(node, g, q, k, v, mask):
-    """The backward as differentiable ferrum ops (create_graph): the softmax is recomputed from the
-    saved inputs, so that every quantity depends on q, k, v (and a float mask) in the graph."""
+def _probs_t(q, k, mask, causal: bool, sc: float, gk: int, valid):
+    """softmax(q kᵀ · scale + mask) as differentiable ferrum ops: (P, q * scale, GQA-repeated k).
+    ``valid`` (bool (..., L, 1) array, or None to find it from the scores): the queries that have a
+    key; the others get zeros and no -inf row reaches softmax, so no NaN enters any derivative."""
     from .gather_scatter import masked_fill
     from .select import where
     from .softmax import softmax
 
-    sc = node.scale
-    kr = _repeat_t(k, node.gk)
-    vr = _repeat_t(v, node.gv)
+    kr = _repeat_t(k, gk)
     qs = q * sc
     s = qs.matmul(kr.transpose(-2, -1))
-    if node.causal:
-        L, S = s.shape[-2], s.shape[-1]
-        s = masked_fill(s, _wrap(_causal_excluded(L, S)), _NEG_INF)
-    elif mask is not None:
+    if mask is not None:
         if mask._data.dtype.kind == "b":
             s = masked_fill(s, _wrap(~mask._data), _NEG_INF)
         else:
             s = s + mask
+    if causal:
+        L, S = s.shape[-2], s.shape[-1]
+        s = masked_fill(s, _wrap(_causal_excluded(L, S)), _NEG_INF)
+    if s.shape[-1] == 0:
+        return s, qs, kr
+    if valid is None and mask is not None:
+        mx = s._data.max(axis=-1, keepdims=True)
+        if bool((mx == _NEG_INF).any()):
+            valid = mx != _NEG_INF
+    if valid is not None:
+        valid = _wrap(valid)
+        s = where(valid, s, 0.0)
+    P = softmax(s, -1)
+    if valid is not None:
+        P = where(valid, P, 0.0)
+    return P, qs, kr
+
+
+def _composed(query, key, value, attn_mask, dropout_p: float, is_causal: bool, sc: float, gk: int, gv: int):
+    """SDPA composed of ferrum ops, for arrays that are not NumPy's (CuPy): the same semantics,
+    several nodes, every op's own device path."""
+    from .nn_misc import dropout
+
+    P, _, _ = _probs_t(query, key, attn_mask, is_causal, sc, gk, None)
+    if dropout_p > 0.0:
+        P = dropout(P, dropout_p)
+    return P.matmul(_repeat_t(value, gv))
+
+
+def _backward_graph(node, g, q, k, v, mask):
+    """The backward as differentiable ferrum ops (create_graph): the softmax is recomputed from the
+    saved inputs, so that every quantity depends on q, k, v (and a float mask) in the graph."""
+    sc = node.scale
+    vr = _repeat_t(v, node.gv)
     valid = None
     if node.empty:
         pt = node.unreleased(node.P)
-        valid = _wrap(pt.max(axis=-2)[..., None] > 0) if pt.shape[-2] else None
-        if valid is not None:
-            s = where(valid, s, 0.0)  # no -inf row reaches softmax: no NaN in any derivative
-    P = softmax(s, -1) if s.shape[-1] else s
-    if valid is not None:
-        P = where(valid, P, 0.0)
+        valid = pt.max(axis=-2)[..., None] > 0
+    P, qs, kr = _probs_t(q, k, mask, node.causal, sc, node.gk, valid)
     keep = None if node.keep is None else _wrap(node.keep.swapaxes(-1, -2))
     pd = P if keep is None else P * keep
     nq, nk, nv = node.next[0], node.next[1], node.next[2]
@@ -320,10 +371,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         out = scaled_dot_product_attention(query.float(), key.float(), value.float(), m, dropout_p,
                                            is_causal, scale, enable_gqa)
         return out.to(query.dtype)
-    qd, kd, vd = query._data, _repeat_heads(key._data, gk), _repeat_heads(value._data, gv)
-    L, E = qd.shape[-2], qd.shape[-1]
-    S = kd.shape[-2]
+    qd = query._data
+    E = qd.shape[-1]
     sc = float(scale) if scale is not None else 1.0 / math.sqrt(E) if E else 1.0
+    if qd.__class__ is not np.ndarray:
+        return _composed(query, key, value, attn_mask, dropout_p, is_causal, sc, gk, gv)
+    kd, vd = _repeat_heads(key._data, gk), _repeat_heads(value._data, gv)
+    L, S = qd.shape[-2], kd.shape[-2]
     qs = qd * dt.type(sc)  # scaling q (L·E) instead of the scores (L·S)
     # the scores transposed, (..., S, L) = k (q * scale)ᵀ: the softmax then runs over axis -2
     # (see _softmax_cols_); every later product takes the transpose as a BLAS flag, not a copy
@@ -332,14 +386,14 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     md = None if attn_mask is None else attn_mask._data
     if md is not None and md.ndim < 2:
         md = md.reshape((1,) * (2 - md.ndim) + md.shape)
-    if is_causal:
-        np.copyto(st, _NEG_INF, where=_causal_excluded(L, S, True))
-    elif md is not None:
+    if md is not None:
         if md.dtype.kind == "b":
             np.copyto(st, _NEG_INF, where=~md.swapaxes(-1, -2))
         else:
             st += md.swapaxes(-1, -2)
-    empty = _softmax_cols_(st)
+    if is_causal:
+        np.copyto(st, _NEG_INF, where=_causal_excluded(L, S, True))
+    empty = _softmax_cols_(st, md is not None)
     keep = None
     if dropout_p > 0.0:
         if dropout_p == 1.0:
@@ -380,9 +434,9 @@ def _canonical_mask(mask, name: str, other_type, other_name: str, target, check_
         warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for "
                       "both instead.", stacklevel=3)
     if kind == "b":
-        m = np.zeros(mask._data.shape, dtype=target._data.dtype if isinstance(target, Tensor) else target)
-        m[mask._data] = _NEG_INF
-        return _wrap(m)
+        md = mask._data
+        zero = xp_of(md).zeros((), dtype=target._data.dtype)
+        return _wrap(xp_of(md).where(md, zero.dtype.type(_NEG_INF), zero))
     return mask
 
 
@@ -448,9 +502,12 @@ def _in_projection(query, key, value, E: int, w, b, wq, wk, wv):
     return linear(query, wq, bs[0]), linear(key, wk, bs[1]), linear(value, wv, bs[2])
 
 
-def _heads(x, static, n: int, H: int, hd: int, name: str):
-    """(S, N, E) -> (N, H, S, hd) as a view; ``static`` (N * H, S, hd) replaces it when given."""
+def _heads(x, static, n: int, H: int, hd: int, name: str, bf: bool):
+    """(S, N, E) ((N, S, E) with ``bf``) -> (N, H, S, hd) as a view; ``static`` (N * H, S, hd)
+    replaces it when given."""
     if static is None:
+        if bf:
+            return x.reshape(n, x.shape[1], H, hd).permute(0, 2, 1, 3)
         return x.reshape(x.shape[0], n, H, hd).permute(1, 2, 0, 3)
     if static.shape[0] != n * H:
         raise AssertionError(f"expecting {name}.size(0) of {n * H}, but got {static.shape[0]}")
@@ -468,7 +525,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
                                  use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
                                  k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
                                  static_k: Tensor | None = None, static_v: Tensor | None = None,
-                                 average_attn_weights: bool = True, is_causal: bool = False):
+                                 average_attn_weights: bool = True, is_causal: bool = False, *,
+                                 _batch_first: bool = False) -> tuple[Tensor, Tensor | None]:
     """Multi-head attention of ``nn.MultiheadAttention``, sequence-first.
 
     query (L, N, E) or (L, E); key (S, N, kdim), value (S, N, vdim) (or unbatched); masks:
@@ -477,6 +535,12 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     (N, L, S) averaged over heads, (N, num_heads, L, S) otherwise, or None without need_weights).
     With ``need_weights=False`` the attention is the fused scaled_dot_product_attention; with it,
     the weights are computed explicitly (as PyTorch: a fully masked row gives NaN there).
+    ``_batch_first`` (ferrum's, for ``MultiheadAttention(batch_first=True)``): batched query, key
+    and value are (N, L, E), (N, S, kdim), (N, S, vdim) and so is the output: the projections then
+    run on the caller's contiguous arrays instead of transposed views (one GEMM each, not one per
+    position). Measured: MultiheadAttention(128, 4, batch_first=True) self-attention, causal, on
+    (16, 64, 128), forward + backward, one thread: 8.2-9.1 ms through transposes, 6.2-6.6 ms this
+    way (torch 7.7-9.0 ms).
     """
     from .join import cat
     from .linear import linear
@@ -489,7 +553,11 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
-    tgt_len, bsz, embed_dim = query.shape
+    bf = _batch_first and is_batched
+    if bf:
+        bsz, tgt_len, embed_dim = query.shape
+    else:
+        tgt_len, bsz, embed_dim = query.shape
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                        None if attn_mask is None else attn_mask.dtype, "attn_mask", query)
     if is_causal and attn_mask is None:
@@ -520,7 +588,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
                                  f"{tuple(value.shape)}")
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
-    src_len = key.shape[0]
+    src_len = key.shape[1 if bf else 0]
     if attn_mask is not None:
         if attn_mask.ndim == 2:
             if tuple(attn_mask.shape) != (tgt_len, src_len):
@@ -542,15 +610,16 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     q, k, v = _in_projection(query, key, value, embed_dim, packed, in_proj_bias, q_proj_weight, k_proj_weight,
                              v_proj_weight)
     if bias_k is not None:
-        k = cat([k, bias_k.expand(1, bsz, embed_dim)])
-        v = cat([v, bias_v.expand(1, bsz, embed_dim)])
+        shape, d = ((bsz, 1, embed_dim), 1) if bf else ((1, bsz, embed_dim), 0)
+        k = cat([k, bias_k.reshape(1, 1, embed_dim).expand(shape)], d)
+        v = cat([v, bias_v.reshape(1, 1, embed_dim).expand(shape)], d)
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
             key_padding_mask = pad(key_padding_mask, (0, 1))
-    q = _heads(q, None, bsz, num_heads, head_dim, "")
-    k = _heads(k, static_k, bsz, num_heads, head_dim, "static_k")
-    v = _heads(v, static_v, bsz, num_heads, head_dim, "static_v")
+    q = _heads(q, None, bsz, num_heads, head_dim, "", bf)
+    k = _heads(k, static_k, bsz, num_heads, head_dim, "static_k", bf)
+    v = _heads(v, static_v, bsz, num_heads, head_dim, "static_v", bf)
     if add_zero_attn:
         z = _wrap(np.zeros((bsz, num_heads, 1, head_dim), dtype=k._data.dtype))
         k = cat([k, z], dim=2)
@@ -588,7 +657,11 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     else:
         out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
         weights = None
-    out = linear(out.permute(2, 0, 1, 3).reshape(tgt_len, bsz, embed_dim), out_proj_weight, out_proj_bias)
+    if bf:
+        out = out.permute(0, 2, 1, 3).reshape(bsz, tgt_len, embed_dim)
+    else:
+        out = out.permute(2, 0, 1, 3).reshape(tgt_len, bsz, embed_dim)
+    out = linear(out, out_proj_weight, out_proj_bias)
     if not is_batched:
         out = out.squeeze(1)
         if weights is not None:

@@ -1,11 +1,13 @@
 """Rearrangements that return new memory: ``flip``/``fliplr``/``flipud``, ``roll``, ``rot90``,
-``repeat``/``tile``, ``tril``/``triu`` (and their in-place forms and index helpers),
-``diag``/``diag_embed``/``diagflat`` and ``meshgrid``.
+``repeat``/``tile``/``repeat_interleave``, ``tril``/``triu`` (and their in-place forms and index
+helpers), ``diag``/``diag_embed``/``diagflat`` and ``meshgrid``.
 
 Every backward here is written with ferrum ops (the ``record``/``backward_t`` contract), so it is
 differentiable again: flip, roll and rot90 undo themselves; repeat sums the tiles; tril/triu
 mask again; ``diag``/``diag_embed`` build on the keyed diagonal view and its embed
-(``subview``). ``meshgrid`` returns expanded views of its inputs.
+(``subview``); ``repeat_interleave`` is an expand + reshape (one count) or an ``index_select``
+(per-slice counts), as torch's own decomposition, so its gradients are those ops'. ``meshgrid``
+returns expanded views of its inputs.
 """
 
 from __future__ import annotations
@@ -14,21 +16,22 @@ import builtins
 
 import numpy as np
 
-from .._dtype import as_dtype, int64
+from .._dtype import as_dtype, int64, scalar_name
 from .._factory import _finish, _xp_dt
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, record
 from ._common import canon_dim, same_device, xp_of
 from ._shape_args import _data, _fmt, _int, _int_seq, _kw_arg, _overflow
 from .elementwise import _write_out, clone
+from .gather_scatter import index_select
 from .inplace import apply_inplace
 from .join import _tensor_list
 from .subview import DiagEmbedBackward0, DiagonalBackward0, _embed, _key_view
-from .view import expand, reshape
+from .view import expand, reshape, unsqueeze
 
 __all__ = [
-    "flip", "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "tril", "triu", "tril_indices",
-    "triu_indices", "diag", "diag_embed", "diagflat", "meshgrid",
+    "flip", "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "repeat_interleave", "tril", "triu",
+    "tril_indices", "triu_indices", "diag", "diag_embed", "diagflat", "meshgrid",
 ]
 
 
@@ -206,6 +209,72 @@ def tile(input: Tensor, dims) -> Tensor:
     return repeat(input, reps)
 
 
+def _counts(repeats: Tensor, what: str) -> np.ndarray:
+    """The counts of an integer ``repeats`` tensor as a host int64 array (checked non-negative)."""
+    a = repeats._data
+    if a.dtype.kind not in "iu":
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                  f"'{scalar_name(repeats.dtype)}'")
+    c = np.asarray(a.get() if hasattr(a, "get") else a, dtype=np.int64)
+    if c.ndim > 1 or (what == "index" and c.ndim != 1):
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat" if what == "index"
+                           else "repeats must be 0-dim or 1-dim tensor")
+    if (c < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    return c
+
+
+def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Repeats each slice of ``input`` along ``dim`` ``repeats`` times, in place of the slice.
+
+    ``repeats``: an int (every slice alike) or a 0-d/1-D integer tensor (one count per slice, or
+    one for all); ``dim=None`` works on the flattened input. ``repeat_interleave(counts)`` alone
+    gives ``arange(len(counts))`` with each index repeated by its count (the index map of the
+    general form), in the counts' dtype. ``output_size``, when given, must equal the result's
+    length along ``dim``. Shapes: ``(..., n, ...) -> (..., sum(counts), ...)``.
+    """
+    d = _data(input, "repeat_interleave")
+    if repeats is None:
+        c = _counts(input, "index")
+        idx = np.repeat(np.arange(c.shape[0], dtype=np.int64), c).astype(d.dtype)
+        return _wrap(xp_of(d).asarray(idx))
+    if isinstance(repeats, Tensor):
+        same_device("repeat_interleave", input, repeats)
+        counts = _counts(repeats, "repeats")
+    elif isinstance(repeats, (builtins.int, np.integer)) and not isinstance(repeats, (builtins.bool,
+                                                                                      np.bool_)):
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        counts = np.asarray(builtins.int(repeats))
+    else:
+        raise TypeError(f"repeat_interleave(): argument 'repeats' must be Tensor or int, not "
+                        f"{type(repeats).__name__}")
+    if dim is None:
+        x, k = reshape(input, (-1,)), 0
+    else:
+        if d.ndim == 0:
+            # as torch: a 0-d input has no dim to repeat along (only dim=None flattens it)
+            raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+        x, k = input, canon_dim(dim, d.ndim, "repeat_interleave")
+    n = x.shape[k]
+    if counts.ndim == 1 and counts.shape[0] != 1 and counts.shape[0] != n:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {counts.shape[0]} and input.size({k}) = {n}")
+    total = builtins.int(counts.sum()) if counts.ndim and counts.shape[0] == n else n * builtins.int(
+        counts.reshape(-1)[0])
+    if output_size is not None and output_size != total:
+        raise RuntimeError("allocated size does not match required size")
+    shape = tuple(x.shape)
+    if counts.ndim == 0 or counts.shape[0] == 1:
+        r = builtins.int(counts.reshape(-1)[0])
+        wide = expand(unsqueeze(x, k + 1), shape[:k + 1] + (r,) + shape[k + 1:])
+        # new C-contiguous memory as torch's (the reshape alone can be a view for r == 1 or n == 1)
+        return reshape(clone(wide, memory_format="contiguous_format"), shape[:k] + (n * r,) + shape[k + 1:])
+    idx = np.repeat(np.arange(n, dtype=np.int64), counts)
+    return index_select(x, k, _wrap(xp_of(d).asarray(idx)))
+
+
 # --------------------------------------------------------------------------- triangles
 class TrilBackward0(Node):
     def backward_t(self, g):
@@ -314,8 +383,8 @@ def _triu_(self, diagonal=0):
 
 
 def _attach() -> None:
-    for name in ["flip", "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "tril", "triu", "diag",
-                 "diag_embed", "diagflat"]:
+    for name in ["flip", "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "repeat_interleave", "tril",
+                 "triu", "diag", "diag_embed", "diagflat"]:
         setattr(Tensor, name, globals()[name])
     Tensor.tril_ = _tril_
     Tensor.triu_ = _triu_

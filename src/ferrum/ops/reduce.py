@@ -370,8 +370,10 @@ def _var_args(op, input, dim, unbiased, correction):
     return a, axes, corr, dof
 
 
-def _np_var(a, axes, corr, keepdim):
-    """Two-pass variance over ``axes`` with divisor max(n - corr, 0) (real for complex input)."""
+def _np_var(a, axes, corr, keepdim, sqrt: bool = False):
+    """Two-pass variance over ``axes`` with divisor max(n - corr, 0) (real for complex input);
+    its square root with ``sqrt``, taken before a float16/bfloat16 result is cast back (a std of
+    7072 has a variance of 5e7, past float16's 65504)."""
     low = _is_low(a)
     src = a.astype(np.float32) if low else a
     n = 1
@@ -381,8 +383,10 @@ def _np_var(a, axes, corr, keepdim):
         c = src - src.sum(axis=axes, keepdims=True) / n
         sq = c.real * c.real + c.imag * c.imag if c.dtype.kind == "c" else c * c
         r = sq.sum(axis=axes, keepdims=keepdim) / _pymax(n - corr, 0)
-    r = xp_of(a).asarray(r)
-    return r.astype(a.dtype) if low else r
+        if sqrt:
+            r = np.sqrt(r)
+        r = xp_of(a).asarray(r)
+        return r.astype(a.dtype) if low else r  # past float16's range: inf, as torch, silently
 
 
 def _centered(x: Tensor, axes: tuple) -> Tensor:
@@ -429,8 +433,7 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     a, axes, corr, dof = _var_args("std", input, dim, unbiased, correction)
     if out is not None:
         return _write_out(out, std(input, axes, keepdim=keepdim, correction=corr))
-    with np.errstate(invalid="ignore"):
-        r = np.sqrt(_np_var(a, axes, corr, keepdim))
+    r = _np_var(a, axes, corr, keepdim, sqrt=True)
     return record(r, _StdBackward, (input,), save=(input,), save_output=True, axes=axes,
                   keep=_keep_shape(a.shape, axes), dof=dof)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from . import _rnn_fused
+from . import _rnn_fused, _rnn_lstm
 from .activation import relu, sigmoid, tanh
 from .join import cat, stack
 from .linear import linear
@@ -147,7 +147,7 @@ def _fusable(mode: str, tensors) -> bool:
 def _layer(mode: str, ins: tuple, batch_sizes: np.ndarray, reverse: bool) -> tuple:
     if _fusable(mode, ins):
         if mode == "LSTM":
-            return _rnn_fused.lstm_layer(*ins, batch_sizes, reverse)
+            return _rnn_lstm.lstm_layer(*ins, batch_sizes, reverse)
         return _rnn_fused.gru_layer(*ins, batch_sizes, reverse)
     return _composed_layer(mode, ins, batch_sizes, reverse)
 

@@ -23,8 +23,8 @@ from .join import (  # noqa: F401
 )
 from .rearrange import (  # noqa: F401
     FlipBackward0, RepeatBackward0, RollBackward0, Rot90Backward0, TrilBackward0, TriuBackward0, diag,
-    diag_embed, diagflat, flip, fliplr, flipud, meshgrid, repeat, roll, rot90, tile, tril, tril_indices,
-    triu, triu_indices,
+    diag_embed, diagflat, flip, fliplr, flipud, meshgrid, repeat, repeat_interleave, roll, rot90, tile,
+    tril, tril_indices, triu, triu_indices,
 )
 from .subview import (  # noqa: F401
     DiagonalBackward0, NarrowBackward0, SelectBackward0, UnfoldBackward0, diagonal, narrow, narrow_copy,
@@ -41,7 +41,8 @@ from .view import (  # noqa: F401
 __all__ = [
     "view", "reshape", "view_as", "reshape_as", "flatten", "unflatten", "ravel", "squeeze",
     "unsqueeze", "transpose", "swapaxes", "swapdims", "permute", "t", "expand", "expand_as",
-    "broadcast_to", "broadcast_tensors", "broadcast_shapes", "repeat", "tile", "flip", "fliplr",
+    "broadcast_to", "broadcast_tensors", "broadcast_shapes", "repeat", "tile", "repeat_interleave", "flip",
+    "fliplr",
     "flipud", "roll", "rot90", "narrow", "select", "split", "tensor_split", "chunk", "unbind", "cat",
     "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "row_stack",
     "movedim", "moveaxis", "diagonal", "diag", "diag_embed", "diagflat", "tril", "triu",

@@ -40,6 +40,11 @@ class Adam(Optimizer):
     running maximum with ``amsgrad``). ``weight_decay`` is L2 (added to the gradient) unless
     ``decoupled_weight_decay=True`` (AdamW: ``p *= 1 - lr * weight_decay`` first).
     State: ``'step'`` (0-d float32 tensor), ``'exp_avg'``, ``'exp_avg_sq'``, ``'max_exp_avg_sq'``.
+
+    One parameter at a time (the shared loop), not a multi-tensor update over flat buffers: on the gpt
+    workload's 54 parameters (818,241 float32) the flat AdamW arithmetic alone took 2.38 and 2.49 ms
+    against 2.38 and 2.44 ms for this whole step, before the 0.23 ms of gathering the gradients into
+    the buffer (``benchmarks/adamw_flat.py``, one thread): each parameter's arrays stay in cache.
     """
 
     def __init__(self, params: Iterable, lr: float | Tensor = 1e-3,

@@ -13,6 +13,7 @@ import argparse
 
 from . import fashion, fashion_resnet, mnist_lenet, mnist_mlp, shakespeare
 from .callbacks import Callback, Evaluate, History, PrintMetrics, ProgressBar
+from .checkpoint import Checkpoint, Checkpointer, load_checkpoint, save_checkpoint
 from .loop import Accuracy, Trainer, TrainState
 
 # job name -> (module with add_arguments(parser) and run(args) -> exit status, one-line help)
@@ -29,7 +30,8 @@ JOBS = {
 }
 
 __all__ = ["Trainer", "TrainState", "Accuracy", "Callback", "Evaluate", "History", "PrintMetrics",
-           "ProgressBar", "JOBS", "build_parser", "main"]
+           "ProgressBar", "JOBS", "build_parser", "main", "Checkpoint", "Checkpointer", "save_checkpoint",
+           "load_checkpoint"]
 
 
 def build_parser(prog: str = "ferrum train") -> argparse.ArgumentParser:

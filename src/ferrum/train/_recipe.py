@@ -22,8 +22,9 @@ from ferrum import nn, optim
 
 from ferrum.utils.data import DataLoader, Dataset, Subset
 
+from .checkpoint import checkpoint_callbacks
 from .loop import Trainer
-from .options import FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT
+from .options import FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, add_checkpoint_arguments
 
 __all__ = ["Defaults", "SCHEDULES", "EVAL_BATCH_SIZE", "EpochStats", "TrainResult", "default_root",
            "check_options", "make_loaders", "make_optimizer", "make_scheduler", "fit", "train",
@@ -142,15 +143,17 @@ def make_scheduler(opt: optim.Optimizer, schedule: str, lr: float, total_steps: 
 
 def fit(model: nn.Module, train_loader: Any, test_loader: Any, *, epochs: int, optimizer: str, lr: float,
         momentum: float, weight_decay: float, schedule: str, progress: bool | None, out: TextIO,
-        quiet: bool, t0: float, nesterov: bool = True) -> TrainResult:
+        quiet: bool, t0: float, nesterov: bool = True, callbacks: Any = ()) -> TrainResult:
     """Trains ``model`` with cross-entropy, evaluating on ``test_loader`` after every epoch; one line
     per epoch goes to ``out`` (and the tqdm bar to stderr) unless ``quiet``. ``t0`` is when the run
-    started (``time.perf_counter()``), for the wall time."""
+    started (``time.perf_counter()``), for the wall time. ``callbacks`` go to the Trainer (a
+    checkpoint callback from :func:`~ferrum.train.checkpoint.checkpoint_callbacks`)."""
     opt = make_optimizer(model, optimizer, lr, momentum, weight_decay, nesterov)
     scheduler = make_scheduler(opt, schedule, lr, epochs * len(train_loader))
     trainer = Trainer(model, opt, nn.CrossEntropyLoss(), train_loader, epochs=epochs, scheduler=scheduler,
                       scheduler_interval="step", eval_loader=test_loader, eval_prefix="test",
-                      progress=False if quiet else progress, log=None if quiet else out)
+                      progress=False if quiet else progress, log=None if quiet else out,
+                      callbacks=callbacks)
     history = trainer.fit()
     stats = [EpochStats(h["epoch"], h["train_loss"], h["test_accuracy"], h["seconds"], h["samples_per_s"],
                         h["lr"]) for h in history]
@@ -162,14 +165,27 @@ def train(job: str, d: Defaults, data_name: str, make_datasets: Callable[[str, b
           make_model: Callable[[], nn.Module], *, epochs: int, batch_size: int, lr: float | None,
           optimizer: str, momentum: float, weight_decay: float, schedule: str, seed: int, root: str | None,
           download: bool, threads: int | None, progress: bool | None, train_limit: int | None,
-          test_limit: int | None, out: TextIO | None, quiet: bool, num_workers: int = 0) -> TrainResult:
+          test_limit: int | None, out: TextIO | None, quiet: bool, num_workers: int = 0,
+          checkpoint_dir: str | None = None, resume: bool = False, keep_checkpoints: int = 3,
+          checkpoint_every: int | None = None) -> TrainResult:
     """A recipe's run: checks the options, sets the BLAS threads, builds the data sets
     (``make_datasets(root, download)`` -> training set (with a ``source``), test set) and loaders,
-    prints the data line, seeds and builds the model (``make_model()``) and trains it (:func:`fit`)."""
+    prints the data line, seeds and builds the model (``make_model()``) and trains it (:func:`fit`).
+
+    With ``checkpoint_dir``, a checkpoint goes there after every epoch (every ``checkpoint_every``
+    steps when given), the newest ``keep_checkpoints`` kept; ``resume`` first continues from the
+    newest readable one there, where it stopped (same options assumed): bit-exactly, except for
+    random augmentation run inside DataLoader worker processes (fashion-resnet's with workers),
+    whose streams restart from the worker seeds (see ``DataLoader.state_dict``)."""
     optimizer, lr = check_options(job, d, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
                                   momentum=momentum, weight_decay=weight_decay, schedule=schedule,
                                   threads=threads, train_limit=train_limit, test_limit=test_limit)
     out = sys.stdout if out is None else out
+    POSITIVE_INT.check(job, "keep_checkpoints", keep_checkpoints)
+    if checkpoint_every is not None:
+        POSITIVE_INT.check(job, "checkpoint_every", checkpoint_every)
+    callbacks = checkpoint_callbacks(job, checkpoint_dir, resume, keep_checkpoints, checkpoint_every,
+                                     log=None if quiet else out)
     t0 = time.perf_counter()
     if threads is not None:
         ferrum.set_num_threads(threads)
@@ -184,7 +200,7 @@ def train(job: str, d: Defaults, data_name: str, make_datasets: Callable[[str, b
     ferrum.manual_seed(seed)
     return fit(make_model(), train_loader, test_loader, epochs=epochs, optimizer=optimizer, lr=lr,
                momentum=momentum, weight_decay=weight_decay, schedule=schedule, progress=progress, out=out,
-               quiet=quiet, t0=t0, nesterov=d.nesterov)
+               quiet=quiet, t0=t0, nesterov=d.nesterov, callbacks=callbacks)
 
 
 def add_arguments(p: argparse.ArgumentParser, d: Defaults, data_help: str, download_help: str) -> None:
@@ -211,6 +227,7 @@ def add_arguments(p: argparse.ArgumentParser, d: Defaults, data_help: str, downl
     p.add_argument("--train-limit", type=POSITIVE_INT, default=None,
                    help="use only the first N training images")
     p.add_argument("--test-limit", type=POSITIVE_INT, default=None, help="use only the first N test images")
+    add_checkpoint_arguments(p)
 
 
 def run(job: str, train: Callable[..., TrainResult], args: argparse.Namespace, **extra: Any) -> int:
@@ -221,7 +238,9 @@ def run(job: str, train: Callable[..., TrainResult], args: argparse.Namespace, *
                     momentum=args.momentum, weight_decay=args.weight_decay, schedule=args.schedule,
                     seed=args.seed, root=args.root, download=args.download, threads=args.threads,
                     progress=False if args.no_progress else None, train_limit=args.train_limit,
-                    test_limit=args.test_limit, quiet=args.quiet, **extra)
+                    test_limit=args.test_limit, quiet=args.quiet, checkpoint_dir=args.checkpoint_dir,
+                    resume=args.resume, keep_checkpoints=args.keep_checkpoints,
+                    checkpoint_every=args.checkpoint_every, **extra)
     except (RuntimeError, ValueError, OSError) as e:
         print(f"ferrum train {job}: error: {e}", file=sys.stderr)
         return 1

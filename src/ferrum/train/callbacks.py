@@ -14,8 +14,10 @@ Built in:
 - :class:`ProgressBar`: a tqdm bar per epoch with the running loss, only on terminals;
 - :class:`PrintMetrics`: one summary line per epoch.
 
-Checkpointing or logging to a file is a callback too: ``on_epoch_end`` with
-``ferrum.save(trainer.model.state_dict(), path)`` or a write of ``trainer.state.metrics``.
+Checkpoints are :class:`ferrum.train.checkpoint.Checkpoint` (every epoch or N steps, keep-last-k,
+bit-exact resume); a callback of yours that keeps a state across steps gets saved and restored
+with them if it has ``state_dict()`` and ``load_state_dict()``. Logging to a file is a callback
+too: ``on_epoch_end`` with a write of ``trainer.state.metrics``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ class Callback:
         """Once, before the first epoch."""
 
     def on_epoch_begin(self, trainer: Trainer) -> None:
-        """At the start of each epoch (``trainer.state.epoch`` is already the new epoch)."""
+        """At the start of each epoch (``trainer.state.epoch`` is already the new epoch), and when
+        an epoch resumed from a checkpoint continues (``trainer.state.batch`` > 0 then)."""
 
     def on_batch_begin(self, trainer: Trainer) -> None:
         """Before each training step."""

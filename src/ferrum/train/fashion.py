@@ -71,10 +71,14 @@ def train(epochs: int = DEFAULTS.epochs, batch_size: int = DEFAULTS.batch_size, 
           optimizer: str = DEFAULTS.optimizer, momentum: float = 0.9, weight_decay: float = 0.0,
           schedule: str = DEFAULTS.schedule, seed: int = 0, root: str | None = None, download: bool = False,
           threads: int | None = None, progress: bool | None = None, train_limit: int | None = None,
-          test_limit: int | None = None, out: TextIO | None = None, quiet: bool = False) -> TrainResult:
+          test_limit: int | None = None, out: TextIO | None = None, quiet: bool = False,
+          checkpoint_dir: str | None = None, resume: bool = False, keep_checkpoints: int = 3,
+          checkpoint_every: int | None = None) -> TrainResult:
     """Train LeNet-5 on Fashion-MNIST and return the test accuracy after the last epoch.
 
     The options are ``mnist-lenet``'s (:func:`ferrum.train.mnist_lenet.train`); 10 epochs by default.
+    ``checkpoint_dir``, ``resume``, ``keep_checkpoints``, ``checkpoint_every``: training checkpoints
+    (``--checkpoint-dir``/``--resume``), see :func:`ferrum.train._recipe.train`.
     """
     options = dict(locals())  # this function's arguments, by name
     return _recipe.train(JOB, DEFAULTS, "Fashion-MNIST", build_datasets, build_model, **options)

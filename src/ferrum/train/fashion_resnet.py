@@ -108,13 +108,16 @@ def train(epochs: int = DEFAULTS.epochs, batch_size: int = DEFAULTS.batch_size, 
           progress: bool | None = None, train_limit: int | None = None, test_limit: int | None = None,
           out: TextIO | None = None, quiet: bool = False, width: int = DEFAULT_WIDTH,
           layers: tuple[int, int, int] = DEFAULT_LAYERS, num_workers: int = DEFAULT_WORKERS,
-          augment: bool = True) -> TrainResult:
+          augment: bool = True, checkpoint_dir: str | None = None, resume: bool = False,
+          keep_checkpoints: int = 3, checkpoint_every: int | None = None) -> TrainResult:
     """Train the small ResNet on Fashion-MNIST and return the test accuracy after the last epoch.
 
     The options are ``mnist-lenet``'s (:func:`ferrum.train.mnist_lenet.train`), with SGD (peak lr
     0.2, Nesterov momentum 0.9, weight decay 5e-4) and 8 epochs by default, plus ``width`` (the first
     stage's channels), ``layers`` (BasicBlocks per stage, default (0, 2, 2)), ``num_workers``
     (DataLoader worker processes running the augmentation; 0 runs it in this process) and ``augment``.
+    ``checkpoint_dir``, ``resume``, ``keep_checkpoints``, ``checkpoint_every``: training checkpoints
+    (``--checkpoint-dir``/``--resume``), see :func:`ferrum.train._recipe.train`.
     """
     POSITIVE_INT.check(JOB, "width", width)
     NON_NEGATIVE_INT.check(JOB, "num_workers", num_workers)

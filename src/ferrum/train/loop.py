@@ -17,6 +17,12 @@ them to :class:`Trainer`; the loop is the one PyTorch programs write by hand::
 with callbacks (:mod:`.callbacks`) for everything around it: the progress bar, the per-epoch
 history and summary line, evaluation, and whatever a program adds (checkpoints, logging, early
 stopping). It stays small on purpose: one model, one optimizer, batches of ``(inputs, targets)``.
+
+``Trainer.state_dict()``/``load_state_dict()`` save and restore where training is (the
+:class:`TrainState` counters, the running loss of the epoch, the history); the
+:class:`~ferrum.train.checkpoint.Checkpoint` callback saves them with everything else, and a
+trainer restored in the middle of an epoch (``state.in_epoch``) continues that epoch with the
+loader's remaining batches instead of starting the next one.
 """
 
 from __future__ import annotations
@@ -76,6 +82,11 @@ class TrainState:
     metrics: dict[str, float] = field(default_factory=dict)
     #: set by a callback to end training after the current batch
     should_stop: bool = False
+    #: between the start of an epoch and its end (its evaluation and on_epoch_end hooks run after);
+    #: a state restored with in_epoch set continues that epoch
+    in_epoch: bool = False
+    #: the first group's learning rate at the start of this epoch (reported as ``lr``)
+    epoch_lr: float = math.nan
 
     @property
     def train_loss(self) -> float:
@@ -139,11 +150,34 @@ class Trainer:
             builtin.append(PrintMetrics(None if log is True else log))
         self.callbacks: list[Callback] = builtin + list(callbacks)
         self.state = TrainState(epochs=epochs)
+        self._epoch_t0 = time.perf_counter()
+        self._resumed_seconds = 0.0
 
     @property
     def history(self) -> list[dict[str, float]]:
         """One dict of metrics per finished epoch."""
         return self.history_callback.records
+
+    _STATE_FIELDS = ("epoch", "step", "batch", "loss", "loss_sum", "samples", "in_epoch", "epoch_lr")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where training is, for a checkpoint (``ferrum.train.checkpoint``): the :class:`TrainState`
+        counters, the seconds of training spent in the current epoch, and the history."""
+        st = self.state
+        seconds = time.perf_counter() - self._epoch_t0 if st.in_epoch else 0.0
+        return {**{k: getattr(st, k) for k in self._STATE_FIELDS}, "epochs": st.epochs,
+                "epoch_seconds": seconds, "history": [dict(r) for r in self.history]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores a :meth:`state_dict`; the next ``fit()`` continues from there (in the middle of
+        the saved epoch if it was saved there). ``epochs`` stays this trainer's."""
+        missing = [k for k in (*self._STATE_FIELDS, "epoch_seconds", "history") if k not in state_dict]
+        if missing:
+            raise ValueError(f"Trainer.load_state_dict: missing {missing}")
+        for k in self._STATE_FIELDS:
+            setattr(self.state, k, state_dict[k])
+        self._resumed_seconds = float(state_dict["epoch_seconds"])
+        self.history_callback.records[:] = [dict(r) for r in state_dict["history"]]
 
     def _hooks(self, name: str) -> list[Callable]:
         # only the callbacks that override a hook are called: no per-step calls of empty methods
@@ -176,16 +210,22 @@ class Trainer:
         for h in hooks["on_train_begin"]:
             h(self)
         try:
-            while st.epoch < self.epochs and not st.should_stop:
-                st.epoch += 1
-                st.batch = st.samples = 0
-                st.loss_sum, st.loss = 0.0, math.nan
+            while (st.in_epoch or st.epoch < self.epochs) and not st.should_stop:
+                if st.in_epoch:  # restored in the middle of an epoch (a checkpoint): continue it
+                    carried, self._resumed_seconds = self._resumed_seconds, 0.0
+                else:
+                    st.epoch += 1
+                    st.batch = st.samples = 0
+                    st.loss_sum, st.loss = 0.0, math.nan
+                    st.epoch_lr = self._lr()
+                    st.in_epoch = True
+                    carried = 0.0
                 st.metrics = {}
-                lr = self._lr()
+                lr = st.epoch_lr
                 model.train()
                 for h in hooks["on_epoch_begin"]:
                     h(self)
-                t0 = time.perf_counter()
+                t0 = self._epoch_t0 = time.perf_counter() - carried
                 for batch in self.train_loader:
                     for h in batch_begin:
                         h(self)
@@ -209,6 +249,7 @@ class Trainer:
                 seconds = time.perf_counter() - t0
                 st.metrics.update(train_loss=st.train_loss, lr=lr, seconds=seconds,
                                   samples_per_s=st.samples / seconds if seconds > 0 else math.nan)
+                st.in_epoch = False
                 if sched is not None and not step_sched:
                     sched.step()
                 for h in hooks["on_epoch_end"]:

@@ -36,13 +36,17 @@ def train(epochs: int = DEFAULTS.epochs, batch_size: int = DEFAULTS.batch_size, 
           optimizer: str = DEFAULTS.optimizer, momentum: float = 0.9, weight_decay: float = 0.0,
           schedule: str = DEFAULTS.schedule, seed: int = 0, root: str | None = None, download: bool = False,
           threads: int | None = None, progress: bool | None = None, train_limit: int | None = None,
-          test_limit: int | None = None, out: TextIO | None = None, quiet: bool = False) -> TrainResult:
+          test_limit: int | None = None, out: TextIO | None = None, quiet: bool = False,
+          checkpoint_dir: str | None = None, resume: bool = False, keep_checkpoints: int = 3,
+          checkpoint_every: int | None = None) -> TrainResult:
     """Train LeNet-5 on MNIST and return the test accuracy after the last epoch.
 
     ``lr`` is the peak learning rate (default 3e-3 for Adam, 0.05 for SGD); ``schedule`` is
     ``"onecycle"`` (default), ``"cosine"`` or ``"constant"``, stepped per batch. ``train_limit`` /
     ``test_limit`` use only the first that many samples. ``progress=None`` shows the bar only when
     stderr is a terminal. One line per epoch goes to ``out`` (default stdout); ``quiet`` prints nothing.
+    ``checkpoint_dir``, ``resume``, ``keep_checkpoints``, ``checkpoint_every``: training checkpoints
+    (``--checkpoint-dir``/``--resume``), see :func:`ferrum.train._recipe.train`.
     """
     options = dict(locals())  # this function's arguments, by name
     return _recipe.train(JOB, DEFAULTS, "MNIST", build_datasets, build_model, **options)

@@ -65,7 +65,9 @@ def train(epochs: int = DEFAULT_EPOCHS, batch_size: int = 128, lr: float | None 
           optimizer: str = "adam", momentum: float = 0.9, weight_decay: float = 0.0,
           schedule: str = "cosine", seed: int = 0, root: str | None = None, download: bool = False,
           threads: int | None = None, progress: bool | None = None, train_limit: int | None = None,
-          test_limit: int | None = None, out: TextIO | None = None, quiet: bool = False) -> TrainResult:
+          test_limit: int | None = None, out: TextIO | None = None, quiet: bool = False,
+          checkpoint_dir: str | None = None, resume: bool = False, keep_checkpoints: int = 3,
+          checkpoint_every: int | None = None) -> TrainResult:
     """Train the MLP on MNIST and return the test accuracy after the last epoch.
 
     ``lr`` defaults to 1e-3 for Adam and 0.05 for SGD; ``schedule="cosine"`` anneals it to 0 over
@@ -73,6 +75,8 @@ def train(epochs: int = DEFAULT_EPOCHS, batch_size: int = 128, lr: float | None 
     ``train_limit``/``test_limit`` use only the first that many samples (quick runs).
     ``progress=None`` shows the bar only when stderr is a terminal. One summary line per epoch goes
     to ``out`` (default stdout); ``quiet`` prints nothing.
+    ``checkpoint_dir``, ``resume``, ``keep_checkpoints``, ``checkpoint_every``: training checkpoints
+    (``--checkpoint-dir``/``--resume``), see :func:`ferrum.train._recipe.train`.
     """
     options = dict(locals())  # this function's arguments, by name
     return _recipe.train(JOB, DEFAULTS, "MNIST", build_datasets, build_model, **options)

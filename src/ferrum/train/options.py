@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Rule", "POSITIVE_INT", "POSITIVE", "NON_NEGATIVE", "FRACTION"]
+__all__ = ["Rule", "POSITIVE_INT", "POSITIVE", "NON_NEGATIVE", "FRACTION", "add_checkpoint_arguments"]
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,22 @@ POSITIVE_INT = Rule(int, lambda v: v >= 1, "an integer >= 1")
 POSITIVE = Rule(float, lambda v: v > 0 and math.isfinite(v), "a number > 0")
 NON_NEGATIVE = Rule(float, lambda v: 0.0 <= v < math.inf, "a number >= 0")
 FRACTION = Rule(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+
+
+def add_checkpoint_arguments(p: argparse.ArgumentParser, step_based: bool = False) -> None:
+    """The checkpoint flags every recipe has: ``--checkpoint-dir DIR``, ``--resume``,
+    ``--keep-checkpoints K`` (default 3) and ``--checkpoint-every STEPS`` (default: after every
+    epoch; ``step_based`` recipes, which train one long epoch, should pass a default of their own).
+    :func:`ferrum.train.checkpoint.checkpoint_callbacks` turns them into the Trainer's callback."""
+    p.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+                   help="save a training checkpoint (model, optimizer, schedule, data order, random "
+                        "states) into DIR " + ("every --checkpoint-every steps" if step_based
+                                               else "after every epoch"))
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the newest readable checkpoint in --checkpoint-dir (exactly where "
+                        "it stopped; from the start when there is none)")
+    p.add_argument("--keep-checkpoints", type=POSITIVE_INT, default=3, metavar="K",
+                   help="keep the newest K checkpoints (default 3)")
+    p.add_argument("--checkpoint-every", type=POSITIVE_INT, default=None, metavar="STEPS",
+                   help="checkpoint every STEPS optimizer steps (and after the last one) instead of "
+                        "after every epoch")

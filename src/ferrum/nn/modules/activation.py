@@ -468,16 +468,6 @@ class MultiheadAttention(Module):
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                            None if attn_mask is None else attn_mask.dtype, "attn_mask", query)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query, check_other=False)
-        if self.batch_first and is_batched:
-            # keep the identities (self-attention is one packed projection)
-            if key is value:
-                if query is key:
-                    query = key = value = query.transpose(1, 0)
-                else:
-                    query, key = (x.transpose(1, 0) for x in (query, key))
-                    value = key
-            else:
-                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
         sep = not self._qkv_same_embed_dim
         out, weights = multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
@@ -485,7 +475,6 @@ class MultiheadAttention(Module):
             self.out_proj.bias, training=self.training, key_padding_mask=key_padding_mask,
             need_weights=need_weights, attn_mask=attn_mask, use_separate_proj_weight=sep,
             q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
-            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights, is_causal=is_causal)
-        if self.batch_first and is_batched:
-            return out.transpose(1, 0), weights
+            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights, is_causal=is_causal,
+            _batch_first=self.batch_first and is_batched)  # no transposed views: one GEMM per projection
         return out, weights

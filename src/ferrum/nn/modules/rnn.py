@@ -216,9 +216,12 @@ class RNNBase(Module):
                  if lstm else None)
         else:
             if lstm:
-                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                if isinstance(hx, Tensor):  # indexed as torch does (IndexError unless dim 0 is 2)
+                    h, c = hx[0], hx[1]
+                elif not isinstance(hx, (tuple, list)) or len(hx) != 2:
                     raise RuntimeError("LSTM: hx must be a tuple (h_0, c_0) of two tensors")
-                h, c = hx
+                else:
+                    h, c = hx
             else:
                 if not isinstance(hx, Tensor):
                     raise TypeError(f"{type(self).__name__}: hx must be a Tensor, got {type(hx).__name__}")
@@ -249,6 +252,8 @@ class RNNBase(Module):
         if not packed:
             xt = x.transpose(0, 1) if self.batch_first else x
             T, B = xt.shape[0], xt.shape[1]
+            if T == 0:
+                raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
             flat = xt.reshape(T * B, self.input_size)
             batch_sizes = np.full(T, B, np.int64)
         else:

@@ -6,6 +6,11 @@ dataset is inherited copy-on-write and never pickled per batch; ``spawn`` and ``
 through ``multiprocessing_context``). Each worker gets index batches on its own queue, fetches and
 collates them, and sends the batch back through shared memory (see ``_shm``): the main process
 only maps the block and wraps the arrays as tensors, without copying them.
+
+``state_dict()``/``load_state_dict()`` (not in PyTorch; for ``ferrum.train.checkpoint``) save where
+an epoch is: the batches consumed, the workers' base seed, the generator and the sampler's seeding.
+A loader restored in a new process yields the rest of an interrupted epoch, the same batches in the
+same order, without loading the skipped ones (only their indices are drawn again).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import sys
 import time
 import warnings
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import wait as _mp_wait
 from typing import Any
@@ -196,6 +202,10 @@ class DataLoader:
         self.persistent_workers = persistent_workers
         self._IterableDataset_len_called = None
         self._iterator = None
+        # where the latest iterator's epoch is (kept apart from the iterator, which the consumer
+        # may drop before a checkpoint is taken), and a loaded state the next iterator starts from
+        self._epoch: _EpochRecord | None = None
+        self._pending: dict | None = None
         self._initialized = True
         self.check_worker_number_rationality()
 
@@ -264,12 +274,93 @@ class DataLoader:
         """An iterator over the batches; with ``persistent_workers`` the same iterator (and its
         workers) is reset and reused every epoch."""
         if self.persistent_workers and self.num_workers > 0:
+            if self._pending is not None and self._iterator is not None:
+                # a loaded state: new workers, seeded as the saved ones were
+                self._iterator._shutdown_workers()
+                self._iterator = None
             if self._iterator is None or self._iterator._shutdown:  # none yet, or it failed
                 self._iterator = self._get_iterator()
             else:
                 self._iterator._reset(self)
-            return self._iterator
-        return self._get_iterator()
+            it = self._iterator
+        else:
+            it = self._get_iterator()
+        self._epoch = it._rec
+        return it
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict:
+        """Where this loader is, for a training checkpoint (not in PyTorch): ``in_epoch`` (an
+        iterator was created and not exhausted), ``num_yielded`` (its batches consumed),
+        ``base_seed`` (its workers' base seed: the current epoch's, or the persistent workers'),
+        ``generator`` (the state of ``generator``, None without one), and ``sampler`` /
+        ``batch_sampler``: their ``state_dict()`` where they have one (a ``RandomSampler`` saves how
+        the current epoch's order was drawn). Take it between batches, from the process that
+        iterates.
+
+        The samples themselves are not saved: the resumed epoch is the same only if the dataset
+        is, and randomness inside worker processes (random transforms) restarts from the worker
+        seeds, so it matches an uninterrupted run only when the workers are fresh at that point
+        (a new epoch without ``persistent_workers``)."""
+        return self._state_dict()
+
+    def _state_dict(self, end_epoch: bool = False) -> dict:
+        # end_epoch: the consumer ended the epoch early (a Trainer stopped mid-epoch): save the
+        # state between epochs, so a resumed run starts the next one as this process would
+        if self._pending is not None:  # loaded and not iterated since: still that state
+            if end_epoch and self._loaded["in_epoch"]:
+                raise RuntimeError("DataLoader.state_dict: a loaded mid-epoch state was not iterated yet")
+            return dict(self._loaded)
+        rec = self._epoch
+        in_epoch = rec is not None and not rec.finished and not end_epoch
+        if in_epoch and self._dataset_kind == _DatasetKind.Iterable:
+            raise RuntimeError("DataLoader.state_dict: the position inside an IterableDataset cannot be "
+                               "saved; save between epochs or give the dataset its own state")
+        it = self._iterator
+        persistent = rec is not None and it is not None and it._rec is rec and not it._shutdown
+        state: dict[str, Any] = {
+            "in_epoch": in_epoch, "num_yielded": rec.num_yielded if in_epoch else 0,
+            "base_seed": rec.base_seed if in_epoch or persistent else None,
+            "generator": None if self.generator is None else self.generator.get_state()}
+        for name in ("sampler", "batch_sampler"):
+            obj = getattr(self, name)
+            if isinstance(obj, RandomSampler):
+                # the loader, not the sampler, knows whether the epoch is over (workers prefetch),
+                # and whether this epoch's order was drawn yet (the sampler's iterator is lazy)
+                started = rec is not None and obj._n_started != rec.sampler_mark
+                state[name] = obj._state(in_epoch and started, finish=end_epoch and started)
+            elif callable(getattr(obj, "state_dict", None)):
+                state[name] = obj.state_dict()
+            else:
+                state[name] = None
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restores a :meth:`state_dict`: the next ``iter(loader)`` continues the saved epoch (or
+        starts the next one, seeded as the uninterrupted run would have)."""
+        keys = {"in_epoch", "num_yielded", "base_seed", "generator", "sampler", "batch_sampler"}
+        if not isinstance(state_dict, dict) or not keys <= state_dict.keys():
+            raise ValueError(f"DataLoader.load_state_dict: expected a dict with the keys {sorted(keys)} "
+                             f"(from DataLoader.state_dict())")
+        n = state_dict["num_yielded"]
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"DataLoader.load_state_dict: num_yielded must be an integer >= 0, got {n!r}")
+        if state_dict["generator"] is not None and self.generator is not None:
+            self.generator.set_state(state_dict["generator"])
+        for name in ("sampler", "batch_sampler"):
+            sub = state_dict[name]
+            if sub is not None:
+                obj = getattr(self, name)
+                if not callable(getattr(obj, "load_state_dict", None)):
+                    raise ValueError(f"DataLoader.load_state_dict: the state has a {name} state but this "
+                                     f"loader's {name} ({type(obj).__name__}) has no load_state_dict")
+                obj.load_state_dict(sub)
+        in_epoch, seed = bool(state_dict["in_epoch"]), state_dict["base_seed"]
+        self._loaded = dict(state_dict)
+        self._pending = None
+        if in_epoch or seed is not None:
+            self._pending = {"base_seed": None if seed is None else int(seed),
+                             "num_yielded": n if in_epoch else 0}
 
     def __len__(self) -> int:
         """Batches per epoch: ``len(batch_sampler)`` (or ``len(sampler)`` without batching); for
@@ -284,6 +375,19 @@ class DataLoader:
                     length = math.ceil(length / self.batch_size)
             return length
         return len(self._index_sampler)
+
+
+class _EpochRecord:
+    """One epoch of an iterator, for ``DataLoader.state_dict``: batches yielded, exhausted or not,
+    the workers' base seed, and the sampler's iteration count when the epoch began."""
+
+    __slots__ = ("num_yielded", "finished", "base_seed", "sampler_mark")
+
+    def __init__(self, base_seed: int, sampler_mark: int | None) -> None:
+        self.num_yielded = 0
+        self.finished = False
+        self.base_seed = base_seed
+        self.sampler_mark = sampler_mark
 
 
 class _BaseDataLoaderIter:
@@ -304,18 +408,32 @@ class _BaseDataLoaderIter:
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
         self._sampler_iter = iter(self._index_sampler)
-        # drawn like PyTorch (a random int64 in [0, 2**63 - 1]) before the sampler's first draw
-        self._base_seed = int(_random._gen(loader.generator).integers(0, 2**63 - 1, dtype=np.int64,
-                                                                      endpoint=True))
+        sampler_mark = getattr(loader.sampler, "_n_started", None)
+        pending, loader._pending = loader._pending, None
+        if pending is not None and pending["base_seed"] is not None:
+            self._base_seed = pending["base_seed"]  # a loaded state (DataLoader.load_state_dict)
+        else:
+            # drawn like PyTorch (a random int64 in [0, 2**63 - 1]) before the sampler's first draw
+            self._base_seed = int(_random._gen(loader.generator).integers(0, 2**63 - 1, dtype=np.int64,
+                                                                          endpoint=True))
         self._persistent_workers = loader.persistent_workers
         self._num_yielded = 0
+        self._rec = _EpochRecord(self._base_seed, sampler_mark)
+        skip = 0 if pending is None else pending["num_yielded"]
+        if skip:
+            # a resumed epoch: the consumed batches' indices are drawn again (the sampler's RNG
+            # ends where it did) but their samples are never loaded
+            deque(itertools.islice(self._sampler_iter, skip), maxlen=0)
+            self._num_yielded = self._rec.num_yielded = skip
 
     def __iter__(self) -> "_BaseDataLoaderIter":
         return self
 
     def _reset(self, loader: DataLoader, first_iter: bool = False) -> None:
-        self._sampler_iter = iter(self._index_sampler)
-        self._num_yielded = 0
+        if not first_iter:  # the first iteration's sampler iterator is __init__'s (maybe resumed)
+            self._sampler_iter = iter(self._index_sampler)
+            self._num_yielded = 0
+            self._rec = _EpochRecord(self._base_seed, getattr(loader.sampler, "_n_started", None))
         self._IterableDataset_len_called = loader._IterableDataset_len_called
 
     def _next_index(self):
@@ -325,8 +443,12 @@ class _BaseDataLoaderIter:
         raise NotImplementedError
 
     def __next__(self) -> Any:
-        data = self._next_data()
-        self._num_yielded += 1
+        try:
+            data = self._next_data()
+        except StopIteration:
+            self._rec.finished = True
+            raise
+        self._rec.num_yielded = self._num_yielded = self._num_yielded + 1
         if (self._IterableDataset_len_called is not None and self._dataset_kind == _DatasetKind.Iterable
                 and self._num_yielded > self._IterableDataset_len_called):
             msg = (f"Length of IterableDataset {self._dataset} was reported to be "

@@ -2,6 +2,12 @@
 
 Semantics follow ``torch.utils.data.sampler``. Random samplers draw from a ``ferrum.Generator``
 (PCG64), so their streams are reproducible for a seed but differ from PyTorch's.
+
+``RandomSampler`` also has ``state_dict()``/``load_state_dict()`` (not in PyTorch; for training
+checkpoints, see ``ferrum.train.checkpoint``): it remembers how its latest iteration was seeded (its
+generator's state before the first draw, or the seed it drew from the default generator), so a
+loaded sampler repeats an interrupted iteration exactly and the DataLoader can skip the batches
+already consumed.
 """
 
 from __future__ import annotations
@@ -69,6 +75,13 @@ class RandomSampler(Sampler[int]):
         if not isinstance(self.num_samples, int) or self.num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got "
                              f"num_samples={self.num_samples}")
+        # how the latest iteration was seeded ({"state": generator state} or {"seed": int}), whether
+        # it is still running, and a loaded seeding the next iteration repeats
+        self._iter_start: dict | None = None
+        self._iter_active = False
+        self._replay: dict | None = None
+        # iterations that have drawn their order (iter() is lazy: nothing is drawn before next())
+        self._n_started = 0
 
     @property
     def num_samples(self) -> int:
@@ -78,15 +91,32 @@ class RandomSampler(Sampler[int]):
         return self._num_samples
 
     def _generator(self) -> np.random.Generator:
+        replay, self._replay = self._replay, None
+        self._n_started += 1
         if self.generator is not None:
+            if replay is not None:
+                self.generator.set_state(replay["state"])
+            self._iter_start = {"state": self.generator.get_state()}
             return _np_gen(self.generator)
-        seed = int(_random.default_generator._np.integers(0, 2**63 - 1, dtype=np.int64))
+        if replay is not None:
+            seed = int(replay["seed"])  # drawn from the default generator before the checkpoint
+        else:
+            seed = int(_random.default_generator._np.integers(0, 2**63 - 1, dtype=np.int64))
+        self._iter_start = {"seed": seed}
         return _np_gen(_random.Generator().manual_seed(seed))
 
     def __iter__(self) -> Iterator[int]:
+        return self._draw(None)
+
+    def _draw(self, g: np.random.Generator | None) -> Iterator[int]:
+        # g=None: an iteration of this sampler (seeded by _generator() at the first next(), as
+        # PyTorch's draws lazily); else a replay on a scratch generator (_state)
+        own = g is None
+        if own:
+            self._iter_active = True
+            g = self._generator()
         n = len(self.data_source)
         total = self.num_samples
-        g = self._generator()
         if self.replacement:
             if n <= 0:
                 raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from=0 >= to={n}")
@@ -98,9 +128,49 @@ class RandomSampler(Sampler[int]):
             for _ in range(total // n):
                 yield from g.permutation(n).tolist()
             yield from g.permutation(n)[:total % n].tolist()
+        if own:
+            self._iter_active = False
 
     def __len__(self) -> int:
         return self.num_samples
+
+    def _state(self, in_progress: bool, finish: bool = False) -> dict:
+        # finish: the consumer abandoned the current iteration; the generator is saved where the
+        # iteration would have left it (its last draw, e.g. the empty permutation when n divides
+        # num_samples, happens only when the exhausted iterator is asked once more)
+        gen = self.generator
+        state = None if gen is None else gen.get_state()
+        if finish and gen is not None and self._iter_active and self._iter_start is not None:
+            scratch = _random.Generator().set_state(self._iter_start["state"])
+            for _ in self._draw(_np_gen(scratch)):
+                pass
+            state = scratch.get_state()
+        return {"generator": state,
+                "iteration": dict(self._iter_start) if in_progress and self._iter_start is not None else None}
+
+    def state_dict(self) -> dict:
+        """``{"generator": the generator's state (None without one), "iteration": how the iteration
+        in progress was seeded (None between iterations)}``. Not in PyTorch."""
+        return self._state(self._iter_active)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restores the generator's state; if an iteration was in progress when ``state_dict`` was
+        taken, the next iteration repeats it from its beginning (the same indices in the same order,
+        leaving the generator where that iteration left it)."""
+        if not isinstance(state_dict, dict) or not {"generator", "iteration"} <= state_dict.keys():
+            raise ValueError("RandomSampler.load_state_dict: expected a dict with 'generator' and "
+                             "'iteration' (from RandomSampler.state_dict())")
+        it = state_dict["iteration"]
+        if it is not None and not (isinstance(it, dict) and len(it) == 1
+                                   and ("seed" in it or "state" in it)):
+            raise ValueError(f"RandomSampler.load_state_dict: bad 'iteration' entry {it!r}")
+        if it is not None and ("state" in it) != (self.generator is not None):
+            raise ValueError("RandomSampler.load_state_dict: the state was saved by a sampler "
+                             + ("without" if self.generator is not None else "with") + " a generator")
+        if state_dict["generator"] is not None and self.generator is not None:
+            self.generator.set_state(state_dict["generator"])
+        self._replay = it
+        self._iter_active = False
 
 
 class SubsetRandomSampler(Sampler[int]):
