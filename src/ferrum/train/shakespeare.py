@@ -23,8 +23,10 @@ validation 1.716; the LSTM (embedding 64, two layers of 256, 880 k parameters; l
 decay 0.01) at train 1.485 and validation 1.610. ``benchmarks/shakespeare_twin.py`` trains the same
 models with the same batches in torch 2.13 (``benchmarks/results/``): the GPT's losses are torch's
 to 4 decimals at every evaluation; the LSTM's within 0.001 (final validation 1.6097 against
-1.6105). One step of the GPT took 0.3-0.4 s, of the LSTM about 0.3 s, on one
-thread of a shared 2-core machine, so a default run is 10-15 minutes there.
+1.6105). ``ferrum train shakespeare-gpt --threads 1`` on a shared 2-core machine: 451.7 s of
+training (0.2-0.4 s a step), 481.5 s wall time with the evaluations and the sample; the LSTM's steps
+take about 0.3 s there. On that loaded machine two BLAS threads (the default: all cores) made a GPT
+step 1.4 s instead: pass ``--threads 1`` where other processes compete for the cores.
 """
 
 from __future__ import annotations
