@@ -24,9 +24,11 @@ decay 0.01) at train 1.485 and validation 1.610. ``benchmarks/shakespeare_twin.p
 models with the same batches in torch 2.13 (``benchmarks/results/``): the GPT's losses are torch's
 to 4 decimals at every evaluation; the LSTM's within 0.001 (final validation 1.6097 against
 1.6105). ``ferrum train shakespeare-gpt --threads 1`` on a shared 2-core machine: 451.7 s of
-training (0.2-0.4 s a step), 481.5 s wall time with the evaluations and the sample; the LSTM's steps
-take about 0.3 s there. On that loaded machine two BLAS threads (the default: all cores) made a GPT
-step 1.4 s instead: pass ``--threads 1`` where other processes compete for the cores.
+training (0.2-0.4 s a step), 481.5 s wall time with the evaluations and the sample;
+``shakespeare-lstm --threads 1``: 406.8 s of training, validation 1.6096 (after the fused-LSTM
+changes of the rnn branch, which moved the last digits from the twin's run). On that loaded
+machine two BLAS threads (the default: all cores) made a GPT step 1.4 s instead: pass
+``--threads 1`` where other processes compete for the cores.
 """
 
 from __future__ import annotations
