@@ -36,7 +36,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, TextIO
 
 import ferrum
@@ -46,8 +46,9 @@ from ferrum.utils.data import DataLoader, RandomSampler
 
 from ._recipe import default_root
 from .callbacks import Callback
+from .checkpoint import checkpoint_callbacks
 from .loop import Trainer
-from .options import NON_NEGATIVE, POSITIVE, POSITIVE_INT, Rule
+from .options import NON_NEGATIVE, POSITIVE, POSITIVE_INT, Rule, add_checkpoint_arguments
 
 __all__ = ["LMDefaults", "GPT_DEFAULTS", "LSTM_DEFAULTS", "EvalRecord", "LMResult", "load_data",
            "train_loader", "eval_starts", "lm_loss", "decay_groups", "make_optimizer", "make_scheduler",
@@ -212,6 +213,15 @@ class _EvalEvery(Callback):
         self.train_seconds = 0.0
         self._t = 0.0
 
+    def state_dict(self) -> dict:
+        """The records and training time so far, saved in a training checkpoint so that a resumed
+        run reports the whole history."""
+        return {"records": [asdict(r) for r in self.records], "train_seconds": self.train_seconds}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.records = [EvalRecord(**r) for r in state["records"]]
+        self.train_seconds = float(state["train_seconds"])
+
     def on_batch_begin(self, trainer: Trainer) -> None:
         self._t = time.perf_counter()
 
@@ -259,9 +269,13 @@ def train(job: str, d: LMDefaults, build: Callable[..., nn.Module], *, steps: in
           root: str | None = None, text: str | None = None, threads: int | None = None,
           sample_len: int | None = None, temperature: float | None = None, top_k: int | None = None,
           prompt: str = "\n", progress: bool | None = None, out: TextIO | None = None, quiet: bool = False,
-          **model_kw: Any) -> LMResult:
+          checkpoint_dir: str | None = None, resume: bool = False, keep_checkpoints: int = 3,
+          checkpoint_every: int | None = None, **model_kw: Any) -> LMResult:
     """Trains a character-level language model (``build(vocab_size, block_size, **model_kw)``) for
-    ``steps`` steps with the defaults ``d`` for every option left None; see the module docstring."""
+    ``steps`` steps with the defaults ``d`` for every option left None; see the module docstring.
+    ``checkpoint_dir``: a training checkpoint every ``checkpoint_every`` steps (default: every
+    ``eval_every``) and after the last, ``keep_checkpoints`` kept; ``resume`` continues from the newest
+    readable one there (:mod:`ferrum.train.checkpoint`)."""
     t_start = time.perf_counter()
     opts = {k: (getattr(d, k) if v is None else v) for k, v in dict(
         steps=steps, batch_size=batch_size, block_size=block_size, lr=lr, warmup=warmup,
@@ -306,8 +320,10 @@ def train(job: str, d: LMDefaults, build: Callable[..., nn.Module], *, steps: in
               f"{o['block_size']} characters; AdamW lr {o['lr']:g} (warm-up {warm} steps, cosine to "
               f"{o['lr'] * d.min_lr_ratio:g}), weight decay {o['weight_decay']:g}, gradient clip "
               f"{o['grad_clip']:g}", file=log, flush=True)
+    saving = checkpoint_callbacks(job, checkpoint_dir, resume, keep_checkpoints,
+                                  checkpoint_every or opts["eval_every"], log=log)
     trainer = Trainer(model, opt, lm_loss, train_loader(train_set, opts["steps"], opts["batch_size"], seed),
-                      epochs=1, scheduler=sched, scheduler_interval="step", callbacks=[evaluator],
+                      epochs=1, scheduler=sched, scheduler_interval="step", callbacks=[evaluator, *saving],
                       progress=False if quiet else progress, log=None)
     trainer.fit()
     sample = ""
@@ -372,12 +388,14 @@ def _add_common(p: argparse.ArgumentParser, d: LMDefaults) -> None:
     p.add_argument("--threads", type=POSITIVE_INT, default=None, help="BLAS threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--quiet", action="store_true", help="print only the final line")
+    add_checkpoint_arguments(p, step_based=True)
 
 
 def _run(job: str, fn: Callable[..., LMResult], args: argparse.Namespace, model_keys: tuple[str, ...]) -> int:
     kw = {k: getattr(args, k) for k in ("steps", "batch_size", "block_size", "lr", "warmup", "weight_decay",
                                         "grad_clip", "eval_every", "eval_batches", "seed", "root", "text",
-                                        "threads", "sample_len", "temperature", "top_k", "prompt", "quiet")}
+                                        "threads", "sample_len", "temperature", "top_k", "prompt", "quiet",
+                                        "checkpoint_dir", "resume", "keep_checkpoints", "checkpoint_every")}
     kw.update({k: getattr(args, k) for k in model_keys})
     try:
         res = fn(progress=False if args.no_progress else None, **kw)
