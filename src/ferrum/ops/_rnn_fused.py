@@ -88,8 +88,12 @@ def gemm_ptr(dt, ta: int, tb: int, M: int, N: int, K: int, pa: int, lda: int, pb
     """Row-major cblas ``C = op(A) op(B) + beta C`` on raw addresses (the loops' hot path: taking
     ``.ctypes.data`` costs 1.8 us an array), split in two halves along the larger of M and N on
     two Python threads with a one-thread BLAS each (see :func:`_mm`) when more than one thread is
-    allowed and the product is large enough."""
-    if _im2col._LOCAL[0] is None or _threads_one() or M * N * K < (1 << 20) or max(M, N) < 64:
+    allowed and the product is large enough. The per-step products of the bench lstm (32x256 @
+    256x1024, 8M multiply-adds) stay whole on OpenBLAS's own threads: on the quiet machine the split
+    made the whole step slower (bench.py -w lstm, 2 threads: 37-39 ms split at 1M multiply-adds,
+    26.5-26.8 ms with the 16M threshold; torch 11.6-14.2), the thread hand-offs of 96 products a step
+    costing more than the halves gain."""
+    if _im2col._LOCAL[0] is None or _threads_one() or M * N * K < (1 << 24) or max(M, N) < 64:
         _im2col._gemm(dt, ta, tb, M, N, K, pa, lda, pb, ldb, beta, pc, ldc)
         return
     it = dt.itemsize
