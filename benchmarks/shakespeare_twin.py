@@ -37,80 +37,16 @@ import numpy as np
 import ferrum
 from ferrum.train import shakespeare as sh
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository
+from tests.models._torch_lm import torch_char_lstm, torch_gpt  # noqa: E402
+
 
 def torch_twin(torch, model):
-    """A torch module with ``model``'s tree and names (GPT or CharLSTM), for its state dict."""
-    nn, F = torch.nn, torch.nn.functional
+    """A torch module with ``model``'s tree and names (GPT or CharLSTM), for its state dict: the
+    parity tests' twins (tests/models/_torch_lm.py), one definition for both."""
     if isinstance(model, ferrum.models.CharLSTM):
-        e, lstm = model.embedding, model.lstm
-
-        class CharLSTM(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.embedding = nn.Embedding(e.num_embeddings, e.embedding_dim)
-                self.lstm = nn.LSTM(lstm.input_size, lstm.hidden_size, num_layers=lstm.num_layers,
-                                    batch_first=True)
-                self.head = nn.Linear(lstm.hidden_size, model.vocab_size)
-
-            def forward(self, idx):
-                return self.head(self.lstm(self.embedding(idx))[0])
-
-        return CharLSTM()
-    cfg = model.config
-
-    class Attn(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c_attn = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=cfg.bias)
-            self.c_proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=cfg.bias)
-
-        def forward(self, x):
-            B, T, C = x.shape
-            q, k, v = self.c_attn(x).split(C, dim=2)
-            q, k, v = (t.view(B, T, cfg.n_head, C // cfg.n_head).transpose(1, 2) for t in (q, k, v))
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            return self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
-
-    class MLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c_fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd, bias=cfg.bias)
-            self.gelu = nn.GELU()
-            self.c_proj = nn.Linear(4 * cfg.n_embd, cfg.n_embd, bias=cfg.bias)
-
-        def forward(self, x):
-            return self.c_proj(self.gelu(self.c_fc(x)))
-
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ln_1 = nn.LayerNorm(cfg.n_embd, bias=cfg.bias)
-            self.attn = Attn()
-            self.ln_2 = nn.LayerNorm(cfg.n_embd, bias=cfg.bias)
-            self.mlp = MLP()
-
-        def forward(self, x):
-            x = x + self.attn(self.ln_1(x))
-            return x + self.mlp(self.ln_2(x))
-
-    class GPT(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.transformer = nn.ModuleDict(dict(
-                wte=nn.Embedding(cfg.vocab_size, cfg.n_embd), wpe=nn.Embedding(cfg.block_size, cfg.n_embd),
-                h=nn.ModuleList([Block() for _ in range(cfg.n_layer)]),
-                ln_f=nn.LayerNorm(cfg.n_embd, bias=cfg.bias)))
-            self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
-            self.transformer.wte.weight = self.lm_head.weight
-
-        def forward(self, idx):
-            tr = self.transformer
-            x = tr.wte(idx) + tr.wpe(torch.arange(idx.shape[1]))
-            for b in tr.h:
-                x = b(x)
-            return self.lm_head(tr.ln_f(x))
-
-    return GPT()
+        return torch_char_lstm(torch, model)
+    return torch_gpt(torch, model.config)
 
 
 class Side:
