@@ -63,3 +63,12 @@ def strided_view(arr: np.ndarray, offset, shape, stride, what: str = "tensor") -
     base = arr[offset:] if numel else arr[:0]
     return np.lib.stride_tricks.as_strided(base, shape=shape, strides=tuple(s * isz for s in stride),
                                            writeable=arr.flags.writeable)
+
+
+def contiguous_strides(shape) -> tuple:
+    """C-contiguous strides of ``shape`` in elements (a 0-size dimension counts as 1, as torch's)."""
+    out, acc = [], 1
+    for s in reversed(shape):
+        out.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(out))

@@ -32,7 +32,7 @@ import numpy as np
 
 from .._dtype import _BY_NAME, FROM_NP, dtype as _dtype_cls, to_np
 from .._tensor import Size, Tensor, _wrap
-from ._common import is_int, strided_view
+from ._common import contiguous_strides, is_int, strided_view
 from ._safetensors import DTYPES, ST_OF
 from ._unpickle import RestrictedUnpickler, run
 
@@ -66,11 +66,11 @@ class Encoder:
             offset, stride = start // isz, tuple(s // isz for s in a.strides)
         else:  # reinterpreted, byte-swapped or negatively strided: a private contiguous copy
             root = a = np.ascontiguousarray(a).astype(a.dtype.newbyteorder("="), copy=False)
-            offset, stride = 0, _contig(a.shape)
+            offset, stride = 0, contiguous_strides(a.shape)
         hit = self._by_root.get(id(root))
         if hit is None:
             flat = root.reshape(-1)
-            covers = offset == 0 and root.size == a.size and stride == _contig(a.shape)
+            covers = offset == 0 and root.size == a.size and stride == contiguous_strides(a.shape)
             if not name or name in self._names or name.startswith("__"):
                 name = f"storage.{len(self.storages)}"
                 while name in self._names:
@@ -166,14 +166,6 @@ def _child(name, key):
     if isinstance(key, bool) or not isinstance(key, (str, int)):
         return None
     return f"{name}.{key}" if name else str(key)
-
-
-def _contig(shape) -> tuple:
-    out, acc = [], 1
-    for s in reversed(shape):
-        out.append(acc)
-        acc *= max(s, 1)
-    return tuple(reversed(out))
 
 
 class Decoder:

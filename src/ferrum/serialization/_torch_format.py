@@ -44,7 +44,7 @@ import numpy as np
 
 from .._dtype import _BY_NAME, dtype as _dtype_cls, to_np
 from .._tensor import Tensor, _wrap
-from ._common import is_int, short, strided_view
+from ._common import contiguous_strides, is_int, short, strided_view
 from ._unpickle import RestrictedUnpickler, run
 
 __all__ = ["save_torch", "load_zip", "load_legacy"]
@@ -118,7 +118,7 @@ class _Pickler(pickle._Pickler):
             offset, stride = start // isz, tuple(s // isz for s in a.strides)
         else:  # reinterpreted or negatively strided: a private contiguous copy
             root = a = np.ascontiguousarray(a)
-            offset, stride = 0, tuple(s // isz for s in a.strides) if a.size else _contig(a.shape)
+            offset, stride = 0, tuple(s // isz for s in a.strides) if a.size else contiguous_strides(a.shape)
         hit = self._keys.get(id(root))
         if hit is None:
             key = str(len(self.storages))
@@ -140,14 +140,6 @@ class _Pickler(pickle._Pickler):
         if obj.__class__ is _Rebuilt:
             return obj.reduce
         return NotImplemented
-
-
-def _contig(shape) -> tuple:
-    out, acc = [], 1
-    for s in reversed(shape):
-        out.append(acc)
-        acc *= max(s, 1)
-    return tuple(reversed(out))
 
 
 class _StorageRef:
