@@ -248,3 +248,13 @@ def test_advanced_setitem_into_an_expanded_tensor_warns_as_torch(torch):
 
 def test_setitem_on_a_0_size_expanded_tensor(torch):
     same(torch, lambda T: (lambda b: (setitem(b.expand(3, 0), Ellipsis, 1.), b)[1])(T.zeros(1, 0)))
+
+
+@pytest.mark.parametrize("key", [(slice(None), 1), (slice(1, 3), 1), (1, slice(1, 3)), (Ellipsis, 0),
+                                 (1, slice(None)), (slice(None), slice(1, 3)), (slice(None), 1, slice(None)),
+                                 (1, 2), (slice(None), None), (None, 1), (1, None), None, 1, slice(1, 2)],
+                         ids=repr)
+def test_basic_index_node_names_match_torch(torch, key):
+    # torch names the node after the last step that changes the view: select, slice or unsqueeze
+    x, tx = F.randn(4, 5, 6, requires_grad=True), torch.randn(4, 5, 6, requires_grad=True)
+    assert x[key].grad_fn.name() == tx[key].grad_fn.name()

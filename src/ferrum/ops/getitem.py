@@ -71,6 +71,26 @@ class SelectBackward0(SliceBackward0):
     __slots__ = ()
 
 
+class UnsqueezeBackward0(SliceBackward0):
+    __slots__ = ()
+
+
+def _basic_node(key: tuple):
+    """torch's node name for a basic tuple key: that of the last step that changes the view (an int
+    selects, a partial slice slices, None unsqueezes; full slices and ... change nothing)."""
+    for k in reversed(key):
+        kc = k.__class__
+        if kc is _pyslice:
+            if k.start is None and k.stop is None and k.step in (None, 1):
+                continue
+            return SliceBackward0
+        if k is None:
+            return UnsqueezeBackward0
+        if k is not Ellipsis:
+            return SelectBackward0
+    return SliceBackward0
+
+
 class _EmbedBackward(Node, name="SliceBackwardBackward0"):
     """Backward of ``_embed_basic``: index the gradient again."""
 
@@ -435,8 +455,10 @@ def _getitem(self: Tensor, key) -> Tensor:
                     continue
             break
         else:
-            return _basic(self, key)
-    elif key is None or key is Ellipsis:
+            return _basic(self, key, _basic_node(key))
+    elif key is None:
+        return _basic(self, key, UnsqueezeBackward0)
+    elif key is Ellipsis:
         return _basic(self, key)
     elif c is Tensor:  # x[idx] with an index tensor (data loops)
         kd = key._data
