@@ -231,9 +231,10 @@ def test_gelu_float32_fast_path_matches_torch_on_a_dense_grid(torch):
 
 
 def test_gelu_float32_halves_equal_one_call():
-    # from 256K elements the float32 GELU runs in two halves on two threads: the one call's result
+    # from NORM_MIN_SIZE (1M) elements the float32 GELU runs in two halves on two threads: the one
+    # call's result
     rng = np.random.default_rng(0)
-    a = (rng.standard_normal(300001) * 4).astype(np.float32)
+    a = (rng.standard_normal((1 << 20) + 1) * 4).astype(np.float32)
     g = rng.standard_normal(a.shape).astype(np.float32)
     out = []
     prev = ferrum.get_num_threads()

@@ -13,6 +13,11 @@ import numpy as np
 from .. import _threads
 
 MIN_SIZE = 1 << 18  # below this, thread hand-off costs more than it saves
+# gelu, softmax and layer norm (several passes per call, each a hand-off when split) pay from
+# 1M elements: at the gpt bench's sizes (131K-524K) splitting them made the quiet machine's step
+# 5-8% slower (compare_commit.py, 2 runs each: 70.9/71.6 and 73.9/71.0 ms unsplit against 77.2/75.1
+# and 77.9/76.4 split; lenet and mlp unchanged)
+NORM_MIN_SIZE = 1 << 20
 _pool = []
 
 

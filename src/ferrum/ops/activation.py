@@ -423,7 +423,7 @@ class _GeluBackward(Node, name="GeluBackward0"):
                     o += cdf[i:j]
                     o *= gf[i:j]
 
-        _par.halves(part, of.size, of.size)
+        _par.halves(part, of.size, of.size, _par.NORM_MIN_SIZE)
         return (res,)
 
 
@@ -453,7 +453,7 @@ def _gelu_f32(input: Tensor, d) -> Tensor:
                 _special.ndtr_f32_into(xf[i:j], c[:j - i], x2[:j - i])
                 np.multiply(xf[i:j], c[:j - i], out=yf[i:j])
 
-    _par.halves(part, n, n)
+    _par.halves(part, n, n, _par.NORM_MIN_SIZE)
     out = _wrap(res)
     if keep:
         node = attach(out, _GeluBackward, (input,))

@@ -86,12 +86,13 @@ def _row_stats(x2: np.ndarray, eps: float, xhat: np.ndarray, invstd: np.ndarray)
 
 
 def _rows(fn, r: int, k: int) -> None:
-    """``fn(lo, hi)`` over the rows [0, r): two halves on two threads from 64K elements (the rows are
+    """``fn(lo, hi)`` over the rows [0, r): two halves on two threads from ``NORM_MIN_SIZE`` elements
+    (1M; it was 64K until the quiet-machine measurement in ops/_parallel.py) (the rows are
     independent; PyTorch's kernel uses both cores too). With one thread allowed ``halves`` makes one
     call (1024 x 128 float32, gpt's shape, forward + backward, best of 200, two runs: 624 and 633 us
     against 619 and 633 us without it); with two it pays only when the second core is idle, which it
     was not when measured (load 9: 725 and 997 us against 595 and 582 us on one thread)."""
-    _par.halves(fn, r, r * k, 1 << 16)
+    _par.halves(fn, r, r * k, _par.NORM_MIN_SIZE)
 
 
 def _ln_dx(gs, xs, os_, wk, ones, invstd, k: int, gxh) -> None:

@@ -96,7 +96,7 @@ def _softmax_last(a):
         np.reciprocal(s, out=s)
         zs *= s[:, None]
 
-    _par.halves(part, a2.shape[0], a.size)
+    _par.halves(part, a2.shape[0], a.size, _par.NORM_MIN_SIZE)
     return z
 
 
@@ -167,7 +167,7 @@ class _SoftmaxBackward(Node, name="SoftmaxBackward0"):
                     np.subtract(gs, np.vecdot(gs, ys)[:, None], out=rs)
                     rs *= ys
 
-            _par.halves(part, y2.shape[0], y.size)
+            _par.halves(part, y2.shape[0], y.size, _par.NORM_MIN_SIZE)
         else:
             r = g * y
             r -= y * r.sum(axis=d, keepdims=True)
