@@ -11,7 +11,7 @@ from ._device import device, get_default_device, set_default_device  # noqa: F40
 from ._tensor import Size, Tensor  # noqa: F401
 from ._memory_format import *  # noqa: F401,F403
 from ._factory import *  # noqa: F401,F403
-from ._factory import range, complex  # noqa: A004,F401
+from ._factory import range  # noqa: A004,F401
 from . import ops as _ops  # noqa: F401  (attaches the ops to Tensor)
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.elementwise import abs, pow, round  # noqa: A004,F401
@@ -20,7 +20,7 @@ from .ops.shape import *  # noqa: F401,F403
 from .ops.index import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
-from .ops.complex_ops import *  # noqa: F401,F403  (complex, polar: differentiable)
+from .ops.complex_ops import *  # noqa: F401,F403
 from .ops.activation import relu, relu_  # noqa: F401  (torch.relu: the one relu, F.relu's)
 from .ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .random import *  # noqa: F401,F403

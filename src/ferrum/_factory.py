@@ -17,7 +17,7 @@ __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "ful
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range", "linspace",
            "logspace", "eye", "scalar_tensor", "empty_strided", "FloatTensor", "DoubleTensor",
            "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
-           "ByteTensor", "BoolTensor", "complex", "polar"]
+           "ByteTensor", "BoolTensor"]
 
 _pyrange = builtins.range
 
@@ -589,15 +589,6 @@ def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, devi
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     xp, dt, d = _xp_dt(dtype, device)
     return _finish(xp.asarray(s, dtype=dt), requires_grad, d)
-
-
-def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001
-    """real + 1j * imag (float32 -> complex64, float64 -> complex128)."""
-    return _wrap(real._data + 1j * imag._data.astype(real._data.dtype))
-
-
-def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
-    return _wrap(abs._data * np.exp(1j * angle._data.astype(abs._data.dtype)))
 
 
 # --------------------------------------------------------------------------- legacy constructors
