@@ -30,6 +30,7 @@ from ._common import p_exp, p_where, zeros_like_layout
 from .inplace import apply_inplace, writable
 from .nn_misc import _uniform
 from .softmax import log_softmax, softmax
+from ._autocast import autocast_op
 
 __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_", "selu", "selu_",
@@ -270,6 +271,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, True)
 
 
+@autocast_op("prelu")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x if x > 0 else weight * x, with ``weight`` one value or one per channel (dim 1).
 
@@ -535,6 +537,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     return _inplace(input, _mish, "mish_") if inplace else _mish(input)
 
 
+@autocast_op("softplus")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta; reverts to x where beta x > threshold."""
     d = _float_data(input, "softplus")

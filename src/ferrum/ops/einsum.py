@@ -21,6 +21,7 @@ from ..autograd.function import Node, record
 from ._common import canon_dim, same_device
 from ._linalg_common import _check, _conj, _const_like, _tname
 from .elementwise import _write_out
+from ._autocast import autocast_op
 
 __all__ = ["einsum", "tensordot"]
 
@@ -270,6 +271,7 @@ class EinsumBackward(Node):
         return tuple(grads)
 
 
+@autocast_op("einsum")
 def einsum(*args) -> Tensor:
     """Einstein summation: ``einsum("ij,jk->ik", a, b)``. Supports ``...`` (broadcast dims),
     implicit output (the labels seen once, sorted, after the ellipsis dims), size-1 broadcasting,
@@ -317,6 +319,7 @@ def _sub_int(x) -> int:
     return x
 
 
+@autocast_op("tensordot")
 def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     """Contracts dims of ``a`` with dims of ``b``: ``dims`` is an int (the last ``dims`` of ``a``
     with the first ``dims`` of ``b``) or a pair of lists of dims."""
