@@ -47,6 +47,9 @@ fake_quantize_per_tensor_affine geqrf _lu_with_info qr svd triangular_solve frac
 fractional_max_pool3d adaptive_max_pool3d linalg_qr linalg_cholesky_ex linalg_svd linalg_eig linalg_eigh
 linalg_lstsq linalg_inv_ex"""
 _CPU_PROMOTE = "stack cat index_copy"
+# ops PyTorch composes of listed ones (einsum and tensordot of bmm/mm) where ferrum's are one node:
+# their results take the listed ops' dtype
+_CPU_COMPOSED_LOWER = "einsum tensordot"
 
 _CUDA_LOWER = """_convolution conv1d conv2d conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d
 convolution prelu addmm addmv addr matmul einsum mm mv linalg_vecdot linear addbmm baddbmm bmm chain_matmul
@@ -63,6 +66,8 @@ upsample_trilinear3d upsample_bicubic2d _upsample_bicubic2d_aa"""
 # norm (PyTorch's fp32_append_dtype) behaves as set-opt-dtype for ferrum's norm, which takes dtype=
 _CUDA_FP32_SET_OPT_DTYPE = """prod softmax log_softmax cumprod cumsum linalg_vector_norm linalg_matrix_norm
 sum norm"""
+# composed in PyTorch of log_softmax (float32 on CUDA) and nll_loss (float32)
+_CUDA_COMPOSED_FP32 = "cross_entropy_loss"
 _CUDA_PROMOTE = "addcdiv addcmul atan2 bilinear cross dot vdot grid_sampler index_put tensordot scatter_add"
 
 
@@ -71,9 +76,10 @@ def _table(**lists: str) -> dict:
 
 
 POLICY = {
-    "cpu": _table(lower=_CPU_LOWER, fp32=_CPU_FP32, promote=_CPU_PROMOTE),
-    "cuda": {**_table(lower=_CUDA_LOWER, fp32=_CUDA_FP32, fp32_set_opt_dtype=_CUDA_FP32_SET_OPT_DTYPE,
-                      promote=_CUDA_PROMOTE), "binary_cross_entropy": BANNED},
+    "cpu": _table(lower=_CPU_LOWER + " " + _CPU_COMPOSED_LOWER, fp32=_CPU_FP32, promote=_CPU_PROMOTE),
+    "cuda": {**_table(lower=_CUDA_LOWER, fp32=_CUDA_FP32 + " " + _CUDA_COMPOSED_FP32,
+                      fp32_set_opt_dtype=_CUDA_FP32_SET_OPT_DTYPE, promote=_CUDA_PROMOTE),
+             "binary_cross_entropy": BANNED},
 }
 
 _BCE_BANNED = (
@@ -224,6 +230,14 @@ def autocast_op(name: str):
         return wrapper
 
     return deco
+
+
+def dispatch(name: str, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` as PyTorch's op ``name``, for public functions whose PyTorch op
+    depends on their arguments (F.pad's mode: reflection_pad2d; F.interpolate's: upsample_*)."""
+    if not _state.autocast or local.excluded or not local.enabled:
+        return fn(*args, **kwargs)
+    return _run(name, fn, args, kwargs)
 
 
 def in_region(device_type: str) -> bool:

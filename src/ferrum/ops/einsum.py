@@ -319,7 +319,6 @@ def _sub_int(x) -> int:
     return x
 
 
-@autocast_op("tensordot")
 def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     """Contracts dims of ``a`` with dims of ``b``: ``dims`` is an int (the last ``dims`` of ``a``
     with the first ``dims`` of ``b``) or a pair of lists of dims."""
@@ -327,6 +326,13 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
         return _write_out(out, tensordot(a, b, dims))
     _check(a, "tensordot", "a")
     _check(b, "tensordot", "b")
+    if a.dtype is not b.dtype:  # checked before autocast casts, as torch's Python-level check
+        raise RuntimeError("both inputs should have same dtype")
+    return _tensordot(a, b, dims)
+
+
+@autocast_op("tensordot")
+def _tensordot(a: Tensor, b: Tensor, dims) -> Tensor:
     na, nb = a._data.ndim, b._data.ndim
     if isinstance(dims, Tensor):
         dims = dims.tolist()

@@ -21,7 +21,7 @@ from ..autograd.function import Node, attach, record
 from . import elementwise as E
 from ._common import canon_dim, xp_of
 from .inplace import apply_inplace
-from ._autocast import autocast_op
+from ._autocast import autocast_op, dispatch
 
 __all__ = ["one_hot", "normalize", "pad", "dropout", "alpha_dropout", "feature_alpha_dropout",
            "dropout1d", "dropout2d", "dropout3d", "cosine_similarity", "pairwise_distance", "pdist"]
@@ -269,6 +269,13 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     ``mode``: 'constant' (with ``value``, default 0; negative pads crop, any number of dims),
     'reflect', 'replicate' or 'circular' (the last 1, 2 or 3 dims of a batched or unbatched input).
     """
+    if _state.autocast and mode in ("reflect", "replicate") and isinstance(pad, (list, tuple)):
+        name = ("reflection_pad" if mode == "reflect" else "replication_pad") + f"{len(pad) // 2}d"
+        return dispatch(name, _pad, input, pad, mode, value)
+    return _pad(input, pad, mode, value)
+
+
+def _pad(input: Tensor, pad, mode: str, value) -> Tensor:
     _check(input, "pad")
     pairs = _pad_pairs(pad, input.ndim)
     if mode == "constant":

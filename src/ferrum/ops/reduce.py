@@ -556,6 +556,7 @@ def _nuclear(input: Tensor, dim, keepdim: bool) -> Tensor:
                   keep=_keep_shape(d.shape, axes))
 
 
+@autocast_op("norm")
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None) -> Tensor:
     """Vector norm (``torch.norm``): ``p`` = 'fro' (2-norm), a number, inf, -inf, or 'nuc'
     (matrix nuclear norm over two dims); over ``dim`` (int, tuple or None for all). The gradient

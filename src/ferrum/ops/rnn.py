@@ -27,7 +27,8 @@ from .activation import relu, sigmoid, tanh
 from .join import cat, stack
 from .linear import linear
 from .nn_misc import dropout as _dropout
-from ._autocast import autocast_op
+from ._autocast import autocast_op, dispatch
+from .. import _state
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
@@ -150,6 +151,12 @@ def _fusable(mode: str, tensors) -> bool:
 
 
 def _layer(mode: str, ins: tuple, batch_sizes: np.ndarray, reverse: bool) -> tuple:
+    if mode == "LSTM" and _state.autocast:  # PyTorch's CPU LSTM layer (mkldnn_rnn_layer) is autocast
+        return dispatch("mkldnn_rnn_layer", _layer_in_dtype, mode, ins, batch_sizes, reverse)
+    return _layer_in_dtype(mode, ins, batch_sizes, reverse)
+
+
+def _layer_in_dtype(mode: str, ins: tuple, batch_sizes: np.ndarray, reverse: bool) -> tuple:
     if _fusable(mode, ins):
         if mode == "LSTM":
             return _rnn_lstm.lstm_layer(*ins, batch_sizes, reverse)
