@@ -24,6 +24,10 @@ def _dt(lib_dtype) -> str:
     return str(lib_dtype).split(".")[-1]
 
 
+def _F(lib):  # noqa: N802
+    return lib.nn.functional
+
+
 def _ints(lib, a):
     return lib.tensor(np.asarray(a, np.int64))
 
@@ -41,7 +45,7 @@ TGT = np.array([0, 3, 1, 7])
 # (name, f(lib, dtype) -> output): every op of PyTorch's CPU lists ferrum has, and neighbours that
 # are in no list (their dtype must follow the inputs); each is run with float32 and bfloat16 inputs
 CASES = {
-    "linear": lambda L, d: L.nn.functional.linear(_t(L, A, d), _t(L, B), _t(L, B[:, 0])),
+    "linear": lambda L, d: _F(L).linear(_t(L, A, d), _t(L, B), _t(L, B[:, 0])),
     "matmul": lambda L, d: L.matmul(_t(L, A, d), _t(L, B.T)),
     "@": lambda L, d: _t(L, A, d) @ _t(L, B.T),
     "mm": lambda L, d: L.mm(_t(L, A, d), _t(L, B.T)),
@@ -52,38 +56,39 @@ CASES = {
     "addbmm": lambda L, d: L.addbmm(_t(L, A[:2, :2]), _t(L, A, d).reshape(2, 2, 8),
                                     _t(L, B.T[:, :4]).reshape(2, 8, 2)),
     "vecdot": lambda L, d: L.linalg.vecdot(_t(L, A, d), _t(L, A)),
-    "conv1d": lambda L, d: L.nn.functional.conv1d(_t(L, A, d).reshape(1, 4, 8), _t(L, B[:, :6]).reshape(3, 4, 3)),
-    "conv2d": lambda L, d: L.nn.functional.conv2d(_t(L, IMG, d), _t(L, B[:, :3].reshape(2, 3, 3, 1)[:, :, :3])),
-    "conv3d": lambda L, d: L.nn.functional.conv3d(_t(L, VOL, d), _t(L, B[:2, :2].reshape(2, 2, 1, 1, 1))),
-    "conv_transpose2d": lambda L, d: L.nn.functional.conv_transpose2d(_t(L, IMG, d),
+    "conv1d": lambda L, d: _F(L).conv1d(_t(L, A, d).reshape(1, 4, 8), _t(L, B[:, :6]).reshape(3, 4, 3)),
+    "conv2d": lambda L, d: _F(L).conv2d(_t(L, IMG, d), _t(L, B[:, :3].reshape(2, 3, 3, 1)[:, :, :3])),
+    "conv3d": lambda L, d: _F(L).conv3d(_t(L, VOL, d), _t(L, B[:2, :2].reshape(2, 2, 1, 1, 1))),
+    "conv_transpose2d": lambda L, d: _F(L).conv_transpose2d(_t(L, IMG, d),
                                                                       _t(L, B[:3, :8].reshape(3, 2, 2, 2))),
-    "prelu": lambda L, d: L.nn.functional.prelu(_t(L, A, d), _t(L, [0.25])),
-    "sdpa": lambda L, d: L.nn.functional.scaled_dot_product_attention(
-        _t(L, A, d).reshape(1, 4, 8), _t(L, B[:4]).reshape(1, 4, 8), _t(L, A).reshape(1, 4, 8), is_causal=True),
+    "prelu": lambda L, d: _F(L).prelu(_t(L, A, d), _t(L, [0.25])),
+    "sdpa": lambda L, d: _F(L).scaled_dot_product_attention(
+        _t(L, A, d).reshape(1, 4, 8), _t(L, B[:4]).reshape(1, 4, 8), _t(L, A).reshape(1, 4, 8),
+        is_causal=True),
     "einsum": lambda L, d: L.einsum("ij,kj->ik", _t(L, A, d), _t(L, B)),
     "tensordot": lambda L, d: L.tensordot(_t(L, A, d), _t(L, B), dims=([1], [1])),
     "mv": lambda L, d: L.mv(_t(L, B, d), _t(L, A[0])),
     "dot": lambda L, d: L.dot(_t(L, A[0], d), _t(L, B[0])),
     # float32 list
-    "cross_entropy": lambda L, d: L.nn.functional.cross_entropy(_t(L, A, d), _ints(L, TGT)),
-    "nll_loss": lambda L, d: L.nn.functional.nll_loss(_t(L, A, d), _ints(L, TGT)),
-    "mse_loss": lambda L, d: L.nn.functional.mse_loss(_t(L, A, d), _t(L, B[:4])),
-    "l1_loss": lambda L, d: L.nn.functional.l1_loss(_t(L, A, d), _t(L, B[:4])),
-    "smooth_l1_loss": lambda L, d: L.nn.functional.smooth_l1_loss(_t(L, A, d), _t(L, B[:4])),
-    "huber_loss": lambda L, d: L.nn.functional.huber_loss(_t(L, A, d), _t(L, B[:4])),
-    "kl_div": lambda L, d: L.nn.functional.kl_div(_t(L, A, d), _t(L, PROB), reduction="batchmean"),
-    "bce": lambda L, d: L.nn.functional.binary_cross_entropy(_t(L, PROB, d), _t(L, PROB[::-1].copy())),
-    "bce_logits": lambda L, d: L.nn.functional.binary_cross_entropy_with_logits(_t(L, A, d), _t(L, PROB)),
-    "poisson_nll": lambda L, d: L.nn.functional.poisson_nll_loss(_t(L, A, d), _t(L, PROB)),
-    "soft_margin": lambda L, d: L.nn.functional.soft_margin_loss(_t(L, A, d), _t(L, np.sign(B[:4]))),
-    "margin_ranking": lambda L, d: L.nn.functional.margin_ranking_loss(_t(L, A[0], d), _t(L, B[0]),
+    "cross_entropy": lambda L, d: _F(L).cross_entropy(_t(L, A, d), _ints(L, TGT)),
+    "nll_loss": lambda L, d: _F(L).nll_loss(_t(L, A, d), _ints(L, TGT)),
+    "mse_loss": lambda L, d: _F(L).mse_loss(_t(L, A, d), _t(L, B[:4])),
+    "l1_loss": lambda L, d: _F(L).l1_loss(_t(L, A, d), _t(L, B[:4])),
+    "smooth_l1_loss": lambda L, d: _F(L).smooth_l1_loss(_t(L, A, d), _t(L, B[:4])),
+    "huber_loss": lambda L, d: _F(L).huber_loss(_t(L, A, d), _t(L, B[:4])),
+    "kl_div": lambda L, d: _F(L).kl_div(_t(L, A, d), _t(L, PROB), reduction="batchmean"),
+    "bce": lambda L, d: _F(L).binary_cross_entropy(_t(L, PROB, d), _t(L, PROB[::-1].copy())),
+    "bce_logits": lambda L, d: _F(L).binary_cross_entropy_with_logits(_t(L, A, d), _t(L, PROB)),
+    "poisson_nll": lambda L, d: _F(L).poisson_nll_loss(_t(L, A, d), _t(L, PROB)),
+    "soft_margin": lambda L, d: _F(L).soft_margin_loss(_t(L, A, d), _t(L, np.sign(B[:4]))),
+    "margin_ranking": lambda L, d: _F(L).margin_ranking_loss(_t(L, A[0], d), _t(L, B[0]),
                                                                        _t(L, np.sign(A[1]))),
-    "hinge_embedding": lambda L, d: L.nn.functional.hinge_embedding_loss(_t(L, A, d), _t(L, np.sign(B[:4]))),
-    "cosine_embedding": lambda L, d: L.nn.functional.cosine_embedding_loss(_t(L, A, d), _t(L, B[:4]),
+    "hinge_embedding": lambda L, d: _F(L).hinge_embedding_loss(_t(L, A, d), _t(L, np.sign(B[:4]))),
+    "cosine_embedding": lambda L, d: _F(L).cosine_embedding_loss(_t(L, A, d), _t(L, B[:4]),
                                                                            _t(L, [1, -1, 1, -1])),
-    "triplet_margin": lambda L, d: L.nn.functional.triplet_margin_loss(_t(L, A, d), _t(L, B[:4]), _t(L, B[2:])),
-    "multi_margin": lambda L, d: L.nn.functional.multi_margin_loss(_t(L, A, d), _ints(L, TGT)),
-    "multilabel_margin": lambda L, d: L.nn.functional.multilabel_margin_loss(
+    "triplet_margin": lambda L, d: _F(L).triplet_margin_loss(_t(L, A, d), _t(L, B[:4]), _t(L, B[2:])),
+    "multi_margin": lambda L, d: _F(L).multi_margin_loss(_t(L, A, d), _ints(L, TGT)),
+    "multilabel_margin": lambda L, d: _F(L).multilabel_margin_loss(
         _t(L, A, d), _ints(L, np.tile([1, 2, -1, 0, 0, 0, 0, 0], (4, 1)))),
     "prod": lambda L, d: L.prod(_t(L, A[0] / 2 + 1, d)),
     "cdist": lambda L, d: L.cdist(_t(L, A, d), _t(L, B)),
@@ -97,33 +102,33 @@ CASES = {
     "linalg.svdvals": lambda L, d: L.linalg.svdvals(_t(L, SQ, d)),
     "linalg.qr": lambda L, d: L.linalg.qr(_t(L, SQ, d))[1].abs(),
     "pinverse": lambda L, d: L.pinverse(_t(L, SQ, d)),
-    "avg_pool3d": lambda L, d: L.nn.functional.avg_pool3d(_t(L, VOL, d), 2),
-    "max_pool3d": lambda L, d: L.nn.functional.max_pool3d(_t(L, VOL, d), 2),
-    "adaptive_avg_pool3d": lambda L, d: L.nn.functional.adaptive_avg_pool3d(_t(L, VOL, d), 2),
-    "adaptive_max_pool3d": lambda L, d: L.nn.functional.adaptive_max_pool3d(_t(L, VOL, d), 2),
-    "grid_sample": lambda L, d: L.nn.functional.grid_sample(_t(L, IMG, d), _t(L, np.tanh(IMG[:, :2]).transpose(
+    "avg_pool3d": lambda L, d: _F(L).avg_pool3d(_t(L, VOL, d), 2),
+    "max_pool3d": lambda L, d: _F(L).max_pool3d(_t(L, VOL, d), 2),
+    "adaptive_avg_pool3d": lambda L, d: _F(L).adaptive_avg_pool3d(_t(L, VOL, d), 2),
+    "adaptive_max_pool3d": lambda L, d: _F(L).adaptive_max_pool3d(_t(L, VOL, d), 2),
+    "grid_sample": lambda L, d: _F(L).grid_sample(_t(L, IMG, d), _t(L, np.tanh(IMG[:, :2]).transpose(
         0, 2, 3, 1).copy()), align_corners=False),
-    "pad_reflect_1d": lambda L, d: L.nn.functional.pad(_t(L, A, d).reshape(1, 4, 8), (2, 1), mode="reflect"),
-    "pad_replicate_2d": lambda L, d: L.nn.functional.pad(_t(L, IMG, d), (1, 1, 2, 0), mode="replicate"),
-    "pad_constant": lambda L, d: L.nn.functional.pad(_t(L, IMG, d), (1, 1)),
-    "pad_circular": lambda L, d: L.nn.functional.pad(_t(L, IMG, d), (1, 1, 1, 1), mode="circular"),
+    "pad_reflect_1d": lambda L, d: _F(L).pad(_t(L, A, d).reshape(1, 4, 8), (2, 1), mode="reflect"),
+    "pad_replicate_2d": lambda L, d: _F(L).pad(_t(L, IMG, d), (1, 1, 2, 0), mode="replicate"),
+    "pad_constant": lambda L, d: _F(L).pad(_t(L, IMG, d), (1, 1)),
+    "pad_circular": lambda L, d: _F(L).pad(_t(L, IMG, d), (1, 1, 1, 1), mode="circular"),
     # promote list
     "cat": lambda L, d: L.cat([_t(L, A, d), _t(L, B, "bfloat16")]),
     "stack": lambda L, d: L.stack([_t(L, A, d), _t(L, B[:4], "bfloat16")]),
     "index_copy": lambda L, d: _t(L, A, d).index_copy(0, _ints(L, [2]), _t(L, B[:1], "bfloat16")),
     # in no CPU list: the inputs' dtype
-    "softmax": lambda L, d: L.nn.functional.softmax(_t(L, A, d), -1),
-    "log_softmax": lambda L, d: L.nn.functional.log_softmax(_t(L, A, d), -1),
-    "layer_norm": lambda L, d: L.nn.functional.layer_norm(_t(L, A, d), (8,)),
-    "group_norm": lambda L, d: L.nn.functional.group_norm(_t(L, IMG, d), 3),
+    "softmax": lambda L, d: _F(L).softmax(_t(L, A, d), -1),
+    "log_softmax": lambda L, d: _F(L).log_softmax(_t(L, A, d), -1),
+    "layer_norm": lambda L, d: _F(L).layer_norm(_t(L, A, d), (8,)),
+    "group_norm": lambda L, d: _F(L).group_norm(_t(L, IMG, d), 3),
     "exp": lambda L, d: L.exp(_t(L, A, d)),
     "sum": lambda L, d: _t(L, A, d).sum(),
     "cumsum": lambda L, d: L.cumsum(_t(L, A, d), 1),
-    "gelu": lambda L, d: L.nn.functional.gelu(_t(L, A, d)),
-    "interpolate": lambda L, d: L.nn.functional.interpolate(_t(L, IMG, d), scale_factor=2, mode="bilinear"),
-    "avg_pool2d": lambda L, d: L.nn.functional.avg_pool2d(_t(L, IMG, d), 2),
+    "gelu": lambda L, d: _F(L).gelu(_t(L, A, d)),
+    "interpolate": lambda L, d: _F(L).interpolate(_t(L, IMG, d), scale_factor=2, mode="bilinear"),
+    "avg_pool2d": lambda L, d: _F(L).avg_pool2d(_t(L, IMG, d), 2),
     "logsumexp": lambda L, d: L.logsumexp(_t(L, A, d), 1),
-    "cosine_similarity": lambda L, d: L.nn.functional.cosine_similarity(_t(L, A, d), _t(L, B[:4])),
+    "cosine_similarity": lambda L, d: _F(L).cosine_similarity(_t(L, A, d), _t(L, B[:4])),
     "norm": lambda L, d: _t(L, A, d).norm(),
     "mixed add": lambda L, d: _t(L, A, d) + _t(L, A, "bfloat16"),
 }
@@ -161,13 +166,14 @@ def test_cpu_float16_policy_matches_torch(torch, name):
     np.testing.assert_allclose(_np(outs[1]), _np(outs[0]), rtol=5e-3, atol=5e-3)
 
 
-@pytest.mark.parametrize("module", ["LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell", "MultiheadAttention",
-                                    "TransformerEncoderLayer"])
+@pytest.mark.parametrize("module", ["LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell",
+                                    "MultiheadAttention", "TransformerEncoderLayer"])
 def test_cpu_policy_of_sequence_modules_matches_torch(torch, module):
     """The sequence layers end in torch's dtypes (LSTM runs its layer in bfloat16, GRU in float32, the
     cells by composition: a float32 hidden state promotes), with torch's weights."""
     args = {"LSTM": (8, 5), "GRU": (8, 5), "RNN": (8, 5), "LSTMCell": (8, 5), "GRUCell": (8, 5),
-            "RNNCell": (8, 5), "MultiheadAttention": (8, 2), "TransformerEncoderLayer": (8, 2, 16, 0.0)}[module]
+            "RNNCell": (8, 5), "MultiheadAttention": (8, 2),
+            "TransformerEncoderLayer": (8, 2, 16, 0.0)}[module]
     tm = getattr(torch.nn, module)(*args)
     fm = getattr(ferrum.nn, module)(*args)
     fm.load_state_dict({k: ferrum.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
