@@ -92,6 +92,9 @@ def _unsq(x, d: int):
 
 def _raw_matmul(ad, bd):
     """``ad @ bd`` on arrays; an N-D @ 2-D product is folded into one 2-D GEMM."""
+    if ad.dtype.itemsize == 2 and ad.dtype.kind in "fV" and bd.dtype == ad.dtype:
+        from ._lowp import matmul as lowp_matmul  # bfloat16/float16: a float32 GEMM, rounded once
+        return lowp_matmul(ad, bd)
     if bd.ndim == 2 and ad.ndim > 2 and ad.flags.c_contiguous:
         sh = ad.shape
         r = ad.reshape(math.prod(sh[:-1]), sh[-1]) @ bd
