@@ -78,6 +78,7 @@ del _n
 _LAZY = {"save": ".serialization", "load": ".serialization", "cdist": ".ops.cdist", "autocast": ".amp",
          "is_autocast_available": ".amp", "get_autocast_dtype": ".amp", "is_autocast_enabled": ".amp"}
 _LAZY.update(save_file=".serialization", load_file=".serialization")
+_LAZY.update(compile="._compile")
 _LAZY.update(dict.fromkeys((
     "are_deterministic_algorithms_enabled", "get_deterministic_debug_mode", "get_float32_matmul_precision",
     "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
@@ -105,7 +106,7 @@ def __getattr__(name):
         return getattr(importlib.import_module(".nn.functional", __name__), name)
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
                 "amp", "testing", "special", "fft", "datasets", "transforms", "train", "models",
-                "accelerator", "version", "multiprocessing", "cpu"):
+                "accelerator", "version", "multiprocessing", "cpu", "func"):
         try:
             return importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:
