@@ -35,9 +35,8 @@ and the peak of the backward): 16 x Linear(512)+ReLU on a batch of 1024 holds 32
 14.0 MB with ``checkpoint_sequential(..., 4)`` (backward peak 40.5 -> 23.5 MB); 6 pre-LN transformer
 blocks (d 128, 4 heads, 8 x 128 tokens) hold 83.5 MB plainly and 2.5 MB with every block
 checkpointed (peak 86.9 -> 20.8 MB); 20-35 % more time per step. One cost of the single-node design:
-a region's gradients for its parameters are all returned at once by its node, where PyTorch's
-engine accumulates them one by one, so the backward peak carries one region's parameter
-gradients (why the reentrant variant's mlp peak is 1 MB lower).
+a region's node returns the gradients of all the parameters it uses at once, where PyTorch's engine
+accumulates them one by one, so the backward's peak carries one region's parameter gradients.
 
 Differences from PyTorch: the non-reentrant variant always recomputes the whole function
 (``early_stop`` is accepted and has no effect); the outputs' ``grad_fn`` is ``CheckpointBackward``
