@@ -150,19 +150,15 @@ def _reaches_outside(t: Tensor, own: set) -> bool:
     """Whether the graph of ``t`` leads to a leaf other than this call's entries."""
     if t.grad_fn is None:
         return id(t) not in own
-    seen = set()
+    seen: set = set()
     stack = [t.grad_fn]
     while stack:
-        n = stack.pop()
-        for e in n.next:
-            if e is None:
-                continue
-            if e._is_node:
-                if id(e) not in seen:
-                    seen.add(id(e))
-                    stack.append(e)
-            elif id(e) not in own:
-                return True
+        edges = [e for e in stack.pop().next if e is not None]
+        if any(not e._is_node and id(e) not in own for e in edges):
+            return True
+        fresh = [e for e in edges if e._is_node and id(e) not in seen]
+        seen.update(map(id, fresh))
+        stack.extend(fresh)
     return False
 
 

@@ -350,7 +350,7 @@ def _walk_names(outs: list, stop: set) -> list:
     return names
 
 
-def _cut(ret, flat: list, stop: set, node: CheckpointBackward) -> bool:
+def _cut(flat: list, stop: set, node: CheckpointBackward) -> bool:
     """Walks the graph the region recorded from its outputs ``flat`` (not past the inputs' nodes,
     ``stop``), then detaches the outputs from it so that it is freed, and makes ``node`` their
     grad_fn with one edge per reached node or leaf that outlives the cut. False when no output
@@ -453,7 +453,7 @@ def _checkpoint_nonreentrant(function, preserve_rng_state, context_fn, determini
     stop = {id(t.grad_fn) for t in ins if t.grad_fn is not None}
     node = CheckpointBackward.__new__(CheckpointBackward)
     node.debug_names = [] if debug else None
-    if not _cut(ret, flat, stop, node):
+    if not _cut(flat, stop, node):
         return ret
     if _EMPTY is None:
         import numpy as np
