@@ -130,8 +130,9 @@ def _autocast_state() -> list:
     recomputation re-enters, enabled or not (a disabled region recomputes disabled even when the
     backward runs inside an enabled one)."""
     from .. import amp
+    from ..amp import autocast_mode
     states = []
-    cache = getattr(amp, "is_autocast_cache_enabled", None)
+    cache = getattr(autocast_mode, "is_autocast_cache_enabled", None)
     for dev in ("cpu", "cuda"):
         if dev != "cpu" and not amp.is_autocast_available(dev):
             continue
