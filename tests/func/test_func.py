@@ -295,7 +295,7 @@ def test_vmap_is_not_available():
     "vector_output", "float_output", "float_input", "int_input", "argnums_range", "argnums_float",
     "argnums_dup", "argnums_empty", "argnums_elem_float", "aux_not_tuple", "aux_triple", "no_args",
     "vjp_int_output", "vjp_cot_structure", "vjp_cot_shape", "vjp_float_primal", "jacrev_int_output",
-    "jvp_primals_not_tuple", "jvp_tangent_shape"])
+    "jvp_primals_not_tuple", "jvp_tangent_shape", "grad_int_aux", "jacrev_int_aux", "jacfwd_int_aux"])
 def test_errors_match_torch(torch, case):
     def call(L, F):
         x = L.ones(3)
@@ -337,6 +337,10 @@ def test_errors_match_torch(torch, case):
             F.jvp(lambda x: x.sin(), x, (x,))
         elif case == "jvp_tangent_shape":
             F.jvp(lambda x: x.sin(), (x,), (L.ones(2),))
+        elif case == "grad_int_aux":
+            F.grad(lambda x: (x.sum(), 1), has_aux=True)(x)
+        elif case.endswith("_int_aux"):
+            getattr(F, case.split("_")[0])(lambda x: (x, 1), has_aux=True)(x)
 
     types = []
     for L, F in ((ferrum, ff), (torch, torch.func)):

@@ -143,6 +143,9 @@ class _Frame:
     def out_tree(self, tree):
         leaves: list = []
         spec = _flatten(tree, leaves)
+        for x in leaves:
+            if not isinstance(x, Tensor):
+                raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
         return _unflatten(spec, iter([self.out(x) for x in leaves]))
 
 
