@@ -285,6 +285,54 @@ def test_inputs_not_requiring_grad():
     assert not y.requires_grad and y.grad_fn is None
 
 
+def test_intermediate_kept_by_the_function_and_custom_function_inside():
+    """A region whose module keeps an intermediate (so part of its graph outlives the cut) and a
+    region with a two-output custom Function still give the plain run's gradients."""
+    class Keep(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l1, self.l2 = nn.Linear(3, 3), nn.Linear(3, 3)
+
+        def forward(self, x):
+            h = self.l1(x).tanh()
+            self.last_hidden = h
+            return self.l2(h).sin()
+
+    class Split(ferrum.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2, a * 3
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            return ga * 2 + gb * 3
+
+    m = Keep()
+    x = ferrum.randn(2, 3, requires_grad=True)
+    ps = [x, *m.parameters()]
+    got = ferrum.autograd.grad(checkpoint(m, x, use_reentrant=False).sum(), ps)
+    exp = ferrum.autograd.grad(m(x).sum(), ps)
+    assert all(np.array_equal(a._data, b._data) for a, b in zip(got, exp))
+    f = lambda t: [o.exp() for o in Split.apply(t.sin())]  # noqa: E731
+    a, b = checkpoint(f, x, use_reentrant=False)
+    got = ferrum.autograd.grad((a * b).sum(), x)
+    a, b = f(x)
+    assert np.array_equal(got[0]._data, ferrum.autograd.grad((a * b).sum(), x)[0]._data)
+
+
+@pytest.mark.parametrize("use_reentrant", VARIANTS)
+def test_hooks_run_once(use_reentrant):
+    calls = []
+    lin = nn.Linear(3, 3)
+    lin.weight.register_hook(lambda g: calls.append("weight"))
+    x = ferrum.randn(2, 3, requires_grad=True)
+    x.register_hook(lambda g: calls.append("input"))
+    y = checkpoint(lin, x, use_reentrant=use_reentrant)
+    y.register_hook(lambda g: calls.append("output"))
+    y.sum().backward()
+    assert sorted(calls) == ["input", "output", "weight"]
+
+
 def test_region_activations_are_freed():
     """The region's graph (and every activation it saved) is gone once checkpoint returns."""
     x = ferrum.randn(4, 8, requires_grad=True)
