@@ -17,18 +17,22 @@ PyTorch exist, with its warnings, errors and restrictions:
   arrays), so instead the whole region becomes one node, :class:`CheckpointBackward`, holding only
   the region's inputs. The forward runs ``fn`` with grad enabled (its graph is needed to find what
   the region depends on), walks the new graph from the outputs, then cuts it: the outputs get the
-  checkpoint node as ``grad_fn`` and the region's graph, with every activation it saved, is freed
-  at once. The checkpoint node's edges are everything the walk reached that outlives the cut: the
+  checkpoint node as ``grad_fn`` and the region's graph, with every activation it saved, is freed at
+  once. The checkpoint node's edges are everything the walk reached that outlives the cut: the
   inputs' nodes, the leaves (parameters used inside ``fn``) and any older node a tensor captured by
   ``fn``'s closure leads to. Which reached nodes belong to the region is read from weak references
   after the cut (a node the region made has no other owner), since ferrum's nodes carry no creation
-  stamp. Its backward reruns ``fn`` on the real inputs under ``enable_grad``, redirects the new
-  graph's edges that point at the checkpoint node's edges to fresh placeholder leaves (so the
-  engine stops there and never runs, frees or hooks a node or parameter outside the region twice),
-  and runs the engine over the recomputed graph capturing the placeholders' gradients, which it
-  returns, one per edge. So ``autograd.grad`` with respect to parameters used inside ``fn``,
-  keyword arguments, nested checkpoints and ``create_graph`` (double backward: the recomputed
-  formulas use the real inputs, so higher derivatives reach them) all work, as in PyTorch.
+  stamp. A region node that something else keeps alive (an intermediate a module stores on itself, a
+  weight cast autocast caches) is taken for an outer node: it becomes an edge too, together with
+  everything the walk reached below it, and receives no gradient, while the recomputed copy of it
+  delivers the gradients to the leaves below, so the results stay exact. Its backward reruns ``fn``
+  on the real inputs under ``enable_grad``, redirects the new graph's edges that point at the
+  checkpoint node's edges to fresh placeholder leaves (so the engine stops there and never runs,
+  frees or hooks a node or parameter outside the region twice), and runs the engine over the
+  recomputed graph capturing the placeholders' gradients, which it returns, one per edge. So
+  ``autograd.grad`` with respect to parameters used inside ``fn``, keyword arguments, nested
+  checkpoints and ``create_graph`` (double backward: the recomputed formulas use the real inputs, so
+  higher derivatives reach them) all work, as in PyTorch.
 
 Memory (benchmarks/checkpoint_memory.py, float32, the arrays the graph holds after the forward,
 and the peak of the backward): 16 x Linear(512)+ReLU on a batch of 1024 holds 32.0 MB plainly and
@@ -43,7 +47,9 @@ Differences from PyTorch: the non-reentrant variant always recomputes the whole 
 instead of the region's last op; the determinism check compares the shapes, dtypes and devices of
 the recomputed outputs (PyTorch compares those of the recomputed saved tensors); ``debug=True`` adds
 the names of the region's graph nodes, forward and recomputation, to that error; selective
-checkpointing (``create_selective_checkpoint_contexts``) is not available.
+checkpointing (``create_selective_checkpoint_contexts``) is not available. As in PyTorch, ``fn``
+must do the same thing when it is recomputed: one that reads a different tensor the second time
+(a global that changed) can give wrong gradients.
 """
 
 from __future__ import annotations
