@@ -35,6 +35,7 @@ import numpy as np
 
 from .. import _state
 from .._tensor import Tensor, _wrap
+from ..ops._common import xp_of
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap"]
 
@@ -296,7 +297,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
 
 # --------------------------------------------------------------------------- Jacobians
 def _one_hot(like: Tensor, k: int) -> Tensor:
-    e = np.zeros(like._data.size, like._data.dtype)
+    e = xp_of(like._data).zeros(like._data.size, like._data.dtype)
     e[k] = 1
     return _wrap(e.reshape(like._data.shape))
 
@@ -320,10 +321,15 @@ def _jac_rev(outs: list, ins: list, graph: bool) -> list:
     return res
 
 
+def _zero_block(shape: tuple, o: Tensor, x: Tensor) -> Tensor:
+    """The Jacobian block of an output that does not depend on the input (on the output's device)."""
+    return _wrap(xp_of(o._data).zeros(shape, np.result_type(o._data.dtype, x._data.dtype)))
+
+
 def _jac_block(parts: list, o: Tensor, x: Tensor) -> Tensor:
     shape = tuple(o.shape) + tuple(x.shape)
     if not parts:
-        return _wrap(np.zeros(shape, np.result_type(o._data.dtype, x._data.dtype)))
+        return _zero_block(shape, o, x)
     return _stack_rows(parts, shape)
 
 
@@ -350,7 +356,7 @@ def _jac_fwd(outs: list, ins: list, graph: bool) -> list:
         for oi, o in enumerate(outs):
             shape = tuple(o.shape) + tuple(x.shape)
             if not cols[oi]:
-                res[oi][j] = _wrap(np.zeros(shape, np.result_type(o._data.dtype, x._data.dtype)))
+                res[oi][j] = _zero_block(shape, o, x)
             else:
                 from ..ops.join import stack
                 res[oi][j] = stack(cols[oi], dim=-1).reshape(shape)
