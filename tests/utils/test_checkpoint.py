@@ -319,6 +319,20 @@ def test_intermediate_kept_by_the_function_and_custom_function_inside():
     assert np.array_equal(got[0]._data, ferrum.autograd.grad((a * b).sum(), x)[0]._data)
 
 
+def test_input_returned_as_output_keeps_its_graph():
+    w = ferrum.randn(3, requires_grad=True)
+    x = ferrum.randn(3, requires_grad=True)
+    res = []
+    for ck in (True, False):
+        a = w * 2  # a non-leaf whose node only `a` holds
+        f = lambda p, q: (p * q, q)  # noqa: E731
+        u, v = checkpoint(f, x, a, use_reentrant=False) if ck else f(x, a)
+        assert v is a
+        res.append(ferrum.autograd.grad((u * v).sum() + v.sum(), [w, x]))
+    for g, e in zip(*res):
+        assert np.array_equal(g._data, e._data)
+
+
 @pytest.mark.parametrize("use_reentrant", VARIANTS)
 def test_hooks_run_once(use_reentrant):
     calls = []

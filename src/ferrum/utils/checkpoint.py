@@ -49,7 +49,10 @@ the recomputed outputs (PyTorch compares those of the recomputed saved tensors);
 the names of the region's graph nodes, forward and recomputation, to that error; selective
 checkpointing (``create_selective_checkpoint_contexts``) is not available. As in PyTorch, ``fn``
 must do the same thing when it is recomputed: one that reads a different tensor the second time
-(a global that changed) can give wrong gradients.
+(a global that changed) can give wrong gradients. An output that is one of the region's inputs,
+returned as it is, stays as it is; one that is a tensor from outside the region other than an
+input (a tensor of ``fn``'s closure returned unchanged) is not supported by the non-reentrant
+variant: return it from outside the checkpoint.
 """
 
 from __future__ import annotations
@@ -357,17 +360,20 @@ def _walk_names(outs: list, stop: set) -> list:
     return names
 
 
-def _cut(flat: list, stop: set, node: CheckpointBackward) -> bool:
-    """Walks the graph the region recorded from its outputs ``flat`` (not past the inputs' nodes,
-    ``stop``), then detaches the outputs from it so that it is freed, and makes ``node`` their
-    grad_fn with one edge per reached node or leaf that outlives the cut. False when no output
-    came out of the region's graph (nothing to checkpoint)."""
+def _cut(flat: list, ins: list, node: CheckpointBackward) -> bool:
+    """Walks the graph the region recorded from its outputs ``flat`` (not past the nodes of its
+    input tensors ``ins``), then detaches the outputs from it so that it is freed, and makes
+    ``node`` their grad_fn with one edge per reached node or leaf that outlives the cut. An input
+    returned as it is stays untouched (detaching it could free its own graph, which is not the
+    region's). False when no output came out of the region's graph (nothing to checkpoint)."""
+    passed = {id(t) for t in ins}
+    stop = {id(t.grad_fn) for t in ins if t.grad_fn is not None}
     seen: dict = {}  # id -> weak reference: a strong one would keep the region's graph alive
     leaves: dict = {}
     stack = []
     for t in flat:
         n = t.grad_fn
-        if n is not None and id(n) not in seen:
+        if n is not None and id(t) not in passed and id(n) not in stop and id(n) not in seen:
             seen[id(n)] = weakref.ref(n)
             stack.append(n)
     names = [] if node.debug_names is not None else None
@@ -390,13 +396,19 @@ def _cut(flat: list, stop: set, node: CheckpointBackward) -> bool:
     # detach every output at once, then see which of their grad_fns died with the region's graph
     old = []
     for t in flat:
+        if id(t) in passed:
+            old.append(None)
+            continue
         v = t._view
         old.append((None if t.grad_fn is None else weakref.ref(t.grad_fn),
                     None if v is None else (weakref.ref(v[0]),) + tuple(v[1:])))
         t.grad_fn = None
         t._view = None
     cut = []
-    for i, (t, (gf, v)) in enumerate(zip(flat, old)):
+    for i, (t, o) in enumerate(zip(flat, old)):
+        if o is None:
+            continue
+        gf, v = o
         f = None if gf is None else gf()
         if gf is not None and f is None:
             cut.append(i)  # made by the region: its graph is gone, the checkpoint node stands in
@@ -457,10 +469,9 @@ def _checkpoint_nonreentrant(function, preserve_rng_state, context_fn, determini
     if not any(t.grad_fn is not None for t in flat):
         return ret
     ins = _tensors(args, _tensors(kwargs, []))
-    stop = {id(t.grad_fn) for t in ins if t.grad_fn is not None}
     node = CheckpointBackward.__new__(CheckpointBackward)
     node.debug_names = [] if debug else None
-    if not _cut(flat, stop, node):
+    if not _cut(flat, ins, node):
         return ret
     if _EMPTY is None:
         import numpy as np
