@@ -428,6 +428,20 @@ def test_nondeterministic_shape_raises_checkpoint_error(torch):
         assert issubclass(err, RuntimeError)
 
 
+def test_debug_lists_the_graph_nodes_in_the_determinism_error():
+    from ferrum.utils.checkpoint import set_checkpoint_debug_enabled
+    for ctx_debug, arg_debug in ((None, True), (True, False)):
+        count = itertools.count()
+        x = ferrum.ones(3, requires_grad=True)
+        with set_checkpoint_debug_enabled(ctx_debug):
+            y = checkpoint(lambda t, c=count: t[: 3 - next(c) % 2].exp(), x, use_reentrant=False,
+                           debug=arg_debug)
+        with pytest.raises(CheckpointError, match="(?s)original forward:.*ExpBackward0.*recomputation:"):
+            y.sum().backward()
+    y = checkpoint(lambda t: t.exp(), x, use_reentrant=False, determinism_check="none")
+    y.sum().backward()
+
+
 def test_backward_inside_autocast_recomputes_as_forward():
     lin = nn.Linear(4, 4)
     x = ferrum.randn(3, 4, requires_grad=True)
