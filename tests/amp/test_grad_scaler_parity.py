@@ -121,9 +121,9 @@ def test_calls_before_scale_raise_as_torch(torch):
     for lib in (ferrum, torch):
         s = lib.amp.GradScaler("cpu")
         opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=0.1)
-        for call in (lambda: s.unscale_(opt), lambda: s.step(opt), lambda: s.update()):
+        for call, arg in ((s.unscale_, (opt,)), (s.step, (opt,)), (s.update, ())):
             with pytest.raises(AssertionError, match="but _scale is None"):
-                call()
+                call(*arg)
 
 
 def test_misuse_messages_match_torch(torch):
@@ -135,14 +135,14 @@ def test_misuse_messages_match_torch(torch):
         opt = lib.optim.SGD([p], lr=0.1)
         s.scale(p.sum()).backward()
         s.unscale_(opt)
-        for call in (lambda: s.unscale_(opt), lambda: s.step(opt, closure=lambda: 0)):
+        for call, kw in ((s.unscale_, {}), (s.step, {"closure": int})):
             with pytest.raises(RuntimeError) as e:
-                call()
+                call(opt, **kw)
             got.append(str(e.value))
         s.step(opt)
-        for call in (lambda: s.step(opt), lambda: s.unscale_(opt)):
+        for call in (s.step, s.unscale_):
             with pytest.raises(RuntimeError) as e:
-                call()
+                call(opt)
             got.append(str(e.value))
         s.update()
         with pytest.raises(AssertionError) as e:
@@ -182,19 +182,24 @@ def test_update_new_scale_and_step_kwargs(torch):
             s.update(lib.tensor([6.0]))
         out.append((a, b, s._get_growth_tracker()))
         # kwargs reach the optimizer's step
-        seen = {}
-
-        class Opt(lib.optim.SGD):
-            def step(self, closure=None, *, tag=None):
-                seen["tag"] = tag
-                return "stepped"
-
-        o = Opt([p], lr=0.1)
+        o = _Tagged(lib, p)
         p.grad = None
         s.scale(p.sum()).backward()
-        assert s.step(o, tag=7) == "stepped" and seen["tag"] == 7
+        assert s.step(o, 1, tag=7) == "stepped" and o.seen == ((1,), {"tag": 7})
         s.update()
     assert out[0] == out[1] == (3.0, 5.0, 0)
+
+
+class _Tagged:
+    """A minimal optimizer recording what its step received."""
+
+    def __init__(self, lib, p):
+        self.param_groups = [{"params": [p]}]
+        self.seen = None
+
+    def step(self, *args, **kwargs):
+        self.seen = (args, kwargs)
+        return "stepped"
 
 
 class _AmpAware:
