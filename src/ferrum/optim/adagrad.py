@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from .._tensor import Tensor, _wrap
 from ..ops._common import xp_of
+from . import _lowp
 from .optimizer import (Optimizer, _addcdiv_, _check_fused, _check_hparams, _mul, _new_step,
                         _scalar, _sqrt)
 
@@ -59,8 +60,11 @@ class Adagrad(Optimizer):
             lr = _scalar(group["lr"])
             lr_decay = group["lr_decay"]
             eps = group["eps"]
-            for a, g, step, (s,) in self._grads(group, _BUFS):
+            for a, g, step, (s,), r in self._grads(group, _BUFS):
                 clr = lr / (1 + (step - 1) * lr_decay)
+                if r is not None:
+                    _lowp.adagrad(a, g, s, clr, eps, r)
+                    continue
                 t1 = scratch(a, 1)
                 s += _mul(g, g, out=t1)
                 _sqrt(s, out=t1)

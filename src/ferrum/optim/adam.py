@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from .._tensor import Tensor
+from . import _lowp
 from .optimizer import (Optimizer, _adam_moments_, _addcdiv_, _check_fused, _check_hparams, _max,
                         _scalar, _sqrt)
 
@@ -78,8 +79,12 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             w1 = 1 - beta1
             w2 = 1 - beta2
-            for a, g, step, bufs in self._grads(group, _BUFS_AMSGRAD if amsgrad else _BUFS):
+            for a, g, step, bufs, r in self._grads(group, _BUFS_AMSGRAD if amsgrad else _BUFS):
                 m, v = bufs[0], bufs[1]
+                if r is not None:
+                    _lowp.adam(a, g, m, v, bufs[2] if amsgrad else None, lr, beta1, beta2, eps,
+                               step, r)
+                    continue
                 t1 = scratch(a, 1)
                 _adam_moments_(m, v, g, w1, beta2, w2, t1)
                 bc1 = 1 - beta1 ** step

@@ -25,6 +25,7 @@ from .._dtype import get_default_dtype, to_np
 from .._tensor import Tensor, _wrap
 from ..ops._common import xp_of
 from ..utils.hooks import RemovableHandle
+from . import _lowp
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
            "required"]
@@ -353,12 +354,17 @@ class Optimizer:
             st[name] = _zeros_like(a)
 
     def _grads(self, group: dict[str, Any], names: tuple[str, ...]):
-        """The per-parameter loop of a step: yields ``(a, g, step, bufs)`` for each parameter of
-        ``group`` that has a gradient. ``a`` is the parameter's array, ``g`` the working gradient
-        (``_work_grad``; with ``decoupled_weight_decay`` the decay scales ``a`` instead), ``step``
-        ``state['step']`` after its increment, ``bufs`` the arrays of the state entries ``names``;
-        complex arrays come as real views. State is created on first use (``_init_state``), and
-        the parameter's version is bumped once the caller's update is done."""
+        """The per-parameter loop of a step: yields ``(a, g, step, bufs, r)`` for each parameter
+        of ``group`` that has a gradient. ``a`` is the parameter's array, ``g`` the working
+        gradient (``_work_grad``; with ``decoupled_weight_decay`` the decay scales ``a`` instead),
+        ``step`` ``state['step']`` after its increment, ``bufs`` the arrays of the state entries
+        ``names``; complex arrays come as real views. State is created on first use
+        (``_init_state``), and the parameter's version is bumped once the caller's update is done.
+
+        ``r`` is None for float32/float64 parameters. For float16/bfloat16 ones, ``a``, ``g`` and
+        ``bufs`` are float32 working copies, ``r`` rounds a float32 array in place to the
+        parameter's precision, and the caller runs its ``_lowp`` kernel (torch's op sequence,
+        rounded after every op); the copies are stored back after the caller's update."""
         scratch = self._scratch
         state_of = self.state
         wd = group["weight_decay"]
@@ -378,6 +384,11 @@ class Optimizer:
                 self._init_state(st, a, names)
             step_arr = st["step"]._data
             step_arr += 1
+            if _lowp.is_low(a):
+                yield from _low_grads(a, gt._data, [st[name]._data for name in names],
+                                      float(step_arr), decay, maximize, wd)
+                p._version[0] += 1
+                continue
             if decay is not None:
                 a *= decay
             g = gt._data if plain else _work_grad(a, gt._data, maximize, wd, scratch)
@@ -386,7 +397,7 @@ class Optimizer:
                 a = _as_real(a)
                 g = _as_real(g)
                 bufs = [_as_real(b) for b in bufs]
-            yield a, g, float(step_arr), bufs
+            yield a, g, float(step_arr), bufs, None
             p._version[0] += 1
 
     @staticmethod
@@ -537,6 +548,30 @@ class Optimizer:
 def _float32():
     from .._dtype import float32
     return float32
+
+
+def _low_grads(a, g, bufs, step: float, decay, maximize: bool, wd):
+    """``Optimizer._grads``'s half-precision branch: yields float32 working copies (torch's
+    ``param.mul_(decay)``, ``-grad`` and ``grad.add(param, alpha=wd)`` applied, each rounded) and
+    stores the parameter and state back once the caller's update is done."""
+    r = _lowp.rounder(a.dtype)
+    # torch never warns here; the float16 rounding cast warns on overflow to inf
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        a32 = _lowp.load(a)
+        if decay is not None:
+            _lowp.mul_(a32, decay, r)
+        g32 = _lowp.load(g)
+        if maximize:
+            np.negative(g32, out=g32)
+        if wd != 0:
+            _lowp.add_(g32, a32, wd, r)
+        # float32 entries (NAdam's mu_product) are used in place
+        bufs32 = [_lowp.load(b) if _lowp.is_low(b) else b for b in bufs]
+        yield a32, g32, step, bufs32, r
+    _lowp.store(a, a32)
+    for b, b32 in zip(bufs, bufs32):
+        if b32 is not b:
+            _lowp.store(b, b32)
 
 
 def _work_grad(a, g, maximize: bool, wd, scratch: _Scratch):
