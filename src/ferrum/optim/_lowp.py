@@ -60,6 +60,11 @@ def _round_f16(x):
     return x
 
 
+def noop(x):
+    """The rounding of a fused kernel's intermediates: none."""
+    return x
+
+
 def rounder(dtype) -> Callable:
     """The in-place float32 -> ``dtype`` precision rounding for a half dtype."""
     return _round_f16 if dtype == np.float16 else _round_bf16
@@ -166,7 +171,15 @@ def sgd(a, g, buf, first, lr, momentum, dampening, nesterov, r) -> None:
     add_(a, g, -lr, r)
 
 
-def adam(a, g, m, v, vmax, lr, beta1, beta2, eps, step, r) -> None:
+def adam(a, g, m, v, vmax, lr, beta1, beta2, eps, step, r, fused: bool = False) -> None:
+    """torch's single-tensor Adam; ``fused``: its fused CPU kernel instead, all in float32 with
+    only the stored values rounded (so float16 with ``eps=1e-8`` gives no inf/nan there)."""
+    if fused:
+        adam(a, g, m, v, vmax, lr, beta1, beta2, eps, step, noop)
+        for x in (m, v, vmax, a):
+            if x is not None:
+                r(x)
+        return
     lerp_(m, g, 1 - beta1, r)
     ema_sq_(v, g, beta2, r)
     bc1 = 1 - beta1 ** step
@@ -181,7 +194,18 @@ def adam(a, g, m, v, vmax, lr, beta1, beta2, eps, step, r) -> None:
     addcdiv_(a, m, denom, -(lr / bc1), r)
 
 
-def adagrad(a, g, s, clr, eps, r) -> None:
+def adagrad(a, g, s, clr, eps, r, fused: bool = False) -> None:
+    """torch's single-tensor Adagrad; ``fused``: its fused CPU kernel (float32, stored values
+    rounded)."""
+    if fused:
+        # all in float32 but the learning rate, which the kernel takes in the parameter's dtype
+        # (measured: 100% of bfloat16 values equal torch's so, 95% with clr in float32)
+        s += g * g
+        std = np.sqrt(s)
+        r(s)
+        std += eps
+        addcdiv_(a, g, std, -round_scalar(clr, r), r)
+        return
     addcmul_(s, g, g, 1, r)
     std = sqrt(s, r)
     add_scalar_(std, eps, r)

@@ -63,7 +63,7 @@ class Adagrad(Optimizer):
             for a, g, step, (s,), r in self._grads(group, _BUFS):
                 clr = lr / (1 + (step - 1) * lr_decay)
                 if r is not None:
-                    _lowp.adagrad(a, g, s, clr, eps, r)
+                    _lowp.adagrad(a, g, s, clr, eps, r, bool(group["fused"]))
                     continue
                 t1 = scratch(a, 1)
                 s += _mul(g, g, out=t1)

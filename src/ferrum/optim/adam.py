@@ -77,13 +77,14 @@ class Adam(Optimizer):
             beta2 = _scalar(beta2)
             eps = group["eps"]
             amsgrad = group["amsgrad"]
+            fused = bool(group["fused"])
             w1 = 1 - beta1
             w2 = 1 - beta2
             for a, g, step, bufs, r in self._grads(group, _BUFS_AMSGRAD if amsgrad else _BUFS):
                 m, v = bufs[0], bufs[1]
                 if r is not None:
                     _lowp.adam(a, g, m, v, bufs[2] if amsgrad else None, lr, beta1, beta2, eps,
-                               step, r)
+                               step, r, fused)
                     continue
                 t1 = scratch(a, 1)
                 _adam_moments_(m, v, g, w1, beta2, w2, t1)

@@ -374,6 +374,7 @@ class Optimizer:
             decay = 1 - _scalar(group["lr"]) * wd
             wd = 0
         plain = not maximize and wd == 0  # the gradient is used as it is
+        fused = bool(group.get("fused"))
         for p in group["params"]:
             gt = p._grad
             if gt is None:
@@ -386,7 +387,7 @@ class Optimizer:
             step_arr += 1
             if _lowp.is_low(a):
                 yield from _low_grads(a, gt._data, [st[name]._data for name in names],
-                                      float(step_arr), decay, maximize, wd)
+                                      float(step_arr), decay, maximize, wd, fused)
                 p._version[0] += 1
                 continue
             if decay is not None:
@@ -550,21 +551,23 @@ def _float32():
     return float32
 
 
-def _low_grads(a, g, bufs, step: float, decay, maximize: bool, wd):
+def _low_grads(a, g, bufs, step: float, decay, maximize: bool, wd, fused: bool):
     """``Optimizer._grads``'s half-precision branch: yields float32 working copies (torch's
-    ``param.mul_(decay)``, ``-grad`` and ``grad.add(param, alpha=wd)`` applied, each rounded) and
-    stores the parameter and state back once the caller's update is done."""
+    ``param.mul_(decay)``, ``-grad`` and ``grad.add(param, alpha=wd)`` applied, each rounded, or
+    unrounded for ``fused``, whose kernel rounds only what it stores) and stores the parameter and
+    state back once the caller's update is done."""
     r = _lowp.rounder(a.dtype)
+    rp = _lowp.noop if fused else r
     # torch never warns here; the float16 rounding cast warns on overflow to inf
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         a32 = _lowp.load(a)
         if decay is not None:
-            _lowp.mul_(a32, decay, r)
+            _lowp.mul_(a32, decay, rp)
         g32 = _lowp.load(g)
         if maximize:
             np.negative(g32, out=g32)
         if wd != 0:
-            _lowp.add_(g32, a32, wd, r)
+            _lowp.add_(g32, a32, wd, rp)
         # float32 entries (NAdam's mu_product) are used in place
         bufs32 = [_lowp.load(b) if _lowp.is_low(b) else b for b in bufs]
         yield a32, g32, step, bufs32, r
