@@ -362,8 +362,8 @@ class Optimizer:
         (``_init_state``), and the parameter's version is bumped once the caller's update is done.
 
         ``r`` is None for float32/float64 parameters. For float16/bfloat16 ones, ``a``, ``g`` and
-        ``bufs`` are float32 working copies, ``r`` rounds a float32 array in place to the
-        parameter's precision, and the caller runs its ``_lowp`` kernel (torch's op sequence,
+        ``bufs`` (but ``_step_keys`` entries) are float32 working copies, ``r`` rounds a float32
+        array in place to the parameter's precision, and the caller runs its ``_lowp`` kernel (torch's op sequence,
         rounded after every op); the copies are stored back after the caller's update."""
         scratch = self._scratch
         state_of = self.state
@@ -387,6 +387,7 @@ class Optimizer:
             step_arr += 1
             if _lowp.is_low(a):
                 yield from _low_grads(a, gt._data, [st[name]._data for name in names],
+                                      [name in self._step_keys for name in names],
                                       float(step_arr), decay, maximize, wd, fused)
                 p._version[0] += 1
                 continue
@@ -551,7 +552,7 @@ def _float32():
     return float32
 
 
-def _low_grads(a, g, bufs, step: float, decay, maximize: bool, wd, fused: bool):
+def _low_grads(a, g, bufs, scalar: list, step: float, decay, maximize: bool, wd, fused: bool):
     """``Optimizer._grads``'s half-precision branch: yields float32 working copies (torch's
     ``param.mul_(decay)``, ``-grad`` and ``grad.add(param, alpha=wd)`` applied, each rounded, or
     unrounded for ``fused``, whose kernel rounds only what it stores) and stores the parameter and
@@ -568,8 +569,9 @@ def _low_grads(a, g, bufs, step: float, decay, maximize: bool, wd, fused: bool):
             np.negative(g32, out=g32)
         if wd != 0:
             _lowp.add_(g32, a32, wd, rp)
-        # float32 entries (NAdam's mu_product) are used in place
-        bufs32 = [_lowp.load(b) if _lowp.is_low(b) else b for b in bufs]
+        # scalar entries (NAdam's mu_product: float32, or the parameter's dtype once loaded from
+        # a state dict, as in torch) are used in place
+        bufs32 = [b if s else _lowp.load(b) for b, s in zip(bufs, scalar)]
         yield a32, g32, step, bufs32, r
     _lowp.store(a, a32)
     for b, b32 in zip(bufs, bufs32):
