@@ -363,8 +363,9 @@ class Optimizer:
 
         ``r`` is None for float32/float64 parameters. For float16/bfloat16 ones, ``a``, ``g`` and
         ``bufs`` (but ``_step_keys`` entries) are float32 working copies, ``r`` rounds a float32
-        array in place to the parameter's precision, and the caller runs its ``_lowp`` kernel (torch's op sequence,
-        rounded after every op); the copies are stored back after the caller's update."""
+        array in place to the parameter's precision, and the caller runs its ``_lowp`` kernel
+        (torch's op sequence, rounded after every op); the copies are stored back after the
+        caller's update."""
         scratch = self._scratch
         state_of = self.state
         wd = group["weight_decay"]
