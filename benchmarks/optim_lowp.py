@@ -46,7 +46,8 @@ def raw_passes() -> None:
         ("multiply in place", lambda: np.multiply(f, np.float32(1.0), out=f),
          lambda: np.multiply(b, b.dtype.type(1.0), out=b), lambda: np.multiply(h, np.float16(1.0), out=h)),
         ("sqrt", lambda: np.sqrt(fa), lambda: np.sqrt(ba), lambda: np.sqrt(ha)),
-        ("to float32", lambda: f.astype(np.float32), lambda: b.astype(np.float32), lambda: h.astype(np.float32)),
+        ("to float32", lambda: f.astype(np.float32), lambda: b.astype(np.float32),
+         lambda: h.astype(np.float32)),
         ("from float32", lambda: f.copy(), lambda: f.astype(b.dtype), lambda: f.astype(np.float16)),
     ]
     print(f"{'':22s} {'float32':>9s} {'bfloat16':>9s} {'float16':>9s}")
