@@ -34,6 +34,8 @@ class Adagrad(Optimizer):
                         maximize=maximize, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
         _check_fused(fused, differentiable, foreach)
+        if fused:
+            self._step_supports_amp_scaling = True
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(self.state[p], p._data, _BUFS)
@@ -55,6 +57,8 @@ class Adagrad(Optimizer):
     def step(self, closure: Callable | None = None):
         """Performs one step; returns the closure's loss (None without a closure)."""
         loss = self._eval_closure(closure) if closure is not None else None
+        if self._step_supports_amp_scaling and self._amp_skip():
+            return loss
         scratch = self._scratch
         for group in self.param_groups:
             lr = _scalar(group["lr"])

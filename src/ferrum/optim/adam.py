@@ -60,6 +60,8 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
         _check_fused(fused, differentiable, foreach)
+        if fused:
+            self._step_supports_amp_scaling = True
 
     _group_defaults = (("amsgrad", False), ("maximize", False), ("foreach", None),
                        ("capturable", False), ("differentiable", False),
@@ -69,6 +71,9 @@ class Adam(Optimizer):
     def step(self, closure: Callable | None = None):
         """Performs one step; returns the closure's loss (None without a closure)."""
         loss = self._eval_closure(closure) if closure is not None else None
+        if self._step_supports_amp_scaling and self._amp_skip(
+                _BUFS_AMSGRAD if self.defaults["amsgrad"] else _BUFS):
+            return loss
         scratch = self._scratch
         for group in self.param_groups:
             lr = _scalar(group["lr"])

@@ -209,6 +209,8 @@ class Optimizer:
     _group_defaults: tuple[tuple[str, Any], ...] = ()
     # per-parameter state entries that old checkpoints stored as numbers, not 0-d tensors
     _step_keys: tuple[str, ...] = ()
+    # set by fused optimizers: GradScaler hands them grad_scale/found_inf (``_amp_skip``)
+    _step_supports_amp_scaling = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -402,6 +404,42 @@ class Optimizer:
                 bufs = [_as_real(b) for b in bufs]
             yield a, g, float(step_arr), bufs, None
             p._version[0] += 1
+
+    def _amp_skip(self, names: tuple[str, ...] | None = None) -> bool:
+        """GradScaler's protocol for fused optimizers (``_step_supports_amp_scaling``): the
+        scaler sets ``found_inf`` and ``grad_scale`` (None once ``unscale_`` ran) for the step.
+        Returns True when the step must be skipped (an inf/nan was found; parameters with a
+        gradient get their initial state, ``names`` zero-filled, as torch's fused step creates it
+        before skipping); otherwise divides the gradients by ``grad_scale`` in place (in float32
+        for half gradients, rounded once, as torch's fused kernels) and returns False."""
+        found = getattr(self, "found_inf", None)
+        scale = getattr(self, "grad_scale", None)
+        if found is not None and float(found.item() if isinstance(found, Tensor) else found) != 0:
+            if names is not None:
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        st = self.state[p]
+                        if p._grad is not None and len(st) == 0:
+                            self._init_state(st, p._data, names)
+            return True
+        if scale is not None:
+            s = float(scale.item())
+            for group in self.param_groups:
+                for p in group["params"]:
+                    gt = p._grad
+                    if gt is None:
+                        continue
+                    g = gt._data
+                    if _lowp.is_low(g):
+                        r = _lowp.rounder(g.dtype)
+                        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                            g32 = _lowp.load(g)
+                            g32 /= np.float32(s)
+                            _lowp.store(g, r(g32))
+                    else:
+                        g /= g.dtype.type(s) if g.dtype.kind == "f" else s
+                    gt._version[0] += 1
+        return False
 
     @staticmethod
     def _eval_closure(closure):
