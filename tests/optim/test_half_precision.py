@@ -254,3 +254,27 @@ def test_module_half_then_train(torch, dtype):
         to.step()
     for fp, tp in zip(fm.parameters(), tm.parameters()):
         _close(fp, tp, "bfloat16" if dtype == "bfloat16" else "float16", loose=False)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("layout", ["scalar", "transposed"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
+def test_scalar_and_strided_params(torch, dtype, layout, name):
+    """A 0-d parameter and a transposed (non-contiguous) one step as torch's. torch runs a
+    transposed tensor's ops through its scalar loop (double-rounded ``add_(x, alpha)``, see the
+    module docstring), so that layout is compared within a few ulps."""
+    kw = {"SGD": dict(lr=0.1, momentum=0.9, weight_decay=0.1), "Adam": dict(lr=0.1, eps=1e-3),
+          "RMSprop": dict(lr=0.1, centered=True)}[name]
+    shape = () if layout == "scalar" else (16, 8)
+    out = []
+    for lib in (ferrum, torch):
+        rng = np.random.default_rng(0)
+        base = lib.tensor(rng.standard_normal(shape).astype(np.float32)).to(getattr(lib, dtype))
+        p = lib.nn.Parameter(base if layout == "scalar" else base.t())
+        opt = getattr(lib.optim, name)([p], **kw)
+        for _ in range(4):
+            p.grad = lib.tensor(rng.standard_normal(shape[::-1]).astype(np.float32)).to(p.dtype)
+            opt.step()
+        out.append(p)
+    assert out[0].shape == out[1].shape and out[0].dtype == getattr(ferrum, dtype)
+    _close(out[0], out[1], dtype, loose=layout == "transposed")

@@ -124,14 +124,19 @@ def rounder(dtype) -> Callable:
 
 
 def load(a):
-    """A new float32 array holding half array ``a``'s values (exact)."""
+    """A new flat float32 array holding half array ``a``'s values in C order (exact). Flat, so
+    that a 0-d parameter's update still runs on arrays (NumPy turns 0-d results into scalars,
+    which in-place rounding cannot reach)."""
+    a = a.reshape(-1)
     if a.dtype == np.float16:
         return _load_f16(a)
     return np.left_shift(a.view(_u16), 16, dtype=_u32).view(_f32)
 
 
 def store(dst, x) -> None:
-    """Writes float32 array ``x`` (already rounded to ``dst``'s precision) into half array ``dst``."""
+    """Writes flat float32 array ``x`` (already rounded to ``dst``'s precision) into half array
+    ``dst``."""
+    x = x.reshape(dst.shape)
     if dst.dtype == np.float16:
         # NumPy's cast is fast enough for values already on the float16 grid (1.9 ms per
         # million, 4.2 ms when most are subnormal)
