@@ -239,8 +239,9 @@ def test_module_half_then_train(torch, dtype):
         assert fk == tk and str(fv.dtype).split(".")[-1] == str(tv.dtype).split(".")[-1]
     assert fm[1].num_batches_tracked.dtype == ferrum.int64
     assert all(p.dtype == want for p in fm.parameters())
-    fo = ferrum.optim.AdamW(fm.parameters(), lr=1e-2)
-    to = torch.optim.AdamW(tm.parameters(), lr=1e-2)
+    # eps=1e-8 is 0 in float16, so a zero gradient would give 0/0 (in torch too)
+    fo = ferrum.optim.AdamW(fm.parameters(), lr=1e-2, eps=1e-3)
+    to = torch.optim.AdamW(tm.parameters(), lr=1e-2, eps=1e-3)
     rng = np.random.default_rng(0)
     for _ in range(3):
         fo.zero_grad()
@@ -253,6 +254,7 @@ def test_module_half_then_train(torch, dtype):
         fo.step()
         to.step()
     for fp, tp in zip(fm.parameters(), tm.parameters()):
+        assert bool(ferrum.isfinite(fp).all())
         _close(fp, tp, "bfloat16" if dtype == "bfloat16" else "float16", loose=False)
 
 

@@ -110,8 +110,6 @@ class GradScaler:
         ``{device: found_inf}``, ``found_inf`` a 0-d float32 tensor, 1.0 when a gradient on that
         device held an inf or nan before unscaling. Checks every gradient's dtype before touching
         any, so a refused call leaves all gradients as they were."""
-        from .. import _dtype
-        from .._factory import full
         grads = []
         for group in optimizer.param_groups:
             for p in group["params"]:
@@ -125,15 +123,22 @@ class GradScaler:
                 grads.append(g)
         found: dict = {}
         scale_one = inv_scale == 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._unscale_arrays(grads, inv_scale, scale_one, found)
+        return found
+
+    @staticmethod
+    def _unscale_arrays(grads: list, inv_scale: np.float32, scale_one: bool, found: dict) -> None:
+        from .. import _dtype
+        from .._factory import full
         for g in grads:
             a = g._data
             dev = g.device
-            if _is_low(a.dtype):
+            if _is_low(a.dtype) and not scale_one:
                 f = a.astype(np.float32)
                 bad = not _all_finite(f)
-                if not scale_one:
-                    f *= inv_scale
-                    a[...] = f.astype(a.dtype)
+                f *= inv_scale
+                a[...] = f.astype(a.dtype)
             else:
                 bad = not _all_finite(a)
                 if not scale_one:
@@ -145,7 +150,6 @@ class GradScaler:
                 flag = found[dev] = full((), 0.0, dtype=_dtype.float32, device=dev)
             if bad:
                 flag._data[...] = 1.0
-        return found
 
     def _check_inf_per_device(self, optimizer) -> dict:
         """Records inf/nan per device for ``optimizer`` without unscaling (fp16 allowed)."""
@@ -182,13 +186,16 @@ class GradScaler:
         if isinstance(outputs, Tensor):
             if self._scale is None:
                 self._lazy_init_scale_growth_tracker(outputs.device)
-            return outputs * self._scale.to(device=outputs.device)
+            # an overflow to inf is what the scaler detects later: no NumPy warning (torch has none)
+            with np.errstate(over="ignore"):
+                return outputs * self._scale.to(device=outputs.device)
 
         def apply(val):
             if isinstance(val, Tensor):
                 if self._scale is None:
                     self._lazy_init_scale_growth_tracker(val.device)
-                return val * self._scale.to(device=val.device)
+                with np.errstate(over="ignore"):
+                    return val * self._scale.to(device=val.device)
             if isinstance(val, abc.Iterable):
                 it = map(apply, val)
                 return type(val)(it) if isinstance(val, (list, tuple)) else it
