@@ -14,8 +14,10 @@ float32 for float16/bfloat16 gradients (one rounding to the gradient's dtype, as
 kernel) and in the gradient's dtype otherwise. Float16 gradients are refused by ``unscale_`` with
 torch's ValueError (torch keeps fp16 master weights out of loss scaling).
 
-Optimizers that declare ``_step_supports_amp_scaling`` get torch's protocol: no unscaling here,
-``optimizer.grad_scale`` and ``optimizer.found_inf`` are set around their ``step``.
+Optimizers that declare ``_step_supports_amp_scaling`` (ferrum's SGD, Adam, AdamW and Adagrad with
+``fused=True``, as torch's) get torch's protocol: only the inf/nan check here (float16 allowed),
+``optimizer.grad_scale`` and ``optimizer.found_inf`` set around their ``step``, which unscales and
+skips by itself (``Optimizer._amp_skip``). That is how float16 parameters train with a scaler.
 
 As torch, a scaler for "cuda" on a machine without a GPU warns and disables itself; a disabled
 scaler passes everything through (``scale`` returns its input, ``step`` just steps, the rest are
