@@ -59,6 +59,10 @@ _CASES = [
     ("RMSprop", dict(lr=1e-2, centered=True, momentum=0.9)),
     ("RMSprop", dict(lr=1e-2, weight_decay=0.1, maximize=True, alpha=0.3)),
     ("RMSprop", dict(lr=1e-2, foreach=True)),
+    ("Rprop", dict(lr=1e-2)),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.7), step_sizes=(1e-3, 0.1), maximize=True)),
+    ("ASGD", dict(lr=1e-2)),
+    ("ASGD", dict(lr=1e-2, t0=2, lambd=1e-2, weight_decay=0.1, maximize=True)),
 ]
 
 
@@ -123,7 +127,7 @@ def test_matches_torch(torch, case, dtype):
         assert sorted(fst) == sorted(tst)
         for k in tst:
             assert str(fst[k].dtype).split(".")[-1] == str(tst[k].dtype).split(".")[-1], k
-            if k == "step":
+            if k in ("step", "eta", "mu"):
                 assert float(fst[k]) == float(tst[k])
             elif k == "mu_product":
                 np.testing.assert_allclose(float(fst[k]), float(tst[k]), rtol=1e-6)
@@ -163,8 +167,8 @@ def _resumed(lib, name, kw, dtype, split):
 def test_state_dict_round_trip(torch, case, dtype):
     """Saving after three steps and resuming in a fresh optimizer: the loaded state is cast to the
     parameters' dtype (``step`` kept float32, as torch), the run equals torch's resumed run, and,
-    except for NAdam (whose float32 ``mu_product`` becomes half on loading, in torch too), the
-    uninterrupted run."""
+    except for NAdam and ASGD (whose float32 ``mu_product``/``eta``/``mu`` become half on loading,
+    in torch too), the uninterrupted run."""
     name, kw = case
     fps, fopt = _resumed(ferrum, name, kw, dtype, 3)
     tps, topt = _resumed(torch, name, kw, dtype, 3)
@@ -174,7 +178,7 @@ def test_state_dict_round_trip(torch, case, dtype):
         for k, v in fopt.state[fp].items():
             assert str(v.dtype).split(".")[-1] == str(topt.state[tp][k].dtype).split(".")[-1], k
             assert v.dtype == (ferrum.float32 if k == "step" else fp.dtype), k
-        if name != "NAdam":
+        if name not in ("NAdam", "ASGD"):
             assert np.array_equal(_np(pa), _np(fp), equal_nan=True)
 
 
