@@ -313,3 +313,24 @@ def test_state_dict_round_trip_and_pickle(torch):
             b.load_state_dict({})
         sds.append(a.state_dict())
     assert sds[0] == sds[1]
+
+
+def test_getters_setters_match_torch(torch):
+    out = []
+    for lib in (ferrum, torch):
+        s = lib.amp.GradScaler("cpu", init_scale=32.0, growth_factor=3.0, backoff_factor=0.25,
+                               growth_interval=5)
+        got = [s.get_scale(), s.get_growth_factor(), s.get_backoff_factor(), s.get_growth_interval(),
+               s._get_growth_tracker(), s.is_enabled()]
+        s.set_growth_factor(4.0)
+        s.set_backoff_factor(0.125)
+        s.set_growth_interval(1)
+        p = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.SGD([p], lr=0.1)
+        s.scale(p.sum()).backward()
+        s.step(opt)
+        s.update()  # a clean step with growth_interval 1 grows by the new factor
+        got += [s.get_growth_factor(), s.get_backoff_factor(), s.get_growth_interval(), s.get_scale(),
+                s.state_dict()]
+        out.append(got)
+    assert out[0] == out[1]
