@@ -334,3 +334,36 @@ def test_getters_setters_match_torch(torch):
                 s.state_dict()]
         out.append(got)
     assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("amp_dtype", ["bfloat16", "float16"])
+def test_with_autocast_matches_torch(torch, amp_dtype):
+    """The usual loop: float32 parameters, the forward under CPU autocast, loss scaling; one step
+    planted with an inf. Same scales and skipped steps as torch, parameters within the
+    autocast dtype's tolerance."""
+    out = []
+    for lib in (ferrum, torch):
+        lib.manual_seed(0)
+        rng = np.random.default_rng(0)
+        model = lib.nn.Linear(8, 4)
+        with lib.no_grad():
+            model.weight.copy_(lib.tensor(rng.standard_normal((4, 8)).astype(np.float32) * 0.3))
+            model.bias.zero_()
+        opt = lib.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        scaler = lib.amp.GradScaler("cpu", init_scale=256.0, growth_interval=2)
+        trace = []
+        for i in range(6):
+            x = lib.tensor(rng.standard_normal((5, 8)).astype(np.float32))
+            opt.zero_grad()
+            with lib.autocast("cpu", dtype=getattr(lib, amp_dtype)):
+                loss = model(x).float().pow(2).mean()
+            if i == 2:
+                loss = loss * float("inf")
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            trace.append((scaler.get_scale(), model.weight.detach().numpy().copy()))
+        out.append(trace)
+    for (fs, fw), (ts, tw) in zip(*out):
+        assert fs == ts
+        np.testing.assert_allclose(fw, tw, rtol=2e-2, atol=2e-2)
