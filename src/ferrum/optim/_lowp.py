@@ -15,7 +15,13 @@ together with ``r``, which rounds a float32 array in place to the parameter's pr
 below replay torch's op sequence for each optimizer in float32 and call ``r`` after every torch op.
 The loop then stores the copies back (exact again). The result equals torch's bit for bit except
 where torch's vector kernels fuse a multiply-add that is two roundings here (a float32 ulp, which
-changes the half result only on an exact rounding tie).
+changes the half result only on an exact rounding tie). Two torch rules found by measurement: a
+Python scalar added (``add_(c)``, ``add_(x, alpha=c)``) is first cast to the tensor's dtype, one
+multiplied or divided by is not. torch's scalar loops (the last ``numel % 64`` elements of a
+contiguous tensor on AVX-512, and every element of a non-contiguous one) round ``alpha * x``
+before adding it; ferrum follows the vector loops everywhere (position-dependent rounding is an
+artifact, and it depends on the CPU). torch's ``SGD(fused=True)`` leaves half parameters
+unchanged on the CPU unless a GradScaler drives it (torch 2.13); ferrum steps them.
 
 bfloat16 rounding is round-to-nearest-even on the float32 bits (add ``0x7FFF`` plus the lowest kept
 bit, clear the low half), the rule of torch's ``c10::BFloat16`` and ml_dtypes; NaNs stay NaNs
