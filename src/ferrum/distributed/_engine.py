@@ -29,6 +29,7 @@ also unusable after a timeout).
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import enum
 import os
@@ -293,12 +294,13 @@ class Engine:
         self._queue.put((group, work, fn))
         return work
 
-    def stop(self) -> None:
-        """Finishes the queued operations, then ends the thread (destroy_process_group)."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Finishes the queued operations, then ends the thread (destroy_process_group); gives up
+        waiting after ``timeout`` seconds (at interpreter exit)."""
         if self._alive:
             self._alive = False
             self._queue.put(None)
-            self._thread.join()
+            self._thread.join(timeout)
 
     # the thread's side
     def _loop(self) -> None:
@@ -396,8 +398,16 @@ _engine: Engine | None = None
 def engine() -> Engine:
     global _engine
     if _engine is None or not _engine._alive:
+        mpi()
         _engine = Engine()
+        # registered after mpi4py's MPI_Finalize hook, so it runs before it: operations still queued
+        # at exit (an async_op never waited for) finish first instead of racing MPI_Finalize
+        atexit.register(_stop_at_exit, _engine)
     return _engine
+
+
+def _stop_at_exit(e: Engine) -> None:
+    e.stop(timeout=60.0)
 
 
 def stop_engine() -> None:

@@ -251,7 +251,9 @@ _hook_installed = False
 def install_abort_hook() -> None:
     """An uncaught exception on one rank aborts the whole MPI job (MPI_Abort), instead of leaving the
     other ranks waiting forever in their next collective. Chains to the previous excepthook (which
-    prints the traceback) first; threads' uncaught exceptions abort too."""
+    prints the traceback) first. Installed by init_process_group when the world has several ranks
+    (torch has no such hook; a stuck job is worse than a stopped one). Uncaught exceptions in other
+    threads keep Python's behaviour (printed; the thread ends)."""
     global _hook_installed
     if _hook_installed:
         return
