@@ -271,7 +271,10 @@ class ProcessGroup:
 
 # ----------------------------------------------------------------------------------- the comm thread
 _SPIN = 200           # Test calls before the first sleep: small messages finish inside the spin
-_MAX_SLEEP = 2e-3     # longest sleep between polls once a rank is late
+# longest sleep between polls once a rank is late: bounds how long after the last rank's arrival
+# the others notice; a rank waiting 4 s for a late one used 7% of a core (mpich's own blocking
+# calls spin at 100%)
+_MAX_SLEEP = 5e-4
 # Test calls before a transfer's poll starts yielding: a 1-element allreduce on 2 ranks took a median
 # 175-220 us with sleep(0) from the first poll, 52 us with this spin first (raw mpi4py: 2 us)
 _SPIN_TRANSFER = 1000
