@@ -6,6 +6,7 @@ keeps working); a rank that never arrives makes the others time out with a clear
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 
@@ -73,6 +74,8 @@ def test_a_rank_that_never_arrives_times_out():
     assert rc != 0 and secs < 40, (rc, secs, out[-3000:])
     assert "Ranks 1 failed to pass monitoredBarrier in 2000 ms" in out
     assert "timed out after 0:00:03" in out and "DistBackendError" in out
+    share = float(re.search(r"WAIT-CPU ([\d.]+)", out).group(1))
+    assert share < 0.5, f"rank 0 used {share:.0%} of a core while waiting"  # measured: ~7%
 
 
 @pytest.mark.timeout(90)

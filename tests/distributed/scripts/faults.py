@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import resource
 import signal
 import sys
 import time
@@ -71,7 +72,13 @@ def main() -> None:
             dist.monitored_barrier(timeout=datetime.timedelta(seconds=2))
         except RuntimeError as e:
             print(f"MONITORED {e}", flush=True)
-        dist.all_reduce(ferrum.ones(3))
+        u0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        try:
+            dist.all_reduce(ferrum.ones(3))
+        finally:  # waiting for the absent rank must not spin a core
+            u1 = resource.getrusage(resource.RUSAGE_SELF)
+            cpu = u1.ru_utime - u0.ru_utime + u1.ru_stime - u0.ru_stime
+            print(f"WAIT-CPU {cpu / (time.monotonic() - t0):.3f}", flush=True)
     elif mode == "late":
         if r == 1:
             time.sleep(5)

@@ -107,3 +107,17 @@ def test_work_future_then(world):
     t = ferrum.ones(3)
     fut = dist.all_reduce(t, async_op=True).get_future().then(lambda f: f.value()[0] * 2)
     assert ferrum.equal(fut.wait(), ferrum.full((3,), 2.0))
+
+
+def test_work_wait_timeout_and_errors_through_futures(world):
+    fut = dist.Future()
+    w = dist.Work("x")
+    with pytest.raises(dist.DistBackendError, match="timed out"):
+        w.wait(timeout=datetime.timedelta(milliseconds=50))
+    assert not w.is_completed()
+    chained = fut.then(lambda f: f.value() + 1)
+    fut.set_exception(ValueError("bad"))
+    with pytest.raises(ValueError, match="bad"):
+        chained.wait()
+    with pytest.raises(RuntimeError, match="complex"):
+        dist.all_reduce(ferrum.ones(2, dtype=ferrum.complex64), op=dist.ReduceOp.MAX)
