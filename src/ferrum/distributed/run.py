@@ -71,6 +71,9 @@ def add_run_parser(sub) -> argparse.ArgumentParser:
                    help="port on node 0 (multi-node: mpiexec's control port)")
     p.add_argument("--hosts", default=None,
                    help="comma-separated hosts, nproc-per-node ranks on each, started over ssh by mpiexec")
+    p.add_argument("-m", "--module", action="store_true",
+                   help="run `script` as a module (python -m script), as torchrun's -m")
+    p.add_argument("--standalone", action="store_true", help="accepted for torchrun's commands: one node")
     p.add_argument("--srun", action="store_true",
                    help="run as one rank started by a scheduler (srun --mpi=pmi2 ...): no mpiexec")
     p.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
@@ -88,7 +91,8 @@ def _env(args, world: int) -> dict:
 
 
 def _rank_cmd(args) -> list[str]:
-    return [sys.executable, "-u", "-m", "ferrum.distributed._rank", args.script, *args.args]
+    target = ["-m", args.script] if args.module else [args.script]
+    return [sys.executable, "-u", "-m", "ferrum.distributed._rank", *target, *args.args]
 
 
 def build_command(args) -> list[list[str]]:
@@ -126,7 +130,7 @@ def _manual_commands(args, mpiexec: str) -> list[list[str]]:
 def _cmd(args) -> int:
     if args.srun:  # this process is one rank of a job the scheduler started
         from ._rank import main as rank_main
-        sys.argv = [sys.argv[0], args.script, *args.args]
+        sys.argv = [sys.argv[0], *(["-m"] if args.module else []), args.script, *args.args]
         rank_main()
         return 0
     try:
