@@ -1,0 +1,132 @@
+"""DistributedDataParallel on 2 ranks (ferrum run) against one process with the full batch.
+
+Each scenario of ``_ddp_worker.SCENARIOS`` trains 20 optimizer steps (SGD with momentum, float64)
+on 2 ranks with half of each batch, from rank-dependent initialisations that DDP replaces with
+rank 0's; the parameters, final gradients and buffers must equal the one-process run's to rtol 1e-6.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .conftest import NPROC
+
+_spec = importlib.util.spec_from_file_location("_ddp_worker", Path(__file__).with_name("_ddp_worker.py"))
+worker = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("_ddp_worker", worker)
+_spec.loader.exec_module(worker)
+
+EXACT = [n for n in worker.SCENARIOS if n != "hook_fp16"]
+
+
+def _scenario(arrays: dict, name: str, kind: str) -> dict:
+    p = f"{name}/{kind}/"
+    return {k[len(p):]: v for k, v in arrays.items() if k.startswith(p)}
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("name", EXACT)
+def test_ddp_equals_one_process_full_batch(ddp_results, name):
+    ref, ref_buffers = worker.reference(name, NPROC)
+    for rank, (arrays, _) in enumerate(ddp_results):
+        for kind in ("param", "grad"):
+            got = _scenario(arrays, name, kind)
+            want = _scenario(ref, name, kind)
+            assert sorted(got) == sorted(want), (rank, kind)
+            for k in want:
+                np.testing.assert_allclose(got[k], want[k], rtol=1e-6, atol=1e-12, err_msg=f"rank {rank} {k}")
+        got = _scenario(arrays, name, "buffer")
+        for k, v in ref_buffers[rank].items():
+            np.testing.assert_allclose(got[k], v, rtol=1e-6, atol=1e-12, err_msg=f"rank {rank} buffer {k}")
+
+
+@pytest.mark.timeout(240)
+def test_buffers_broadcast_before_each_synced_forward(ddp_results):
+    # without SyncBatchNorm each rank's running statistics come from its own shard, starting from rank 0's
+    # at each synced forward: after the last step they differ between the ranks (rank 1 has not received
+    # rank 0's yet), which the reference above reproduces rank by rank
+    a0 = _scenario(ddp_results[0][0], "bn_broadcast", "buffer")["1.running_mean"]
+    a1 = _scenario(ddp_results[1][0], "bn_broadcast", "buffer")["1.running_mean"]
+    assert not np.allclose(a0, a1)
+
+
+@pytest.mark.timeout(240)
+def test_fp16_compress_hook_close_to_full_precision(ddp_results):
+    ref, _ = worker.reference("hook_fp16", NPROC)
+    want = _scenario(ref, "hook_fp16", "grad")
+    for arrays, _ in ddp_results:
+        got = _scenario(arrays, "hook_fp16", "grad")
+        for k, v in want.items():
+            # float16 keeps 11 significant bits: the averaged gradient to about 1e-3 of its scale
+            np.testing.assert_allclose(got[k], v, rtol=0, atol=2e-3 * np.abs(v).max() + 1e-6, err_msg=k)
+    g0 = _scenario(ddp_results[0][0], "hook_fp16", "grad")
+    g1 = _scenario(ddp_results[1][0], "hook_fp16", "grad")
+    for k in g0:
+        np.testing.assert_array_equal(g0[k], g1[k])
+
+
+@pytest.mark.timeout(240)
+def test_comm_hook_sees_grad_buckets_during_backward(ddp_results):
+    for _, meta in ddp_results:
+        events = meta["hook_recording"]["events"]
+        sizes = meta["hook_recording"]["buckets"]
+        assert len(sizes) > 2 and len(events) == len(sizes)
+        assert [e["index"] for e in events] == list(range(len(sizes)))
+        assert [e["is_last"] for e in events] == [False] * (len(sizes) - 1) + [True]
+        assert all(all(e["shapes_match"]) for e in events)
+        # buckets hold the parameters from the output back: the last layer's first
+        assert events[0]["params"][-1] == "4.bias" and events[-1]["params"][0] == "0.weight"
+        names = [n for e in events for n in e["params"]]
+        assert sorted(names) == sorted({n for n in names}) and len(names) == 6
+        # the first bucket is reduced while backward still has gradients to compute (the overlap)
+        assert events[0]["grads_ready"] < 6
+        assert events[-1]["grads_ready"] == 6
+
+
+@pytest.mark.timeout(240)
+def test_find_unused_parameters(ddp_results):
+    (a0, m0), (a1, m1) = ddp_results
+    for it in range(2):
+        # b is used by no rank: its .grad stays None; c only on rank 0: both ranks get rank 0's gradient / 2
+        assert m0[f"unused_{it}"] == m1[f"unused_{it}"] == {
+            "a.weight": True, "a.bias": True, "c.weight": True, "c.bias": True,
+            "b.weight": False, "b.bias": False}
+        for n in ("a.weight", "a.bias", "c.weight", "c.bias"):
+            np.testing.assert_array_equal(a0[f"unused_{it}/grad/{n}"], a1[f"unused_{it}/grad/{n}"])
+    import ferrum
+    for it in range(2):
+        x = worker.unused_data(it)
+        ferrum.manual_seed(worker.INIT_SEED)
+        models = [worker.Branchy(r) for r in range(NPROC)]
+        for r, m in enumerate(models):
+            m.load_state_dict(models[0].state_dict())
+            m(ferrum.tensor(worker.shard(x, r, NPROC))).pow(2).sum().backward()
+        for n in ("a.weight", "a.bias"):
+            want = sum(dict(m.named_parameters())[n].grad.numpy() for m in models) / NPROC
+            np.testing.assert_allclose(a0[f"unused_{it}/grad/{n}"], want, rtol=1e-12)
+        for n in ("c.weight", "c.bias"):
+            want = dict(models[0].named_parameters())[n].grad.numpy() / NPROC
+            np.testing.assert_allclose(a0[f"unused_{it}/grad/{n}"], want, rtol=1e-12)
+
+
+@pytest.mark.timeout(240)
+def test_unused_parameter_without_the_flag_raises_next_iteration(ddp_results):
+    for _, meta in ddp_results:
+        errors = meta["unused_error"]
+        assert len(errors) == 1  # the first iteration runs, the second forward raises
+        assert "Expected to have finished reduction in the prior iteration" in errors[0]
+        assert "b.weight" in errors[0] and "find_unused_parameters=True" in errors[0]
+
+
+@pytest.mark.timeout(240)
+def test_state_dict_prefix_and_loading_into_the_bare_model(ddp_results):
+    for _, meta in ddp_results:
+        sd = meta["state_dict"]
+        assert sd["keys"] == ["module.a.weight", "module.a.bias", "module.c.weight", "module.c.bias",
+                              "module.b.weight", "module.b.bias"]
+        assert sd["loaded"]
