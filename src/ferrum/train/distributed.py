@@ -1,0 +1,158 @@
+"""``ferrum train JOB --nproc N``: any recipe, data-parallel on N processes.
+
+The command re-launches itself through ``ferrum run --nproc-per-node N`` (MPI; see
+``ferrum.distributed``) with ``FERRUM_TRAIN_NPROC=N`` in the environment. Each rank then joins the
+default process group and runs the same recipe, which notices the group (:func:`data_parallel`)
+and changes three things, as a PyTorch user's DDP script does:
+
+- the training loader draws from a :class:`~ferrum.utils.data.DistributedSampler` (shuffled with the
+  recipe's seed, ``set_epoch`` every epoch), each rank taking ``batch_size / N`` samples per step,
+  so one optimizer step still sees ``--batch-size`` samples and the schedule is the one-process one;
+- the model is wrapped in :class:`~ferrum.nn.parallel.DistributedDataParallel` (rank 0's initial
+  weights, averaged gradients, BatchNorm statistics broadcast from rank 0);
+- the language-model recipes (shakespeare-*), which draw random windows with replacement, draw
+  ``batch_size / N`` windows per step on each rank from a rank-dependent seed;
+- only rank 0 prints (the other ranks' stdout is discarded; errors still reach stderr).
+
+Each rank evaluates the whole test set (the replicas are identical, so their accuracies agree),
+which keeps evaluation as simple as one process's. BLAS threads default to the cores divided
+among the ranks. Training checkpoints (``--checkpoint-dir``) are not supported with ``--nproc``
+yet: the option is refused.
+
+A program that calls a recipe's ``train()`` itself after ``init_process_group`` (under ``ferrum
+run``) gets the same data parallelism.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import ferrum
+from ferrum import nn
+
+from .callbacks import Callback
+from .options import POSITIVE_INT
+
+__all__ = ["ENV", "add_nproc_argument", "run_job", "data_parallel", "DataParallelRun"]
+
+#: set in the ranks' environment by the re-launch (the value is N): the ranks must not re-launch
+ENV = "FERRUM_TRAIN_NPROC"
+
+
+def add_nproc_argument(p: argparse.ArgumentParser) -> None:
+    """The ``--nproc N`` flag (default 1: this process only)."""
+    p.add_argument("--nproc", type=POSITIVE_INT, default=1, metavar="N",
+                   help="train data-parallel on N processes (re-launched through `ferrum run`; "
+                        "--batch-size stays the global batch, split among them)")
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            out.append(a)
+    return out
+
+
+def relaunch(argv: list[str], nproc: int) -> int:
+    """Runs ``ferrum train ARGV`` on ``nproc`` ranks through ``ferrum run``; returns its exit status."""
+    entry = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_rank_main.py")
+    cmd = [sys.executable, "-m", "ferrum", "run", "--nproc-per-node", str(nproc), entry,
+           *_without_nproc(argv)]
+    env = dict(os.environ)
+    env[ENV] = str(nproc)
+    return subprocess.run(cmd, env=env).returncode
+
+
+def run_job(args: argparse.Namespace, argv: list[str], run: Callable[[argparse.Namespace], int]) -> int:
+    """``ferrum train``'s dispatch: ``run(args)`` here, or on ``--nproc`` ranks."""
+    nproc = int(os.environ.get(ENV, "0") or 0) or getattr(args, "nproc", 1)
+    if nproc <= 1:
+        return run(args)
+    if ENV not in os.environ:
+        if getattr(args, "checkpoint_dir", None) is not None:
+            print(f"ferrum train {args.job}: error: --checkpoint-dir is not supported with --nproc yet",
+                  file=sys.stderr)
+            return 1
+        return relaunch(argv, nproc)
+    import ferrum.distributed as dist
+    dist.init_process_group("gloo")
+    try:
+        if dist.get_world_size() != nproc:
+            raise RuntimeError(f"ferrum train: expected {nproc} ranks, the job has {dist.get_world_size()}")
+        if getattr(args, "threads", None) is None:
+            ferrum.set_num_threads(max(1, (os.cpu_count() or 1) // nproc))
+        if dist.get_rank() != 0:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this rank's life
+        return run(args)
+    finally:
+        dist.destroy_process_group()
+
+
+class _SetEpoch(Callback):
+    """``sampler.set_epoch(epoch)`` before each epoch: a new shuffle per epoch, the same on every rank."""
+
+    def __init__(self, sampler: Any) -> None:
+        self.sampler = sampler
+
+    def on_epoch_begin(self, trainer: Any) -> None:
+        self.sampler.set_epoch(trainer.state.epoch - 1)
+
+
+class DataParallelRun:
+    """What a recipe changes when it runs on ``world`` ranks (see the module docstring)."""
+
+    def __init__(self, rank: int, world: int) -> None:
+        self.rank = rank
+        self.world = world
+        self.callbacks: list[Callback] = []
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def share(self, job: str, batch_size: int) -> int:
+        """This rank's share of a global batch; ValueError unless it divides evenly."""
+        if batch_size % self.world:
+            raise ValueError(f"{job}: batch_size ({batch_size}) must be a multiple of the number of "
+                             f"processes ({self.world})")
+        return batch_size // self.world
+
+    def loader(self, job: str, loader: Any, seed: int) -> Any:
+        """The training ``loader`` again, over this rank's shard (a DistributedSampler seeded with
+        ``seed``) with this rank's share of its batch size."""
+        from ferrum.utils.data import DataLoader, DistributedSampler
+        batch = self.share(job, loader.batch_size)
+        sampler = DistributedSampler(loader.dataset, num_replicas=self.world, rank=self.rank, shuffle=True,
+                                     seed=seed)
+        self.callbacks.append(_SetEpoch(sampler))
+        workers = loader.num_workers
+        return DataLoader(loader.dataset, batch_size=batch, sampler=sampler,
+                          num_workers=workers, persistent_workers=workers > 0)
+
+    def wrapping(self, make_model: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
+        """``make_model`` whose model comes wrapped in DistributedDataParallel (the recipe's
+        TrainResult then holds the wrapper; the trained model is its ``.module``)."""
+        def make() -> nn.Module:
+            from ferrum.nn.parallel import DistributedDataParallel
+            return DistributedDataParallel(make_model())
+        return make
+
+
+def data_parallel() -> DataParallelRun | None:
+    """A :class:`DataParallelRun` when this process is one rank of an initialized process group of
+    more than one rank, else None."""
+    import ferrum.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()):
+        return None
+    world = dist.get_world_size()
+    return DataParallelRun(dist.get_rank(), world) if world > 1 else None
