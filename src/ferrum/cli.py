@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ferrum.distributed.run import add_run_parser
+
 # optional packages whose presence `info` reports (found without importing them)
 _OPTIONAL = ("torch", "cupy", "scipy", "threadpoolctl", "mpi4py", "onnx", "onnxruntime", "tensorboardX",
              "matplotlib")
@@ -157,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train an example model: `ferrum train mnist-mlp` (--help for the jobs)")
     p.add_argument("args", nargs=argparse.REMAINDER, help="the job and its options")
     p.set_defaults(func=cmd_train)
+    add_run_parser(sub)
     return ap
 
 
