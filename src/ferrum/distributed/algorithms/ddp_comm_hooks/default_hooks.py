@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import _grad_bucket
-from ....futures import Future, from_work
+from ....futures import Future
 
 __all__ = ["allreduce_hook", "fp16_compress_hook", "bf16_compress_hook", "fp16_compress_wrapper",
            "bf16_compress_wrapper"]
@@ -38,17 +38,11 @@ def _world_size(process_group: Any) -> int:
     return _dist().get_world_size(process_group)
 
 
-def _future(work: Any, tensor: Any) -> Future:
-    """``work.get_future()`` (value ``[tensor]``), for a Work object with or without that method."""
-    get = getattr(work, "get_future", None)
-    return get() if get is not None else from_work(work, [tensor])
-
-
 def _allreduce_fut(process_group: Any, tensor: Any) -> Future:
     """Divides ``tensor`` by the world size and all-reduces it; the Future's value is ``tensor``."""
     tensor.div_(_world_size(process_group))
     work = _dist().all_reduce(tensor, group=process_group, async_op=True)
-    return _future(work, tensor).then(lambda fut: fut.value()[0])
+    return work.get_future().then(lambda fut: fut.value()[0])
 
 
 def allreduce_hook(process_group: Any, bucket: GradBucket) -> Future:
@@ -65,7 +59,7 @@ def _compress_hook(dtype: Any, process_group: Any, bucket: GradBucket) -> Future
         return buffer
 
     work = _dist().all_reduce(compressed, group=process_group, async_op=True)
-    return _future(work, compressed).then(decompress)
+    return work.get_future().then(decompress)
 
 
 def fp16_compress_hook(process_group: Any, bucket: GradBucket) -> Future:
