@@ -10,11 +10,12 @@ contiguous array; each parameter owns a slice of it.
 
 One iteration. ``DistributedDataParallel.forward`` calls :meth:`Reducer.prepare_for_backward`
 (after checking the last iteration finished). Each parameter has a post-accumulate-grad hook: once
-its ``.grad`` is final for this backward, the hook copies it into its bucket slice (nothing to copy
-with ``gradient_as_bucket_view``, where ``.grad`` is that slice) and, when that completes a
-bucket, launches the reduction of every complete bucket in index order (so all ranks issue the
-collectives in one order, which MPI requires): ``all_reduce(bucket / world_size,
-async_op=True)``, or the registered communication hook. The backward pass goes on computing the
+its ``.grad`` is final for this backward, the hook writes it divided by the world size into its
+bucket slice (one pass; in place with ``gradient_as_bucket_view``, where ``.grad`` is that slice;
+a plain copy when a communication hook, which averages itself, is registered) and, when that
+completes a bucket, launches the reduction of every complete bucket in index order (so all ranks
+issue the collectives in one order, which MPI requires): ``all_reduce(bucket, async_op=True)``,
+or the hook. The backward pass goes on computing the
 earlier layers' gradients while those messages travel. When the last bucket is launched (from the
 hook of the last parameter to get its gradient, i.e. at the end of the parameters' backward), the
 reducer waits for every bucket and writes the averaged gradients into ``.grad`` (a copy, or
@@ -238,8 +239,12 @@ class Reducer:
         bucket, k = self.where[i]
         view = bucket.views[k]
         g = param._grad
-        if g is not None and g._data is not view:
-            np.copyto(view, g._data, casting="unsafe")
+        if g is not None:
+            if self.comm_hook is None and self.world_size > 1:
+                # the average's division fused with the copy into the bucket: one pass, not two
+                np.divide(g._data, self.world_size, out=view, casting="unsafe")
+            elif g._data is not view:
+                np.copyto(view, g._data, casting="unsafe")
         if self.find_unused or self.static_graph:
             self.local_used[i] = 1
         self._ready(i)
@@ -258,9 +263,7 @@ class Reducer:
 
     def _launch(self, bucket: _Bucket) -> None:
         from ... import distributed as dist
-        if self.comm_hook is None:
-            if self.world_size > 1:
-                np.divide(bucket.flat, self.world_size, out=bucket.flat, casting="unsafe")
+        if self.comm_hook is None:  # the gradients were divided by the world size on the way in
             bucket.op = dist.all_reduce(bucket.tensor, group=self.group, async_op=True)
         else:
             grads = [_wrap(v) for v in bucket.views]

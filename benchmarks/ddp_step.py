@@ -1,0 +1,160 @@
+"""DistributedDataParallel training step on 2 ranks: ferrum (MPI) against torch DDP on gloo, side by side,
+and the overlap of the gradient all-reduce with backward.
+
+Run (both frameworks in the same 2-rank job, rounds interleaved; ``ferrum run`` sets the RANK,
+WORLD_SIZE, MASTER_ADDR and MASTER_PORT that torch's env:// rendezvous reads):
+
+    PYTHONPATH=src OMP_NUM_THREADS=1 python -m ferrum run -n 2 benchmarks/ddp_step.py [--rounds 5]
+
+Per model, framework and round, each rank times (wall clock, 1 BLAS thread per rank, float32, SGD):
+
+- ``step``: zero_grad, forward, cross-entropy, backward with DDP's reduction, optimizer step;
+- ``bwd+ar``: the backward of a synced step alone (it ends when the averaged gradients are in .grad);
+- ``bwd``: the same backward inside ``no_sync()`` (no communication at all);
+- ``ar``: all-reducing buffers of DDP's bucket sizes, one blocking call after the other.
+
+Overlap shows as ``bwd+ar < bwd + ar``: the reduction of the late layers' buckets runs while the early
+layers' gradients are computed. The table gives the median over rounds of each rank-0 median (ms).
+
+Measured on the shared 2-core machine (5 agents on it, load 4-6), 2 runs:
+
+(filled in below by the run at the end of the work; see the closing note of issue 14)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+
+
+def _mlp(lib, widths):
+    layers = []
+    for i in range(len(widths) - 1):
+        layers.append(lib.nn.Linear(widths[i], widths[i + 1]))
+        if i < len(widths) - 2:
+            layers.append(lib.nn.ReLU())
+    return lib.nn.Sequential(*layers)
+
+
+# name -> (widths, batch per rank, bucket_cap_mb)
+MODELS = {
+    "mnist-mlp 784-512-256-10, b 64/rank": ([784, 512, 256, 10], 64, None),
+    "deep mlp 8 x 1024, b 64/rank, 4 MB buckets": ([1024] * 9 + [10], 64, 4),
+}
+
+
+class Bench:
+    """One framework's DDP model, data and timed pieces."""
+
+    def __init__(self, name: str, lib, widths, batch: int, cap, rank: int) -> None:
+        self.name, self.lib = name, lib
+        lib.manual_seed(0)
+        model = _mlp(lib, widths)
+        if name == "ferrum":
+            from ferrum.nn.parallel import DistributedDataParallel as DDP
+            self.ddp = DDP(model, bucket_cap_mb=cap)
+            self.bucket_sizes = [b.flat.size for b in self.ddp.reducer.buckets]
+        else:
+            self.ddp = lib.nn.parallel.DistributedDataParallel(model, bucket_cap_mb=cap)
+            self.bucket_sizes = None
+        self.opt = lib.optim.SGD(self.ddp.parameters(), lr=0.01)
+        g = np.random.default_rng(rank)
+        self.x = lib.from_numpy(g.standard_normal((batch, widths[0])).astype(np.float32))
+        self.y = lib.from_numpy(g.integers(0, widths[-1], batch))
+        self.loss_fn = lib.nn.CrossEntropyLoss()
+
+    def step(self) -> float:
+        t = time.perf_counter()
+        self.opt.zero_grad()
+        self.loss_fn(self.ddp(self.x), self.y).backward()
+        self.opt.step()
+        return time.perf_counter() - t
+
+    def backward(self, sync: bool) -> float:
+        self.opt.zero_grad()
+        if sync:
+            loss = self.loss_fn(self.ddp(self.x), self.y)
+            t = time.perf_counter()
+            loss.backward()
+            return time.perf_counter() - t
+        with self.ddp.no_sync():
+            loss = self.loss_fn(self.ddp(self.x), self.y)
+            t = time.perf_counter()
+            loss.backward()
+            return time.perf_counter() - t
+
+    def allreduce(self, dist, sizes) -> float:
+        bufs = [self.lib.zeros(n) for n in sizes]
+        t = time.perf_counter()
+        for b in bufs:
+            dist.all_reduce(b)
+        return time.perf_counter() - t
+
+
+def _median_ms(fn, n: int) -> float:
+    return 1e3 * statistics.median(fn() for _ in range(n))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--switch-interval", type=float, default=None, help="sys.setswitchinterval (s)")
+    args = ap.parse_args()
+    if args.switch_interval is not None:
+        import sys
+        sys.setswitchinterval(args.switch_interval)
+    import torch
+    import torch.distributed as tdist
+
+    import ferrum
+    import ferrum.distributed as fdist
+    ferrum.set_num_threads(1)
+    torch.set_num_threads(1)
+    fdist.init_process_group("gloo")
+    os.environ.setdefault("MASTER_PORT", "29511")
+    tdist.init_process_group("gloo", init_method="env://")
+    rank = fdist.get_rank()
+    results: dict = {}
+    bucket_sizes: dict = {}
+    for model_name, (widths, batch, cap) in MODELS.items():
+        benches = [Bench("ferrum", ferrum, widths, batch, cap, rank),
+                   Bench("torch", torch, widths, batch, cap, rank)]
+        sizes = benches[0].bucket_sizes  # the same bucket sizes for both frameworks' all-reduce-only timing
+        bucket_sizes[model_name] = sizes
+        for b in benches:
+            for _ in range(3):
+                b.step()
+        for _ in range(args.rounds):
+            for b in benches:
+                dist = fdist if b.name == "ferrum" else tdist
+                r = results.setdefault((model_name, b.name), {"step": [], "bwd+ar": [], "bwd": [], "ar": []})
+                r["step"].append(_median_ms(b.step, args.steps))
+                r["bwd+ar"].append(_median_ms(lambda b=b: b.backward(True), args.steps))
+                r["bwd"].append(_median_ms(lambda b=b: b.backward(False), args.steps))
+                r["ar"].append(_median_ms(lambda b=b, d=dist, s=sizes: b.allreduce(d, s), args.steps))
+    if rank == 0:
+        print(f"2 ranks, {args.rounds} rounds x {args.steps} steps, medians in ms (rank 0)")
+        print(f"{'model':44s} {'lib':7s} {'step':>7s} {'bwd+ar':>7s} {'bwd':>7s} {'ar':>7s} {'bwd+ar':>7s}"
+              f" {'step ratio':>10s}")
+        print(f"{'':44s} {'':7s} {'':>7s} {'':>7s} {'':>7s} {'':>7s} {'/(b+a)':>7s} {'f/t':>10s}")
+        for model_name in MODELS:
+            t_step = statistics.median(results[(model_name, "torch")]["step"])
+            for lib in ("ferrum", "torch"):
+                r = {k: statistics.median(v) for k, v in results[(model_name, lib)].items()}
+                ratio = f"{r['step'] / t_step:10.2f}" if lib == "ferrum" else ""
+                print(f"{model_name:44s} {lib:7s} {r['step']:7.2f} {r['bwd+ar']:7.2f} {r['bwd']:7.2f} "
+                      f"{r['ar']:7.2f} {r['bwd+ar'] / (r['bwd'] + r['ar']):7.2f} {ratio}")
+        for model_name in MODELS:
+            print(f"{model_name}: ferrum's buckets (float32 elements, reduced first to last): "
+                  f"{bucket_sizes[model_name]}")
+    tdist.destroy_process_group()
+    fdist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
