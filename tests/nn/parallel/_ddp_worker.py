@@ -216,6 +216,46 @@ def run_unused(rank: int, world: int, meta: dict) -> dict[str, np.ndarray]:
     return out
 
 
+def run_checks(rank: int, world: int, meta: dict) -> None:
+    """Construction and hook errors (their type names), and gradient_as_bucket_view's views."""
+    from ferrum.nn.parallel import DistributedDataParallel as DDP
+    errors = {}
+    cases = {
+        "device_ids": lambda: DDP(nn.Linear(2, 2), device_ids=[0]),
+        "no_params": lambda: DDP(nn.ReLU()),
+        "hook_twice": lambda: [d.register_comm_hook(None, h) for d in [DDP(nn.Linear(2, 2))]
+                               for h in (_sum_hook, _sum_hook)],
+        "hook_not_callable": lambda: DDP(nn.Linear(2, 2)).register_comm_hook(None, 3),
+        "shapes_differ": lambda: DDP(nn.Linear(2 + rank, 2)),
+    }
+    for name, make in cases.items():
+        try:
+            make()
+            errors[name] = None
+        except Exception as e:  # noqa: BLE001 - the type is what is compared with torch's
+            errors[name] = type(e).__name__
+    meta["errors"] = errors
+    x = ferrum.tensor(np.random.default_rng(rank).standard_normal((4, 6)))
+    grads = []
+    for view in (True, False):
+        model = build("mlp", "float64", INIT_SEED)
+        ddp = DDP(model, gradient_as_bucket_view=view, bucket_cap_mb=0.001)
+        if view:
+            first = any(p.grad is not None for p in model.parameters())
+        ddp(x).sum().backward()
+        if view:
+            flats = [b.flat for b in ddp.reducer.buckets]
+            after = all(any(np.shares_memory(p.grad.numpy(), f) for f in flats) for p in model.parameters())
+        grads.append([p.grad.numpy().copy() for p in model.parameters()])
+    meta["grad_views"] = {"first": first, "after": after,
+                          "values_equal": all(np.array_equal(a, b) for a, b in zip(*grads))}
+
+
+def _sum_hook(state, bucket):
+    from ferrum.distributed.algorithms.ddp_comm_hooks import default_hooks
+    return default_hooks.allreduce_hook(state, bucket)
+
+
 def unused_data(it: int) -> np.ndarray:
     return np.random.default_rng(50 + it).standard_normal((4, 4))
 
@@ -230,6 +270,7 @@ def main(out_dir: str) -> int:
         arrays.update(run_scenario(name, rank, world, meta))
     arrays.update(run_sync_bn_direct(rank, world))
     arrays.update(run_unused(rank, world, meta))
+    run_checks(rank, world, meta)
     np.savez(os.path.join(out_dir, f"rank{rank}.npz"), **arrays)
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
         json.dump(meta, f)

@@ -1,6 +1,6 @@
-"""nn.SyncBatchNorm: on 2 ranks (ferrum run) with half batches it equals BatchNorm on the whole batch
-(outputs, input and parameter gradients, running statistics); on one process (no process group) and
-in eval mode it is PyTorch's SyncBatchNorm, which falls back to batch norm there."""
+"""nn.SyncBatchNorm: on 2 and 4 ranks (ferrum run) with shards of a batch it equals BatchNorm on the
+whole batch (outputs, input and parameter gradients, running statistics); on one process (no process
+group) and in eval mode it is PyTorch's SyncBatchNorm, which falls back to batch norm there."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 import ferrum
 from ferrum import nn
 
-from .conftest import NPROC
 from .test_distributed import worker
 
 
@@ -31,9 +30,10 @@ def test_two_ranks_equal_batchnorm_on_the_concatenated_batch(ddp_results, dtype)
     db = sum(arrays[f"{p}/db"] for arrays, _ in ddp_results)
     np.testing.assert_allclose(dw, m.weight.grad.numpy(), **tol)
     np.testing.assert_allclose(db, m.bias.grad.numpy(), **tol)
+    nproc = len(ddp_results)
     for rank, (arrays, _) in enumerate(ddp_results):
-        np.testing.assert_allclose(arrays[f"{p}/y"], worker.shard(y.detach().numpy(), rank, NPROC), **tol)
-        np.testing.assert_allclose(arrays[f"{p}/dx"], worker.shard(xt.grad.numpy(), rank, NPROC), **tol)
+        np.testing.assert_allclose(arrays[f"{p}/y"], worker.shard(y.detach().numpy(), rank, nproc), **tol)
+        np.testing.assert_allclose(arrays[f"{p}/dx"], worker.shard(xt.grad.numpy(), rank, nproc), **tol)
         np.testing.assert_allclose(arrays[f"{p}/running_mean"], m.running_mean.numpy(), **tol)
         np.testing.assert_allclose(arrays[f"{p}/running_var"], m.running_var.numpy(), **tol)
 
