@@ -39,6 +39,7 @@ SCENARIOS: dict[str, dict] = {
     "hook_allreduce": dict(model="mlp", hook="allreduce", cap=0.0005),
     "hook_recording": dict(model="mlp", hook="recording", cap=0.0005, steps=1),
     "hook_fp16": dict(model="mlp", hook="fp16", dtype="float32", steps=1),
+    "hook_bf16": dict(model="mlp", hook="bf16", dtype="float32", steps=1, cap=0.0005),
 }
 
 
@@ -112,6 +113,8 @@ def run_scenario(name: str, rank: int, world: int, meta: dict) -> dict[str, np.n
         ddp.register_comm_hook(None, default_hooks.allreduce_hook)
     elif o["hook"] == "fp16":
         ddp.register_comm_hook(None, default_hooks.fp16_compress_hook)
+    elif o["hook"] == "bf16":
+        ddp.register_comm_hook(None, default_hooks.bf16_compress_hook)
     elif o["hook"] == "recording":
         names = {id(p): n for n, p in model.named_parameters()}
 
