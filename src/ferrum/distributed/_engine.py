@@ -51,6 +51,9 @@ class DistBackendError(DistError):
     """An error from the communication backend: a timeout, a broken group (torch's name)."""
 
 
+DistError.__module__ = DistBackendError.__module__ = "ferrum.distributed"
+
+
 class Backend(str):
     """A backend name, case-insensitive: ``Backend("GLOO") == "gloo"`` (torch.distributed.Backend)."""
 

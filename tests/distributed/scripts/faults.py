@@ -1,0 +1,77 @@
+"""Run under the launcher by test_faults.py: ``faults.py MODE MARKER``; MARKER only tags the processes
+so that the test can look for leftovers. Modes:
+
+raise / exit: rank 1 raises (exits with status 3) while rank 0 waits in a collective;
+kill: rank 1 SIGKILLs itself while rank 0 waits in a collective;
+mismatch: collectives whose shapes, dtypes, ops or split sizes differ across ranks, each of which
+    must raise RuntimeError on every rank; the group then still works;
+timeout: rank 1 never arrives; rank 0's monitored_barrier names it, and its all_reduce hits the
+    3 s timeout (the error is left uncaught, so it also aborts the job)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import signal
+import sys
+import time
+
+import ferrum
+import ferrum.distributed as dist
+
+
+def expect_mismatch(fn, what: str) -> None:
+    try:
+        fn()
+    except RuntimeError as e:
+        assert "do not match" in str(e), str(e)
+        print(f"MISMATCH {dist.get_rank()} {what}: {e}", flush=True)
+        return
+    raise AssertionError(f"{what}: no error")
+
+
+def main() -> None:
+    mode = sys.argv[1]
+    timeout = datetime.timedelta(seconds=3 if mode == "timeout" else 60)
+    dist.init_process_group("gloo", timeout=timeout)
+    r, n = dist.get_rank(), dist.get_world_size()
+    dist.barrier()
+    if mode in ("raise", "exit", "kill"):
+        if r == 1:
+            time.sleep(0.5)
+            if mode == "raise":
+                raise ValueError("rank 1 fails on purpose")
+            if mode == "exit":
+                sys.exit(3)
+            os.kill(os.getpid(), signal.SIGKILL)
+        dist.all_reduce(ferrum.ones(3))
+        time.sleep(600)
+    elif mode == "mismatch":
+        expect_mismatch(lambda: dist.all_reduce(ferrum.ones(r + 2)), "shape")
+        dt = ferrum.float64 if r else ferrum.float32
+        expect_mismatch(lambda: dist.all_reduce(ferrum.ones(2, dtype=dt)), "dtype")
+        op = dist.ReduceOp.MAX if r else dist.ReduceOp.SUM
+        expect_mismatch(lambda: dist.all_reduce(ferrum.ones(2), op=op), "op")
+        expect_mismatch(lambda: dist.broadcast(ferrum.ones(2), src=r), "root")
+        expect_mismatch(lambda: dist.all_gather([ferrum.zeros(r + 1) for _ in range(n)], ferrum.ones(r + 1)),
+                        "all_gather")
+        expect_mismatch(lambda: dist.all_reduce(ferrum.ones(2)) if r else dist.barrier(), "different ops")
+        expect_mismatch(lambda: dist.all_to_all_single(ferrum.zeros(n + r), ferrum.ones(n),
+                                                        output_split_sizes=[1 + r] + [1] * (n - 1)), "splits")
+        t = ferrum.ones(4)
+        dist.all_reduce(t)
+        assert t.tolist() == [float(n)] * 4
+        print(f"MISMATCH-OK {r}", flush=True)
+    elif mode == "timeout":
+        if r == 1:
+            time.sleep(600)
+        try:
+            dist.monitored_barrier(timeout=datetime.timedelta(seconds=2))
+        except RuntimeError as e:
+            print(f"MONITORED {e}", flush=True)
+        dist.all_reduce(ferrum.ones(3))
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
