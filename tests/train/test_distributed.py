@@ -63,7 +63,7 @@ def test_loader_shards_the_global_batch():
         dp = tdist.DataParallelRun(rank, 2)
         loader = dp.loader("job", base, seed=5)
         assert loader.batch_size == 2 and len(loader) == 5  # 10 samples per rank, 5 steps as one process
-        (cb,) = dp.callbacks
+        cb = dp.callbacks[0]
         epochs = []
         for epoch in (1, 2):
             cb.on_epoch_begin(type("T", (), {"state": type("S", (), {"epoch": epoch})()})())

@@ -12,7 +12,8 @@ and changes three things, as a PyTorch user's DDP script does:
   weights, averaged gradients, BatchNorm statistics broadcast from rank 0);
 - the language-model recipes (shakespeare-*), which draw random windows with replacement, draw
   ``batch_size / N`` windows per step on each rank from a rank-dependent seed;
-- only rank 0 prints (the other ranks' stdout is discarded; errors still reach stderr).
+- only rank 0 prints (the other ranks' stdout is discarded; errors still reach stderr); its
+  samples per second count every rank's samples, its training loss is its own shard's.
 
 Each rank evaluates the whole test set (the replicas are identical, so their accuracies agree),
 which keeps evaluation as simple as one process's. BLAS threads default to the cores divided
@@ -108,6 +109,25 @@ class _SetEpoch(Callback):
         self.sampler.set_epoch(trainer.state.epoch - 1)
 
 
+class _CountAllRanks(Callback):
+    """Counts each step's samples of every rank (the epoch's ``samples_per_s`` is then the job's
+    throughput, not one rank's); the running loss stays this rank's mean over its own samples."""
+
+    def __init__(self, others: int) -> None:
+        self.others = others
+        self._seen = 0
+
+    def on_epoch_begin(self, trainer: Any) -> None:
+        self._seen = trainer.state.samples
+
+    def on_batch_end(self, trainer: Any) -> None:
+        st = trainer.state
+        n = st.samples - self._seen  # this step's samples here; the other ranks had as many
+        st.samples += n * self.others
+        st.loss_sum += st.loss * n * self.others
+        self._seen = st.samples
+
+
 class DataParallelRun:
     """What a recipe changes when it runs on ``world`` ranks (see the module docstring)."""
 
@@ -134,7 +154,7 @@ class DataParallelRun:
         batch = self.share(job, loader.batch_size)
         sampler = DistributedSampler(loader.dataset, num_replicas=self.world, rank=self.rank, shuffle=True,
                                      seed=seed)
-        self.callbacks.append(_SetEpoch(sampler))
+        self.callbacks += [_SetEpoch(sampler), _CountAllRanks(self.world - 1)]
         workers = loader.num_workers
         return DataLoader(loader.dataset, batch_size=batch, sampler=sampler,
                           num_workers=workers, persistent_workers=workers > 0)
