@@ -230,6 +230,7 @@ def run_checks(rank: int, world: int, meta: dict) -> None:
                                for h in (_sum_hook, _sum_hook)],
         "hook_not_callable": lambda: DDP(nn.Linear(2, 2)).register_comm_hook(None, 3),
         "shapes_differ": lambda: DDP(nn.Linear(2 + rank, 2)),
+        "ready_twice": lambda: _two_backwards(DDP(_TwoHeads())),
     }
     for name, make in cases.items():
         try:
@@ -252,6 +253,24 @@ def run_checks(rank: int, world: int, meta: dict) -> None:
         grads.append([p.grad.numpy().copy() for p in model.parameters()])
     meta["grad_views"] = {"first": first, "after": after,
                           "values_equal": all(np.array_equal(a, b) for a, b in zip(*grads))}
+
+
+class _TwoHeads(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(2, 2)
+        self.b = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.a(x), self.b(x)
+
+
+def _two_backwards(ddp) -> None:
+    """Two backward passes through one head in one iteration: its parameters become ready twice
+    while the bucket (both heads) is incomplete."""
+    a, _ = ddp(ferrum.ones(3, 2))
+    a.sum().backward(retain_graph=True)
+    a.sum().backward()
 
 
 def _sum_hook(state, bucket):

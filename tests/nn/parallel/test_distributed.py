@@ -141,7 +141,7 @@ def test_construction_and_hook_errors_like_torch(ddp_results):
     for _, meta in ddp_results:
         assert meta["errors"] == {"device_ids": "ValueError", "no_params": "RuntimeError",
                                   "hook_twice": "RuntimeError", "hook_not_callable": "TypeError",
-                                  "shapes_differ": "RuntimeError"}
+                                  "shapes_differ": "RuntimeError", "ready_twice": "RuntimeError"}
 
 
 @pytest.mark.timeout(240)

@@ -29,7 +29,9 @@ its bucket from ever completing: no collective of that iteration starts on any r
 in order), and the next forward raises PyTorch's RuntimeError ("Expected to have finished reduction
 in the prior iteration ...") naming the parameters.
 
-Differences from PyTorch: buckets are not rebuilt after the first iteration in the observed
+Differences from PyTorch: the reduction finishes when the last bucket is launched (ferrum's engine
+has no end-of-backward callback), not when the whole backward pass ends; the results are the same,
+since every parameter's gradient is final by then. Buckets are not rebuilt after the first iteration in the observed
 gradient order (the registration order is kept); ``static_graph=True`` traces unused parameters in
 the first iteration and reuses that set afterwards, and does not allow a parameter to become ready
 twice in one backward (reentrant checkpointing).
@@ -105,7 +107,7 @@ class _Bucket:
 def _assign(params: list, limits: list[int]) -> list[list[int]]:
     """PyTorch's bucket assignment: per dtype (and device), parameters in order, a bucket closed
     once its bytes reach the current limit (``limits[0]`` for a dtype's first bucket, then
-    ``limits[1]``...); the result in the order the buckets closed, open ones last."""
+    ``limits[1]``...); the buckets ordered by their first parameter."""
     open_: dict[Any, list[int]] = {}
     size: dict[Any, int] = {}
     nth: dict[Any, int] = {}
@@ -122,7 +124,7 @@ def _assign(params: list, limits: list[int]) -> list[list[int]]:
             size[key] = 0
             nth[key] = nth.get(key, 0) + 1
     done.extend(b for b in open_.values() if b)
-    return done
+    return sorted(done, key=lambda b: b[0])
 
 
 def _on_ready(ref: weakref.ref, i: int, param: Tensor) -> None:
@@ -223,19 +225,24 @@ class Reducer:
         """The hook of parameter ``i``: its ``.grad`` is final for this backward."""
         if not self.expect_hooks:
             return  # a backward outside a synced iteration (no_sync, or a second backward)
-        if self.ready[i]:
-            raise RuntimeError(
-                f"Expected to mark a variable ready only once. Parameter {self.names[i]} (index {i}) "
-                "has been marked as ready twice: it takes part in more than one backward pass of this "
-                "iteration (a second backward through the same forward, reentrant checkpointing, or a "
-                "parameter shared between DDP instances)")
         self.require_finalize = True
         if not self.unused_marked:
             self.unused_marked = True
             for u in self.unused:
                 bucket, k = self.where[u]
                 bucket.views[k][...] = 0
-                self._ready(u)
+                if u != i:
+                    self._ready(u)
+                else:
+                    self.ready[u] = 1  # found unused, yet it has a gradient: the error below
+        if self.ready[i]:
+            self.expect_hooks = False
+            raise RuntimeError(
+                f"Expected to mark a variable ready only once. Parameter {self.names[i]} (index {i}) "
+                "has been marked as ready twice: it takes part in more than one backward pass of this "
+                "iteration (a second backward through the same forward, reentrant checkpointing, a "
+                "parameter shared between DDP instances), or, with find_unused_parameters=True, the loss "
+                "depends on it through a tensor that is not among the outputs of forward")
         bucket, k = self.where[i]
         view = bucket.views[k]
         g = param._grad
