@@ -253,6 +253,32 @@ def run_checks(rank: int, world: int, meta: dict) -> None:
         grads.append([p.grad.numpy().copy() for p in model.parameters()])
     meta["grad_views"] = {"first": first, "after": after,
                           "values_equal": all(np.array_equal(a, b) for a, b in zip(*grads))}
+    if world == 4:
+        meta["subgroup"] = _subgroups(rank)
+
+
+def _subgroups(rank: int) -> dict:
+    """Two DDP replicas groups, ranks {0, 1} and {2, 3}: each starts from its group's rank 0 and
+    averages within the group only (the expected values computed here, from the seeds)."""
+    import ferrum.distributed as dist
+    from ferrum.nn.parallel import DistributedDataParallel as DDP
+    groups = [dist.new_group([0, 1]), dist.new_group([2, 3])]  # every rank creates every group
+    leader = rank // 2 * 2
+    model = build("mlp", "float64", INIT_SEED + rank)
+    ddp = DDP(model, process_group=groups[rank // 2])
+    init = build("mlp", "float64", INIT_SEED + leader)
+    same_init = all(np.array_equal(p.detach().numpy(), q.detach().numpy())
+                    for p, q in zip(model.parameters(), init.parameters()))
+
+    def data(r):
+        return ferrum.tensor(np.random.default_rng(r).standard_normal((4, 6)))
+
+    ddp(data(rank)).pow(2).sum().backward()
+    for r in (leader, leader + 1):
+        init(data(r)).pow(2).sum().backward()  # accumulates the two members' gradients
+    grads_ok = all(np.allclose(p.grad.numpy(), q.grad.numpy() / 2, rtol=1e-12, atol=0)
+                   for p, q in zip(model.parameters(), init.parameters()))
+    return {"same_init": same_init, "grads": grads_ok}
 
 
 class _TwoHeads(nn.Module):

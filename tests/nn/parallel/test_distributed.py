@@ -148,3 +148,11 @@ def test_construction_and_hook_errors_like_torch(ddp_results):
 def test_gradient_as_bucket_view_grads_are_bucket_views(ddp_results):
     for _, meta in ddp_results:
         assert meta["grad_views"] == {"first": False, "after": True, "values_equal": True}
+
+
+@pytest.mark.timeout(240)
+def test_ddp_over_subgroups(ddp_results):
+    if len(ddp_results) != 4:
+        pytest.skip("two groups of 2 ranks need 4 ranks")
+    for _, meta in ddp_results:
+        assert meta["subgroup"] == {"same_init": True, "grads": True}

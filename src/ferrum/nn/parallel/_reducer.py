@@ -31,10 +31,10 @@ in the prior iteration ...") naming the parameters.
 
 Differences from PyTorch: the reduction finishes when the last bucket is launched (ferrum's engine
 has no end-of-backward callback), not when the whole backward pass ends; the results are the same,
-since every parameter's gradient is final by then. Buckets are not rebuilt after the first iteration in the observed
-gradient order (the registration order is kept); ``static_graph=True`` traces unused parameters in
-the first iteration and reuses that set afterwards, and does not allow a parameter to become ready
-twice in one backward (reentrant checkpointing).
+since every parameter's gradient is final by then. Buckets are not rebuilt after the first
+iteration in the observed gradient order (the registration order is kept). ``static_graph=True``
+traces unused parameters in the first iteration and reuses that set afterwards, and does not allow
+a parameter to become ready twice in one backward (reentrant checkpointing).
 """
 
 from __future__ import annotations

@@ -57,13 +57,8 @@ def _group_size(dist: Any, group: Any) -> tuple[int, int]:
 
 
 def _src_rank(dist: Any, group: Any) -> int:
-    """The global rank of ``group``'s rank 0 (0 for the default group)."""
-    if group is None or getattr(dist, "get_global_rank", None) is None:
-        return 0
-    try:
-        return dist.get_global_rank(group, 0)
-    except (RuntimeError, ValueError):
-        return 0
+    """The global rank of ``group``'s rank 0 (the source of the broadcasts)."""
+    return 0 if group is None else dist.get_global_rank(group, 0)
 
 
 def broadcast_coalesced(tensors: list[Tensor], src: int, group: Any) -> None:
@@ -136,9 +131,11 @@ class DistributedDataParallel(Module):
             raise TypeError(f"DistributedDataParallel: module must be an nn.Module, got "
                             f"{type(module).__name__}")
         dist = _dist()
-        if process_group is None and not dist.is_initialized():
-            raise ValueError("Default process group has not been initialized, please make sure to call "
-                             "init_process_group.")
+        if process_group is None:
+            if not dist.is_initialized():
+                raise ValueError("Default process group has not been initialized, please make sure to "
+                                 "call init_process_group.")
+            process_group = dist.group.WORLD
         params, names, seen = [], [], set()
         for name, p in module.named_parameters():
             if p.requires_grad and id(p) not in seen:
