@@ -45,7 +45,6 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor, _wrap
-from ...distributed._grad_bucket import GradBucket
 
 __all__ = ["Reducer", "FIRST_BUCKET_BYTES", "find_tensors", "reached_leaves"]
 
@@ -269,10 +268,11 @@ class Reducer:
                 self._finalize()
 
     def _launch(self, bucket: _Bucket) -> None:
-        from ... import distributed as dist
+        from ... import distributed as dist  # not at import: `import ferrum.nn` stays without it (~40 ms)
         if self.comm_hook is None:  # the gradients were divided by the world size on the way in
             bucket.op = dist.all_reduce(bucket.tensor, group=self.group, async_op=True)
         else:
+            from ...distributed._grad_bucket import GradBucket
             grads = [_wrap(v) for v in bucket.views]
             gb = GradBucket(bucket.index, bucket.tensor, grads, [self.params[i] for i in bucket.members],
                             bucket.offsets[:-1], bucket.index == len(self.buckets) - 1)
