@@ -158,7 +158,17 @@ def run_sync_bn_direct(rank: int, world: int) -> dict[str, np.ndarray]:
         out.update({f"{p}/y": yt.detach().numpy(), f"{p}/dx": xt.grad.numpy(),
                     f"{p}/dw": m.weight.grad.numpy(), f"{p}/db": m.bias.grad.numpy(),
                     f"{p}/running_mean": m.running_mean.numpy(), f"{p}/running_var": m.running_var.numpy()})
+        out[f"{p}/ddx"] = double_backward(m, ferrum.tensor(shard(x, rank, world), requires_grad=True),
+                                          ferrum.tensor(shard(gy, rank, world)))
     return out
+
+
+def double_backward(m: nn.Module, x: ferrum.Tensor, gy: ferrum.Tensor) -> np.ndarray:
+    """d/dx of |d<y*y, gy>/dx|^2: a second derivative through the batch statistics."""
+    y = m(x)
+    (gx,) = ferrum.autograd.grad((y * y * gy).sum(), x, create_graph=True)
+    gx.pow(2).sum().backward()
+    return x.grad.numpy()
 
 
 def sync_bn_data(dtype: str):

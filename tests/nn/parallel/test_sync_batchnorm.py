@@ -1,6 +1,7 @@
 """nn.SyncBatchNorm: on 2 and 4 ranks (ferrum run) with shards of a batch it equals BatchNorm on the
-whole batch (outputs, input and parameter gradients, running statistics); on one process (no process
-group) and in eval mode it is PyTorch's SyncBatchNorm, which falls back to batch norm there."""
+whole batch (outputs, input and parameter gradients, double backward, running statistics); on one
+process (no process group) and in eval mode it is PyTorch's SyncBatchNorm, which falls back to batch
+norm there."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def test_two_ranks_equal_batchnorm_on_the_concatenated_batch(ddp_results, dtype)
     xt = ferrum.tensor(x, requires_grad=True)
     y = m(xt)
     (y * ferrum.tensor(gy)).sum().backward()
+    ddx = worker.double_backward(m, ferrum.tensor(x, requires_grad=True), ferrum.tensor(gy))
     tol = dict(rtol=1e-4, atol=1e-4) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
     p = f"sync_bn_direct_{dtype}"
     dw = sum(arrays[f"{p}/dw"] for arrays, _ in ddp_results)  # each rank holds its share
@@ -34,6 +36,9 @@ def test_two_ranks_equal_batchnorm_on_the_concatenated_batch(ddp_results, dtype)
     for rank, (arrays, _) in enumerate(ddp_results):
         np.testing.assert_allclose(arrays[f"{p}/y"], worker.shard(y.detach().numpy(), rank, nproc), **tol)
         np.testing.assert_allclose(arrays[f"{p}/dx"], worker.shard(xt.grad.numpy(), rank, nproc), **tol)
+        scale = np.abs(ddx).max()  # a second derivative: compared relative to its largest entry
+        np.testing.assert_allclose(arrays[f"{p}/ddx"] / scale, worker.shard(ddx, rank, nproc) / scale,
+                                   **tol)
         np.testing.assert_allclose(arrays[f"{p}/running_mean"], m.running_mean.numpy(), **tol)
         np.testing.assert_allclose(arrays[f"{p}/running_var"], m.running_var.numpy(), **tol)
 
