@@ -76,7 +76,12 @@ del _n
 
 # torch's top-level functions whose modules load on first use, by name -> module
 _LAZY = {"save": ".serialization", "load": ".serialization", "cdist": ".ops.cdist", "autocast": ".amp",
-         "is_autocast_available": ".amp", "get_autocast_dtype": ".amp", "is_autocast_enabled": ".amp"}
+         **{n: ".amp.autocast_mode" for n in (
+             "is_autocast_available", "get_autocast_dtype", "is_autocast_enabled", "set_autocast_enabled",
+             "set_autocast_dtype", "is_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+             "get_autocast_gpu_dtype",
+             "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache",
+             "autocast_increment_nesting", "autocast_decrement_nesting")}}
 _LAZY.update(save_file=".serialization", load_file=".serialization")
 _LAZY.update(dict.fromkeys((
     "are_deterministic_algorithms_enabled", "get_deterministic_debug_mode", "get_float32_matmul_precision",

@@ -44,9 +44,10 @@ def cast_array(a, dtype):
     if dt.kind not in "iub" or src.kind not in "fcV" or (src.kind == "V" and src.name != "bfloat16"):
         with np.errstate(over="ignore", invalid="ignore"):  # float narrowing overflows to inf, as torch
             r = a.astype(dt)
-        if dt.name == "bfloat16" and src.kind == "f":
+        if dt.name == "bfloat16" and src.kind == "f" and np.isnan(np.add.reduce(a, axis=None)):
             # PyTorch's bfloat16 conversion gives the positive quiet nan for every nan (the sign
-            # bit of -nan is dropped); ml_dtypes keeps it
+            # bit of -nan is dropped); ml_dtypes keeps it. The sum of the source (0.1 ns/element,
+            # against 1 for isnan on the bfloat16 result) is nan whenever an element is
             nan = np.isnan(r)
             if nan.any():
                 r[nan] = np.abs(r[nan])

@@ -10,7 +10,9 @@ import ferrum
 def test_aliases_warn_like_torch(torch):
     cases = (("cuda.amp.autocast", lambda L: L.cuda.amp.autocast(enabled=False)),
              ("cuda.amp.GradScaler", lambda L: L.cuda.amp.GradScaler(enabled=False)),
-             ("cpu.amp.autocast", lambda L: L.cpu.amp.autocast(enabled=False)))
+             ("cpu.amp.autocast", lambda L: L.cpu.amp.autocast(enabled=False)),
+             ("cuda.amp.custom_fwd", lambda L: L.cuda.amp.custom_fwd(lambda ctx, x: x)),
+             ("cuda.amp.custom_bwd", lambda L: L.cuda.amp.custom_bwd(lambda ctx, g: g)))
     for name, make in cases:
         msgs = []
         for lib in (torch, ferrum):

@@ -209,3 +209,20 @@ def test_fit_resumes_after_a_stop():
     assert [h["epoch"] for h in trainer.fit()] == [1]
     assert [h["epoch"] for h in trainer.fit()] == [1, 2, 3] and trainer.state.step == 15
     assert [h["epoch"] for h in trainer.fit()] == [1, 2, 3]  # done: nothing more
+
+
+@pytest.mark.parametrize("amp", ["bf16", "fp16"])
+def test_amp_autocasts_the_forward_and_learns(amp):
+    """--amp: the forward runs in the lower dtype (the model's output is bfloat16/float16), the
+    parameters and their gradients stay float32, and the problem is learned as in float32."""
+    model, opt, train, test = _problem()
+    seen = []
+    model.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    history = Trainer(model, opt, nn.CrossEntropyLoss(), train, epochs=EPOCHS, eval_loader=test,
+                      progress=False, log=None, amp=amp).fit()
+    assert seen[0] == (ferrum.bfloat16 if amp == "bf16" else ferrum.float16)
+    assert all(p.dtype == ferrum.float32 and p.grad.dtype == ferrum.float32 for p in model.parameters())
+    assert history[-1]["eval_accuracy"] >= 0.9
+    assert not ferrum.is_autocast_enabled("cpu")
+    with pytest.raises(ValueError, match="amp"):
+        Trainer(model, opt, nn.CrossEntropyLoss(), train, amp="fp8")

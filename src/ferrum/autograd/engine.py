@@ -76,11 +76,18 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
     _state.grad_enabled = graph
     errstate = np.errstate(all="ignore")  # backward formulas warn no more than PyTorch's (0/0 ...)
     errstate.__enter__()
+    suspended = None
+    if _state.autocast:  # backward runs in each tensor's own dtype, outside the autocast region
+        from ..ops._autocast import suspended
+        suspended = suspended()
+        suspended.__enter__()
     try:
         _run(ready, deps, buffers, graph, accumulate, stolen, retain_graph, capture, needed, anomaly)
     finally:
         _state.grad_enabled = prev
         errstate.__exit__(None, None, None)
+        if suspended is not None:
+            suspended.__exit__(None, None, None)
 
 
 def _run(ready, deps, buffers, graph, accumulate, stolen, retain_graph, capture, needed, anomaly) -> None:

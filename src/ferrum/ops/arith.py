@@ -29,6 +29,7 @@ from ._promote import (
     _not_implemented, _number_types, _operand_types, _promote, _rbinop, _scalar_operand, _scalar_types,
     _shape_error, _ZeroGradBackward,
 )
+from ._autocast import autocast_op
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -516,6 +517,7 @@ class _RPowBackward(Node, name="PowBackward2"):
         return (g * ((s ** b) * math.log(s)).conj() if s > 0 else g * math.nan,)
 
 
+@autocast_op("pow")
 def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """input ** exponent, elementwise with broadcasting and type promotion (either may be a
     Python number); integers to negative integer powers raise, as in PyTorch."""

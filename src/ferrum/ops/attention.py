@@ -60,6 +60,7 @@ from ..autograd.function import Node, attach, sum_to
 from ._common import xp_of
 from ._linalg_common import _cname
 from .nn_misc import _keep_mask
+from ._autocast import autocast_op
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -350,6 +351,7 @@ def _repeat_t(t: Tensor, g: int) -> Tensor:
     return t.unsqueeze(-3).expand(s[:-2] + (g,) + s[-2:]).reshape(s[:-3] + (s[-3] * g,) + s[-2:])
 
 
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:

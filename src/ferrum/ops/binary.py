@@ -24,6 +24,7 @@ from ._promote import (
 )
 from .arith import pow
 from .select import where
+from ._autocast import autocast_op
 
 _pyint, _pyfloat = builtins.int, builtins.float
 
@@ -40,6 +41,7 @@ class _Atan2Backward(Node, name="Atan2Backward0"):
         return sum_to(where(origin, 0.0, g * b / den), sa), sum_to(where(origin, 0.0, -g * a / den), sb)
 
 
+@autocast_op("atan2")
 def atan2(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Elementwise arctan(input / other) with the quadrant of (other, input); broadcasting,
     integer inputs promote to the default float dtype. Both arguments must be tensors."""

@@ -20,6 +20,7 @@ import numpy as np
 from .._dtype import scalar_name
 from .._tensor import Tensor
 from ..autograd.function import Node, record, sum_to
+from ._autocast import autocast_op
 
 __all__ = ["cdist"]
 
@@ -79,6 +80,7 @@ class _CdistBackward(Node, name="CdistBackward0"):
                 sum_to(g2, tuple(x2.shape)) if n2 is not None else None)
 
 
+@autocast_op("cdist")
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """(*, P, M), (*, R, M) -> (*, P, R): ``||x1[..., i, :] - x2[..., j, :]||_p``; p in [0, inf]."""

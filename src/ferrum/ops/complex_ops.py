@@ -24,6 +24,7 @@ from ._common import xp_of
 from ._promote import _float_dt, _float_kinds
 from .select import where
 from .unary import _zero_grad, sgn
+from ._autocast import autocast_op
 
 __all__ = ["view_as_real", "view_as_complex", "complex", "polar", "angle", "is_conj", "is_neg", "resolve_neg",
            "real", "imag"]
@@ -71,6 +72,7 @@ def view_as_real(input: Tensor) -> Tensor:
     return _as_view(record(r, _ViewAsRealBackward, (input,)), input, view_as_real)
 
 
+@autocast_op("view_as_complex")
 def view_as_complex(input: Tensor) -> Tensor:
     """A complex view of a real tensor of shape ``(*, 2)`` (the last dim holds real and imaginary
     parts; it must have stride 1, every other stride and the storage offset must be even),
@@ -171,6 +173,7 @@ class _PolarBackward(Node, name="PolarBackward0"):
         return ga, gb
 
 
+@autocast_op("polar")
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """``abs * (cos(angle) + 1j * sin(angle))`` with broadcasting; both float32 or both float64,
     giving complex64 or complex128. Differentiable in both arguments."""

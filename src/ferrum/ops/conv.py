@@ -50,6 +50,7 @@ from .. import _state
 from ..autograd.function import FREED, Node, record, version_error
 from . import _im2col as ic
 from .fold import fold, unfold
+from ._autocast import autocast_op
 
 # fold/unfold (ops/fold.py) are re-exported so that nn.functional's one import line brings the family
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -476,6 +477,7 @@ def _conv_transposend(nd: int, op: str, input, weight, bias, stride, padding, ou
 
 
 # ----------------------------------------------------------------------------- public
+@autocast_op("conv1d")
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """1-D convolution: input (N, C, L) or (C, L), weight (O, C/groups, k), bias (O) -> (N, O, L_out).
@@ -483,6 +485,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op("conv2d")
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """2-D convolution: input (N, C, H, W) or (C, H, W), weight (O, C/groups, kh, kw), bias (O)
@@ -490,12 +493,14 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op("conv3d")
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """3-D convolution: input (N, C, D, H, W) or (C, D, H, W), weight (O, C/groups, kd, kh, kw)."""
     return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op("conv_transpose1d")
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
                      output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """Transposed 1-D convolution (the gradient of conv1d in its input): input (N, C_in, L) or
@@ -505,6 +510,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                              groups, dilation)
 
 
+@autocast_op("conv_transpose2d")
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
                      output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """Transposed 2-D convolution: input (N, C_in, H, W) or (C_in, H, W), weight
@@ -513,6 +519,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                              groups, dilation)
 
 
+@autocast_op("conv_transpose3d")
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
                      output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """Transposed 3-D convolution: input (N, C_in, D, H, W) or (C_in, D, H, W), weight

@@ -28,6 +28,7 @@ from ._linalg_common import (_back, _check, _check_matrix, _const_like, _DecompN
 from .elementwise import _write_out, where
 from .matmul import matmul
 from .solve import _solve
+from ._autocast import autocast_op
 
 __all__ = ["qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "torch_svd",
            "torch_qr", "pinverse"]
@@ -102,6 +103,7 @@ class LinalgQrBackward0(_DecompNode):
         return gA
 
 
+@autocast_op("linalg_qr")
 def qr(A: Tensor, mode: str = "reduced", *, out=None):
     """QR decomposition ``A = Q R`` (Q with orthonormal columns, R upper triangular). ``mode``:
     'reduced' (k = min(m, n) columns), 'complete' (Q square) or 'r' (Q empty)."""
@@ -141,6 +143,7 @@ class LinalgEighBackward0(_DecompNode):
         return (gA + _mH(gA)) * 0.5
 
 
+@autocast_op("linalg_eigh")
 def eigh(A: Tensor, UPLO: str = "L", *, out=None):  # noqa: N803
     """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of a batch of symmetric /
     Hermitian matrices; only the ``UPLO`` triangle is read."""
@@ -153,6 +156,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None):  # noqa: N803
     return EighResult(*_record_multi((w, _back(v, d)), LinalgEighBackward0, A))
 
 
+@autocast_op("linalg_eigvalsh")
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:  # noqa: N803
     """The eigenvalues (ascending) of a batch of symmetric / Hermitian matrices."""
     if out is not None:
@@ -219,6 +223,7 @@ class LinalgSvdBackward0(_DecompNode):
         return _svd_backward(gU, gS, gVh, U, S, Vh)
 
 
+@autocast_op("linalg_svd")
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
     """Singular value decomposition ``A = U diag(S) Vh`` (S descending). Gradients need distinct
     singular values and a loss that does not depend on the signs of the singular vectors."""
@@ -229,6 +234,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
     return SVDResult(*_record_multi(outs, LinalgSvdBackward0, A, full=full_matrices))
 
 
+@autocast_op("linalg_svdvals")
 def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
     """The singular values of ``A``, descending."""
     if out is not None:
@@ -293,11 +299,13 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out=None) 
     return matmul(_mH(Vh) * sinv.unsqueeze(-2), _mH(U))
 
 
+@autocast_op("pinverse")
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """``torch.pinverse``: :func:`pinv` with relative tolerance ``rcond``."""
     return pinv(input, rtol=rcond)
 
 
+@autocast_op("linalg_matrix_rank")
 def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol=None, out=None) -> Tensor:
     """The number of singular values above ``max(atol, rtol * s_max)`` (int64)."""
     _check_matrix(A, "linalg.matrix_rank", square=hermitian)
@@ -314,6 +322,7 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol
         return _const_like(A, np.asarray((s > t).sum(-1), np.int64))
 
 
+@autocast_op("linalg_lstsq")
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     """Least-squares solution of ``A X = B`` through the pseudo-inverse (differentiable).
     Returns (solution, residuals, rank, singular_values) as PyTorch's default CPU driver 'gelsy'

@@ -21,6 +21,7 @@ from ..autograd.function import Node, record
 from ._common import canon_dim, same_device
 from ._linalg_common import _check, _conj, _const_like, _tname
 from .elementwise import _write_out
+from ._autocast import autocast_op
 
 __all__ = ["einsum", "tensordot"]
 
@@ -270,6 +271,7 @@ class EinsumBackward(Node):
         return tuple(grads)
 
 
+@autocast_op("einsum")
 def einsum(*args) -> Tensor:
     """Einstein summation: ``einsum("ij,jk->ik", a, b)``. Supports ``...`` (broadcast dims),
     implicit output (the labels seen once, sorted, after the ellipsis dims), size-1 broadcasting,
@@ -324,6 +326,13 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
         return _write_out(out, tensordot(a, b, dims))
     _check(a, "tensordot", "a")
     _check(b, "tensordot", "b")
+    if a.dtype is not b.dtype:  # checked before autocast casts, as torch's Python-level check
+        raise RuntimeError("both inputs should have same dtype")
+    return _tensordot(a, b, dims)
+
+
+@autocast_op("tensordot")
+def _tensordot(a: Tensor, b: Tensor, dims) -> Tensor:
     na, nb = a._data.ndim, b._data.ndim
     if isinstance(dims, Tensor):
         dims = dims.tolist()

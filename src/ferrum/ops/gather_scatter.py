@@ -33,6 +33,7 @@ from .getitem import (
     MaskedScatterBackward0, PutBackward0, ScatterAddBackward0, ScatterBackward0,
 )
 from .inplace import apply_inplace, check_value, writable
+from ._autocast import autocast_op
 
 __all__ = [
     "index_select", "gather", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy",
@@ -157,6 +158,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
     return _maybe_out(r, out)
 
 
+@autocast_op("scatter_add")
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out=None) -> Tensor:
     """Out-of-place ``scatter_add_``: ``out[index[i][j]][j] += src[i][j]`` (dim 0), duplicates add up."""
     _tensor_arg(input, "scatter_add", "input", 1)
@@ -324,6 +326,7 @@ def _check_slices(d, sd, dm, idx, op):
                            f"source.size(dim): ({sd.shape[dm]}), for dim: {dm}")
 
 
+@autocast_op("index_copy")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``input`` with the slices of ``source`` copied to positions ``index`` along ``dim``."""
     was0d, t, s, dm = _index_source_prep(input, dim, index, source, "index_copy")

@@ -37,6 +37,7 @@ from ._indexing import (
     _needs_graph, _raw_index, _tensor_arg, _tname, _to_dev, _ufunc_at, _write, _xp, _zeros,
 )
 from .inplace import apply_inplace, check_inplace, check_value, overlaps, unlock
+from ._autocast import autocast_op
 
 __all__ = ["index_put", "index_put_"]
 
@@ -645,6 +646,7 @@ def _indices_key(input: Tensor, indices, op: str) -> tuple:
     return tuple(key)
 
 
+@autocast_op("index_put")
 def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """Out-of-place ``input[indices] = values`` (``+=`` with duplicates adding up when
     ``accumulate``); ``indices`` is a tuple of integer or boolean tensors."""

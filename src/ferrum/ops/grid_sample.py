@@ -37,6 +37,7 @@ from ..autograd.function import Node, record
 from . import elementwise as E
 from ._common import xp_of
 from .join import stack
+from ._autocast import autocast_op
 
 __all__ = ["grid_sample", "affine_grid"]
 
@@ -294,6 +295,7 @@ def _check_grid(input: Tensor, grid: Tensor, mode: str) -> None:
                            f"{scalar_name(from_np(dg))} for the grid")
 
 
+@autocast_op("grid_sampler")
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Samples ``input`` (N, C, H_in, W_in) at the points ``grid`` (N, H_out, W_out, 2) gives in

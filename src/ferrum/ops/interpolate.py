@@ -41,6 +41,8 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Node, record
 from ._common import xp_of
+from ._autocast import dispatch
+from .. import _state
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
@@ -455,6 +457,20 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     the nearest modes as PyTorch; PyTorch's uint8 bilinear path (fixed-point weights with its own
     rounding) is not reproduced and raises NotImplementedError, as torch does for other integers.
     """
+    if _state.autocast and isinstance(input, Tensor):
+        n = input.ndim - 2
+        name = {"nearest": f"upsample_nearest{n}d", "nearest-exact": f"_upsample_nearest_exact{n}d",
+                "linear": "upsample_linear1d", "trilinear": "upsample_trilinear3d",
+                "area": f"adaptive_avg_pool{n}d",
+                "bilinear": "_upsample_bilinear2d_aa" if antialias else "upsample_bilinear2d",
+                "bicubic": "_upsample_bicubic2d_aa" if antialias else "upsample_bicubic2d"}.get(mode, mode)
+        return dispatch(name, _interpolate, input, size, scale_factor, mode, align_corners,
+                        recompute_scale_factor, antialias)
+    return _interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+
+
+def _interpolate(input: Tensor, size, scale_factor, mode: str, align_corners, recompute_scale_factor,
+                 antialias: bool) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")

@@ -24,6 +24,7 @@ from ._shape_args import _data, _fmt, _int, _int_seq, _overflow
 from .elementwise import _cast, _write_out
 from .subview import _embed, _raw_view, _t_view, _writable, narrow, select
 from .view import _view_out, ViewBackward0, reshape
+from ._autocast import autocast_op
 
 __all__ = [
     "split", "tensor_split", "chunk", "unbind", "hsplit", "vsplit", "dsplit", "cat", "concat",
@@ -263,6 +264,7 @@ class CatBackward0(Node):
         return tuple(res)
 
 
+@autocast_op("cat")
 def cat(tensors, dim: int = 0, *, out=None, axis=None) -> Tensor:
     """Concatenates tensors along existing dim ``dim`` (promoting dtypes); legacy empty 1-D
     tensors are skipped."""
@@ -329,6 +331,7 @@ class StackBackward0(Node):
         return tuple(res)
 
 
+@autocast_op("stack")
 def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Stacks equally shaped tensors along a new dim ``dim`` (promoting dtypes)."""
     ts = _tensor_list(tensors, "stack")

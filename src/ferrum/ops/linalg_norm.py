@@ -23,6 +23,7 @@ from .decomp import svdvals
 from .elementwise import _cast, _write_out, where
 from .reduce import _vector_norm_data
 from .solve import _inv_unchecked, _singular_info
+from ._autocast import autocast_op
 
 __all__ = ["vector_norm", "matrix_norm", "norm", "cond"]
 
@@ -81,6 +82,7 @@ def _sgn(x: Tensor) -> Tensor:
     return x.sign()
 
 
+@autocast_op("linalg_vector_norm")
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """The vector ``ord``-norm of ``x`` over ``dim`` (all elements when None): ``sum(|x|^ord)^(1/ord)``;
     inf / -inf give max / min ``|x|``, 0 counts the nonzeros. Complex inputs give real norms."""
@@ -110,6 +112,7 @@ def _to_end(A: Tensor, d0: int, d1: int) -> Tensor:
     return A.permute(perm)
 
 
+@autocast_op("linalg_matrix_norm")
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None,
                 out=None) -> Tensor:
     """Matrix norm over the two dims ``dim``: 'fro', 'nuc', inf / -inf (max / min row sum of |A|),
@@ -183,6 +186,7 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None, ou
     return matrix_norm(A, ord, (0, 1), keepdim, dtype=dtype)
 
 
+@autocast_op("linalg_cond")
 def cond(A: Tensor, p=None, *, out=None) -> Tensor:
     """Condition number ``norm(A, p) * norm(inv(A), p)`` (the ratio of extreme singular values for
     p = None, 2 or -2)."""

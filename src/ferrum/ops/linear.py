@@ -11,6 +11,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, edge, version_error
 from ._layout import colmajor_matmul_t, is_colmajor_2d
 from .linalg import _raw_matmul, einsum
+from ._autocast import autocast_op
 
 __all__ = ["linear", "bilinear"]
 
@@ -95,6 +96,7 @@ def _check(input, weight, bias) -> None:
         raise TypeError(f"linear(): argument 'bias' must be Tensor, not {type(bias).__name__}")
 
 
+@autocast_op("linear")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``: input (*, in_features), weight (out_features, in_features),
     bias (out_features) -> (*, out_features)."""
@@ -167,6 +169,7 @@ def _linear_general(input, weight, bias):
     return out
 
 
+@autocast_op("bilinear")
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1^T W_k x2 + b_k``: input1 (*, in1), input2 (*, in2), weight (out, in1, in2),
     bias (out) -> (*, out)."""

@@ -35,6 +35,7 @@ from .loss_common import (_MEAN, _NONE, _REDUCTIONS, _SUM, _arange, _broadcast, 
 from .loss_margin import *  # noqa: F401,F403
 from .loss_margin import __all__ as _margin_all
 from .softmax import log_softmax
+from ._autocast import autocast_op
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -62,6 +63,7 @@ def _weighted(loss: Tensor, weight, red: int, op: str, mean_by_weight: bool) -> 
 
 
 # --------------------------------------------------------------------------- regression losses
+@autocast_op("mse_loss")
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     """Mean squared error ``(input - target)^2``, reduced. input and target: same shape (*)
@@ -76,6 +78,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     return _weighted(d * d, weight, red, "mse_loss", True)
 
 
+@autocast_op("l1_loss")
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
             weight: Tensor | None = None) -> Tensor:
     """Mean absolute error ``|input - target|``, reduced. Shapes as mse_loss."""
@@ -87,6 +90,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
     return _weighted((x - t).abs(), weight, red, "l1_loss", True)
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (d = input - target);
@@ -107,6 +111,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return _reduce(loss, red)
 
 
+@autocast_op("huber_loss")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``. Shapes as mse_loss;
@@ -145,6 +150,7 @@ class _BinaryCrossEntropyBackward(Node, name="BinaryCrossEntropyBackward0"):
         return gx, gt
 
 
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """``-w (t log(x) + (1 - t) log(1 - x))`` with each log clamped at -100, as PyTorch.
@@ -178,6 +184,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, red)
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
@@ -445,6 +452,7 @@ def _via_float32(fn, input: Tensor, target, *args) -> Tensor:
     return fn(input.float(), target, *args).to(input.dtype)
 
 
+@autocast_op("cross_entropy_loss")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -534,6 +542,7 @@ def _ce_probs(input: Tensor, target: Tensor, weight, ignore_index: int, red: int
     return _reduce(loss, red)
 
 
+@autocast_op("nll_loss")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities: ``-w[t] input[n, t]``.
@@ -569,6 +578,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
 
 # --------------------------------------------------------------------------- distribution losses
+@autocast_op("kl_div")
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence ``target (log(target) - input)`` with input as log-probabilities
@@ -601,6 +611,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     return out
 
 
+@autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average=None, eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
     """Poisson negative log likelihood: ``exp(input) - target input`` (log_input) or

@@ -26,6 +26,7 @@ from .einsum import _einsum_sub
 from .elementwise import _cast, _write_out
 from .elementwise import _promote as _ew_promote
 from .inplace import apply_inplace
+from ._autocast import autocast_op
 
 __all__ = [
     "matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addr",
@@ -91,6 +92,9 @@ def _unsq(x, d: int):
 
 def _raw_matmul(ad, bd):
     """``ad @ bd`` on arrays; an N-D @ 2-D product is folded into one 2-D GEMM."""
+    if ad.dtype.itemsize == 2 and ad.dtype.kind in "fV" and bd.dtype == ad.dtype:
+        from ._lowp import matmul as lowp_matmul  # bfloat16/float16: a float32 GEMM, rounded once
+        return lowp_matmul(ad, bd)
     if bd.ndim == 2 and ad.ndim > 2 and ad.flags.c_contiguous:
         sh = ad.shape
         r = ad.reshape(math.prod(sh[:-1]), sh[-1]) @ bd
@@ -254,6 +258,7 @@ def _matmul_prep(a, b, op: str = "matmul"):
     return ad, bd
 
 
+@autocast_op("matmul")
 def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Matrix product with PyTorch's rules: 1-D @ 1-D is a dot product; a 1-D operand gets a dim
     prepended (first) or appended (second) that is removed from the result; N-D operands are
@@ -274,7 +279,7 @@ _F64 = np.dtype(np.float64)
 
 def _matmul_op(self, other):
     """``self @ other``: the fast path for two float32/float64 CPU matrices of one dtype."""
-    if other.__class__ is Tensor:
+    if other.__class__ is Tensor and not _state.autocast:
         ad = self._data
         bd = other._data
         dt = ad.dtype
@@ -301,6 +306,7 @@ def _rmatmul_op(self, other):
     return NotImplemented
 
 
+@autocast_op("mm")
 def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
     """Product of two matrices: ``(n, k) @ (k, m) -> (n, m)`` (no broadcasting)."""
     if out is not None:
@@ -316,6 +322,7 @@ def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
     return _finish(_raw_matmul(ad, bd), input, mat2, MmBackward0)
 
 
+@autocast_op("bmm")
 def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
     """Batched product of 3-D tensors: ``(b, n, k) @ (b, k, m) -> (b, n, m)`` (no broadcasting)."""
     if out is not None:
@@ -334,6 +341,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
     return _finish(_raw_matmul(ad, bd), input, mat2, BmmBackward0)
 
 
+@autocast_op("mv")
 def mv(input: Tensor, vec: Tensor, *, out=None) -> Tensor:
     """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``."""
     if out is not None:
@@ -347,6 +355,7 @@ def mv(input: Tensor, vec: Tensor, *, out=None) -> Tensor:
     return _finish(_raw_matmul(ad, bd), input, vec, MvBackward0)
 
 
+@autocast_op("dot")
 def dot(input: Tensor, tensor: Tensor, *, out=None) -> Tensor:
     """Dot product of two 1-D tensors of the same length and dtype (a 0-d tensor)."""
     if out is not None:
@@ -360,6 +369,7 @@ def dot(input: Tensor, tensor: Tensor, *, out=None) -> Tensor:
     return _finish(_raw_matmul(ad, bd), input, tensor, DotBackward0)
 
 
+@autocast_op("vdot")
 def vdot(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Dot product of 1-D tensors with the first one conjugated."""
     if out is not None:
@@ -434,6 +444,7 @@ def _add_product(input, prod: Tensor, beta, alpha, op: str) -> Tensor:
     return _scaled(input, beta) + prod
 
 
+@autocast_op("addmm")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2); ``input`` broadcasts to ``(n, m)``. With beta = 0,
     ``input`` is ignored (nan and inf in it do not propagate)."""
@@ -442,6 +453,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=Non
     return _add_product(input, mm(mat1, mat2), beta, alpha, "addmm")
 
 
+@autocast_op("addmv")
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """beta * input + alpha * (mat @ vec)."""
     if out is not None:
@@ -449,6 +461,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None)
     return _add_product(input, mv(mat, vec), beta, alpha, "addmv")
 
 
+@autocast_op("addr")
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """beta * input + alpha * outer(vec1, vec2)."""
     if out is not None:
@@ -456,6 +469,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None
     return _add_product(input, outer(vec1, vec2), beta, alpha, "addr")
 
 
+@autocast_op("baddbmm")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """beta * input + alpha * bmm(batch1, batch2)."""
     if out is not None:
@@ -463,6 +477,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, o
     return _add_product(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
 
 
+@autocast_op("addbmm")
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """beta * input + alpha * sum_i batch1[i] @ batch2[i]."""
     if out is not None:
@@ -583,6 +598,7 @@ def _cross_impl(input, other, dim, op: str) -> Tensor:
     return _cross(input, other, d - ad.ndim)
 
 
+@autocast_op("cross")
 def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out=None) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (default: the first dim of size 3, deprecated;
     ``ferrum.linalg.cross`` defaults to the last dim)."""
@@ -608,6 +624,7 @@ class TraceBackward0(Node):
         return (g * _const_like(g, np.eye(n, m, dtype=g._data.dtype)),)
 
 
+@autocast_op("trace")
 def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a 2-D tensor (integers sum to int64)."""
     _check(input, "trace", "input")
@@ -621,6 +638,7 @@ def trace(input: Tensor) -> Tensor:
     return record(np.asarray(r), TraceBackward0, (input,), shape=d.shape)
 
 
+@autocast_op("chain_matmul")
 def chain_matmul(*matrices) -> Tensor:
     """Product of 2-D matrices (deprecated in PyTorch for ``linalg.multi_dot``)."""
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
@@ -629,6 +647,7 @@ def chain_matmul(*matrices) -> Tensor:
 
 
 # --------------------------------------------------------------------------- ferrum.linalg products
+@autocast_op("linalg_multi_dot")
 def multi_dot(tensors, *, out=None) -> Tensor:
     """Product of a chain of matrices (the first may be 1-D, as may the last)."""
     if out is not None:
@@ -647,6 +666,7 @@ def multi_dot(tensors, *, out=None) -> Tensor:
     return r
 
 
+@autocast_op("linalg_vecdot")
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out=None) -> Tensor:
     """Dot products of vectors along ``dim`` (``x`` conjugated), broadcasting the other dims."""
     if out is not None:

@@ -21,6 +21,7 @@ from ..autograd.function import Node, attach, record
 from . import elementwise as E
 from ._common import canon_dim, xp_of
 from .inplace import apply_inplace
+from ._autocast import autocast_op, dispatch
 
 __all__ = ["one_hot", "normalize", "pad", "dropout", "alpha_dropout", "feature_alpha_dropout",
            "dropout1d", "dropout2d", "dropout3d", "cosine_similarity", "pairwise_distance", "pdist"]
@@ -96,6 +97,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     return r
 
 
+@autocast_op("cosine_similarity")
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along ``dim``, after broadcasting
     x1 and x2. The result drops ``dim``."""
@@ -131,6 +133,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return diff.norm(p, diff.ndim - 1, keepdim=keepdim)
 
 
+@autocast_op("pdist")
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     """The p-norm distances between all pairs of rows of ``input`` (N, M), as the flattened upper
     triangle: shape (N * (N - 1) / 2). Rows of no elements (M = 0) are at distance 0 for every p;
@@ -266,6 +269,13 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     ``mode``: 'constant' (with ``value``, default 0; negative pads crop, any number of dims),
     'reflect', 'replicate' or 'circular' (the last 1, 2 or 3 dims of a batched or unbatched input).
     """
+    if _state.autocast and mode in ("reflect", "replicate") and isinstance(pad, (list, tuple)):
+        name = ("reflection_pad" if mode == "reflect" else "replication_pad") + f"{len(pad) // 2}d"
+        return dispatch(name, _pad, input, pad, mode, value)
+    return _pad(input, pad, mode, value)
+
+
+def _pad(input: Tensor, pad, mode: str, value) -> Tensor:
     _check(input, "pad")
     pairs = _pad_pairs(pad, input.ndim)
     if mode == "constant":

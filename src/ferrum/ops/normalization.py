@@ -27,6 +27,7 @@ from ._common import xp_of
 from .batch_norm import affine_tail, batch_norm, instance_norm, saved_input_weight
 from .linear import _ones
 from .join import cat
+from ._autocast import autocast_op
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm"]
 
@@ -177,6 +178,7 @@ class NativeLayerNormBackward0(Node, name="NativeLayerNormBackward0"):
         return out
 
 
+@autocast_op("layer_norm")
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalises over the last ``len(normalized_shape)`` dims of input (*, *normalized_shape) by
@@ -241,6 +243,7 @@ def _layer_norm_composite(input, ns, weight, bias, eps):
 
 
 # --------------------------------------------------------------------------- group_norm
+@autocast_op("group_norm")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalises input (N, C, *) over each group of C / num_groups channels (and all positions),

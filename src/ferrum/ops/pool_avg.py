@@ -38,6 +38,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Node, record
 from . import _pool_common as C
+from ._autocast import autocast_op
 
 __all__ = ["avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_avg_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
@@ -166,6 +167,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                         divisor_override)
 
 
+@autocast_op("avg_pool3d")
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None) -> Tensor:
     """Mean over kT x kH x kW windows: (N, C, D, H, W) or (C, D, H, W) -> (N, C, Do, Ho, Wo); as
@@ -230,6 +232,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     return _adaptive_avg_nd(2, input, output_size)
 
 
+@autocast_op("adaptive_avg_pool3d")
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """Adaptive average pooling over (D, H, W): (N, C, D, H, W) or (C, D, H, W) -> (N, C, Do, Ho, Wo)."""
     return _adaptive_avg_nd(3, input, output_size)

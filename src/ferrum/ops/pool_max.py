@@ -56,6 +56,7 @@ from .. import _state
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach, record
 from . import _pool_common as C
+from ._autocast import autocast_op
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
@@ -348,6 +349,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     return _max_pool_nd(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@autocast_op("max_pool3d")
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """Max over kT x kH x kW windows: (N, C, D, H, W) or (C, D, H, W) -> (N, C, Do, Ho, Wo); as
@@ -459,6 +461,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     return _adaptive_max_nd(2, input, output_size, return_indices)
 
 
+@autocast_op("adaptive_max_pool3d")
 def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
     """Adaptive max pooling over (D, H, W): (N, C, D, H, W) or (C, D, H, W) -> (N, C, Do, Ho, Wo)."""
     return _adaptive_max_nd(3, input, output_size, return_indices)
@@ -558,6 +561,7 @@ def _max_unpool_raw(n: int, input: Tensor, indices: Tensor, osz: tuple) -> Tenso
                   per=ix.shape[1], shape=input.shape)
 
 
+@autocast_op("max_unpool2d")
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """The partial inverse of :func:`max_pool2d`: each value of ``input`` (N, C, Hi, Wi) goes to the
@@ -566,6 +570,7 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     return _max_unpool_nd(2, input, indices, kernel_size, stride, padding, output_size)
 
 
+@autocast_op("max_unpool3d")
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """The partial inverse of :func:`max_pool3d`: (N, C, Di, Hi, Wi) -> (N, C, D, H, W)."""

@@ -36,6 +36,7 @@ from .scan import *  # noqa: F401,F403  (the face: the scans were part of this m
 from .scan import __all__ as _scan_all
 from .sort import *  # noqa: F401,F403  (the face: sorting and selection were part of this module)
 from .sort import __all__ as _sort_all
+from ._autocast import autocast_op
 
 __all__ = [
     "sum", "mean", "prod", "nansum", "nanmean", "var", "std", "var_mean", "std_mean", "norm",
@@ -113,6 +114,7 @@ def _np_sum(d, axes, keepdim, own_int: bool = False):
     return d.sum(axis=axes, keepdims=keepdim)
 
 
+@autocast_op("sum")
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None, axis=None,  # noqa: A001
         keepdims=None) -> Tensor:
     """Sum of ``input`` over ``dim`` (int, tuple of ints or None for all). Integer and bool
@@ -306,6 +308,7 @@ def _np_prod(d, axis, keepdim, own_int: bool = False):
     return np.prod(d, axis=axis, keepdims=keepdim)
 
 
+@autocast_op("prod")
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None, axis=None,
          keepdims=None) -> Tensor:
     """Product of the elements over ``dim`` (a single int, or None for all). Integer and bool
@@ -553,6 +556,7 @@ def _nuclear(input: Tensor, dim, keepdim: bool) -> Tensor:
                   keep=_keep_shape(d.shape, axes))
 
 
+@autocast_op("norm")
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None) -> Tensor:
     """Vector norm (``torch.norm``): ``p`` = 'fro' (2-norm), a number, inf, -inf, or 'nuc'
     (matrix nuclear norm over two dims); over ``dim`` (int, tuple or None for all). The gradient
@@ -588,6 +592,7 @@ class _LogsumexpBackward(Node, name="LogsumexpBackward0"):
         return (g.reshape(self.keep).expand(shape) * (x - o).exp().conj(),)
 
 
+@autocast_op("logsumexp")
 def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, out=None, axis=None,
               keepdims=None) -> Tensor:
     """log(sum(exp(input))) over ``dim`` (int or tuple), computed stably; its gradient is softmax."""

@@ -27,6 +27,8 @@ from .activation import relu, sigmoid, tanh
 from .join import cat, stack
 from .linear import linear
 from .nn_misc import dropout as _dropout
+from ._autocast import autocast_op, dispatch
+from .. import _state
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
@@ -35,18 +37,21 @@ FUSED = True  # False: every layer runs the composed cells (tests compare the tw
 _FLOAT = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+@autocast_op("rnn_tanh_cell")
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
                   b_hh: Tensor | None = None) -> Tensor:
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh): input (B, I), hx (B, H) -> (B, H)."""
     return tanh(linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh))
 
 
+@autocast_op("rnn_relu_cell")
 def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
                   b_hh: Tensor | None = None) -> Tensor:
     """h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh): input (B, I), hx (B, H) -> (B, H)."""
     return relu(linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh))
 
 
+@autocast_op("lstm_cell")
 def lstm_cell(input: Tensor, hx, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
               b_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """One LSTM step: input (B, I), hx = (h (B, H), c (B, H)), w_ih (4H, I), w_hh (4H, H), gates in
@@ -58,6 +63,7 @@ def lstm_cell(input: Tensor, hx, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None
     return sigmoid(o) * tanh(c2), c2
 
 
+@autocast_op("gru_cell")
 def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
              b_hh: Tensor | None = None) -> Tensor:
     """One GRU step: input (B, I), hx (B, H), w_ih (3H, I), w_hh (3H, H), gates r, z, n ->
@@ -145,6 +151,12 @@ def _fusable(mode: str, tensors) -> bool:
 
 
 def _layer(mode: str, ins: tuple, batch_sizes: np.ndarray, reverse: bool) -> tuple:
+    if mode == "LSTM" and _state.autocast:  # PyTorch's CPU LSTM layer (mkldnn_rnn_layer) is autocast
+        return dispatch("mkldnn_rnn_layer", _layer_in_dtype, mode, ins, batch_sizes, reverse)
+    return _layer_in_dtype(mode, ins, batch_sizes, reverse)
+
+
+def _layer_in_dtype(mode: str, ins: tuple, batch_sizes: np.ndarray, reverse: bool) -> tuple:
     if _fusable(mode, ins):
         if mode == "LSTM":
             return _rnn_lstm.lstm_layer(*ins, batch_sizes, reverse)

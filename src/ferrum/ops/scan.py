@@ -21,6 +21,7 @@ from ._common import xp_of
 from ._reduce_common import (PickBackward, _along, _check, _dim1, _dtype_arg, _has_nan, _is_float, _is_low,
                              _over_1d, _required_dim, _tname, return_types)
 from .elementwise import _cast, _write_out, where
+from ._autocast import autocast_op
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
 
@@ -62,6 +63,7 @@ class _CumsumBackward(Node, name="CumsumBackward0"):
         return (_revcumsum(g, self.dim),)
 
 
+@autocast_op("cumsum")
 def cumsum(input: Tensor, dim=None, *, dtype=None, out=None, axis=None) -> Tensor:
     """Cumulative sum along ``dim`` (ints and bools give int64; ``dtype`` casts the input first
     and is the result's dtype)."""
@@ -109,6 +111,7 @@ def _cumprod_grad(g: Tensor, x: Tensor, d: int) -> Tensor:
     return where(before, head, tail)
 
 
+@autocast_op("cumprod")
 def cumprod(input: Tensor, dim=None, *, dtype=None, out=None, axis=None) -> Tensor:
     """Cumulative product along ``dim``; the gradient is exact with zeros in the input."""
     _check(input, "cumprod")

@@ -32,6 +32,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, attach, record
 from . import _parallel as _par
 from ._common import canon_dim
+from ._autocast import autocast_op
 
 __all__ = ["softmax", "log_softmax", "conj", "conj_physical", "resolve_conj"]
 
@@ -188,11 +189,13 @@ def _op(input, dim, dtype, log: bool, op: str) -> Tensor:
     return out
 
 
+@autocast_op("softmax")
 def softmax(input: Tensor, dim: int | None = None, dtype=None, *, _stacklevel: int = 3) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, computed with the row maximum subtracted."""
     return _op(input, dim, dtype, False, "softmax")
 
 
+@autocast_op("log_softmax")
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None, *, _stacklevel: int = 3) -> Tensor:
     """x - logsumexp(x) along ``dim``; stable for large logits."""
     return _op(input, dim, dtype, True, "log_softmax")

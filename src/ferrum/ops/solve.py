@@ -35,6 +35,7 @@ from ._linalg_common import (LinAlgError, _back, _batch_index, _batch_prefix, _c
                              _real_dtype, _record_multi, _tname)
 from .elementwise import _write_out, where
 from .matmul import matmul
+from ._autocast import autocast_op
 
 __all__ = ["inv", "inv_ex", "det", "slogdet", "logdet", "inverse", "solve", "solve_ex", "solve_triangular",
            "cholesky", "cholesky_ex", "cholesky_solve", "cholesky_inverse", "torch_cholesky", "matrix_power",
@@ -128,6 +129,7 @@ class LinalgInvExBackward0(Node):
         return (-matmul(matmul(Yh, g), Yh),)
 
 
+@autocast_op("linalg_inv")
 def inv(A: Tensor, *, out=None) -> Tensor:
     """Inverse of a batch of square matrices; LinAlgError (a RuntimeError) if one is singular."""
     if out is not None:
@@ -142,6 +144,7 @@ def _inv_unchecked(A: Tensor) -> Tensor:
     return record(_inv_array(A._data, "linalg.inv", False), LinalgInvExBackward0, (A,), save_output=True)
 
 
+@autocast_op("linalg_inv_ex")
 def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
     """(inverse, info): info is 0 where the inversion succeeded, else the (1-based) position of
     the first zero pivot of the LU factorization, as LAPACK reports it."""
@@ -237,6 +240,7 @@ def logdet(input: Tensor) -> Tensor:
     return where(sign < 0, math.nan, logabs) if input._data.dtype.kind != "c" else logabs + sign.log()
 
 
+@autocast_op("inverse")
 def inverse(input: Tensor, *, out=None) -> Tensor:
     """``torch.inverse``: :func:`inv`."""
     return inv(input, out=out)
@@ -286,6 +290,7 @@ def _solve_singular(ad, bd):
     return res
 
 
+@autocast_op("linalg_solve")
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
     """The solution X of ``A X = B`` (``X A = B`` when ``left=False``). ``B`` of shape ``(*, n)`` with
     the batch of ``A`` (or 1-D) is a batch of vectors; otherwise ``(*, n, k)``. Batch dims
@@ -419,6 +424,7 @@ def _cholesky_lower(d):
     return np.linalg.cholesky(_np_dtype_ok(d))
 
 
+@autocast_op("linalg_cholesky")
 def cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
     """Cholesky factor of a batch of Hermitian positive-definite matrices: lower ``L`` with
     ``A = L L^H`` reading the lower triangle of ``A``, or upper ``U`` with ``A = U^H U`` reading
@@ -437,6 +443,7 @@ def cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
     return record(_back(r, d), LinalgCholeskyExBackward0, (A,), save_output=True, upper=upper)
 
 
+@autocast_op("linalg_cholesky_ex")
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):
     """(L, info): info is 0 on success, else the order of the failing leading minor; the factor of
     a failed matrix is what LAPACK leaves in it."""
@@ -468,6 +475,7 @@ def _from_factor(L: Tensor, upper: bool) -> Tensor:
     return Lh @ L if upper else L @ Lh
 
 
+@autocast_op("cholesky_solve")
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Tensor:  # noqa: N803
     """Solves ``A X = B`` given the Cholesky factor ``L`` of ``A`` (``(*, n, n)``); ``B`` is
     ``(*, n, k)`` and the batch dims of ``B`` and ``L`` broadcast."""
@@ -491,6 +499,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Te
     return _solve_matrices(_from_factor(L, upper), B, True, op)
 
 
+@autocast_op("cholesky_inverse")
 def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:  # noqa: N803
     """Inverse of ``A`` given its Cholesky factor."""
     return inv(_from_factor(L, upper), out=out)

@@ -21,6 +21,7 @@ from ._reduce_common import (EvenlyBackward, PickBackward, _check, _dim1, _has_n
                              _nonempty, _np_axis, _over_1d, _pick_along, _scalar_pick, _tname,
                              _write_outs, return_types)
 from .elementwise import where
+from ._autocast import autocast_op
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
            "nanquantile", "unique", "unique_consecutive"]
@@ -340,6 +341,7 @@ def _quantile(input, q, dim, keepdim, interpolation, op: str, ignore_nan: bool) 
     return res.reshape((() if scalar else (qs.size,)) + rest)
 
 
+@autocast_op("quantile")
 def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear", out=None,
              axis=None, keepdims=None):
     """The ``q``-th quantiles (float or 1-D tensor in [0, 1]) along ``dim`` (None: flattened);
@@ -351,6 +353,7 @@ def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *, interpolation
     return _quantile(input, q, dim, keepdim, interpolation, "quantile", False)
 
 
+@autocast_op("nanquantile")
 def nanquantile(input: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear", out=None,
                 axis=None, keepdims=None):
     """quantile ignoring NaN."""

@@ -23,6 +23,7 @@ from ._common import _write_out, p_cos, p_cosh, p_exp, p_sin, p_sinh, p_sqrt, xp
 from ._promote import _cast, _float_dt, _float_kinds, _not_implemented, _ZeroGradBackward
 from .arith import pow
 from .select import where
+from ._autocast import autocast_op
 
 _new = object.__new__
 _PAR_MIN = _par.MIN_SIZE
@@ -487,6 +488,13 @@ def clone(input: Tensor, *, memory_format=None) -> Tensor:
     if input.requires_grad and _state.grad_enabled:
         attach(res, _CloneBackward, (input,))
     return res
+
+
+# PyTorch's CUDA autocast runs these in float32 (ops/_autocast.py); its CPU autocast leaves them alone
+for _n in ("acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10", "log2", "log1p", "reciprocal",
+           "rsqrt", "sinh", "tan"):
+    globals()[_n] = autocast_op(_n)(globals()[_n])
+del _n
 
 
 def _attach() -> None:

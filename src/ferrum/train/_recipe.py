@@ -25,7 +25,8 @@ from ferrum.utils.data import DataLoader, Dataset, Subset
 from .checkpoint import checkpoint_callbacks
 from .distributed import data_parallel
 from .loop import Trainer
-from .options import FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, add_checkpoint_arguments
+from .options import (FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, add_amp_argument,
+                      add_checkpoint_arguments)
 
 __all__ = ["Defaults", "SCHEDULES", "EVAL_BATCH_SIZE", "EpochStats", "TrainResult", "default_root",
            "check_options", "make_loaders", "make_optimizer", "make_scheduler", "fit", "train",
@@ -144,7 +145,7 @@ def make_scheduler(opt: optim.Optimizer, schedule: str, lr: float, total_steps: 
 
 def fit(model: nn.Module, train_loader: Any, test_loader: Any, *, epochs: int, optimizer: str, lr: float,
         momentum: float, weight_decay: float, schedule: str, progress: bool | None, out: TextIO,
-        quiet: bool, t0: float, nesterov: bool = True, callbacks: Any = ()) -> TrainResult:
+        quiet: bool, t0: float, nesterov: bool = True, callbacks: Any = (), amp: str = "off") -> TrainResult:
     """Trains ``model`` with cross-entropy, evaluating on ``test_loader`` after every epoch; one line
     per epoch goes to ``out`` (and the tqdm bar to stderr) unless ``quiet``. ``t0`` is when the run
     started (``time.perf_counter()``), for the wall time. ``callbacks`` go to the Trainer (a
@@ -154,7 +155,7 @@ def fit(model: nn.Module, train_loader: Any, test_loader: Any, *, epochs: int, o
     trainer = Trainer(model, opt, nn.CrossEntropyLoss(), train_loader, epochs=epochs, scheduler=scheduler,
                       scheduler_interval="step", eval_loader=test_loader, eval_prefix="test",
                       progress=False if quiet else progress, log=None if quiet else out,
-                      callbacks=callbacks)
+                      callbacks=callbacks, amp=amp)
     history = trainer.fit()
     stats = [EpochStats(h["epoch"], h["train_loss"], h["test_accuracy"], h["seconds"], h["samples_per_s"],
                         h["lr"]) for h in history]
@@ -168,7 +169,7 @@ def train(job: str, d: Defaults, data_name: str, make_datasets: Callable[[str, b
           download: bool, threads: int | None, progress: bool | None, train_limit: int | None,
           test_limit: int | None, out: TextIO | None, quiet: bool, num_workers: int = 0,
           checkpoint_dir: str | None = None, resume: bool = False, keep_checkpoints: int = 3,
-          checkpoint_every: int | None = None) -> TrainResult:
+          checkpoint_every: int | None = None, amp: str = "off") -> TrainResult:
     """A recipe's run: checks the options, sets the BLAS threads, builds the data sets
     (``make_datasets(root, download)`` -> training set (with a ``source``), test set) and loaders,
     prints the data line, seeds and builds the model (``make_model()``) and trains it (:func:`fit`).
@@ -206,7 +207,7 @@ def train(job: str, d: Defaults, data_name: str, make_datasets: Callable[[str, b
     ferrum.manual_seed(seed)
     return fit(make_model(), train_loader, test_loader, epochs=epochs, optimizer=optimizer, lr=lr,
                momentum=momentum, weight_decay=weight_decay, schedule=schedule, progress=progress, out=out,
-               quiet=quiet, t0=t0, nesterov=d.nesterov, callbacks=callbacks)
+               quiet=quiet, t0=t0, nesterov=d.nesterov, callbacks=callbacks, amp=amp)
 
 
 def add_arguments(p: argparse.ArgumentParser, d: Defaults, data_help: str, download_help: str) -> None:
@@ -230,6 +231,7 @@ def add_arguments(p: argparse.ArgumentParser, d: Defaults, data_help: str, downl
     p.add_argument("--threads", type=POSITIVE_INT, default=None, help="BLAS threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch only)")
     p.add_argument("--quiet", action="store_true", help="print only the final result")
+    add_amp_argument(p)
     p.add_argument("--train-limit", type=POSITIVE_INT, default=None,
                    help="use only the first N training images")
     p.add_argument("--test-limit", type=POSITIVE_INT, default=None, help="use only the first N test images")
@@ -246,7 +248,7 @@ def run(job: str, train: Callable[..., TrainResult], args: argparse.Namespace, *
                     progress=False if args.no_progress else None, train_limit=args.train_limit,
                     test_limit=args.test_limit, quiet=args.quiet, checkpoint_dir=args.checkpoint_dir,
                     resume=args.resume, keep_checkpoints=args.keep_checkpoints,
-                    checkpoint_every=args.checkpoint_every, **extra)
+                    checkpoint_every=args.checkpoint_every, amp=args.amp, **extra)
     except (RuntimeError, ValueError, OSError) as e:
         print(f"ferrum train {job}: error: {e}", file=sys.stderr)
         return 1

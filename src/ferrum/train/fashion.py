@@ -73,7 +73,7 @@ def train(epochs: int = DEFAULTS.epochs, batch_size: int = DEFAULTS.batch_size, 
           threads: int | None = None, progress: bool | None = None, train_limit: int | None = None,
           test_limit: int | None = None, out: TextIO | None = None, quiet: bool = False,
           checkpoint_dir: str | None = None, resume: bool = False, keep_checkpoints: int = 3,
-          checkpoint_every: int | None = None) -> TrainResult:
+          checkpoint_every: int | None = None, amp: str = "off") -> TrainResult:
     """Train LeNet-5 on Fashion-MNIST and return the test accuracy after the last epoch.
 
     The options are ``mnist-lenet``'s (:func:`ferrum.train.mnist_lenet.train`); 10 epochs by default.

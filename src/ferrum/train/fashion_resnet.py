@@ -109,7 +109,7 @@ def train(epochs: int = DEFAULTS.epochs, batch_size: int = DEFAULTS.batch_size, 
           out: TextIO | None = None, quiet: bool = False, width: int = DEFAULT_WIDTH,
           layers: tuple[int, int, int] = DEFAULT_LAYERS, num_workers: int = DEFAULT_WORKERS,
           augment: bool = True, checkpoint_dir: str | None = None, resume: bool = False,
-          keep_checkpoints: int = 3, checkpoint_every: int | None = None) -> TrainResult:
+          keep_checkpoints: int = 3, checkpoint_every: int | None = None, amp: str = "off") -> TrainResult:
     """Train the small ResNet on Fashion-MNIST and return the test accuracy after the last epoch.
 
     The options are ``mnist-lenet``'s (:func:`ferrum.train.mnist_lenet.train`), with SGD (peak lr

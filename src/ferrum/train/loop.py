@@ -116,6 +116,9 @@ class Trainer:
         log: where the summary line of each epoch goes: True (stdout), a stream, or False/None
             (nowhere).
         device: if given, each batch is moved there (``.to(device)``) before the step.
+        amp: ``"bf16"``/``"fp16"`` run the forward pass and the loss under ``ferrum.autocast("cpu")``
+            in that dtype (``"fp16"`` with a ``GradScaler``: dynamic loss scaling, steps with inf/nan
+            gradients skipped); ``"off"`` (default) trains in the parameters' dtype.
 
     ``fit()`` returns the history: one dict per epoch (``epoch``, ``train_loss``, ``lr`` (the first
     group's at the start of the epoch), ``seconds`` and ``samples_per_s`` of the training part, and
@@ -126,12 +129,15 @@ class Trainer:
                  epochs: int = 1, scheduler: Any = None, scheduler_interval: str = "epoch",
                  eval_loader: Iterable | None = None, metrics: dict[str, Any] | None = None,
                  eval_prefix: str = "eval", callbacks: Iterable[Callback] = (), progress: bool | None = None,
-                 log: bool | TextIO | None = True, device: Any = None) -> None:
+                 log: bool | TextIO | None = True, device: Any = None, amp: str = "off") -> None:
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
             raise ValueError(f"Trainer: epochs must be an integer >= 1, got {epochs!r}")
         if scheduler_interval not in ("step", "epoch"):
             raise ValueError(f"Trainer: scheduler_interval must be 'step' or 'epoch', got "
                              f"{scheduler_interval!r}")
+        if amp not in ("off", "bf16", "fp16"):
+            raise ValueError(f"Trainer: amp must be 'off', 'bf16' or 'fp16', got {amp!r}")
+        self.amp = amp
         self.model = model
         self.optimizer = optimizer
         self.loss_fn = loss_fn
@@ -200,6 +206,10 @@ class Trainer:
         hooks = {name: self._hooks(name) for name in HOOKS}
         batch_begin, batch_end = hooks["on_batch_begin"], hooks["on_batch_end"]
         model, opt, loss_fn, sched = self.model, self.optimizer, self.loss_fn, self.scheduler
+        amp = scaler = None
+        if self.amp != "off":  # the forward and the loss autocast; the backward and the step outside
+            amp = ferrum.autocast("cpu", dtype=ferrum.bfloat16 if self.amp == "bf16" else ferrum.float16)
+            scaler = ferrum.amp.GradScaler("cpu", enabled=self.amp == "fp16")
         step_sched = sched is not None and self.scheduler_interval == "step"
         st = self.state
         try:
@@ -231,9 +241,16 @@ class Trainer:
                         h(self)
                     inputs, targets = self._batch(batch)
                     opt.zero_grad(set_to_none=True)
-                    loss = loss_fn(model(inputs), targets)
-                    loss.backward()
-                    opt.step()
+                    if amp is None:
+                        loss = loss_fn(model(inputs), targets)
+                        loss.backward()
+                        opt.step()
+                    else:
+                        with amp:
+                            loss = loss_fn(model(inputs), targets)
+                        scaler.scale(loss).backward()
+                        scaler.step(opt)
+                        scaler.update()
                     if step_sched:
                         sched.step()
                     n = len(targets)

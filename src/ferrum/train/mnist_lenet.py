@@ -38,7 +38,7 @@ def train(epochs: int = DEFAULTS.epochs, batch_size: int = DEFAULTS.batch_size, 
           threads: int | None = None, progress: bool | None = None, train_limit: int | None = None,
           test_limit: int | None = None, out: TextIO | None = None, quiet: bool = False,
           checkpoint_dir: str | None = None, resume: bool = False, keep_checkpoints: int = 3,
-          checkpoint_every: int | None = None) -> TrainResult:
+          checkpoint_every: int | None = None, amp: str = "off") -> TrainResult:
     """Train LeNet-5 on MNIST and return the test accuracy after the last epoch.
 
     ``lr`` is the peak learning rate (default 3e-3 for Adam, 0.05 for SGD); ``schedule`` is

@@ -67,7 +67,7 @@ def train(epochs: int = DEFAULT_EPOCHS, batch_size: int = 128, lr: float | None 
           threads: int | None = None, progress: bool | None = None, train_limit: int | None = None,
           test_limit: int | None = None, out: TextIO | None = None, quiet: bool = False,
           checkpoint_dir: str | None = None, resume: bool = False, keep_checkpoints: int = 3,
-          checkpoint_every: int | None = None) -> TrainResult:
+          checkpoint_every: int | None = None, amp: str = "off") -> TrainResult:
     """Train the MLP on MNIST and return the test accuracy after the last epoch.
 
     ``lr`` defaults to 1e-3 for Adam and 0.05 for SGD; ``schedule="cosine"`` anneals it to 0 over

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Rule", "POSITIVE_INT", "POSITIVE", "NON_NEGATIVE", "FRACTION", "add_checkpoint_arguments"]
+__all__ = ["Rule", "POSITIVE_INT", "POSITIVE", "NON_NEGATIVE", "FRACTION", "add_checkpoint_arguments",
+           "AMP_CHOICES", "add_amp_argument"]
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,14 @@ def add_checkpoint_arguments(p: argparse.ArgumentParser, step_based: bool = Fals
     p.add_argument("--checkpoint-every", type=POSITIVE_INT, default=None, metavar="STEPS",
                    help="checkpoint every STEPS optimizer steps (and after the last one) instead of "
                         "after every epoch")
+
+
+AMP_CHOICES = ("off", "bf16", "fp16")
+
+
+def add_amp_argument(p: argparse.ArgumentParser) -> None:
+    """``--amp {off,bf16,fp16}``: the forward pass and loss under ``ferrum.autocast("cpu")`` in that
+    dtype (fp16 with a GradScaler); parameters and optimizer stay float32."""
+    p.add_argument("--amp", choices=AMP_CHOICES, default="off",
+                   help="mixed precision: autocast the forward pass to bfloat16 or float16 (fp16 adds "
+                        "dynamic loss scaling); default off")

@@ -49,7 +49,7 @@ from .callbacks import Callback
 from .checkpoint import checkpoint_callbacks
 from .distributed import data_parallel
 from .loop import Trainer
-from .options import NON_NEGATIVE, POSITIVE, POSITIVE_INT, Rule, add_checkpoint_arguments
+from .options import NON_NEGATIVE, POSITIVE, POSITIVE_INT, Rule, add_amp_argument, add_checkpoint_arguments
 
 __all__ = ["LMDefaults", "GPT_DEFAULTS", "LSTM_DEFAULTS", "EvalRecord", "LMResult", "load_data",
            "train_loader", "eval_starts", "lm_loss", "decay_groups", "make_optimizer", "make_scheduler",
@@ -271,7 +271,7 @@ def train(job: str, d: LMDefaults, build: Callable[..., nn.Module], *, steps: in
           sample_len: int | None = None, temperature: float | None = None, top_k: int | None = None,
           prompt: str = "\n", progress: bool | None = None, out: TextIO | None = None, quiet: bool = False,
           checkpoint_dir: str | None = None, resume: bool = False, keep_checkpoints: int = 3,
-          checkpoint_every: int | None = None, **model_kw: Any) -> LMResult:
+          checkpoint_every: int | None = None, amp: str = "off", **model_kw: Any) -> LMResult:
     """Trains a character-level language model (``build(vocab_size, block_size, **model_kw)``) for
     ``steps`` steps with the defaults ``d`` for every option left None; see the module docstring.
     ``checkpoint_dir``: a training checkpoint every ``checkpoint_every`` steps (default: every
@@ -329,7 +329,7 @@ def train(job: str, d: LMDefaults, build: Callable[..., nn.Module], *, steps: in
         trained, batch, draws = dp.wrapping(lambda: model)(), dp.share(job, batch), seed + 7919 * dp.rank
     trainer = Trainer(trained, opt, lm_loss, train_loader(train_set, opts["steps"], batch, draws),
                       epochs=1, scheduler=sched, scheduler_interval="step", callbacks=[evaluator, *saving],
-                      progress=False if quiet else progress, log=None)
+                      progress=False if quiet else progress, log=None, amp=amp)
     trainer.fit()
     sample = ""
     if opts["sample_len"] > 0:
@@ -393,6 +393,7 @@ def _add_common(p: argparse.ArgumentParser, d: LMDefaults) -> None:
     p.add_argument("--threads", type=POSITIVE_INT, default=None, help="BLAS threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--quiet", action="store_true", help="print only the final line")
+    add_amp_argument(p)
     add_checkpoint_arguments(p, step_based=True)
 
 
@@ -400,7 +401,8 @@ def _run(job: str, fn: Callable[..., LMResult], args: argparse.Namespace, model_
     kw = {k: getattr(args, k) for k in ("steps", "batch_size", "block_size", "lr", "warmup", "weight_decay",
                                         "grad_clip", "eval_every", "eval_batches", "seed", "root", "text",
                                         "threads", "sample_len", "temperature", "top_k", "prompt", "quiet",
-                                        "checkpoint_dir", "resume", "keep_checkpoints", "checkpoint_every")}
+                                        "checkpoint_dir", "resume", "keep_checkpoints", "checkpoint_every",
+                                        "amp")}
     kw.update({k: getattr(args, k) for k in model_keys})
     try:
         res = fn(progress=False if args.no_progress else None, **kw)

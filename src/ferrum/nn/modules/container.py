@@ -7,6 +7,7 @@ from collections import OrderedDict
 from itertools import chain, islice
 from typing import Any, Iterable, Iterator, Mapping
 
+from ... import _state
 from ..._tensor import Tensor
 from ..parameter import Parameter
 from ...ops.activation import _relu_owned
@@ -57,7 +58,7 @@ class Sequential(Module):
         if len(mods) > 1 and not _global_hooks_on[0] and input.__class__ is Tensor:
             chain = list(mods.values())
             kinds = _linear_relu_kinds(chain)
-            if kinds is not None:
+            if kinds is not None and not _state.autocast:  # autocast casts at each public linear
                 return _linear_relu_chain(input, chain, kinds)
         for module in mods.values():
             input = module(input)
