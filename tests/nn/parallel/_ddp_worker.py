@@ -40,11 +40,13 @@ SCENARIOS: dict[str, dict] = {
     "hook_recording": dict(model="mlp", hook="recording", cap=0.0005, steps=1),
     "hook_fp16": dict(model="mlp", hook="fp16", dtype="float32", steps=1),
     "hook_bf16": dict(model="mlp", hook="bf16", dtype="float32", steps=1, cap=0.0005),
+    "autocast_bf16": dict(model="mlp_bn", dtype="float32", steps=5, autocast=True, sync=True),
 }
 
 
 def options(name: str) -> dict:
-    o = dict(dtype="float64", steps=20, accum=1, grad_view=False, cap=None, hook=None, sync=False)
+    o = dict(dtype="float64", steps=20, accum=1, grad_view=False, cap=None, hook=None, sync=False,
+             autocast=False)
     o.update(SCENARIOS[name])
     return o
 
@@ -135,11 +137,17 @@ def run_scenario(name: str, rank: int, world: int, meta: dict) -> dict[str, np.n
             x, y = batch(o["model"], o["dtype"], step, k)
             ctx = ddp.no_sync() if k < o["accum"] - 1 else contextlib.nullcontext()
             with ctx:
-                out = ddp(ferrum.tensor(shard(x, rank, world)))
-                F.cross_entropy(out, ferrum.tensor(shard(y, rank, world))).backward()
+                with _autocast(o):
+                    out = ddp(ferrum.tensor(shard(x, rank, world)))
+                    loss = F.cross_entropy(out, ferrum.tensor(shard(y, rank, world)))
+                loss.backward()
         opt.step()
     meta[name] = {"events": events, "buckets": [len(b.members) for b in ddp.reducer.buckets]}
     return _state(model, name)
+
+
+def _autocast(o: dict):
+    return ferrum.autocast("cpu", dtype=ferrum.bfloat16) if o["autocast"] else contextlib.nullcontext()
 
 
 def run_sync_bn_direct(rank: int, world: int) -> dict[str, np.ndarray]:
@@ -363,7 +371,9 @@ def reference(name: str, world: int) -> tuple[dict[str, np.ndarray], list[dict[s
         for k in range(o["accum"]):
             x, y = batch(o["model"], o["dtype"], step, k)
             if o["sync"]:
-                F.cross_entropy(model(ferrum.tensor(x)), ferrum.tensor(y)).backward()
+                with _autocast(o):
+                    loss = F.cross_entropy(model(ferrum.tensor(x)), ferrum.tensor(y))
+                loss.backward()
                 continue
             if broadcast:
                 per_rank = [dict(per_rank[0]) for _ in range(world)]

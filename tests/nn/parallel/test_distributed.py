@@ -19,7 +19,7 @@ worker = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("_ddp_worker", worker)
 _spec.loader.exec_module(worker)
 
-EXACT = [n for n in worker.SCENARIOS if n not in ("hook_fp16", "hook_bf16")]
+EXACT = [n for n in worker.SCENARIOS if n not in ("hook_fp16", "hook_bf16", "autocast_bf16")]
 
 
 def _scenario(arrays: dict, name: str, kind: str) -> dict:
@@ -156,3 +156,18 @@ def test_ddp_over_subgroups(ddp_results):
         pytest.skip("two groups of 2 ranks need 4 ranks")
     for _, meta in ddp_results:
         assert meta["subgroup"] == {"same_init": True, "grads": True}
+
+
+@pytest.mark.timeout(240)
+def test_under_bf16_autocast_close_to_one_process(ddp_results):
+    # Linear layers in bfloat16 under autocast, SyncBatchNorm in float32: shards and the full batch round
+    # differently, so 5 steps agree to bfloat16's precision, and the ranks' replicas exactly
+    ref, ref_buffers = worker.reference("autocast_bf16", len(ddp_results))
+    want = _scenario(ref, "autocast_bf16", "param")
+    p0 = _scenario(ddp_results[0][0], "autocast_bf16", "param")
+    for arrays, _ in ddp_results:
+        got = _scenario(arrays, "autocast_bf16", "param")
+        for k, v in want.items():
+            assert got[k].dtype == np.float32
+            np.testing.assert_allclose(got[k], v, rtol=0, atol=2e-2 * np.abs(v).max(), err_msg=k)
+            np.testing.assert_array_equal(got[k], p0[k])
