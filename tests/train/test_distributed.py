@@ -1,5 +1,6 @@
 """``ferrum train JOB --nproc N`` (ferrum.train.distributed): the re-launch on 2 ranks reaches the
-one-process accuracy with one report; the pieces (the sharded loader, the flag handling) in-process."""
+one-process accuracy with one report, and resumes from rank 0's checkpoint as the uninterrupted run
+continues; the pieces (the sharded loader, the flag handling) in-process."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import pytest
 
 import ferrum
 from ferrum.train import distributed as tdist
-from ferrum.train import main as train_main
 from ferrum.train import mnist_mlp
 from ferrum.utils.data import TensorDataset
 
@@ -22,15 +22,20 @@ OPTIONS = ["--epochs", "1", "--batch-size", "64", "--schedule", "constant", "--t
            "--test-limit", "1000", "--no-progress"]
 
 
+def _train(*args: str) -> subprocess.CompletedProcess:
+    """``ferrum train ARGS`` in a subprocess with this checkout's package."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get(
+        "PYTHONPATH", "")]))
+    r = subprocess.run([sys.executable, "-m", "ferrum", "train", *args], env=env, capture_output=True,
+                       text=True, timeout=200)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
 @pytest.mark.timeout(240)
 def test_two_ranks_reach_the_one_process_accuracy(mnist_root):
     pytest.importorskip("mpi4py")
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get(
-        "PYTHONPATH", "")]))
-    cmd = [sys.executable, "-m", "ferrum", "train", "mnist-mlp", "--nproc", "2", "--root", mnist_root,
-           *OPTIONS]
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=200)
-    assert r.returncode == 0, r.stdout + r.stderr
+    r = _train("mnist-mlp", "--nproc", "2", "--root", mnist_root, *OPTIONS)
     finals = re.findall(r"final test accuracy: ([\d.]+)%", r.stdout)
     assert len(finals) == 1, r.stdout  # only rank 0 reports
     assert r.stdout.count("epoch 1/1") == 1 and "4000 training, 1000 test images" in r.stdout
@@ -44,11 +49,6 @@ def test_two_ranks_reach_the_one_process_accuracy(mnist_root):
 def test_nproc_flag_is_dropped_from_the_relaunched_arguments():
     assert tdist._without_nproc(["mnist-mlp", "--nproc", "2", "--epochs", "1", "--nproc=3"]) == [
         "mnist-mlp", "--epochs", "1"]
-
-
-def test_checkpoints_are_refused_with_nproc(tmp_path, capsys):
-    assert train_main(["mnist-mlp", "--nproc", "2", "--checkpoint-dir", str(tmp_path)]) == 1
-    assert "--checkpoint-dir is not supported with --nproc" in capsys.readouterr().err
 
 
 def test_no_process_group_means_one_process():
@@ -73,3 +73,20 @@ def test_loader_shards_the_global_batch():
     assert sorted(seen[0] + seen[1]) == list(range(20))
     with pytest.raises(ValueError, match="multiple of the number of processes"):
         tdist.DataParallelRun(0, 3).loader("job", base, seed=0)
+
+
+@pytest.mark.timeout(240)
+def test_rank_zero_checkpoints_and_every_rank_resumes(mnist_root, tmp_path):
+    pytest.importorskip("mpi4py")
+    common = ["mnist-mlp", "--nproc", "2", "--root", mnist_root, "--batch-size", "64", "--train-limit", "640",
+              "--test-limit", "200", "--no-progress", "--schedule", "constant"]
+    whole = _train(*common, "--epochs", "2")
+    ckpt = str(tmp_path / "ckpt")
+    _train(*common, "--epochs", "1", "--checkpoint-dir", ckpt)
+    assert len(os.listdir(ckpt)) == 1  # one writer
+    resumed = _train(*common, "--epochs", "2", "--checkpoint-dir", ckpt, "--resume")
+    assert "resumed from" in resumed.stdout
+    line = [ln for ln in whole.stdout.splitlines() if ln.startswith("epoch 2/2")][0]
+    again = [ln for ln in resumed.stdout.splitlines() if ln.startswith("epoch 2/2")][0]
+    # the same second epoch (the timing columns aside)
+    assert line.split("  ")[:5] == again.split("  ")[:5], (line, again)

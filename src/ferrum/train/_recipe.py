@@ -198,7 +198,7 @@ def train(job: str, d: Defaults, data_name: str, make_datasets: Callable[[str, b
     dp = data_parallel()  # one rank of `ferrum train --nproc N` (ferrum.train.distributed)
     if dp is not None:
         train_loader = dp.loader(job, train_loader, seed)
-        callbacks = callbacks + dp.callbacks
+        callbacks = dp.adapt(callbacks)
         make_model = dp.wrapping(make_model)  # the model in DistributedDataParallel
     if not quiet:
         print(f"{data_name} ({train_set.source}, {root}): {len(train_loader.dataset)} training, "

@@ -17,8 +17,10 @@ and changes three things, as a PyTorch user's DDP script does:
 
 Each rank evaluates the whole test set (the replicas are identical, so their accuracies agree),
 which keeps evaluation as simple as one process's. BLAS threads default to the cores divided
-among the ranks. Training checkpoints (``--checkpoint-dir``) are not supported with ``--nproc``
-yet: the option is refused.
+among the ranks. Training checkpoints (``--checkpoint-dir``): rank 0 writes them (the replicas are
+identical), every rank resumes from the same files (``--resume``), so a resumed data-parallel run
+continues as the uninterrupted one would; such a checkpoint holds the DDP wrapper's state
+(``module.``-prefixed names) and resumes with the same ``--nproc``.
 
 A program that calls a recipe's ``train()`` itself after ``init_process_group`` (under ``ferrum
 run``) gets the same data parallelism.
@@ -37,6 +39,7 @@ import ferrum
 from ferrum import nn
 
 from .callbacks import Callback
+from .checkpoint import Checkpoint
 from .options import POSITIVE_INT
 
 __all__ = ["ENV", "add_nproc_argument", "run_job", "data_parallel", "DataParallelRun"]
@@ -80,10 +83,6 @@ def run_job(args: argparse.Namespace, argv: list[str], run: Callable[[argparse.N
     if nproc <= 1:
         return run(args)
     if ENV not in os.environ:
-        if getattr(args, "checkpoint_dir", None) is not None:
-            print(f"ferrum train {args.job}: error: --checkpoint-dir is not supported with --nproc yet",
-                  file=sys.stderr)
-            return 1
         return relaunch(argv, nproc)
     import ferrum.distributed as dist
     dist.init_process_group("gloo")
@@ -128,6 +127,17 @@ class _CountAllRanks(Callback):
         self._seen = st.samples
 
 
+class _RankZeroSaves(Checkpoint):
+    """A :class:`Checkpoint` that only rank 0 writes; every rank resumes from it."""
+
+    def __init__(self, base: Checkpoint, rank: int) -> None:  # noqa: D107 - takes over ``base``
+        self.__dict__.update(base.__dict__)
+        self.rank = rank
+
+    def save(self, trainer: Any) -> str:
+        return super().save(trainer) if self.rank == 0 else ""
+
+
 class DataParallelRun:
     """What a recipe changes when it runs on ``world`` ranks (see the module docstring)."""
 
@@ -139,6 +149,12 @@ class DataParallelRun:
     @property
     def is_main(self) -> bool:
         return self.rank == 0
+
+    def adapt(self, callbacks: list[Callback]) -> list[Callback]:
+        """This run's callbacks (reshuffling, counting) first, then ``callbacks`` with each
+        :class:`Checkpoint` written by rank 0 only."""
+        return self.callbacks + [_RankZeroSaves(cb, self.rank) if isinstance(cb, Checkpoint) else cb
+                                 for cb in callbacks]
 
     def share(self, job: str, batch_size: int) -> int:
         """This rank's share of a global batch; ValueError unless it divides evenly."""

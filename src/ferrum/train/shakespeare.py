@@ -327,6 +327,7 @@ def train(job: str, d: LMDefaults, build: Callable[..., nn.Module], *, steps: in
     dp = data_parallel()
     if dp is not None:  # one rank of `ferrum train --nproc N`: its share of each batch, its own draws
         trained, batch, draws = dp.wrapping(lambda: model)(), dp.share(job, batch), seed + 7919 * dp.rank
+        saving = dp.adapt(saving)
     trainer = Trainer(trained, opt, lm_loss, train_loader(train_set, opts["steps"], batch, draws),
                       epochs=1, scheduler=sched, scheduler_interval="step", callbacks=[evaluator, *saving],
                       progress=False if quiet else progress, log=None, amp=amp)
