@@ -11,23 +11,26 @@ contiguous array; each parameter owns a slice of it.
 One iteration. ``DistributedDataParallel.forward`` calls :meth:`Reducer.prepare_for_backward`
 (after checking the last iteration finished). Each parameter has a post-accumulate-grad hook: once
 its ``.grad`` is final for this backward, the hook writes it divided by the world size into its
-bucket slice (one pass; in place with ``gradient_as_bucket_view``, where ``.grad`` is that slice;
-a plain copy when a communication hook, which averages itself, is registered) and, when that
-completes a bucket, launches the reduction of every complete bucket in index order (so all ranks
-issue the collectives in one order, which MPI requires): ``all_reduce(bucket, async_op=True)``,
-or the hook. The backward pass goes on computing the
-earlier layers' gradients while those messages travel. When the last bucket is launched (from the
-hook of the last parameter to get its gradient, i.e. at the end of the parameters' backward), the
-reducer waits for every bucket and writes the averaged gradients into ``.grad`` (a copy, or
-``.grad`` becomes a view of the bucket with ``gradient_as_bucket_view``).
+bucket slice (one pass: 322 us for 4 MB of float32 against 532 for a copy and then an in-place
+division; in place with ``gradient_as_bucket_view``, where ``.grad`` is that slice; a plain copy
+when a communication hook, which averages itself, is registered) and, when that completes a
+bucket, launches the reduction of every complete bucket in index order (so all ranks issue the
+collectives in one order, which MPI requires): ``all_reduce(bucket, async_op=True)``, or the hook.
+The backward pass goes on computing the earlier layers' gradients while those messages travel
+(``ferrum.distributed`` moves them on its communication thread: a 4 MB all-reduce started before
+42 ms of matrix products on 2 ranks is complete when they end, its launch costing 0.09 ms). When
+the last bucket is launched (from the hook of the last parameter to get its gradient, i.e. at the
+end of the parameters' backward), the reducer waits for every bucket and writes the averaged
+gradients into ``.grad`` (a copy, or ``.grad`` becomes a view of the bucket with
+``gradient_as_bucket_view``).
 
 Unused parameters. With ``find_unused_parameters`` the forward's outputs are traced back through
 the autograd graph; parameters not reached count as ready (a zero slice) at the first hook of the
 backward, a used-parameter map is all-reduced, and a parameter that no rank used keeps its
 ``.grad`` untouched (None stays None), as PyTorch does. Without the flag an unused parameter keeps
-its bucket from ever completing: no collective of that iteration starts on any rank (buckets launch
-in order), and the next forward raises PyTorch's RuntimeError ("Expected to have finished reduction
-in the prior iteration ...") naming the parameters.
+its bucket from ever completing: that bucket and the ones after it never launch (buckets launch in
+index order, alike on every rank), and the next forward raises PyTorch's RuntimeError ("Expected to
+have finished reduction in the prior iteration ...") naming the parameters.
 
 Differences from PyTorch: the reduction finishes when the last bucket is launched (ferrum's engine
 has no end-of-backward callback), not when the whole backward pass ends; the results are the same,
