@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import traceback
+import warnings
 
 import numpy as np
 
@@ -33,6 +34,7 @@ SCENARIOS: dict[str, dict] = {
     "small_buckets_view": dict(model="mlp", cap=0.0005, grad_view=True),
     "bn_broadcast": dict(model="mlp_bn"),
     "bn_no_sync": dict(model="mlp_bn", accum=2),
+    "bn_rank_local": dict(model="mlp_bn", accum=2, buffers=False),
     "no_sync_view": dict(model="mlp", accum=3, grad_view=True, cap=0.0005),
     "sync_bn": dict(model="conv_bn", sync=True),
     "sync_bn_no_sync": dict(model="mlp_bn", sync=True, accum=2),
@@ -46,7 +48,7 @@ SCENARIOS: dict[str, dict] = {
 
 def options(name: str) -> dict:
     o = dict(dtype="float64", steps=20, accum=1, grad_view=False, cap=None, hook=None, sync=False,
-             autocast=False)
+             autocast=False, buffers=True)
     o.update(SCENARIOS[name])
     return o
 
@@ -87,6 +89,11 @@ def _state(model: nn.Module, prefix: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _perturb(model: nn.Module, rank: int) -> nn.Module:
+    _perturb_buffers(model, rank)
+    return model
+
+
 def _perturb_buffers(model: nn.Module, rank: int) -> None:
     """Rank-dependent running statistics, so that the broadcast at construction shows."""
     with ferrum.no_grad():
@@ -109,7 +116,12 @@ def run_scenario(name: str, rank: int, world: int, meta: dict) -> dict[str, np.n
     _perturb_buffers(model, rank)
     if o["sync"]:
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    ddp = DDP(model, bucket_cap_mb=o["cap"], gradient_as_bucket_view=o["grad_view"])
+    kw = {} if o["buffers"] else {"broadcast_buffers": False}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ddp = DDP(model, bucket_cap_mb=o["cap"], gradient_as_bucket_view=o["grad_view"], **kw)
+    if not o["buffers"]:  # PyTorch 2.13 deprecates broadcast_buffers
+        assert any(issubclass(w.category, FutureWarning) for w in caught)
     events: list = []
     if o["hook"] == "allreduce":
         ddp.register_comm_hook(None, default_hooks.allreduce_hook)
@@ -365,7 +377,10 @@ def reference(name: str, world: int) -> tuple[dict[str, np.ndarray], list[dict[s
     model = build(o["model"], o["dtype"], INIT_SEED)  # rank 0's initialisation
     opt = _optimizer(model)
     per_rank = [_buffers(model) for _ in range(world)]
-    broadcast = True
+    if not o["buffers"]:  # each rank keeps its own buffers, from its own initialisation on
+        for r in range(world):
+            per_rank[r] = _buffers(_perturb(build(o["model"], o["dtype"], INIT_SEED + r), r))
+    broadcast = o["buffers"]
     for step in range(o["steps"]):
         opt.zero_grad()
         for k in range(o["accum"]):
@@ -384,7 +399,7 @@ def reference(name: str, world: int) -> tuple[dict[str, np.ndarray], list[dict[s
                 losses.append(F.cross_entropy(out, ferrum.tensor(shard(y, r, world))))
                 per_rank[r] = _buffers(model)
             (sum(losses[1:], losses[0]) / world).backward()
-            broadcast = k == o["accum"] - 1
+            broadcast = o["buffers"] and k == o["accum"] - 1
         opt.step()
     if o["sync"]:
         per_rank = [_buffers(model) for _ in range(world)]
