@@ -16,6 +16,8 @@ Per model, framework and round, each rank times (wall clock, 1 BLAS thread per r
 
 Overlap shows as ``bwd+ar < bwd + ar``: the reduction of the late layers' buckets runs while the early
 layers' gradients are computed. The table gives the median over rounds of each rank-0 median (ms).
+For ferrum, the last lines show the overlap directly: the share of the gradient bytes whose
+all-reduce had finished when backward produced its last gradient, and the reduction time left then.
 
 Measured on the shared 2-core machine (5 agents on it, load 4-6), 2 runs:
 
@@ -97,6 +99,38 @@ class Bench:
         return time.perf_counter() - t
 
 
+def timeline(bench: Bench, steps: int) -> tuple[float, float]:
+    """ferrum only: over ``steps`` synced backward passes, the median fraction of the gradient bytes
+    whose all-reduce had completed when the last bucket was launched (= when backward produced the
+    last gradient), and the median time from then to the end of the reduction (ms)."""
+    red = bench.ddp.reducer
+    launch = red._launch
+    done: list = []
+    marks: dict = {}
+
+    def traced(bucket) -> None:
+        launch(bucket)
+        if bucket.index == len(red.buckets) - 1:
+            marks["last"] = time.perf_counter()
+            marks["bytes_done"] = sum(b.flat.nbytes for b in done)
+        bucket.op.get_future().add_done_callback(lambda f, b=bucket: done.append(b))
+
+    red._launch = traced
+    fractions, tails = [], []
+    total = sum(b.flat.nbytes for b in red.buckets)
+    try:
+        for _ in range(steps):
+            done.clear()
+            bench.opt.zero_grad()
+            loss = bench.loss_fn(bench.ddp(bench.x), bench.y)
+            loss.backward()
+            tails.append(1e3 * (time.perf_counter() - marks["last"]))
+            fractions.append(marks["bytes_done"] / total)
+    finally:
+        red._launch = launch
+    return statistics.median(fractions), statistics.median(tails)
+
+
 def _median_ms(fn, n: int) -> float:
     return 1e3 * statistics.median(fn() for _ in range(n))
 
@@ -139,6 +173,8 @@ def main() -> None:
                 r["bwd+ar"].append(_median_ms(lambda b=b: b.backward(True), args.steps))
                 r["bwd"].append(_median_ms(lambda b=b: b.backward(False), args.steps))
                 r["ar"].append(_median_ms(lambda b=b, d=dist, s=sizes: b.allreduce(d, s), args.steps))
+        tl = timeline(benches[0], args.steps)
+        results[(model_name, "timeline")] = tl
     if rank == 0:
         print(f"2 ranks, {args.rounds} rounds x {args.steps} steps, medians in ms (rank 0)")
         print(f"{'model':44s} {'lib':7s} {'step':>7s} {'bwd+ar':>7s} {'bwd':>7s} {'ar':>7s} {'bwd+ar':>7s}"
@@ -152,8 +188,10 @@ def main() -> None:
                 print(f"{model_name:44s} {lib:7s} {r['step']:7.2f} {r['bwd+ar']:7.2f} {r['bwd']:7.2f} "
                       f"{r['ar']:7.2f} {r['bwd+ar'] / (r['bwd'] + r['ar']):7.2f} {ratio}")
         for model_name in MODELS:
+            frac, tail = results[(model_name, "timeline")]
             print(f"{model_name}: ferrum's buckets (float32 elements, reduced first to last): "
-                  f"{bucket_sizes[model_name]}")
+                  f"{bucket_sizes[model_name]}; {frac:.0%} of the gradient bytes already all-reduced "
+                  f"when backward produced its last gradient, {tail:.2f} ms of reduction after it")
     tdist.destroy_process_group()
     fdist.destroy_process_group()
 
