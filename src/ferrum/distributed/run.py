@@ -17,7 +17,12 @@ caller from the scheduler (see README.md, "Distributed training").
 
 Multi-node with ``--nnodes``/``--node-rank``: node 0 runs mpiexec with hydra's "manual" launcher
 listening on MASTER_PORT, and every node (node 0 included) starts its own hydra proxy, which
-connects to MASTER_ADDR:MASTER_PORT and starts that node's ranks. Nothing needs ssh.
+connects to MASTER_ADDR:MASTER_PORT and starts that node's ranks; nothing needs ssh, and the nodes
+may start in any order (the others wait up to 900 s for node 0, torchrun's rendezvous timeout).
+Node 0's launcher stays as the parent of mpiexec and its proxy (they get SIGKILL if it dies, and
+its SIGTERM/SIGINT are forwarded). The ranks' data then flows over MPICH's network module (UCX or
+libfabric, TCP on plain Ethernet); tests/distributed/test_two_nodes.py runs it between two network
+namespaces.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 __all__ = ["add_run_parser", "build_command", "find_mpiexec", "main"]
@@ -99,9 +107,12 @@ def _manual_commands(args, mpiexec: str) -> list[list[str]]:
         raise ValueError(f"ferrum run: --node-rank {args.node_rank} is out of range for --nnodes "
                          f"{args.nnodes}")
     proxy = str(Path(mpiexec).parent / "hydra_pmi_proxy")
+    # the proxy command line that mpiexec -launcher manual prints (hydra of the pinned mpich wheel),
+    # with node 0's address instead of its hostname, so that the other nodes can build it themselves
     proxy_cmd = [proxy, "--control-port", f"{args.master_addr}:{args.master_port}", "--rmk", "user",
                  "--launcher", "manual", "--demux", "poll", "--pgid", "0", "--retries", "30",
-                 "--usize", "-2", "--proxy-id", str(args.node_rank)]
+                 "--usize", "-1", "--pmi-port", "0", "--gpus-per-proc", "-2", "--gpu-subdevs-per-proc", "-2",
+                 "--proxy-id", str(args.node_rank)]
     if args.node_rank != 0:
         return [proxy_cmd]
     hosts = ",".join(f"node{i}:{args.nproc}" for i in range(args.nnodes))
@@ -120,6 +131,8 @@ def _cmd(args) -> int:
         for c in cmds:
             print(" ".join(c))
         return 0
+    if args.nnodes > 1 and args.node_rank != 0 and not _wait_for_master(args.master_addr, args.master_port):
+        return 1
     if len(cmds) == 1:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -127,25 +140,67 @@ def _cmd(args) -> int:
     return _run_manual_master(cmds, env)
 
 
+RDZV_TIMEOUT = 900.0  # seconds a node waits for node 0 (torchrun's default rendezvous timeout)
+
+
+def _wait_for_master(addr: str, port: int) -> bool:
+    """Waits until node 0's mpiexec listens (hydra's proxy gives up at once when it does not), so the
+    nodes may be started in any order. A bare connect-and-close is harmless to mpiexec."""
+    deadline = time.monotonic() + RDZV_TIMEOUT
+    told = False
+    while True:
+        try:
+            socket.create_connection((addr, port), timeout=5).close()
+            return True
+        except OSError as e:
+            if time.monotonic() > deadline:
+                print(f"ferrum run: node 0 at {addr}:{port} did not come up in {RDZV_TIMEOUT:.0f} s ({e})",
+                      file=sys.stderr)
+                return False
+            if not told:
+                print(f"ferrum run: waiting for node 0 at {addr}:{port} ...", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(0.5)
+
+
+def _die_with_parent() -> None:
+    """In a child: receive SIGKILL when the launcher dies, so a killed launcher leaves nothing behind."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _run_manual_master(cmds: list[list[str]], env: dict) -> int:
     """Node 0 of a multi-node job: mpiexec in the background (it prints the proxy command lines of the
     manual launcher, which are ours to start), then this node's proxy; exits with mpiexec's status."""
     env = dict(env, MPIEXEC_PORT_RANGE=f"{env['MASTER_PORT']}:{env['MASTER_PORT']}")
-    master = subprocess.Popen(cmds[0], env=env, stdout=subprocess.PIPE, text=True)
-    proxy = None
+    master = subprocess.Popen(cmds[0], env=env, stdout=subprocess.PIPE, text=True,
+                              preexec_fn=_die_with_parent)
+    procs = [master]
+
+    def stop(signum, frame):
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signum)
+        raise SystemExit(128 + signum)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, stop)
     try:
         for line in master.stdout:
-            if line.startswith("HYDRA_LAUNCH:") or line.startswith("HYDRA_LAUNCH_END"):
-                if proxy is None and line.startswith("HYDRA_LAUNCH_END"):
-                    proxy = subprocess.Popen(cmds[1], env=env)
+            if line.startswith("HYDRA_LAUNCH"):
+                if line.startswith("HYDRA_LAUNCH_END") and len(procs) == 1:
+                    procs.append(subprocess.Popen(cmds[1], env=env, preexec_fn=_die_with_parent))
                 continue
             sys.stdout.write(line)
             sys.stdout.flush()
         return master.wait()
     finally:
-        for p in (proxy, master):
-            if p is not None and p.poll() is None:
-                p.terminate()
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
