@@ -9,7 +9,8 @@ WORLD_SIZE, MASTER_ADDR and MASTER_PORT that torch's env:// rendezvous reads):
 Per model, framework and round, each rank times (wall clock, 1 BLAS thread per rank, float32, SGD):
 
 - ``step``: zero_grad, forward, cross-entropy, backward with DDP's reduction, optimizer step;
-- ``bwd+ar``: the backward of a synced step alone (it ends when the averaged gradients are in .grad);
+- ``bwd+ar``: the backward of a synced step alone (it ends when the averaged gradients are in .grad),
+  started on both ranks together (a barrier after the forward);
 - ``bwd``: the same backward inside ``no_sync()`` (no communication at all);
 - ``ar``: all-reducing buffers of DDP's bucket sizes (ferrum's bucket sizes, for both), all started
   at once with ``async_op=True`` and then waited for: the communication alone, back to back.
@@ -27,6 +28,7 @@ Measured on the shared 2-core machine (5 agents on it, load 4-6), 2 runs:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import time
@@ -77,18 +79,16 @@ class Bench:
         self.opt.step()
         return time.perf_counter() - t
 
-    def backward(self, sync: bool) -> float:
+    def backward(self, dist, sync: bool) -> float:
+        """One backward alone, both ranks starting it together (a barrier after the forward: what
+        one rank waits for another is not the backward's)."""
         self.opt.zero_grad()
-        if sync:
+        with contextlib.nullcontext() if sync else self.ddp.no_sync():
             loss = self.loss_fn(self.ddp(self.x), self.y)
-            t = time.perf_counter()
-            loss.backward()
-            return time.perf_counter() - t
-        with self.ddp.no_sync():
-            loss = self.loss_fn(self.ddp(self.x), self.y)
-            t = time.perf_counter()
-            loss.backward()
-            return time.perf_counter() - t
+        dist.barrier()
+        t = time.perf_counter()
+        loss.backward()
+        return time.perf_counter() - t
 
     def allreduce(self, dist, sizes) -> float:
         bufs = [self.lib.zeros(n) for n in sizes]
@@ -99,7 +99,7 @@ class Bench:
         return time.perf_counter() - t
 
 
-def timeline(bench: Bench, steps: int) -> tuple[float, float]:
+def timeline(bench: Bench, dist, steps: int) -> tuple[float, float]:
     """ferrum only: over ``steps`` synced backward passes, the median fraction of the gradient bytes
     whose all-reduce had completed when the last bucket was launched (= when backward produced the
     last gradient), and the median time from then to the end of the reduction (ms)."""
@@ -123,6 +123,7 @@ def timeline(bench: Bench, steps: int) -> tuple[float, float]:
             done.clear()
             bench.opt.zero_grad()
             loss = bench.loss_fn(bench.ddp(bench.x), bench.y)
+            dist.barrier()
             loss.backward()
             tails.append(1e3 * (time.perf_counter() - marks["last"]))
             fractions.append(marks["bytes_done"] / total)
@@ -170,10 +171,10 @@ def main() -> None:
                 dist = fdist if b.name == "ferrum" else tdist
                 r = results.setdefault((model_name, b.name), {"step": [], "bwd+ar": [], "bwd": [], "ar": []})
                 r["step"].append(_median_ms(b.step, args.steps))
-                r["bwd+ar"].append(_median_ms(lambda b=b: b.backward(True), args.steps))
-                r["bwd"].append(_median_ms(lambda b=b: b.backward(False), args.steps))
+                r["bwd+ar"].append(_median_ms(lambda b=b, d=dist: b.backward(d, True), args.steps))
+                r["bwd"].append(_median_ms(lambda b=b, d=dist: b.backward(d, False), args.steps))
                 r["ar"].append(_median_ms(lambda b=b, d=dist, s=sizes: b.allreduce(d, s), args.steps))
-        tl = timeline(benches[0], args.steps)
+        tl = timeline(benches[0], fdist, args.steps)
         results[(model_name, "timeline")] = tl
     if rank == 0:
         print(f"2 ranks, {args.rounds} rounds x {args.steps} steps, medians in ms (rank 0)")
