@@ -86,16 +86,21 @@ def run_job(args: argparse.Namespace, argv: list[str], run: Callable[[argparse.N
         return relaunch(argv, nproc)
     import ferrum.distributed as dist
     dist.init_process_group("gloo")
-    try:
-        if dist.get_world_size() != nproc:
-            raise RuntimeError(f"ferrum train: expected {nproc} ranks, the job has {dist.get_world_size()}")
-        if getattr(args, "threads", None) is None:
-            ferrum.set_num_threads(max(1, (os.cpu_count() or 1) // nproc))
-        if dist.get_rank() != 0:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this rank's life
-        return run(args)
-    finally:
-        dist.destroy_process_group()
+    if dist.get_world_size() != nproc:
+        raise RuntimeError(f"ferrum train: expected {nproc} ranks, the job has {dist.get_world_size()}")
+    if getattr(args, "threads", None) is None:
+        ferrum.set_num_threads(max(1, (os.cpu_count() or 1) // nproc))
+    if dist.get_rank() != 0:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this rank's life
+    code = run(args)  # an exception ends the whole job (ferrum.distributed's excepthook)
+    if code != 0:
+        # a failed rank leaves without waiting for the others (they may be inside a collective it
+        # will never join, which destroy_process_group would wait for): the launcher ends the job
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    dist.destroy_process_group()
+    return code
 
 
 class _SetEpoch(Callback):
