@@ -43,3 +43,10 @@ def test_launcher_command_and_variables(capsys):
     assert main(["run", "--dry-run", "-n", "2", "--hosts", "a,b", "x.py"]) == 0
     cmd = capsys.readouterr().out.split()
     assert cmd[1:7] == ["-hosts", "a,b", "-ppn", "2", "-n", "4"]
+    assert main(["run", "--dry-run", "-n", "2", "-m", "pkg.train", "--epochs", "1"]) == 0
+    cmd = capsys.readouterr().out.split()
+    assert cmd[-5:] == ["ferrum.distributed._rank", "-m", "pkg.train", "--epochs", "1"]
+    assert main(["run", "--dry-run", "-n", "2", "--nnodes", "2", "--node-rank", "1", "--master-addr",
+                 "10.0.0.1", "--master-port", "29511", "x.py"]) == 0
+    cmd = capsys.readouterr().out.split()  # node 1 runs hydra's proxy, pointed at node 0's mpiexec
+    assert cmd[0].endswith("hydra_pmi_proxy") and "10.0.0.1:29511" in cmd and cmd[-2:] == ["--proxy-id", "1"]

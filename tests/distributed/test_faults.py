@@ -6,6 +6,7 @@ keeps working); a rank that never arrives makes the others time out with a clear
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 
@@ -73,3 +74,15 @@ def test_a_rank_that_never_arrives_times_out():
     assert rc != 0 and secs < 40, (rc, secs, out[-3000:])
     assert "Ranks 1 failed to pass monitoredBarrier in 2000 ms" in out
     assert "timed out after 0:00:03" in out and "DistBackendError" in out
+    share = float(re.search(r"WAIT-CPU ([\d.]+)", out).group(1))
+    assert share < 0.5, f"rank 0 used {share:.0%} of a core while waiting"  # measured: ~7%
+
+
+@pytest.mark.timeout(90)
+def test_a_late_rank_times_out_instead_of_hanging():
+    need_mpi()
+    rc, out, secs = launch(2, "faults.py", "late", "l", timeout=80)
+    assert rc != 0 and secs < 30, (rc, secs, out[-3000:])
+    assert "LATE-TIMEOUT all_reduce: rank 0 of the group timed out" in out
+    assert "LATE-BROKEN all_reduce: the process group is unusable" in out
+    assert "transfer timed out" in out

@@ -4,7 +4,8 @@ all_to_all_single, barrier, monitored_barrier (torch.distributed's signatures an
 
 Each call checks its arguments on the caller's thread, bumps the version counter of every tensor it
 will write (as torch's in-place ops do), and queues the transfer to the communication thread
-(_engine.py), which runs the descriptor handshake and then MPI's blocking collective. Data that
+(_engine.py), which runs the descriptor handshake and then MPI's non-blocking collective, polled
+to completion (Engine.wait_transfer). Data that
 only moves travels as bytes, so every dtype works (bfloat16, float16, bool, complex). Reductions
 use MPI's typed operations; float16/bfloat16 are reduced in float32 and cast back (MPI has no
 half-precision sum), bool as uint8 (SUM/MAX/BOR are "or", PRODUCT/MIN/BAND "and"). A non-contiguous
@@ -95,6 +96,11 @@ def _root(group: ProcessGroup, rank, group_rank, op: str, name: str) -> int:
     return group_rank
 
 
+def _xfer(pg: ProcessGroup, req) -> None:
+    """Waits for a collective's payload (every rank passed the handshake, so it is moving)."""
+    engine().wait_transfer(req, time.monotonic() + pg._timeout.total_seconds())
+
+
 def _issue(group: ProcessGroup, op: str, outputs: list, fn, async_op: bool):
     work = engine().submit(group, Work(op, outputs), fn)
     if async_op:
@@ -172,7 +178,7 @@ def broadcast(tensor: Tensor, src: int | None = None, group=None, async_op: bool
     def run():
         handshake(pg, describe("broadcast", a, root=root), "broadcast")
         buf = _bytes(a)
-        pg._comm.Bcast([buf, buf.size, mpi().BYTE], root=root)
+        _xfer(pg, pg._comm.Ibcast([buf, buf.size, mpi().BYTE], root=root))
         if pg.rank() != root:
             _store_bytes(tensor, buf, "broadcast")
     return _issue(pg, "broadcast", [tensor], run, async_op)
@@ -189,7 +195,7 @@ def all_reduce(tensor: Tensor, op=RedOpType.SUM, group=None, async_op: bool = Fa
         handshake(pg, describe("all_reduce", a, redop=int(rop)), "all_reduce")
         buf, mtype, mop = _typed(a, rop)
         if buf.size:
-            pg._comm.Allreduce(mpi().IN_PLACE, [buf, buf.size, mtype], mop)
+            _xfer(pg, pg._comm.Iallreduce(mpi().IN_PLACE, [buf, buf.size, mtype], mop))
         if rop is RedOpType.AVG:
             _average(buf, pg.size())
         _store(tensor, buf.view(a.dtype) if a.dtype.name == "bool" else buf, "all_reduce")
@@ -213,9 +219,9 @@ def reduce(tensor: Tensor, dst: int | None = None, op=RedOpType.SUM, group=None,
         MPI = mpi()
         if buf.size:
             if me == root:
-                pg._comm.Reduce(MPI.IN_PLACE, [buf, buf.size, mtype], mop, root=root)
+                _xfer(pg, pg._comm.Ireduce(MPI.IN_PLACE, [buf, buf.size, mtype], mop, root=root))
             else:
-                pg._comm.Reduce([buf, buf.size, mtype], None, mop, root=root)
+                _xfer(pg, pg._comm.Ireduce([buf, buf.size, mtype], None, mop, root=root))
         if me == root:
             if rop is RedOpType.AVG:
                 _average(buf, pg.size())
@@ -238,7 +244,7 @@ def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op: bool = F
         handshake(pg, describe("all_gather", a), "all_gather")
         src = _bytes(a)
         recv = np.empty((n, src.size), dtype=np.uint8)
-        pg._comm.Allgather([src, src.size, mpi().BYTE], [recv, src.size, mpi().BYTE])
+        _xfer(pg, pg._comm.Iallgather([src, src.size, mpi().BYTE], [recv, src.size, mpi().BYTE]))
         for i, t in enumerate(outs):
             _store_bytes(t, recv[i], "all_gather")
     return _issue(pg, "all_gather", outs, run, async_op)
@@ -261,7 +267,7 @@ def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group=No
         handshake(pg, describe("all_gather_into_tensor", a), "all_gather_into_tensor")
         src = _bytes(a)
         recv = o.reshape(-1).view(np.uint8) if o.flags.c_contiguous else np.empty(o.nbytes, np.uint8)
-        pg._comm.Allgather([src, src.size, mpi().BYTE], [recv, src.size, mpi().BYTE])
+        _xfer(pg, pg._comm.Iallgather([src, src.size, mpi().BYTE], [recv, src.size, mpi().BYTE]))
         if not o.flags.c_contiguous:
             _store_bytes(output_tensor, recv, "all_gather_into_tensor")
     return _issue(pg, "all_gather_into_tensor", [output_tensor], run, async_op)
@@ -290,8 +296,8 @@ def gather(tensor: Tensor, gather_list: list | None = None, dst: int | None = No
         handshake(pg, describe("gather", a, root=root), "gather")
         src = _bytes(a)
         recv = np.empty((n, src.size), dtype=np.uint8) if me == root else None
-        pg._comm.Gather([src, src.size, mpi().BYTE], None if recv is None else [recv, src.size, mpi().BYTE],
-                        root=root)
+        rspec = None if recv is None else [recv, src.size, mpi().BYTE]
+        _xfer(pg, pg._comm.Igather([src, src.size, mpi().BYTE], rspec, root=root))
         for i, t in enumerate(outs):
             _store_bytes(t, recv[i], "gather")
     return _issue(pg, "gather", outs, run, async_op)
@@ -321,8 +327,8 @@ def scatter(tensor: Tensor, scatter_list: list | None = None, src: int | None = 
         size = a.nbytes
         send = np.concatenate([_bytes(t._data) for t in ins]) if me == root else None
         recv = np.empty(size, dtype=np.uint8)
-        pg._comm.Scatter(None if send is None else [send, size, mpi().BYTE], [recv, size, mpi().BYTE],
-                         root=root)
+        sspec = None if send is None else [send, size, mpi().BYTE]
+        _xfer(pg, pg._comm.Iscatter(sspec, [recv, size, mpi().BYTE], root=root))
         _store_bytes(tensor, recv, "scatter")
     return _issue(pg, "scatter", [tensor], run, async_op)
 
@@ -334,7 +340,7 @@ def _reduce_scatter(pg: ProcessGroup, name: str, output: Tensor, stacked, rop: R
         sbuf, mtype, mop = _typed(send, rop)
         rbuf = np.empty(a.size, dtype=sbuf.dtype)
         if rbuf.size:
-            pg._comm.Reduce_scatter_block([sbuf, a.size, mtype], [rbuf, a.size, mtype], mop)
+            _xfer(pg, pg._comm.Ireduce_scatter_block([sbuf, a.size, mtype], [rbuf, a.size, mtype], mop))
         if rop is RedOpType.AVG:
             _average(rbuf, pg.size())
         _store(output, rbuf.view(a.dtype) if a.dtype.name == "bool" else rbuf, name)
@@ -385,7 +391,7 @@ def _alltoallv(pg: ProcessGroup, name: str, send_parts: list, recv_sizes: list, 
         handshake(pg, describe(name, None, extra=DTYPE_ID.get(dtype.name, 99)), name, check="op")
         mine = np.concatenate([scount, rcount])
         table = np.empty((n, 2 * n), dtype=np.int64)
-        pg._comm.Allgather(mine, table)
+        _xfer(pg, pg._comm.Iallgather(mine, table))
         sent, expected = table[:, :n], table[:, n:]
         if not np.array_equal(sent, expected.T):
             bad = [(i, j) for i in range(n) for j in range(n) if sent[i, j] != expected[j, i]]
@@ -398,7 +404,7 @@ def _alltoallv(pg: ProcessGroup, name: str, send_parts: list, recv_sizes: list, 
         sdis = np.concatenate([[0], np.cumsum(scount)[:-1]])
         rdis = np.concatenate([[0], np.cumsum(rcount)[:-1]])
         B = mpi().BYTE
-        pg._comm.Alltoallv([send, (scount, sdis), B], [recv, (rcount, rdis), B])
+        _xfer(pg, pg._comm.Ialltoallv([send, (scount, sdis), B], [recv, (rcount, rdis), B]))
         finish(recv, rdis, rcount)
     return run
 

@@ -1,4 +1,5 @@
-"""What ``ferrum run`` starts in every rank: ``python -m ferrum.distributed._rank script.py args``.
+"""What ``ferrum run`` starts in every rank: ``python -m ferrum.distributed._rank script.py args``
+(or ``... _rank -m package.module args``).
 
 It sets torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE; MASTER_ADDR and
 MASTER_PORT come from the launcher) from what the MPI process manager gives the rank, initialises
@@ -38,18 +39,24 @@ def _abort(code: int) -> None:
 
 def main() -> None:
     if len(sys.argv) < 2:
-        print("usage: python -m ferrum.distributed._rank script.py [args]", file=sys.stderr)
+        print("usage: python -m ferrum.distributed._rank [-m] script.py [args]", file=sys.stderr)
         sys.exit(2)
     _set_env()
     from ._engine import mpi
     mpi()  # MPI_Init now: an abort later must not be the first MPI call
     from ._init import install_abort_hook
     install_abort_hook()
+    module = sys.argv[1] == "-m"
+    if module:
+        del sys.argv[1]
     script = sys.argv[1]
     sys.argv = sys.argv[1:]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    sys.path.insert(0, os.getcwd() if module else os.path.dirname(os.path.abspath(script)))
     try:
-        runpy.run_path(script, run_name="__main__")
+        if module:
+            runpy.run_module(script, run_name="__main__", alter_sys=True)
+        else:
+            runpy.run_path(script, run_name="__main__")
     except SystemExit as e:
         code = e.code
         if code is None or code == 0:

@@ -12,8 +12,9 @@ from a signal, every rank is killed and mpiexec exits non-zero. _rank.py complet
 Python errors (an uncaught exception or a non-zero sys.exit aborts the job), and sets RANK,
 WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT for scripts that read them.
 ``mpiexec -n N python -m mpi4py script.py`` (mpi4py's runner, which also aborts on an uncaught
-exception) and ``srun`` work too; the variables are then derived by ``init_process_group``'s
-caller from the scheduler (see README.md, "Distributed training").
+exception) works too (init_process_group takes rank and size from MPI), and under Slurm
+``srun --mpi=pmi2 ferrum run --srun script.py`` runs each rank's part of the launcher in the
+process srun started (README.md, "Distributed training").
 
 Multi-node with ``--nnodes``/``--node-rank``: node 0 runs mpiexec with hydra's "manual" launcher
 listening on MASTER_PORT, and every node (node 0 included) starts its own hydra proxy, which
@@ -70,6 +71,11 @@ def add_run_parser(sub) -> argparse.ArgumentParser:
                    help="port on node 0 (multi-node: mpiexec's control port)")
     p.add_argument("--hosts", default=None,
                    help="comma-separated hosts, nproc-per-node ranks on each, started over ssh by mpiexec")
+    p.add_argument("-m", "--module", action="store_true",
+                   help="run `script` as a module (python -m script), as torchrun's -m")
+    p.add_argument("--standalone", action="store_true", help="accepted for torchrun's commands: one node")
+    p.add_argument("--srun", action="store_true",
+                   help="run as one rank started by a scheduler (srun --mpi=pmi2 ...): no mpiexec")
     p.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     p.add_argument("script", help="the Python script to run on every rank")
     p.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
@@ -85,7 +91,8 @@ def _env(args, world: int) -> dict:
 
 
 def _rank_cmd(args) -> list[str]:
-    return [sys.executable, "-u", "-m", "ferrum.distributed._rank", args.script, *args.args]
+    target = ["-m", args.script] if args.module else [args.script]
+    return [sys.executable, "-u", "-m", "ferrum.distributed._rank", *target, *args.args]
 
 
 def build_command(args) -> list[list[str]]:
@@ -121,6 +128,11 @@ def _manual_commands(args, mpiexec: str) -> list[list[str]]:
 
 
 def _cmd(args) -> int:
+    if args.srun:  # this process is one rank of a job the scheduler started
+        from ._rank import main as rank_main
+        sys.argv = [sys.argv[0], *(["-m"] if args.module else []), args.script, *args.args]
+        rank_main()
+        return 0
     try:
         cmds = build_command(args)
     except (RuntimeError, ValueError) as e:

@@ -6,12 +6,15 @@ kill: rank 1 SIGKILLs itself while rank 0 waits in a collective;
 mismatch: collectives whose shapes, dtypes, ops or split sizes differ across ranks, each of which
     must raise RuntimeError on every rank; the group then still works;
 timeout: rank 1 never arrives; rank 0's monitored_barrier names it, and its all_reduce hits the
-    3 s timeout (the error is left uncaught, so it also aborts the job)."""
+    3 s timeout (the error is left uncaught, so it also aborts the job);
+late: rank 1 arrives after rank 0 timed out and gave up: rank 0's group refuses further work, and
+    rank 1's collective times out in its transfer instead of hanging."""
 
 from __future__ import annotations
 
 import datetime
 import os
+import resource
 import signal
 import sys
 import time
@@ -32,7 +35,7 @@ def expect_mismatch(fn, what: str) -> None:
 
 def main() -> None:
     mode = sys.argv[1]
-    timeout = datetime.timedelta(seconds=3 if mode == "timeout" else 60)
+    timeout = datetime.timedelta(seconds=3 if mode in ("timeout", "late") else 60)
     dist.init_process_group("gloo", timeout=timeout)
     r, n = dist.get_rank(), dist.get_world_size()
     dist.barrier()
@@ -69,7 +72,26 @@ def main() -> None:
             dist.monitored_barrier(timeout=datetime.timedelta(seconds=2))
         except RuntimeError as e:
             print(f"MONITORED {e}", flush=True)
-        dist.all_reduce(ferrum.ones(3))
+        u0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        try:
+            dist.all_reduce(ferrum.ones(3))
+        finally:  # waiting for the absent rank must not spin a core
+            u1 = resource.getrusage(resource.RUSAGE_SELF)
+            cpu = u1.ru_utime - u0.ru_utime + u1.ru_stime - u0.ru_stime
+            print(f"WAIT-CPU {cpu / (time.monotonic() - t0):.3f}", flush=True)
+    elif mode == "late":
+        if r == 1:
+            time.sleep(5)
+            dist.all_reduce(ferrum.ones(3))  # rank 0 is gone from this collective: times out, aborts
+        try:
+            dist.all_reduce(ferrum.ones(3))
+        except dist.DistBackendError as e:
+            print(f"LATE-TIMEOUT {e}", flush=True)
+        try:
+            dist.all_reduce(ferrum.ones(3))
+        except dist.DistBackendError as e:
+            print(f"LATE-BROKEN {e}", flush=True)
+        time.sleep(30)
     dist.destroy_process_group()
 
 
