@@ -83,6 +83,7 @@ _LAZY = {"save": ".serialization", "load": ".serialization", "cdist": ".ops.cdis
              "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache",
              "autocast_increment_nesting", "autocast_decrement_nesting")}}
 _LAZY.update(save_file=".serialization", load_file=".serialization")
+_LAZY.update(compile="._compile")
 _LAZY.update(dict.fromkeys((
     "are_deterministic_algorithms_enabled", "get_deterministic_debug_mode", "get_float32_matmul_precision",
     "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
@@ -110,7 +111,7 @@ def __getattr__(name):
         return getattr(importlib.import_module(".nn.functional", __name__), name)
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
                 "amp", "testing", "special", "fft", "datasets", "transforms", "train", "models",
-                "accelerator", "version", "multiprocessing", "cpu"):
+                "accelerator", "version", "multiprocessing", "cpu", "func"):
         try:
             return importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:

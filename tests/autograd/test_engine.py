@@ -1210,3 +1210,25 @@ def test_one_loop_serves_backward_grad_and_anomaly_alike(torch):
             assert_close(run(F, x, w, mode), run(torch, tx, tw, mode))
         if mode == "grad":
             assert w.grad is None  # autograd.grad writes no .grad and prunes w's branch
+
+
+def test_grad_wrt_a_non_leaf_does_not_run_or_free_its_node(torch):
+    """autograd.grad(y, h) stops at h: h's own node is neither run nor freed, so a later backward
+    through it works, as in torch."""
+    for lib in (torch, F):
+        x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        h = (x * 2).exp()
+        (g,) = lib.autograd.grad((h * 3).sum(), h)
+        assert g.tolist() == [3.0, 3.0, 3.0]
+        h.sum().backward()
+        assert x.grad is not None
+
+
+def test_a_node_that_saved_nothing_can_be_backpropagated_twice(torch):
+    """Two backward calls through a shared node that saves nothing (a cast, an add) work in torch."""
+    for lib in (torch, F):
+        w = lib.ones(3, requires_grad=True)
+        c = w.to(lib.float64)
+        (c * 2).sum().backward()
+        (c * 3).sum().backward()
+        assert w.grad.tolist() == [5.0, 5.0, 5.0]

@@ -102,6 +102,11 @@ CASES = [
     ("RAdam", dict(lr=0.01, weight_decay=0.1)),
     ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     ("RAdam", dict(lr=0.01, maximize=True)),
+    ("Rprop", dict(lr=0.01)),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-4, 0.1), maximize=True)),
+    ("ASGD", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, lambd=1e-2, alpha=0.5, t0=5, weight_decay=0.1)),
+    ("ASGD", dict(lr=0.05, t0=3, maximize=True)),
 ]
 
 
@@ -130,6 +135,8 @@ def test_parity_float32(torch, case):
     ("Adamax", dict(lr=0.01)),
     ("NAdam", dict(lr=0.01)),
     ("RAdam", dict(lr=0.01)),
+    ("Rprop", dict(lr=0.01)),
+    ("ASGD", dict(lr=0.05, t0=3, weight_decay=0.1)),
 ])
 def test_parity_float64(torch, name, kw):
     lf, pf, _ = _train(ferrum, name, kw, np.float64)

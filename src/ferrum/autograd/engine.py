@@ -110,15 +110,20 @@ def _run(ready, deps, buffers, graph, accumulate, stolen, retain_graph, capture,
             if g is not None:
                 _leaf(n, g, graph, capture, accumulate, stolen)
             continue
+        ran = True
         if needed is not None and n not in needed:
             g = None
+            ran = False
         if g is not None and n._has_hooks:
             g = _node_hooks(n, n.__dict__, g, graph, capture)
+        if g is not None and capture is not None and n in capture:
+            capture[n] = g
+            if not any(e in needed for e in n.next if e is not None):
+                g = None  # a captured output with nothing wanted below it: not run, not freed (as torch)
+                ran = False
         if g is None:
             grads_in = (None,) * len(n.next)
         else:
-            if capture is not None and n in capture:
-                capture[n] = g
             grads_in = n.backward(g)
             if n._has_hooks and "_post_hooks" in n.__dict__:
                 grads_in = _post_hooks(n.__dict__["_post_hooks"], grads_in, g, graph)
@@ -141,7 +146,7 @@ def _run(ready, deps, buffers, graph, accumulate, stolen, retain_graph, capture,
             elif gi is not None:
                 old = get(e)
                 buffers[e] = gi if old is None else old + gi
-        if not retain_graph:
+        if not retain_graph and ran:
             for s in n._saved:
                 setattr(n, s, free)
 

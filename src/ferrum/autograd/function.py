@@ -252,6 +252,8 @@ def record(data, node_cls, inputs, save=(), save_output=False, **attrs) -> Tenso
     if save_output:
         saved.append(((data, out._version), 0, True))
     node.saved = saved
+    if not saved:  # nothing to free: a second backward through it works, as in PyTorch
+        node._saved = ()
     if attrs:
         node.__dict__.update(attrs)
     out.requires_grad = True

@@ -163,7 +163,8 @@ def _cast_to(t, dt, device_type: str):
     if not _eligible(t, device_type) or t.dtype is dt:
         return t
     from ._promote import _cast
-    if (local.cache_enabled and t.requires_grad and t.grad_fn is None and t.dtype.name == "float32"
+    if (local.cache_enabled and _state.grad_enabled and t.requires_grad and t.grad_fn is None
+            and t.dtype.name == "float32"
             and dt is local.dtype.get(device_type) and t._base is None):
         hit = local.cache.get(id(t))
         if hit is not None and hit[0] is t and hit[2] == t._version[0]:

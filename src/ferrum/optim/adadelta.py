@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .._tensor import Tensor
+from . import _lowp
 from .optimizer import Optimizer, _check_hparams, _ema_sq_, _scalar, _sqrt
 
 __all__ = ["Adadelta"]
@@ -44,7 +45,10 @@ class Adadelta(Optimizer):
             rho = group["rho"]
             eps = group["eps"]
             w = 1 - rho
-            for a, g, _, (sq, acc) in self._grads(group, ("square_avg", "acc_delta")):
+            for a, g, _, (sq, acc), r in self._grads(group, ("square_avg", "acc_delta")):
+                if r is not None:
+                    _lowp.adadelta(a, g, sq, acc, lr, rho, eps, r)
+                    continue
                 t1 = scratch(a, 1)
                 t2 = scratch(a, 2)
                 _ema_sq_(sq, g, rho, w, t1)

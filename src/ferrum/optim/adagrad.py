@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from .._tensor import Tensor, _wrap
 from ..ops._common import xp_of
+from . import _lowp
 from .optimizer import (Optimizer, _addcdiv_, _check_fused, _check_hparams, _mul, _new_step,
                         _scalar, _sqrt)
 
@@ -33,6 +34,8 @@ class Adagrad(Optimizer):
                         maximize=maximize, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
         _check_fused(fused, differentiable, foreach)
+        if fused:
+            self._step_supports_amp_scaling = True
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(self.state[p], p._data, _BUFS)
@@ -54,13 +57,18 @@ class Adagrad(Optimizer):
     def step(self, closure: Callable | None = None):
         """Performs one step; returns the closure's loss (None without a closure)."""
         loss = self._eval_closure(closure) if closure is not None else None
+        if self._step_supports_amp_scaling and self._amp_skip():
+            return loss
         scratch = self._scratch
         for group in self.param_groups:
             lr = _scalar(group["lr"])
             lr_decay = group["lr_decay"]
             eps = group["eps"]
-            for a, g, step, (s,) in self._grads(group, _BUFS):
+            for a, g, step, (s,), r in self._grads(group, _BUFS):
                 clr = lr / (1 + (step - 1) * lr_decay)
+                if r is not None:
+                    _lowp.adagrad(a, g, s, clr, eps, r, bool(group["fused"]))
+                    continue
                 t1 = scratch(a, 1)
                 s += _mul(g, g, out=t1)
                 _sqrt(s, out=t1)

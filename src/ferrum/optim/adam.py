@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from .._tensor import Tensor
+from . import _lowp
 from .optimizer import (Optimizer, _adam_moments_, _addcdiv_, _check_fused, _check_hparams, _max,
                         _scalar, _sqrt)
 
@@ -59,6 +60,8 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
         _check_fused(fused, differentiable, foreach)
+        if fused:
+            self._step_supports_amp_scaling = True
 
     _group_defaults = (("amsgrad", False), ("maximize", False), ("foreach", None),
                        ("capturable", False), ("differentiable", False),
@@ -68,6 +71,9 @@ class Adam(Optimizer):
     def step(self, closure: Callable | None = None):
         """Performs one step; returns the closure's loss (None without a closure)."""
         loss = self._eval_closure(closure) if closure is not None else None
+        if self._step_supports_amp_scaling and self._amp_skip(
+                _BUFS_AMSGRAD if self.defaults["amsgrad"] else _BUFS):
+            return loss
         scratch = self._scratch
         for group in self.param_groups:
             lr = _scalar(group["lr"])
@@ -76,10 +82,15 @@ class Adam(Optimizer):
             beta2 = _scalar(beta2)
             eps = group["eps"]
             amsgrad = group["amsgrad"]
+            fused = bool(group["fused"])
             w1 = 1 - beta1
             w2 = 1 - beta2
-            for a, g, step, bufs in self._grads(group, _BUFS_AMSGRAD if amsgrad else _BUFS):
+            for a, g, step, bufs, r in self._grads(group, _BUFS_AMSGRAD if amsgrad else _BUFS):
                 m, v = bufs[0], bufs[1]
+                if r is not None:
+                    _lowp.adam(a, g, m, v, bufs[2] if amsgrad else None, lr, beta1, beta2, eps,
+                               step, r, fused)
+                    continue
                 t1 = scratch(a, 1)
                 _adam_moments_(m, v, g, w1, beta2, w2, t1)
                 bc1 = 1 - beta1 ** step

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .._tensor import Tensor
+from . import _lowp
 from .optimizer import Optimizer, _addcdiv_, _check_hparams, _lerp_, _max, _scalar
 
 __all__ = ["Adamax"]
@@ -43,7 +44,10 @@ class Adamax(Optimizer):
             beta1, beta2 = group["betas"]
             eps = group["eps"]
             w1 = 1 - beta1
-            for a, g, step, (m, u) in self._grads(group, ("exp_avg", "exp_inf")):
+            for a, g, step, (m, u), r in self._grads(group, ("exp_avg", "exp_inf")):
+                if r is not None:
+                    _lowp.adamax(a, g, m, u, lr, beta1, beta2, eps, step, r)
+                    continue
                 t1 = scratch(a, 1)
                 _lerp_(m, g, w1, t1)
                 u *= beta2

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from .._tensor import Tensor
+from . import _lowp
 from .optimizer import (Optimizer, _adam_moments_, _addcdiv_, _check_hparams, _div, _new_step,
                         _scalar, _sqrt, _zeros_like)
 
 __all__ = ["NAdam"]
 
 _BUFS = ("mu_product", "exp_avg", "exp_avg_sq")
+_f32 = np.float32
 
 
 class NAdam(Optimizer):
@@ -59,11 +63,21 @@ class NAdam(Optimizer):
             md = group["momentum_decay"]
             w1 = 1 - beta1
             w2 = 1 - beta2
-            for a, g, step, (mp_arr, m, v) in self._grads(group, _BUFS):
+            for a, g, step, (mp_arr, m, v), r in self._grads(group, _BUFS):
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
-                mp_arr *= mu
+                if _lowp.is_low(mp_arr):
+                    # a half mu_product (loaded from a state dict): float32 product, rounded
+                    mp_arr[...] = _lowp.round_scalar(float(_f32(float(mp_arr)) * _f32(mu)),
+                                                     _lowp.rounder(mp_arr.dtype))
+                else:
+                    mp_arr *= mu
                 mu_product = float(mp_arr)
+                if r is not None:
+                    _lowp.nadam(a, g, m, v, -lr * (1.0 - mu) / (1.0 - mu_product),
+                                (-lr * mu_next) / (1.0 - mu_product * mu_next), beta1, beta2, eps,
+                                step, r)
+                    continue
                 t1 = scratch(a, 1)
                 _adam_moments_(m, v, g, w1, beta2, w2, t1)
                 _div(v, 1 - beta2 ** step, out=t1)

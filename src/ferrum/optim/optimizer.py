@@ -25,6 +25,7 @@ from .._dtype import get_default_dtype, to_np
 from .._tensor import Tensor, _wrap
 from ..ops._common import xp_of
 from ..utils.hooks import RemovableHandle
+from . import _lowp
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
            "required"]
@@ -208,6 +209,8 @@ class Optimizer:
     _group_defaults: tuple[tuple[str, Any], ...] = ()
     # per-parameter state entries that old checkpoints stored as numbers, not 0-d tensors
     _step_keys: tuple[str, ...] = ()
+    # set by fused optimizers: GradScaler hands them grad_scale/found_inf (``_amp_skip``)
+    _step_supports_amp_scaling = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -353,12 +356,18 @@ class Optimizer:
             st[name] = _zeros_like(a)
 
     def _grads(self, group: dict[str, Any], names: tuple[str, ...]):
-        """The per-parameter loop of a step: yields ``(a, g, step, bufs)`` for each parameter of
-        ``group`` that has a gradient. ``a`` is the parameter's array, ``g`` the working gradient
-        (``_work_grad``; with ``decoupled_weight_decay`` the decay scales ``a`` instead), ``step``
-        ``state['step']`` after its increment, ``bufs`` the arrays of the state entries ``names``;
-        complex arrays come as real views. State is created on first use (``_init_state``), and
-        the parameter's version is bumped once the caller's update is done."""
+        """The per-parameter loop of a step: yields ``(a, g, step, bufs, r)`` for each parameter
+        of ``group`` that has a gradient. ``a`` is the parameter's array, ``g`` the working
+        gradient (``_work_grad``; with ``decoupled_weight_decay`` the decay scales ``a`` instead),
+        ``step`` ``state['step']`` after its increment, ``bufs`` the arrays of the state entries
+        ``names``; complex arrays come as real views. State is created on first use
+        (``_init_state``), and the parameter's version is bumped once the caller's update is done.
+
+        ``r`` is None for float32/float64 parameters. For float16/bfloat16 ones, ``a``, ``g`` and
+        ``bufs`` (but ``_step_keys`` entries) are float32 working copies, ``r`` rounds a float32
+        array in place to the parameter's precision, and the caller runs its ``_lowp`` kernel
+        (torch's op sequence, rounded after every op); the copies are stored back after the
+        caller's update."""
         scratch = self._scratch
         state_of = self.state
         wd = group["weight_decay"]
@@ -368,6 +377,7 @@ class Optimizer:
             decay = 1 - _scalar(group["lr"]) * wd
             wd = 0
         plain = not maximize and wd == 0  # the gradient is used as it is
+        fused = bool(group.get("fused"))
         for p in group["params"]:
             gt = p._grad
             if gt is None:
@@ -378,6 +388,12 @@ class Optimizer:
                 self._init_state(st, a, names)
             step_arr = st["step"]._data
             step_arr += 1
+            if _lowp.is_low(a):
+                yield from _low_grads(a, gt._data, [st[name]._data for name in names],
+                                      [name in self._step_keys for name in names],
+                                      float(step_arr), decay, maximize, wd, fused)
+                p._version[0] += 1
+                continue
             if decay is not None:
                 a *= decay
             g = gt._data if plain else _work_grad(a, gt._data, maximize, wd, scratch)
@@ -386,8 +402,44 @@ class Optimizer:
                 a = _as_real(a)
                 g = _as_real(g)
                 bufs = [_as_real(b) for b in bufs]
-            yield a, g, float(step_arr), bufs
+            yield a, g, float(step_arr), bufs, None
             p._version[0] += 1
+
+    def _amp_skip(self, names: tuple[str, ...] | None = None) -> bool:
+        """GradScaler's protocol for fused optimizers (``_step_supports_amp_scaling``): the
+        scaler sets ``found_inf`` and ``grad_scale`` (None once ``unscale_`` ran) for the step.
+        Returns True when the step must be skipped (an inf/nan was found; parameters with a
+        gradient get their initial state, ``names`` zero-filled, as torch's fused step creates it
+        before skipping); otherwise divides the gradients by ``grad_scale`` in place (in float32
+        for half gradients, rounded once, as torch's fused kernels) and returns False."""
+        found = getattr(self, "found_inf", None)
+        scale = getattr(self, "grad_scale", None)
+        if found is not None and float(found.item() if isinstance(found, Tensor) else found) != 0:
+            if names is not None:
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        st = self.state[p]
+                        if p._grad is not None and len(st) == 0:
+                            self._init_state(st, p._data, names)
+            return True
+        if scale is not None:
+            s = float(scale.item())
+            for group in self.param_groups:
+                for p in group["params"]:
+                    gt = p._grad
+                    if gt is None:
+                        continue
+                    g = gt._data
+                    if _lowp.is_low(g):
+                        r = _lowp.rounder(g.dtype)
+                        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                            g32 = _lowp.load(g)
+                            g32 /= np.float32(s)
+                            _lowp.store(g, r(g32))
+                    else:
+                        g /= g.dtype.type(s) if g.dtype.kind == "f" else s
+                    gt._version[0] += 1
+        return False
 
     @staticmethod
     def _eval_closure(closure):
@@ -537,6 +589,33 @@ class Optimizer:
 def _float32():
     from .._dtype import float32
     return float32
+
+
+def _low_grads(a, g, bufs, scalar: list, step: float, decay, maximize: bool, wd, fused: bool):
+    """``Optimizer._grads``'s half-precision branch: yields float32 working copies (torch's
+    ``param.mul_(decay)``, ``-grad`` and ``grad.add(param, alpha=wd)`` applied, each rounded, or
+    unrounded for ``fused``, whose kernel rounds only what it stores) and stores the parameter and
+    state back once the caller's update is done."""
+    r = _lowp.rounder(a.dtype)
+    rp = _lowp.noop if fused else r
+    # torch never warns here; the float16 rounding cast warns on overflow to inf
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        a32 = _lowp.load(a)
+        if decay is not None:
+            _lowp.mul_(a32, decay, rp)
+        g32 = _lowp.load(g)
+        if maximize:
+            np.negative(g32, out=g32)
+        if wd != 0:
+            _lowp.add_(g32, a32, wd, rp)
+        # scalar entries (NAdam's mu_product: float32, or the parameter's dtype once loaded from
+        # a state dict, as in torch) are used in place
+        bufs32 = [b if s else _lowp.load(b) for b, s in zip(bufs, scalar)]
+        yield a32, g32, step, bufs32, r
+    _lowp.store(a, a32)
+    for b, b32 in zip(bufs, bufs32):
+        if b32 is not b:
+            _lowp.store(b, b32)
 
 
 def _work_grad(a, g, maximize: bool, wd, scratch: _Scratch):

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .._tensor import Tensor
+from . import _lowp
 from .optimizer import Optimizer, _adam_moments_, _check_hparams, _div, _scalar, _sqrt
 
 __all__ = ["RAdam"]
@@ -51,7 +52,10 @@ class RAdam(Optimizer):
             w1 = 1 - beta1
             w2 = 1 - beta2
             rho_inf = 2 / (1 - beta2) - 1
-            for a, g, step, (m, v) in self._grads(group, ("exp_avg", "exp_avg_sq")):
+            for a, g, step, (m, v), r in self._grads(group, ("exp_avg", "exp_avg_sq")):
+                if r is not None:
+                    _lowp.radam(a, g, m, v, lr, beta1, beta2, eps, step, r)
+                    continue
                 t1 = scratch(a, 1)
                 _adam_moments_(m, v, g, w1, beta2, w2, t1)
                 bc1 = 1 - beta1 ** step

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from .._tensor import Tensor
+from . import _lowp
 from .optimizer import (Optimizer, _addcdiv_, _check_hparams, _div, _ema_sq_, _lerp_, _mul,
                         _scalar, _sqrt, _sub)
 
@@ -48,8 +49,12 @@ class RMSprop(Optimizer):
             w = 1 - alpha
             names = ("square_avg", *(("momentum_buffer",) if momentum > 0 else ()),
                      *(("grad_avg",) if centered else ()))
-            for a, g, _, bufs in self._grads(group, names):
+            for a, g, _, bufs, r in self._grads(group, names):
                 sq = bufs[0]
+                if r is not None:
+                    _lowp.rmsprop(a, g, sq, bufs[1] if momentum > 0 else None,
+                                  bufs[-1] if centered else None, lr, alpha, eps, momentum, r)
+                    continue
                 t1 = scratch(a, 1)
                 _ema_sq_(sq, g, alpha, w, t1)
                 if centered:

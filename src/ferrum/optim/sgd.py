@@ -9,6 +9,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap
 from ..ops import _blas
 from ..ops._common import xp_of
+from . import _lowp
 from .optimizer import Optimizer, _check_fused, _check_lr, _mul, _scalar, _sub
 
 __all__ = ["SGD"]
@@ -41,6 +42,8 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
         _check_fused(fused, differentiable, foreach)
+        if fused:
+            self._step_supports_amp_scaling = True
 
     _group_defaults = (("nesterov", False), ("maximize", False), ("foreach", None),
                        ("differentiable", False), ("fused", False))
@@ -48,6 +51,8 @@ class SGD(Optimizer):
     def step(self, closure: Callable | None = None):
         """Performs one step; returns the closure's loss (None without a closure)."""
         loss = self._eval_closure(closure) if closure is not None else None
+        if self._step_supports_amp_scaling and self._amp_skip():
+            return loss
         scratch = self._scratch
         state_of = self.state
         for group in self.param_groups:
@@ -73,6 +78,10 @@ class SGD(Optimizer):
                         bt = st["momentum_buffer"] = _wrap(xp_of(a).empty(a.shape, a.dtype))
                         first = True
                     buf = bt._data
+                if _lowp.is_low(a):
+                    _sgd_low(a, g, buf, first, lr, wd, momentum, dampening, nesterov, maximize)
+                    p._version[0] += 1
+                    continue
                 # BLAS writes through the pointer: a read-only parameter takes the ufunc kernel,
                 # which raises NumPy's error as before
                 kernel = _sgd_blas if _blas.usable(a, g) and a.flags.writeable and (
@@ -81,6 +90,24 @@ class SGD(Optimizer):
                        nesterov, maximize, first)
                 p._version[0] += 1
         return loss
+
+
+def _sgd_low(a, g, buf, first, lr, wd, momentum, dampening, nesterov, maximize):
+    """One SGD update of a float16/bfloat16 parameter: float32 working copies, rounded after
+    every torch op (see ``_lowp``)."""
+    r = _lowp.rounder(a.dtype)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        a32 = _lowp.load(a)
+        g32 = _lowp.load(g)
+        if maximize:
+            np.negative(g32, out=g32)
+        if wd != 0:
+            _lowp.add_(g32, a32, wd, r)
+        b32 = None if buf is None else (np.empty_like(g32) if first else _lowp.load(buf))
+        _lowp.sgd(a32, g32, b32, first, lr, momentum, dampening, nesterov, r)
+    _lowp.store(a, a32)
+    if buf is not None:
+        _lowp.store(buf, b32)
 
 
 def _sgd_kernel(a, g, buf, t0, t1, lr, wd, momentum, dampening, nesterov, maximize, first):

@@ -5,7 +5,7 @@ pipeline with it (about 45 ms of ``import ferrum``)."""
 
 import importlib
 
-__all__ = ["data", "hooks", "image", "make_grid", "save_image"]
+__all__ = ["checkpoint", "data", "hooks", "image", "make_grid", "save_image"]
 
 
 def __getattr__(name: str):
