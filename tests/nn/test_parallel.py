@@ -1,6 +1,6 @@
 """nn.DataParallel / nn.parallel on a machine without a GPU: the wrapper runs the module, as torch's
 does (same outputs and gradients, ``module.``-prefixed state dicts, ``device_ids == []``), and the
-functional form and DistributedDataParallel raise their errors."""
+functional form and DistributedDataParallel (without a process group) raise their errors."""
 
 from __future__ import annotations
 
@@ -105,8 +105,12 @@ def test_data_parallel_function_raises_like_torch(torch):
     assert str(fe.value) == str(te.value)
 
 
-def test_distributed_data_parallel_says_why():
-    with pytest.raises(NotImplementedError, match="issue 14"):
+def test_distributed_data_parallel_needs_a_process_group(torch):
+    # without init_process_group both raise ValueError (the real wrapper is tested under the launcher:
+    # tests/distributed/test_ddp*.py)
+    with pytest.raises(ValueError, match="init_process_group"):
+        torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="init_process_group"):
         parallel.DistributedDataParallel(nn.Linear(2, 2))
 
 

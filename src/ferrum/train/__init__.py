@@ -10,10 +10,12 @@ with ferrum's public API and trains with :class:`Trainer`.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from . import fashion, fashion_resnet, mnist_lenet, mnist_mlp, shakespeare
 from .callbacks import Callback, Evaluate, History, PrintMetrics, ProgressBar
 from .checkpoint import Checkpoint, Checkpointer, load_checkpoint, save_checkpoint
+from .distributed import add_nproc_argument, run_job
 from .loop import Accuracy, Trainer, TrainState
 
 # job name -> (module with add_arguments(parser) and run(args) -> exit status, one-line help)
@@ -42,15 +44,17 @@ def build_parser(prog: str = "ferrum train") -> argparse.ArgumentParser:
         # argparse %-formats help strings (for %(default)s): the accuracies' % signs are literal
         p = sub.add_parser(name, help=help_.replace("%", "%%"), description=help_)
         module.add_arguments(p)
+        add_nproc_argument(p)
         p.set_defaults(run=module.run)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``ferrum train``; returns the exit status (argparse exits with 2 on bad flags)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     # the job owns the process: freed step temporaries are reused instead of faulted in again
     # (about 27 page faults, ~40 us, per step of mnist-mlp untuned; see ferrum._alloc)
     from ..backends.cpu import tune_allocator
     tune_allocator()
-    return args.run(args)
+    return run_job(args, argv, args.run)

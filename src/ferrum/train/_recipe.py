@@ -23,6 +23,7 @@ from ferrum import nn, optim
 from ferrum.utils.data import DataLoader, Dataset, Subset
 
 from .checkpoint import checkpoint_callbacks
+from .distributed import data_parallel
 from .loop import Trainer
 from .options import (FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, add_amp_argument,
                       add_checkpoint_arguments)
@@ -194,6 +195,11 @@ def train(job: str, d: Defaults, data_name: str, make_datasets: Callable[[str, b
     train_set, test_set = make_datasets(root, download)
     train_loader, test_loader = make_loaders(train_set, test_set, batch_size, seed, train_limit, test_limit,
                                              num_workers, d.eval_batch_size)
+    dp = data_parallel()  # one rank of `ferrum train --nproc N` (ferrum.train.distributed)
+    if dp is not None:
+        train_loader = dp.loader(job, train_loader, seed)
+        callbacks = dp.adapt(callbacks)
+        make_model = dp.wrapping(make_model)  # the model in DistributedDataParallel
     if not quiet:
         print(f"{data_name} ({train_set.source}, {root}): {len(train_loader.dataset)} training, "
               f"{len(test_loader.dataset)} test images; {ferrum.get_num_threads()} BLAS threads",

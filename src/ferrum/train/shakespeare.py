@@ -47,6 +47,7 @@ from ferrum.utils.data import DataLoader, RandomSampler
 from ._recipe import default_root
 from .callbacks import Callback
 from .checkpoint import checkpoint_callbacks
+from .distributed import data_parallel
 from .loop import Trainer
 from .options import NON_NEGATIVE, POSITIVE, POSITIVE_INT, Rule, add_amp_argument, add_checkpoint_arguments
 
@@ -322,7 +323,12 @@ def train(job: str, d: LMDefaults, build: Callable[..., nn.Module], *, steps: in
               f"{o['grad_clip']:g}", file=log, flush=True)
     saving = checkpoint_callbacks(job, checkpoint_dir, resume, keep_checkpoints,
                                   checkpoint_every or opts["eval_every"], log=log)
-    trainer = Trainer(model, opt, lm_loss, train_loader(train_set, opts["steps"], opts["batch_size"], seed),
+    trained, batch, draws = model, opts["batch_size"], seed
+    dp = data_parallel()
+    if dp is not None:  # one rank of `ferrum train --nproc N`: its share of each batch, its own draws
+        trained, batch, draws = dp.wrapping(lambda: model)(), dp.share(job, batch), seed + 7919 * dp.rank
+        saving = dp.adapt(saving)
+    trainer = Trainer(trained, opt, lm_loss, train_loader(train_set, opts["steps"], batch, draws),
                       epochs=1, scheduler=sched, scheduler_interval="step", callbacks=[evaluator, *saving],
                       progress=False if quiet else progress, log=None, amp=amp)
     trainer.fit()

@@ -2,9 +2,8 @@
 
 Vision programs import it (``import torch.nn.parallel``) and wrap their model in
 ``nn.DataParallel(model)`` before training; on a machine without a GPU that wrapper just runs the
-module, as PyTorch's does (see :mod:`.data_parallel`). :class:`DistributedDataParallel` is importable,
-because programs import it by name at the top and use it only when launched distributed; building one
-raises ``NotImplementedError`` until ferrum's distributed layer exists (issue 14).
+module, as PyTorch's does (see :mod:`.data_parallel`). :class:`DistributedDataParallel` is the
+multi-process wrapper over ``ferrum.distributed`` process groups (see :mod:`.distributed`).
 """
 
 from .data_parallel import DataParallel, data_parallel
