@@ -317,13 +317,40 @@ class Engine:
             self._thread.join(timeout)
 
     # the thread's side
-    def _loop(self) -> None:
+    def _next(self):
+        """The next queued operation. While point-to-point operations are pending it polls them
+        meanwhile, as wait_requests does (spin, then yield, then growing sleeps), but keeps yielding
+        while a transfer is under way (MPICH moves a large message only while Test is called).
+        Polling every 0.5 ms instead, one-way send/recv on 2 ranks took 1.1 ms for 4 bytes and
+        19 ms for 4 MB; with this loop 0.1-0.5 ms and 2-6 ms (raw mpi4py: 0.01 ms, 1.3 ms)."""
+        if not self._pending:
+            return self._queue.get()
+        n, start, delay = 0, time.monotonic(), 5e-5
         while True:
             try:
-                item = self._queue.get(timeout=_MAX_SLEEP) if self._pending else self._queue.get()
+                return self._queue.get_nowait()
             except queue.Empty:
-                self.poll_p2p()
+                pass
+            before = len(self._pending)
+            busy = self.poll_p2p()
+            if not self._pending:
+                return self._queue.get()
+            if busy or len(self._pending) != before:
+                n, start, delay = 0, time.monotonic(), 5e-5
+            n += 1
+            if n < _SPIN:
                 continue
+            if time.monotonic() - start < _YIELD_FOR:
+                os.sched_yield()
+                continue
+            try:
+                return self._queue.get(timeout=delay)
+            except queue.Empty:
+                delay = min(delay * 2, _MAX_SLEEP)
+
+    def _loop(self) -> None:
+        while True:
+            item = self._next()
             if item is None:
                 while self._pending:
                     self.poll_p2p()
@@ -344,26 +371,34 @@ class Engine:
             work._future.set_result(work._outputs if result is None else result)
             self.poll_p2p()
 
-    def add_p2p(self, poll: Callable[[], bool], work: Work, deadline: float | None, what: str) -> None:
-        """Tracks a point-to-point operation: ``poll()`` advances it and says whether it finished."""
+    def add_p2p(self, poll: Callable[[], bool | None], work: Work, deadline: float | None, what: str) -> None:
+        """Tracks a point-to-point operation: ``poll()`` advances it and returns True when it
+        finished, None while its data is moving (keep polling hard), False while it waits for the
+        peer."""
         self._pending.append((poll, work, deadline, what))
 
-    def poll_p2p(self) -> None:
+    def poll_p2p(self) -> bool:
+        """Advances the pending point-to-point operations; True when one of them is moving data."""
         if not self._pending:
-            return
+            return False
         keep = []
+        busy = False
         for item in self._pending:
             poll, work, deadline, what = item
             try:
-                if poll():
+                state = poll()
+                if state:
                     work._future.set_result(work._outputs)
-                elif deadline is not None and time.monotonic() > deadline:
+                    continue
+                busy = busy or state is None
+                if deadline is not None and time.monotonic() > deadline:
                     work._future.set_exception(DistBackendError(f"{what}: timed out"))
                 else:
                     keep.append(item)
             except BaseException as e:  # noqa: BLE001 - delivered to the caller through the Work
                 work._future.set_exception(e)
         self._pending = keep
+        return busy
 
     def wait_requests(self, reqs: list, deadline: float | None, what: str) -> None:
         """Polls ``reqs`` until all completed, raising _Timeout past ``deadline``; keeps
