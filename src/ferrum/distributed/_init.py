@@ -168,6 +168,8 @@ def destroy_process_group(group=None) -> None:
         return
     g = resolve(group)
     _groups.discard(g)
+    if not g._broken:  # after the group's queued operations, on the thread that uses its communicator
+        engine().submit(g, Work("destroy_process_group"), lambda: _free(g)).wait()
     _free(g)
 
 
