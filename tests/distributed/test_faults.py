@@ -63,6 +63,7 @@ def test_mismatched_collectives_raise_on_every_rank():
     assert rc == 0, out[-4000:]
     for what in ("shape", "dtype", "op", "root", "all_gather", "different ops", "splits"):
         assert f"MISMATCH 0 {what}:" in out and f"MISMATCH 1 {what}:" in out, (what, out[-3000:])
+    assert "MISMATCH 1 recv: recv: rank 0 sent 3 elements of float32" in out
     assert "MISMATCH-OK 0" in out and "MISMATCH-OK 1" in out
     assert "float32 [2]" in out and "float64 [2]" in out  # the message names every rank's shape and dtype
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +35,8 @@ def _rx_bytes(ns: str, dev: str) -> int:
 def namespaces():
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root")
+    if shutil.which("ip") is None:
+        pytest.skip("the ip command (iproute2) is not installed")
     tag = f"f{os.getpid() % 100000}"
     ns = (f"{tag}a", f"{tag}b")
     dev = (f"{tag}va", f"{tag}vb")

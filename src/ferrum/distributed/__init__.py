@@ -23,9 +23,10 @@ from ._collectives import (all_gather, all_gather_into_tensor, all_reduce, all_t
 from ._engine import (Backend, DistBackendError, DistError, Future, ProcessGroup, RedOpType, ReduceOp,
                       Work)
 from ._init import (GroupMember, destroy_process_group, get_backend, get_global_rank, get_group_rank,
-                    get_process_group_ranks, get_rank, get_world_size, group, init_process_group,
-                    is_available, is_gloo_available, is_initialized, is_mpi_available, is_nccl_available,
-                    is_torchelastic_launched, new_group)
+                    get_node_local_rank, get_process_group_ranks, get_rank, get_world_size, group,
+                    init_process_group, is_available, is_backend_available, is_gloo_available,
+                    is_initialized, is_mpi_available, is_nccl_available, is_torchelastic_launched,
+                    new_group)
 from ._p2p import (P2POp, all_gather_object, batch_isend_irecv, broadcast_object_list, gather_object, irecv,
                    isend, recv, scatter_object_list, send)
 
@@ -33,8 +34,8 @@ __all__ = ["Backend", "DistBackendError", "DistError", "Future", "GroupMember", 
            "RedOpType", "ReduceOp", "Work", "all_gather", "all_gather_into_tensor", "all_gather_object",
            "all_reduce", "all_to_all", "all_to_all_single", "barrier", "batch_isend_irecv", "broadcast",
            "broadcast_object_list", "destroy_process_group", "gather", "gather_object", "get_backend",
-           "get_global_rank", "get_group_rank", "get_process_group_ranks", "get_rank", "get_world_size",
-           "group", "init_process_group", "irecv", "is_available", "is_gloo_available", "is_initialized",
-           "is_mpi_available", "is_nccl_available", "is_torchelastic_launched", "isend",
-           "monitored_barrier", "new_group", "recv", "reduce", "reduce_scatter", "reduce_scatter_tensor",
-           "scatter", "scatter_object_list", "send"]
+           "get_global_rank", "get_group_rank", "get_node_local_rank", "get_process_group_ranks", "get_rank",
+           "get_world_size", "group", "init_process_group", "irecv", "is_available", "is_backend_available",
+           "is_gloo_available", "is_initialized", "is_mpi_available", "is_nccl_available",
+           "is_torchelastic_launched", "isend", "monitored_barrier", "new_group", "recv", "reduce",
+           "reduce_scatter", "reduce_scatter_tensor", "scatter", "scatter_object_list", "send"]

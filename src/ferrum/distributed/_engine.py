@@ -11,16 +11,18 @@ the transfers really overlap.
 
 Why a handshake. A collective whose buffers differ across ranks (a shape or dtype mismatch) hangs or
 overruns memory in MPI. Each collective therefore first allgathers a 16-int64 descriptor (op, reduce
-op, root, dtype, numel, shape) with a non-blocking ``Iallgather`` that the thread polls with
-``Test`` and short, growing sleeps: a mismatch raises the same error on every rank, a rank that
-never arrives hits the group's ``timeout``, and ranks waiting for a straggler sleep instead of
-spinning a core (MPICH's blocking calls busy-poll, which on an oversubscribed machine starves the
-straggler itself). Once every descriptor agrees, all ranks are known to be present and the payload
-moves with MPI's non-blocking collective, polled without sleeping (Test, then ``sleep(0)`` to hand
-over the GIL): as fast as MPI's blocking call here (4 MB float32 allreduce on 2 ranks: 0.8-1.2 ms
-polled vs 1.3-4 ms blocking, 100 MB: 62-75 ms vs 75-87 ms, best of 5, noisy 2-core machine), and it
-still honours the timeout if a rank stops participating mid-collective. The handshake costs one
-small allgather per collective: benchmarks/allreduce_bandwidth.py measures it.
+op, root, dtype, numel, shape) with a non-blocking ``Iallgather`` that the thread polls
+(Engine.wait_requests: Test, then Test with ``os.sched_yield()``, then short growing sleeps): a
+mismatch raises the same error on every rank, a rank that never arrives hits the group's
+``timeout``, and ranks waiting for a straggler sleep instead of spinning a core (MPICH's blocking
+calls busy-poll, which on an oversubscribed machine starves the straggler itself; a rank waiting
+4 s for a late one uses ~5% of a core here). Once every descriptor agrees, all ranks are known to be
+present and the payload moves with MPI's non-blocking collective, polled without sleeping: as fast
+as MPI's blocking call (4 MB float32 allreduce on 2 ranks: 0.8-1.2 ms polled vs 1.3-4 ms blocking,
+100 MB: 62-75 ms vs 75-87 ms, best of 5, noisy 2-core machine), and it still honours the timeout
+if a rank stops participating mid-collective. The handshake costs one small allgather per
+collective (a ferrum barrier is the handshake alone: ~23 us on 2 ranks, a 1-element allreduce ~45
+us; benchmarks/allreduce_bandwidth.py measures both against torch gloo).
 
 After a timeout the group's communicator has a handshake in flight that can never finish, so the
 group is marked broken and every later operation on it raises at once (torch's process groups are
@@ -271,12 +273,18 @@ class ProcessGroup:
 
 # ----------------------------------------------------------------------------------- the comm thread
 _SPIN = 200           # Test calls before the first sleep: small messages finish inside the spin
+# seconds of Test + sched_yield before a waiting rank starts to sleep for real: ranks leaving one
+# collective a little apart reach the next one without a sleep's overshoot. Measured on 2 ranks, a
+# 1-element allreduce right after a ferrum barrier (median): 565 us with sleeps from the first miss,
+# ~500 us with time.sleep(0) (which returns without yielding the core: the spinning comm threads
+# starved the callers' wake-ups), 45 us with os.sched_yield() (torch gloo: 120 us)
+_YIELD_FOR = 2e-3
 # longest sleep between polls once a rank is late: bounds how long after the last rank's arrival
-# the others notice; a rank waiting 4 s for a late one used 7% of a core (mpich's own blocking
+# the others notice; a rank waiting 4 s for a late one used 5-7% of a core (MPICH's own blocking
 # calls spin at 100%)
 _MAX_SLEEP = 5e-4
 # Test calls before a transfer's poll starts yielding: a 1-element allreduce on 2 ranks took a median
-# 175-220 us with sleep(0) from the first poll, 52 us with this spin first (raw mpi4py: 2 us)
+# 175-220 us when it yielded from the first poll, 52 us with this spin first (raw mpi4py: 2 us)
 _SPIN_TRANSFER = 1000
 
 
@@ -309,13 +317,40 @@ class Engine:
             self._thread.join(timeout)
 
     # the thread's side
-    def _loop(self) -> None:
+    def _next(self):
+        """The next queued operation. While point-to-point operations are pending it polls them
+        meanwhile, as wait_requests does (spin, then yield, then growing sleeps), but keeps yielding
+        while a transfer is under way (MPICH moves a large message only while Test is called).
+        Polling every 0.5 ms instead, one-way send/recv on 2 ranks took 1.1 ms for 4 bytes and
+        19 ms for 4 MB; with this loop 0.1-0.5 ms and 2-6 ms (raw mpi4py: 0.01 ms, 1.3 ms)."""
+        if not self._pending:
+            return self._queue.get()
+        n, start, delay = 0, time.monotonic(), 5e-5
         while True:
             try:
-                item = self._queue.get(timeout=_MAX_SLEEP) if self._pending else self._queue.get()
+                return self._queue.get_nowait()
             except queue.Empty:
-                self.poll_p2p()
+                pass
+            before = len(self._pending)
+            busy = self.poll_p2p()
+            if not self._pending:
+                return self._queue.get()
+            if busy or len(self._pending) != before:
+                n, start, delay = 0, time.monotonic(), 5e-5
+            n += 1
+            if n < _SPIN:
                 continue
+            if time.monotonic() - start < _YIELD_FOR:
+                os.sched_yield()
+                continue
+            try:
+                return self._queue.get(timeout=delay)
+            except queue.Empty:
+                delay = min(delay * 2, _MAX_SLEEP)
+
+    def _loop(self) -> None:
+        while True:
+            item = self._next()
             if item is None:
                 while self._pending:
                     self.poll_p2p()
@@ -336,56 +371,79 @@ class Engine:
             work._future.set_result(work._outputs if result is None else result)
             self.poll_p2p()
 
-    def add_p2p(self, poll: Callable[[], bool], work: Work, deadline: float | None, what: str) -> None:
-        """Tracks a point-to-point operation: ``poll()`` advances it and says whether it finished."""
+    def add_p2p(self, poll: Callable[[], bool | None], work: Work, deadline: float | None, what: str) -> None:
+        """Tracks a point-to-point operation: ``poll()`` advances it and returns True when it
+        finished, None while its data is moving (keep polling hard), False while it waits for the
+        peer."""
         self._pending.append((poll, work, deadline, what))
 
-    def poll_p2p(self) -> None:
+    def poll_p2p(self) -> bool:
+        """Advances the pending point-to-point operations; True when one of them is moving data."""
         if not self._pending:
-            return
+            return False
         keep = []
+        busy = False
         for item in self._pending:
             poll, work, deadline, what = item
             try:
-                if poll():
+                state = poll()
+                if state:
                     work._future.set_result(work._outputs)
-                elif deadline is not None and time.monotonic() > deadline:
+                    continue
+                busy = busy or state is None
+                if deadline is not None and time.monotonic() > deadline:
                     work._future.set_exception(DistBackendError(f"{what}: timed out"))
                 else:
                     keep.append(item)
             except BaseException as e:  # noqa: BLE001 - delivered to the caller through the Work
                 work._future.set_exception(e)
         self._pending = keep
+        return busy
 
     def wait_requests(self, reqs: list, deadline: float | None, what: str) -> None:
-        """Polls ``reqs`` until all completed (Test, then growing sleeps), raising _Timeout past
-        ``deadline``; keeps point-to-point operations moving meanwhile."""
-        MPI = mpi()
-        Testall = MPI.Request.Testall
+        """Polls ``reqs`` until all completed, raising _Timeout past ``deadline``; keeps
+        point-to-point operations moving meanwhile. Three phases: Test in a tight loop (the usual
+        case: the other ranks are there), then Test with ``os.sched_yield()`` (hands over the GIL
+        and the core, but notices an arrival at once) for _YIELD_FOR seconds, then growing sleeps
+        up to _MAX_SLEEP (a rank that is really late)."""
+        Testall = mpi().Request.Testall
         n = 0
-        delay = 2e-5
         while not Testall(reqs):
             n += 1
             if n > _SPIN:
-                if deadline is not None and time.monotonic() > deadline:
-                    raise _Timeout(what)
+                break
+        else:
+            return
+        start = time.monotonic()
+        while not Testall(reqs):
+            os.sched_yield()
+            n += 1
+            if n & 63 == 0:
                 self.poll_p2p()
-                time.sleep(delay)
-                delay = min(delay * 2, _MAX_SLEEP)
-
+                if time.monotonic() - start > _YIELD_FOR:
+                    break
+        else:
+            return
+        delay = 5e-5
+        while not Testall(reqs):
+            if deadline is not None and time.monotonic() > deadline:
+                raise _Timeout(what)
+            self.poll_p2p()
+            time.sleep(delay)
+            delay = min(delay * 2, _MAX_SLEEP)
 
     def wait_transfer(self, req, deadline: float) -> None:
         """Polls a payload's request until it completes. Unlike :meth:`wait_requests` it never
         sleeps: every rank already passed the handshake, and MPICH moves a large message only while
-        Test is called. After a short spin, ``sleep(0)`` between polls hands the GIL to the
-        caller's thread (overlap) and the core to other processes. The deadline catches a rank that
-        left after timing out in the handshake this rank then completed."""
+        Test is called. After a short spin, ``os.sched_yield()`` between polls hands the GIL to
+        the caller's thread (overlap) and the core to other threads and processes. The deadline
+        catches a rank that left after timing out in the handshake this rank then completed."""
         n = 0
         while not req.Test():
             n += 1
             if n < _SPIN_TRANSFER:
                 continue
-            time.sleep(0)
+            os.sched_yield()
             if n & 255 == 0:
                 self.poll_p2p()
                 if time.monotonic() > deadline:

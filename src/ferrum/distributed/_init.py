@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import importlib.util
+import os
 import sys
 import time
 
@@ -21,7 +22,8 @@ from ._engine import (DEFAULT_TIMEOUT, Backend, ProcessGroup, Work, engine, env_
 __all__ = ["init_process_group", "destroy_process_group", "is_available", "is_initialized",
            "is_mpi_available", "is_nccl_available", "is_gloo_available", "is_torchelastic_launched",
            "get_rank", "get_world_size", "get_backend", "new_group", "GroupMember", "group",
-           "get_process_group_ranks", "get_global_rank", "get_group_rank", "default_group", "resolve"]
+           "get_process_group_ranks", "get_global_rank", "get_group_rank", "default_group", "resolve",
+           "get_node_local_rank", "is_backend_available"]
 
 
 class _NonGroupMember:
@@ -166,6 +168,8 @@ def destroy_process_group(group=None) -> None:
         return
     g = resolve(group)
     _groups.discard(g)
+    if not g._broken:  # after the group's queued operations, on the thread that uses its communicator
+        engine().submit(g, Work("destroy_process_group"), lambda: _free(g)).wait()
     _free(g)
 
 
@@ -221,6 +225,22 @@ def get_world_size(group=None) -> int:
     if group is GroupMember.NON_GROUP_MEMBER:
         return -1
     return resolve(group).size()
+
+
+def get_node_local_rank(fallback_rank: int | None = None) -> int:
+    """This process's rank on its node: LOCAL_RANK (set by ``ferrum run``), else ``fallback_rank``."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError("LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow "
+                       "`get_node_local_rank` to work, assuming you are not running in a multi-device "
+                       "context and want the code to run locally instead.")
+
+
+def is_backend_available(backend: str) -> bool:
+    """True for the backends ferrum serves here ("gloo" and "mpi", with mpi4py installed)."""
+    return str(backend).lower() in (Backend.GLOO, Backend.MPI) and is_available()
 
 
 def get_backend(group=None) -> str:

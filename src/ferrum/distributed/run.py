@@ -85,6 +85,10 @@ def add_run_parser(sub) -> argparse.ArgumentParser:
 
 def _env(args, world: int) -> dict:
     env = dict(os.environ)
+    if args.nproc > 1 and "OMP_NUM_THREADS" not in env:  # as torchrun does: N ranks x all cores overloads
+        print("ferrum run: setting OMP_NUM_THREADS=1 for each rank (set it yourself to change this)",
+              file=sys.stderr)
+        env["OMP_NUM_THREADS"] = "1"
     env.update(MASTER_ADDR=str(args.master_addr), MASTER_PORT=str(args.master_port), WORLD_SIZE=str(world),
                LOCAL_WORLD_SIZE=str(args.nproc), GROUP_RANK=str(args.node_rank), NNODES=str(args.nnodes))
     return env

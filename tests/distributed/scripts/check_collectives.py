@@ -200,6 +200,7 @@ def other_checks(r: int, n: int) -> int:
         b = ferrum.zeros(2)
         dist.broadcast(b + evens[-1], src=evens[-1], group=g)
         assert dist.get_rank(g) == evens.index(r)
+        dist.destroy_process_group(g)
     else:
         assert g is dist.GroupMember.NON_GROUP_MEMBER and dist.get_rank(g) == -1
     dist.barrier()

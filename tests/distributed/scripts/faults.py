@@ -61,6 +61,20 @@ def main() -> None:
         expect_mismatch(lambda: dist.all_reduce(ferrum.ones(2)) if r else dist.barrier(), "different ops")
         expect_mismatch(lambda: dist.all_to_all_single(ferrum.zeros(n + r), ferrum.ones(n),
                                                         output_split_sizes=[1 + r] + [1] * (n - 1)), "splits")
+        # point to point: the receiver sees the sender's dtype and size; the next message is intact
+        if r == 0:
+            dist.send(ferrum.ones(3), 1)
+            dist.send(ferrum.full((2,), 7.0), 1)
+        elif r == 1:
+            try:
+                dist.recv(ferrum.zeros(3, dtype=ferrum.float64), 0)
+                raise AssertionError("recv: no error")
+            except RuntimeError as e:
+                assert "sent 3 elements of float32" in str(e) and "float64" in str(e), str(e)
+                print(f"MISMATCH 1 recv: {e}", flush=True)
+            y = ferrum.zeros(2)
+            dist.recv(y, 0)
+            assert y.tolist() == [7.0, 7.0]
         t = ferrum.ones(4)
         dist.all_reduce(t)
         assert t.tolist() == [float(n)] * 4
