@@ -27,10 +27,12 @@ from ._init import (GroupMember, destroy_process_group, get_backend, get_global_
                     init_process_group, is_available, is_backend_available, is_gloo_available,
                     is_initialized, is_mpi_available, is_nccl_available, is_torchelastic_launched,
                     new_group)
+from ._grad_bucket import GradBucket
 from ._p2p import (P2POp, all_gather_object, batch_isend_irecv, broadcast_object_list, gather_object, irecv,
                    isend, recv, scatter_object_list, send)
 
-__all__ = ["Backend", "DistBackendError", "DistError", "Future", "GroupMember", "P2POp", "ProcessGroup",
+__all__ = ["Backend", "DistBackendError", "DistError", "Future", "GradBucket", "GroupMember", "P2POp",
+           "ProcessGroup",
            "RedOpType", "ReduceOp", "Work", "all_gather", "all_gather_into_tensor", "all_gather_object",
            "all_reduce", "all_to_all", "all_to_all_single", "barrier", "batch_isend_irecv", "broadcast",
            "broadcast_object_list", "destroy_process_group", "gather", "gather_object", "get_backend",

@@ -38,6 +38,7 @@ import os
 import queue
 import threading
 import time
+from typing import Generic, TypeVar
 from collections.abc import Callable
 
 import numpy as np
@@ -124,10 +125,13 @@ def mpi():
     return _MPI
 
 
+_T = TypeVar("_T")
+
 # ------------------------------------------------------------------------------------ futures, work
-class Future:
+class Future(Generic[_T]):
     """torch.futures.Future's surface for comm hooks: ``wait``, ``value``, ``done``, ``then``,
-    ``set_result``, ``set_exception``, ``add_done_callback``."""
+    ``set_result``, ``set_exception``, ``add_done_callback``. Generic, so annotations such as
+    ``-> Future[Tensor]`` in torch's hook examples evaluate."""
 
     def __init__(self):
         self._event = threading.Event()
