@@ -51,12 +51,7 @@ class ASGD(Optimizer):
             lambd, alpha, t0 = group["lambd"], group["alpha"], group["t0"]
             wd = group["weight_decay"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                gt = p._grad
-                if gt is None:
-                    continue
-                a = p._data
-                st = self.state[p]
+            for p, a, gt, st in self._with_grads(group):
                 if len(st) == 0:
                     st["step"] = _new_step()
                     st["eta"] = _new_step(lr)

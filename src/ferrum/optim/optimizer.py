@@ -349,6 +349,16 @@ class Optimizer:
         loss (optional for most optimizers)."""
         raise NotImplementedError
 
+    def _with_grads(self, group: dict[str, Any]):
+        """``(p, a, gt, st)`` for each parameter of ``group`` that has a gradient: the parameter,
+        its array, its gradient tensor and its state dict (for optimizers whose state is not a set
+        of zero-filled buffers, which use :meth:`_grads`)."""
+        state_of = self.state
+        for p in group["params"]:
+            gt = p._grad
+            if gt is not None:
+                yield p, p._data, gt, state_of[p]
+
     def _init_state(self, st: dict, a, names: tuple[str, ...]) -> None:
         """Creates a parameter's state on its first step: ``'step'`` and zero-filled ``names``."""
         st["step"] = _new_step()

@@ -52,12 +52,7 @@ class Rprop(Optimizer):
             etaminus, etaplus = group["etas"]
             lo, hi = group["step_sizes"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                gt = p._grad
-                if gt is None:
-                    continue
-                a = p._data
-                st = self.state[p]
+            for p, a, gt, st in self._with_grads(group):
                 if len(st) == 0:
                     lr = _scalar(group["lr"])
                     st["step"] = _new_step()
