@@ -197,6 +197,17 @@ def _tensor_leaves(tree, who: str) -> tuple[list, Any]:
     return leaves, spec
 
 
+def _enter_args(fr, args: tuple, nums) -> tuple[list, list]:
+    """``args`` with those at ``nums`` replaced by the frame's fresh leaves, and for each of them
+    ``(entries, spec)`` (what ``fr.enter`` returns) in ``nums`` order."""
+    args = list(args)
+    entered = []
+    for i in nums:
+        args[i], entries, spec = fr.enter(args[i])
+        entered.append((entries, spec))
+    return args, entered
+
+
 # --------------------------------------------------------------------------- grad, vjp
 def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
     """``grad_and_value(f)(*args)`` = ``(gradient of f w.r.t. args[argnums], f(*args))``; with
@@ -207,11 +218,7 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         with _Frame() as fr:
-            args = list(args)
-            entered = []
-            for i in nums:
-                args[i], entries, spec = fr.enter(args[i])
-                entered.append((entries, spec))
+            args, entered = _enter_args(fr, args, nums)
             out = func(*args, **kwargs)
             aux = None
             if has_aux:
@@ -368,11 +375,7 @@ def _jacobian(func, argnums, has_aux, forward: bool, who: str) -> Callable:
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         with _Frame() as fr:
-            args = list(args)
-            entered = []
-            for i in nums:
-                args[i], entries, spec = fr.enter(args[i])
-                entered.append((entries, spec))
+            args, entered = _enter_args(fr, args, nums)
             out = func(*args, **kwargs)
             aux = None
             if has_aux:
