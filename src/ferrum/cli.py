@@ -3,6 +3,7 @@
     ferrum info [--json]      versions, BLAS threads, CUDA, optional packages
     ferrum bench [ARGS ...]   runs benchmarks/run.py from a source checkout (ARGS go to it)
     ferrum train JOB [...]    trains an example model, e.g. `ferrum train mnist-mlp` (see ferrum.train)
+    ferrum plot RUN_DIR...    overlays the curves of training runs in one PNG (see ferrum.plot)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from ferrum.distributed.run import add_run_parser
+from ferrum.plot import add_plot_parser
 
 # optional packages whose presence `info` reports (found without importing them)
 _OPTIONAL = ("torch", "cupy", "scipy", "threadpoolctl", "mpi4py", "onnx", "onnxruntime", "tensorboardX",
@@ -160,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("args", nargs=argparse.REMAINDER, help="the job and its options")
     p.set_defaults(func=cmd_train)
     add_run_parser(sub)
+    add_plot_parser(sub)
     return ap
 
 

@@ -78,8 +78,9 @@ class SummaryWriter:
     Use as a context manager (``with SummaryWriter(d) as w: ...``) or call :meth:`close`.
     """
 
-    def __init__(self, log_dir: str | os.PathLike | None = None, comment: str = "", purge_step: int | None = None,
-                 max_queue: int = 10, flush_secs: int = 120, filename_suffix: str = "") -> None:
+    def __init__(self, log_dir: str | os.PathLike | None = None, comment: str = "",
+                 purge_step: int | None = None, max_queue: int = 10, flush_secs: int = 120,
+                 filename_suffix: str = "") -> None:
         tbx = _tensorboardx()
         if not log_dir:
             stamp = datetime.now().strftime("%b%d_%H-%M-%S")
@@ -115,8 +116,8 @@ class SummaryWriter:
         ``"tensorflow"`` (TensorBoard's exponential buckets)."""
         self._w.add_histogram(tag, _to_numpy(values), _step(global_step), bins, walltime, max_bins)
 
-    def add_image(self, tag: str, img_tensor: Any, global_step: int | None = None, walltime: float | None = None,
-                  dataformats: str = "CHW") -> None:
+    def add_image(self, tag: str, img_tensor: Any, global_step: int | None = None,
+                  walltime: float | None = None, dataformats: str = "CHW") -> None:
         """One image: float values in [0, 1] or uint8 in [0, 255], laid out as ``dataformats``
         (``"CHW"``, ``"HWC"``, ``"HW"``; 1, 3 or 4 channels)."""
         self._w.add_image(tag, _to_numpy(img_tensor), _step(global_step), walltime, dataformats)
@@ -178,8 +179,9 @@ class SummaryWriter:
         metrics = {k: _scalar(v) for k, v in metric_dict.items()}
         self._w.add_hparams(hp, metrics, name=run_name, global_step=_step(global_step))
 
-    def add_embedding(self, mat: Any, metadata: Any = None, label_img: Any = None, global_step: int | None = None,
-                      tag: str = "default", metadata_header: Any = None) -> None:
+    def add_embedding(self, mat: Any, metadata: Any = None, label_img: Any = None,
+                      global_step: int | None = None, tag: str = "default",
+                      metadata_header: Any = None) -> None:
         """Points ``mat`` (N, D) for TensorBoard's projector, with optional per-point ``metadata``
         (labels) and ``label_img`` (N, C, H, W) thumbnails."""
         self._w.add_embedding(_to_numpy(mat), _to_numpy(metadata), _to_numpy(label_img),
