@@ -107,6 +107,18 @@ def prepare_run_dir(path: str) -> str:
     return path
 
 
+def _check_creatable(path: str) -> None:
+    """Raises ``OSError`` unless ``path`` could be created: its nearest existing ancestor is a
+    writable folder (nothing is created)."""
+    parent = os.path.abspath(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise NotADirectoryError(20, f"{parent} is not a folder", path)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(13, f"{parent} is not writable", path)
+
+
 def _rank() -> int:
     dist = sys.modules.get("ferrum.distributed")
     if dist is not None and dist.is_initialized():
@@ -124,9 +136,13 @@ def configure(job: str, args: argparse.Namespace) -> int:
     if _rank() != 0:
         return 0
     logdir = getattr(args, "logdir", None)
-    path = logdir or getattr(args, "checkpoint_dir", None) or default_run_dir(job)
+    path = logdir or getattr(args, "checkpoint_dir", None)
     try:
-        prepare_run_dir(path)
+        if path is not None:
+            prepare_run_dir(path)
+        else:  # made when training starts: a run that fails before leaves no empty folder behind
+            path = default_run_dir(job)
+            _check_creatable(path)
     except OSError as e:
         flag = "--logdir" if logdir else ("--checkpoint-dir" if getattr(args, "checkpoint_dir", None)
                                           else f"--logdir or ${RUNS_ENV}")

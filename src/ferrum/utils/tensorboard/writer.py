@@ -86,6 +86,9 @@ class SummaryWriter:
             stamp = datetime.now().strftime("%b%d_%H-%M-%S")
             log_dir = os.path.join("runs", f"{stamp}_{socket.gethostname()}{comment}")
         self.log_dir = os.fspath(log_dir)
+        self._tbx = tbx
+        self._max_queue, self._flush_secs, self._suffix = max_queue, flush_secs, filename_suffix
+        self._subwriters: dict[str, Any] = {}  # add_scalars' runs, by folder
         self._w = tbx.SummaryWriter(logdir=self.log_dir, purge_step=purge_step, max_queue=max_queue,
                                     flush_secs=flush_secs, filename_suffix=filename_suffix)
 
@@ -106,8 +109,16 @@ class SummaryWriter:
                     walltime: float | None = None) -> None:
         """Several curves in one chart: each ``tag_scalar_dict`` entry goes to its own run folder
         ``<log_dir>/<main_tag>_<key>`` with the tag ``main_tag``, as torch writes them."""
-        self._w.add_scalars(main_tag, {k: _scalar(v) for k, v in tag_scalar_dict.items()},
-                            _step(global_step), walltime)
+        step = _step(global_step)
+        for key, value in tag_scalar_dict.items():
+            # torch's folder name (tensorboardX would nest main_tag/key instead)
+            folder = os.path.join(self.log_dir, f"{main_tag.replace('/', '_')}_{key}")
+            sub = self._subwriters.get(folder)
+            if sub is None:
+                sub = self._subwriters[folder] = self._tbx.SummaryWriter(
+                    logdir=folder, max_queue=self._max_queue, flush_secs=self._flush_secs,
+                    filename_suffix=self._suffix)
+            sub.add_scalar(main_tag, _scalar(value), step, walltime)
 
     # ---------------------------------------------------------------------------------- tensors
     def add_histogram(self, tag: str, values: Any, global_step: int | None = None, bins: Any = "tensorflow",
@@ -190,11 +201,17 @@ class SummaryWriter:
     # -------------------------------------------------------------------------------- lifecycle
     def flush(self) -> None:
         """Writes pending events to disk."""
-        self._w.flush()
+        for w in (self._w, *self._subwriters.values()):
+            for fw in (getattr(w, "all_writers", None) or {}).values():
+                _drain(fw)
+            w.flush()
 
     def close(self) -> None:
         """Flushes and closes the event files (more calls to ``add_*`` after this reopen them)."""
         self._w.close()
+        for sub in self._subwriters.values():
+            sub.close()
+        self._subwriters.clear()
 
     def __enter__(self) -> SummaryWriter:
         return self
@@ -215,6 +232,20 @@ class SummaryWriter:
             return fn(*_to_numpy(args), **_to_numpy(kwargs))
 
         return call
+
+
+def _drain(file_writer: Any) -> None:
+    """Writes the events still queued in a tensorboardX ``FileWriter``: its ``flush()`` flushes the
+    file but not the queue its writer thread reads, so an event added just before ``flush()`` could
+    be missing on disk (torch's ``flush`` writes it). Stopping the thread writes everything queued
+    before the stop signal (the queue is FIFO); a new thread then takes over the same file."""
+    efw = getattr(file_writer, "event_writer", None)
+    worker = getattr(efw, "_worker", None)
+    if worker is None or getattr(efw, "_closed", True):
+        return
+    worker.stop()
+    efw._worker = type(worker)(efw._event_queue, efw._ev_writer, efw._flush_secs)
+    efw._worker.start()
 
 
 def _step(step: Any) -> Any:
