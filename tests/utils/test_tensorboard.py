@@ -70,7 +70,8 @@ def test_histogram_counts(tmp_path, bins):
     a = values.numpy().astype(np.float64)
     assert hv.num == 1000 and sum(hv.bucket) == 1000
     assert hv.min == pytest.approx(a.min()) and hv.max == pytest.approx(a.max())
-    assert hv.sum == pytest.approx(a.sum(), abs=1e-3) and hv.sum_squares == pytest.approx((a * a).sum(), rel=1e-5)
+    assert hv.sum == pytest.approx(a.sum(), abs=1e-3)
+    assert hv.sum_squares == pytest.approx((a * a).sum(), rel=1e-5)
     if bins == 7:  # 7 bins (and a leading empty one, as torch writes them)
         assert len(hv.bucket) in (7, 8)
 
@@ -184,3 +185,30 @@ def test_flush_writes_before_close_and_other_methods_pass_through(tmp_path):
     w.close()
     assert "pr" in _read(tmp_path).Tags()["tensors"]
     assert os.path.getsize(f) > 0
+
+
+def test_same_events_as_torchs_writer(tmp_path, torch):
+    """The same calls through torch's SummaryWriter and ferrum's give the same tags, steps, values,
+    histogram buckets, image sizes and add_scalars folders."""
+    tb = pytest.importorskip("torch.utils.tensorboard")
+    a = np.random.default_rng(1).normal(size=(300,)).astype(np.float32)
+    img = np.random.default_rng(2).random((3, 5, 7)).astype(np.float32)
+    for name, W, T in (("torch", tb.SummaryWriter, torch.from_numpy),
+                       ("ferrum", SummaryWriter, ferrum.from_numpy)):
+        with W(tmp_path / name) as w:
+            for i in range(3):
+                w.add_scalar("s", T(a[i:i + 1].copy()).squeeze(), i)
+            w.add_scalars("group/m", {"x": 1.0, "y": 2.0}, 4)
+            w.add_histogram("h", T(a), 1)
+            w.add_histogram("h8", T(a), 1, bins=8)
+            w.add_image("i", T(img), 2)
+    theirs, ours = _read(tmp_path / "torch"), _read(tmp_path / "ferrum")
+    folders = [sorted(d for d in os.listdir(tmp_path / n) if not d.startswith("events")) for n in ("torch", "ferrum")]
+    assert folders[0] == folders[1] == ["group_m_x", "group_m_y"]
+    assert [(e.step, e.value) for e in theirs.Scalars("s")] == [(e.step, e.value) for e in ours.Scalars("s")]
+    for tag in ("h", "h8"):
+        t, o = theirs.Histograms(tag)[0].histogram_value, ours.Histograms(tag)[0].histogram_value
+        assert list(o.bucket) == list(t.bucket) and o.num == t.num
+        np.testing.assert_allclose(o.bucket_limit, t.bucket_limit, rtol=1e-6)
+    ti, oi = theirs.Images("i")[0], ours.Images("i")[0]
+    assert (oi.width, oi.height) == (ti.width, ti.height)
