@@ -203,7 +203,8 @@ def test_same_events_as_torchs_writer(tmp_path, torch):
             w.add_histogram("h8", T(a), 1, bins=8)
             w.add_image("i", T(img), 2)
     theirs, ours = _read(tmp_path / "torch"), _read(tmp_path / "ferrum")
-    folders = [sorted(d for d in os.listdir(tmp_path / n) if not d.startswith("events")) for n in ("torch", "ferrum")]
+    folders = [sorted(d for d in os.listdir(tmp_path / n) if not d.startswith("events"))
+               for n in ("torch", "ferrum")]
     assert folders[0] == folders[1] == ["group_m_x", "group_m_y"]
     assert [(e.step, e.value) for e in theirs.Scalars("s")] == [(e.step, e.value) for e in ours.Scalars("s")]
     for tag in ("h", "h8"):
