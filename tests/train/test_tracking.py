@@ -176,7 +176,7 @@ def _one_line_error(capsys) -> str:
     return err
 
 
-def test_bad_input_one_line_exit_2(tmp_path, capsys, mnist_root):
+def test_bad_input_one_line_exit_2(tmp_path, capsys, mnist_root, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     rc = cli_main(["train", "mnist-mlp", "--root", mnist_root, *TINY, "--logdir", str(blocker / "sub")])
@@ -185,7 +185,7 @@ def test_bad_input_one_line_exit_2(tmp_path, capsys, mnist_root):
     assert err.startswith("ferrum train mnist-mlp: error: cannot write the run directory")
     assert "--logdir" in err
     # the same for the language models, and for a $FERRUM_RUNS that cannot hold run directories
-    os.environ[tracking.RUNS_ENV] = str(blocker)
+    monkeypatch.setenv(tracking.RUNS_ENV, str(blocker))
     rc = cli_main(["train", "shakespeare-lstm", "--text", str(blocker), "--steps", "1"])
     assert rc == 2
     assert "$FERRUM_RUNS" in _one_line_error(capsys)
