@@ -20,7 +20,12 @@ matplotlib is imported only then, and a missing matplotlib skips the pictures wi
 The gradient norm is computed only on logging steps (every ``--log-every`` steps, after the
 backward and the optimizer step, before the next ``zero_grad``): one reduction over the gradients
 then, nothing on the other steps. With ``--amp fp16`` it is the norm of the gradients as the
-GradScaler left them (unscaled by its step); with gradient clipping, the clipped norm.
+GradScaler left them (unscaled by its step); with gradient clipping, the clipped norm. Measured
+(``benchmarks/tracking_overhead.py``, mnist-mlp's step of 5.6-11 ms on a loaded 2-core machine,
+one BLAS thread): the default tracker (every 10 steps) costs under 1% of the step time, logging
+every step about 7% (the gradient norm is 0.14-0.26 ms), TensorBoard adds 0.15 ms per scalar
+(tensorboardX's protobuf and queue), about 1% at the default interval. A JSON value that is not
+finite (a NaN loss, the infinite gradient norm of a step fp16 skipped) is written as ``null``.
 
 In a ``--nproc`` job only rank 0 tracks. The command line sets the run up with :func:`configure`
 (which checks that the directory is writable: exit status 2 with one line otherwise) and the
@@ -39,6 +44,8 @@ import time
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
+
+import numpy as np
 
 from ferrum.plot import METRICS_FILE, write_run_plots
 
@@ -173,16 +180,26 @@ def grad_norm(parameters: Any) -> float:
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         return math.nan
-    with ferrum.no_grad():
-        total = sum((g.detach().float().square().sum() for g in grads[1:]),
-                    grads[0].detach().float().square().sum())
-        return math.sqrt(total.item())
+    total = 0.0
+    rest = []
+    for g in grads:
+        if g.device.type == "cpu" and g.dtype in (ferrum.float32, ferrum.float64):
+            # BLAS dot on the gradient's own memory: no squared temporary. mnist-mlp's 535,818
+            # gradients: 0.20 ms against 1.20 ms for g.square().sum() per tensor (loaded 2-core box)
+            a = g.detach().numpy().reshape(-1)
+            total += float(np.dot(a, a))
+        else:
+            rest.append(g)
+    if rest:  # GPU tensors and low-precision dtypes: on their device, in float32, one sync
+        with ferrum.no_grad():
+            total += sum((g.detach().float().square().sum() for g in rest[1:]),
+                         rest[0].detach().float().square().sum()).item()
+    return math.sqrt(total)
 
 
 def _plain(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None if math.isnan(v) else v  # JSON has no NaN; infinities stay (json writes Infinity)
-    return v
+    # strict JSON has no NaN or infinity (a step fp16 skipped has an infinite gradient norm): null
+    return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
 class Tracker(Callback):
