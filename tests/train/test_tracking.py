@@ -134,9 +134,9 @@ def test_tracker_in_a_python_trainer_and_grad_norm(tmp_path):
     np.testing.assert_allclose([r["grad_norm"] for r in steps], seen, rtol=1e-5)
     assert [r["epoch"] for r in recs if r["kind"] == "epoch"] == [1, 2]
     assert not glob.glob(str(run / "*.png"))
-    # resuming into the same folder appends
+    # a new run into the same folder starts a new metrics file
     _toy_trainer([tracking.Tracker(str(run), log_every=3, plots=False)], epochs=1).fit()
-    assert len([r for r in _records(run) if r["kind"] == "epoch"]) == 3
+    assert [(r["kind"], r["step"]) for r in _records(run)] == [("step", 3), ("epoch", 4)]
     # no parameter has a gradient yet: NaN, written as JSON null
     assert math.isnan(tracking.grad_norm(nn.Linear(2, 2).parameters()))
     with pytest.raises(ValueError, match="log_every"):
@@ -195,3 +195,22 @@ def test_bad_input_one_line_exit_2(tmp_path, capsys, mnist_root, monkeypatch):
     assert cli_main(["plot", str(tmp_path), "-o", str(tmp_path / "x.png")]) == 2
     assert "no metrics.jsonl" in _one_line_error(capsys)
     assert not os.path.exists(tmp_path / "x.png")
+
+
+@pytest.mark.timeout(120)
+def test_resume_drops_the_records_after_the_checkpoint(mnist_root, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    args = ["train", "mnist-mlp", "--root", mnist_root, "--train-limit", "128", "--test-limit", "64",
+            "--batch-size", "32", "--epochs", "2", "--log-every", "1", "--no-progress", "--quiet",
+            "--checkpoint-dir", str(ckpt), "--checkpoint-every", "3"]
+    assert cli_main(args) == 0
+    first = _records(ckpt)
+    assert [(r["kind"], r["step"]) for r in first if r["kind"] != "step"] == [("epoch", 4), ("epoch", 8)]
+    # as if the run had died after step 8 before its last checkpoint: resumed from step 6, the
+    # records of steps 7 and 8 (and epoch 2's) are written again, not repeated
+    os.remove(ckpt / "checkpoint-0000000008.ckpt")
+    assert cli_main([*args, "--resume"]) == 0
+    again = _records(ckpt)
+    assert [r["step"] for r in again if r["kind"] == "step"] == list(range(1, 9))
+    assert [(r["kind"], r["step"]) for r in again if r["kind"] != "step"] == [("epoch", 4), ("epoch", 8)]
+    assert again[:6] == first[:6]

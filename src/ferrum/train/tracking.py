@@ -203,8 +203,13 @@ def _plain(v: Any) -> Any:
 
 
 class Tracker(Callback):
-    """Writes a run's metrics to ``run_dir/metrics.jsonl`` (appending), to TensorBoard in ``logdir``
-    when given, and the PNG plots into ``run_dir`` at the end (``plots=False``: none).
+    """Writes a run's metrics to ``run_dir/metrics.jsonl``, to TensorBoard in ``logdir`` when given,
+    and the PNG plots into ``run_dir`` at the end (``plots=False``: none).
+
+    The metrics file describes the run the folder holds: training that starts at step ``s`` (0 for
+    a new run, the checkpoint's step for a resumed one) first drops the file's records of the
+    steps after ``s`` (those an interrupted run wrote after its last checkpoint, or all of an
+    earlier run), and TensorBoard is told to hide those steps of older event files (``purge_step``).
 
     Args:
         run_dir: the folder of the metrics file and the plots (created).
@@ -259,14 +264,39 @@ class Tracker(Callback):
     # ------------------------------------------------------------------------------------- hooks
     def on_train_begin(self, trainer: Trainer) -> None:
         prepare_run_dir(self.run_dir)
+        self._drop_records_after(trainer.state.step)
         self._file = open(self.metrics_path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         if self.logdir is not None:
             from ferrum.utils.tensorboard import SummaryWriter
 
-            self.writer = SummaryWriter(self.logdir, flush_secs=10)
+            # TensorBoard hides the events of steps >= purge_step from earlier runs in the folder,
+            # like the records dropped from the metrics file
+            self.writer = SummaryWriter(self.logdir, flush_secs=10, purge_step=trainer.state.step + 1)
         if self.evaluations is not None:  # a resumed run's evaluations were logged before
             self._seen_evals = len(getattr(self.evaluations, "records", []))
         self._t0 = time.perf_counter()
+
+    def _drop_records_after(self, step: int) -> None:
+        # a run resumed from a checkpoint (restored before this hook: the Checkpoint callback comes
+        # first) repeats the steps after it; their records from the interrupted run go
+        path = self.metrics_path
+        if not os.path.isfile(path):
+            return
+        with open(path, encoding="utf-8") as f:
+            lines = f.readlines()
+        keep = []
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:  # a line torn by a crash
+                continue
+            if not isinstance(rec, dict) or rec.get("step", 0) <= step:
+                keep.append(line if line.endswith("\n") else line + "\n")
+        if keep != lines:
+            tmp = path + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.writelines(keep)
+            os.replace(tmp, path)
 
     def on_epoch_begin(self, trainer: Trainer) -> None:
         self._samples = trainer.state.samples
