@@ -4,8 +4,8 @@ Every recipe run from the command line has a *run directory*, chosen as a user e
 
 - ``--logdir DIR``: DIR (TensorBoard's event files, the metrics file and the plots together, so
   ``tensorboard --logdir DIR`` and ``ferrum plot DIR`` both read the run);
-- else ``--checkpoint-dir DIR``: DIR, next to the checkpoints (a ``--resume`` run appends to the
-  same metrics file);
+- else ``--checkpoint-dir DIR``: DIR, next to the checkpoints (a ``--resume`` run continues the
+  same metrics file from its checkpoint's step);
 - else ``$FERRUM_RUNS/<job>-<YYYYmmdd-HHMMSS>``, ``$FERRUM_RUNS`` defaulting to ``runs`` in the
   current directory (where torch's ``SummaryWriter`` writes too).
 
