@@ -36,6 +36,7 @@ to its own :class:`~ferrum.train.Trainer`'s callbacks.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -136,8 +137,8 @@ def _rank() -> int:
 def configure(job: str, args: argparse.Namespace) -> int:
     """The command line's side: the run directory of ``args`` (see the module docstring) made and
     checked, remembered for the recipe's :func:`tracking_callbacks`. Returns 0, or 2 after one line
-    on stderr when the directory cannot be written. Ranks other than 0 of a ``--nproc`` job track
-    nothing."""
+    on stderr when the directory cannot be written or ``--logdir`` lacks tensorboardX. Ranks other
+    than 0 of a ``--nproc`` job track nothing."""
     global _pending
     _pending = None
     if _rank() != 0:
@@ -155,6 +156,10 @@ def configure(job: str, args: argparse.Namespace) -> int:
                                           else f"--logdir or ${RUNS_ENV}")
         print(f"ferrum train {job}: error: cannot write the run directory {path}: "
               f"{e.strerror or e}; give {flag} a writable folder", file=sys.stderr)
+        return 2
+    if logdir is not None and importlib.util.find_spec("tensorboardX") is None:
+        print(f"ferrum train {job}: error: --logdir writes TensorBoard event files and needs tensorboardX: "
+              "pip install 'ferrum[tb]'", file=sys.stderr)
         return 2
     _pending = RunConfig(job, path, logdir, getattr(args, "log_every", DEFAULT_LOG_EVERY))
     return 0
