@@ -116,7 +116,8 @@ def write_run_plots(run_dir: str, records: list[dict] | None = None) -> list[str
 
 
 def plot_runs(run_dirs: list[str], out: str) -> str:
-    """One PNG at ``out`` with the loss, accuracy (when any run has it) and learning-rate curves of
+    """One picture at ``out`` (PNG; another extension matplotlib knows, e.g. ``.svg``/``.pdf``,
+    picks that format) with the loss, accuracy (when any run has it) and learning-rate curves of
     every run in ``run_dirs`` overlaid, one colour per run; returns ``out``."""
     runs = [(d, read_metrics(d)) for d in run_dirs]
     plt = _pyplot()
@@ -137,9 +138,11 @@ def plot_runs(run_dirs: list[str], out: str) -> str:
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize="small")
         fig.tight_layout()
-        parent = os.path.dirname(os.path.abspath(out))
-        os.makedirs(parent, exist_ok=True)
-        fig.savefig(out, dpi=100)
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+            fig.savefig(out, dpi=100)
+        except OSError as e:
+            raise OSError(f"cannot write {out}: {e.strerror or e}") from None
     finally:
         plt.close(fig)
     return out
@@ -158,16 +161,18 @@ def add_plot_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``ferrum plot``: exit status 0, or 2 with one line on stderr for a missing run directory,
-    a folder without metrics, or an unwritable output."""
+    a folder without metrics, an unwritable output or an unknown picture format."""
     try:
         out = plot_runs(list(args.run_dirs), args.output)
     except ImportError:
         print("ferrum plot: error: matplotlib is not installed (pip install matplotlib)", file=sys.stderr)
         return 2
-    except OSError as e:
-        msg = e.strerror if isinstance(e, OSError) and e.strerror and e.filename else str(e)
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"ferrum plot: error: {where}{msg}", file=sys.stderr)
+    except OSError as e:  # a missing run, a folder without metrics, an unwritable output
+        msg = f"{e.filename}: {e.strerror}" if e.filename and e.strerror else str(e)
+        print(f"ferrum plot: error: {msg}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # matplotlib: an output extension it cannot write
+        print(f"ferrum plot: error: cannot write {args.output}: {e}", file=sys.stderr)
         return 2
     print(f"wrote {out}")
     return 0

@@ -173,6 +173,11 @@ def test_plot_overlays_runs(tmp_path, capsys):
     assert cli_main(["plot", *runs, "-o", str(out)]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {out}"
     _assert_png(out)
+    # an output that cannot be written, a format matplotlib does not know: one line, exit 2
+    assert cli_main(["plot", *runs, "-o", os.path.join(runs[0], "metrics.jsonl", "x.png")]) == 2
+    assert "cannot write" in _one_line_error(capsys)
+    assert cli_main(["plot", *runs, "-o", str(tmp_path / "x.nope")]) == 2
+    assert "cannot write" in _one_line_error(capsys) and not os.path.exists(tmp_path / "x.nope")
 
 
 def _one_line_error(capsys) -> str:
