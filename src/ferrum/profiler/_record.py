@@ -30,6 +30,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -273,7 +274,7 @@ class Recorder:
             self.end(idx)
 
     def _mod_pre(self, module, args):
-        if self.recording:
+        if self.recording and self.with_modules:
             key = id(module)
             name = self._module_ids.get(key)
             if name is None:
@@ -323,6 +324,15 @@ class Recorder:
 
     def install(self) -> None:
         """Puts the timing wrappers in place (see the module docstring); ``uninstall`` undoes it."""
+        with warnings.catch_warnings():   # reading module globals may touch deprecated aliases
+            warnings.simplefilter("ignore")
+            try:
+                self._install()
+            except BaseException:
+                self.uninstall()
+                raise
+
+    def _install(self) -> None:
         targets = self._targets()
         wrappers: dict = {}
 
@@ -357,10 +367,11 @@ class Recorder:
                             setattr(val, ck, staticmethod(new) if isinstance(cv, staticmethod) else new)
         self._install_nodes()
         self._install_optim()
-        if self.with_modules:
-            from ..nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
-            self._hooks += [register_module_forward_pre_hook(self._mod_pre),
-                            register_module_forward_hook(self._mod_post, always_call=True)]
+        # registered also without with_modules: a global hook turns off Sequential's fused
+        # Linear/ReLU path, so that every linear and relu runs (and is timed) as the program wrote it
+        from ..nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+        self._hooks += [register_module_forward_pre_hook(self._mod_pre),
+                        register_module_forward_hook(self._mod_post, always_call=True)]
 
     def _install_nodes(self) -> None:
         from ..autograd.function import Node
