@@ -136,6 +136,24 @@ class Recorder:
         self._undo: list = []
         self._hooks: list = []
         self._module_ids: dict = {}
+        self._open: dict = {}   # id(optimizer or module) -> tokens of its ranges in progress
+        self.gen = 0            # a token (gen, index) of an earlier, saved recording is stale
+
+    def reset(self) -> None:
+        """Drops the recorded events (they were saved) and starts a new recording."""
+        self.raw = []
+        self.gen += 1
+        self._tls = threading.local()
+        self._open = {}
+        self.t0 = time.perf_counter_ns()
+        self.base_us = time.time_ns() / 1000.0
+
+    def token(self, name: str, cat: str) -> tuple:
+        return (self.gen, self.begin(name, cat))
+
+    def end_token(self, tok: tuple, out: Any = None, inputs: Any = None) -> None:
+        if tok[0] == self.gen:
+            self.end(tok[1], out, inputs)
 
     # ----------------------------------------------------------------------------- events
     def stack(self) -> list:
@@ -265,33 +283,29 @@ class Recorder:
     # ------------------------------------------------------------------- optimizer / modules
     def _opt_pre(self, opt, args, kwargs):
         if self.recording:
-            name = type(opt).__name__
-            opt.__dict__["_profiler_event"] = self.begin(f"Optimizer.step#{name}.step", "user_annotation")
+            tok = self.token(f"Optimizer.step#{type(opt).__name__}.step", "user_annotation")
+            self._open.setdefault(id(opt), []).append(tok)
 
     def _opt_post(self, opt, args, kwargs):
-        idx = opt.__dict__.pop("_profiler_event", None)
-        if idx is not None and idx < len(self.raw):
-            self.end(idx)
+        toks = self._open.get(id(opt))
+        if toks:
+            self.end_token(toks.pop())
 
     def _mod_pre(self, module, args):
         if self.recording and self.with_modules:
             key = id(module)
             name = self._module_ids.get(key)
             if name is None:
-                cls = type(module).__name__
-                n = sum(1 for v in self._module_ids.values() if v.rsplit("_", 1)[0] == f"nn.Module: {cls}")
-                name = self._module_ids[key] = f"nn.Module: {cls}_{n}"
-            self.stack()  # ensure the thread's stack exists
-            module.__dict__.setdefault("_profiler_events", []).append(self.begin(name, "python_function"))
+                cls = f"nn.Module: {type(module).__name__}"
+                n = sum(1 for v in self._module_ids.values() if v.rsplit("_", 1)[0] == cls)
+                name = self._module_ids[key] = f"{cls}_{n}"
+            self._open.setdefault(key, []).append(self.token(name, "python_function"))
 
     def _mod_post(self, module, args, out):
-        evs = module.__dict__.get("_profiler_events")
-        if evs:
-            idx = evs.pop()
-            if not evs:
-                del module.__dict__["_profiler_events"]
-            if idx < len(self.raw):
-                self.end(idx, out if self.profile_memory else None, args if self.profile_memory else None)
+        toks = self._open.get(id(module))
+        if toks:
+            mem = self.profile_memory
+            self.end_token(toks.pop(), out if mem else None, args if mem else None)
 
     # ---------------------------------------------------------------------- patch / restore
     def _targets(self) -> dict:

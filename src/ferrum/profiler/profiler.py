@@ -119,7 +119,7 @@ class record_function:
     def __enter__(self) -> "record_function":
         rec = _ACTIVE[0]
         if rec is not None and rec.recording:
-            self._entered.append((rec, rec.begin(self.name, "user_annotation")))
+            self._entered.append((rec, rec.token(self.name, "user_annotation")))
         else:
             self._entered.append(None)
         return self
@@ -127,9 +127,7 @@ class record_function:
     def __exit__(self, *exc) -> bool:
         top = self._entered.pop() if self._entered else None
         if top is not None:
-            rec, idx = top
-            if idx < len(rec.raw):   # the recording it started in was not saved meanwhile
-                rec.end(idx)
+            top[0].end_token(top[1])   # nothing when the recording it began in was saved meanwhile
         return False
 
     def __call__(self, fn: Callable) -> Callable:
@@ -188,9 +186,7 @@ class _ProfileBase:
                 "with_modules": self.with_modules, "base_us": rec.base_us}
         self._events = EventList(rec.function_events(), profile_memory=self.profile_memory,
                                  with_flops=self.with_flops, trace_meta=meta)
-        rec.raw = []
-        rec.t0 = time.perf_counter_ns()
-        rec.base_us = time.time_ns() / 1000.0
+        rec.reset()
 
     def events(self) -> EventList:
         """Every recorded event (``FunctionEvent``), in start order."""
@@ -271,7 +267,7 @@ class profile(_ProfileBase):
         self.current_action = ProfilerAction.NONE
         self._running = False
         self._installed = False
-        self._step_event: int | None = None
+        self._step_event: tuple | None = None
 
     # -------------------------------------------------------------------------------- lifecycle
     def __enter__(self) -> "profile":
@@ -298,17 +294,15 @@ class profile(_ProfileBase):
         if not self._running:
             return
         self._running = False
+        save = self.current_action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
         try:
             self._close_step_event()
-            if self.current_action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE):
+            if save:
                 self._collect()
-                self._leave()
-                if self.on_trace_ready is not None:
-                    self.on_trace_ready(self)
-            else:
-                self._leave()
         finally:
-            self._leave()
+            self._leave()   # the originals are back even when collecting failed
+        if save and self.on_trace_ready is not None:
+            self.on_trace_ready(self)
 
     def step(self) -> None:
         """Ends the current step and begins the next one, following the schedule."""
@@ -339,14 +333,14 @@ class profile(_ProfileBase):
             self._installed = True
         else:
             if self._rec.recording and not recording:
-                self._rec.raw = []
+                self._rec.reset()
             self._rec.recording = recording
         if recording and self.record_steps:
-            self._step_event = self._rec.begin(f"ProfilerStep#{self.step_num}", "user_annotation")
+            self._step_event = self._rec.token(f"ProfilerStep#{self.step_num}", "user_annotation")
 
     def _close_step_event(self) -> None:
         if self._step_event is not None and self._rec is not None and self._rec.recording:
-            self._rec.end(self._step_event)
+            self._rec.end_token(self._step_event)
         self._step_event = None
 
     def _leave(self) -> None:
