@@ -73,6 +73,16 @@ def test_nothing_patched_outside_the_profiler():
         with profile():
             raise ZeroDivisionError
     assert ferrum.Tensor.__add__ is before_add and F.linear is before_linear
+    from ferrum.autograd.function import Node
+    from ferrum.nn.modules._module_hooks import _global_hooks_on
+    from ferrum.optim import optimizer
+    backward, zero_grad = Node.backward, optimizer.Optimizer.zero_grad
+    with profile(with_modules=True):
+        assert _global_hooks_on[0] and Node.backward is not backward
+    assert not _global_hooks_on[0]   # Module.__call__ and Sequential's fused path are back
+    assert Node.backward is backward and optimizer.Optimizer.zero_grad is zero_grad
+    assert not optimizer._global_optimizer_pre_hooks and not optimizer._global_optimizer_post_hooks
+    assert ferrum.profiler.profile is profile   # the lazy submodule
 
 
 def test_record_function_nesting_and_decorator():
@@ -286,3 +296,25 @@ def test_threads_recorded_separately():
     assert ev["aten::exp"].thread != ev["aten::tanh"].thread
     assert ev["aten::exp"].cpu_parent is None and ev["aten::tanh"].cpu_parent is None
     np.testing.assert_array_equal(x.exp().numpy(), np.exp(x.numpy()))
+
+
+def test_legacy_autograd_profiler(tmp_path):
+    from ferrum.autograd import profiler as legacy
+    x = ferrum.randn(4, 4, requires_grad=True)
+    p = legacy.profile(record_shapes=True)
+    with pytest.raises(RuntimeError):
+        p.table()
+    with p:
+        with legacy.record_function("block"):
+            (x * 2).sum().backward()
+    names = [e.name for e in p.function_events]
+    assert names[:3] == ["block", "aten::mul", "aten::sum"]
+    assert "autograd::engine::evaluate_function: MulBackward0" in names
+    assert p.self_cpu_time_total == pytest.approx(p.total_average().self_cpu_time_total)
+    assert "aten::mul" in p.table(sort_by="self_cpu_time_total")
+    assert p.key_averages(group_by_input_shape=True)[1].input_shapes == [[4, 4], []]
+    p.export_chrome_trace(str(tmp_path / "t.json"))
+    assert json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+    with legacy.profile(enabled=False) as off:
+        x.exp()
+    assert off.function_events is None
