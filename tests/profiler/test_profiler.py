@@ -318,3 +318,45 @@ def test_legacy_autograd_profiler(tmp_path):
     with legacy.profile(enabled=False) as off:
         x.exp()
     assert off.function_events is None
+
+
+def _names_of_program(fw, steps: int = 2):
+    fw.manual_seed(0)
+    m = fw.nn.Sequential(fw.nn.Linear(4, 8), fw.nn.ReLU(), fw.nn.Linear(8, 3))
+    opt = fw.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+    x, c = fw.randn(5, 4), fw.randn(5, 3)
+    target = fw.tensor([0, 2, 1, 1, 0])
+    with fw.profiler.profile() as prof:
+        for _ in range(steps):
+            out = m(x)
+            loss = fw.nn.functional.cross_entropy(out, target) + ((out + c) * c).tanh().sum()
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+    def program_level(e) -> bool:   # not inside an autograd node or optimizer (their insides differ)
+        p = e.cpu_parent
+        while p is not None:
+            if p.name.startswith(("autograd::", "Optimizer.")):
+                return False
+            p = p.cpu_parent
+        return True
+    counts: dict = {}
+    for e in prof.events():
+        if program_level(e):
+            counts[e.name] = counts.get(e.name, 0) + 1
+    return counts, {e.name for e in prof.events() if e.cpu_parent is None}
+
+
+def test_names_and_counts_match_torch(torch):
+    ours, our_top = _names_of_program(ferrum)
+    theirs, their_top = _names_of_program(torch)
+    assert our_top <= their_top
+    backward = {k: v for k, v in theirs.items() if k.startswith("autograd::engine")}
+    # torch's cross entropy is log_softmax + nll_loss and its linear t + addmm; ferrum's are one node
+    backward.pop("autograd::engine::evaluate_function: LogSoftmaxBackward0")
+    backward.pop("autograd::engine::evaluate_function: TBackward0")
+    assert backward == {k: v for k, v in ours.items() if k.startswith("autograd::engine")}
+    for key in ("aten::linear", "aten::relu", "aten::cross_entropy_loss", "aten::add", "aten::mul",
+                "aten::tanh", "aten::sum", "Optimizer.step#SGD.step", "Optimizer.zero_grad#SGD.zero_grad",
+                "autograd::engine::evaluate_function: torch::autograd::AccumulateGrad"):
+        assert ours[key] >= 1 and ours[key] == theirs[key], key
