@@ -360,3 +360,16 @@ def test_names_and_counts_match_torch(torch):
                 "aten::tanh", "aten::sum", "Optimizer.step#SGD.step", "Optimizer.zero_grad#SGD.zero_grad",
                 "autograd::engine::evaluate_function: torch::autograd::AccumulateGrad"):
         assert ours[key] >= 1 and ours[key] == theirs[key], key
+
+
+def test_failing_op_is_closed():
+    x, w = ferrum.randn(3, 4), ferrum.randn(5, 3)
+    with profile() as prof:
+        with record_function("outer"):
+            with pytest.raises(RuntimeError):
+                F.linear(x, w)   # bad shapes: torch's RuntimeError, the event still ends
+        x.exp()
+    ev = {e.name: e for e in prof.events()}
+    assert ev["aten::linear"].cpu_parent is ev["outer"]
+    assert ev["aten::exp"].cpu_parent is None
+    assert ev["aten::linear"].time_range.end <= ev["outer"].time_range.end

@@ -152,6 +152,7 @@ class Recorder:
         self.base_us = time.time_ns() / 1000.0
 
     def token(self, name: str, cat: str) -> tuple:
+        """An event that ends through ``end_token`` (a no-op once its recording was saved)."""
         return (self.gen, self.begin(name, cat))
 
     def end_token(self, tok: tuple, out: Any = None, inputs: Any = None) -> None:
@@ -165,7 +166,8 @@ class Recorder:
             st = self._tls.stack = []
         return st
 
-    def begin(self, name: str, cat: str, args: tuple = (), kwargs: dict | None = None) -> int:
+    def begin(self, name: str, cat: str, args: tuple = (), kwargs: dict | None = None) -> list:
+        """Opens an event (a raw list, see the field names above) on this thread's stack."""
         st = self.stack()
         shapes = None
         if self.record_shapes and cat == "cpu_op":
@@ -173,18 +175,20 @@ class Recorder:
             if kwargs:
                 shapes += [_shape_of(v) for v in kwargs.values()]
         stack = self._py_stack() if self.with_stack else None
-        idx = len(self.raw)
-        self.raw.append([name, cat, threading.get_native_id(), time.perf_counter_ns(), 0,
-                         st[-1] if st else -1, shapes, 0, 0, stack, None, 0])
-        st.append(idx)
-        return idx
+        # the parent is the list itself, not an index: list.append is atomic under the GIL, so
+        # threads recording at once need no lock
+        ev = [name, cat, threading.get_native_id(), time.perf_counter_ns(), 0, st[-1] if st else None,
+              shapes, 0, 0, stack, None, 0]
+        self.raw.append(ev)
+        st.append(ev)
+        return ev
 
-    def end(self, idx: int, out: Any = None, inputs: Any = None) -> None:
+    def end(self, ev: list, out: Any = None, inputs: Any = None) -> None:
+        """Closes ``ev`` (and what its thread left open inside it, after an exception)."""
         t = time.perf_counter_ns()
         st = self.stack()
-        while st and st.pop() != idx:   # calls left open by an exception inside them
+        while st and st.pop() is not ev:
             pass
-        ev = self.raw[idx]
         ev[END] = t
         if self.with_flops and ev[SHAPES]:
             ev[FLOPS] = _flops(ev[NAME], ev[SHAPES])
@@ -207,9 +211,8 @@ class Recorder:
                 own += a.nbytes
         ev[OWN_MEM] = own
         ev[TOT_MEM] += own
-        p = ev[PARENT]
-        if p >= 0:
-            pe = self.raw[p]
+        pe = ev[PARENT]
+        if pe is not None:
             pe[TOT_MEM] += ev[TOT_MEM]
             if pe[CHILD_OUTS] is None:
                 pe[CHILD_OUTS] = set()
@@ -235,14 +238,14 @@ class Recorder:
             if not rec.recording:
                 return fn(*args, **kwargs)
             st = rec.stack()
-            if st and rec.raw[st[-1]][NAME] == name:   # Tensor.tanh -> ops.tanh: one event
+            if st and st[-1][NAME] == name:   # Tensor.tanh -> ops.tanh: one event
                 return fn(*args, **kwargs)
-            idx = rec.begin(name, "cpu_op", args, kwargs)
+            ev = rec.begin(name, "cpu_op", args, kwargs)
             out = None
             try:
                 out = fn(*args, **kwargs)
             finally:
-                rec.end(idx, out, args if rec.profile_memory else None)
+                rec.end(ev, out, args if rec.profile_memory else None)
             return out
 
         profiled.__name__ = getattr(fn, "__name__", name)
@@ -257,12 +260,12 @@ class Recorder:
         def backward(node, g):
             if not rec.recording:
                 return fn(node, g)
-            idx = rec.begin("autograd::engine::evaluate_function: " + node.name(), "cpu_op")
+            ev = rec.begin("autograd::engine::evaluate_function: " + node.name(), "cpu_op")
             out = None
             try:
                 out = fn(node, g)
             finally:
-                rec.end(idx, out, g if rec.profile_memory else None)
+                rec.end(ev, out, g if rec.profile_memory else None)
             return out
 
         backward.__wrapped__ = fn
@@ -274,11 +277,11 @@ class Recorder:
         def wrapped(obj, *args, **kwargs):
             if not rec.recording:
                 return fn(obj, *args, **kwargs)
-            idx = rec.begin(label(obj), "user_annotation")
+            ev = rec.begin(label(obj), "user_annotation")
             try:
                 return fn(obj, *args, **kwargs)
             finally:
-                rec.end(idx)
+                rec.end(ev)
 
         wrapped.__wrapped__ = fn
         return wrapped
@@ -416,11 +419,11 @@ class Recorder:
         def _leaf(t, g, *rest):
             if not rec.recording or g is None:
                 return fn(t, g, *rest)
-            idx = rec.begin("autograd::engine::evaluate_function: torch::autograd::AccumulateGrad", "cpu_op")
+            ev = rec.begin("autograd::engine::evaluate_function: torch::autograd::AccumulateGrad", "cpu_op")
             try:
                 return fn(t, g, *rest)
             finally:
-                rec.end(idx)
+                rec.end(ev)
 
         self._undo.append((vars(engine), "_leaf", fn))
         engine._leaf = _leaf
@@ -461,6 +464,7 @@ class Recorder:
         """The finished events as ``FunctionEvent`` objects (parents and children linked)."""
         from ._events import FunctionEvent
         out = []
+        made: dict = {}
         t0 = self.t0
         for i, r in enumerate(self.raw):
             end = r[END] or time.perf_counter_ns()   # still open: the profiler stopped inside it
@@ -468,9 +472,10 @@ class Recorder:
                                input_shapes=r[SHAPES], stack=r[STACK], cat=r[CAT],
                                cpu_memory_usage=r[TOT_MEM], self_own_memory=r[OWN_MEM])
             ev.flops = r[FLOPS]
-            if r[PARENT] >= 0:
-                parent = out[r[PARENT]]
+            parent = made.get(id(r[PARENT])) if r[PARENT] is not None else None
+            if parent is not None:
                 ev.cpu_parent = parent
                 parent.cpu_children.append(ev)
+            made[id(r)] = ev
             out.append(ev)
         return out
