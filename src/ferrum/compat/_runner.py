@@ -102,13 +102,31 @@ def rewrite_error(e: BaseException) -> str | None:
     return None
 
 
-def _print_error(e: BaseException) -> None:
-    """Prints the traceback from the program's own frames down (runpy's and ours left out)."""
-    tb = e.__traceback__
-    here, runpy_file = os.path.abspath(__file__), os.path.abspath(runpy.__file__)
-    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) in (here, runpy_file):
-        tb = tb.tb_next
-    traceback.print_exception(type(e), e, tb)
+def _print_error(e: BaseException, _seen: set | None = None) -> None:
+    """Prints the traceback of the program's own frames (runpy's, the runner's and the hook's are
+    machinery the user did not write), after the exceptions it was raised from, as Python does."""
+    from ferrum.compat import _hook
+
+    _seen = _seen if _seen is not None else set()
+    _seen.add(id(e))
+    msg = rewrite_error(e)
+    if msg is not None:
+        if isinstance(e, ImportError):
+            e.msg = msg
+        e.args = (msg,)
+    if e.__cause__ is not None and id(e.__cause__) not in _seen:
+        _print_error(e.__cause__, _seen)
+        sys.stderr.write("\nThe above exception was the direct cause of the following exception:\n\n")
+    elif (e.__context__ is not None and not e.__suppress_context__ and id(e.__context__) not in _seen):
+        _print_error(e.__context__, _seen)
+        sys.stderr.write("\nDuring handling of the above exception, another exception occurred:\n\n")
+
+    hidden = {os.path.abspath(__file__), os.path.abspath(_hook.__file__), os.path.abspath(runpy.__file__)}
+    frames = [f for f in traceback.extract_tb(e.__traceback__)
+              if not f.filename.startswith("<frozen ") and os.path.abspath(f.filename) not in hidden]
+    text = "".join(traceback.format_list(frames)) if frames else ""
+    sys.stderr.write(("Traceback (most recent call last):\n" + text if text else "")
+                     + "".join(traceback.format_exception_only(type(e), e)))
 
 
 def run_script(path: str, args: list[str] | None = None) -> int:
@@ -133,11 +151,6 @@ def run_script(path: str, args: list[str] | None = None) -> int:
         traceback.print_exc()
         return 130
     except BaseException as e:  # noqa: B036 - report like the interpreter, with the torch spelling
-        msg = rewrite_error(e)
-        if msg is not None:
-            if isinstance(e, ImportError):
-                e.msg = msg
-            e.args = (msg,)
         _print_error(e)
         return 1
     return 0
