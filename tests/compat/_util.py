@@ -15,15 +15,20 @@ _SRC = str(Path(ferrum.__file__).resolve().parents[1])
 TIMEOUT = 120
 
 
-def _env() -> dict:
+def _env(extra: dict | None = None) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, (_SRC, env.get("PYTHONPATH"))))
-    return env
+    env.pop("FERRUM_COMPAT", None)
+    extra = dict(extra or {})
+    paths = (extra.pop("PYTHONPATH", None), _SRC, env.get("PYTHONPATH"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
+    return {**env, **extra}
 
 
-def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run(argv: list[str], env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python argv...`` with this ferrum on the path (``env`` adds variables; its PYTHONPATH goes
+    first)."""
     return subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=TIMEOUT,
-                          env=_env(), cwd=cwd)
+                          env=_env(env))
 
 
 def compat_run(script: str, *args: str) -> subprocess.CompletedProcess:

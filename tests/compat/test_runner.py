@@ -140,3 +140,27 @@ def test_uninstall_gives_the_real_torch_back(torch):
         "import torch", "assert torch is not ferrum and hasattr(torch, '_C')", "print('ok')"])
     proc = run(["-c", code])
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_spawned_processes_get_ferrum_too(tmp_path):
+    """torch.multiprocessing.spawn children re-import the program: the hook reaches them through
+    _boot/sitecustomize.py."""
+    got = results(compat_run("spawn_workers.py", str(tmp_path / "out")))
+    assert got["rank0"] == ["0", "2", "2.0", "ferrum", "ferrum.nn.modules.module"]
+    assert got["rank1"] == ["1", "2", "4.0", "ferrum", "ferrum.nn.modules.module"]
+
+
+def test_boot_keeps_another_sitecustomize(tmp_path):
+    import os
+
+    from ferrum.compat import _runner
+
+    other = tmp_path / "site"
+    other.mkdir()
+    (other / "sitecustomize.py").write_text("import builtins\nbuiltins.OTHER_SITE = 1\n")
+    boot = os.path.join(os.path.dirname(_runner.__file__), "_boot")
+    code = ("import sys, builtins, torch\n"
+            "print(torch.__name__, builtins.OTHER_SITE, sys.argv[1] in sys.path)")
+    env = {"PYTHONPATH": os.pathsep.join([boot, str(other)]), "FERRUM_COMPAT": "1"}
+    proc = run(["-c", code, boot], env=env)
+    assert proc.stdout.split() == ["ferrum", "1", "False"], proc.stderr

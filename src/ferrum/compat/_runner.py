@@ -129,6 +129,16 @@ def _print_error(e: BaseException, _seen: set | None = None) -> None:
                      + "".join(traceback.format_exception_only(type(e), e)))
 
 
+def _export_hook_to_children() -> None:
+    """Makes the Python processes the program starts (multiprocessing's spawn children, subprocesses)
+    install the hook too, through ``_boot/sitecustomize.py``."""
+    boot = str(Path(__file__).resolve().parent / "_boot")
+    src = str(Path(__file__).resolve().parents[2])  # the directory that holds this ferrum package
+    path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in (boot, src)]
+    os.environ["PYTHONPATH"] = os.pathsep.join([boot, src, *path])
+    os.environ["FERRUM_COMPAT"] = "1"
+
+
 def run_script(path: str, args: list[str] | None = None) -> int:
     """Runs the PyTorch program at ``path`` with ``args`` as its command line, ferrum standing in for
     torch; returns the exit status (SystemExit's code, 1 for an uncaught exception)."""
@@ -137,6 +147,7 @@ def run_script(path: str, args: list[str] | None = None) -> int:
         print(f"ferrum compat: error: no such file: {path}", file=sys.stderr)
         return 2
     install()
+    _export_hook_to_children()
     sys.argv = [str(path), *(args or [])]
     sys.path.insert(0, str(script.resolve().parent))
     try:
@@ -191,6 +202,7 @@ def _cmd_run(args) -> int:
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[2])  # the directory that holds this ferrum package
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (src, env.get("PYTHONPATH"))))
+    # a fresh interpreter: this one may have imported the real torch already
     return subprocess.call([sys.executable, "-m", "ferrum.compat", args.script, *script_args], env=env)
 
 
