@@ -10,7 +10,11 @@ holds torchvision.utils' ``make_grid``/``save_image``).
 Why a finder and not an ``__import__`` patch: the finder runs only when a name is first imported
 (afterwards ``sys.modules`` answers), so it costs nothing on ferrum's attribute access or on imports
 of other packages, and it catches every import form (``import torch.nn.functional as F``,
-``from torch.optim.lr_scheduler import StepLR``, ``importlib.import_module``).
+``from torch.optim.lr_scheduler import StepLR``, ``importlib.import_module``). Measured with
+benchmarks/compat_overhead.py (2 shared cores, noisy): ``torch.nn.functional.relu`` under the hook
+40.7 ns vs ``ferrum.nn.functional.relu`` 40.1 ns (the same objects: no proxy in the way), and a
+program importing torch/nn/F/optim/DataLoader starts in 572 ms through ``python -m ferrum.compat``
+vs 772 ms for the same program importing ferrum directly (start-up noise dominates: no cost seen).
 
 The import system overwrites ``module.__spec__`` with the finder's spec when it "creates" the
 module; the loader puts ferrum's own spec back in ``exec_module`` so ``importlib.reload`` and
