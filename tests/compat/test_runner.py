@@ -45,6 +45,8 @@ def test_argv_and_script_directory_on_path(torch):
     assert got["argv0"] == ["True"]
     assert got["parsed"] == ["alice", "5", "0.5"]
     assert got == results(torch_run("argv_script.py", *args))
+    proc = compat_run("argv_script.py", "--help")  # the program's flags are the program's, --help too
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: argv_script.py"), proc.stderr
 
 
 def test_exit_status_is_the_programs():
