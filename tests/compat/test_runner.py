@@ -166,3 +166,12 @@ def test_boot_keeps_another_sitecustomize(tmp_path):
     env = {"PYTHONPATH": os.pathsep.join([boot, str(other)]), "FERRUM_COMPAT": "1"}
     proc = run(["-c", code, boot], env=env)
     assert proc.stdout.split() == ["ferrum", "1", "False"], proc.stderr
+
+
+def test_cli_runs_in_a_fresh_interpreter(torch, capfd):
+    """This process has the real torch imported; `ferrum compat run` from it still gives ferrum."""
+    from ferrum import cli
+
+    assert cli.main(["compat", "run", str(SCRIPTS / "identity.py")]) == 0
+    out = capfd.readouterr().out
+    assert "RESULT torch_is_ferrum True" in out and "False" not in out
