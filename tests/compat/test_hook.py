@@ -25,3 +25,13 @@ from ferrum.compat._hook import ferrum_name
 ])
 def test_ferrum_name(name, want):
     assert ferrum_name(name) == want
+
+
+def test_boot_module_is_inert_when_imported():
+    """Importing _boot/sitecustomize.py as a ferrum module (docs generators walk packages) does nothing."""
+    import importlib
+    import sys
+
+    before = (list(sys.path), sys.modules.get("sitecustomize"), list(sys.meta_path))
+    importlib.import_module("ferrum.compat._boot.sitecustomize")
+    assert (list(sys.path), sys.modules.get("sitecustomize"), list(sys.meta_path)) == before

@@ -14,18 +14,23 @@ import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
-if os.environ.get("FERRUM_COMPAT") == "1":
+
+def _boot() -> None:
+    if os.environ.get("FERRUM_COMPAT") == "1":
+        try:
+            from ferrum.compat._hook import install
+
+            install()
+        except Exception as e:  # never stop the interpreter from starting: say why torch is not ferrum
+            print(f"ferrum compat: the torch import hook was not installed: {type(e).__name__}: {e}",
+                  file=sys.stderr)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+    me = sys.modules.pop("sitecustomize")
     try:
-        from ferrum.compat._hook import install
+        import sitecustomize  # noqa: F401 - the one this module shadowed, if any
+    except ImportError:
+        sys.modules["sitecustomize"] = me  # the import system pops its entry when this module ends
 
-        install()
-    except Exception as e:  # never stop the interpreter from starting: say why torch is not ferrum
-        print(f"ferrum compat: the torch import hook was not installed: {type(e).__name__}: {e}",
-              file=sys.stderr)
 
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-_self = sys.modules.pop("sitecustomize")
-try:
-    import sitecustomize  # noqa: F401 - the one this module shadowed, if any
-except ImportError:
-    sys.modules["sitecustomize"] = _self  # the import system pops its entry when this module ends
+if __name__ == "sitecustomize":  # only as Python's start-up hook, not when imported as a ferrum module
+    _boot()
