@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ferrum.compat._runner import add_compat_parser
 from ferrum.distributed.run import add_run_parser
 from ferrum.plot import add_plot_parser
 
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("args", nargs=argparse.REMAINDER, help="the job and its options")
     p.set_defaults(func=cmd_train)
     add_run_parser(sub)
+    add_compat_parser(sub)
     add_plot_parser(sub)
     return ap
 
