@@ -5,8 +5,9 @@ for the getting-started page. Everything builds offline from PyPI wheels (extra 
 constraints.txt) with the default alabaster theme and Sphinx's own client-side search.
 
 Pages generated at build time land in ``docs/_generated/`` (git-ignored):
-- ``compat.md``: the compatibility table from ``ferrum.compat.coverage_markdown()`` where that module
-  exists, else ``docs/compat.md`` where a generator wrote one, else a short note;
+- ``compat.md``: the compatibility page (a whole page, title included) from
+  ``ferrum.compat.coverage_markdown()`` where that module exists, else ``docs/compat.md`` where a
+  generator wrote one, else a short note;
 - ``profiler-api.md``: the profiler's API page where ``ferrum.profiler`` exists.
 """
 
@@ -43,6 +44,7 @@ myst_heading_anchors = 3
 html_theme = "alabaster"
 html_title = f"ferrum {release}"
 html_static_path: list[str] = []
+html_theme_options = {"page_width": "1180px", "sidebar_width": "260px"}
 
 autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": True}
 autodoc_member_order = "bysource"
@@ -71,8 +73,11 @@ def _generate() -> None:
     except (ImportError, AttributeError):
         written = DOCS / "compat.md"
         text = written.read_text() if written.exists() else (
-            "The coverage table is generated from ``ferrum.compat`` (``ferrum compat``); this build "
-            "of ferrum does not have that module yet, so the table is not here.\n")
+            "# Compatibility with PyTorch\n\n"
+            "`ferrum compat run script.py args...` runs an unmodified PyTorch program with ferrum in "
+            "torch's place, and this page lists which of torch's names ferrum covers, generated from "
+            "`ferrum.compat.coverage_markdown()`. This build of ferrum does not have `ferrum.compat` "
+            "yet, so the table is not here.\n")
     _write_if_changed(gen / "compat.md", text)
     try:
         importlib.import_module("ferrum.profiler")
