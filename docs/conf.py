@@ -53,7 +53,14 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = True
 
 # the doctest builder runs the getting-started page's blocks in a fresh namespace per group
-doctest_global_setup = "import ferrum\nferrum.manual_seed(0)"
+doctest_global_setup = """
+import importlib.util
+
+import ferrum
+
+ferrum.manual_seed(0)
+HAS_PROFILER = importlib.util.find_spec("ferrum.profiler") is not None
+"""
 # only the explicit doctest/testcode blocks of the pages run, not every >>> line of a docstring
 doctest_test_doctest_blocks = ""
 
@@ -81,7 +88,7 @@ def _generate() -> None:
     _write_if_changed(gen / "compat.md", text)
     try:
         importlib.import_module("ferrum.profiler")
-        prof = ("## API\n\n```{eval-rst}\n.. automodule:: ferrum.profiler\n   :no-index:\n```\n")
+        prof = ("## API\n\n```{eval-rst}\n.. automodule:: ferrum.profiler\n```\n")
     except ImportError:
         prof = ""
     _write_if_changed(gen / "profiler-api.md", prof)
