@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ferrum.compat._runner import add_compat_parser
 from ferrum.distributed.run import add_run_parser
 
 # optional packages whose presence `info` reports (found without importing them)
@@ -160,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("args", nargs=argparse.REMAINDER, help="the job and its options")
     p.set_defaults(func=cmd_train)
     add_run_parser(sub)
+    add_compat_parser(sub)
     return ap
 
 
