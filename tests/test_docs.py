@@ -3,8 +3,11 @@ getting-started page's code blocks run (Sphinx's doctest builder), and a real he
 loads the built pages without a script error or a missing file and finds 'autocast' through the
 site's search page.
 
-The site is built once per test session (one build shared by the pytest-xdist workers, under a file
-lock): ~16 s for the HTML on one core, ~1 s for the doctest builder, which reuses the parsed pages.
+Besides the getting-started page, the examples on the area pages (tensors and autograd, nn, optim,
+checkpoints, mixed precision, GPU; the profiler's where ``ferrum.profiler`` exists) are testcode
+blocks, so they run too. The site is built once per test session (one build shared by the
+pytest-xdist workers, under a file lock): ~16 s for the HTML on one idle core, ~2 s for the doctest
+builder, which reuses the parsed pages.
 The browser tests drive Chromium's own ``--dump-dom`` mode (the page loads, its scripts run, the
 resulting DOM is printed; console messages go to stderr), so they need no Python browser driver;
 they are skipped where no Chromium binary is found (``make test`` installs Debian's
@@ -112,13 +115,19 @@ def test_included_pages(site):
     assert re.search(r"<h1>[^<]*[Cc]ompatibility", compat), "the compatibility page has no title"
 
 
-def test_getting_started_code_runs(site):
+def test_code_blocks_run(site):
+    """The doctest builder ran every tested block (getting-started, and the examples of the area
+    pages) and all passed; the getting-started page's blocks are among them."""
     rc, log = json.loads((site / "result.json").read_text())["doctest"]
     report = (site / "doctest" / "output.txt").read_text()
-    assert rc == 0, f"the getting-started code blocks failed:\n{log}\n{report}"
+    assert rc == 0, f"code blocks on the pages failed:\n{log}\n{report}"
     m = re.search(r"(\d+) tests\s+(\d+) failures in tests", report)
     assert m, report
-    assert int(m.group(1)) >= 5 and int(m.group(2)) == 0, report
+    assert int(m.group(2)) == 0, report
+    pages = dict(re.findall(r"Document: (\S+)\n-+\n\d+ items? passed all tests:\n\s+(\d+) tests", report))
+    assert int(pages.get("getting-started", 0)) >= 9, report
+    for page in ("tensors-autograd", "nn", "optim", "checkpoints", "mixed-precision", "gpu"):
+        assert int(pages.get(page, 0)) >= 1, f"{page}: its example did not run\n{report}"
 
 
 def test_getting_started_doctest_catches_a_wrong_output(tmp_path):
