@@ -101,8 +101,8 @@ _generate()
 # terminal through help()), not full reST: |x| is an absolute value, N*C a product, xavier_uniform_
 # a function name. Escape those three reST markups outside literals, roles and code blocks so the
 # docstrings render as written and the build can keep warnings as errors.
-_LITERAL = re.compile(r"(``.+?``|:[a-z:]+:`[^`]+`|`[^`]+`_?)")
-_PLAIN = re.compile(r"(?<!\\)([*|])|(?<=\w)_(?=[\s.,;:)\]]|$)")
+_LITERAL = re.compile(r"(``.+?``|:[a-z:]+:`[^`]+`|`[^`]+`_?)", re.S)  # a literal may span lines
+_PLAIN = re.compile(r"(?<!\\)([*|])|(?<=\w)_(?=[\s.,;:)\]]|$)", re.M)
 
 
 def _escape(text: str) -> str:
@@ -113,7 +113,18 @@ def _escape(text: str) -> str:
 
 
 def _escape_docstring(app, what, name, obj, options, lines: list[str]) -> None:
+    # runs of prose lines are escaped together (a ``literal`` may be broken across lines); literal
+    # blocks (the indented block after a '::' line), doctest lines and directives are left alone
+    prose: list[int] = []
     code_indent = None  # indentation of the paragraph that opened a literal block with '::'
+
+    def flush() -> None:
+        if prose:
+            escaped = _escape("\n".join(lines[j] for j in prose)).split("\n")
+            for j, text in zip(prose, escaped):
+                lines[j] = text
+            prose.clear()
+
     for i, line in enumerate(lines):
         stripped = line.lstrip()
         indent = len(line) - len(stripped)
@@ -121,11 +132,14 @@ def _escape_docstring(app, what, name, obj, options, lines: list[str]) -> None:
             if not stripped or indent > code_indent:
                 continue
             code_indent = None
-        if stripped.startswith((">>>", "...")) or stripped.startswith(".."):
+        if stripped.startswith((">>>", "...", "..")):
+            flush()
             continue
-        lines[i] = _escape(line)
+        prose.append(i)
         if stripped.endswith("::"):
+            flush()
             code_indent = indent
+    flush()
 
 
 def _skip_alias(app, what, name, obj, skip, options):

@@ -108,6 +108,19 @@ def test_api_pages_come_from_the_docstrings(site):
     assert 'id="ferrum.nn.Linear"' in nn_page and 'id="ferrum.nn.LSTM"' in nn_page
 
 
+def test_docstring_markup_renders_as_written(site):
+    """conf.py escapes the plain-text markup of the docstrings (|x|, N*C, xavier_uniform_) outside
+    literals: the pages show it as written, and no escape leaks into a literal."""
+    for page in (site / "html" / "api").glob("*.html"):
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+        leaked = re.findall(r".{0,40}\\[*|_].{0,20}", text)
+        assert not leaked, f"{page.name}: {leaked[:3]}"
+    nn_text = html.unescape(re.sub(r"<[^>]+>", "", (site / "html" / "api" / "ferrum.nn.html").read_text()))
+    assert "x / (1 + |x|)" in nn_text and "xavier_uniform_ projections" in nn_text
+    amp_text = html.unescape(re.sub(r"<[^>]+>", "", (site / "html" / "api" / "ferrum.amp.html").read_text()))
+    assert "init_scale=2.**16" in amp_text  # inside a ``literal`` that spans two lines
+
+
 def test_included_pages(site):
     bench = (site / "html" / "benchmarks.html").read_text()
     assert "micro_chain" in bench and "<table" in bench  # benchmarks/README.md's tables
