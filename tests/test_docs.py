@@ -4,7 +4,7 @@ loads the built pages without a script error or a missing file and finds 'autoca
 site's search page.
 
 Besides the getting-started page, the examples on the area pages (tensors and autograd, nn, optim,
-checkpoints, mixed precision, GPU; the profiler's where ``ferrum.profiler`` exists) are testcode
+data, checkpoints, mixed precision, GPU; the profiler's where ``ferrum.profiler`` exists) are testcode
 blocks, so they run too. The site is built once per test session (one build shared by the
 pytest-xdist workers, under a file lock): ~16 s for the HTML on one idle core, ~2 s for the doctest
 builder, which reuses the parsed pages.
@@ -139,7 +139,7 @@ def test_code_blocks_run(site):
     assert int(m.group(2)) == 0, report
     pages = dict(re.findall(r"Document: (\S+)\n-+\n\d+ items? passed all tests:\n\s+(\d+) tests", report))
     assert int(pages.get("getting-started", 0)) >= 9, report
-    for page in ("tensors-autograd", "nn", "optim", "checkpoints", "mixed-precision", "gpu"):
+    for page in ("tensors-autograd", "nn", "optim", "data", "checkpoints", "mixed-precision", "gpu"):
         assert int(pages.get(page, 0)) >= 1, f"{page}: its example did not run\n{report}"
 
 
