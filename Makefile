@@ -169,7 +169,7 @@ SPHINX := OMP_NUM_THREADS=1 $(PY) -m sphinx -q -W --keep-going
 docs: $(VENV)/.stamp-docs
 	$(SPHINX) -E -b html -d $(DOCS_BUILD)/doctrees docs $(DOCS_BUILD)/html
 	$(SPHINX) -b doctest -d $(DOCS_BUILD)/doctrees docs $(DOCS_BUILD)/doctest
-	@echo "make docs: built $(DOCS_BUILD)/html/index.html; the getting-started code ran"
+	@echo "make docs: built $(DOCS_BUILD)/html/index.html; the code blocks of the pages ran (doctest)"
 
 clean:
 	rm -rf $(VENV) $(VENV_LATEST) build dist docs/_build docs/_generated src/*.egg-info .pytest_cache .ruff_cache .hypothesis
