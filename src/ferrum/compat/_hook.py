@@ -33,7 +33,8 @@ import sys
 import types
 
 #: where a missing API's error points the user
-COMPAT_PAGE = "docs/compat.md (`ferrum compat coverage` prints it)"
+COMPAT_PAGE = ("the compatibility page (docs/compatibility.md, built as compatibility.html; "
+               "`ferrum compat coverage` prints it)")
 
 #: torchvision's submodules that ferrum provides, and the ferrum module each one is
 TORCHVISION = {"datasets": "ferrum.datasets", "transforms": "ferrum.transforms",
