@@ -34,6 +34,20 @@ def test_progress_bar_draws_on_terminals():
     assert bar.bar is None  # closed (and erased: leave=False) at the end of each epoch
 
 
+def test_progress_bar_nests_epochs_and_steps():
+    pytest.importorskip("tqdm")
+    s = _Tty()
+    bar = ProgressBar(stream=s, min_interval=0.0)
+    _fit(bar)
+    text = s.getvalue()
+    # the outer bar over the epochs (with the last epoch's loss), the inner one over the steps with
+    # its rate (batch/s) and ETA (the "<" of elapsed<remaining)
+    assert "epochs" in text and "2/2" in text and "train loss" in text
+    assert "batch/s" in text and "<" in text
+    assert "\x1b[A" in text  # tqdm moves the cursor between the two lines of nested bars
+    assert bar.epoch_bar is None and bar.bar is None
+
+
 def test_progress_bar_is_quiet_elsewhere():
     plain = io.StringIO()
     _fit(ProgressBar(stream=plain))  # not a terminal
