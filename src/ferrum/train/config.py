@@ -139,8 +139,10 @@ def resolved_config(args: argparse.Namespace) -> dict:
 
 def format_config(config: dict, width: int = 110) -> str:
     """``config: job=mnist-mlp batch_size=128 ...`` wrapped to ``width`` columns."""
-    text = " ".join(f"{k}={json.dumps(v) if isinstance(v, str) and (' ' in v or not v) else v}"
-                    for k, v in config.items())
+    def show(v: Any) -> str:  # strings quoted only where they would be unreadable bare
+        return json.dumps(v) if isinstance(v, str) and (not v or " " in v or not v.isprintable()) else str(v)
+
+    text = " ".join(f"{k}={show(v)}" for k, v in config.items())
     return textwrap.fill(text, width=width, initial_indent="config: ", subsequent_indent="  ")
 
 
