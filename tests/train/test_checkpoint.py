@@ -379,7 +379,7 @@ def _cli(root, ckpt, *more):
 def test_recipe_checkpoint_flags(mnist_root, tmp_path, capsys):
     assert _cli(mnist_root, tmp_path, "--keep-checkpoints", "1") == 0
     out = capsys.readouterr().out
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint-0000000006.ckpt"]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint-0000000006.ckpt", "config.json"]
     final = out.strip().splitlines()[-1].split("  training time")[0]
     assert _cli(mnist_root, tmp_path, "--resume") == 0  # finished: nothing left to train
     out = capsys.readouterr().out
@@ -387,12 +387,13 @@ def test_recipe_checkpoint_flags(mnist_root, tmp_path, capsys):
     assert out.strip().splitlines()[-1].startswith(final)
     assert _cli(mnist_root, tmp_path / "s", "--checkpoint-every", "4") == 0
     capsys.readouterr()
-    assert sorted(os.listdir(tmp_path / "s")) == ["checkpoint-0000000004.ckpt", "checkpoint-0000000006.ckpt"]
+    assert sorted(os.listdir(tmp_path / "s")) == ["checkpoint-0000000004.ckpt", "checkpoint-0000000006.ckpt",
+                                                  "config.json"]
 
 
 def test_recipe_resume_needs_a_folder(mnist_root, capsys):
     rc = cli_main(["train", "mnist-lenet", "--root", mnist_root, "--resume", "--quiet"])
-    assert rc == 1 and "--resume needs --checkpoint-dir" in capsys.readouterr().err
+    assert rc == 2 and "--resume needs --checkpoint-dir" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli_main(["train", "mnist-lenet", "--keep-checkpoints", "0"])
 

@@ -5,6 +5,13 @@ with ferrum's public API and trains with :class:`Trainer`.
     ferrum train mnist-mlp [--epochs 4] [--batch-size 128] [--lr LR] [--optimizer adam|sgd] ...
     ferrum train mnist-lenet | fashion-lenet | fashion-resnet [OPTIONS]
     ferrum train shakespeare-gpt | shakespeare-lstm [--steps 2000] [--batch-size 32] [--lr LR] ...
+    ferrum train --list                      the recipes, their data sets and expected results
+    ferrum train JOB --config run.toml ...   options from a TOML/YAML/JSON file; flags win
+
+Every run prints its resolved config first and saves it as ``config.json`` in ``--checkpoint-dir``
+(:mod:`.config`), from which ``ferrum evaluate`` / ``ferrum predict`` (:mod:`.evaluate`,
+:mod:`.predict`) rebuild the model. Bad input is one ``error:`` line on stderr with exit status 2
+(``--debug``: the traceback).
 """
 
 from __future__ import annotations
