@@ -233,7 +233,9 @@ def cmd_predict(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="ferrum",
+    from ferrum.train.config import OneLineParser
+
+    ap = OneLineParser(prog="ferrum",
                                  description="ferrum: PyTorch's API on NumPy (CPU) and CuPy (GPU).")
     ap.add_argument("--version", action="store_true", help="print ferrum's version and exit")
     ap.add_argument("--debug", action="store_true",
@@ -303,6 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ferrum: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a failure that is not the input's fault: still one line without --debug
+        if debug:
+            raise
+        print(f"ferrum {args.command}: error: {type(e).__name__}: {e} (--debug shows the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

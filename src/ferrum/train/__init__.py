@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 from . import fashion, fashion_resnet, mnist_lenet, mnist_mlp, shakespeare
 from .callbacks import Callback, Evaluate, History, PrintMetrics, ProgressBar
 from .checkpoint import Checkpoint, Checkpointer, load_checkpoint, save_checkpoint
-from .config import (BadInput, apply_config, format_config, load_config_file, resolved_config,
+from .config import (BadInput, OneLineParser, apply_config, format_config, load_config_file, resolved_config,
                      save_resolved_config)
 from .distributed import ENV, add_nproc_argument, run_job
 from .loop import Accuracy, Trainer, TrainState
@@ -71,18 +71,6 @@ def recipe_table() -> str:
     return "\n".join(f"{a:<{w0}}  {b:<{w1}}  {c}".rstrip() for a, b, c in rows)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``ferrum train: error: <what>; <fix>`` and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        if message.startswith("argument JOB: invalid choice"):
-            bad = message.split("invalid choice: ", 1)[1].split(" (choose", 1)[0]
-            message = f"unknown recipe {bad}; `ferrum train --list` shows the recipes"
-        else:
-            message += f"; see `{self.prog} --help`"
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 class _ListAction(argparse.Action):
     def __init__(self, option_strings: list[str], dest: str, **kw: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
@@ -95,7 +83,7 @@ class _ListAction(argparse.Action):
 def build_parser(prog: str = "ferrum train") -> argparse.ArgumentParser:
     """The parser of ``ferrum train``: one subcommand per job, each with ``--config FILE`` and
     ``--debug``; ``job_parsers`` (an attribute) maps the job names to their parsers."""
-    ap = _Parser(prog=prog, description="Train one of ferrum's example models.")
+    ap = OneLineParser(prog=prog, description="Train one of ferrum's example models.")
     ap.add_argument("--list", action=_ListAction, help="list the recipes with their data sets and expected "
                                                        "results, and exit")
     ap.add_argument("--debug", action="store_true", help="show the traceback of an error")

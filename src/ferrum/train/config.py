@@ -22,9 +22,9 @@ import argparse
 import json
 import os
 import textwrap
-from typing import Any, Iterable
+from typing import Any, Iterable, NoReturn
 
-__all__ = ["CONFIG_FILE", "BadInput", "load_config_file", "apply_config", "resolved_config",
+__all__ = ["CONFIG_FILE", "BadInput", "OneLineParser", "load_config_file", "apply_config", "resolved_config",
            "format_config", "save_resolved_config", "read_run_config"]
 
 #: the resolved config's file name inside a run folder
@@ -35,6 +35,20 @@ _NOT_OPTIONS = {"run", "config", "debug", "job"}
 
 class BadInput(ValueError):
     """Bad input on the command line: printed as one ``error:`` line, exit status 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with one-line errors, ``<prog>: error: <what>; <fix>``, and exit status 2 (no
+    usage block: the line names the option and points at ``--help``). The subcommand choice
+    ``JOB`` of ``ferrum train`` reads as an unknown recipe."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("argument JOB: invalid choice"):
+            bad = message.split("invalid choice: ", 1)[1].split(" (choose", 1)[0]
+            message = f"unknown recipe {bad}; `ferrum train --list` shows the recipes"
+        else:
+            message += f"; see `{self.prog} --help`"
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def load_config_file(path: str) -> dict:
