@@ -195,5 +195,18 @@ class PrintMetrics(Callback):
 
     def on_epoch_end(self, trainer: Trainer) -> None:
         st = trainer.state
-        print(f"epoch {st.epoch}/{st.epochs}  {format_metrics(st.metrics)}",
-              file=sys.stdout if self.stream is None else self.stream, flush=True)
+        write_line(trainer, f"epoch {st.epoch}/{st.epochs}  {format_metrics(st.metrics)}",
+                   sys.stdout if self.stream is None else self.stream)
+
+
+def write_line(trainer: Trainer, line: str, stream: TextIO) -> None:
+    """Prints ``line`` to ``stream``; while a :class:`ProgressBar` shows bars, through tqdm's
+    ``write`` (which clears the bars, prints, and draws them again below), so that the line does
+    not land on the bar's own line."""
+    bar = next((b for cb in trainer.callbacks if isinstance(cb, ProgressBar)
+                for b in (cb.bar, cb.epoch_bar) if b is not None), None)
+    if bar is not None:
+        bar.write(line, file=stream)
+        stream.flush()
+    else:
+        print(line, file=stream, flush=True)
