@@ -209,3 +209,41 @@ def test_png_reader_16_bit_and_palette(tmp_path):
     path.write_bytes(_encode(idx, 1, 3, depth=8)[:40])
     with pytest.raises(ValueError):
         read_png(str(path))
+
+
+@pytest.mark.parametrize("job, flags", [
+    ("mnist-lenet", ["--train-limit", "256", "--test-limit", "100"]),
+    ("fashion-lenet", []),
+    ("fashion-resnet", ["--width", "4", "--layers", "1,0,1", "--workers", "0", "--no-augment"]),
+])
+def test_every_image_recipe_is_rebuilt(job, flags, idx_root, mnist_root, tmp_path, capsys):
+    """The model of each recipe comes back from its folder (fashion-resnet's width and layers from
+    config.json) and scores what training printed."""
+    root = mnist_root if job.startswith("mnist") else idx_root
+    run = str(tmp_path / "run")
+    assert train_main([job, "--epochs", "1", "--batch-size", "32", "--threads", "1", "--root", root,
+                       "--checkpoint-dir", run, "--quiet", *flags]) == 0
+    acc = re.search(r"final test accuracy: ([\d.]+)%", capsys.readouterr().out).group(1)
+    limit = ["--test-limit", "100"] if job.startswith("mnist") else []
+    assert cli(["evaluate", run, *limit]) == 0  # the data folder comes from the run's config
+    assert f"test accuracy {acc}%" in capsys.readouterr().out
+    png = str(tmp_path / "x.png")
+    save_image(ferrum.rand(1, 28, 28, generator=ferrum.Generator().manual_seed(0)), png)
+    assert cli(["predict", run, png]) == 0
+    line = capsys.readouterr().out.strip()
+    names = [str(i) for i in range(10)] if job.startswith("mnist") else datasets.FashionMNIST.classes
+    assert line.startswith(png + ": ") and line.split(": ", 1)[1].rsplit(" (", 1)[0] in names
+
+
+def test_lstm_run(tmp_path, capsys):
+    (tmp_path / "t.txt").write_text("the quick brown fox jumps over the lazy dog. " * 60)
+    run = str(tmp_path / "run")
+    assert train_main(["shakespeare-lstm", "--text", str(tmp_path / "t.txt"), "--steps", "2", "--eval-every",
+                       "2", "--eval-batches", "1", "--batch-size", "4", "--block-size", "8", "--hidden-size",
+                       "16", "--embedding-dim", "8", "--sample-len", "0", "--threads", "1", "--quiet",
+                       "--checkpoint-dir", run]) == 0
+    val = re.search(r"validation loss: ([\d.]+)", capsys.readouterr().out).group(1)
+    assert cli(["evaluate", run]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"validation loss {val}")
+    assert cli(["predict", run, "the ", "--length", "5", "--seed", "3"]) == 0
+    assert len(capsys.readouterr().out.splitlines()[0]) == 9
