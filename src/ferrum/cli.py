@@ -1,11 +1,11 @@
 """The ``ferrum`` command (also ``python -m ferrum``).
 
-    ferrum info [--json]      versions, BLAS threads, CUDA, optional packages
-    ferrum bench [ARGS ...]   runs benchmarks/run.py from a source checkout (ARGS go to it)
-    ferrum train JOB [...]    trains an example model, e.g. `ferrum train mnist-mlp` (see ferrum.train)
-    ferrum train --list       the recipes, their data sets and expected results
+    ferrum info [--json]      versions, BLAS library and threads, CPU features, CUDA, usable backends
     ferrum evaluate RUN_DIR   re-scores the model of a `ferrum train --checkpoint-dir RUN_DIR` run
     ferrum predict RUN_DIR INPUT...   its predictions for image files, or continuations of text
+    ferrum train --list       the recipes, their data sets and expected results
+    ferrum bench [ARGS ...]   runs benchmarks/run.py from a source checkout (ARGS go to it)
+    ferrum train JOB [...]    trains an example model, e.g. `ferrum train mnist-mlp` (see ferrum.train)
 
 ``--debug`` (anywhere on the line) shows the traceback of an error; without it bad input is one
 line on stderr naming the problem and the fix, with exit status 2.
