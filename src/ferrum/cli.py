@@ -1,4 +1,6 @@
-"""The ``ferrum`` command (also ``python -m ferrum``).
+"""The ``ferrum`` command (also ``python -m ferrum``). ``--debug`` (before the command or among its
+options) shows the traceback of an error; without it bad input is one line on stderr naming the
+problem and the fix, with exit status 2.
 
     ferrum info [--json]      versions, BLAS library and threads, CPU features, CUDA, usable backends
     ferrum evaluate RUN_DIR   re-scores the model of a `ferrum train --checkpoint-dir RUN_DIR` run
@@ -6,9 +8,6 @@
     ferrum train --list       the recipes, their data sets and expected results
     ferrum bench [ARGS ...]   runs benchmarks/run.py from a source checkout (ARGS go to it)
     ferrum train JOB [...]    trains an example model, e.g. `ferrum train mnist-mlp` (see ferrum.train)
-
-``--debug`` (anywhere on the line) shows the traceback of an error; without it bad input is one
-line on stderr naming the problem and the fix, with exit status 2.
 """
 
 from __future__ import annotations
