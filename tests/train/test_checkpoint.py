@@ -379,8 +379,8 @@ def _cli(root, ckpt, *more):
 def test_recipe_checkpoint_flags(mnist_root, tmp_path, capsys):
     assert _cli(mnist_root, tmp_path, "--keep-checkpoints", "1") == 0
     out = capsys.readouterr().out
-    assert sorted(n for n in os.listdir(tmp_path) if n.endswith(".ckpt")) == ["checkpoint-0000000006.ckpt"]
-    assert "config.json" in os.listdir(tmp_path)  # the resolved config, next to the checkpoints
+    # the run's metrics.jsonl and plots (ferrum.train.tracking) live next to the checkpoints
+    assert sorted(f for f in os.listdir(tmp_path) if f.endswith(".ckpt")) == ["checkpoint-0000000006.ckpt"]
     final = out.strip().splitlines()[-1].split("  training time")[0]
     assert _cli(mnist_root, tmp_path, "--resume") == 0  # finished: nothing left to train
     out = capsys.readouterr().out
@@ -388,7 +388,7 @@ def test_recipe_checkpoint_flags(mnist_root, tmp_path, capsys):
     assert out.strip().splitlines()[-1].startswith(final)
     assert _cli(mnist_root, tmp_path / "s", "--checkpoint-every", "4") == 0
     capsys.readouterr()
-    assert sorted(n for n in os.listdir(tmp_path / "s") if n.endswith(".ckpt")) == [
+    assert sorted(f for f in os.listdir(tmp_path / "s") if f.endswith(".ckpt")) == [
         "checkpoint-0000000004.ckpt", "checkpoint-0000000006.ckpt"]
 
 
