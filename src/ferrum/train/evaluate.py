@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -27,7 +28,7 @@ import ferrum
 from ferrum import nn
 from ferrum.nn import functional as F
 
-from .checkpoint import Checkpointer, CheckpointError, read_checkpoint
+from .checkpoint import CheckpointError, read_checkpoint
 from .config import BadInput, read_run_config
 
 __all__ = ["IMAGE_JOBS", "LM_JOBS", "LoadedRun", "load_run", "evaluate_run", "add_arguments", "run"]
@@ -90,8 +91,19 @@ def _build(job: str, config: dict, root: str | None) -> tuple[nn.Module, Any, An
                    "recipes")
 
 
+_CHECKPOINT = re.compile(r"checkpoint-(\d+)\.ckpt")  # Checkpointer's names (its default prefix)
+
+
+def _checkpoints(run_dir: str) -> list[str]:
+    """The run's checkpoint files, oldest first. Listed here rather than through a Checkpointer,
+    which would remove the temporary file of a run still writing into the folder."""
+    found = [(int(m.group(1)), os.path.join(run_dir, n)) for n in os.listdir(run_dir)
+             if (m := _CHECKPOINT.fullmatch(n))]
+    return [p for _, p in sorted(found)]
+
+
 def _newest(run_dir: str) -> str:
-    found = Checkpointer(run_dir, keep=None).checkpoints()
+    found = _checkpoints(run_dir)
     if not found:
         raise BadInput(f"no checkpoint in {run_dir!r}: the run saved none yet (it saves after every epoch, "
                        "or every --checkpoint-every steps); train longer or pass --checkpoint FILE")
@@ -108,7 +120,7 @@ def load_run(run_dir: str, checkpoint: str | None = None, root: str | None = Non
     try:
         state = read_checkpoint(path)
     except CheckpointError as e:
-        older = [p for p in Checkpointer(run_dir, keep=None).checkpoints() if p != path]
+        older = [p for p in _checkpoints(run_dir) if p != path]
         fix = (f"pass an older one with --checkpoint {older[-1]}" if older
                else "train again (--resume starts from scratch when none is readable)")
         raise BadInput(f"{e}; {fix}") from None
