@@ -131,10 +131,12 @@ def test_corrupt_checkpoint(mlp_run, tmp_path, mnist_root, capsys):
     assert cli(["evaluate", str(copy), "--root", mnist_root]) == 2
     _one_error_line(capsys.readouterr().err, "checkpoint-9999999999.ckpt", "corrupt",
                     f"--checkpoint {copy / ckpts[-1]}")
-    # the fix the line names works
+    # the fix the line names works; a live writer's temporary file is left alone
+    (copy / ".checkpoint-0000000012.ckpt.x1.tmp").write_bytes(b"being written")
     assert cli(["evaluate", str(copy), "--root", mnist_root, "--test-limit", "300",
                 "--checkpoint", str(copy / ckpts[-1])]) == 0
     assert f"test accuracy {acc}%" in capsys.readouterr().out
+    assert (copy / ".checkpoint-0000000012.ckpt.x1.tmp").exists()
     with pytest.raises(Exception, match="corrupt"):
         cli(["--debug", "evaluate", str(copy), "--root", mnist_root])
 
