@@ -152,7 +152,7 @@ def test_unreadable_images(mlp_run, tmp_path, capsys):
     except ImportError:
         _one_error_line(err, "only PNG files are read without Pillow", "pip install pillow")
     assert cli(["predict", run, str(tmp_path / "missing.png")]) == 2
-    _one_error_line(capsys.readouterr().err, "missing.png", "check the path")
+    _one_error_line(capsys.readouterr().err, "missing.png", "not found", "check the path")
 
 
 # --------------------------------------------------------------------------------- the PNG reader

@@ -17,6 +17,7 @@ filters; anything else names Pillow as the fix.
 from __future__ import annotations
 
 import argparse
+import os
 import struct
 import sys
 import zlib
@@ -130,6 +131,8 @@ def read_png(path: str) -> np.ndarray:
 def read_gray(path: str) -> np.ndarray:
     """The image file ``path`` as (H, W) float32 grayscale in [0, 1] (transparent pixels black).
     :class:`BadInput` when it cannot be read."""
+    if not os.path.isfile(path):
+        raise BadInput(f"image file {path!r} not found; check the path")
     try:
         from PIL import Image
     except ImportError:
@@ -148,9 +151,7 @@ def read_gray(path: str) -> np.ndarray:
         px = read_png(path)
     except BadInput:
         raise
-    except OSError as e:
-        raise BadInput(f"cannot read {path!r}: {e.strerror or e}; check the path") from None
-    except Exception as e:  # a damaged file: Pillow's UnidentifiedImageError, our ValueError
+    except Exception as e:  # a damaged file: Pillow's UnidentifiedImageError/OSError, our ValueError
         raise BadInput(f"cannot read the image {path!r}: {e}") from None
     if px.ndim == 2:
         return px
