@@ -125,7 +125,7 @@ def test_unwritable_run_folder(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     assert train_main(["mnist-mlp", *QUICK, "--checkpoint-dir", str(blocker / "run")]) == 2
-    _one_error_line(capsys.readouterr().err, "cannot write the run folder", "--checkpoint-dir")
+    _one_error_line(capsys.readouterr().err, "cannot write the run directory", "--checkpoint-dir")
 
 
 def test_missing_data_set(tmp_path, capsys, monkeypatch):
@@ -142,3 +142,13 @@ def test_save_resolved_config_for_other_folders(tmp_path):
     for p in paths:
         assert json.loads(open(p).read()) == {"job": "mnist-mlp", "epochs": 3, "layers": [1, 2, 3]}
     assert resolved_config(args) == {"job": "mnist-mlp", "epochs": 3, "layers": [1, 2, 3]}
+
+
+def test_config_saved_next_to_the_metrics_of_a_logdir_run(tmp_path, mnist_root, capsys):
+    pytest.importorskip("tensorboardX")  # --logdir writes TensorBoard events
+    logdir, ckpt = tmp_path / "tb", tmp_path / "ckpt"
+    assert train_main(["mnist-mlp", *QUICK, "--root", mnist_root, "--quiet", "--logdir", str(logdir),
+                       "--checkpoint-dir", str(ckpt)]) == 0
+    for d in (logdir, ckpt):
+        assert json.loads((d / CONFIG_FILE).read_text())["logdir"] == str(logdir)
+    assert (logdir / "metrics.jsonl").exists()

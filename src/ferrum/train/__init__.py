@@ -128,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
             config = resolved_config(args)
             if not getattr(args, "quiet", False):
                 print(format_config(config), flush=True)
-            save_resolved_config(config, [getattr(args, "checkpoint_dir", None)])
+            # next to the checkpoints and to the metrics of a --logdir run (ferrum.train.tracking)
+            dirs = dict.fromkeys(getattr(args, k, None) for k in ("checkpoint_dir", "logdir"))
+            save_resolved_config(config, dirs)
         # the job owns the process: freed step temporaries are reused instead of faulted in again
         # (about 27 page faults, ~40 us, per step of mnist-mlp untuned; see ferrum._alloc)
         from ..backends.cpu import tune_allocator

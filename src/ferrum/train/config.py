@@ -9,9 +9,10 @@ parser's defaults, and the command line is parsed again: a flag given on the com
 the file. An unknown key is an error naming it and listing the valid ones.
 
 The resolved config (every option after the file and the flags, with ``job``) is printed at the
-start of a run and saved as ``config.json`` into the run's folders (``--checkpoint-dir``, and the
-logging folder when there is one) by :func:`save_resolved_config`; it is itself a valid
-``--config`` file, and ``ferrum evaluate`` / ``ferrum predict`` rebuild the model from it. JSON
+start of a run and saved as ``config.json`` into the run's folders (``--checkpoint-dir`` and
+``--logdir``, where the metrics of :mod:`ferrum.train.tracking` go) by
+:func:`save_resolved_config`; it is itself a valid ``--config`` file, and ``ferrum evaluate`` /
+``ferrum predict`` rebuild the model from it. JSON
 rather than TOML because the standard library writes JSON and TOML has no null (``lr`` left to the
 optimizer's default is ``None``).
 """
@@ -180,8 +181,8 @@ def save_resolved_config(args: argparse.Namespace | dict,
             atomic_write(path, lambda f: f.write(payload))
         except OSError as e:
             why = e.strerror or str(e)
-            raise BadInput(f"cannot write the run folder {d!r}: {why}; choose a folder you can write to "
-                           "(--checkpoint-dir / --logdir)") from None
+            raise BadInput(f"cannot write the run directory {d}: {why}; give --checkpoint-dir / --logdir "
+                           "a writable folder") from None
         written.append(path)
     return written
 
