@@ -34,6 +34,33 @@ def test_progress_bar_draws_on_terminals():
     assert bar.bar is None  # closed (and erased: leave=False) at the end of each epoch
 
 
+def test_progress_bar_nests_epochs_and_steps():
+    pytest.importorskip("tqdm")
+    s = _Tty()
+    bar = ProgressBar(stream=s, min_interval=0.0)
+    _fit(bar)
+    text = s.getvalue()
+    # the outer bar over the epochs (with the last epoch's loss), the inner one over the steps with
+    # its rate (batch/s) and ETA (the "<" of elapsed<remaining)
+    assert "epochs" in text and "2/2" in text and "train loss" in text
+    assert "batch/s" in text and "<" in text
+    assert "\x1b[A" in text  # tqdm moves the cursor between the two lines of nested bars
+    assert bar.epoch_bar is None and bar.bar is None
+
+
+def test_epoch_lines_do_not_land_on_a_bar():
+    pytest.importorskip("tqdm")
+    from ferrum.train import PrintMetrics
+    s = _Tty()
+    model, opt, train, _ = _problem()
+    Trainer(model, opt, nn.CrossEntropyLoss(), train, epochs=2, progress=False, log=None,
+            callbacks=[ProgressBar(stream=s, min_interval=0.0), PrintMetrics(s)]).fit()
+    text = s.getvalue()
+    for k in (1, 2):
+        i = text.index(f"epoch {k}/2  train loss")
+        assert text[i - 1] in "\r\n"  # at the start of a line, not after a bar's text
+
+
 def test_progress_bar_is_quiet_elsewhere():
     plain = io.StringIO()
     _fit(ProgressBar(stream=plain))  # not a terminal

