@@ -86,7 +86,7 @@ def test_default_run_dir_and_checkpoint_dir(mnist_root, tmp_path, capsys):
     assert cli_main(["train", "mnist-mlp", "--root", mnist_root, *TINY, "--quiet"]) == 0
     assert capsys.readouterr().out.count("\n") == 1  # --quiet: only the final line
     (run,) = glob.glob(str(tmp_path / "default-runs" / "mnist-mlp-*"))
-    assert set(os.listdir(run)) == {"metrics.jsonl", *PLOTS}  # no event files without --logdir
+    assert set(os.listdir(run)) == {"metrics.jsonl", "config.json", *PLOTS}  # no event files without --logdir
     ckpt = tmp_path / "ckpt"
     assert cli_main(["train", "mnist-mlp", "--root", mnist_root, *TINY, "--checkpoint-dir", str(ckpt)]) == 0
     assert f"metrics{', plots' if PLOTS else ''}: {ckpt}" in capsys.readouterr().out
@@ -106,7 +106,7 @@ def test_shakespeare_logs_its_evaluations(tmp_path, capsys):
     assert [r["step"] for r in recs if r["kind"] == "step"] == [1, 2, 3, 4]
     evals = [r for r in recs if r["kind"] == "eval"]
     assert [r["step"] for r in evals] == [2, 4] and all(r["val_loss"] > 0 for r in evals)
-    assert set(os.listdir(run)) - {"metrics.jsonl"} == PLOTS - {"accuracy.png"}  # no accuracy measured
+    assert set(os.listdir(run)) - {"metrics.jsonl", "config.json"} == PLOTS - {"accuracy.png"}  # no accuracy
 
 
 def _toy_trainer(callbacks, epochs=2):

@@ -255,6 +255,8 @@ def run(job: str, train: Callable[..., TrainResult], args: argparse.Namespace, *
                     resume=args.resume, keep_checkpoints=args.keep_checkpoints,
                     checkpoint_every=args.checkpoint_every, amp=args.amp, **extra)
     except (RuntimeError, ValueError, OSError) as e:
+        if getattr(args, "debug", False):
+            raise
         print(f"ferrum train {job}: error: {e}", file=sys.stderr)
         return 1
     print(f"final test accuracy: {res.test_accuracy:.2%}  training time: {res.train_time:.1f}s  "

@@ -413,6 +413,8 @@ def _run(job: str, fn: Callable[..., LMResult], args: argparse.Namespace, model_
     try:
         res = fn(progress=False if args.no_progress else None, **kw)
     except (RuntimeError, ValueError, OSError) as e:
+        if getattr(args, "debug", False):
+            raise
         print(f"ferrum train {job}: error: {e}", file=sys.stderr)
         return 1
     print(f"final train loss: {res.train_loss:.4f}  validation loss: {res.val_loss:.4f}  "

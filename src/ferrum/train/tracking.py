@@ -73,6 +73,7 @@ class RunConfig:
     run_dir: str
     logdir: str | None = None
     log_every: int = DEFAULT_LOG_EVERY
+    config: dict | None = None  # the resolved options, saved as config.json into a default run_dir
 
 
 # set by configure(), taken by the next tracking_callbacks(): one command-line run, one tracker
@@ -161,7 +162,10 @@ def configure(job: str, args: argparse.Namespace) -> int:
         print(f"ferrum train {job}: error: --logdir writes TensorBoard event files and needs tensorboardX: "
               "pip install 'ferrum[tb]'", file=sys.stderr)
         return 2
-    _pending = RunConfig(job, path, logdir, getattr(args, "log_every", DEFAULT_LOG_EVERY))
+    from .config import resolved_config  # --logdir/--checkpoint-dir get theirs from train/config.py
+    default_dir = path not in (logdir, getattr(args, "checkpoint_dir", None))
+    config = resolved_config(args) if default_dir and hasattr(args, "job") else None
+    _pending = RunConfig(job, path, logdir, getattr(args, "log_every", DEFAULT_LOG_EVERY), config)
     return 0
 
 
@@ -174,7 +178,7 @@ def tracking_callbacks(log: TextIO | None = None, evaluations: Any = None) -> li
     if cfg is None:
         return []
     return [Tracker(cfg.run_dir, logdir=cfg.logdir, log_every=cfg.log_every, evaluations=evaluations,
-                    log=log)]
+                    log=log, config=cfg.config)]
 
 
 def grad_norm(parameters: Any) -> float:
@@ -232,9 +236,11 @@ class Tracker(Callback):
     """
 
     def __init__(self, run_dir: str, logdir: str | None = None, log_every: int = DEFAULT_LOG_EVERY,
-                 evaluations: Any = None, plots: bool = True, log: TextIO | None = None) -> None:
+                 evaluations: Any = None, plots: bool = True, log: TextIO | None = None,
+                 config: dict | None = None) -> None:
         POSITIVE_INT.check("Tracker", "log_every", log_every)
         self.run_dir = run_dir
+        self.config = config
         self.logdir = logdir
         self.log_every = log_every
         self.evaluations = evaluations
@@ -269,6 +275,9 @@ class Tracker(Callback):
     # ------------------------------------------------------------------------------------- hooks
     def on_train_begin(self, trainer: Trainer) -> None:
         prepare_run_dir(self.run_dir)
+        if self.config is not None:
+            from .config import save_resolved_config
+            save_resolved_config(self.config, [self.run_dir])
         self._drop_records_after(trainer.state.step)
         self._file = open(self.metrics_path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         if self.logdir is not None:
