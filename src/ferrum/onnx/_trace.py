@@ -46,6 +46,7 @@ import threading
 import warnings
 from typing import Any, Callable
 
+from .._swap import NOT_OPS, restore, swap_in_modules
 from .._tensor import Tensor
 from ._symint import has_sym, plain, symbolic_shape
 from .errors import OnnxExporterWarning, UnsupportedOperatorError
@@ -54,19 +55,9 @@ _ACTIVE: list = [None]   # the running Tracer, or None
 
 # Tensor attributes that are not operators on the tensor's value (or that the tracer must not see:
 # Python protocol, printing, hooks, autograd bookkeeping)
-_NOT_OPS = frozenset((
-    "__init__", "__new__", "__repr__", "__str__", "__format__", "__hash__", "__len__", "__iter__",
-    "__bool__", "__int__", "__float__", "__index__", "__complex__", "__array__", "__array_ufunc__",
-    "__array_function__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__deepcopy__",
-    "__copy__", "__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__dir__", "__contains__",
-    "__dlpack__", "__dlpack_device__", "__class_getitem__", "__init_subclass__", "__sizeof__",
-    "__reversed__", "__array_wrap__", "__subclasshook__",
-    "size", "dim", "ndimension", "numel", "nelement", "item", "tolist", "numpy", "stride", "storage_offset",
-    "is_contiguous", "is_floating_point", "is_complex", "is_signed", "element_size", "data_ptr",
-    "register_hook", "register_post_accumulate_grad_hook", "retain_grad", "backward", "requires_grad_",
-    "get_device", "untyped_storage", "storage", "is_set_to", "is_shared", "share_memory_", "equal",
-    "allclose", "isclose_all", "type", "cpu", "cuda", "pin_memory", "is_pinned", "dim_order",
-))
+# the tracer also passes these through: their results are not values of the graph
+_NOT_OPS = NOT_OPS | {"is_set_to", "share_memory_", "equal", "allclose", "isclose_all", "cpu", "cuda",
+                      "pin_memory", "is_pinned"}
 
 
 # Tensor properties that are operators
@@ -303,23 +294,7 @@ class Tracer:
             if id(fn) in targets:
                 self._undo.append((Tensor, name, fn))
                 setattr(Tensor, name, wrap(fn, name))
-        for modname, m in list(sys.modules.items()):
-            d = getattr(m, "__dict__", None)
-            if not isinstance(d, dict) or modname == __name__:
-                continue
-            for key, val in list(d.items()):
-                hit = targets.get(id(val))
-                if hit is not None and hit[0] is val:
-                    self._undo.append((d, key, val))
-                    d[key] = wrap(val, hit[1])
-                elif isinstance(val, type) and modname.startswith("ferrum.") and val is not Tensor:
-                    for ck, cv in list(vars(val).items()):
-                        inner = cv.__func__ if isinstance(cv, staticmethod) else cv
-                        hit = targets.get(id(inner))
-                        if hit is not None and hit[0] is inner:
-                            self._undo.append((val, ck, cv))
-                            new = wrap(inner, hit[1])
-                            setattr(val, ck, staticmethod(new) if isinstance(cv, staticmethod) else new)
+        swap_in_modules(targets, wrap, self._undo, lambda modname: modname == __name__, Tensor)
         shape_prop, size_fn = vars(Tensor)["shape"], vars(Tensor)["size"]
         self._undo += [(Tensor, "shape", shape_prop), (Tensor, "size", size_fn)]
         Tensor.shape = property(self._shape_getter(shape_prop.fget), None, None, shape_prop.__doc__)
@@ -347,9 +322,4 @@ class Tracer:
         for h in self._hooks:
             h.remove()
         self._hooks = []
-        for holder, key, val in reversed(self._undo):
-            if isinstance(holder, dict):
-                holder[key] = val
-            else:
-                setattr(holder, key, val)
-        self._undo = []
+        restore(self._undo)

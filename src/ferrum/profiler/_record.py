@@ -35,24 +35,15 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._swap import NOT_OPS, restore, swap_in_modules
 from .._tensor import Tensor
 
 _ACTIVE: list = [None]   # the Recorder that is recording now, or None (read by record_function)
 
 # Tensor attributes that are not operators on the tensor's value: Python protocol, printing,
 # conversions to Python data, autograd bookkeeping (backward is timed through the nodes)
-_NOT_OPS = frozenset((
-    "__init__", "__new__", "__repr__", "__str__", "__format__", "__hash__", "__len__", "__iter__",
-    "__bool__", "__int__", "__float__", "__index__", "__complex__", "__array__", "__array_ufunc__",
-    "__array_function__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__deepcopy__",
-    "__copy__", "__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__dir__", "__contains__",
-    "__dlpack__", "__dlpack_device__", "__class_getitem__", "__init_subclass__", "__sizeof__",
-    "__reversed__", "__array_wrap__", "__subclasshook__", "__eq__", "__ne__",
-    "size", "dim", "ndimension", "numel", "nelement", "item", "tolist", "numpy", "stride", "storage_offset",
-    "is_contiguous", "is_floating_point", "is_complex", "is_signed", "element_size", "data_ptr",
-    "register_hook", "register_post_accumulate_grad_hook", "retain_grad", "backward", "requires_grad_",
-    "get_device", "untyped_storage", "storage", "is_shared", "dim_order", "type",
-))
+# comparisons run as Python protocol too: the profiler names only the operators
+_NOT_OPS = NOT_OPS | {"__eq__", "__ne__"}
 
 # Tensor operator methods under PyTorch's op names (x + y is aten::add, x += y aten::add_)
 _DUNDER = {"add": "add", "radd": "add", "sub": "sub", "rsub": "rsub", "mul": "mul", "rmul": "mul",
@@ -368,23 +359,8 @@ class Recorder:
                 self._undo.append((Tensor, attr, fn))
                 # a Tensor method keeps its own name: x.__radd__ is aten::add whatever implements it
                 setattr(Tensor, attr, wrap(fn, op_name(attr)))
-        for modname, m in list(sys.modules.items()):
-            d = getattr(m, "__dict__", None)
-            if not isinstance(d, dict) or modname.startswith(__package__ or "ferrum.profiler"):
-                continue
-            for key, val in list(d.items()):
-                hit = targets.get(id(val))
-                if hit is not None and hit[0] is val:
-                    self._undo.append((d, key, val))
-                    d[key] = wrap(val, hit[1])
-                elif isinstance(val, type) and modname.startswith("ferrum.") and val is not Tensor:
-                    for ck, cv in list(vars(val).items()):
-                        inner = cv.__func__ if isinstance(cv, staticmethod) else cv
-                        hit = targets.get(id(inner))
-                        if hit is not None and hit[0] is inner:
-                            self._undo.append((val, ck, cv))
-                            new = wrap(inner, hit[1])
-                            setattr(val, ck, staticmethod(new) if isinstance(cv, staticmethod) else new)
+        pkg = __package__ or "ferrum.profiler"
+        swap_in_modules(targets, wrap, self._undo, lambda modname: modname.startswith(pkg), Tensor)
         self._install_nodes()
         self._install_leaf()
         self._install_optim()
@@ -452,12 +428,7 @@ class Recorder:
         for h in self._hooks:
             h.remove()
         self._hooks = []
-        for holder, key, val in reversed(self._undo):
-            if isinstance(holder, dict):
-                holder[key] = val
-            else:
-                setattr(holder, key, val)
-        self._undo = []
+        restore(self._undo)
 
     # ------------------------------------------------------------------------------ results
     def function_events(self) -> list:

@@ -27,7 +27,7 @@ from .distributed import data_parallel
 from .loop import Trainer
 from .tracking import add_tracking_arguments, configure, tracking_callbacks
 from .options import (FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, add_amp_argument,
-                      add_checkpoint_arguments)
+                      add_checkpoint_arguments, report_error)
 
 __all__ = ["Defaults", "SCHEDULES", "EVAL_BATCH_SIZE", "EpochStats", "TrainResult", "default_root",
            "check_options", "make_loaders", "make_optimizer", "make_scheduler", "fit", "train",
@@ -255,10 +255,7 @@ def run(job: str, train: Callable[..., TrainResult], args: argparse.Namespace, *
                     resume=args.resume, keep_checkpoints=args.keep_checkpoints,
                     checkpoint_every=args.checkpoint_every, amp=args.amp, **extra)
     except (RuntimeError, ValueError, OSError) as e:
-        if getattr(args, "debug", False):
-            raise
-        print(f"ferrum train {job}: error: {e}", file=sys.stderr)
-        return 1
+        return report_error(job, args, e)
     print(f"final test accuracy: {res.test_accuracy:.2%}  training time: {res.train_time:.1f}s  "
           f"wall time: {res.wall_time:.1f}s")
     return 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Rule", "POSITIVE_INT", "POSITIVE", "NON_NEGATIVE", "FRACTION", "add_checkpoint_arguments",
-           "AMP_CHOICES", "add_amp_argument"]
+           "AMP_CHOICES", "add_amp_argument", "report_error"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,14 @@ def add_amp_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("--amp", choices=AMP_CHOICES, default="off",
                    help="mixed precision: autocast the forward pass to bfloat16 or float16 (fp16 adds "
                         "dynamic loss scaling); default off")
+
+
+def report_error(job: str, args: argparse.Namespace, error: Exception) -> int:
+    """A recipe's failure as one line on stderr (exit status 1; the command line reports it as 2),
+    or the traceback with ``--debug``."""
+    if getattr(args, "debug", False):
+        raise error
+    import sys
+
+    print(f"ferrum train {job}: error: {error}", file=sys.stderr)
+    return 1

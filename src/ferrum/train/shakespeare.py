@@ -50,7 +50,8 @@ from .checkpoint import checkpoint_callbacks
 from .distributed import data_parallel
 from .loop import Trainer
 from .tracking import add_tracking_arguments, configure, tracking_callbacks
-from .options import NON_NEGATIVE, POSITIVE, POSITIVE_INT, Rule, add_amp_argument, add_checkpoint_arguments
+from .options import (NON_NEGATIVE, POSITIVE, POSITIVE_INT, Rule, add_amp_argument, add_checkpoint_arguments,
+                      report_error)
 
 __all__ = ["LMDefaults", "GPT_DEFAULTS", "LSTM_DEFAULTS", "EvalRecord", "LMResult", "load_data",
            "train_loader", "eval_starts", "lm_loss", "decay_groups", "make_optimizer", "make_scheduler",
@@ -413,10 +414,7 @@ def _run(job: str, fn: Callable[..., LMResult], args: argparse.Namespace, model_
     try:
         res = fn(progress=False if args.no_progress else None, **kw)
     except (RuntimeError, ValueError, OSError) as e:
-        if getattr(args, "debug", False):
-            raise
-        print(f"ferrum train {job}: error: {e}", file=sys.stderr)
-        return 1
+        return report_error(job, args, e)
     print(f"final train loss: {res.train_loss:.4f}  validation loss: {res.val_loss:.4f}  "
           f"training time: {res.train_time:.1f}s  wall time: {res.wall_time:.1f}s")
     return 0
