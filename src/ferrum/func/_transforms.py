@@ -197,15 +197,20 @@ def _tensor_leaves(tree, who: str) -> tuple[list, Any]:
     return leaves, spec
 
 
-def _enter_args(fr, args: tuple, nums) -> tuple[list, list]:
-    """``args`` with those at ``nums`` replaced by the frame's fresh leaves, and for each of them
-    ``(entries, spec)`` (what ``fr.enter`` returns) in ``nums`` order."""
+def _call_entered(fr, func: Callable, args: tuple, kwargs: dict, nums, has_aux: bool, who: str):
+    """Calls ``func`` with the arguments at ``nums`` replaced by the frame's fresh leaves; returns
+    ``(entered, out, aux)``: for each of those arguments ``(entries, spec)`` (what ``fr.enter``
+    returns) in ``nums`` order, the output, and the aux output (None without ``has_aux``)."""
     args = list(args)
     entered = []
     for i in nums:
         args[i], entries, spec = fr.enter(args[i])
         entered.append((entries, spec))
-    return args, entered
+    out = func(*args, **kwargs)
+    aux = None
+    if has_aux:
+        out, aux = _split_aux(out, who)
+    return entered, out, aux
 
 
 # --------------------------------------------------------------------------- grad, vjp
@@ -218,11 +223,8 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         with _Frame() as fr:
-            args, entered = _enter_args(fr, args, nums)
-            out = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                out, aux = _split_aux(out, "grad_and_value(f)(*args)")
+            who = "grad_and_value(f)(*args)"
+            entered, out, aux = _call_entered(fr, func, args, kwargs, nums, has_aux, who)
             if not isinstance(out, Tensor):
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
                                    f"{type(out)}")
@@ -375,11 +377,7 @@ def _jacobian(func, argnums, has_aux, forward: bool, who: str) -> Callable:
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         with _Frame() as fr:
-            args, entered = _enter_args(fr, args, nums)
-            out = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                out, aux = _split_aux(out, who)
+            entered, out, aux = _call_entered(fr, func, args, kwargs, nums, has_aux, who)
             outs, ospec = _tensor_leaves(out, who)
             flat = [e for entries, _ in entered for e in entries]
             blocks = (_jac_fwd if forward else _jac_rev)(outs, flat, fr.graph)

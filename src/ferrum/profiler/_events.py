@@ -43,7 +43,29 @@ class Interval:
         return f"Interval(start={self.start}, end={self.end})"
 
 
-class FunctionEvent:
+class _HostTimes:
+    """What an event and an average of events share: host times only (ferrum's profiler has no
+    accelerator timing, as torch's without a GPU) and torch's formatted-time properties."""
+
+    device_time_total = self_device_time_total = device_time = 0.0
+    cuda_time_total = self_cuda_time_total = cuda_time = 0.0
+    device_memory_usage = self_device_memory_usage = 0
+    cuda_memory_usage = self_cuda_memory_usage = 0
+
+    @property
+    def cpu_time_str(self) -> str:
+        return _format_time(self.cpu_time)
+
+    @property
+    def cpu_time_total_str(self) -> str:
+        return _format_time(self.cpu_time_total)
+
+    @property
+    def self_cpu_time_total_str(self) -> str:
+        return _format_time(self.self_cpu_time_total)
+
+
+class FunctionEvent(_HostTimes):
     """One recorded call. Times in microseconds since the profiler started, memory in bytes."""
 
     def __init__(self, id: int, name: str, thread: int, start_us: float, end_us: float,
@@ -93,24 +115,6 @@ class FunctionEvent:
     def self_cpu_memory_usage(self) -> int:
         return self._own_memory
 
-    # no accelerator timing: ferrum's profiler records host time only (as torch's without a GPU)
-    device_time_total = self_device_time_total = device_time = 0.0
-    cuda_time_total = self_cuda_time_total = cuda_time = 0.0
-    device_memory_usage = self_device_memory_usage = 0
-    cuda_memory_usage = self_cuda_memory_usage = 0
-
-    @property
-    def cpu_time_str(self) -> str:
-        return _format_time(self.cpu_time)
-
-    @property
-    def cpu_time_total_str(self) -> str:
-        return _format_time(self.cpu_time_total)
-
-    @property
-    def self_cpu_time_total_str(self) -> str:
-        return _format_time(self.self_cpu_time_total)
-
     def __repr__(self) -> str:
         return (f"<FunctionEvent id={self.id} name={self.name} device_type=DeviceType.CPU "
                 f"cpu_time={self.cpu_time_str} start_us={self.time_range.start:.3f} "
@@ -119,7 +123,7 @@ class FunctionEvent:
                 f"cpu_memory_usage={self.cpu_memory_usage}>")
 
 
-class FunctionEventAvg:
+class FunctionEventAvg(_HostTimes):
     """The events of one key (name, with shapes or stack when grouped by them) summed up."""
 
     def __init__(self) -> None:
@@ -142,11 +146,6 @@ class FunctionEventAvg:
         self.cpu_children = None
         self.device_type = "cpu"
         self.flops = 0
-
-    device_time_total = self_device_time_total = device_time = 0.0
-    cuda_time_total = self_cuda_time_total = cuda_time = 0.0
-    device_memory_usage = self_device_memory_usage = 0
-    cuda_memory_usage = self_cuda_memory_usage = 0
 
     @property
     def cpu_time(self) -> float:
@@ -174,18 +173,6 @@ class FunctionEventAvg:
 
     def __iadd__(self, other) -> "FunctionEventAvg":
         return self.add(other)
-
-    @property
-    def cpu_time_str(self) -> str:
-        return _format_time(self.cpu_time)
-
-    @property
-    def cpu_time_total_str(self) -> str:
-        return _format_time(self.cpu_time_total)
-
-    @property
-    def self_cpu_time_total_str(self) -> str:
-        return _format_time(self.self_cpu_time_total)
 
     def __repr__(self) -> str:
         return (f"<FunctionEventAvg key={self.key} self_cpu_time={self.self_cpu_time_total_str} "
