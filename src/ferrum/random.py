@@ -27,7 +27,9 @@ __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_see
            "set_rng_state", "rand", "randn", "randint", "randperm", "normal", "bernoulli",
            "multinomial", "rand_like", "randn_like", "randint_like", "poisson", "fork_rng"]
 
-_DEFAULT_SEED = 67280421310721  # PyTorch's default CPU seed: unseeded programs draw its numbers too
+# the seed of a Generator nobody seeded: PyTorch's old fixed default. (torch 2.13 seeds its default
+# generator from the OS at start-up, so unseeded PyTorch runs differ; ferrum's repeat.)
+_DEFAULT_SEED = 67280421310721
 
 
 class Generator:
@@ -410,11 +412,24 @@ def _complex_fill(self, kind, a, b, generator, op):
     return _fill(self, arr, op)
 
 
+def _check_bounds(self, a, b) -> None:
+    """PyTorch's range check of uniform_: both ends finite and within the dtype."""
+    d = self._data.dtype
+    if d.kind in "fV":
+        top = float(np.finfo(d).max) if d.kind == "f" else 3.3895313892515355e38  # bfloat16's max
+        name = {2: "c10::Half" if d.kind == "f" else "c10::BFloat16", 4: "float", 8: "double"}.get(
+            d.itemsize, "float")
+        for end, v in (("from", a), ("to", b)):
+            if not -top <= v <= top:  # False for nan and inf
+                raise RuntimeError(f"{end} is out of bounds for {name}")
+
+
 def _uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
     """Fills with samples uniform in [a, b)."""
     _float_fill_check(self, "uniform_")
     if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
+    _check_bounds(self, a, b)
     if self._data.dtype.kind == "c":
         return _complex_fill(self, "uniform", a, b, generator, "uniform_")
     s = _stream(generator)
