@@ -85,9 +85,8 @@ def _float_array(input: Tensor, kernel: str, half: bool = True):
 
 
 def _apply(fn, d, dt):
-    with np.errstate(all="ignore"):
-        r = np.asarray(fn(d))
-    return r.astype(dt, copy=False)
+    with np.errstate(all="ignore"):  # overflow to inf in the cast to float16 is the value, as in PyTorch
+        return np.asarray(fn(d)).astype(dt, copy=False)
 
 
 # --------------------------------------------------------------------------- unary nodes
@@ -189,6 +188,8 @@ def mvlgamma(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     x = input
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
     if x._data.dtype.kind == "c":
         raise _kernel_error("arange_cpu", x._data)
     if x._data.dtype.kind not in "fV":
@@ -479,13 +480,14 @@ def frexp(input: Tensor, *, out=None):
 
 
 def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """input * 2**other, PyTorch's composite (so the dtype is that of input * pow(2.0, other))."""
+    """input * 2**other in the promoted dtype of the two (integers give the default float dtype)."""
     _require_tensors("ldexp", input, other)
     if out is not None:
         return _write_out(out, ldexp(input, other))
     if other._data.dtype.kind == "b":
         raise _kernel_error("ldexp_cpu_exp", other._data)
-    return input * pow(2.0, other)
+    a, e = _coerce_pair(input, other, "ldexp", True)  # the promoted dtype, integers to the default float
+    return a * pow(2.0, e)
 
 
 def ldexp_(input: Tensor, other: Tensor) -> Tensor:
