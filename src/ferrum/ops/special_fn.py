@@ -480,7 +480,11 @@ def frexp(input: Tensor, *, out=None):
 
 
 def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """input * 2**other in the promoted dtype of the two (integers give the default float dtype)."""
+    """input * 2**other in the promoted dtype of the two (integers give the default float dtype).
+
+    Differences from PyTorch: the gradient with respect to ``input`` is 2**other for every
+    exponent; torch 2.13 evaluates that power in an integer ``other``'s own dtype, so its gradient
+    is 0 wherever an integer exponent is negative."""
     _require_tensors("ldexp", input, other)
     if out is not None:
         return _write_out(out, ldexp(input, other))
