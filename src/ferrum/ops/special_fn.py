@@ -132,10 +132,20 @@ def _np_trigamma(d):
 
 def _np_zeta(x, q):
     r = _sc().zeta(x, q)
-    # PyTorch's series meets 0 * inf for an infinite q and for a huge pair that underflows q^-x
-    bad = (q == np.inf) | ((x == np.inf) & (q == np.inf))
-    r = np.where(bad & (x != 1), np.nan, r)
-    return r
+    # PyTorch's Euler-Maclaurin sum (in double for float32 as well) gives nan where SciPy gives 0:
+    # q = inf (0 * inf in its tail term), and where q^-x underflows to 0 while the tail's rising
+    # factorial x (x+1) ... (x+22) overflows (x > ~2.5e13, or x = inf): 0 * inf again
+    x64, q64 = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(q, np.float64))
+    nan = (q64 == np.inf) & (x64 > 1)
+    under = (q64 > 0) & (x64 > 1) & (np.power(q64, -x64) == 0)
+    if under.any():
+        xs = x64[under]
+        big = np.isinf(xs) | (sum(np.log(xs + j) for j in range(23)) > _LOG_DBL_MAX)
+        nan[under] |= big
+    return np.where(nan, np.nan, r)
+
+
+_LOG_DBL_MAX = math.log(np.finfo(np.float64).max)
 
 
 def _np_polygamma(n: int):
