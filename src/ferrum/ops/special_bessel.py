@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from ._common import _write_out
+from ._common import _write_out, xp_of
 from ._promote import _coerce_pair, _shape_error
 from .special_fn import _apply, _check_tensor, _float_array, _kernel_error, _sc
 
@@ -53,7 +53,7 @@ def _nondiff_unary(name: str, fwd):
 
 
 def _np_i0(d):
-    r = _sc().i0(d)
+    r = _sc(d).i0(d)
     if d.dtype == np.float32:  # PyTorch's float32 exp(|x|) overflows past 88.72
         with np.errstate(over="ignore"):
             r = np.where(np.isinf(np.exp(np.abs(d))) & np.isfinite(r), np.inf, r)
@@ -61,7 +61,7 @@ def _np_i0(d):
 
 
 def _np_i1(d):
-    r = _sc().i1(d)
+    r = _sc(d).i1(d)
     if d.dtype == np.float32:
         with np.errstate(over="ignore"):
             r = np.where(np.isinf(np.exp(np.abs(d))) & np.isfinite(r), np.copysign(np.inf, d), r)
@@ -69,23 +69,23 @@ def _np_i1(d):
 
 
 def _np_spherical_j0(d):
-    return _sc().spherical_jn(0, d)
+    return _sc(d).spherical_jn(0, d)
 
 
 def _np_airy_ai(d):
-    return _sc().airy(d)[0]
+    return _sc(d).airy(d)[0]
 
 
-bessel_j0 = _nondiff_unary("bessel_j0", lambda d: _sc().j0(d))
-bessel_j1 = _nondiff_unary("bessel_j1", lambda d: _sc().j1(d))
-bessel_y0 = _nondiff_unary("bessel_y0", lambda d: _sc().y0(d))
-bessel_y1 = _nondiff_unary("bessel_y1", lambda d: _sc().y1(d))
+bessel_j0 = _nondiff_unary("bessel_j0", lambda d: _sc(d).j0(d))
+bessel_j1 = _nondiff_unary("bessel_j1", lambda d: _sc(d).j1(d))
+bessel_y0 = _nondiff_unary("bessel_y0", lambda d: _sc(d).y0(d))
+bessel_y1 = _nondiff_unary("bessel_y1", lambda d: _sc(d).y1(d))
 modified_bessel_i0 = _nondiff_unary("modified_bessel_i0", _np_i0)
 modified_bessel_i1 = _nondiff_unary("modified_bessel_i1", _np_i1)
-modified_bessel_k0 = _nondiff_unary("modified_bessel_k0", lambda d: _sc().k0(d))
-modified_bessel_k1 = _nondiff_unary("modified_bessel_k1", lambda d: _sc().k1(d))
-scaled_modified_bessel_k0 = _nondiff_unary("scaled_modified_bessel_k0", lambda d: _sc().k0e(d))
-scaled_modified_bessel_k1 = _nondiff_unary("scaled_modified_bessel_k1", lambda d: _sc().k1e(d))
+modified_bessel_k0 = _nondiff_unary("modified_bessel_k0", lambda d: _sc(d).k0(d))
+modified_bessel_k1 = _nondiff_unary("modified_bessel_k1", lambda d: _sc(d).k1(d))
+scaled_modified_bessel_k0 = _nondiff_unary("scaled_modified_bessel_k0", lambda d: _sc(d).k0e(d))
+scaled_modified_bessel_k1 = _nondiff_unary("scaled_modified_bessel_k1", lambda d: _sc(d).k1e(d))
 spherical_bessel_j0 = _nondiff_unary("spherical_bessel_j0", _np_spherical_j0)
 airy_ai = _nondiff_unary("airy_ai", _np_airy_ai)
 
@@ -105,7 +105,7 @@ def _recurrence(x, n, first, step, start_k: int):
     top = int(n.max()) if n.size else 0
     if top - start_k > _MAX_STEPS:
         raise RuntimeError(f"polynomial degree {top} is too large (more than {_MAX_STEPS} recurrence steps)")
-    idx = np.arange(x.size)
+    idx = xp_of(x).arange(x.size)
     xs, ns = x.copy(), n.copy()
     for k in range(start_k, top + 1):
         live = (ns >= k) & ~np.isnan(q[idx])
@@ -138,28 +138,29 @@ def _poly(name: str, special, trig, first, step, start_k: int = 2, mapped=False)
         except ValueError:
             raise _shape_error(op_name, x._data, nt._data) from None
         dt = xd.dtype
-        xs = np.ascontiguousarray(xd).ravel()
-        ns = _degree(np.ascontiguousarray(nd).ravel())
-        res = np.zeros(xs.shape, dt)
+        xs = xd.ravel()  # only read: results go to res
+        ns = _degree(nd.ravel())
+        xp = xp_of(xs)
+        res = xp.zeros(xs.shape, dt)
         todo = ns >= 0
         with np.errstate(all="ignore"):
             for mask, val in special(xs, ns):
                 m = todo & mask
-                res[m] = np.broadcast_to(val, xs.shape)[m]
+                res[m] = xp.broadcast_to(xp.asarray(val, dt), xs.shape)[m]
                 todo &= ~mask
             for mask, val in trig(xs, ns):
                 m = todo & mask
-                res[m] = np.broadcast_to(val, xs.shape)[m]
+                res[m] = xp.broadcast_to(xp.asarray(val, dt), xs.shape)[m]
                 todo &= ~mask
             m = todo & (ns == 0)
             res[m] = 1
             todo &= ~m
-            f = np.asarray(first(xs), dt)
+            f = xp.broadcast_to(xp.asarray(first(xs), dt), xs.shape)
             m = todo & (ns == 1)
-            res[m] = np.broadcast_to(f, xs.shape)[m]
+            res[m] = f[m]
             todo &= ~m
             if todo.any():
-                res[todo] = _recurrence(xs[todo], ns[todo], np.broadcast_to(f, xs.shape)[todo], step, start_k)
+                res[todo] = _recurrence(xs[todo], ns[todo], f[todo], step, start_k)
         return _wrap(res.reshape(xd.shape))
 
     op.__name__ = op.__qualname__ = name

@@ -3,8 +3,9 @@ modified Bessel functions of order 0 and 1 (i0, i0e, i1, i1e), the normal distri
 ndtri and log_ndtr, erfcx, entr, xlog1py, Hurwitz zeta, the regularised incomplete gamma
 functions, and the number/float helpers logaddexp2, gcd, lcm, frexp and ldexp.
 
-Forward values come from SciPy's ufuncs (a runtime dependency) where they agree with PyTorch's
-numerics; where PyTorch's kernels give a different, defined answer the difference is written here:
+Forward values come from SciPy's ufuncs (a runtime dependency; cupyx.scipy.special for cuda
+arrays) where they agree with PyTorch's numerics; where PyTorch's kernels give a different,
+defined answer, the difference is written here:
 
 - trigamma (``polygamma(1, x)``): PyTorch sums six steps of the recurrence psi1(x) = psi1(x+1) +
   1/x^2 before a four-term asymptotic series, with the reflection formula below 1/2; its value
@@ -34,7 +35,7 @@ import numpy as np
 from .._dtype import from_np, get_default_dtype, scalar_name
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, record, sum_to
-from ._common import _write_out
+from ._common import _write_out, xp_of
 from ._promote import _cast, _coerce_pair, _float_dt, _require_tensors, _shape_error
 from ._reduce_common import _return_type, return_types
 from .arith import pow
@@ -54,9 +55,13 @@ _LN2 = math.log(2.0)
 return_types.frexp = _return_type("frexp", ("mantissa", "exponent"))
 
 
-def _sc():
-    import scipy.special as sc
-    return sc
+def _sc(a):
+    """scipy.special for NumPy arrays, cupyx.scipy.special for CuPy (cuda) ones."""
+    if isinstance(a, (np.ndarray, np.generic, float)):
+        import scipy.special as sc
+        return sc
+    import cupyx.scipy.special as cs
+    return cs
 
 
 def _check_tensor(input, op: str, arg: str = "input", pos: int = 1) -> None:
@@ -108,7 +113,7 @@ def _unary(input, out, op: str, kernel: str, fwd, node, grad_fn, half: bool = Tr
 
 # --------------------------------------------------------------------------- gamma family
 def _np_lgamma(d):
-    r = _sc().gammaln(d)
+    r = _sc(d).gammaln(d)
     return np.where(d == -np.inf, np.inf, r)  # PyTorch: lgamma(-inf) = +inf (log |Gamma|)
 
 
@@ -131,11 +136,12 @@ def _np_trigamma(d):
 
 
 def _np_zeta(x, q):
-    r = _sc().zeta(x, q)
+    r = _sc(q).zeta(x, q)
     # PyTorch's Euler-Maclaurin sum (in double for float32 as well) gives nan where SciPy gives 0:
     # q = inf (0 * inf in its tail term), and where q^-x underflows to 0 while the tail's rising
     # factorial x (x+1) ... (x+22) overflows (x > ~2.5e13, or x = inf): 0 * inf again
-    x64, q64 = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(q, np.float64))
+    xp = xp_of(q)
+    x64, q64 = xp.broadcast_arrays(xp.asarray(x, xp.float64), xp.asarray(q, xp.float64))
     nan = (q64 == np.inf) & (x64 > 1)
     under = (q64 > 0) & (x64 > 1) & (np.power(q64, -x64) == 0)
     if under.any():
@@ -151,7 +157,7 @@ _LOG_DBL_MAX = math.log(np.finfo(np.float64).max)
 def _np_polygamma(n: int):
     def f(d):
         if n == 0:
-            return _sc().psi(d)
+            return _sc(d).psi(d)
         if n == 1:
             return _np_trigamma(d)
         # (-1)^(n+1) n! zeta(n + 1, x), in float64 and rounded once
@@ -174,7 +180,7 @@ def lgamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """psi(input) = d/dx log Gamma(x) elementwise (-inf at +0, +inf at -0, nan at the negative
     integers, as PyTorch); gradient polygamma(1, x)."""
-    return _unary(input, out, "digamma", "digamma", lambda d: _sc().psi(d), _DigammaBackward,
+    return _unary(input, out, "digamma", "digamma", lambda d: _sc(d).psi(d), _DigammaBackward,
                   lambda g, x, y: g * polygamma(1, x))
 
 
@@ -217,14 +223,14 @@ def _f32_exp_overflow(d):
 
 
 def _np_i0(d):
-    r = _sc().i0(d)
+    r = _sc(d).i0(d)
     if d.dtype == np.float32:  # PyTorch's float32 kernel: inf past exp's overflow, inf / inf = nan at +-inf
         r = np.where(np.isinf(d), np.nan, np.where(_f32_exp_overflow(d), np.inf, r))
     return r
 
 
 def _np_i1(d):
-    r = _sc().i1(d)
+    r = _sc(d).i1(d)
     if d.dtype == np.float32:
         r = np.where(np.isinf(d), np.nan, np.where(_f32_exp_overflow(d), np.copysign(np.inf, d), r))
     return r
@@ -266,7 +272,7 @@ def i0_(input: Tensor) -> Tensor:
 
 def i0e(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """exp(-|x|) i0(x), elementwise."""
-    return _unary(input, out, "i0e", "i0e_cpu", lambda d: _sc().i0e(d), _I0eBackward,
+    return _unary(input, out, "i0e", "i0e_cpu", lambda d: _sc(d).i0e(d), _I0eBackward,
                   lambda g, x, y: g * (i1e(x) - sgn(x) * y))
 
 
@@ -277,7 +283,7 @@ def i1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 def i1e(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """exp(-|x|) i1(x), elementwise."""
-    return _unary(input, out, "i1e", "i1e_cpu", lambda d: _sc().i1e(d), _I1eBackward, _i1e_grad)
+    return _unary(input, out, "i1e", "i1e_cpu", lambda d: _sc(d).i1e(d), _I1eBackward, _i1e_grad)
 
 
 # --------------------------------------------------------------------------- normal distribution, erfcx, entr
@@ -299,25 +305,25 @@ def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 def ndtri(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ndtr (the standard normal quantile), elementwise."""
-    return _unary(input, out, "special_ndtri", "ndtri_cpu", lambda d: _sc().ndtri(d), _NdtriBackward,
+    return _unary(input, out, "special_ndtri", "ndtri_cpu", lambda d: _sc(d).ndtri(d), _NdtriBackward,
                   lambda g, x, y: g * _SQRT_2PI * exp(y * y * 0.5), half=False)
 
 
 def log_ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """log(ndtr(x)), accurate in both tails, elementwise."""
-    return _unary(input, out, "special_log_ndtr", "log_ndtr_cpu", lambda d: _sc().log_ndtr(d),
+    return _unary(input, out, "special_log_ndtr", "log_ndtr_cpu", lambda d: _sc(d).log_ndtr(d),
                   _LogNdtrBackward, lambda g, x, y: g / _SQRT_2PI * exp(-(y + x * x * 0.5)), half=False)
 
 
 def erfcx(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The scaled complementary error function exp(x^2) erfc(x), elementwise."""
-    return _unary(input, out, "special_erfcx", "erfcx_cpu", lambda d: _sc().erfcx(d), _ErfcxBackward,
+    return _unary(input, out, "special_erfcx", "erfcx_cpu", lambda d: _sc(d).erfcx(d), _ErfcxBackward,
                   lambda g, x, y: g * (2 * x * y - _2_SQRTPI), half=False)
 
 
 def entr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """-x log(x) for x > 0, 0 at 0, -inf for x < 0, elementwise."""
-    return _unary(input, out, "special_entr", "entr_cpu", lambda d: _sc().entr(d), _EntrBackward,
+    return _unary(input, out, "special_entr", "entr_cpu", lambda d: _sc(d).entr(d), _EntrBackward,
                   lambda g, x, y: g * -(1 + log(x)))
 
 
@@ -357,7 +363,7 @@ class _Xlog1pyBackward(Node, name="SpecialXlog1PyBackward0"):
 
 def xlog1py(input, other, *, out: Tensor | None = None) -> Tensor:
     """input * log1p(other), 0 where input == 0 (unless other is nan); either may be a number."""
-    return _binary("special_xlog1py", "xlog1py_cpu", input, other, lambda a, b: _sc().xlog1py(a, b),
+    return _binary("special_xlog1py", "xlog1py_cpu", input, other, lambda a, b: _sc(a).xlog1py(a, b),
                    _Xlog1pyBackward, out=out)
 
 
@@ -384,7 +390,7 @@ class _IgammaBackward(Node):
 
 def _np_igamma(upper: bool):
     def f(a, x):
-        sc = _sc()
+        sc = _sc(a)
         r = sc.gammaincc(a, x) if upper else sc.gammainc(a, x)
         # PyTorch's order of special cases (comparisons with nan are false)
         lo, hi = (1.0, 0.0) if upper else (0.0, 1.0)
