@@ -50,7 +50,6 @@ __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0_", "logaddexp
 _SQRT1_2 = math.sqrt(0.5)
 _SQRT_2PI = math.sqrt(2 * math.pi)
 _2_SQRTPI = 2.0 / math.sqrt(math.pi)
-_LN2 = math.log(2.0)
 
 return_types.frexp = _return_type("frexp", ("mantissa", "exponent"))
 
@@ -91,7 +90,7 @@ def _float_array(input: Tensor, kernel: str, half: bool = True):
 
 def _apply(fn, d, dt):
     with np.errstate(all="ignore"):  # overflow to inf in the cast to float16 is the value, as in PyTorch
-        return np.asarray(fn(d)).astype(dt, copy=False)
+        return xp_of(d).asarray(fn(d)).astype(dt, copy=False)
 
 
 # --------------------------------------------------------------------------- unary nodes
@@ -346,7 +345,7 @@ def _binary(op: str, kernel: str, a, b, fwd, node, tensors_only=False, float_onl
     except ValueError:
         raise _shape_error(op, ad, bd) from None
     with np.errstate(all="ignore"):
-        r = np.asarray(fwd(ad, bd)).astype(dt, copy=False)
+        r = xp_of(ad).asarray(fwd(ad, bd)).astype(dt, copy=False)
     return record(r, node, (a, b), save=(a, b), shapes=(a._data.shape, b._data.shape), **attrs)
 
 
@@ -444,7 +443,7 @@ def _int_binary(op: str, input, other, fwd, out) -> Tensor:
     except ValueError:
         raise _shape_error(op, ad, bd) from None
     with np.errstate(all="ignore"):
-        return _wrap(np.asarray(fwd(ad, bd)).astype(ad.dtype, copy=False))
+        return _wrap(xp_of(ad).asarray(fwd(ad, bd)).astype(ad.dtype, copy=False))
 
 
 def gcd(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -489,8 +488,8 @@ def frexp(input: Tensor, *, out=None):
         return return_types.frexp(_write_out(out[0], m), _write_out(out[1], e))
     w = d.astype(np.float32) if d.dtype.kind == "V" else d
     m, e = np.frexp(w)
-    m = np.asarray(m).astype(d.dtype, copy=False)
-    e = np.asarray(e).astype(np.int32, copy=False)
+    m = xp_of(w).asarray(m).astype(d.dtype, copy=False)
+    e = xp_of(w).asarray(e).astype(np.int32, copy=False)
     mt = record(m, _FrexpBackward, (input,), exponent=e)
     return return_types.frexp(mt, _wrap(e))
 
