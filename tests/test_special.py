@@ -202,3 +202,26 @@ def test_polynomial_degree_that_would_loop_for_minutes_is_refused():
     # but a degree the closed form handles is fine
     r = ferrum.special.chebyshev_polynomial_t(ferrum.tensor([0.3]), 1e9)
     assert np.isfinite(r.numpy()).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["hermite_polynomial_h", "hermite_polynomial_he"])
+def test_hermite_degree_limits_and_nonfinite_degrees(torch, name, dtype):
+    # nan beyond degree 128 (float32) / 512 (float64); a nan or infinite degree counts as -1 (0)
+    x = np.array([0.3, -1.1, 0.9])
+    n = np.array([[100.0], [128.0], [129.0], [512.0], [513.0], [np.nan], [np.inf], [-np.inf]])
+    rf = getattr(ferrum.special, name)(ferrum.tensor(x).to(getattr(ferrum, dtype)),
+                                       ferrum.tensor(n).to(getattr(ferrum, dtype)))
+    rt = getattr(torch.special, name)(torch.tensor(x).to(getattr(torch, dtype)),
+                                      torch.tensor(n).to(getattr(torch, dtype)))
+    np.testing.assert_allclose(rf.numpy(), rt.numpy(), rtol=1e-4, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", POLYS)
+def test_polynomial_large_degrees_match_torch(torch, name):
+    # the closed forms (Chebyshev inside (-1, 1)) and the long recurrences, in float64
+    x = np.array([-0.95, -0.3, 0.05, 0.6, 0.99])
+    n = np.array([[20.0], [45.0], [100.0]])
+    rf = getattr(ferrum.special, name)(ferrum.tensor(x), ferrum.tensor(n))
+    rt = getattr(torch.special, name)(torch.tensor(x), torch.tensor(n))
+    np.testing.assert_allclose(rf.numpy(), rt.numpy(), rtol=1e-7, atol=1e-7)

@@ -17,8 +17,10 @@ truncated to an integer (nan, +-inf and values outside int64 count as negative: 
 PyTorch's x86 build gives); the special values at x = +-1 (0 and 1 for the shifted forms) are
 exact integers; the Chebyshev forms use the trigonometric closed form inside (-1, 1) for large n;
 everywhere else the three-term recurrence runs in the input's dtype (so float32 overflows where
-PyTorch's float32 kernel does), stopping at nan as PyTorch's does. Hermite polynomials of degree
-above 128 (float32) or 512 (float64) are nan, as in PyTorch. The recurrence is vectorised over the
+PyTorch's float32 kernel does), stopping at nan as PyTorch's does (at x = nan the result is nan;
+PyTorch's U, V, W, Laguerre, Legendre and shifted kernels return an uninitialised value there, so
+no test depends on it). Hermite polynomials of degree above 128 (float32) or 512 (float64) are
+nan, as in PyTorch. The recurrence is vectorised over the
 elements still running; a degree above 2**24 that would need it is refused with a RuntimeError
 rather than running for minutes (PyTorch loops that many steps per element).
 """
