@@ -21,7 +21,7 @@ PyTorch's float32 kernel does), stopping at nan as PyTorch's does (at x = nan th
 PyTorch's U, V, W, Laguerre, Legendre and shifted kernels return an uninitialised value there, so
 no test depends on it). Hermite polynomials of degree above 128 (float32) or 512 (float64) are
 nan, as in PyTorch. The recurrence is vectorised over the
-elements still running; a degree above 2**24 that would need it is refused with a RuntimeError
+elements still running; a degree above 2**20 that would need it is refused with a RuntimeError
 rather than running for minutes (PyTorch loops that many steps per element).
 """
 
@@ -36,7 +36,7 @@ from .special_fn import _apply, _check_tensor, _float_array, _kernel_error, _sc
 
 __all__ = []
 
-_MAX_STEPS = 1 << 24
+_MAX_STEPS = 1 << 20
 
 
 # --------------------------------------------------------------------------- Bessel and Airy
@@ -100,25 +100,43 @@ def _degree(n) -> np.ndarray:
 
 
 def _recurrence(x, n, first, step, start_k: int):
-    """Runs q_{k} = step(x, q, p, k) from (p, q) = (1, first) while k <= n per element, stopping
-    at nan; returns q (elements with n below start_k keep ``first``)."""
-    p = np.ones_like(x)
-    q = first.copy()
+    """Runs q_k = step(x, q_{k-1}, q_{k-2}, k) from (q_{start_k - 2}, q_{start_k - 1}) = (1, first)
+    up to k = n per element; returns the last q (elements with n < start_k keep ``first``).
+
+    nan is absorbing in every recurrence here, so running an element past the step where PyTorch's
+    loop stops at nan gives the same nan. The elements are sorted by degree and the finished ones
+    dropped at each distinct degree, so a step is three NumPy operations on the running elements
+    (measured: Legendre of degree 10**6 at three points, 4.5 s, 4.5 us a step, against 11 s when
+    every step re-selected the running elements by mask; PyTorch's scalar loop takes 25 ms)."""
     top = int(n.max()) if n.size else 0
     if top - start_k > _MAX_STEPS:
         raise RuntimeError(f"polynomial degree {top} is too large (more than {_MAX_STEPS} recurrence steps)")
-    idx = xp_of(x).arange(x.size)
-    xs, ns = x.copy(), n.copy()
-    for k in range(start_k, top + 1):
-        live = (ns >= k) & ~np.isnan(q[idx])
-        if not live.all():
-            idx, xs, ns = idx[live], xs[live], ns[live]
-            if not idx.size:
+    xp = xp_of(x)
+    order = xp.argsort(n, kind="stable")
+    xs, ns, q = x[order], n[order], first[order]
+    res = q.copy()
+    done = int(xp.searchsorted(ns, start_k))  # these keep `first`
+    xs, ns, q = xs[done:], ns[done:], q[done:]
+    p = xp.ones_like(q)
+    k = start_k
+    while xs.size:
+        stop = int(ns[0])
+        while k <= stop:
+            end = min(stop, k + 255)
+            for j in range(k, end + 1):
+                p, q = q, step(xs, q, p, j)
+            k = end + 1
+            if xp.isnan(q).all():  # every running element is nan from here on
+                k = top + 1
+                stop = top
                 break
-        r = step(xs, q[idx], p[idx], k)
-        p[idx] = q[idx]
-        q[idx] = r
-    return q
+        m = int(xp.searchsorted(ns, stop, side="right"))
+        res[done:done + m] = q[:m]
+        done += m
+        xs, ns, p, q = xs[m:], ns[m:], p[m:], q[m:]
+    out = xp.empty_like(res)
+    out[order] = res
+    return out
 
 
 def _poly(name: str, special, trig, first, step, start_k: int = 2, mapped=False):
