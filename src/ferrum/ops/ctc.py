@@ -86,28 +86,35 @@ def _extended(targets: np.ndarray, tg_len: np.ndarray, concatenated: bool, blank
     return ext
 
 
-def _skip_allowed(ext: np.ndarray, blank: int) -> np.ndarray:
-    """(N, L) bool: whether cell s may be entered from s-2 (a label different from the one before)."""
+def _skip_add(ext: np.ndarray, blank: int, dtype) -> np.ndarray:
+    """(N, L): 0 where cell s may be entered from s-2 (a label other than the one two cells
+    before), -inf elsewhere; added to the shifted column instead of a select per step."""
     ok = np.zeros(ext.shape, dtype=bool)
     ok[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-    return ok
+    return np.where(ok, 0, _NEG_INF).astype(dtype)
 
 
-def _alpha(lp_ext: np.ndarray, skip: np.ndarray, L_b: np.ndarray) -> np.ndarray:
+def _alpha(lp_ext: np.ndarray, skip_add: np.ndarray, L_b: np.ndarray) -> np.ndarray:
+    """(T, N, L+2) log alphas, the first two columns a -inf margin so that the shifted operands of
+    each step are views (no concatenation): 16 -> 11 ms at T=200, N=32, L=81 (float32) against
+    the concatenating form; what is left is logaddexp's exp/log1p, ~25 us per step. Cells past a
+    sample's time or target length hold values nobody reads (their betas are -inf)."""
     T, N, L = lp_ext.shape
-    alpha = np.full((T, N, L), _NEG_INF, dtype=lp_ext.dtype)
+    A = np.full((T, N, L + 2), _NEG_INF, dtype=lp_ext.dtype)
     if T == 0:
-        return alpha
-    alpha[0, :, 0] = lp_ext[0, :, 0]
+        return A
+    A[0, :, 2] = lp_ext[0, :, 0]
     if L > 1:
-        alpha[0, :, 1] = np.where(L_b > 1, lp_ext[0, :, 1], _NEG_INF)
-    neg = np.full((N, 1), _NEG_INF, dtype=lp_ext.dtype)
+        A[0, :, 3] = np.where(L_b > 1, lp_ext[0, :, 1], _NEG_INF)
+    tmp = np.empty((N, L), dtype=lp_ext.dtype)
+    tmp2 = np.empty((N, L), dtype=lp_ext.dtype)
     for t in range(1, T):
-        a = alpha[t - 1]
-        a1 = np.concatenate([neg, a[:, :-1]], axis=1)
-        a2 = np.where(skip, np.concatenate([neg, neg, a[:, :-2]], axis=1)[:, :L], _NEG_INF)
-        alpha[t] = np.logaddexp(np.logaddexp(a, a1), a2) + lp_ext[t]
-    return alpha
+        prev = A[t - 1]
+        np.add(prev[:, :-2], skip_add, out=tmp2)
+        np.logaddexp(prev[:, 2:], prev[:, 1:-1], out=tmp)
+        np.logaddexp(tmp, tmp2, out=tmp)
+        np.add(tmp, lp_ext[t], out=A[t, :, 2:])
+    return A
 
 
 def _nll(alpha: np.ndarray, in_len: np.ndarray, L_b: np.ndarray) -> np.ndarray:
@@ -118,45 +125,52 @@ def _nll(alpha: np.ndarray, in_len: np.ndarray, L_b: np.ndarray) -> np.ndarray:
         if t < 0:   # no input: probability 1 for an empty target, 0 otherwise
             out[b] = -0.0 if L_b[b] == 1 else np.inf
             continue
-        last = alpha[t, b, L_b[b] - 1]
-        out[b] = -(np.logaddexp(last, alpha[t, b, L_b[b] - 2]) if L_b[b] > 1 else last)
+        last = alpha[t, b, L_b[b] + 1]          # cell L_b - 1, after the two-column margin
+        out[b] = -(np.logaddexp(last, alpha[t, b, L_b[b]]) if L_b[b] > 1 else last)
     return out
+
+
+def _beta(lp_ext: np.ndarray, ext: np.ndarray, in_len: np.ndarray, L_b: np.ndarray, blank: int) -> np.ndarray:
+    """(T, N, L) log betas (torch's convention: beta_t(s) includes the emission at t). A sample's
+    row stays -inf until its last frame, where it is seeded; cells past its target stay -inf,
+    since the recursion only moves to lower s."""
+    T, N, L = lp_ext.shape
+    dt = lp_ext.dtype
+    skip_next = np.full((N, L), _NEG_INF, dtype=dt)        # may s jump to s+2
+    skip_next[:, :-2] = _skip_add(ext, blank, dt)[:, 2:]
+    Bp = np.full((T + 1, N, L + 2), _NEG_INF, dtype=dt)     # two -inf columns at the end
+    tmp = np.empty((N, L), dtype=dt)
+    tmp2 = np.empty((N, L), dtype=dt)
+    last_t = in_len - 1
+    rows = np.arange(N)
+    for t in range(T - 1, -1, -1):
+        nxt = Bp[t + 1]
+        np.add(nxt[:, 2:], skip_next, out=tmp2)
+        np.logaddexp(nxt[:, :-2], nxt[:, 1:-1], out=tmp)
+        np.logaddexp(tmp, tmp2, out=tmp)
+        np.add(tmp, lp_ext[t], out=Bp[t, :, :-2])
+        sel = rows[last_t == t]
+        if sel.size:
+            Bp[t, sel, :] = _NEG_INF
+            Bp[t, sel, L_b[sel] - 1] = lp_ext[t, sel, L_b[sel] - 1]
+            two = sel[L_b[sel] > 1]
+            Bp[t, two, L_b[two] - 2] = lp_ext[t, two, L_b[two] - 2]
+    return Bp[:T, :, :L]
 
 
 def _ctc_grad(lp, lp_ext, ext, alpha, nll, in_len, tg_len, blank, zero_infinity, g) -> np.ndarray:
     """d loss / d log_probs as torch defines it (see the module docstring); lp (T, N, C)."""
     T, N, L = lp_ext.shape
-    L_b = 2 * tg_len + 1
-    skip = _skip_allowed(ext, blank)
-    cols = np.arange(L)
-    beta = np.full((T, N, L), _NEG_INF, dtype=lp.dtype)
-    init = np.full((N, L), _NEG_INF, dtype=lp.dtype)
-    rows = np.arange(N)
-    last_t = in_len - 1
-    valid = last_t >= 0
-    neg = np.full((N, 1), _NEG_INF, dtype=lp.dtype)
-    nxt = np.full((N, L), _NEG_INF, dtype=lp.dtype)
-    skip_next = np.concatenate([skip[:, 2:], np.zeros((N, 2), dtype=bool)], axis=1)   # may s jump to s+2
-    for t in range(T - 1, -1, -1):
-        b1 = np.concatenate([nxt[:, 1:], neg], axis=1)
-        b2 = np.where(skip_next, np.concatenate([nxt[:, 2:], neg, neg], axis=1)[:, :L], _NEG_INF)
-        rec = np.logaddexp(np.logaddexp(nxt, b1), b2) + lp_ext[t]
-        start = valid & (last_t == t)
-        if start.any():
-            init.fill(_NEG_INF)
-            sel = rows[start]
-            init[sel, L_b[sel] - 1] = lp_ext[t, sel, L_b[sel] - 1]
-            two = sel[L_b[sel] > 1]
-            init[two, L_b[two] - 2] = lp_ext[t, two, L_b[two] - 2]
-            rec = np.where(start[:, None], init, rec)
-        rec = np.where((t <= last_t)[:, None] & (cols[None, :] < L_b[:, None]), rec, _NEG_INF)
-        beta[t] = rec
-        nxt = rec
+    C = lp.shape[2]
+    beta = _beta(lp_ext, ext, in_len, 2 * tg_len + 1, blank)
     with np.errstate(invalid="ignore", over="ignore"):
-        occ = np.exp(alpha + beta + nll[None, :, None] - lp_ext)      # occupancy per cell, <= 1
-        grad = np.exp(lp)
-        for s in range(L):
-            grad[:, rows, ext[:, s]] -= occ[:, :, s]
+        occ = np.exp(alpha[:, :, 2:] + beta + nll[None, :, None] - lp_ext)     # occupancy per cell, <= 1
+        # the sum over the cells of each class as one batched product with the one-hot of l':
+        # with the view-based beta: 25 -> 16 ms for the whole gradient at T=200, N=32, L=81, C=40
+        # against a loop of scatters over the cells and a concatenating beta
+        onehot = (ext[:, :, None] == np.arange(C)).astype(lp.dtype)          # (N, L, C)
+        per_class = np.matmul(occ.transpose(1, 0, 2), onehot).transpose(1, 0, 2)
+        grad = np.exp(lp) - per_class
         grad *= g.reshape(1, -1, 1) if g.ndim else g
     tmask = np.arange(T)[:, None] < in_len[None, :]
     impossible = nll == np.inf
@@ -164,8 +178,7 @@ def _ctc_grad(lp, lp_ext, ext, alpha, nll, in_len, tg_len, blank, zero_infinity,
         tmask = tmask & ~impossible[None, :]
     elif impossible.any():
         grad[:, impossible] = np.nan     # torch: exp(-inf + inf) for every class of such a sample
-    grad = np.where(tmask[:, :, None], grad, 0).astype(lp.dtype, copy=False)
-    return grad
+    return np.where(tmask[:, :, None], grad, 0).astype(lp.dtype, copy=False)
 
 
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor | Sequence[int],
@@ -221,7 +234,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor | Sequenc
         raise IndexError(f"ctc_loss: target index out of range for {C} classes")
     L_b = 2 * tg_len + 1
     lp_ext = np.take_along_axis(lp, np.broadcast_to(ext[None], (T,) + ext.shape), axis=2)
-    alpha = _alpha(lp_ext, _skip_allowed(ext, blank), L_b)
+    alpha = _alpha(lp_ext, _skip_add(ext, blank, lp_ext.dtype), L_b)
     nll = _nll(alpha, in_len, L_b)
     out = np.where(nll == np.inf, 0, nll).astype(lp.dtype, copy=False) if zero_infinity else nll
     res = record(out, CtcLossBackward0, (log_probs,), save=(log_probs,), lp_ext=lp_ext, ext=ext, alpha=alpha,
