@@ -16,6 +16,9 @@ loss) get zero loss and zero gradient.
 Once differentiable, as torch's: differentiating the gradient again raises RuntimeError
 ("derivative for aten::_ctc_loss_backward is not implemented"), at the same point torch does (when the
 second backward reaches it, not when ``create_graph=True`` builds it).
+
+Differences from PyTorch: a target outside [0, C) raises IndexError (torch's CPU kernel reads out
+of bounds); float16/bfloat16 log_probs raise NotImplementedError, as torch's CPU kernel does.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .. import _dtype as _dt
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, record
 
@@ -49,7 +53,7 @@ class CtcLossBackward0(Node, name="CtcLossBackward0"):
 
 def _lengths(v, name: str, batch: int) -> np.ndarray:
     if isinstance(v, Tensor):
-        if v.is_floating_point() or v.is_complex() or v.dtype.__str__().endswith("bool"):
+        if v.is_floating_point() or v.is_complex() or v.dtype == _dt.bool:
             raise RuntimeError(f"{name} must be integral")
         a = np.asarray(v._data).reshape(-1).astype(np.int64)
     elif isinstance(v, (list, tuple)):
@@ -196,8 +200,9 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor | Sequenc
     if not batched and log_probs.ndim != 2:
         raise RuntimeError(f"ctc_loss: expected log_probs of 2 or 3 dimensions (T, C) or (T, N, C), "
                            f"got {log_probs.ndim}-dimensional tensor of shape {list(log_probs.shape)}")
-    if log_probs.dtype.__str__().split(".")[-1] not in ("float32", "float64"):
-        raise NotImplementedError(f'"ctc_loss_cpu" not implemented for {log_probs.dtype}')
+    if log_probs.dtype not in (_dt.float32, _dt.float64):    # as torch's CPU kernel
+        name = _dt.scalar_name(log_probs.dtype)
+        raise NotImplementedError(f'"ctc_loss_cpu" not implemented for \'{name}\'')
     lp = log_probs._data if batched else log_probs._data[:, None, :]
     tg = np.asarray(targets._data)
     if not batched:   # the targets keep their shape: (S,) reads as concatenated, as in torch
@@ -230,7 +235,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor | Sequenc
         _check(tg.shape[1] >= smax, f"Expected tensor to have size at least {smax} at dimension 1, but got "
                                     f"size {tg.shape[1]} for argument #2 'targets'")
     ext = _extended(tg, tg_len, concatenated, blank)
-    if N and ((ext < 0) | (ext >= C)).any():
+    if N and ((ext < 0) | (ext >= C)).any():   # torch reads out of bounds there; ferrum refuses
         raise IndexError(f"ctc_loss: target index out of range for {C} classes")
     L_b = 2 * tg_len + 1
     lp_ext = np.take_along_axis(lp, np.broadcast_to(ext[None], (T,) + ext.shape), axis=2)
