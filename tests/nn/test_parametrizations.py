@@ -178,3 +178,22 @@ def test_orthogonal_errors(torch):
         m = L.nn.utils.parametrizations.orthogonal(L.nn.Linear(3, 3))
         with pytest.raises(ValueError):
             m.weight = L.eye(4)
+
+
+@pytest.mark.parametrize("which", ["weight_norm", "spectral_norm", "orthogonal"])
+def test_remove_parametrizations_matches_torch(torch, which):
+    def apply(L, m):
+        return getattr(L.nn.utils.parametrizations, which)(m)
+
+    t, f = _pair(torch, lambda L: L.nn.Linear(3, 3), apply, "float64")
+    t.eval()
+    f.eval()    # no power iteration: the weight is the same before and after removal
+    res = []
+    for L, m in ((torch, t), (ferrum, f)):
+        w = m.weight.detach().clone()
+        L.nn.utils.parametrize.remove_parametrizations(m, "weight")
+        assert type(m) is L.nn.Linear and isinstance(m.weight, L.nn.Parameter)
+        np.testing.assert_allclose(m.weight.detach().numpy(), w.numpy(), rtol=1e-13)
+        res.append((list(m.state_dict()), m.weight.detach().numpy()))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-12, atol=1e-13)
