@@ -184,15 +184,9 @@ def _lazy_conv(base: type, nd: int) -> type:
                  bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:
         kw = {"device": device, "dtype": dtype}
         base.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, **kw)
-        self.weight = UninitializedParameter(**kw)
-        self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(**kw)
+        _conv_placeholders(self, out_channels, bias, kw)
 
-    doc = (f"A {base.__name__} whose in_channels is inferred from the first input (input.size(1)); "
-           f"becomes {base.__name__}.")
-    return type(f"Lazy{base.__name__}", (_LazyConvXdMixin, base),
-                {"__init__": _mixin_init(__init__), "cls_to_become": base, "__doc__": doc, "_nd": nd})
+    return _conv_class(base, nd, __init__)
 
 
 def _lazy_conv_transpose(base: type, nd: int) -> type:
@@ -202,15 +196,24 @@ def _lazy_conv_transpose(base: type, nd: int) -> type:
         kw = {"device": device, "dtype": dtype}
         base.__init__(self, 0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation,
                       padding_mode, **kw)
-        self.weight = UninitializedParameter(**kw)
-        self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(**kw)
+        _conv_placeholders(self, out_channels, bias, kw)
 
+    return _conv_class(base, nd, __init__)
+
+
+def _conv_placeholders(self, out_channels: int, bias: bool, kw: dict) -> None:
+    # the base was built with 0 channels and no bias: the real ones are placeholders until the first call
+    self.weight = UninitializedParameter(**kw)
+    self.out_channels = out_channels
+    if bias:
+        self.bias = UninitializedParameter(**kw)
+
+
+def _conv_class(base: type, nd: int, init) -> type:
     doc = (f"A {base.__name__} whose in_channels is inferred from the first input (input.size(1)); "
            f"becomes {base.__name__}.")
     return type(f"Lazy{base.__name__}", (_LazyConvXdMixin, base),
-                {"__init__": _mixin_init(__init__), "cls_to_become": base, "__doc__": doc, "_nd": nd})
+                {"__init__": _mixin_init(init), "cls_to_become": base, "__doc__": doc, "_nd": nd})
 
 
 def _mixin_init(init):
