@@ -20,6 +20,7 @@ every attribute access raises (torch raises on ``.shape`` before the first forwa
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ... import _factory
@@ -223,7 +224,7 @@ def _mixin_init(init):
         init(self, *args, **kwargs)
         self._load_hook = self._register_load_state_dict_pre_hook(self._lazy_load_hook)
         self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters, with_kwargs=True)
-    __init__.__signature__ = __import__("inspect").signature(init)
+    __init__.__signature__ = inspect.signature(init)
     __init__.__doc__ = init.__doc__
     return __init__
 
