@@ -136,19 +136,20 @@ _CHUNK = 1 << 20  # elements per pass: bounds the raw-word temporaries (8 bytes 
 
 
 def uniform_into(s: Stream, out: np.ndarray, low: float = 0.0, high: float = 1.0) -> None:
-    """Fills the 1-D contiguous ``out`` with samples uniform in [low, high) (float32 arithmetic for
-    the 24-bit dtypes, rounded to float16/bfloat16 last; float64 for float64). A value that rounds
-    up to ``high`` becomes ``low``, as in PyTorch (so float16/bfloat16 never return ``high``)."""
-    dtype = out.dtype
-    wide = dtype == _F64
-    calc = np.float64 if wide else np.float32
-    lo = calc(low)
-    span = calc(high - low) if wide else calc(high) - lo
+    """Fills the 1-D contiguous ``out`` with samples uniform in [low, high): ``u * (to - from) +
+    from`` rounded once (float32 ends and span for the 24-bit dtypes, the product and sum in
+    float64), then rounded to float16/bfloat16. A value that rounds up to ``high`` becomes ``low``,
+    as in PyTorch (so float16/bfloat16 never return ``high``)."""
+    if out.dtype == _F64:
+        lo, span = float(low), float(high) - float(low)
+    else:
+        lo = float(np.float32(low))
+        span = float(np.float32(high) - np.float32(low))
     for i in range(0, out.size, _CHUNK):
-        u = unit_uniform(s, min(_CHUNK, out.size - i), dtype)
-        if span != 1:
+        u = unit_uniform(s, min(_CHUNK, out.size - i), out.dtype)
+        if span != 1 or lo != 0:
+            u = u.astype(np.float64)
             u *= span
-        if lo != 0:
             u += lo
         part = out[i:i + u.size]
         part[...] = u
@@ -277,17 +278,64 @@ def random_default(s: Stream, n: int, dtype: np.dtype) -> np.ndarray:
     return w.astype(dtype)
 
 
+# PyTorch's CPU randperm draws one 32-bit word per position below this size (64-bit words above,
+# a variant not reproduced here)
+SMALL_RANDPERM = 0xFFFF_FFFF // 20
+
+
 def randperm(s: Stream, n: int) -> np.ndarray:
-    """A permutation of 0..n-1 drawn as PyTorch's CPU randperm draws it (n - 1 words)."""
-    perm = list(range(n))
-    if n > 1:
-        steps = s.random32(n - 1)
-        steps %= np.arange(n, 1, -1, dtype=np.uint64)
-        for i, z in enumerate(steps.tolist()):
-            if z:
-                j = i + z
-                perm[i], perm[j] = perm[j], perm[i]
-    return np.array(perm, dtype=np.int64)
+    """A permutation of 0..n-1 drawn as PyTorch's CPU randperm draws it: position ``i`` swaps with
+    ``i + w_i % (n - i)`` for ``i = 0 .. n-2`` (n - 1 words), evaluated without a Python loop."""
+    if n <= 1:
+        return np.arange(n, dtype=np.int64)
+    steps = np.arange(n - 1, dtype=np.int64)
+    draws = s.random32(n - 1).astype(np.int64)
+    return fisher_yates(n, draws % (n - steps) + steps)
+
+
+def fisher_yates(n: int, partner: np.ndarray) -> np.ndarray:
+    """The result of swapping position ``i`` with ``partner[i] >= i`` for ``i = 0 .. n-2`` in turn,
+    starting from ``arange(n)``, computed without a sequential loop.
+
+    Step ``i`` only writes positions ``i`` (final from then on) and ``partner[i] > i``. So the
+    element that step ``i`` fixes at position ``i`` is whatever position ``partner[i]`` holds at
+    that time: the element that the latest earlier step aimed at the same position moved there,
+    or the position's original element if no earlier step aimed at it. And the element a step
+    ``i`` moves away is what position ``i`` held just before it, which in turn is given by the
+    latest earlier step aimed at ``i``: a chain of strictly decreasing steps, resolved for all
+    positions at once by pointer jumping.
+    """
+    m = n - 1
+    steps = np.arange(m, dtype=np.int64)
+    # group steps by target position, in step order within a group: sort the unique keys
+    # target * n + step (a plain sort of int64 is several times faster than a stable argsort)
+    key = np.sort(partner * n + steps)
+    target, order = np.divmod(key, n)
+    same = target[1:] == target[:-1]
+    # prev_same[i]: the latest step before i that targeted the same position as i, else -1
+    prev_same = np.full(m, -1, dtype=np.int64)
+    prev_same[order[1:][same]] = order[:-1][same]
+    # into[p]: the latest step before p that targeted position p, else -1. The last step of
+    # p's group is <= p; when it is p itself, the one before it in the group is wanted.
+    group_end = np.append(~same, True)
+    into = np.full(n, -1, dtype=np.int64)
+    into[target[group_end]] = order[group_end]
+    head = into[:m]
+    self_aimed = head == steps
+    head[self_aimed] = prev_same[self_aimed]
+    # held[p]: the element position p holds when step p reaches it (the original p when no
+    # earlier step moved anything into it), by pointer jumping along `into`
+    held = np.where(into >= 0, into, np.arange(n, dtype=np.int64))
+    while True:
+        nxt = held[held]
+        if np.array_equal(nxt, held):
+            break
+        held = nxt
+    perm = np.empty(n, dtype=np.int64)
+    untouched = np.where(partner == steps, held[:m], partner)
+    perm[:m] = np.where(prev_same >= 0, held[np.maximum(prev_same, 0)], untouched)
+    perm[m] = held[m]
+    return perm
 
 
 # ---------------------------------------------------------------------- bernoulli, exponential

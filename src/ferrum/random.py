@@ -101,6 +101,12 @@ def _gen(generator) -> np.random.Generator:
     return _generator(generator)._np
 
 
+def int64_seed(generator) -> int:
+    """``empty((), dtype=int64).random_(generator=generator).item()``: how PyTorch's data loading
+    derives a seed (a sampler's generator, the workers' base seed) from a generator."""
+    return builtins.int(_rs.random_default(_stream(generator), 1, np.dtype(np.int64))[0])
+
+
 def manual_seed(seed: int) -> Generator:
     """Seeds the default generator (and every CUDA device's, when present)."""
     default_generator.manual_seed(seed)
