@@ -210,11 +210,11 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
 def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
     """``torch.linalg.vander``: (..., n, N) powers ``x^0 .. x^(N-1)`` of the last dim of ``x``
     (a 0-d ``x`` counts as one element); ``N`` (> 1) defaults to ``x.shape[-1]``. Integers give
-    int64; bool is refused."""
+    int64; bool, float16 and bfloat16 are refused, as in torch."""
     _tensor(x, "linalg.vander", "x", 1)
-    if x._data.dtype.kind == "b":
+    if x._data.dtype.kind == "b" or x._data.dtype.itemsize < 4 and x._data.dtype.kind in "fV":
         raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got "
-                           "Bool")
+                           f"{_tname(x)}")
     if x.ndim == 0:
         x = x.reshape(1)
     n = x.shape[-1] if N is None else _int(N, "linalg.vander", "N")
@@ -238,38 +238,44 @@ def _x_view(x: Tensor, y: Tensor, d: int, op: str) -> Tensor:
     return x
 
 
-def _trapz_args(y, x, dx, dim, op: str):
+def _trapz_args(y, x, dx, op: str):
     _tensor(y, op, "y", 1)
     if x is not None and dx is not None:
         raise TypeError(f"{op}() received an invalid combination of arguments: give either x or dx, not both")
     if x is not None:
         _tensor(x, op, "x", 2)
-    d = canon_dim(dim, y.ndim)
+
+
+def _no_bool(y, x, op: str) -> None:
     if y._data.dtype.kind == "b":
         raise RuntimeError(f"{op}: received a bool input for `y`, but bool is not supported")
     if x is not None and x._data.dtype.kind == "b":
-        raise RuntimeError(f"{op}: received a bool input for `x`, but bool is not supported")
-    return d
+        raise RuntimeError(f"{op}: received a bool input for `x` or `y`, but bool is not supported")
+
+
+def _step(dx):
+    step = 1 if dx is None else dx
+    return step.item() if isinstance(step, Tensor) else step
 
 
 def trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> Tensor:
     """The trapezoidal rule along ``dim`` of the samples ``y``: spacing ``dx`` (default 1) or the
     sample points ``x`` (1-D of ``y.shape[dim]`` points, or broadcastable to ``y``). The result has
-    ``y`` without ``dim``; integer inputs give a floating result."""
-    d = _trapz_args(y, x, dx, dim, "trapezoid")
+    ``y`` without ``dim``; integer inputs give a floating result, except that an empty ``dim`` gives
+    zeros of ``y``'s dtype (bool included), as torch does."""
+    _trapz_args(y, x, dx, "trapezoid")
+    d = canon_dim(dim, y.ndim)
     if y.shape[d] == 0:
         shape = tuple(s for i, s in enumerate(y.shape) if i != d)
         return y.new_zeros(shape)
+    _no_bool(y, x, "trapezoid")
     if x is None:
-        step = 1 if dx is None else dx
-        if isinstance(step, Tensor):
-            step = step.item()
-        return (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * step
+        return (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * _step(dx)
     xv = _x_view(x, y, d, "trapezoid")
     n = xv.shape[d]
     step = narrow(xv, d, 1, n - 1) - narrow(xv, d, 0, n - 1) if n else xv
     m = y.shape[d]
-    return (step * (narrow(y, d, 1, m - 1) + narrow(y, d, 0, m - 1))).sum(d) / 2.0
+    return (step * (narrow(y, d, 0, m - 1) + narrow(y, d, 1, m - 1))).sum(d) / 2.0
 
 
 def trapz(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> Tensor:
@@ -279,23 +285,23 @@ def trapz(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> Tens
 
 def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> Tensor:
     """The running trapezoidal integral along ``dim``: ``y.shape[dim] - 1`` values (see
-    :func:`trapezoid` for ``x``/``dx``)."""
+    :func:`trapezoid` for ``x``/``dx``). Integer samples are added in their dtype (wrapping) before
+    the product with the steps, as torch does."""
     if isinstance(y, Tensor) and y.ndim == 0:
         raise IndexError("slice() cannot be applied to a 0-dim tensor.")
-    d = _trapz_args(y, x, dx, dim, "cumulative_trapezoid")
+    _trapz_args(y, x, dx, "cumulative_trapezoid")
+    d = canon_dim(dim, y.ndim)
+    _no_bool(y, x, "cumulative_trapezoid")
     m = y.shape[d]
     k = max(m - 1, 0)
     pair = narrow(y, d, 0, k) + narrow(y, d, min(1, m), k)
     if x is None:
-        step = 1 if dx is None else dx
-        if isinstance(step, Tensor):
-            step = step.item()
-        return cumsum(step / 2.0 * pair, d)
+        return cumsum(_step(dx) * pair / 2.0, d)
     xv = _x_view(x, y, d, "cumulative_trapezoid")
     n = xv.shape[d]
     kx = max(n - 1, 0)
     step = narrow(xv, d, min(1, n), kx) - narrow(xv, d, 0, kx)
-    return cumsum(step / 2.0 * pair, d)
+    return cumsum(step * pair / 2.0, d)
 
 
 # --------------------------------------------------------------------------- statistics
