@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .core import ALL, F64, FLOATS, INTS, Sample, register, values
+from .core import ALL, FLOATS, INTS, Sample, register, values
 
 NUMERIC = FLOATS + INTS
 F32_64 = ("float32", "float64")
@@ -25,9 +25,6 @@ def _diff(rng, dtype):
     yield Sample((values(rng, (2, 0), dtype),), dict(dim=1, n=2))
     yield Sample((values(rng, (), dtype),), {})
     yield Sample((values(rng, (3, 4), dtype),), dict(dim=1), strided=True)
-
-
-register("diff", lambda T, x, **kw: T.diff(x, **kw), _diff, dtypes=ALL)
 
 
 def _diff_sides(rng, dtype):
@@ -50,8 +47,7 @@ def _diff_errors(rng):
     yield Sample((values(rng, (3,), "float32"),), dict(n=1.0))
 
 
-register("diff_errors", lambda T, x, **kw: T.diff(x, **kw), lambda rng, dtype: iter(()), dtypes=F64,
-         grad=False, errors=_diff_errors)
+register("diff", lambda T, x, **kw: T.diff(x, **kw), _diff, dtypes=ALL, errors=_diff_errors)
 
 
 # --------------------------------------------------------------------------- products of sets
@@ -60,7 +56,6 @@ def _cartesian(rng, dtype):
     yield Sample((values(rng, (3,), dtype), values(rng, (0,), dtype), values(rng, (2,), dtype)))
 
 
-register("cartesian_prod", lambda T, a, b, c: T.cartesian_prod(a, b, c), _cartesian, dtypes=ALL)
 register("cartesian_prod_one", lambda T, a: T.cartesian_prod(a),
          lambda rng, dtype: iter([Sample((values(rng, (3,), dtype),))]), dtypes=F32_64)
 
@@ -71,8 +66,8 @@ def _cartesian_errors(rng):
                  dtypes=("float32", "float64", "float32"))
 
 
-register("cartesian_prod_errors", lambda T, a, b, c: T.cartesian_prod(a, b, c), lambda rng, dtype: iter(()),
-         dtypes=F64, grad=False, errors=_cartesian_errors)
+register("cartesian_prod", lambda T, a, b, c: T.cartesian_prod(a, b, c), _cartesian, dtypes=ALL,
+         errors=_cartesian_errors)
 
 
 def _combinations(rng, dtype):
