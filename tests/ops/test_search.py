@@ -67,19 +67,24 @@ SEQ1 = np.sort(RNG.integers(0, 12, 9)).astype(np.float64)  # sorted in every dty
 SEQ_ND = np.sort(RNG.integers(0, 12, (2, 3, 6)), axis=-1).astype(np.float64)
 VALS = RNG.integers(-5, 11, (4, 5)).astype(np.float64)
 VALS_ND = RNG.integers(-5, 11, (2, 3, 4)).astype(np.float64)
+# past 32 rows of few values ferrum bisects all rows at once instead of one np.searchsorted per row
+SEQ_MANY = np.sort(RNG.integers(0, 12, (5, 10, 7)), axis=-1).astype(np.float64)
+VALS_MANY = RNG.integers(-2, 14, (5, 10, 3)).astype(np.float64)
 
 
 # --------------------------------------------------------------------------- searchsorted / bucketize
 @pytest.mark.parametrize("dtype", FLOATS + INTS)
 @pytest.mark.parametrize("side", [dict(), dict(right=True), dict(side="right"), dict(side="left"),
                                   dict(right=True, side="right"), dict(out_int32=True)])
-@pytest.mark.parametrize("case", ["1d", "nd", "scalar_int", "scalar_float", "0d_value", "empty_seq",
-                                  "empty_values", "strided"])
+@pytest.mark.parametrize("case", ["1d", "nd", "many_rows", "scalar_int", "scalar_float", "0d_value",
+                                  "empty_seq", "empty_values", "strided"])
 def test_searchsorted_grid(torch, dtype, side, case):
     def fn(T):
         seq, vals = _t(T, SEQ1, dtype), _t(T, VALS, dtype)
         if case == "nd":
             seq, vals = _t(T, SEQ_ND, dtype), _t(T, VALS_ND, dtype)
+        elif case == "many_rows":
+            seq, vals = _t(T, SEQ_MANY, dtype), _t(T, VALS_MANY, dtype)
         elif case == "scalar_int":
             vals = 4
         elif case == "scalar_float":
@@ -114,6 +119,17 @@ def test_searchsorted_promotes(torch, seq_dt, val_dt):
 def test_searchsorted_nan_values_go_last(torch):
     parity(torch, lambda T: T.searchsorted(T.tensor([1.0, 2.0, 3.0]), T.tensor([NAN, float("inf"), -NAN])))
     parity(torch, lambda T: T.searchsorted(T.tensor([[1.0, 2.0], [0.0, 5.0]]), T.tensor([[NAN], [1.0]])))
+
+
+@pytest.mark.parametrize("right", [False, True])
+@pytest.mark.parametrize("rows", [(), (3,), (40,)])
+def test_searchsorted_nan_in_sequence_follows_torchs_search(torch, right, rows):
+    seq = np.sort(RNG.uniform(0, 10, rows + (9,)), axis=-1)
+    seq[..., -3:] = NAN  # NaN sorts last
+    seq[..., 0] = NAN if rows == (3,) else seq[..., 0]  # and an unsorted one: torch's path decides
+    vals = np.concatenate([RNG.uniform(-1, 11, rows + (6,)), np.full(rows + (1,), NAN)], axis=-1)
+    for dtype in ("float32", "float64"):
+        parity(torch, lambda T, d=dtype: T.searchsorted(_t(T, seq, d), _t(T, vals, d), right=right))
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
