@@ -424,3 +424,16 @@ def test_isin_nan_and_grad(torch):
 ])
 def test_isin_errors(torch, bad):
     parity(torch, bad)
+
+
+def test_out_arguments(torch):
+    x = np.array([0.0, 1.0, 2.0, 2.5])
+
+    def fn(T):
+        outs = (T.empty(0), T.empty(0), T.empty(0), T.empty(0, dtype=T.bool), T.empty(0, dtype=T.int64))
+        assert T.histc(T.tensor(x), 3, out=outs[0]) is outs[0]
+        assert T.histogram(T.tensor(x), 3, out=(outs[1], outs[2])).hist is outs[1]
+        assert T.isin(T.tensor(x), T.tensor([1.0]), out=outs[3]) is outs[3]
+        assert T.bucketize(T.tensor(x), T.tensor([1.0, 2.0]), out=outs[4]) is outs[4]
+        return outs
+    parity(torch, fn)

@@ -10,7 +10,7 @@ searchsorted over an N-D sorted sequence (one search per row) is torch's binary 
 values at once: ceil(log2(M + 1)) NumPy passes of a gather and a comparison; rows holding many values
 go to one ``np.searchsorted`` each instead (the crossover is measured in ``_search_rows``). A 1-D
 sequence without NaN goes to ``np.searchsorted``, whose indices are torch's there (NaN values land at
-the end in both); with NaN in the sequence only the binary search follows torch's path.
+the end in both); with NaN in the sequence the binary search (torch's path) is used.
 
 Histograms follow torch's kernel: the bin edges are ``linspace`` in the input's dtype (torch's
 scalar formula from both ends; torch's vectorised kernel can differ from it by an ulp inside the
@@ -140,7 +140,7 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
     keep it sorted: ``sorted_sequence`` (M,) with ``input`` of any shape (or a number, giving a 0-d
     result), or (..., M) with ``input`` (..., K). ``right``/``side='right'`` takes the last such
     index; ``sorter`` holds the indices that sort an unsorted ``sorted_sequence``. int64 result
-    (int32 with ``out_int32``). NaN in the sequence: positions are NumPy's (NaN largest)."""
+    (int32 with ``out_int32``). A NaN value goes last; NaN in the sequence gives torch's indices."""
     op = "torch.searchsorted()"
     _tensor_arg(sorted_sequence, "searchsorted", "sorted_sequence", 1)
     if out is not None:
