@@ -430,10 +430,17 @@ def test_out_arguments(torch):
     x = np.array([0.0, 1.0, 2.0, 2.5])
 
     def fn(T):
+        x32 = T.tensor(x, dtype=T.float32)
         outs = (T.empty(0), T.empty(0), T.empty(0), T.empty(0, dtype=T.bool), T.empty(0, dtype=T.int64))
-        assert T.histc(T.tensor(x), 3, out=outs[0]) is outs[0]
-        assert T.histogram(T.tensor(x), 3, out=(outs[1], outs[2])).hist is outs[1]
+        assert T.histc(x32, 3, out=outs[0]) is outs[0]
+        assert T.histogram(x32, 3, out=(outs[1], outs[2])).hist is outs[1]
         assert T.isin(T.tensor(x), T.tensor([1.0]), out=outs[3]) is outs[3]
         assert T.bucketize(T.tensor(x), T.tensor([1.0, 2.0]), out=outs[4]) is outs[4]
         return outs
     parity(torch, fn)
+    # the out tensor must have the result's dtype
+    parity(torch, lambda T: T.histc(T.tensor(x), 3, out=T.empty(0)))
+    parity(torch, lambda T: T.histogram(T.tensor(x), 3, out=(T.empty(0, dtype=T.float64), T.empty(0))))
+    parity(torch, lambda T: T.isin(T.tensor(x), T.tensor(x), out=T.empty(0, dtype=T.int64)))
+    parity(torch, lambda T: T.bucketize(T.tensor(x), T.tensor(x), out=T.empty(0, dtype=T.int32)))
+    parity(torch, lambda T: T.searchsorted(T.tensor(x), T.tensor(x), out_int32=True, out=T.empty(0)))

@@ -33,7 +33,7 @@ from .._casting import cast_array
 from .._dtype import from_np, result_type, scalar_name, to_np
 from .._tensor import Tensor, _wrap
 from ._common import _write_out, xp_of
-from ._reduce_common import _return_type, _write_outs
+from ._reduce_common import _return_type
 from .gather_scatter import _no_grad_result
 
 __all__ = ["searchsorted", "bucketize", "bincount", "histc", "histogram", "histogramdd", "isin"]
@@ -77,6 +77,14 @@ def _scalar_tensor(x, op: str, arg: str) -> Tensor:
 
 def _tname(a) -> str:
     return scalar_name(from_np(a.dtype))
+
+
+def _out_exact(out, res: Tensor, op: str, what: str = "out") -> Tensor:
+    """``out=`` for the ops whose out tensor must already have the result's dtype, as torch requires."""
+    if isinstance(out, Tensor) and out._data.dtype != res._data.dtype:
+        raise RuntimeError(f"{op}: expected the {what} tensor to have dtype {_tname(res._data)}, but got "
+                           f"{_tname(out._data)}")
+    return _write_out(out, res)
 
 
 def _is_floating(a) -> bool:
@@ -144,8 +152,8 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
     op = "torch.searchsorted()"
     _tensor_arg(sorted_sequence, "searchsorted", "sorted_sequence", 1)
     if out is not None:
-        return _write_out(out, searchsorted(sorted_sequence, input, out_int32=out_int32, right=right,
-                                            side=side, sorter=sorter))
+        res = searchsorted(sorted_sequence, input, out_int32=out_int32, right=right, side=side, sorter=sorter)
+        return _out_exact(out, res, "torch.searchsorted()")
     scalar = not isinstance(input, Tensor)
     values = _scalar_tensor(input, "searchsorted", "input") if scalar else input
     if side is not None:
@@ -266,7 +274,7 @@ def histc(input: Tensor, bins: int = 100, min=0, max=0, *, out: Tensor | None = 
     bins = _int_arg(bins, "histc", "bins")
     lo, hi = _number(min, "histc", "min"), _number(max, "histc", "max")
     if out is not None:
-        return _write_out(out, histc(input, bins, lo, hi))
+        return _out_exact(out, histc(input, bins, lo, hi), "torch.histc", "hist")
     a = input._data
     if not _is_floating(a):
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_tname(a)}'")
@@ -429,8 +437,11 @@ def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = No
     if not isinstance(bins, Tensor):
         bins = _int_arg(bins, "histogram", "bins")
     if out is not None:
-        return _write_outs(out, histogram(input, bins, range=range, weight=weight, density=density),
-                           "histogram")
+        res = histogram(input, bins, range=range, weight=weight, density=density)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError("histogram(): argument 'out' must be a tuple of 2 Tensors")
+        return histogram_result(_out_exact(out[0], res.hist, "torch.histogram", "hist"),
+                                _out_exact(out[1], res.bin_edges, "torch.histogram", "bin_edges"))
     hist, edges = _histdd(input, bins, range, weight, density, "histogram", flat=True)
     return histogram_result(hist, edges[0])
 
@@ -458,7 +469,8 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     integer ``elements``' dtype, as torch does). ``invert`` negates; ``assume_unique`` is accepted
     and changes nothing (the result is the same for unique inputs)."""
     if out is not None:
-        return _write_out(out, isin(elements, test_elements, assume_unique=assume_unique, invert=invert))
+        res = isin(elements, test_elements, assume_unique=assume_unique, invert=invert)
+        return _out_exact(out, res, "isin")
     e_tensor, t_tensor = isinstance(elements, Tensor), isinstance(test_elements, Tensor)
     if not (e_tensor or t_tensor):
         raise TypeError("isin() received an invalid combination of arguments - got "
