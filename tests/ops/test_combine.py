@@ -202,6 +202,8 @@ def test_methods_and_aliases(torch):
     lambda T: T.cumulative_trapezoid(T.rand(3).bool()),
     lambda T: T.cumulative_trapezoid(T.rand(0), T.rand(3)),
     lambda T: T.cartesian_prod(),
+    lambda T: T.cartesian_prod([T.rand(2), T.rand(2)]),
+    lambda T: T.block_diag([T.rand(2), T.rand(2)]),
     lambda T: T.combinations(T.rand(3), 1.5),
     lambda T: T.block_diag(T.rand(2, 2, 2)),
     lambda T: T.vander(T.rand(3), N=2.0),

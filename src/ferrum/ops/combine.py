@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from .._dtype import as_dtype, from_np, get_default_dtype, int64, result_type, scalar_name
+from .._dtype import as_dtype, from_np, get_default_dtype, int64, result_type, scalar_name, to_np
 from .._tensor import Tensor, _wrap
 from ._common import canon_dim
 from .elementwise import _cast, where
@@ -111,8 +111,6 @@ def _check_1d(t: Tensor) -> None:
 def cartesian_prod(*tensors: Tensor) -> Tensor:
     """The cartesian product of the 1-D tensors (all of one dtype): (prod of lengths, k), rows in
     lexicographic order; one tensor is returned as it is."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
     for i, t in enumerate(tensors):
         _tensor(t, "cartesian_prod", "tensors", i + 1)
         _check_1d(t)
@@ -157,16 +155,13 @@ def _block(t: Tensor) -> Tensor:
 def block_diag(*tensors: Tensor) -> Tensor:
     """The block-diagonal matrix of the tensors (each 0-d, 1-D or 2-D, a 0-d one is a 1x1 block, a
     1-D one a row), of their promoted dtype; no tensors give a (1, 0) tensor of the default dtype."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
     for i, t in enumerate(tensors):
         _tensor(t, "block_diag", "tensors", i + 1)
         if t.ndim > 2:
             raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} "
                                f"has {t.ndim} dimensions")
     if not tensors:
-        from .._factory import empty
-        return empty((1, 0), dtype=get_default_dtype())
+        return _wrap(np.empty((1, 0), dtype=to_np(get_default_dtype())))
     dt = result_type(*tensors)
     mats = [_block(_cast(t, dt)) for t in tensors]
     width = sum(m.shape[1] for m in mats)
