@@ -21,7 +21,7 @@ import numpy as np
 
 from .._dtype import as_dtype, from_np, get_default_dtype, int64, result_type, scalar_name, to_np
 from .._tensor import Tensor, _wrap
-from ._common import canon_dim
+from ._common import canon_dim, xp_of
 from .elementwise import _cast, where
 from .inplace import apply_inplace
 from .linalg_norm import vector_norm
@@ -342,7 +342,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         _weights_check(aweights, "aweights", nobs, False)
         w = aweights if w is None else w * aweights
     if w is None:
-        w_sum = _wrap(np.asarray(nobs, dtype=np.int64))
+        w_sum = _wrap(xp_of(x._data).asarray(nobs, dtype=np.int64))
     else:
         w_sum = w.sum()
         if not bool(w_sum._data != 0):

@@ -68,11 +68,12 @@ def _number(x, op: str, arg: str) -> float:
     return _pyfloat(x)
 
 
-def _scalar_tensor(x, op: str, arg: str) -> Tensor:
-    """A Python number as the 0-d tensor torch makes of it (int64, float64 or bool)."""
+def _scalar_tensor(x, op: str, arg: str, like: Tensor) -> Tensor:
+    """A Python number as the 0-d tensor torch makes of it (int64, float64 or bool), on ``like``'s
+    device."""
     if not isinstance(x, (_pybool, _pyint, _pyfloat, np.integer, np.floating, np.bool_)):
         raise TypeError(f"{op}(): argument '{arg}' must be Tensor or Number, not {type(x).__name__}")
-    return _wrap(np.asarray(x))
+    return _wrap(xp_of(like._data).asarray(x))
 
 
 def _tname(a) -> str:
@@ -155,7 +156,7 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
         res = searchsorted(sorted_sequence, input, out_int32=out_int32, right=right, side=side, sorter=sorter)
         return _out_exact(out, res, "torch.searchsorted()")
     scalar = not isinstance(input, Tensor)
-    values = _scalar_tensor(input, "searchsorted", "input") if scalar else input
+    values = _scalar_tensor(input, "searchsorted", "input", sorted_sequence) if scalar else input
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"{op}: side can only be 'left' or 'right' but got {side}")
@@ -295,7 +296,7 @@ def histc(input: Tensor, bins: int = 100, min=0, max=0, *, out: Tensor | None = 
     with np.errstate(invalid="ignore", over="ignore"):
         keep = (x >= left) & (x <= right)
         # torch's order of operations, each rounded to the input's dtype
-        pos = ((x[keep] - left) * np.asarray(bins).astype(dt) / (right - left)).astype(np.float64)
+        pos = ((x[keep] - left) * np.asarray(bins).astype(dt)[()] / (right - left)).astype(np.float64)
     idx = np.minimum(np.trunc(pos).astype(np.int64), bins - 1)
     hist = np.bincount(idx, minlength=bins).astype(dt)
     return _wrap(hist)
@@ -368,7 +369,7 @@ def _edges(b, d: int, x2, rng, op: str):
     if nb <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {nb} for dimension {d}")
     lo, hi = _outer_edges(x2, d, rng)
-    return _linspace(lo, hi, nb + 1, a.dtype)
+    return xp_of(a).asarray(_linspace(lo, hi, nb + 1, a.dtype))
 
 
 def _bins_list(bins, n_dim: int, rng, op: str) -> list:
@@ -402,8 +403,9 @@ def _histdd(input: Tensor, bins, rng, weight, density: bool, op: str, flat: bool
     w = _weight_arg(weight, a, flat, op)
     edges = [_edges(b, d, x2, rng, op) for d, b in enumerate(bins)]
     sizes = [e.size - 1 for e in edges]
-    keep = np.ones(x2.shape[0], dtype=bool)
-    flat_idx = np.zeros(x2.shape[0], dtype=np.int64)
+    xp = xp_of(a)
+    keep = xp.ones(x2.shape[0], dtype=bool)
+    flat_idx = xp.zeros(x2.shape[0], dtype=np.int64)
     with np.errstate(invalid="ignore"):
         for d, e in enumerate(edges):
             col = x2[:, d]
@@ -413,7 +415,7 @@ def _histdd(input: Tensor, bins, rng, weight, density: bool, op: str, flat: bool
     if n_dim:
         hist = _count(flat_idx, keep, w, math.prod(sizes), a.dtype).reshape(sizes)
     else:
-        hist = np.zeros((), a.dtype)
+        hist = xp.zeros((), a.dtype)
     if density and n_dim:
         with np.errstate(invalid="ignore", divide="ignore"):
             hist = hist / hist.sum()
@@ -476,17 +478,17 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
         raise TypeError("isin() received an invalid combination of arguments - got "
                         f"({type(elements).__name__}, {type(test_elements).__name__}): one must be a Tensor")
     if not t_tensor:
-        tt = _scalar_tensor(test_elements, "isin", "test_element")
+        tt = _scalar_tensor(test_elements, "isin", "test_element", elements)
         _isin_dtype_check(tt._data)
         _isin_dtype_check(elements._data)
         dt = to_np(result_type(elements, test_elements))
         ed = elements._data
         e = ed if ed.dtype == dt else cast_array(ed, dt)
-        v = cast_array(np.asarray(tt._data), dt)  # wraps an out-of-range integer, as torch's eq does
+        v = cast_array(tt._data, dt)[()]  # wraps an out-of-range integer, as torch's eq does
         r = operator.ne(e, v) if invert else operator.eq(e, v)
-        return _wrap(np.asarray(r))
+        return _wrap(xp_of(ed).asarray(r))
     if not e_tensor:
-        elements = _scalar_tensor(elements, "isin", "element")
+        elements = _scalar_tensor(elements, "isin", "element", test_elements)
     ed, td = elements._data, test_elements._data
     _isin_dtype_check(ed)
     _isin_dtype_check(td)
