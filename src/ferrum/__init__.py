@@ -21,6 +21,7 @@ from .ops.index import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.complex_ops import *  # noqa: F401,F403
+from .ops.special_fn import *  # noqa: F401,F403
 from .ops.activation import relu, relu_  # noqa: F401  (torch.relu: the one relu, F.relu's)
 from .ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .ops.search import *  # noqa: F401,F403
