@@ -186,8 +186,8 @@ def test_state_round_trips_between_libraries(torch):
     g = ferrum.Generator().manual_seed(4)
     ferrum.rand(2, generator=g)
     tg = torch.Generator().set_state(torch.from_numpy(g.get_state().numpy()))
-    _same(ferrum.randn(50, generator=g, dtype=ferrum.float64), torch.randn(50, generator=tg, dtype=torch.float64),
-          exact=False)
+    a = ferrum.randn(50, generator=g, dtype=ferrum.float64)
+    _same(a, torch.randn(50, generator=tg, dtype=torch.float64), exact=False)
     assert g.initial_seed() == 4 == tg.initial_seed()
 
 
