@@ -175,3 +175,25 @@ def test_cli_runs_in_a_fresh_interpreter(torch, capfd):
     assert cli.main(["compat", "run", str(SCRIPTS / "identity.py")]) == 0
     out = capfd.readouterr().out
     assert "RESULT torch_is_ferrum True" in out and "False" not in out
+
+
+def test_seeded_program_gives_torchs_numbers(torch):
+    """Everything random left to torch (weights, data, shuffling, split, dropout): ferrum's generators
+    draw PyTorch's streams, so the run is torch's, loss for loss."""
+    got = results(compat_run("seeded_training.py"))
+    assert got["version_ge_2"] == ["True", "True"] and got["version_major"] == ["True"]
+    assert_same(got, results(torch_run("seeded_training.py")), rtol=1e-5)
+
+
+def test_torch_version_under_the_hook(tmp_path):
+    """torch.__version__ names the API release ferrum implements (and ferrum's own version)."""
+    script = tmp_path / "v.py"
+    script.write_text("import torch, ferrum\n"
+                      "print('RESULT v', torch.__version__, torch.version.__version__)\n"
+                      "print('RESULT cmp', torch.__version__ > '2.12.9', torch.__version__ < (2, 14),"
+                      " torch.__version__ == '2.13.0', torch.__version__ >= (2, 13),"
+                      " torch.__version__ == torch.__version__ + '')\n")
+    got = results(run(["-m", "ferrum.cli", "compat", "run", str(script)]))
+    assert got["v"] == [f"2.13.0+ferrum.{ferrum.__version__}"] * 2
+    # as torch's own: '2.13.0+cpu' == '2.13.0' is False, >= (2, 13) is True
+    assert got["cmp"] == ["True", "True", "False", "True", "True"]

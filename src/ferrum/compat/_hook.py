@@ -36,6 +36,72 @@ import types
 COMPAT_PAGE = ("the compatibility page (docs/compatibility.md, built as compatibility.html; "
                "`ferrum compat coverage` prints it)")
 
+#: the PyTorch release whose API ferrum implements: ``torch.__version__`` under the hook reads
+#: ``2.13.0+ferrum.<ferrum's version>``, so programs that branch on torch's version (``>= "1.10"``,
+#: ``version.parse(torch.__version__)``) take the branch written for the API they get
+TORCH_API_VERSION = "2.13.0"
+
+
+class TorchVersion(str):
+    """``torch.__version__``'s type: a str that compares with version strings and tuples as versions
+    (``torch.__version__ >= (2, 1)``, ``>= "1.10"``), as torch's ``TorchVersion`` does: by release
+    number, a local label (``+ferrum.0.1.0``) after the bare release, so ``== "2.13.0"`` is False there
+    too."""
+
+    @staticmethod
+    def _key(v) -> tuple:
+        if isinstance(v, (tuple, list)):
+            release, local = tuple(int(x) for x in v), ""
+        else:
+            head, _, local = str(v).partition("+")
+            nums = []
+            for part in head.split("."):
+                digits = part if part.isdigit() else "".join(c for c in part if c.isdigit())
+                if digits:
+                    nums.append(int(digits))
+                if not part.isdigit():
+                    break
+            release = tuple(nums)
+        while release and release[-1] == 0:
+            release = release[:-1]
+        return release, (1, local) if local else (0, "")
+
+    def _cmp(self, other) -> int | None:
+        if not isinstance(other, (str, tuple, list)):
+            return None
+        a, b = self._key(self), self._key(other)
+        return (a > b) - (a < b)
+
+    def __eq__(self, other):
+        c = self._cmp(other)
+        return NotImplemented if c is None else c == 0
+
+    def __ne__(self, other):
+        c = self._cmp(other)
+        return NotImplemented if c is None else c != 0
+
+    def __lt__(self, other):
+        c = self._cmp(other)
+        return NotImplemented if c is None else c < 0
+
+    def __le__(self, other):
+        c = self._cmp(other)
+        return NotImplemented if c is None else c <= 0
+
+    def __gt__(self, other):
+        c = self._cmp(other)
+        return NotImplemented if c is None else c > 0
+
+    def __ge__(self, other):
+        c = self._cmp(other)
+        return NotImplemented if c is None else c >= 0
+
+    __hash__ = str.__hash__
+
+
+_saved_version: str | None = None
+
+
 #: torchvision's submodules that ferrum provides, and the ferrum module each one is
 TORCHVISION = {"datasets": "ferrum.datasets", "transforms": "ferrum.transforms",
                "models": "ferrum.models", "utils": "ferrum.utils"}
@@ -147,7 +213,13 @@ def install() -> TorchFinder:
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
     import ferrum
+    import ferrum.version
 
+    global _saved_version
+    if _saved_version is None:
+        _saved_version = ferrum.__version__
+        ferrum.__version__ = ferrum.version.__version__ = TorchVersion(
+            f"{TORCH_API_VERSION}+ferrum.{_saved_version}")
     sys.modules["torch"] = ferrum
     sys.modules["torchvision"] = _finder.torchvision
     return _finder
@@ -155,9 +227,14 @@ def install() -> TorchFinder:
 
 def uninstall() -> None:
     """Undoes ``install``: removes the finder and every ``torch*``/``torchvision*`` entry it made."""
-    global _finder
+    global _finder, _saved_version
     if _finder is None:
         return
+    if _saved_version is not None:
+        import ferrum
+        import ferrum.version
+        ferrum.__version__ = ferrum.version.__version__ = _saved_version
+        _saved_version = None
     while _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
     for name in [n for n in sys.modules if ferrum_name(n) is not None]:
