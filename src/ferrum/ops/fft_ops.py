@@ -228,7 +228,11 @@ def _dims_1d(x: Tensor, n, dim, op: str) -> tuple:
     nd = x._data.ndim
     if nd == 0:
         raise IndexError(f"fft_{op}(): Dimension specified as {dim} but tensor has no dimensions")
-    return (canon_dim(dim, nd, f"fft_{op}"),), None if n is None else [_int(n, op, "n")]
+    if n is not None:
+        n = _int(n, op, "n")
+        if n < 1:  # -1 does not mean "the input's size" here, as it does in s
+            raise RuntimeError(f"fft_{op}(): Invalid number of data points ({n}) specified")
+    return (canon_dim(dim, nd, f"fft_{op}"),), None if n is None else [n]
 
 
 def _dims_nd(x: Tensor, s, dim, op: str) -> tuple:
@@ -435,8 +439,10 @@ def _freq(op: str, n, d, out, dtype, device, requires_grad, onesided: bool) -> T
     from .._dtype import as_dtype
     from .._factory import _finish, _xp_dt
     n = _int(n, op, "n")
-    if n < 0:
-        raise RuntimeError(f"fft_{op}(): Trying to create tensor with negative dimension {n}: [{n}]")
+    # rfftfreq's length is n / 2 + 1 in C's truncating division, as torch's (rfftfreq(-1) has one element)
+    count = (-(-n // 2) if n < 0 else n // 2) + 1 if onesided else n
+    if count < 0:
+        raise RuntimeError(f"fft_{op}(): Trying to create tensor with negative dimension {count}: [{count}]")
     if dtype is None and out is not None:
         dtype = out.dtype
     xp, dt, dev = _xp_dt(as_dtype(dtype) if dtype is not None else None, device)
@@ -446,14 +452,14 @@ def _freq(op: str, n, d, out, dtype, device, requires_grad, onesided: bool) -> T
         raise NotImplementedError(f"fft_{op}(): not implemented for '{scalar_name(as_dtype(dtype))}' "
                                   "(torch's arange has no complex kernel)")
     # torch's order of operations: integer bin numbers in the dtype, times 1 / (n * d) computed in double
-    # and rounded to the dtype's compute type (float32 for float16/bfloat16), then rounded to the dtype
+    # and rounded to the dtype, the product computed in float32 for float16/bfloat16 and rounded once
     cdt = np.dtype(np.float64) if dt == np.float64 else np.dtype(np.float32)
-    k = xp.arange(n // 2 + 1 if onesided else n, dtype=cdt)
+    k = xp.arange(count, dtype=cdt)
     if not onesided:
         k[(n + 1) // 2:] -= n
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         scale = np.float64(1.0) / (np.float64(n) * np.float64(float(d)))
-        r = (k * cdt.type(scale)).astype(dt)
+        r = (k * np.asarray(scale).astype(dt).astype(cdt)).astype(dt)
     res = _finish(r, requires_grad, dev)
     return res if out is None else _write_out(out, res)
 
