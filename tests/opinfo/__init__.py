@@ -13,5 +13,6 @@ def load() -> dict:
     from . import db_rnn  # noqa: F401
     from . import db_attention  # noqa: F401
     from . import db_complex  # noqa: F401
+    from . import db_fft  # noqa: F401
 
     return REGISTRY
