@@ -21,6 +21,7 @@ from .ops.index import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.complex_ops import *  # noqa: F401,F403
+from .ops.stft import *  # noqa: F401,F403
 from .ops.activation import relu, relu_  # noqa: F401  (torch.relu: the one relu, F.relu's)
 from .ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .random import *  # noqa: F401,F403
