@@ -85,6 +85,8 @@ _LAZY = {"save": ".serialization", "load": ".serialization", "cdist": ".ops.cdis
              "autocast_increment_nesting", "autocast_decrement_nesting")}}
 _LAZY.update(save_file=".serialization", load_file=".serialization")
 _LAZY.update(compile="._compile")
+_LAZY.update(dict.fromkeys(
+    ("hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"), ".ops.windows"))
 _LAZY.update(dict.fromkeys((
     "are_deterministic_algorithms_enabled", "get_deterministic_debug_mode", "get_float32_matmul_precision",
     "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
