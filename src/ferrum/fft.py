@@ -6,6 +6,7 @@ backward formulas, the choice of SciPy's pocketfft and the differences from PyTo
 
 from __future__ import annotations
 
+from ._tensor import Tensor  # noqa: F401  (torch.fft exposes torch.Tensor under its own name too)
 from .ops.fft_ops import (fft, fft2, fftfreq, fftn, fftshift, hfft, hfft2, hfftn, ifft, ifft2, ifftn,
                           ifftshift, ihfft, ihfft2, ihfftn, irfft, irfft2, irfftn, rfft, rfft2, rfftfreq,
                           rfftn)

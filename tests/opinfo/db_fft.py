@@ -118,3 +118,44 @@ def _freq(fn):
 
 register("fft.fftfreq", _freq("fftfreq"), _freq_samples, grad=False, gradgrad=False, errors=_freq_errors)
 register("fft.rfftfreq", _freq("rfftfreq"), _freq_samples, grad=False, gradgrad=False, errors=_freq_errors)
+
+
+# --------------------------------------------------------------------------- stft, istft, windows
+def _stft_samples(rng, dtype):
+    for shape, kw in (((40,), {"n_fft": 16}), ((2, 33), {"n_fft": 12, "hop_length": 5, "win_length": 9}),
+                      ((30,), {"n_fft": 8, "center": False, "normalized": True}),
+                      ((2, 24), {"n_fft": 8, "pad_mode": "constant", "onesided": False})):
+        yield Sample((values(rng, shape, dtype),), kw)
+    yield Sample((values(rng, (2, 40), dtype),), {"n_fft": 16, "hop_length": 4}, strided=True)
+
+
+def _stft(T, x, n_fft, win_length=None, **kw):
+    w = T.hann_window(win_length or n_fft, dtype=x.dtype)
+    return T.view_as_real(T.stft(x, n_fft, win_length=win_length, window=w, return_complex=True, **kw))
+
+
+def _istft_samples(rng, dtype):
+    for shape, kw in (((9, 11), {"n_fft": 16}), ((2, 9, 6), {"n_fft": 16, "hop_length": 6, "length": 40}),
+                      ((8, 7), {"n_fft": 8, "onesided": False, "hop_length": 2}),
+                      ((5, 9), {"n_fft": 8, "hop_length": 3, "normalized": True, "length": 20})):
+        yield Sample((values(rng, shape, dtype), values(rng, shape, dtype)), kw)
+
+
+def _istft(T, x, y, n_fft, **kw):
+    return T.istft(T.complex(x, y), n_fft, window=T.hann_window(n_fft, dtype=x.dtype), **kw)
+
+
+register("stft", _stft, _stft_samples, dtypes=F32_64)
+register("istft", _istft, _istft_samples, dtypes=F32_64)
+
+
+def _window_samples(rng, dtype):
+    for n in (0, 1, 2, 7, 16):
+        for periodic in (True, False):
+            yield Sample((n, periodic), {"dtype": dtype})
+
+
+for _w in ("hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"):
+    register(_w, lambda T, n, periodic, _w=_w, dtype="float32": getattr(T, _w)(
+        n, periodic, dtype=getattr(T, dtype)), _window_samples, grad=False, gradgrad=False, rtol=1e-5,
+             atol=1e-6)
