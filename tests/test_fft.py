@@ -332,3 +332,20 @@ def test_shift_errors_match_torch(torch):
                 lambda T: T.fft.ifftshift(T.tensor(3.0), dim=0),
                 lambda T: T.fft.fftshift(T.ones(2, 3), dim=())):
         _raises_like_torch(torch, bad)
+
+
+@pytest.mark.parametrize("name", ("fft", "rfft", "irfft", "ihfft", "fftn", "irfftn", "hfft2", "ihfftn"))
+def test_autocast_runs_the_listed_transforms_in_float32(torch, name):
+    a = np.random.default_rng(0).standard_normal((2, 4))
+    res = []
+    for T in (torch, ferrum):
+        x = T.tensor(a).to(T.bfloat16)
+        with T.autocast("cpu", dtype=T.bfloat16):
+            try:
+                y = getattr(T.fft, name)(x)
+                res.append((str(y.dtype).split(".")[-1], _np(y)))
+            except RuntimeError as e:  # hfft2/ihfftn are not in torch's list: bfloat16 is refused
+                res.append((type(e).__name__, None))
+    assert res[0][0] == res[1][0]
+    if res[0][1] is not None:
+        _close(res[1][1], res[0][1], "float32", name)

@@ -35,6 +35,9 @@ NumPy 5.3 ms, SciPy 0.90 ms, torch 0.60 ms; rfft of 8x16000 float32 NumPy 1017 u
 262 us. ``workers=2`` was slower (1.46 ms for the fftn above) on this shared two-core machine, so SciPy's
 default single thread is kept (benchmarks/fft_speed.py).
 
+Under autocast the transforms torch lists (all but hfft2/hfftn/ihfft2/ihfftn, as in torch 2.13) compute
+float16/bfloat16 input in float32 (``@autocast_op``), as torch does.
+
 Differences from PyTorch: a transform of a tensor with zero elements in a batch dimension returns an
 empty result (torch's MKL build raises "MKL FFT error: Inconsistent configuration parameters", its
 pocketfft build returns the empty result); float16/bfloat16 raise "Unsupported dtype" as torch's CPU
@@ -50,6 +53,7 @@ import numpy as np
 from .._dtype import get_default_dtype, scalar_name, to_np
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Node, record
+from ._autocast import autocast_op
 from ._common import _write_out, canon_dim, xp_of
 from .complex_ops import real
 
@@ -341,6 +345,7 @@ _NORM_DOC = """``norm``: "backward" (default: no scaling forward, 1/n inverse), 
     ways) or "forward" (1/n forward, none inverse)."""
 
 
+@autocast_op("fft_fft")
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
     """The one-dimensional discrete Fourier transform along ``dim``, of size ``n`` (the input is
     zero-padded or trimmed to it; default: its size). Real input is allowed; float32 gives complex64,
@@ -348,71 +353,84 @@ def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = N
     return _one(_run_c2c, input, n, dim, norm, out, True, "fft")
 
 
+@autocast_op("fft_ifft")
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
     """The inverse of :func:`fft` (``norm`` "backward" scales by 1/n)."""
     return _one(_run_c2c, input, n, dim, norm, out, False, "ifft")
 
 
+@autocast_op("fft_fft2")
 def fft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
     """:func:`fftn` over the last two dims by default."""
     return _many(_run_c2c, input, s, dim, norm, out, True, "fft2")
 
 
+@autocast_op("fft_ifft2")
 def ifft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
     """:func:`ifftn` over the last two dims by default."""
     return _many(_run_c2c, input, s, dim, norm, out, False, "ifft2")
 
 
+@autocast_op("fft_fftn")
 def fftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
     """The n-dimensional transform over ``dim`` (default: all dims, or the last ``len(s)``), of sizes
     ``s`` (-1 keeps a dim's size). ``dim=()`` returns a complex copy."""
     return _many(_run_c2c, input, s, dim, norm, out, True, "fftn")
 
 
+@autocast_op("fft_ifftn")
 def ifftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
     """The inverse of :func:`fftn`."""
     return _many(_run_c2c, input, s, dim, norm, out, False, "ifftn")
 
 
+@autocast_op("fft_rfft")
 def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
     """The transform of a real signal, one-sided: ``n // 2 + 1`` bins along ``dim`` (the others are the
     conjugates of these)."""
     return _one(_run_r2c, input, n, dim, norm, out, True, "rfft")
 
 
+@autocast_op("fft_irfft")
 def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
     """The inverse of :func:`rfft`: a real signal of length ``n`` (default ``2 * (m - 1)`` for ``m``
     input bins) from its one-sided spectrum; the imaginary parts of bin 0 (and n/2) are ignored."""
     return _one(_run_c2r, input, n, dim, norm, out, False, "irfft")
 
 
+@autocast_op("fft_rfft2")
 def rfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
     """:func:`rfftn` over the last two dims by default."""
     return _many(_run_r2c, input, s, dim, norm, out, True, "rfft2")
 
 
+@autocast_op("fft_irfft2")
 def irfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None) -> Tensor:
     """:func:`irfftn` over the last two dims by default."""
     return _many(_run_c2r, input, s, dim, norm, out, False, "irfft2")
 
 
+@autocast_op("fft_rfftn")
 def rfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
     """The n-dimensional transform of a real signal; the last of ``dim`` keeps ``s[-1] // 2 + 1``
     bins."""
     return _many(_run_r2c, input, s, dim, norm, out, True, "rfftn")
 
 
+@autocast_op("fft_irfftn")
 def irfftn(input: Tensor, s=None, dim=None, norm: str | None = None, *, out=None) -> Tensor:
     """The inverse of :func:`rfftn`: real output of sizes ``s`` (the last defaults to ``2 * (m - 1)``)."""
     return _many(_run_c2r, input, s, dim, norm, out, False, "irfftn")
 
 
+@autocast_op("fft_hfft")
 def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
     """The transform of a Hermitian-symmetric signal given by its one-sided half: real output of
     length ``n`` (default ``2 * (m - 1)``); ``irfft(input.conj())`` with the forward scaling."""
     return _one(_run_c2r, input, n, dim, norm, out, True, "hfft")
 
 
+@autocast_op("fft_ihfft")
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None) -> Tensor:
     """The inverse of :func:`hfft`: the one-sided inverse transform of a real signal,
     ``rfft(input).conj()`` with the inverse scaling."""

@@ -20,6 +20,7 @@ import warnings
 
 from .._tensor import Tensor
 from ..autograd.function import Node, record
+from ._autocast import autocast_op
 from ._common import xp_of
 from .complex_ops import view_as_real
 from .fft_ops import fft, ifft, irfft, rfft
@@ -86,6 +87,7 @@ def _lengths(n_fft, hop_length, win_length, sig: str) -> tuple:
     return hop, win
 
 
+@autocast_op("stft")
 def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
          window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
          normalized: bool = False, onesided: bool | None = None, return_complex: bool | None = None,
