@@ -183,6 +183,10 @@ BAD = {
     "not_tensor": lambda T: T.fft.fft([1.0, 2.0]),
     "rfft_complex": lambda T: T.fft.rfft(T.ones(4, dtype=T.complex64)),
     "ihfftn_complex": lambda T: T.fft.ihfftn(T.ones(2, 4, dtype=T.complex128)),
+    # which check comes first: the dtype for rfft, the dims for ihfft2/ihfftn, the dim before n
+    "rfft_complex_bad_dim": lambda T: T.fft.rfft(T.ones(4, dtype=T.complex64), dim=3),
+    "ihfft2_complex_bad_dim": lambda T: T.fft.ihfft2(T.ones(4, dtype=T.complex64)),
+    "hfft_bad_dim_and_n": lambda T: T.fft.hfft(T.ones(4, dtype=T.complex64), n=0, dim=3),
     "half": lambda T: T.fft.fft(T.ones(4, dtype=T.float16)),
     "bfloat16": lambda T: T.fft.rfft(T.ones(4, dtype=T.bfloat16)),
     "half_irfft": lambda T: T.fft.irfft(T.ones(4, dtype=T.float16)),

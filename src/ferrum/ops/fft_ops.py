@@ -244,11 +244,12 @@ def _dims_1d(x: Tensor, n, dim, op: str) -> tuple:
     nd = x._data.ndim
     if nd == 0:
         raise IndexError(f"fft_{op}(): Dimension specified as {dim} but tensor has no dimensions")
+    axis = canon_dim(dim, nd, f"fft_{op}")
     if n is not None:
         n = _int(n, op, "n")
         if n < 1:  # -1 does not mean "the input's size" here, as it does in s
             raise RuntimeError(f"fft_{op}(): Invalid number of data points ({n}) specified")
-    return (canon_dim(dim, nd, f"fft_{op}"),), None if n is None else [n]
+    return (axis,), None if n is None else [n]
 
 
 def _dims_nd(x: Tensor, s, dim, op: str) -> tuple:
@@ -328,14 +329,22 @@ def _run_c2r(input, axes, s, norm, out, forward: bool, op: str) -> Tensor:
     return _out(_c2r(x, axes, _sizes(x, axes, s, op, c2r=True), forward, nm), out, op)
 
 
+def _check(run, input, op: str) -> None:
+    """The input checks torch makes before it looks at the dims: a tensor, a supported dtype, real for
+    the r2c transforms."""
+    x = _input(input, op)
+    if run is _run_r2c and x._data.dtype.kind == "c" and op not in ("ihfft2", "ihfftn"):  # those: after dims
+        raise RuntimeError(f"{op} expects a real input tensor, but got {scalar_name(x.dtype)}")
+
+
 def _one(run, input, n, dim, norm, out, forward: bool, op: str) -> Tensor:
-    _input(input, op)
+    _check(run, input, op)
     axes, s = _dims_1d(input, n, dim, op)
     return run(input, axes, s, norm, out, forward, op)
 
 
 def _many(run, input, s, dim, norm, out, forward: bool, op: str) -> Tensor:
-    _input(input, op)
+    _check(run, input, op)
     axes, s = _dims_nd(input, s, dim, op)
     return run(input, axes, s, norm, out, forward, op)
 
