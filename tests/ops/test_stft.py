@@ -210,6 +210,8 @@ BAD = {
     "istft_complex_onesided": lambda T: T.istft(T.ones(9, 5, dtype=T.complex64), 16, return_complex=True),
     "istft_envelope": lambda T: T.istft(T.ones(9, 5, dtype=T.complex64), 16, window=T.hann_window(16),
                                         center=False),
+    "istft_hop_longer_than_window": lambda T: T.istft(T.ones(3, 4, dtype=T.complex64), 5, hop_length=7),
+    "istft_empty_output": lambda T: T.istft(T.ones(1, 35, dtype=T.complex64), 1, hop_length=1),
     "istft_window_size": lambda T: T.istft(T.ones(9, 5, dtype=T.complex64), 16, window=T.ones(10)),
 }
 

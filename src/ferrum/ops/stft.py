@@ -99,7 +99,11 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     ``win_length`` to ``n_fft``, ``window`` to ones (with torch's warning); ``normalized`` scales by
     ``n_fft ** -0.5``. ``return_complex`` must be given for real input (False returns
     ``view_as_real`` of the result, deprecated as in torch). ``align_to_window`` (only with
-    ``center=False``) starts each frame at the window's first sample instead of the padded window's."""
+    ``center=False``) starts each frame at the window's first sample instead of the padded window's.
+
+    Differences from PyTorch: with ``align_to_window`` and an odd ``n_fft - win_length``, torch 2.13
+    raises a storage-bounds error when the last frame's padded part runs past the signal; ferrum reads
+    zeros there (the padding), which cannot change a result torch gives."""
     from ..nn.functional import pad
     sig = f"stft(n_fft={n_fft}, hop_length={hop_length}, win_length={win_length})"
     if not isinstance(input, Tensor):
@@ -169,6 +173,8 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
     if window is None:
         warnings.warn(_NO_WINDOW_ISTFT, UserWarning, stacklevel=2)
     hop, win = _lengths(n_fft, hop_length, win_length, sig)
+    if hop > win:
+        raise RuntimeError(f"{sig}: expected 0 < hop_length <= win_length")
     if input.dim() not in (2, 3):
         raise RuntimeError(f"{sig}: expected a tensor with 2 or 3 dimensions of complex values, but got "
                            f"{input.dim()}")
@@ -201,9 +207,14 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
     env = _overlap_add((w * w).expand(n_frames, n_fft), hop)
     expected = n_fft + hop * (n_frames - 1)
     start = n_fft // 2 if center else 0
-    end = start + length if length is not None else (expected - n_fft // 2 if center else expected)
+    # torch slices to -(n_fft // 2) with center: an empty signal for n_fft = 1 (an error below, as there)
+    end = start + length if length is not None else (
+        (expected - n_fft // 2 if n_fft // 2 else 0) if center else expected)
     y = y[..., start:end]
     env = env[start:end]
+    if env.numel() == 0:  # torch fails here too (the minimum of an empty envelope)
+        raise RuntimeError(f"{sig}: the output signal is empty (n_fft={n_fft}, {n_frames} frames, "
+                           f"center={center}, length={length})")
     if bool((env.abs() < 1e-11).any()):
         raise RuntimeError(f"{sig}: window overlap add min: the squared window overlap-added over the frames "
                            "vanishes somewhere in the output (choose a window and hop that overlap)")
