@@ -82,6 +82,15 @@ def _backend(a):
     return cupyx.scipy.fft
 
 
+def _call(d, name: str, s: tuple, axes: tuple, norm: str):
+    """SciPy's transform ``name`` over ``axes``: its one-axis function for one axis (4 us less per call
+    than the n-dimensional one's argument handling, measured on a 1024-point rfft: 9.6 -> 5.6 us)."""
+    m = _backend(d)
+    if len(axes) == 1:
+        return getattr(m, name)(d, s[0], axes[0], norm=norm)
+    return getattr(m, name + "n")(d, s, axes, norm=norm)
+
+
 def _shape_with(shape, axes, sizes) -> tuple:
     out = list(shape)
     for a, n in zip(axes, sizes):
@@ -147,8 +156,7 @@ def _c2c(t: Tensor, axes: tuple, s: tuple, forward: bool, norm: str) -> Tensor:
     elif not axes:
         r = d.astype(cdt, copy=True)
     else:
-        m = _backend(d)
-        r = (m.fftn if forward else m.ifftn)(d, s, axes, norm=norm)
+        r = _call(d, ("fft", "ifft")[not forward], s, axes, norm)
     return record(r, _C2CBackward, (t,), axes=axes, s=s, forward=forward, norm=norm,
                   in_sizes=tuple(d.shape[a] for a in axes), real_in=real_in)
 
@@ -161,8 +169,7 @@ def _r2c(t: Tensor, axes: tuple, s: tuple, forward: bool, norm: str) -> Tensor:
     if d.size == 0 or 0 in shape:
         r = xp_of(d).zeros(shape, _CPLX[d.dtype])
     else:
-        m = _backend(d)
-        r = (m.rfftn if forward else m.ihfftn)(d, s, axes, norm=norm)
+        r = _call(d, ("rfft", "ihfft")[not forward], s, axes, norm)
     return record(r, _R2CBackward, (t,), axes=axes, s=s, forward=forward, norm=norm,
                   in_sizes=tuple(d.shape[a] for a in axes))
 
@@ -181,8 +188,7 @@ def _c2r(t: Tensor, axes: tuple, s: tuple, forward: bool, norm: str) -> Tensor:
     if d.size == 0 or 0 in shape:
         r = xp.zeros(shape, rdt)
     else:
-        m = _backend(d)
-        r = (m.hfftn if forward else m.irfftn)(d, s, axes, norm=norm)
+        r = _call(d, ("hfft", "irfft")[not forward], s, axes, norm)
     return record(r, _C2RBackward, (t,), axes=axes, s=s, forward=forward, norm=norm,
                   in_sizes=tuple(d.shape[a] for a in axes), real_in=real_in)
 
