@@ -353,3 +353,39 @@ def test_autocast_runs_the_listed_transforms_in_float32(torch, name):
     assert res[0][0] == res[1][0]
     if res[0][1] is not None:
         _close(res[1][1], res[0][1], "float32", name)
+
+
+def _spectral_conv(T):
+    """The spectral convolution of a Fourier neural operator as its programs write it: rfft2, complex
+    weights on the low modes through einsum into a zero spectrum, irfft2 back to the input's size."""
+
+    class SpectralConv2d(T.nn.Module):
+        def __init__(self, cin, cout, m1, m2):
+            super().__init__()
+            self.m1, self.m2, self.cout = m1, m2, cout
+            self.w1 = T.nn.Parameter(T.rand(cin, cout, m1, m2, dtype=T.cfloat) / (cin * cout))
+            self.w2 = T.nn.Parameter(T.rand(cin, cout, m1, m2, dtype=T.cfloat) / (cin * cout))
+
+        def forward(self, x):
+            x_ft = T.fft.rfft2(x)
+            m1, m2 = self.m1, self.m2
+            out = T.zeros(x.shape[0], self.cout, x.size(-2), x.size(-1) // 2 + 1, dtype=T.cfloat)
+            out[:, :, :m1, :m2] = T.einsum("bixy,ioxy->boxy", x_ft[:, :, :m1, :m2], self.w1)
+            out[:, :, -m1:, :m2] = T.einsum("bixy,ioxy->boxy", x_ft[:, :, -m1:, :m2], self.w2)
+            return T.fft.irfft2(out, s=(x.size(-2), x.size(-1)))
+    return SpectralConv2d(3, 4, 4, 3)
+
+
+def test_fourier_neural_operator_layer_matches_torch(torch):
+    mt, mf = _spectral_conv(torch), _spectral_conv(ferrum)
+    mf.load_state_dict({k: ferrum.tensor(_np(v)) for k, v in mt.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 3, 16, 12)).astype(np.float32)
+    res = []
+    for T, m in ((torch, mt), (ferrum, mf)):
+        xx = T.tensor(x, requires_grad=True)
+        y = m(xx)
+        (y ** 2).sum().backward()
+        res.append([_np(y), _np(xx.grad), _np(m.w1.grad), _np(m.w2.grad)])
+    for what, a, b in zip(("output", "input grad", "w1 grad", "w2 grad"), res[1], res[0]):
+        assert a.dtype == b.dtype, what
+        _close(a, b, "float32", what)
