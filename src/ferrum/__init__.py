@@ -22,6 +22,7 @@ from .ops.linalg import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.complex_ops import *  # noqa: F401,F403
 from .ops.special_fn import *  # noqa: F401,F403
+from .ops.stft import *  # noqa: F401,F403
 from .ops.activation import relu, relu_  # noqa: F401  (torch.relu: the one relu, F.relu's)
 from .ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .ops.search import *  # noqa: F401,F403
@@ -87,6 +88,8 @@ _LAZY = {"save": ".serialization", "load": ".serialization", "cdist": ".ops.cdis
              "autocast_increment_nesting", "autocast_decrement_nesting")}}
 _LAZY.update(save_file=".serialization", load_file=".serialization")
 _LAZY.update(compile="._compile")
+_LAZY.update(dict.fromkeys(
+    ("hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"), ".ops.windows"))
 _LAZY.update(dict.fromkeys((
     "are_deterministic_algorithms_enabled", "get_deterministic_debug_mode", "get_float32_matmul_precision",
     "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
