@@ -14,9 +14,9 @@ turns its raw words into values the way PyTorch 2.13 does; each rule was measure
   filled with uniforms, then each block of 16 becomes 8 Box-Muller pairs (``u1 = 1 - x[j]``,
   ``u2 = x[j + 8]``, ``r = sqrt(-2 log u1)``, ``x[j] = r cos(2 pi u2)``, ``x[j + 8] = r sin(2 pi u2)``);
   a tail that is not a multiple of 16 is redone as a block over the last 16 elements with 16 fresh
-  uniforms. PyTorch computes float32 blocks with float32 vector math; here they are computed in
-  float64 and rounded, so float32 values agree to about one unit in the last place. float16 and
-  bfloat16 tensors are filled as float32 ones and rounded: PyTorch's values for sizes that are a
+  uniforms. Both libraries compute float32 blocks in float32 with vectorised log/sin/cos of their
+  own, so float32 values agree to a few units in the last place. float16 and bfloat16 tensors are
+  filled as float32 ones and rounded: PyTorch's values for sizes that are a
   multiple of 16; other sizes place their last block differently there (not reproduced).
 - normal otherwise (fewer than 16 elements, non-contiguous tensors): one float64 sample per element
   in memory order, from pairs ``u1, u2`` (53-bit), ``r = sqrt(-2 log(1 - u2))``, value
@@ -81,10 +81,9 @@ class Stream:
         return self.bitgen.random_raw(n)
 
     def random64(self, n: int) -> np.ndarray:
-        w = self.random32(2 * n)
-        hi = w[0::2]
-        hi <<= np.uint64(32)
-        hi |= w[1::2]
+        w = self.random32(2 * n).reshape(n, 2)
+        hi = np.left_shift(w[:, 0], np.uint64(32))
+        np.bitwise_or(hi, w[:, 1], out=hi)
         return hi
 
     # ------------------------------------------------------------------ state, PyTorch's layout
@@ -126,13 +125,15 @@ def unit_uniform(s: Stream, n: int, dtype: np.dtype) -> np.ndarray:
         r *= 2.0 ** -53
         return r
     w = s.random32(n)
-    w &= _M24
+    np.bitwise_and(w, _M24, out=w)
     r = w.astype(np.float32)
-    r *= np.float32(2.0 ** -24)
+    np.multiply(r, np.float32(2.0 ** -24), out=r)
     return r
 
 
-_CHUNK = 1 << 20  # elements per pass: bounds the raw-word temporaries (8 bytes each) of big fills
+# elements per pass of the big fills: bounds the temporaries (raw words are 8 bytes each) and keeps
+# them in cache (1 << 17: a VGG-16 built in 4.6 s against 6.4 s with 1 << 20 passes)
+_CHUNK = 1 << 17
 
 
 def uniform_into(s: Stream, out: np.ndarray, low: float = 0.0, high: float = 1.0) -> None:
@@ -145,12 +146,15 @@ def uniform_into(s: Stream, out: np.ndarray, low: float = 0.0, high: float = 1.0
     else:
         lo = float(np.float32(low))
         span = float(np.float32(high) - np.float32(low))
+    affine = span != 1 or lo != 0
+    buf = np.empty(min(_CHUNK, out.size)) if affine else None
     for i in range(0, out.size, _CHUNK):
         u = unit_uniform(s, min(_CHUNK, out.size - i), out.dtype)
-        if span != 1 or lo != 0:
-            u = u.astype(np.float64)
-            u *= span
-            u += lo
+        if affine:
+            b = buf[:u.size]
+            np.multiply(u, span, out=b, dtype=np.float64)  # a float64 loop: one rounding, at the end
+            np.add(b, lo, out=b)
+            u = b
         part = out[i:i + u.size]
         part[...] = u
         top = part == high
@@ -166,17 +170,23 @@ def uniform(s: Stream, n: int, dtype: np.dtype, low: float = 0.0, high: float = 
 
 # ---------------------------------------------------------------------- normal
 def _box_muller_blocks(x: np.ndarray) -> None:
-    """In place on float64 ``x`` of shape (k, 16): each row's 16 uniforms become 8 normal pairs."""
-    rad = np.sqrt(-2.0 * np.log(1.0 - x[:, :8]))
-    theta = _TWO_PI * x[:, 8:]
-    x[:, 8:] = rad * np.sin(theta)
-    x[:, :8] = rad * np.cos(theta)
+    """In place on ``x`` of shape (k, 16): each row's 16 uniforms become 8 normal pairs, in x's own
+    precision (float32 as PyTorch's vector kernel: 7x faster than float64 here, 10 ms per 2M)."""
+    t = x.dtype.type
+    rad = np.log(t(1.0) - x[:, :8])
+    rad *= t(-2.0)
+    np.sqrt(rad, out=rad)
+    theta = x[:, 8:] * t(_TWO_PI)
+    np.sin(theta, out=x[:, 8:])
+    x[:, 8:] *= rad
+    np.cos(theta, out=theta)
+    np.multiply(rad, theta, out=x[:, :8])
 
 
 def _fill_uniforms(s: Stream, n: int, dtype: np.dtype) -> np.ndarray:
-    """The uniforms PyTorch's normal fill starts from (float32 ones for float16/bfloat16 too), as
-    float64."""
-    return unit_uniform(s, n, dtype).astype(np.float64)
+    """The uniforms PyTorch's normal fill starts from: float32 ones (float16/bfloat16 tensors too),
+    float64 ones for float64."""
+    return unit_uniform(s, n, dtype)
 
 
 def _normal_fill_into(s: Stream, out: np.ndarray, mean: float, std: float) -> None:
@@ -187,9 +197,9 @@ def _normal_fill_into(s: Stream, out: np.ndarray, mean: float, std: float) -> No
     def put(i, x):
         _box_muller_blocks(x.reshape(-1, 16))
         if std != 1:
-            x *= std
+            x *= x.dtype.type(std)
         if mean != 0:
-            x += mean
+            x += x.dtype.type(mean)
         out[i:i + x.size] = x
 
     for i in range(0, whole, _CHUNK):
@@ -340,8 +350,20 @@ def fisher_yates(n: int, partner: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- bernoulli, exponential
 def bernoulli_scalar(s: Stream, n: int, p: float) -> np.ndarray:
-    """``n`` booleans, True with probability ``p`` (53-bit uniforms, as bernoulli_(p) and dropout)."""
-    return unit_uniform(s, n, _F64) < p
+    """``n`` booleans, True with probability ``p`` (53-bit uniforms, as bernoulli_(p) and dropout).
+    ``u < p`` is decided on the integers: ``w53 < ceil(p * 2**53)``, compared as 21 high and 32 low
+    bits, without forming the floats (a dropout mask of 10M elements: 110 ms against 750)."""
+    out = np.empty(n, dtype=bool)
+    limit = math.ceil(p * 2.0 ** 53)  # exact: p * 2**53 is p with its exponent moved
+    lim_hi, lim_lo = np.uint64(limit >> 32), np.uint64(limit & 0xFFFF_FFFF)
+    for i in range(0, n, _CHUNK):
+        m = min(_CHUNK, n - i)
+        w = s.random32(2 * m).reshape(m, 2)
+        hi = np.bitwise_and(w[:, 0], np.uint64(0x1F_FFFF))
+        res = out[i:i + m]
+        np.less(hi, lim_hi, out=res)
+        res |= (hi == lim_hi) & (w[:, 1] < lim_lo)
+    return out
 
 
 def bernoulli_tensor(s: Stream, p: np.ndarray) -> np.ndarray:
