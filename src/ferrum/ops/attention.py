@@ -401,7 +401,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         if dropout_p == 1.0:
             keep = np.zeros(st.shape, dtype=dt)
         else:
-            keep = _keep_mask(st, st.shape, dropout_p, 1.0 / (1.0 - dropout_p))
+            # drawn for the (..., L, S) weights in their C order, as PyTorch draws them, then
+            # held transposed like ``st``
+            keep = _keep_mask(st, batch + (L, S), dropout_p, 1.0 / (1.0 - dropout_p)).swapaxes(-1, -2)
         y = np.matmul((st * keep).swapaxes(-1, -2), vd)
     else:
         y = np.matmul(st.swapaxes(-1, -2), vd)
@@ -659,11 +661,12 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     else:
         out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
         weights = None
-    if bf:
-        out = out.permute(0, 2, 1, 3).reshape(bsz, tgt_len, embed_dim)
-    else:
-        out = out.permute(2, 0, 1, 3).reshape(tgt_len, bsz, embed_dim)
+    out = out.permute(2, 0, 1, 3).reshape(tgt_len, bsz, embed_dim)
     out = linear(out, out_proj_weight, out_proj_bias)
+    if bf:
+        # (N, L, E) as a view of the (L, N, E) product: PyTorch's layout, so that what follows (a
+        # dropout's mask, drawn in memory order) sees the same tensor PyTorch's does
+        out = out.transpose(0, 1)
     if not is_batched:
         out = out.squeeze(1)
         if weights is not None:

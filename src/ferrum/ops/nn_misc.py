@@ -336,6 +336,20 @@ def _float_check(input, op: str):
     return d
 
 
+def _dense_axes(d: np.ndarray):
+    """The axes of ``d`` by decreasing stride when ``d`` is a permutation of a C-contiguous array
+    (so ``empty_like`` keeps its layout, as PyTorch's preserve_format does), else None."""
+    if d.flags.c_contiguous or d.ndim < 2:
+        return None
+    axes = sorted(range(d.ndim), key=lambda a: -d.strides[a])
+    step = d.itemsize
+    for a in reversed(axes):
+        if d.shape[a] != 1 and d.strides[a] != step:
+            return None
+        step *= d.shape[a]
+    return axes
+
+
 def _keep_mask(d, shape, p: float, value: float):
     """Array of ``shape`` (dtype of d): ``value`` where kept (probability 1 - p), else 0. On the CPU
     the mask is PyTorch's ``bernoulli_(1 - p)`` draw (53-bit uniforms below 1 - p), so a seeded
@@ -344,7 +358,12 @@ def _keep_mask(d, shape, p: float, value: float):
         from .. import _rng_streams
         from ..random import default_generator
         keep = _rng_streams.bernoulli_scalar(default_generator._stream, math.prod(shape), 1.0 - p)
-        r = keep.reshape(shape).astype(d.dtype)
+        axes = _dense_axes(d) if tuple(shape) == d.shape else None
+        if axes is None:
+            r = keep.reshape(shape).astype(d.dtype)
+        else:  # PyTorch draws the mask into empty_like(input): the input's memory order
+            r = np.empty_like(d)
+            r.transpose(axes)[...] = keep.reshape([d.shape[a] for a in axes])
     else:
         r = _random(shape, d)
         np.greater_equal(r, p, out=r, casting="unsafe")  # 1.0 where kept, 0.0 where dropped
