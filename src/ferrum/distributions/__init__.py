@@ -1,0 +1,25 @@
+"""ferrum.distributions: torch.distributions on ferrum's differentiable Tensor ops.
+
+One family per file, as PyTorch lays them out. Sampling draws from ferrum's generator
+(``ferrum.manual_seed`` makes it reproducible; the draws are not PyTorch's). Densities, entropies,
+cdfs and KL divergences are PyTorch's formulas on ferrum ops, so they are differentiable and agree with
+PyTorch's values to rounding.
+"""
+
+from . import constraints, kl  # noqa: F401
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .exponential import Exponential
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .uniform import Uniform
+
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Exponential", "ExponentialFamily", "Independent",
+           "Laplace", "MultivariateNormal", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
+           "Uniform", "kl_divergence", "register_kl"]
