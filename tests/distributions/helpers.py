@@ -27,8 +27,10 @@ def to_np(t):
 
 
 def close(a, b, dtype, what=""):
-    rtol, atol = TOL[dtype]
     a, b = to_np(a), to_np(b)
+    if np.float32 in (a.dtype, b.dtype):  # Python-number parameters are of the default dtype
+        dtype = "float32"
+    rtol, atol = TOL[dtype]
     assert a.shape == b.shape, f"{what}: shape {a.shape} vs {b.shape}"
     np.testing.assert_allclose(b.astype(np.float64), a.astype(np.float64), rtol=rtol, atol=atol,
                                equal_nan=True, err_msg=what)
@@ -50,7 +52,10 @@ def make(torch, name, params, dtype, requires_grad=True):
             targs[k], fargs[k] = t, f
         else:
             targs[k] = fargs[k] = v
-    return getattr(torch.distributions, name)(**targs), getattr(FD, name)(**fargs), tleaves, fleaves
+    tcls, fcls = torch.distributions, FD
+    for part in name.split("."):  # "relaxed_bernoulli.LogitRelaxedBernoulli": a class not exported
+        tcls, fcls = getattr(tcls, part), getattr(fcls, part)
+    return tcls(**targs), fcls(**fargs), tleaves, fleaves
 
 
 def _both(fn_t, fn_f):

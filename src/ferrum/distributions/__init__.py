@@ -22,14 +22,14 @@ from .log_normal import LogNormal
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
-from .relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
-from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
+from .relaxed_bernoulli import RelaxedBernoulli
+from .relaxed_categorical import RelaxedOneHotCategorical
 from .transformed_distribution import TransformedDistribution
 from .transforms import *  # noqa: F401,F403
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "ExpRelaxedCategorical", "Exponential",
+__all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential",
            "ExponentialFamily", "Geometric", "Gumbel", "Independent", "Laplace", "LogNormal",
-           "LogitRelaxedBernoulli", "MultivariateNormal", "Normal", "OneHotCategorical",
+           "MultivariateNormal", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "TransformedDistribution", "Uniform", "kl_divergence", "register_kl", *transforms.__all__]

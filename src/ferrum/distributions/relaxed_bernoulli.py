@@ -20,7 +20,8 @@ __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
 
 class LogitRelaxedBernoulli(Distribution):
     """``LogitRelaxedBernoulli(temperature, probs=None, logits=None)``: the logit of a RelaxedBernoulli
-    sample, ``(logit(u) + logits) / temperature`` for ``u`` uniform."""
+    sample, ``(logit(u) + logits) / temperature`` for ``u`` uniform. ``rsample`` is reparameterised,
+    though ``has_rsample`` is False, as in PyTorch (the class does not declare it)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.real
@@ -66,10 +67,6 @@ class LogitRelaxedBernoulli(Distribution):
     @property
     def param_shape(self) -> Size:
         return self._param.size()
-
-    @property
-    def has_rsample(self) -> bool:
-        return True
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
