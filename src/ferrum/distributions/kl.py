@@ -7,7 +7,8 @@ memoised until the registry changes. Pairs are PyTorch's, with its closed forms;
 infinite because ``q``'s support does not cover ``p``'s returns ``inf`` of ``p``'s batch shape, and
 masks of infinities are selections (``where``), so gradients elsewhere are untouched. Two members of
 one exponential family with no closed form registered fall back on the Bregman divergence of the log
-normaliser (autograd). The low-rank Gaussian pairs live in ``_kl_lowrank.py`` (imported at the end).
+normaliser (autograd). The low-rank Gaussian pairs live in ``_kl_lowrank.py``, those of the
+gamma-function families in ``_kl_gamma.py`` (both imported at the end).
 """
 
 from __future__ import annotations
@@ -341,4 +342,4 @@ def _kl_uniform_normal(p, q):
     return t1 + 0.5 * (t2 + t3) / q.scale.pow(2)
 
 
-from . import _kl_lowrank  # noqa: E402,F401  (registers its pairs; it imports register_kl from here)
+from . import _kl_gamma, _kl_lowrank  # noqa: E402,F401  (they register their pairs; they import this module)
