@@ -1,11 +1,14 @@
-"""Poisson(rate) on the non-negative integers; samples from ``ferrum.poisson`` (ferrum's generator)."""
+"""Poisson(rate) on the non-negative integers; samples from NumPy's Poisson sampler on ferrum's generator."""
 
 from __future__ import annotations
 
 from numbers import Number
 
+import numpy as np
+
 import ferrum
 from ferrum import Size
+from ferrum.random import _gen
 
 from . import constraints
 from .exp_family import ExponentialFamily
@@ -47,8 +50,10 @@ class Poisson(ExponentialFamily):
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        with ferrum.no_grad():
-            return ferrum.poisson(self.rate.expand(shape))
+        # drawn here rather than by ferrum.poisson, which fails on 0-d rates (NumPy returns a scalar)
+        rate = self.rate.expand(shape).detach().cpu()._data
+        draws = np.asarray(_gen(None).poisson(np.asarray(rate, dtype=np.float64))).astype(rate.dtype)
+        return ferrum.tensor(draws, device=self.rate.device)
 
     def log_prob(self, value):
         if self._validate_args:
