@@ -5,38 +5,21 @@ standard Cauchy draw (``Tensor.cauchy_``)."""
 from __future__ import annotations
 
 import math
-from numbers import Number
-
 import ferrum
 from ferrum import Size
 
-from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
+from .utils import _LocScale
 
 __all__ = ["Cauchy"]
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocScale, Distribution):
     """``Cauchy(loc, scale)``: median ``loc``, half width at half maximum ``scale``."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args: bool | None = None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Cauchy, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        super(Cauchy, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_loc_scale(Cauchy, batch_shape, _instance)
 
     def _full(self, v):
         return ferrum.full(self._extended_shape(), v, dtype=self.loc.dtype, device=self.loc.device)

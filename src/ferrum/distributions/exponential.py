@@ -6,14 +6,12 @@ ferrum's generator), so gradients reach ``rate``.
 
 from __future__ import annotations
 
-from numbers import Number
-
 import ferrum
 from ferrum import Size
 
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all
+from .utils import _batch_shape_of, broadcast_all
 
 __all__ = ["Exponential"]
 
@@ -28,8 +26,7 @@ class Exponential(ExponentialFamily):
 
     def __init__(self, rate, validate_args: bool | None = None):
         (self.rate,) = broadcast_all(rate)
-        batch_shape = Size() if isinstance(rate, Number) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(_batch_shape_of([rate], self.rate), validate_args=validate_args)
 
     @property
     def mean(self):

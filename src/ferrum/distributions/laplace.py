@@ -6,29 +6,18 @@
 
 from __future__ import annotations
 
-from numbers import Number
-
 import ferrum
 from ferrum import Size
 
-from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
+from .utils import _LocScale
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale, Distribution):
     """``Laplace(loc, scale)``; variance ``2 scale^2``."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args: bool | None = None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
 
     @property
     def mean(self):
@@ -47,13 +36,7 @@ class Laplace(Distribution):
         return (2 ** 0.5) * self.scale
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Laplace, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        super(Laplace, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_loc_scale(Laplace, batch_shape, _instance)
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)

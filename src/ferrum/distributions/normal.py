@@ -8,33 +8,24 @@ gradients reach ``loc`` and ``scale``; log_prob, cdf, icdf and entropy are ferru
 from __future__ import annotations
 
 import math
-from numbers import Number, Real
+from numbers import Real
 
 import ferrum
 from ferrum import Size
 
-from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _standard_normal, broadcast_all
+from .utils import _LocScale, _standard_normal
 
 __all__ = ["Normal"]
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
 
-class Normal(ExponentialFamily):
+class Normal(_LocScale, ExponentialFamily):
     """``Normal(loc, scale)``: mean ``loc``, standard deviation ``scale``; batch shape is their
     broadcast shape (``()`` when both are numbers)."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
     _mean_carrier_measure = 0
-
-    def __init__(self, loc, scale, validate_args: bool | None = None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
 
     @property
     def mean(self):
@@ -53,13 +44,7 @@ class Normal(ExponentialFamily):
         return self.stddev.pow(2)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        super(Normal, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_loc_scale(Normal, batch_shape, _instance)
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)

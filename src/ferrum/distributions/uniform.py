@@ -6,14 +6,12 @@ reach both bounds. log_prob is ``log(1[low <= x < high]) - log(high - low)`` (``
 
 from __future__ import annotations
 
-from numbers import Number
-
 import ferrum
 from ferrum import Size
 
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
+from .utils import _batch_shape_of, broadcast_all
 
 __all__ = ["Uniform"]
 
@@ -27,8 +25,7 @@ class Uniform(Distribution):
 
     def __init__(self, low, high, validate_args: bool | None = None):
         self.low, self.high = broadcast_all(low, high)
-        batch_shape = Size() if isinstance(low, Number) and isinstance(high, Number) else self.low.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(_batch_shape_of([low, high], self.low), validate_args=validate_args)
 
     @property
     def mean(self):

@@ -13,6 +13,8 @@ from numbers import Number
 import ferrum
 from ferrum import Tensor
 
+from . import constraints as _constraints
+
 __all__ = ["broadcast_all", "logits_to_probs", "probs_to_logits", "clamp_probs", "lazy_property",
            "tril_matrix_to_vec", "vec_to_tril_matrix", "euler_constant"]
 
@@ -115,3 +117,67 @@ def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
     tril_mask = arange < arange.view(-1, 1) + (diag + 1)
     mat[..., tril_mask] = vec
     return mat
+
+
+def _batch_shape_of(given, broadcast: Tensor):
+    """``()`` when every given parameter was a Python number, else the broadcast parameters' shape."""
+    return ferrum.Size() if all(isinstance(v, Number) for v in given) else broadcast.size()
+
+
+class _BinaryProbs:
+    """The ``probs``/``logits`` pair of the two-outcome families (Bernoulli, Binomial, Geometric,
+    LogitRelaxedBernoulli): one is given, the other is computed lazily; ``_param`` is the given one."""
+
+    def _set_binary_param(self, probs, logits, *others):
+        """Stores the given parameter broadcast with ``others``; returns the broadcast others."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        name, value = ("probs", probs) if probs is not None else ("logits", logits)
+        *rest, param = broadcast_all(*others, value)
+        setattr(self, name, param)
+        self._param = param
+        return rest
+
+    def _expand_binary_param(self, new, shape) -> None:
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                setattr(new, name, self.__dict__[name].expand(shape))
+                new._param = new.__dict__[name]
+
+    def _new(self, *args, **kwargs):
+        return self._param.new(*args, **kwargs)
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+
+class _LocScale:
+    """The real-valued location-scale families' parameters (Normal, Laplace, Cauchy): ``loc`` real,
+    ``scale`` positive, broadcast together; reparameterised sampling."""
+
+    arg_constraints = {"loc": _constraints.real, "scale": _constraints.positive}
+    support = _constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args: bool | None = None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(_batch_shape_of([loc, scale], self.loc), validate_args=validate_args)
+
+    def _expand_loc_scale(self, cls, batch_shape, _instance):
+        """``expand`` for class ``cls``: expanded views of the parameters, no validation."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = ferrum.Size(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        super(_LocScale, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
