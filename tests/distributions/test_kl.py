@@ -48,6 +48,11 @@ SPECS = {
     "Poisson": [dict(rate=_u(0.5, 3)), dict(rate=_u(0.5, 3))],
     "Binomial": [dict(total_count=np.full(B, 5.0), probs=_u(0.1, 0.9)),
                  dict(total_count=np.full(B, 5.0), logits=_u(-2, 2))],
+    "HalfNormal": [dict(scale=_u(0.5, 2)), dict(scale=_u(0.5, 2))],
+    "HalfCauchy": [dict(scale=_u(0.5, 2)), dict(scale=_u(0.5, 2))],
+    "Pareto": [dict(scale=_u(0.5, 1), alpha=_u(2.5, 4)), dict(scale=_u(0.1, 0.4), alpha=_u(0.5, 4))],
+    "Weibull": [dict(scale=_u(0.5, 2), concentration=_u(0.5, 3)),
+                dict(scale=_u(0.5, 2), concentration=_u(0.5, 3))],
     "MultivariateNormal": [dict(loc=_u(-1, 1, (B, 3)),
                                 covariance_matrix=_A @ _A.transpose(0, 2, 1) + np.eye(3)),
                            dict(loc=_u(-1, 1, (3,)), scale_tril=np.tril(_A[0]) + 3 * np.eye(3))],
@@ -59,7 +64,7 @@ PAIRS = [(p, i, q, j) for p, q in itertools.product(SPECS, SPECS) for i in range
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("p,i,q,j", PAIRS, ids=[f"{p}{i}-{q}{j}" for p, i, q, j in PAIRS])
 def test_kl_parity(torch, dtype, p, i, q, j):
-    gamma_fns = {"Gumbel", "Gamma", "Chi2", "Beta", "Dirichlet", "Poisson", "Binomial"}
+    gamma_fns = {"Gumbel", "Gamma", "Chi2", "Beta", "Dirichlet", "Poisson", "Binomial", "Pareto", "Weibull"}
     if {p, q} & gamma_fns and not hasattr(ferrum.Tensor, "lgamma"):
         pytest.skip("needs Tensor.lgamma (special17's branch)")
     tp, fp, tlp, flp = make(torch, p, SPECS[p][i], dtype)
