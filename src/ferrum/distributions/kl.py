@@ -7,9 +7,9 @@ memoised until the registry changes. Pairs are PyTorch's, with its closed forms;
 infinite because ``q``'s support does not cover ``p``'s returns ``inf`` of ``p``'s batch shape, and
 masks of infinities are selections (``where``), so gradients elsewhere are untouched. Two members of
 one exponential family with no closed form registered fall back on the Bregman divergence of the log
-normaliser (autograd). The low-rank Gaussian pairs live in ``_kl_lowrank.py``, those of the
-gamma-function families in ``_kl_gamma.py``, Pareto's and HalfNormal's in ``_kl_pareto.py`` (all imported
-at the end).
+normaliser (autograd). Other pairs live beside this file, imported at its end: the low-rank
+Gaussians' in ``_kl_lowrank.py``, the gamma-function families' in ``_kl_gamma.py``, Pareto's and
+HalfNormal's in ``_kl_pareto.py``, ContinuousBernoulli's in ``_kl_continuous_bernoulli.py``.
 """
 
 from __future__ import annotations
@@ -343,4 +343,4 @@ def _kl_uniform_normal(p, q):
     return t1 + 0.5 * (t2 + t3) / q.scale.pow(2)
 
 
-from . import _kl_gamma, _kl_lowrank, _kl_pareto  # noqa: E402,F401  (they register their pairs; they import this module)
+from . import _kl_continuous_bernoulli, _kl_gamma, _kl_lowrank, _kl_pareto  # noqa: E402,F401  (they register their pairs; they import this module)
