@@ -6,11 +6,12 @@ cdfs and KL divergences are PyTorch's formulas on ferrum ops, so they are differ
 PyTorch's values to rounding.
 """
 
-from . import constraints, kl, transforms  # noqa: F401
+from . import constraint_registry, constraints, kl, transforms  # noqa: F401
 from .bernoulli import Bernoulli
 from .binomial import Binomial, Multinomial
 from .categorical import Categorical
 from .cauchy import Cauchy
+from .constraint_registry import biject_to, transform_to
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Beta, Dirichlet
 from .distribution import Distribution
@@ -47,4 +48,4 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
            "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull",
-           "kl_divergence", "register_kl", *transforms.__all__]
+           "kl_divergence", "register_kl", "biject_to", "transform_to", *transforms.__all__]
