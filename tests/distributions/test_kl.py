@@ -56,6 +56,13 @@ SPECS = {
     "ContinuousBernoulli": [dict(probs=_u(0.1, 0.9)), dict(logits=_u(-2, 2))],
     "NegativeBinomial": [dict(total_count=np.full(B, 3.0), probs=_u(0.1, 0.8)),
                          dict(total_count=np.full(B, 2.0), logits=_u(-2, 1))],
+    "InverseGamma": [dict(concentration=_u(1, 3), rate=_u(0.5, 2)),
+                     dict(concentration=_u(1, 3), rate=_u(0.5, 2))],
+    "FisherSnedecor": [dict(df1=_u(2, 6), df2=_u(5, 9)), dict(df1=_u(2, 6), df2=_u(5, 9))],
+    "Kumaraswamy": [dict(concentration1=_u(0.5, 3), concentration0=_u(0.5, 3)),
+                    dict(concentration1=_u(0.5, 3), concentration0=_u(0.5, 3))],
+    "LogisticNormal": [dict(loc=_u(-1, 1, (B, 3)), scale=_u(0.5, 2, (B, 3))),
+                       dict(loc=_u(-1, 1, (B, 3)), scale=_u(0.5, 2, (B, 3)))],
     "MultivariateNormal": [dict(loc=_u(-1, 1, (B, 3)),
                                 covariance_matrix=_A @ _A.transpose(0, 2, 1) + np.eye(3)),
                            dict(loc=_u(-1, 1, (3,)), scale_tril=np.tril(_A[0]) + 3 * np.eye(3))],
@@ -67,7 +74,8 @@ PAIRS = [(p, i, q, j) for p, q in itertools.product(SPECS, SPECS) for i in range
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("p,i,q,j", PAIRS, ids=[f"{p}{i}-{q}{j}" for p, i, q, j in PAIRS])
 def test_kl_parity(torch, dtype, p, i, q, j):
-    gamma_fns = {"Gumbel", "Gamma", "Chi2", "Beta", "Dirichlet", "Poisson", "Binomial", "Pareto", "Weibull"}
+    gamma_fns = {"Gumbel", "Gamma", "Chi2", "Beta", "Dirichlet", "Poisson", "Binomial", "Pareto", "Weibull",
+                 "InverseGamma", "FisherSnedecor", "Kumaraswamy"}
     if {p, q} & gamma_fns and not hasattr(ferrum.Tensor, "lgamma"):
         pytest.skip("needs Tensor.lgamma (special17's branch)")
     tp, fp, tlp, flp = make(torch, p, SPECS[p][i], dtype)
