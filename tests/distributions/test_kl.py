@@ -63,6 +63,8 @@ SPECS = {
                     dict(concentration1=_u(0.5, 3), concentration0=_u(0.5, 3))],
     "LogisticNormal": [dict(loc=_u(-1, 1, (B, 3)), scale=_u(0.5, 2, (B, 3))),
                        dict(loc=_u(-1, 1, (B, 3)), scale=_u(0.5, 2, (B, 3)))],
+    "VonMises": [dict(loc=_u(-1, 1), concentration=_u(0.5, 4)),
+                 dict(loc=_u(-1, 1), concentration=_u(0.5, 4))],
     "MultivariateNormal": [dict(loc=_u(-1, 1, (B, 3)),
                                 covariance_matrix=_A @ _A.transpose(0, 2, 1) + np.eye(3)),
                            dict(loc=_u(-1, 1, (3,)), scale_tril=np.tril(_A[0]) + 3 * np.eye(3))],
