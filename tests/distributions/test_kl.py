@@ -65,6 +65,8 @@ SPECS = {
                        dict(loc=_u(-1, 1, (B, 3)), scale=_u(0.5, 2, (B, 3)))],
     "VonMises": [dict(loc=_u(-1, 1), concentration=_u(0.5, 4)),
                  dict(loc=_u(-1, 1), concentration=_u(0.5, 4))],
+    "Wishart": [dict(df=_u(4, 6), covariance_matrix=_A @ _A.transpose(0, 2, 1) + np.eye(3)),
+                dict(df=_u(4, 6), scale_tril=np.tril(_A) + 3 * np.eye(3))],
     "MultivariateNormal": [dict(loc=_u(-1, 1, (B, 3)),
                                 covariance_matrix=_A @ _A.transpose(0, 2, 1) + np.eye(3)),
                            dict(loc=_u(-1, 1, (3,)), scale_tril=np.tril(_A[0]) + 3 * np.eye(3))],
@@ -77,7 +79,7 @@ PAIRS = [(p, i, q, j) for p, q in itertools.product(SPECS, SPECS) for i in range
 @pytest.mark.parametrize("p,i,q,j", PAIRS, ids=[f"{p}{i}-{q}{j}" for p, i, q, j in PAIRS])
 def test_kl_parity(torch, dtype, p, i, q, j):
     gamma_fns = {"Gumbel", "Gamma", "Chi2", "Beta", "Dirichlet", "Poisson", "Binomial", "Pareto", "Weibull",
-                 "InverseGamma", "FisherSnedecor", "Kumaraswamy"}
+                 "InverseGamma", "FisherSnedecor", "Kumaraswamy", "Wishart"}
     if {p, q} & gamma_fns and not hasattr(ferrum.Tensor, "lgamma"):
         pytest.skip("needs Tensor.lgamma (special17's branch)")
     tp, fp, tlp, flp = make(torch, p, SPECS[p][i], dtype)
