@@ -25,7 +25,6 @@ derivative): a second backward through it raises RuntimeError.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special as sc
 
 import ferrum
 from ferrum.autograd.function import Node, record
@@ -38,6 +37,8 @@ _ASYMPTOTIC_ALPHA = 1e4
 
 
 def _series_grad(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    from scipy import special as sc  # on first use: SciPy costs ~100 ms of import time
+
     logx = np.log(x)
     logc = logx - np.log(a)            # log of x * G(a) / G(a+1)
     psi = sc.digamma(a + 1.0)
@@ -88,7 +89,8 @@ class _StandardGammaGradBackward(Node, name="StandardGammaGradBackward0"):
 
 def _grad_tensor(alpha, x):
     """The gradient as a Tensor whose own backward raises (PyTorch has no second derivative here)."""
-    d = standard_gamma_grad(alpha._data, x._data).astype(alpha._data.dtype)
+    d = standard_gamma_grad(np.asarray(alpha.detach().cpu()._data), np.asarray(x.cpu()._data))
+    d = ferrum.tensor(d, dtype=alpha.dtype, device=alpha.device)._data
     return record(d, _StandardGammaGradBackward, (alpha,))
 
 
@@ -103,6 +105,5 @@ def _standard_gamma(alpha):
     draws = _gen(None).standard_gamma(np.asarray(a, dtype=np.float64))
     draws = np.asarray(draws).astype(a.dtype)
     np.maximum(draws, np.finfo(a.dtype).tiny, out=draws)
-    sample = ferrum.tensor(draws, device=alpha.device) if alpha.device.type != "cpu" else None
-    data = sample._data if sample is not None else draws
+    data = ferrum.tensor(draws, device=alpha.device)._data if alpha.device.type != "cpu" else draws
     return record(data, _StandardGammaBackward, (alpha,), save=(alpha,), save_output=True)
