@@ -21,8 +21,11 @@ from .ops.index import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.complex_ops import *  # noqa: F401,F403
+from .ops.special_fn import *  # noqa: F401,F403
 from .ops.activation import relu, relu_  # noqa: F401  (torch.relu: the one relu, F.relu's)
 from .ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
+from .ops.search import *  # noqa: F401,F403
+from .ops.combine import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)

@@ -18,6 +18,7 @@ from .ops.solve import (CholeskyExResult, InvExResult, SlogdetResult, SolveExRes
                         cholesky, cholesky_ex, det, inv, inv_ex, matrix_exp, slogdet, solve, solve_ex,
                         solve_triangular)
 from .ops.solve import linalg_matrix_power as matrix_power
+from .ops.combine import linalg_vander as vander  # noqa: F401
 
 __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_ex", "solve",

@@ -1,7 +1,14 @@
 """Random numbers: Generator, manual_seed, the RNG state, and the random factories and fills.
 
-Each Generator wraps NumPy's PCG64. Streams are reproducible for a given seed but differ from
-PyTorch's (PyTorch uses Mersenne Twister/Philox with its own transforms).
+A Generator draws PyTorch's CPU streams (``_rng_streams.py``): the same Mersenne Twister, seeded the
+same way, turned into values by the same rules, so ``manual_seed(s)`` gives the numbers PyTorch gives
+for ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, ``bernoulli``, ``multinomial``, the
+in-place fills (``uniform_``, ``normal_``, ``random_``, ``bernoulli_``, ``exponential_``) and what is
+built on them (``nn.init``, every layer's initialisation, dropout, ``RandomSampler``,
+``random_split``). float32 normals agree to about one unit in the last place (PyTorch computes them
+with float32 vector math); float16/bfloat16 normals to a few. ``geometric_``, ``log_normal_``,
+``cauchy_`` and ``poisson`` draw from the same generator with NumPy's samplers (seeded and
+reproducible, but not PyTorch's values). CUDA tensors are filled on the CPU and moved.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import builtins
 
 import numpy as np
 
+from . import _rng_streams as _rs
 from ._device import _default, as_device, move_array
 from ._dtype import as_dtype, from_np, get_default_dtype, int64, scalar_name, to_np
 from ._factory import _size, _size_args
@@ -19,68 +27,54 @@ __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_see
            "set_rng_state", "rand", "randn", "randint", "randperm", "normal", "bernoulli",
            "multinomial", "rand_like", "randn_like", "randint_like", "poisson", "fork_rng"]
 
-_STATE_WORDS = 6  # state(2x64), inc(2x64), has_uint32, uinteger
+# the seed of a Generator nobody seeded: PyTorch's old fixed default. (torch 2.13 seeds its default
+# generator from the OS at start-up, so unseeded PyTorch runs differ; ferrum's repeat.)
+_DEFAULT_SEED = 67280421310721
 
 
 class Generator:
-    """A pseudo-random number generator (``ferrum.Generator(device='cpu')``)."""
+    """A pseudo-random number generator (``ferrum.Generator(device='cpu')``): PyTorch's CPU stream."""
 
     def __init__(self, device="cpu"):
         self.device = as_device(device)
-        self._seed = 67280421310721
-        self._npg = None  # numpy.random is imported on first use, to keep `import ferrum` light
+        self._stream = _rs.Stream(_DEFAULT_SEED)
 
     @property
     def _np(self) -> np.random.Generator:
-        g = self._npg
-        if g is None:
-            g = self._npg = np.random.Generator(np.random.PCG64(self._seed))
-        return g
-
-    @_np.setter
-    def _np(self, value) -> None:
-        self._npg = value
+        """NumPy's samplers over this generator's stream (for draws PyTorch has no rule for)."""
+        return self._stream.numpy
 
     def manual_seed(self, seed: int) -> "Generator":
         seed = builtins.int(seed)
         if seed < -0x8000_0000_0000_0000 or seed > 0xFFFF_FFFF_FFFF_FFFF:
             raise RuntimeError(f"Overflow when unpacking long: seed {seed} out of range")
-        self._seed = seed & 0xFFFF_FFFF_FFFF_FFFF
-        self._np = np.random.Generator(np.random.PCG64(self._seed))
+        self._stream.reseed(seed & 0xFFFF_FFFF_FFFF_FFFF)
         return self
 
     def seed(self) -> int:
         s = builtins.int.from_bytes(np.random.SeedSequence().generate_state(2, np.uint32).tobytes(),
-                                    "little")
+                                    "little") & 0x7FFF_FFFF_FFFF_FFFF
         self.manual_seed(s)
         return s
 
     def initial_seed(self) -> int:
-        return self._seed
+        return self._stream.seed
 
     def get_state(self) -> Tensor:
-        """The state as a uint8 tensor (restorable with ``set_state``)."""
-        st = self._np.bit_generator.state
-        s, inc = st["state"]["state"], st["state"]["inc"]
-        words = [s & (2**64 - 1), s >> 64, inc & (2**64 - 1), inc >> 64, st["has_uint32"],
-                 st["uinteger"]]
-        arr = np.array(words + [self._seed], dtype=np.uint64).view(np.uint8)
-        return _wrap(arr.copy())
+        """The state as a uint8 tensor of PyTorch's layout (5056 bytes; restorable with ``set_state``,
+        here or in PyTorch)."""
+        return _wrap(np.frombuffer(self._stream.get_state(), dtype=np.uint8).copy())
 
     def set_state(self, new_state: Tensor) -> "Generator":
-        if not isinstance(new_state, Tensor) or new_state._data.dtype != np.uint8:
-            raise TypeError("set_state expects a uint8 tensor from get_state()")
-        d = np.ascontiguousarray(new_state._data)
-        if d.size != (_STATE_WORDS + 1) * 8:
-            raise RuntimeError(f"RNG state is wrong size: expected {(_STATE_WORDS + 1) * 8} bytes, "
-                               f"got {d.size}")
-        w = [builtins.int(x) for x in d.view(np.uint64)]
-        bg = np.random.PCG64()
-        bg.state = {"bit_generator": "PCG64", "state": {"state": w[0] | (w[1] << 64),
-                                                        "inc": w[2] | (w[3] << 64)},
-                    "has_uint32": w[4], "uinteger": w[5]}
-        self._np = np.random.Generator(bg)
-        self._seed = w[6]
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+        if new_state._data.dtype != np.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        d = np.ascontiguousarray(new_state.detach().cpu()._data)
+        if d.size != _rs.STATE_BYTES:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_rs.STATE_BYTES} but found the "
+                               f"input RNG state size to be {d.size} (RNG state is wrong size)")
+        self._stream.set_state(d.tobytes())
         return self
 
     def __repr__(self) -> str:
@@ -90,12 +84,27 @@ class Generator:
 default_generator = Generator()
 
 
-def _gen(generator) -> np.random.Generator:
+def _generator(generator) -> Generator:
     if generator is None:
-        return default_generator._np
+        return default_generator
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be a ferrum.Generator, got {type(generator).__name__}")
-    return generator._np
+    return generator
+
+
+def _stream(generator) -> _rs.Stream:
+    return _generator(generator)._stream
+
+
+def _gen(generator) -> np.random.Generator:
+    """NumPy's samplers over ``generator``'s stream (the default generator's for None)."""
+    return _generator(generator)._np
+
+
+def int64_seed(generator) -> int:
+    """``empty((), dtype=int64).random_(generator=generator).item()``: how PyTorch's data loading
+    derives a seed (a sampler's generator, the workers' base seed) from a generator."""
+    return builtins.int(_rs.random_default(_stream(generator), 1, np.dtype(np.int64))[0])
 
 
 def manual_seed(seed: int) -> Generator:
@@ -156,29 +165,48 @@ def _place(arr, device, requires_grad):
     return t
 
 
-def _fill_float(g, size, npd, kind):
-    if npd in (np.float32, np.float64):
+_COMPLEX_PART = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
+
+
+def _draw(stream, shape, npd, kind, a=0.0, b=1.0, contiguous=True):
+    """Samples for a tensor of ``shape`` and NumPy dtype ``npd``, in memory order: ``kind`` "uniform"
+    (in [a, b)) or "normal" (mean a, std b). Complex tensors draw their interleaved real and
+    imaginary parts as PyTorch does (normals scaled by 1/sqrt(2), so that E|z|^2 = std^2)."""
+    n = 1
+    for k in shape:
+        n *= k
+    part = _COMPLEX_PART.get(np.dtype(npd))
+    if part is not None:
         if kind == "uniform":
-            return g.random(size, dtype=npd)
-        return g.standard_normal(size, dtype=npd)
-    r = g.random(size) if kind == "uniform" else g.standard_normal(size)
-    return r.astype(npd)
+            r = _rs.uniform(stream, 2 * n, part, a, b)
+        else:
+            r = _rs.normal(stream, 2 * n, part, 0.0, 1.0, contiguous)
+            r *= part.type(b / np.sqrt(2.0))
+            if a != 0:
+                r[0::2] += part.type(np.real(a))
+                r[1::2] += part.type(np.imag(a))
+        return r.view(npd).reshape(shape)
+    if kind == "uniform":
+        r = _rs.uniform(stream, n, np.dtype(npd), a, b)
+    else:
+        r = _rs.normal(stream, n, np.dtype(npd), a, b, contiguous)
+    return r.reshape(shape)
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad: builtins.bool = False, pin_memory=False) -> Tensor:
     """Uniform samples in [0, 1)."""
     d = _float_dtype(dtype, "rand")
-    return _out(out, _place(_fill_float(_gen(generator), _size_args(size, "rand"), to_np(d), "uniform"),
-                            device, requires_grad))
+    arr = _draw(_stream(generator), _size_args(size, "rand"), to_np(d), "uniform")
+    return _out(out, _place(arr, device, requires_grad))
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad: builtins.bool = False, pin_memory=False) -> Tensor:
     """Standard normal samples."""
     d = _float_dtype(dtype, "randn")
-    return _out(out, _place(_fill_float(_gen(generator), _size_args(size, "randn"), to_np(d), "normal"),
-                            device, requires_grad))
+    arr = _draw(_stream(generator), _size_args(size, "randn"), to_np(d), "normal")
+    return _out(out, _place(arr, device, requires_grad))
 
 
 def _out(out, t):
@@ -186,6 +214,11 @@ def _out(out, t):
         return t
     from .ops.elementwise import _write_out
     return _write_out(out, t)
+
+
+def _check_range(low, high) -> None:
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
@@ -200,10 +233,11 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         low, high = 0, low
     if isinstance(size, builtins.int):
         raise TypeError("randint(): argument 'size' must be tuple of ints, not int")
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    low, high = builtins.int(low), builtins.int(high)
+    _check_range(low, high)
     d = as_dtype(dtype) if dtype is not None else int64
-    arr = _gen(generator).integers(low, high, _size(tuple(size), "randint"), dtype=np.int64)
+    shape = _size(tuple(size), "randint")
+    arr = _rs.integers(_stream(generator), builtins.int(np.prod(shape)), low, high).reshape(shape)
     return _out(out, _place(arr.astype(to_np(d)), device, requires_grad))
 
 
@@ -220,7 +254,8 @@ def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, devic
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
     d = as_dtype(dtype) if dtype is not None else int64
-    return _out(out, _place(_gen(generator).permutation(n).astype(to_np(d)), device, requires_grad))
+    arr = _rs.randperm(_stream(generator), builtins.int(n))
+    return _out(out, _place(arr.astype(to_np(d)), device, requires_grad))
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
@@ -233,10 +268,14 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> 
                  requires_grad=requires_grad)
 
 
+def _host(a):
+    return a.get() if hasattr(a, "get") else a
+
+
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
            requires_grad: builtins.bool = False) -> Tensor:
-    """Normal samples; ``mean`` and ``std`` may be tensors (broadcast) or numbers with ``size``."""
-    g = _gen(generator)
+    """Normal samples; ``mean`` and ``std`` may be tensors (broadcast) or numbers with ``size``.
+    With tensors the standard normals are drawn for the broadcast shape, then scaled and shifted."""
     mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mt and not st:
         if size is None:
@@ -244,42 +283,59 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         d = _float_dtype(dtype, "normal")
-        arr = _fill_float(g, _size(tuple(size), "normal"), to_np(d), "normal") * std + mean
-        return _out(out, _place(arr.astype(to_np(d)), device, requires_grad))
-    m = mean._data if mt else mean
-    s = std._data if st else std
-    if np.any(np.asarray(s if not st else std.cpu()._data) < 0):
+        arr = _draw(_stream(generator), _size(tuple(size), "normal"), to_np(d), "normal", mean, std)
+        return _out(out, _place(arr, device, requires_grad))
+    m = _host(mean._data) if mt else mean
+    s = _host(std._data) if st else std
+    if np.any(np.asarray(s) < 0):
         raise RuntimeError("normal expects all elements of std >= 0.0")
     ref = mean if mt else std
-    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
     npd = ref._data.dtype
-    arr = (_fill_float(g, shape, npd if npd.kind == "f" else np.float32, "normal")
-           * (s.get() if hasattr(s, "get") else s) + (m.get() if hasattr(m, "get") else m))
-    return _out(out, _place(np.asarray(arr, dtype=npd), ref.device, requires_grad))
+    if npd.kind not in "fcV":
+        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{scalar_name(ref.dtype)}'")
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    z = _draw(_stream(generator), shape, npd, "normal")
+    arr = (z * np.asarray(s, dtype=npd) + np.asarray(m, dtype=npd)).astype(npd, copy=False)
+    return _out(out, _place(arr, ref.device, requires_grad))
+
+
+def _probabilities(p: np.ndarray, op: str) -> np.ndarray:
+    if np.any((p < 0) | (p > 1)) or np.isnan(p).any():
+        raise RuntimeError(f"{op}: all probabilities must be in [0, 1]" if op == "bernoulli" else
+                           f"{op}_ expects p to be in [0, 1], but got p={p}")
+    return p
 
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
-    """Samples 0/1 with probabilities ``input`` (or the scalar ``p``), same dtype as input."""
-    probs = input._data if p is None else np.full(input._data.shape, p)
-    pa = probs if isinstance(probs, np.ndarray) else probs.get()
-    if np.any((pa < 0) | (pa > 1)):
-        raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
-    r = (_gen(generator).random(pa.shape) < pa).astype(input._data.dtype)
-    return _out(out, _place(r, input.device, False))
+    """Samples 0/1 with probabilities ``input`` (or the number ``p``), in input's dtype."""
+    s = _stream(generator)
+    if p is None:
+        probs = _host(input._data)
+        if probs.dtype.kind != "f":
+            probs = probs.astype(np.float32)
+        r = _rs.bernoulli_tensor(s, _probabilities(probs, "bernoulli"))
+    else:
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        r = _rs.bernoulli_scalar(s, builtins.int(np.prod(input.shape)), p).reshape(input.shape)
+    return _out(out, _place(r.astype(input._data.dtype), input.device, False))
 
 
 def poisson(input, generator=None) -> Tensor:
-    return _place(_gen(generator).poisson(input.cpu()._data).astype(input._data.dtype), input.device,
+    """Poisson samples with rates ``input`` (NumPy's sampler over this generator's stream)."""
+    return _place(_gen(generator).poisson(_host(input._data)).astype(input._data.dtype), input.device,
                   False)
 
 
 def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None,
                 out=None) -> Tensor:
-    """Indices sampled from the rows of ``input`` (unnormalized weights), int64."""
+    """Indices sampled from the rows of ``input`` (unnormalized weights), int64. Without replacement
+    (or for one sample) the largest ``w / e`` with ``e`` exponential, as PyTorch draws; with
+    replacement, a 53-bit uniform searched in each row's normalized cumulative sum."""
     if not input.is_floating_point():
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
                            f"{scalar_name(input.dtype)}")
-    w = input.detach().cpu()._data.astype(np.float64)
+    w = _host(input.detach()._data)
     if w.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim}")
     if np.any(w < 0) or not np.all(np.isfinite(w)):
@@ -290,24 +346,27 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     if not replacement and num_samples > rows.shape[1]:
         raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
-    g = _gen(generator)
-    out_rows = []
-    for r in rows:
-        s = r.sum()
-        if s <= 0:
-            raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-        if replacement:
-            out_rows.append(g.choice(r.size, num_samples, replace=True, p=r / s))
-        else:
-            # Efraimidis-Spirakis: keys u^(1/w), take the largest; zero weights never chosen
-            if np.count_nonzero(r) < num_samples:
-                raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, "
-                                   "not enough non-negative category to sample)")
-            u = g.random(r.size)
-            with np.errstate(divide="ignore"):
-                keys = np.where(r > 0, np.log(u) / r, -np.inf)
-            out_rows.append(np.argsort(-keys, kind="stable")[:num_samples])
-    res = np.stack(out_rows).astype(np.int64)
+    if np.any(rows.sum(axis=1) <= 0):
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    s = _stream(generator)
+    if not replacement or num_samples == 1:
+        if not replacement and np.any(np.count_nonzero(rows, axis=1) < num_samples):
+            raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, "
+                               "not enough non-negative category to sample)")
+        calc = rows.dtype if rows.dtype.kind == "f" and rows.dtype.itemsize >= 4 else np.dtype(np.float32)
+        e = _rs.exponential(s, rows.size, 1.0).astype(calc).reshape(rows.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = rows.astype(calc) / e
+        res = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    else:
+        calc = np.float64 if rows.dtype == np.float64 else np.float32
+        cdf = np.cumsum(rows.astype(calc), axis=1)
+        cdf /= cdf[:, -1:]
+        u = _rs.unit_uniform(s, rows.shape[0] * num_samples, np.dtype(np.float64))
+        u = u.reshape(rows.shape[0], num_samples)
+        res = np.stack([np.searchsorted(c, ur, side="left") for c, ur in zip(cdf, u)])
+        np.minimum(res, rows.shape[1] - 1, out=res)
+    res = res.astype(np.int64)
     if w.ndim == 1:
         res = res[0]
     return _out(out, _place(res, input.device, False))
@@ -315,6 +374,7 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
 
 # --------------------------------------------------------------------------- in-place fills
 def _fill(self: Tensor, arr, op: str) -> Tensor:
+    """Writes ``arr`` (self's shape) into self, checked as an in-place op."""
     from .ops.inplace import check_inplace
     check_inplace(self, op)
     d = self._data
@@ -326,14 +386,26 @@ def _fill(self: Tensor, arr, op: str) -> Tensor:
     return self
 
 
-def _affine_inplace(r: np.ndarray, scale: float, shift: float) -> np.ndarray:
-    """``r * scale + shift`` in r's own memory: init of a VGG-16 (138M parameters) fills 10^8 elements,
-    where two full-size temporaries cost as much as drawing the samples."""
-    if scale != 1.0:
-        np.multiply(r, scale, out=r)
-    if shift != 0.0:
-        np.add(r, shift, out=r)
-    return r
+def _fill_memory_order(self: Tensor, op: str, draw) -> Tensor:
+    """Fills self in its memory order (the order PyTorch's kernels draw in): ``draw(flat, contiguous)``
+    writes the samples into the 1-D array ``flat``."""
+    from .ops.inplace import check_inplace
+    check_inplace(self, op)
+    d = self._data
+    host = d.__class__ is np.ndarray
+    contiguous = d.flags.c_contiguous
+    if host and contiguous and d.flags.writeable:
+        draw(d.reshape(-1), True)
+    else:
+        view = _rs.memory_order(d)
+        flat = np.empty(d.size, d.dtype if host else np.dtype(d.dtype))
+        draw(flat, contiguous)
+        if host:
+            view[...] = flat.reshape(view.shape)
+        else:
+            view[...] = move_array(flat.reshape(view.shape), self.device)
+    self._version[0] += 1
+    return self
 
 
 def _float_fill_check(self, op: str) -> None:
@@ -341,43 +413,33 @@ def _float_fill_check(self, op: str) -> None:
         raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(self.dtype)}'")
 
 
-def _fill_direct(self: Tensor, generator, kind: str, scale: float, shift: float, op: str) -> builtins.bool:
-    """Draws straight into a contiguous float32/float64 NumPy buffer and scales it in place: the
-    same values as drawing a fresh array (the generator fills ``out=`` in the same order), without
-    the two full-size temporaries. Building vgg16 (138M parameters, mostly ``normal_``/
-    ``kaiming_uniform_`` fills) went from 8.3 s to 3.5 s with it (torch: 1.8 s; the rest is NumPy's
-    generator itself). False when the buffer does not qualify (other dtypes, strided views, cuda
-    arrays): the caller fills as before."""
-    d = self._data
-    if d.__class__ is not np.ndarray or d.dtype not in (np.float32, np.float64) or not d.flags.c_contiguous \
-            or not d.flags.writeable or d.ndim == 0:
-        return False
-    from .ops.inplace import check_inplace
-    check_inplace(self, op)
-    g = _gen(generator)
-    if kind == "uniform":
-        g.random(dtype=d.dtype, out=d)
-    else:
-        g.standard_normal(dtype=d.dtype, out=d)
-    if scale != 1.0:
-        np.multiply(d, d.dtype.type(scale), out=d)
-    if shift != 0.0:
-        np.add(d, d.dtype.type(shift), out=d)
-    self._version[0] += 1
-    return True
+def _complex_fill(self, kind, a, b, generator, op):
+    arr = _draw(_stream(generator), self._data.shape, self._data.dtype, kind, a, b)
+    return _fill(self, arr, op)
+
+
+def _check_bounds(self, a, b) -> None:
+    """PyTorch's range check of uniform_: both ends finite and within the dtype."""
+    d = self._data.dtype
+    if d.kind in "fV":
+        top = float(np.finfo(d).max) if d.kind == "f" else 3.3895313892515355e38  # bfloat16's max
+        name = {2: "c10::Half" if d.kind == "f" else "c10::BFloat16", 4: "float", 8: "double"}.get(
+            d.itemsize, "float")
+        for end, v in (("from", a), ("to", b)):
+            if not -top <= v <= top:  # False for nan and inf
+                raise RuntimeError(f"{end} is out of bounds for {name}")
 
 
 def _uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
     """Fills with samples uniform in [a, b)."""
     _float_fill_check(self, "uniform_")
     if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    if _fill_direct(self, generator, "uniform", b - a, a, "uniform_"):
-        return self
-    npd = self._data.dtype
-    r = _fill_float(_gen(generator), self._data.shape, npd if npd in (np.float32, np.float64)
-                    else np.float64, "uniform")
-    return _fill(self, _affine_inplace(r, b - a, a), "uniform_")
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
+    _check_bounds(self, a, b)
+    if self._data.dtype.kind == "c":
+        return _complex_fill(self, "uniform", a, b, generator, "uniform_")
+    s = _stream(generator)
+    return _fill_memory_order(self, "uniform_", lambda flat, c: _rs.uniform_into(s, flat, a, b))
 
 
 def _normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
@@ -385,27 +447,49 @@ def _normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
     _float_fill_check(self, "normal_")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    if _fill_direct(self, generator, "normal", std, mean, "normal_"):
-        return self
-    npd = self._data.dtype
-    r = _fill_float(_gen(generator), self._data.shape, npd if npd in (np.float32, np.float64)
-                    else np.float64, "normal")
-    return _fill(self, _affine_inplace(r, std, mean), "normal_")
+    if self._data.dtype.kind == "c":
+        return _complex_fill(self, "normal", mean, std, generator, "normal_")
+    s = _stream(generator)
+    return _fill_memory_order(self, "normal_", lambda flat, c: _rs.normal_into(s, flat, mean, std, c))
 
 
 def _random_(self, from_=0, to=None, *, generator=None):
+    """``random_()``: [0, 2**mantissa] for floating dtypes, [0, max] for integers;
+    ``random_(to)``: [0, to); ``random_(from, to)``: [from, to)."""
+    s = _stream(generator)
+    dt = self._data.dtype
+    if to is None and not from_:
+        return _fill_memory_order(self, "random_", lambda flat, c: flat.__setitem__(
+            Ellipsis, _rs.random_default(s, flat.size, np.dtype(dt))))
     if to is None:
-        from_, to = 0, (from_ if from_ else (2**24 if self._data.dtype.kind == "f" else 2**31))
-    return _fill(self, _gen(generator).integers(from_, to, self._data.shape), "random_")
+        from_, to = 0, from_
+    from_, to = builtins.int(from_), builtins.int(to)
+    _check_range(from_, to)
+    return _fill_memory_order(self, "random_", lambda flat, c: flat.__setitem__(
+        Ellipsis, _rs.integers(s, flat.size, from_, to).astype(dt)))
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
-    pp = p._data if isinstance(p, Tensor) else p
-    return _fill(self, _gen(generator).random(self._data.shape) < pp, "bernoulli_")
+    s = _stream(generator)
+    if isinstance(p, Tensor):
+        probs = np.broadcast_to(_host(p._data), self._data.shape)
+        if not self._data.flags.c_contiguous and probs.ndim > 1:
+            probs = probs.transpose(_rs.memory_axes(self._data))
+        drawn = _rs.bernoulli_tensor(s, _probabilities(np.ascontiguousarray(probs), "bernoulli"))
+        return _fill_memory_order(self, "bernoulli_", lambda flat, c: flat.__setitem__(
+            Ellipsis, drawn.reshape(-1)))
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    return _fill_memory_order(self, "bernoulli_", lambda flat, c: flat.__setitem__(
+        Ellipsis, _rs.bernoulli_scalar(s, flat.size, p)))
 
 
 def _exponential_(self, lambd: float = 1.0, *, generator=None):
-    return _fill(self, _gen(generator).exponential(1.0 / lambd, self._data.shape), "exponential_")
+    if lambd <= 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    s = _stream(generator)
+    return _fill_memory_order(self, "exponential_", lambda flat, c: flat.__setitem__(
+        Ellipsis, _rs.exponential(s, flat.size, lambd)))
 
 
 def _geometric_(self, p: float, *, generator=None):

@@ -269,28 +269,42 @@ def _trunc_moments(mean, std, a, b):
 
 TRUNC_CASES = [(0.0, 1.0, -2.0, 2.0), (0.0, 0.02, -0.04, 0.04), (1.0, 2.0, -1.0, 3.0),
                (0.0, 1.0, 0.1, 0.2), (0.0, 1.0, -0.1, 0.1), (0.0, 1.0, 3.0, 4.0),
-               (0.0, 1.0, 3.0, 100.0), (0.0, 1.0, -100.0, -3.0), (0.0, 1.0, 5.0, math.inf),
-               (0.0, 1.0, -math.inf, -5.0), (0.0, 1.0, -math.inf, math.inf), (2.0, 0.5, -math.inf, 2.1),
+               (0.0, 1.0, 3.0, 100.0), (0.0, 1.0, -100.0, -3.0),
+               (0.0, 1.0, -math.inf, math.inf), (2.0, 0.5, -math.inf, 2.1),
                (0.0, -1.0, -1.0, 0.5)]
 
 
 @pytest.mark.parametrize("dtype", [F.float32, F.float64])
 @pytest.mark.parametrize("mean,std,a,b", TRUNC_CASES)
 def test_trunc_normal_distribution(mean, std, a, b, dtype):
+    # PyTorch's sampler proposes uniformly on [a, b] for narrow intervals: thousands of rounds for
+    # the far tails (3, 100), so those use fewer draws
+    n = 20_000 if a >= 3 or b <= -3 else 200_000
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        t = init.trunc_normal_(_ft((200_000,), dtype), mean, std, a, b)
+        t = init.trunc_normal_(_ft((n,), dtype), mean, std, a, b)
     x = np.sort(npv(t).astype(np.float64))
     assert a <= x[0] and x[-1] <= b
     m, s = _trunc_moments(mean, abs(std), a, b)
-    assert x.mean() == pytest.approx(m, abs=0.01 * abs(std))
-    assert x.std() == pytest.approx(s, rel=0.02)
+    assert x.mean() == pytest.approx(m, abs=(0.01 if n > 100_000 else 0.03) * abs(std))
+    assert x.std() == pytest.approx(s, rel=0.02 if n > 100_000 else 0.06)
     # Kolmogorov-Smirnov distance to the exact truncated-normal CDF
     s_abs = abs(std)
     lo, z = _Phi((a - mean) / s_abs), _Phi((b - mean) / s_abs) - _Phi((a - mean) / s_abs)
     cdf = (np.vectorize(_Phi)((x[::50] - mean) / s_abs) - lo) / z
     emp = (np.arange(0, len(x), 50) + 0.5) / len(x)
-    assert np.max(np.abs(cdf - emp)) < 0.01
+    assert np.max(np.abs(cdf - emp)) < (0.01 if n > 100_000 else 0.03)
+
+
+@pytest.mark.parametrize("a,b", [(5.0, math.inf), (-math.inf, -5.0)])
+def test_trunc_normal_infinite_tail_raises_as_torch(torch, a, b):
+    """A narrow interval with an infinite bound: PyTorch's uniform proposal refuses the bound."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(RuntimeError, match="out of bounds"):
+            torch.nn.init.trunc_normal_(torch.empty(10), 0.0, 1.0, a, b)
+        with pytest.raises(RuntimeError, match="out of bounds"):
+            init.trunc_normal_(_ft((10,)), 0.0, 1.0, a, b)
 
 
 def test_trunc_normal_defaults_and_bounds_match_torch(torch):
@@ -306,7 +320,9 @@ def test_trunc_normal_defaults_and_bounds_match_torch(torch):
 def test_trunc_normal_warnings_and_errors(torch):
     with pytest.warns(UserWarning, match="more than 2 std"):
         init.trunc_normal_(_ft((10,)), mean=10.0)
-    with pytest.raises(RuntimeError, match="trunc_normal_"):
+    with pytest.raises(RuntimeError, match="from=2 > to=1"):
+        torch.nn.init.trunc_normal_(torch.empty(10), a=2.0, b=1.0)
+    with pytest.raises(RuntimeError, match="from=2 > to=1"):
         init.trunc_normal_(_ft((10,)), a=2.0, b=1.0)
     with pytest.raises(ZeroDivisionError):
         init.trunc_normal_(_ft((10,)), std=0.0)
@@ -372,8 +388,11 @@ def test_sparse_distribution(torch):
 ], ids=lambda c: "")
 @pytest.mark.filterwarnings("ignore:mean is more than 2 std")
 def test_generator_reproducible(call):
+    F.manual_seed(0)  # sparse_ draws its permutations from the default generator, as PyTorch
     a = call(F.empty(8, 6), F.Generator().manual_seed(5))
+    F.manual_seed(0)
     b = call(F.empty(8, 6), F.Generator().manual_seed(5))
+    F.manual_seed(0)
     c = call(F.empty(8, 6), F.Generator().manual_seed(6))
     np.testing.assert_array_equal(npv(a), npv(b))
     assert not np.array_equal(npv(a), npv(c))

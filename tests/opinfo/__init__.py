@@ -13,5 +13,8 @@ def load() -> dict:
     from . import db_rnn  # noqa: F401
     from . import db_attention  # noqa: F401
     from . import db_complex  # noqa: F401
+    from . import db_special  # noqa: F401
+    from . import db_ctc  # noqa: F401
+    from . import db_search  # noqa: F401
 
     return REGISTRY

@@ -13,3 +13,5 @@ from ..ops.pixel_shuffle import *  # noqa: F401,F403
 from ..ops.grid_sample import *  # noqa: F401,F403
 from ..ops.attention import *  # noqa: F401,F403
 from ..ops.embedding import *  # noqa: F401,F403
+from ..ops.gumbel import gumbel_softmax  # noqa: F401
+from ..ops.ctc import ctc_loss  # noqa: F401

@@ -1,8 +1,9 @@
 """Weight initialisation (``nn.init``), in place and without autograd, as in PyTorch.
 
 Every function fills its tensor in place under ``no_grad`` and returns it. Random fills draw from
-ferrum's generators (the default one, or ``generator=``) with whole-array NumPy calls, so they are
-fast on big tensors; the streams differ from PyTorch's, the distributions are the same.
+ferrum's generators (the default one, or ``generator=``), which give PyTorch's CPU streams, and they
+draw in PyTorch's order, so a seeded program initialises its weights to PyTorch's values (to
+rounding: QR and float32 normals agree to about an ulp).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from .._device import move_array, xp_of_array
 from .._dtype import from_np, scalar_name
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ..random import _gen
+from .. import _rng_streams
+from ..random import _stream
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
            "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -251,79 +253,58 @@ def _std_normal_cdf(x: float) -> float:
     return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
 
-def _truncated_std_normal(g: np.random.Generator, n: int, lo: float, hi: float, wd) -> np.ndarray:
-    """``n`` exact draws of a standard normal conditioned on [lo, hi] (lo <= hi, 0 <= hi, either
-    may be infinite), by rejection with a proposal suited to where the interval lies."""
-    p = _std_normal_cdf(hi) - _std_normal_cdf(lo)
-    if lo <= 0.0 <= hi:
-        if p > 0.3:
-            def propose(k):
-                z = g.standard_normal(k, dtype=wd)
-                return z[(z >= lo) & (z <= hi)]
-        else:
-            # a narrow interval around the mode: uniform proposals, accepted with pdf(z)/pdf(0)
-            def propose(k):
-                z = g.random(k, dtype=wd) * (hi - lo) + lo
-                return z[g.random(k, dtype=wd) < np.exp(-0.5 * z * z)]
-    else:
-        # 0 < lo: a tail. Robert (1995): lo + Exp(lam) proposals accepted with
-        # exp(-(z - lam)^2 / 2); uniform ones when the interval is narrower than 1/lam.
-        lam = 0.5 * (lo + math.sqrt(lo * lo + 4.0))
-        if hi - lo <= 1.0 / lam:
-            def propose(k):
-                z = g.random(k, dtype=wd) * (hi - lo) + lo
-                return z[g.random(k, dtype=wd) < np.exp(-0.5 * (z - lo) * (z + lo))]
-        else:
-            def propose(k):
-                z = g.standard_exponential(k, dtype=wd) / lam + lo
-                ok = (g.random(k, dtype=wd) < np.exp(-0.5 * (z - lam) ** 2)) & (z <= hi)
-                return z[ok]
-    out = np.empty(n, dtype=wd)
-    filled, rate = 0, 1.0
-    while filled < n:
-        need = n - filled
-        # oversample by the observed acceptance rate, so a few rounds finish the job
-        k = need if filled == 0 else min(int(need / max(rate, 1e-3) * 1.2) + 16, 1 << 26)
-        acc = propose(k)
-        rate = max(len(acc) / k, 1e-3)
-        take = min(len(acc), need)
-        out[filled:filled + take] = acc[:take]
-        filled += take
-    return out
-
-
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fills ``tensor`` with draws from N(mean, std^2) truncated to [a, b] (every value lies in
-    [a, b]; exact rejection sampling, so far-off intervals are fine too)."""
+    """Fills ``tensor`` with draws from N(mean, std^2) truncated to [a, b], by rejection as PyTorch
+    2.13 draws them (so a seeded program gets PyTorch's values): when [a, b] holds more than 30% of
+    the mass, normal draws of the whole tensor redrawn where out of bounds; otherwise uniform draws
+    on [a, b] accepted with probability pdf(x) / pdf(mode), the rejected ones redrawn."""
     mean, std, a, b = float(mean), float(std), float(a), float(b)
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
     # as in PyTorch, std == 0 raises ZeroDivisionError here
-    lo, hi = (a - mean) / std, (b - mean) / std
+    p = _std_normal_cdf((b - mean) / std) - _std_normal_cdf((a - mean) / std)
     _float_only(tensor, "trunc_normal_")
-    if a > b:
-        raise RuntimeError(f"trunc_normal_ expects a <= b, but found a={a} > b={b}")
-    if std < 0:
-        # the distribution depends on |std| only (PyTorch's sampler squares it)
-        lo, hi = -lo, -hi
-    n = tensor.numel()
-    if n == 0:
+    if tensor.numel() == 0:
         return tensor
-    wd = _work_dtype(tensor)
-    g = _gen(generator)
-    # a left-tail interval is mirrored onto the right tail: one sampler serves both
-    mirrored = hi < 0.0
-    z = _truncated_std_normal(g, n, -hi if mirrored else lo, -lo if mirrored else hi, wd)
-    if mirrored:
-        np.negative(z, out=z)
-    x = z * abs(std) + mean
-    # the affine map may round a hair past a bound: clip onto [a, b] as the tensor's dtype sees them
-    td = tensor._data.dtype
-    bounds = np.array([a, b]).astype(td).astype(wd) if td != wd else np.array([a, b], dtype=wd)
-    np.clip(x, bounds[0], bounds[1], out=x)
-    return _store(tensor, x, "trunc_normal_")
+    from ..ops.select import where
+    with no_grad():
+        if p > 0.3:
+            lo, hi = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                outside = (result < lo) | (result > hi)
+                if not outside.any():
+                    break
+                fresh = result.new_empty(result.shape).normal_(mean, std, generator=generator)
+                result = where(outside, fresh, result)
+            if result is not tensor:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def log_density(x):  # log pdf(x) - log pdf(mode), in place on x
+            return x.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+        def rejected(cand):
+            return accept.uniform_(generator=generator).log_().gt(cand)
+
+        accept = tensor.new_empty(tensor.shape)
+        tensor.uniform_(a, b, generator=generator)
+        candidates = log_density(tensor.clone())
+        pending = rejected(candidates)
+        if pending.any():
+            result = tensor
+            while True:
+                candidates.uniform_(a, b, generator=generator)
+                result = where(pending, candidates, result)
+                pending = where(pending, rejected(log_density(candidates)), pending)
+                if not pending.any():
+                    break
+            tensor.copy_(result)
+    return tensor
 
 
 # --------------------------------------------------------------------------- structured fills
@@ -343,7 +324,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     cols = n // rows
     td = tensor._data.dtype
     wd = td if td == np.float32 or td == np.float64 else np.dtype(np.float32)
-    flat = _gen(generator).standard_normal((rows, cols), dtype=wd)
+    flat = _rng_streams.normal(_stream(generator), rows * cols, np.dtype(wd)).reshape(rows, cols)
     wide = rows < cols
     if wide:
         flat = flat.T
@@ -366,28 +347,22 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
 
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
     """Fills the 2-D ``tensor`` ``(rows, cols)`` with N(0, std^2) values, then zeroes
-    ``ceil(sparsity * rows)`` randomly chosen entries in every column."""
+    ``ceil(sparsity * rows)`` randomly chosen entries in every column: the first rows of one
+    permutation per column, drawn from the default generator (as PyTorch, whatever ``generator``)."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     with no_grad():
         tensor.normal_(0, std, generator=generator)
-    # the count a slice [:num_zeros] of a row permutation would keep (PyTorch's definition)
-    k = len(range(rows)[:num_zeros])
-    if k == 0 or cols == 0:
+    if cols == 0:
         return tensor
     d = _writable(tensor, "sparse_")
-    if k >= rows:
-        d[...] = 0
-    else:
-        # the k smallest of i.i.d. keys in a column are a uniform random k-subset of its rows
-        keys = _gen(generator).random((rows, cols))
-        kth = np.partition(keys, k - 1, axis=0)[k - 1]
-        mask = keys <= kth
-        if d.__class__ is not np.ndarray:
-            mask = move_array(mask, tensor.device)
-        d[mask] = 0
+    default = _stream(None)
+    for col in range(cols):
+        drop = _rng_streams.randperm(default, rows)[:num_zeros]
+        if drop.size:
+            d[move_array(drop, tensor.device) if d.__class__ is not np.ndarray else drop, col] = 0
     tensor._version[0] += 1
     return tensor
 

@@ -41,8 +41,9 @@ def _random(shape, d):
     float64), from the global generator."""
     npd = np.float64 if d.dtype == np.float64 else np.float32
     if d.__class__ is np.ndarray:
+        from .. import _rng_streams
         from ..random import default_generator
-        return default_generator._np.random(shape, dtype=npd)
+        return _rng_streams.uniform(default_generator._stream, math.prod(shape), np.dtype(npd)).reshape(shape)
     return xp_of(d).random.random_sample(shape, dtype=npd)
 
 
@@ -336,11 +337,19 @@ def _float_check(input, op: str):
 
 
 def _keep_mask(d, shape, p: float, value: float):
-    """Array of ``shape`` (dtype of d): ``value`` where kept (probability 1 - p), else 0."""
-    r = _random(shape, d)
-    np.greater_equal(r, p, out=r, casting="unsafe")  # 1.0 where kept, 0.0 where dropped
+    """Array of ``shape`` (dtype of d): ``value`` where kept (probability 1 - p), else 0. On the CPU
+    the mask is PyTorch's ``bernoulli_(1 - p)`` draw (53-bit uniforms below 1 - p), so a seeded
+    program drops the elements it drops under PyTorch."""
+    if d.__class__ is np.ndarray:
+        from .. import _rng_streams
+        from ..random import default_generator
+        keep = _rng_streams.bernoulli_scalar(default_generator._stream, math.prod(shape), 1.0 - p)
+        r = keep.reshape(shape).astype(d.dtype)
+    else:
+        r = _random(shape, d)
+        np.greater_equal(r, p, out=r, casting="unsafe")  # 1.0 where kept, 0.0 where dropped
     if value != 1.0:
-        r *= value
+        r *= d.dtype.type(value) if d.dtype.kind == "f" else value
     return r.astype(d.dtype, copy=False)
 
 

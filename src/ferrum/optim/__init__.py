@@ -14,6 +14,7 @@ from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
 from . import lr_scheduler  # noqa: E402
+from . import swa_utils  # noqa: E402,F401
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
            "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler", "register_optimizer_step_pre_hook",

@@ -307,7 +307,7 @@ def test_worker_seeds_distinct_and_reproducible():
     assert all(a != b for a, b in zip(d0, d1))
     # the base seed is drawn from the loader's generator
     g = ferrum.Generator().manual_seed(5)
-    base = int(g._np.integers(0, 2**63 - 1, dtype=np.int64, endpoint=True))
+    base = ferrum.empty((), dtype=ferrum.int64).random_(generator=g).item()  # PyTorch's draw
     assert s0 == base
 
 

@@ -18,7 +18,8 @@ from ferrum.utils.data import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
-from ferrum.utils.data.distributed import _fisher_yates, torch_randperm
+from ferrum._rng_streams import fisher_yates as _fisher_yates
+from ferrum.utils.data.distributed import torch_randperm
 
 
 def _gen(seed):

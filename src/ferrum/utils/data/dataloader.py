@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable
 from multiprocessing.connection import wait as _mp_wait
 from typing import Any
 
-import numpy as np
 
 from ... import random as _random
 from . import _shm
@@ -413,9 +412,8 @@ class _BaseDataLoaderIter:
         if pending is not None and pending["base_seed"] is not None:
             self._base_seed = pending["base_seed"]  # a loaded state (DataLoader.load_state_dict)
         else:
-            # drawn like PyTorch (a random int64 in [0, 2**63 - 1]) before the sampler's first draw
-            self._base_seed = int(_random._gen(loader.generator).integers(0, 2**63 - 1, dtype=np.int64,
-                                                                          endpoint=True))
+            # drawn as PyTorch draws it (one int64 random_()) before the sampler's first draw
+            self._base_seed = _random.int64_seed(loader.generator)
         self._persistent_workers = loader.persistent_workers
         self._num_yielded = 0
         self._rec = _EpochRecord(self._base_seed, sampler_mark)

@@ -1,7 +1,9 @@
 """Samplers: iterables of dataset indices (or of index batches) driving a DataLoader.
 
-Semantics follow ``torch.utils.data.sampler``. Random samplers draw from a ``ferrum.Generator``
-(PCG64), so their streams are reproducible for a seed but differ from PyTorch's.
+Semantics follow ``torch.utils.data.sampler``, draws included: random samplers draw from a
+``ferrum.Generator`` (PyTorch's CPU stream) with PyTorch's calls in PyTorch's order (a fresh
+generator seeded by one int64 ``random_()`` of the default one, ``randperm``, ``randint``,
+``multinomial``), so a seeded program visits its data in PyTorch's order.
 
 ``RandomSampler`` also has ``state_dict()``/``load_state_dict()`` (not in PyTorch; for training
 checkpoints, see ``ferrum.train.checkpoint``): it remembers how its latest iteration was seeded (its
@@ -16,7 +18,6 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Generic, TypeVar
 
-import numpy as np
 
 from ... import random as _random
 
@@ -49,10 +50,6 @@ class SequentialSampler(Sampler[int]):
 
     def __len__(self) -> int:
         return len(self.data_source)
-
-
-def _np_gen(generator) -> np.random.Generator:
-    return _random._gen(generator)
 
 
 class RandomSampler(Sampler[int]):
@@ -90,25 +87,25 @@ class RandomSampler(Sampler[int]):
             return len(self.data_source)
         return self._num_samples
 
-    def _generator(self) -> np.random.Generator:
+    def _generator(self) -> _random.Generator:
         replay, self._replay = self._replay, None
         self._n_started += 1
         if self.generator is not None:
             if replay is not None:
                 self.generator.set_state(replay["state"])
             self._iter_start = {"state": self.generator.get_state()}
-            return _np_gen(self.generator)
+            return self.generator
         if replay is not None:
             seed = int(replay["seed"])  # drawn from the default generator before the checkpoint
         else:
-            seed = int(_random.default_generator._np.integers(0, 2**63 - 1, dtype=np.int64))
+            seed = _random.int64_seed(None)
         self._iter_start = {"seed": seed}
-        return _np_gen(_random.Generator().manual_seed(seed))
+        return _random.Generator().manual_seed(seed)
 
     def __iter__(self) -> Iterator[int]:
         return self._draw(None)
 
-    def _draw(self, g: np.random.Generator | None) -> Iterator[int]:
+    def _draw(self, g: _random.Generator | None) -> Iterator[int]:
         # g=None: an iteration of this sampler (seeded by _generator() at the first next(), as
         # PyTorch's draws lazily); else a replay on a scratch generator (_state)
         own = g is None
@@ -120,14 +117,14 @@ class RandomSampler(Sampler[int]):
         if self.replacement:
             if n <= 0:
                 raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from=0 >= to={n}")
-            while total > 0:
+            while total > 0:  # one randint per element: chunking does not change the values
                 k = min(total, _CHUNK)
-                yield from g.integers(0, n, size=k, dtype=np.int64).tolist()
+                yield from _random.randint(0, n, (k,), generator=g).tolist()
                 total -= k
         else:
             for _ in range(total // n):
-                yield from g.permutation(n).tolist()
-            yield from g.permutation(n)[:total % n].tolist()
+                yield from _random.randperm(n, generator=g).tolist()
+            yield from _random.randperm(n, generator=g).tolist()[:total % n]
         if own:
             self._iter_active = False
 
@@ -142,7 +139,7 @@ class RandomSampler(Sampler[int]):
         state = None if gen is None else gen.get_state()
         if finish and gen is not None and self._iter_active and self._iter_start is not None:
             scratch = _random.Generator().set_state(self._iter_start["state"])
-            for _ in self._draw(_np_gen(scratch)):
+            for _ in self._draw(scratch):
                 pass
             state = scratch.get_state()
         return {"generator": state,
@@ -181,7 +178,7 @@ class SubsetRandomSampler(Sampler[int]):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        perm = _np_gen(self.generator).permutation(len(self.indices)).tolist()
+        perm = _random.randperm(len(self.indices), generator=self.generator).tolist()
         yield from map(self.indices.__getitem__, perm)
 
     def __len__(self) -> int:
