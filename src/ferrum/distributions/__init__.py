@@ -1,9 +1,13 @@
 """ferrum.distributions: torch.distributions on ferrum's differentiable Tensor ops.
 
 One family per file, as PyTorch lays them out. Sampling draws from ferrum's generator
-(``ferrum.manual_seed`` makes it reproducible; the draws are not PyTorch's). Densities, entropies,
-cdfs and KL divergences are PyTorch's formulas on ferrum ops, so they are differentiable and agree with
-PyTorch's values to rounding.
+(``ferrum.manual_seed`` makes it reproducible). Since that generator reproduces PyTorch's CPU streams,
+the samplers built on rand/randn/uniform_/exponential_/bernoulli/multinomial (Normal, Uniform,
+Exponential, Laplace, Bernoulli, Categorical, Gumbel, Geometric, MultivariateNormal, the relaxed
+distributions...) give PyTorch's values for the same seed (tests/distributions/test_streams.py); the
+gamma-based, Poisson, Binomial, Cauchy and von Mises draws do not. Densities, entropies, cdfs and KL
+divergences are PyTorch's formulas on ferrum ops, so they are differentiable and agree with PyTorch's
+values to rounding.
 """
 
 from . import constraint_registry, constraints, kl, transforms  # noqa: F401

@@ -1,9 +1,10 @@
 """``_standard_gamma(alpha)``: Gamma(alpha, 1) draws with implicit reparameterisation gradients (the
 op behind Gamma/Chi2/Beta/Dirichlet ``rsample``; PyTorch's ``torch._standard_gamma``).
 
-Sampling: NumPy's ``Generator.standard_gamma`` (Marsaglia-Tsang) on ferrum's own generator (the
-PCG64 that ``ferrum.manual_seed`` seeds), drawn in float64, cast to the dtype and clamped at its
-``tiny`` so that logs of samples stay finite. The draws are not PyTorch's.
+Sampling: NumPy's ``Generator.standard_gamma`` (Marsaglia-Tsang) over ferrum's generator's stream
+(``ferrum.random._gen``: reproducible under ``ferrum.manual_seed``), drawn in float64, cast to the
+dtype and clamped at its ``tiny`` so that logs of samples stay finite. These draws are not PyTorch's
+(its gamma sampler consumes its stream differently), unlike those built on rand/randn.
 
 Gradient (implicit reparameterisation, Figurnov et al. 2018): holding the sample's quantile
 ``u = P(alpha, x)`` fixed, ``dx/dalpha = -(dP/dalpha) / p(x; alpha)`` with ``P`` the regularised lower

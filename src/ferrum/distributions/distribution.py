@@ -7,7 +7,7 @@ default like ``assert``, off under ``python -O``, switchable with ``set_default_
 the shape rule of sampling: ``sample(sample_shape)`` has shape ``sample_shape + batch_shape +
 event_shape``. ``sample`` draws without gradient; ``rsample`` (where ``has_rsample``) draws with the
 reparameterisation trick, so gradients reach the parameters. Draws come from ferrum's generator
-(``ferrum.manual_seed`` makes them reproducible); they are not PyTorch's draws.
+(``ferrum.manual_seed`` makes them reproducible; see the package docstring for which are PyTorch's).
 """
 
 from __future__ import annotations
