@@ -1,7 +1,8 @@
 """Samples built on ferrum's PyTorch-stream generator equal torch's for the same seed (sample and
 rsample): the distributions whose samplers are rand/randn/uniform_/exponential_/bernoulli/multinomial
-compositions. The gamma-based, Poisson, Binomial, Cauchy and von Mises samplers draw differently
-(their statistics are tested in their own files)."""
+compositions, and the gamma family, whose sampler is PyTorch's (``_torch_samplers.py``). Poisson,
+Binomial, Cauchy, von Mises and Wishart (torch 2.13 redraws every Wishart sample once, see wishart.py)
+draw differently; their statistics are tested in their own files."""
 
 import numpy as np
 import pytest
@@ -16,19 +17,31 @@ CASES = [("Normal", ([0.0, 1.0, 2.0], [1.0, 2.0, 0.5])), ("Uniform", ([0.0, 1.0,
          ("LogNormal", ([0.0, 1.0, 2.0], [1.0, 2.0, 0.5])),
          ("MultivariateNormal", ([0.0, 1.0], [[2.0, 0.3], [0.3, 1.0]])),
          ("RelaxedBernoulli", (0.5, [0.2, 0.5, 0.9])), ("OneHotCategorical", ([0.2, 0.5, 0.3],)),
-         ("ContinuousBernoulli", ([0.2, 0.7],)), ("HalfNormal", ([1.0, 2.0],))]
+         ("ContinuousBernoulli", ([0.2, 0.7],)), ("HalfNormal", ([1.0, 2.0],)),
+         ("Gamma", ([0.3, 1.0, 4.5], [1.0, 2.0, 0.5])), ("Chi2", ([0.7, 3.0],)),
+         ("Beta", ([0.5, 2.0], [1.0, 3.0])), ("Dirichlet", ([[0.3, 1.0, 4.5], [2.0, 2.0, 0.1]],)),
+         ("StudentT", ([0.8, 3.0, 30.0], [0.0, 1.0, -1.0], [1.0, 2.0, 0.5])),
+         ("FisherSnedecor", ([2.0, 5.0], [3.0, 9.0])), ("InverseGamma", ([2.0, 5.0], [3.0, 9.0])),
+         ("Kumaraswamy", ([2.0, 5.0], [3.0, 0.5])), ("Pareto", ([2.0, 5.0], [3.0, 0.5])),
+         ("Weibull", ([2.0, 5.0], [3.0, 0.5])), ("LogisticNormal", ([0.2, -1.0], [1.0, 0.5])),
+         ("LowRankMultivariateNormal", ([0.0, 1.0], [[1.0], [0.5]], [1.0, 2.0])),
+         ("LKJCholesky", (3, [0.5, 2.0]))]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name,args", CASES, ids=[c[0] for c in CASES])
 def test_same_draws_as_torch(torch, dtype, name, args):
     tdt, fdt = getattr(torch, dtype), getattr(ferrum, dtype)
-    td = getattr(torch.distributions, name)(*[torch.tensor(a, dtype=tdt) for a in args])
-    fd = getattr(FD, name)(*[ferrum.tensor(a, dtype=fdt) for a in args])
+    td = getattr(torch.distributions, name)(*[torch.tensor(a, dtype=tdt) if isinstance(a, list) else a
+                                              for a in args])
+    fd = getattr(FD, name)(*[ferrum.tensor(a, dtype=fdt) if isinstance(a, list) else a for a in args])
     for method in ("sample", "rsample") if td.has_rsample else ("sample",):
         for shape in ((), (5,), (2, 17)):
             torch.manual_seed(11)
             ferrum.manual_seed(11)
             t = getattr(td, method)(shape).detach().numpy()
             f = np.asarray(getattr(fd, method)(shape).detach()._data)
-            np.testing.assert_allclose(f, t, rtol=2e-6, atol=2e-6, err_msg=f"{name}.{method}{shape}")
+            # float32 normals agree with torch's to an ulp or so (ferrum computes their Box-Muller blocks in
+            # float64 and rounds), which the compositions can amplify a little
+            tol = 3e-5 if dtype == "float32" else 1e-10
+            np.testing.assert_allclose(f, t, rtol=tol, atol=tol, err_msg=f"{name}.{method}{shape}")

@@ -1,10 +1,9 @@
 """``_standard_gamma(alpha)``: Gamma(alpha, 1) draws with implicit reparameterisation gradients (the
 op behind Gamma/Chi2/Beta/Dirichlet ``rsample``; PyTorch's ``torch._standard_gamma``).
 
-Sampling: NumPy's ``Generator.standard_gamma`` (Marsaglia-Tsang) over ferrum's generator's stream
-(``ferrum.random._gen``: reproducible under ``ferrum.manual_seed``), drawn in float64, cast to the
-dtype and clamped at its ``tiny`` so that logs of samples stay finite. These draws are not PyTorch's
-(its gamma sampler consumes its stream differently), unlike those built on rand/randn.
+Sampling: PyTorch's own CPU sampler on ferrum's PyTorch-stream generator (``_torch_samplers.py``),
+so the draws are PyTorch's for the same seed; cast to the dtype and clamped at its ``tiny`` (a NaN
+to ``tiny`` as well, as C++'s ``max(min, x)`` does), so that logs of samples stay finite.
 
 Gradient (implicit reparameterisation, Figurnov et al. 2018): holding the sample's quantile
 ``u = P(alpha, x)`` fixed, ``dx/dalpha = -(dP/dalpha) / p(x; alpha)`` with ``P`` the regularised lower
@@ -29,7 +28,9 @@ import numpy as np
 
 import ferrum
 from ferrum.autograd.function import Node, record
-from ferrum.random import _gen
+from ferrum.random import _stream
+
+from ._torch_samplers import torch_standard_gamma
 
 __all__ = ["_standard_gamma"]
 
@@ -100,11 +101,38 @@ class _StandardGammaBackward(Node, name="StandardGammaBackward0"):
         return (g * _grad_tensor(alpha, x.detach()),)
 
 
+def _clamped(x64: np.ndarray, dtype) -> np.ndarray:
+    """``max(tiny, x)`` in ``dtype``, NaN included (C++'s ``std::max(min, nan)`` is ``min``)."""
+    x = x64.astype(dtype)
+    tiny = np.finfo(dtype).tiny
+    return np.where(x > tiny, x, tiny).astype(dtype)
+
+
 def _standard_gamma(alpha):
     """Gamma(alpha, 1) samples of alpha's shape and dtype, differentiable in alpha."""
-    a = alpha.detach().cpu()._data
-    draws = _gen(None).standard_gamma(np.asarray(a, dtype=np.float64))
-    draws = np.asarray(draws).astype(a.dtype)
-    np.maximum(draws, np.finfo(a.dtype).tiny, out=draws)
+    a = np.asarray(alpha.detach().cpu()._data)
+    draws = _clamped(torch_standard_gamma(_stream(None), a, a.dtype != np.float64), a.dtype)
     data = ferrum.tensor(draws, device=alpha.device)._data if alpha.device.type != "cpu" else draws
     return record(data, _StandardGammaBackward, (alpha,), save=(alpha,), save_output=True)
+
+
+class _DirichletBackward(Node, name="_DirichletBackward"):
+    def backward_t(self, g, alpha, gam, x):
+        # x = gam / S: dx_k/dalpha_i = (delta_ki - x_k) (dgam_i/dalpha_i) / S, gam drawn at fixed quantile
+        total = gam.sum(-1, keepdim=True)
+        return (_grad_tensor(alpha, gam) / total * (g - (g * x).sum(-1, keepdim=True)),)
+
+
+def _sample_dirichlet(alpha):
+    """Dirichlet(alpha) samples (alpha: (..., K)) as PyTorch draws them: Gamma(alpha_i, 1) in float64
+    (PyTorch's double kernel, whatever the dtype), normalised in float64, cast, and clamped into
+    ``[tiny, 1)``; differentiable in alpha through the implicit gamma gradients."""
+    a = np.asarray(alpha.detach().cpu()._data)
+    g64 = _clamped(torch_standard_gamma(_stream(None), a, False), np.float64)
+    x = (g64 / g64.sum(-1, keepdims=True)).astype(a.dtype)
+    top = np.nextafter(np.array(1.0, dtype=a.dtype), np.array(0.0, dtype=a.dtype))
+    x = np.where(x > np.finfo(a.dtype).tiny, x, np.finfo(a.dtype).tiny)
+    x = np.where(x < top, x, top).astype(a.dtype)
+    gam = ferrum.tensor(g64.astype(a.dtype), device=alpha.device)
+    data = ferrum.tensor(x, device=alpha.device)._data if alpha.device.type != "cpu" else x
+    return record(data, _DirichletBackward, (alpha,), save=(alpha, gam), save_output=True)

@@ -1,10 +1,11 @@
 """Dirichlet(concentration) on the simplex, and Beta(concentration1, concentration0) as the first
 coordinate of a two-category Dirichlet.
 
-``rsample`` normalises independent Gamma(concentration_i, 1) draws (``_standard_gamma``), so the
-gradient is the exact derivative of the sampling path: implicit reparameterisation through each
-gamma draw, then the normalisation by ferrum's ops. (PyTorch's ``_dirichlet_grad`` uses another
-unbiased estimator of the same expected gradient; per-sample values differ, as the draws do.)
+``rsample`` normalises independent Gamma(concentration_i, 1) draws (``_sample_dirichlet``: PyTorch's
+sampler, so the draws are PyTorch's), and its gradient is the exact derivative of that sampling
+path: implicit reparameterisation through each gamma draw, then the normalisation. (PyTorch's
+``_dirichlet_grad`` uses another unbiased estimator of the same expected gradient, so per-sample
+gradients differ while their expectations agree; tests/distributions/test_dirichlet.py.)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ferrum import Size
 from ferrum.nn.functional import one_hot
 
 from . import constraints
-from ._standard_gamma import _standard_gamma
+from ._standard_gamma import _sample_dirichlet
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -46,10 +47,7 @@ class Dirichlet(ExponentialFamily):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        g = _standard_gamma(self.concentration.expand(shape))
-        x = g / g.sum(-1, keepdim=True)
-        x._data[...] = ferrum.clamp(x.detach(), min=ferrum.finfo(x.dtype).tiny)._data
-        return x
+        return _sample_dirichlet(self.concentration.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:
