@@ -1,6 +1,6 @@
 """Samples built on ferrum's PyTorch-stream generator equal torch's for the same seed (sample and
 rsample): the distributions whose samplers are rand/randn/uniform_/exponential_/bernoulli/multinomial
-compositions, and the gamma family, whose sampler is PyTorch's (``_torch_samplers.py``). Poisson,
+compositions, and the gamma family and Poisson, whose samplers are PyTorch's (``_torch_samplers.py``).
 Binomial, Cauchy, von Mises and Wishart (torch 2.13 redraws every Wishart sample once, see wishart.py)
 draw differently; their statistics are tested in their own files."""
 
@@ -25,7 +25,8 @@ CASES = [("Normal", ([0.0, 1.0, 2.0], [1.0, 2.0, 0.5])), ("Uniform", ([0.0, 1.0,
          ("Kumaraswamy", ([2.0, 5.0], [3.0, 0.5])), ("Pareto", ([2.0, 5.0], [3.0, 0.5])),
          ("Weibull", ([2.0, 5.0], [3.0, 0.5])), ("LogisticNormal", ([0.2, -1.0], [1.0, 0.5])),
          ("LowRankMultivariateNormal", ([0.0, 1.0], [[1.0], [0.5]], [1.0, 2.0])),
-         ("LKJCholesky", (3, [0.5, 2.0]))]
+         ("LKJCholesky", (3, [0.5, 2.0])), ("Poisson", ([0.0, 0.4, 3.0, 10.0, 250.0],)),
+         ("NegativeBinomial", ([3.0, 0.5, 40.0], [0.3, 0.5, 0.9]))]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

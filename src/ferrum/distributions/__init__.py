@@ -4,12 +4,12 @@ One family per file, as PyTorch lays them out. Sampling draws from ferrum's gene
 (``ferrum.manual_seed`` makes it reproducible). Since that generator reproduces PyTorch's CPU streams,
 the samplers built on rand/randn/uniform_/exponential_/bernoulli/multinomial (Normal, Uniform,
 Exponential, Laplace, Bernoulli, Categorical, Gumbel, Geometric, MultivariateNormal, the relaxed
-distributions...) and the gamma family (PyTorch's sampler, ``_torch_samplers.py``: Gamma, Chi2, Beta,
-Dirichlet, StudentT, FisherSnedecor, InverseGamma, LKJCholesky) give PyTorch's values for the same
-seed (tests/distributions/test_streams.py); the Poisson, Binomial, Cauchy, von Mises and Wishart
-draws do not. Densities, entropies, cdfs and KL
-divergences are PyTorch's formulas on ferrum ops, so they are differentiable and agree with PyTorch's
-values to rounding.
+distributions...), the gamma family and Poisson (PyTorch's samplers, ``_torch_samplers.py``: Gamma,
+Chi2, Beta, Dirichlet, StudentT, FisherSnedecor, InverseGamma, LKJCholesky, Poisson,
+NegativeBinomial) give PyTorch's values for the same seed (tests/distributions/test_streams.py); the
+Binomial, Cauchy, von Mises and Wishart draws do not. Densities, entropies, cdfs and KL divergences
+are PyTorch's formulas on ferrum ops, so they are differentiable and agree with PyTorch's values to
+rounding.
 """
 
 from . import constraint_registry, constraints, kl, transforms  # noqa: F401

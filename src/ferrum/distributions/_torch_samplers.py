@@ -1,6 +1,10 @@
-"""PyTorch's CPU samplers of the gamma family, element by element on ferrum's PyTorch-stream
-generator, so that Gamma, Chi2, Beta, Dirichlet, StudentT, FisherSnedecor and InverseGamma draw
-PyTorch's values for the same seed (tests/distributions/test_streams.py).
+"""PyTorch's CPU samplers of the gamma family and of the Poisson distribution, element by element on
+ferrum's PyTorch-stream generator, so that Gamma, Chi2, Beta, Dirichlet, StudentT, FisherSnedecor,
+InverseGamma, Poisson and NegativeBinomial draw PyTorch's values for the same seed
+(tests/distributions/test_streams.py).
+
+Poisson: for rates >= 10 Hoermann's (1993) transformed rejection with squeeze (PTRS), below that the
+product of uniforms against ``exp(-rate)``; 53-bit uniforms, float64 arithmetic.
 
 PyTorch samples each element in turn (a serial kernel), each consuming a data-dependent number of
 draws: Marsaglia and Tsang's (2000) rejection method, with alpha < 1 boosted as
@@ -22,7 +26,7 @@ import numpy as np
 
 from ferrum import _rng_streams as _rs
 
-__all__ = ["torch_standard_gamma"]
+__all__ = ["torch_standard_gamma", "torch_poisson"]
 
 _M53 = (1 << 53) - 1
 _2M53 = 2.0 ** -53
@@ -92,3 +96,44 @@ def torch_standard_gamma(s: _rs.Stream, alpha: np.ndarray, float32_math: bool) -
     out = np.fromiter((_gamma_one(draws, a, float32_math) for a in flat.tolist()), dtype=np.float64,
                       count=flat.size)
     return out.reshape(np.shape(alpha))
+
+
+def _poisson_one(draws: _Draws, lam: float) -> float:
+    if lam >= 10:
+        slam, loglam = math.sqrt(lam), math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            U = draws.uniform() - 0.5
+            V = draws.uniform()
+            us = 0.5 - abs(U)
+            k = math.floor((2 * a / us + b) * U + lam + 0.43)
+            if us >= 0.07 and V <= vr:
+                return float(k)
+            if k < 0 or (us < 0.013 and V > us):
+                continue
+            if (math.log(V) + math.log(invalpha) - math.log(a / (us * us) + b)
+                    <= -lam + k * loglam - math.lgamma(k + 1.0)):
+                return float(k)
+    if lam == 0:
+        return 0.0
+    if not lam > 0:   # NaN or negative: PyTorch refuses such rates before sampling
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    enlam = math.exp(-lam)
+    x, prod = 0, 1.0
+    while True:
+        prod *= draws.uniform()
+        if prod > enlam:
+            x += 1
+        else:
+            return float(x)
+
+
+def torch_poisson(s: _rs.Stream, rate: np.ndarray) -> np.ndarray:
+    """Poisson draws (float64) for ``rate``'s elements in C order, as PyTorch draws them."""
+    draws = _Draws(s)
+    flat = np.ascontiguousarray(rate).reshape(-1)
+    out = np.fromiter((_poisson_one(draws, lam) for lam in flat.tolist()), dtype=np.float64, count=flat.size)
+    return out.reshape(np.shape(rate))

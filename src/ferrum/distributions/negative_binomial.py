@@ -1,5 +1,5 @@
 """NegativeBinomial(total_count, probs | logits): successes before ``total_count`` failures (real
-``total_count`` allowed). Sampled as a Gamma-Poisson mixture, as PyTorch does."""
+``total_count`` allowed). Sampled as a Gamma-Poisson mixture with PyTorch's samplers (its draws)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import numpy as np
 import ferrum
 from ferrum import Size
 from ferrum.nn.functional import logsigmoid
-from ferrum.random import _gen
+from ferrum.random import _stream
 
 from . import constraints
+from ._torch_samplers import torch_poisson
 from .distribution import Distribution
 from .gamma import Gamma
 from .utils import _BinaryProbs, lazy_property
@@ -57,8 +58,8 @@ class NegativeBinomial(_BinaryProbs, Distribution):
 
     def sample(self, sample_shape=Size()):
         with ferrum.no_grad():
-            rate = self._gamma.sample(sample_shape=sample_shape).cpu()._data
-            draws = np.asarray(_gen(None).poisson(np.asarray(rate, dtype=np.float64))).astype(rate.dtype)
+            rate = np.asarray(self._gamma.sample(sample_shape=sample_shape).cpu()._data)
+            draws = torch_poisson(_stream(None), rate).astype(rate.dtype)
             return ferrum.tensor(draws, device=self._param.device)
 
     def log_prob(self, value):

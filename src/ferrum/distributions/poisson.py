@@ -1,4 +1,5 @@
-"""Poisson(rate) on the non-negative integers; samples from NumPy's Poisson sampler on ferrum's generator."""
+"""Poisson(rate) on the non-negative integers; samples from PyTorch's Poisson sampler on ferrum's
+PyTorch-stream generator (``_torch_samplers.py``): PyTorch's draws for the same seed."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import numpy as np
 
 import ferrum
 from ferrum import Size
-from ferrum.random import _gen
+from ferrum.random import _stream
 
 from . import constraints
+from ._torch_samplers import torch_poisson
 from .exp_family import ExponentialFamily
 from .utils import _batch_shape_of, broadcast_all
 
@@ -47,10 +49,9 @@ class Poisson(ExponentialFamily):
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        # drawn here rather than by ferrum.poisson, which fails on 0-d rates (NumPy returns a scalar)
-        rate = self.rate.expand(shape).detach().cpu()._data
-        draws = np.asarray(_gen(None).poisson(np.asarray(rate, dtype=np.float64))).astype(rate.dtype)
-        return ferrum.tensor(draws, device=self.rate.device)
+        # PyTorch's sampler on its stream (ferrum.poisson draws NumPy's, and fails on 0-d rates)
+        rate = np.asarray(self.rate.expand(shape).detach().cpu()._data)
+        return ferrum.tensor(torch_poisson(_stream(None), rate).astype(rate.dtype), device=self.rate.device)
 
     def log_prob(self, value):
         if self._validate_args:
