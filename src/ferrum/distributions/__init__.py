@@ -4,10 +4,10 @@ One family per file, as PyTorch lays them out. Sampling draws from ferrum's gene
 (``ferrum.manual_seed`` makes it reproducible). Since that generator reproduces PyTorch's CPU streams,
 the samplers built on rand/randn/uniform_/exponential_/bernoulli/multinomial (Normal, Uniform,
 Exponential, Laplace, Bernoulli, Categorical, Gumbel, Geometric, MultivariateNormal, the relaxed
-distributions...), the gamma family and Poisson (PyTorch's samplers, ``_torch_samplers.py``: Gamma,
-Chi2, Beta, Dirichlet, StudentT, FisherSnedecor, InverseGamma, LKJCholesky, Poisson,
-NegativeBinomial) give PyTorch's values for the same seed (tests/distributions/test_streams.py); the
-Binomial, Cauchy, von Mises and Wishart draws do not. Densities, entropies, cdfs and KL divergences
+distributions...), the gamma family, Poisson and Binomial (PyTorch's samplers, ``_torch_samplers.py``:
+Gamma, Chi2, Beta, Dirichlet, StudentT, FisherSnedecor, InverseGamma, LKJCholesky, Poisson,
+NegativeBinomial, Binomial, Multinomial) give PyTorch's values for the same seed
+(tests/distributions/test_streams.py); the Cauchy, von Mises and Wishart draws do not. Densities, entropies, cdfs and KL divergences
 are PyTorch's formulas on ferrum ops, so they are differentiable and agree with PyTorch's values to
 rounding.
 """

@@ -4,7 +4,10 @@ InverseGamma, Poisson and NegativeBinomial draw PyTorch's values for the same se
 (tests/distributions/test_streams.py).
 
 Poisson: for rates >= 10 Hoermann's (1993) transformed rejection with squeeze (PTRS), below that the
-product of uniforms against ``exp(-rate)``; 53-bit uniforms, float64 arithmetic.
+product of uniforms against ``exp(-rate)``; Binomial: Hoermann's BTRS when ``n min(p, 1-p) >= 10``
+(with Stirling-series tails), geometric-waiting-time inversion below, on ``min(p, 1 - p)``; both with
+53-bit uniforms and float64 arithmetic (so Binomial, Poisson and NegativeBinomial draw PyTorch's
+values too).
 
 PyTorch samples each element in turn (a serial kernel), each consuming a data-dependent number of
 draws: Marsaglia and Tsang's (2000) rejection method, with alpha < 1 boosted as
@@ -26,7 +29,7 @@ import numpy as np
 
 from ferrum import _rng_streams as _rs
 
-__all__ = ["torch_standard_gamma", "torch_poisson"]
+__all__ = ["torch_standard_gamma", "torch_poisson", "torch_binomial"]
 
 _M53 = (1 << 53) - 1
 _2M53 = 2.0 ** -53
@@ -137,3 +140,76 @@ def torch_poisson(s: _rs.Stream, rate: np.ndarray) -> np.ndarray:
     flat = np.ascontiguousarray(rate).reshape(-1)
     out = np.fromiter((_poisson_one(draws, lam) for lam in flat.tolist()), dtype=np.float64, count=flat.size)
     return out.reshape(np.shape(rate))
+
+
+# log(k!) - Stirling's approximation of it, for k = 0..9 (the series below is used from 10 on)
+_STIRLING_TAIL = [0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287]
+
+
+def _stirling_tail(k: float) -> float:
+    if k <= 9:
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _binomial_inversion(draws: _Draws, count: float, prob: float) -> float:
+    geom_sum, num, logprob = 0.0, 0.0, math.log1p(-prob)
+    while True:
+        geom_sum += math.ceil(math.log(draws.uniform()) / logprob)
+        if geom_sum > count:
+            return num
+        num += 1
+
+
+def _btrs(draws: _Draws, count: float, prob: float) -> float:
+    stddev = math.sqrt(count * prob * (1 - prob))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    c = count * prob + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = prob / (1 - prob)
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = math.floor((count + 1) * prob)
+    while True:
+        U = draws.uniform() - 0.5
+        V = draws.uniform()
+        us = 0.5 - abs(U)
+        k = math.floor((2 * a / us + b) * U + c)
+        if k < 0 or k > count:
+            continue
+        if us >= 0.07 and V <= v_r:
+            return float(k)
+        V = math.log(V * alpha / (a / (us * us) + b))
+        bound = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
+                 + (count + 1) * math.log((count - m + 1) / (count - k + 1))
+                 + (k + 0.5) * math.log(r * (count - k + 1) / (k + 1))
+                 + _stirling_tail(m) + _stirling_tail(count - m)
+                 - _stirling_tail(k) - _stirling_tail(count - k))
+        if V <= bound:
+            return float(k)
+
+
+def _binomial_one(draws: _Draws, count: float, prob: float) -> float:
+    if count <= 0.0 or prob <= 0.0:
+        return 0.0
+    if prob >= 1.0:
+        return count
+    if prob <= 0.5:
+        return _btrs(draws, count, prob) if count * prob >= 10.0 else _binomial_inversion(draws, count, prob)
+    if prob > 0.5:
+        q = 1.0 - prob
+        return count - (_btrs(draws, count, q) if count * q >= 10.0 else _binomial_inversion(draws, count, q))
+    return math.nan
+
+
+def torch_binomial(s: _rs.Stream, count: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Binomial draws (float64) for the broadcast ``count``/``prob`` elements in C order, as PyTorch
+    draws them."""
+    draws = _Draws(s)
+    n, p = np.broadcast_arrays(np.asarray(count), np.asarray(prob))
+    pairs = zip(n.reshape(-1).tolist(), p.reshape(-1).tolist())
+    out = np.fromiter((_binomial_one(draws, a, b) for a, b in pairs), dtype=np.float64, count=n.size)
+    return out.reshape(n.shape)

@@ -1,7 +1,8 @@
 """Binomial(total_count, probs | logits) and Multinomial(total_count, probs | logits).
 
-Binomial draws come from NumPy's binomial sampler on ferrum's generator; Multinomial draws
-``total_count`` categorical indices and counts them, as PyTorch does. log_prob uses lgamma for the
+Binomial draws come from PyTorch's binomial sampler on ferrum's PyTorch-stream generator
+(``_torch_samplers.py``: PyTorch's values for the same seed); Multinomial draws ``total_count``
+categorical indices and counts them, as PyTorch does. log_prob uses lgamma for the
 binomial coefficients and a form stable for large logits."""
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import numpy as np
 
 import ferrum
 from ferrum import Size
-from ferrum.random import _gen
+from ferrum.random import _stream
 
 from . import constraints
+from ._torch_samplers import torch_binomial
 from .categorical import Categorical
 from .distribution import Distribution
 from .utils import _BinaryProbs, broadcast_all
@@ -67,10 +69,10 @@ class Binomial(_BinaryProbs, Distribution):
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
         with ferrum.no_grad():
-            n = self.total_count.expand(shape).detach().cpu()._data
-            p = self.probs.expand(shape).detach().cpu()._data
-            draws = _gen(None).binomial(np.asarray(n, dtype=np.int64), np.asarray(p, dtype=np.float64))
-            return ferrum.tensor(np.asarray(draws).astype(p.dtype), device=self._param.device)
+            n = np.asarray(self.total_count.expand(shape).detach().cpu()._data)
+            p = np.asarray(self.probs.expand(shape).detach().cpu()._data)
+            draws = torch_binomial(_stream(None), n, p).astype(p.dtype)
+            return ferrum.tensor(draws, device=self._param.device)
 
     def log_prob(self, value):
         if self._validate_args:
