@@ -1,8 +1,9 @@
 """Samples built on ferrum's PyTorch-stream generator equal torch's for the same seed (sample and
 rsample): the distributions whose samplers are rand/randn/uniform_/exponential_/bernoulli/multinomial
 compositions, and the gamma family, Poisson and Binomial, whose samplers are PyTorch's
-(``_torch_samplers.py``). Cauchy (ferrum's cauchy_), von Mises and Wishart (torch 2.13 redraws every
-Wishart sample once, see wishart.py) draw differently; their statistics are tested in their own files."""
+(``_torch_samplers.py``), Cauchy's (cauchy.py) and von Mises' (von_mises.py). Only Wishart draws
+differently (torch 2.13 redraws every Wishart sample once, see wishart.py); its statistics are tested
+in test_lkj_wishart.py."""
 
 import numpy as np
 import pytest
@@ -28,7 +29,9 @@ CASES = [("Normal", ([0.0, 1.0, 2.0], [1.0, 2.0, 0.5])), ("Uniform", ([0.0, 1.0,
          ("LKJCholesky", (3, [0.5, 2.0])), ("Poisson", ([0.0, 0.4, 3.0, 10.0, 250.0],)),
          ("NegativeBinomial", ([3.0, 0.5, 40.0], [0.3, 0.5, 0.9])),
          ("Binomial", ([0.0, 5.0, 40.0, 1000.0, 7.0, 60.0], [0.3, 0.5, 0.6, 0.02, 0.97, 0.9])),
-         ("Multinomial", (5, [[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]))]
+         ("Multinomial", (5, [[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])),
+         ("VonMises", ([0.5, -2.0, 3.0], [0.01, 1.0, 30.0])), ("Cauchy", ([0.0, 1.0, 2.0], [1.0, 2.0, 0.5])),
+         ("HalfCauchy", ([1.0, 2.0],))]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

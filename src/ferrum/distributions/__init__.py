@@ -7,7 +7,7 @@ Exponential, Laplace, Bernoulli, Categorical, Gumbel, Geometric, MultivariateNor
 distributions...), the gamma family, Poisson and Binomial (PyTorch's samplers, ``_torch_samplers.py``:
 Gamma, Chi2, Beta, Dirichlet, StudentT, FisherSnedecor, InverseGamma, LKJCholesky, Poisson,
 NegativeBinomial, Binomial, Multinomial) give PyTorch's values for the same seed
-(tests/distributions/test_streams.py); the Cauchy, von Mises and Wishart draws do not. Densities,
+(tests/distributions/test_streams.py), as do Cauchy and VonMises; only Wishart's draws do not. Densities,
 entropies, cdfs and KL divergences are PyTorch's formulas on ferrum ops, so they are differentiable
 and agree with PyTorch's values to rounding.
 """

@@ -1,10 +1,13 @@
 """Cauchy(loc, scale): the ratio of two independent standard normals, shifted and scaled. Its mean and
 variance do not exist (nan and inf, as PyTorch returns); rsample is ``loc + scale * C`` with ``C`` a
-standard Cauchy draw (``Tensor.cauchy_``)."""
+standard Cauchy draw made as PyTorch's ``cauchy_`` makes it (its values for the same seed)."""
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
+
 import ferrum
 from ferrum import Size
 
@@ -16,7 +19,6 @@ __all__ = ["Cauchy"]
 
 class Cauchy(_LocScale, Distribution):
     """``Cauchy(loc, scale)``: median ``loc``, half width at half maximum ``scale``."""
-
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_loc_scale(Cauchy, batch_shape, _instance)
@@ -38,7 +40,10 @@ class Cauchy(_LocScale, Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        eps = ferrum.empty(shape, dtype=self.loc.dtype, device=self.loc.device).cauchy_()
+        # PyTorch's cauchy_: tan(pi (u - 1/2)) from a 53-bit uniform, in float64 whatever the dtype, then
+        # cast. Drawn here from rand(float64) because ferrum's Tensor.cauchy_ does not follow that stream.
+        u = ferrum.rand(tuple(shape), dtype=ferrum.float64)._data
+        eps = ferrum.tensor(np.tan(np.pi * (u - 0.5)), device=self.loc.device).to(self.loc.dtype)
         return self.loc + eps * self.scale
 
     def log_prob(self, value):

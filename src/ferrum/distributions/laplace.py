@@ -18,7 +18,6 @@ __all__ = ["Laplace"]
 class Laplace(_LocScale, Distribution):
     """``Laplace(loc, scale)``; variance ``2 scale^2``."""
 
-
     @property
     def mean(self):
         return self.loc

@@ -4,8 +4,9 @@ real, read modulo 2 pi).
 The normaliser needs ``log I0(kappa)`` (and the circular variance ``I1/I0``): the polynomial
 approximations of Abramowitz and Stegun 9.8.1-9.8.4 (relative error below 1e-7), the ones PyTorch
 evaluates, so log_prob matches it to rounding. Sampling is Best and Fisher's (1979) rejection
-sampler in float64 on ferrum's generator (as PyTorch, in double to avoid a hang at small
-concentration), cast to the parameters' dtype; there is no rsample.
+sampler in float64 (as PyTorch, in double to avoid a hang at small concentration) on uniforms from
+ferrum's PyTorch-stream generator, round by round as PyTorch draws them, cast to the parameters'
+dtype; there is no rsample.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import numpy as np
 
 import ferrum
 from ferrum import Size
-from ferrum.random import _gen
 
 from . import constraints
 from .distribution import Distribution
@@ -54,20 +54,22 @@ def _log_modified_bessel_fn(x, order: int = 0):
 
 
 def _rejection_sample(loc, concentration, proposal_r, shape):
-    """Best-Fisher rejection sampling in float64 NumPy arrays of ``shape`` (broadcast parameters)."""
-    g = _gen(None)
+    """Best-Fisher rejection sampling of ``shape`` in float64, PyTorch's way: each round draws three
+    float64 uniforms for every element (``rand((3,) + shape)``, so the draws are PyTorch's) and
+    every element accepted in a round takes that round's value, until all have been accepted once."""
     loc, kappa, r = (np.broadcast_to(a, shape) for a in (loc, concentration, proposal_r))
     x = np.zeros(shape)
     done = np.zeros(shape, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         while not done.all():
-            u1, u2, u3 = g.random((3,) + tuple(shape))
+            u1, u2, u3 = ferrum.rand((3,) + tuple(shape), dtype=ferrum.float64)._data
             z = np.cos(np.pi * u1)
             f = (1 + r * z) / (r + z)
             c = kappa * (r - f)
-            accept = ~done & (((c * (2 - c) - u2) > 0) | (np.log(c / u2) + 1 - c >= 0))
-            x = np.where(accept, np.sign(u3 - 0.5) * np.arccos(f), x)
-            done |= accept
+            accept = ((c * (2 - c) - u2) > 0) | (np.log(c / u2) + 1 - c >= 0)
+            if accept.any():
+                x = np.where(accept, np.sign(u3 - 0.5) * np.arccos(f), x)
+                done |= accept
     return np.mod(x + np.pi + loc, 2 * np.pi) - np.pi
 
 
