@@ -117,7 +117,7 @@ def __getattr__(name):
         return getattr(importlib.import_module(".nn.functional", __name__), name)
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
                 "amp", "testing", "special", "fft", "datasets", "transforms", "train", "models",
-                "accelerator", "version", "multiprocessing", "cpu", "func", "futures",
+                "accelerator", "version", "multiprocessing", "cpu", "func", "futures", "distributions",
                 "profiler"):
         try:
             return importlib.import_module("." + name, __name__)
