@@ -2,7 +2,8 @@
 
 One family per file, as PyTorch lays them out. Sampling draws from ferrum's generator
 (``ferrum.manual_seed`` makes it reproducible). Since that generator reproduces PyTorch's CPU streams,
-the samplers built on rand/randn/uniform_/exponential_/bernoulli/multinomial (Normal, Uniform,
+the samplers built on ``rand``, ``randn``, ``uniform_``, ``exponential_``, ``bernoulli`` and
+``multinomial`` (Normal, Uniform,
 Exponential, Laplace, Bernoulli, Categorical, Gumbel, Geometric, MultivariateNormal, the relaxed
 distributions...), the gamma family, Poisson and Binomial (PyTorch's samplers, ``_torch_samplers.py``:
 Gamma, Chi2, Beta, Dirichlet, StudentT, FisherSnedecor, InverseGamma, LKJCholesky, Poisson,
