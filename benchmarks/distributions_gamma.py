@@ -1,5 +1,5 @@
 """Gamma sampling cost: ferrum's PyTorch-stream gamma sampler (a Python loop, distributions/
-_torch_samplers.py) against NumPy's vectorised standard_gamma and torch's C++ kernel, in one process.
+_rng_samplers.py) against NumPy's vectorised standard_gamma and torch's C++ kernel, in one process.
 
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/distributions_gamma.py
 """

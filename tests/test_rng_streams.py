@@ -88,6 +88,15 @@ def test_in_place_fills(torch, seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS[:3])
+def test_other_fills_and_poisson(torch, seed):
+    _both(torch, seed, lambda L: L.empty(30).cauchy_(1.0, 2.0), exact=False)
+    _both(torch, seed, lambda L: L.empty(30, dtype=L.float64).log_normal_(1.0, 0.5), exact=False)
+    _both(torch, seed, lambda L: L.empty(30).geometric_(0.3))
+    _both(torch, seed, lambda L: L.poisson(L.tensor([0.5, 4.0, 20.0, 100.0])))
+    _both(torch, seed, lambda L: L.poisson(L.tensor(3.0)))
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
 def test_non_contiguous_fills_walk_memory_order(torch, seed):
     _both(torch, seed, lambda L: L.empty(8, 4).t().normal_())
     _both(torch, seed, lambda L: L.empty(8, 4).t().uniform_())

@@ -3,12 +3,12 @@
 A Generator draws PyTorch's CPU streams (``_rng_streams.py``): the same Mersenne Twister, seeded the
 same way, turned into values by the same rules, so ``manual_seed(s)`` gives the numbers PyTorch gives
 for ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, ``bernoulli``, ``multinomial``, the
-in-place fills (``uniform_``, ``normal_``, ``random_``, ``bernoulli_``, ``exponential_``) and what is
-built on them (``nn.init``, every layer's initialisation, dropout, ``RandomSampler``,
-``random_split``). float32 normals agree to about one unit in the last place (PyTorch computes them
-with float32 vector math); float16/bfloat16 normals to a few. ``geometric_``, ``log_normal_``,
-``cauchy_`` and ``poisson`` draw from the same generator with NumPy's samplers (seeded and
-reproducible, but not PyTorch's values). CUDA tensors are filled on the CPU and moved.
+in-place fills (``uniform_``, ``normal_``, ``random_``, ``bernoulli_``, ``exponential_``,
+``geometric_``, ``log_normal_``, ``cauchy_``), ``poisson`` and what is built on them (``nn.init``,
+every layer's initialisation, dropout, ``RandomSampler``, ``random_split``, the distributions).
+float32 normals agree to a few units in the last place (both libraries compute them with float32
+vector math of their own); float16/bfloat16 normals to a few of theirs. CUDA tensors are filled on
+the CPU and moved.
 """
 
 from __future__ import annotations
@@ -322,9 +322,15 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
 
 
 def poisson(input, generator=None) -> Tensor:
-    """Poisson samples with rates ``input`` (NumPy's sampler over this generator's stream)."""
-    return _place(_gen(generator).poisson(_host(input._data)).astype(input._data.dtype), input.device,
-                  False)
+    """Poisson samples with rates ``input`` (PyTorch's sampler, element by element: ``_rng_samplers``)."""
+    from ._rng_samplers import torch_poisson
+    rates = _host(input.detach()._data)
+    if rates.dtype.kind not in "fV":
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{scalar_name(input.dtype)}'")
+    if np.any(rates < 0) or np.isnan(rates).any():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    drawn = torch_poisson(_stream(generator), rates.astype(np.float64))
+    return _place(np.asarray(drawn).astype(input._data.dtype), input.device, False)
 
 
 def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None,
@@ -493,15 +499,37 @@ def _exponential_(self, lambd: float = 1.0, *, generator=None):
 
 
 def _geometric_(self, p: float, *, generator=None):
-    return _fill(self, _gen(generator).geometric(p, self._data.shape), "geometric_")
+    """Geometric samples (trials to the first success): ``ceil(log(u) / log(1 - p))``, 53-bit u."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    s = _stream(generator)
+
+    def draw(flat, c):
+        u = _rs.unit_uniform(s, flat.size, np.dtype(np.float64))
+        with np.errstate(divide="ignore"):
+            flat[...] = np.ceil(np.log(u) / np.log1p(-p))
+    return _fill_memory_order(self, "geometric_", draw)
 
 
 def _log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None):
-    return _fill(self, _gen(generator).lognormal(mean, std, self._data.shape), "log_normal_")
+    """``exp(N(mean, std))`` from the serial (cached Box-Muller) normals, as PyTorch's kernel."""
+    if std <= 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    s = _stream(generator)
+    return _fill_memory_order(self, "log_normal_", lambda flat, c: flat.__setitem__(
+        Ellipsis, np.exp(_rs.serial_normal(s, flat.size) * std + mean)))
 
 
 def _cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None):
-    return _fill(self, median + sigma * _gen(generator).standard_cauchy(self._data.shape), "cauchy_")
+    """``median + sigma * tan(pi (u - 1/2))`` with 53-bit uniforms, as PyTorch's kernel."""
+    if sigma <= 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    s = _stream(generator)
+
+    def draw(flat, c):
+        u = _rs.unit_uniform(s, flat.size, np.dtype(np.float64))
+        flat[...] = median + sigma * np.tan(np.pi * (u - 0.5))
+    return _fill_memory_order(self, "cauchy_", draw)
 
 
 def _attach():

@@ -1,7 +1,7 @@
 """Samples built on ferrum's PyTorch-stream generator equal torch's for the same seed (sample and
 rsample): the distributions whose samplers are rand/randn/uniform_/exponential_/bernoulli/multinomial
 compositions, and the gamma family, Poisson and Binomial, whose samplers are PyTorch's
-(``_torch_samplers.py``), Cauchy's (cauchy.py) and von Mises' (von_mises.py). Only Wishart draws
+(``ferrum/_rng_samplers.py``), Cauchy's (cauchy.py) and von Mises' (von_mises.py). Only Wishart draws
 differently (torch 2.13 redraws every Wishart sample once, see wishart.py); its statistics are tested
 in test_lkj_wishart.py."""
 

@@ -5,7 +5,7 @@ One family per file, as PyTorch lays them out. Sampling draws from ferrum's gene
 the samplers built on ``rand``, ``randn``, ``uniform_``, ``exponential_``, ``bernoulli`` and
 ``multinomial`` (Normal, Uniform,
 Exponential, Laplace, Bernoulli, Categorical, Gumbel, Geometric, MultivariateNormal, the relaxed
-distributions...), the gamma family, Poisson and Binomial (PyTorch's samplers, ``_torch_samplers.py``:
+distributions...), the gamma family, Poisson and Binomial (PyTorch's samplers, ``ferrum/_rng_samplers.py``:
 Gamma, Chi2, Beta, Dirichlet, StudentT, FisherSnedecor, InverseGamma, LKJCholesky, Poisson,
 NegativeBinomial, Binomial, Multinomial) give PyTorch's values for the same seed
 (tests/distributions/test_streams.py), as do Cauchy and VonMises; only Wishart's draws do not. Densities,

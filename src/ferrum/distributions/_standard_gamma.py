@@ -1,7 +1,7 @@
 """``_standard_gamma(alpha)``: Gamma(alpha, 1) draws with implicit reparameterisation gradients (the
 op behind Gamma/Chi2/Beta/Dirichlet ``rsample``; PyTorch's ``torch._standard_gamma``).
 
-Sampling: PyTorch's own CPU sampler on ferrum's PyTorch-stream generator (``_torch_samplers.py``),
+Sampling: PyTorch's own CPU sampler on ferrum's PyTorch-stream generator (``ferrum/_rng_samplers.py``),
 so the draws are PyTorch's for the same seed; cast to the dtype and clamped at its ``tiny`` (a NaN
 to ``tiny`` as well, as C++'s ``max(min, x)`` does), so that logs of samples stay finite.
 
@@ -30,7 +30,7 @@ import ferrum
 from ferrum.autograd.function import Node, record
 from ferrum.random import _stream
 
-from ._torch_samplers import torch_standard_gamma
+from .._rng_samplers import torch_standard_gamma
 
 __all__ = ["_standard_gamma"]
 

@@ -1,7 +1,7 @@
 """Binomial(total_count, probs | logits) and Multinomial(total_count, probs | logits).
 
 Binomial draws come from PyTorch's binomial sampler on ferrum's PyTorch-stream generator
-(``_torch_samplers.py``: PyTorch's values for the same seed); Multinomial draws ``total_count``
+(``ferrum/_rng_samplers.py``: PyTorch's values for the same seed); Multinomial draws ``total_count``
 categorical indices and counts them, as PyTorch does. log_prob uses lgamma for the
 binomial coefficients and a form stable for large logits."""
 
@@ -16,7 +16,7 @@ from ferrum import Size
 from ferrum.random import _stream
 
 from . import constraints
-from ._torch_samplers import torch_binomial
+from .._rng_samplers import torch_binomial
 from .categorical import Categorical
 from .distribution import Distribution
 from .utils import _BinaryProbs, broadcast_all

@@ -11,7 +11,7 @@ from ferrum.nn.functional import logsigmoid
 from ferrum.random import _stream
 
 from . import constraints
-from ._torch_samplers import torch_poisson
+from .._rng_samplers import torch_poisson
 from .distribution import Distribution
 from .gamma import Gamma
 from .utils import _BinaryProbs, lazy_property

@@ -1,5 +1,5 @@
 """Poisson(rate) on the non-negative integers; samples from PyTorch's Poisson sampler on ferrum's
-PyTorch-stream generator (``_torch_samplers.py``): PyTorch's draws for the same seed."""
+PyTorch-stream generator (``ferrum/_rng_samplers.py``): PyTorch's draws for the same seed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ferrum import Size
 from ferrum.random import _stream
 
 from . import constraints
-from ._torch_samplers import torch_poisson
+from .._rng_samplers import torch_poisson
 from .exp_family import ExponentialFamily
 from .utils import _batch_shape_of, broadcast_all
 

@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from ferrum import _rng_streams as _rs
+from . import _rng_streams as _rs
 
 __all__ = ["torch_standard_gamma", "torch_poisson", "torch_binomial"]
 
