@@ -19,14 +19,6 @@ class Laplace(_LocScale, Distribution):
     """``Laplace(loc, scale)``; variance ``2 scale^2``."""
 
     @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
-    @property
     def variance(self):
         return 2 * self.scale.pow(2)
 

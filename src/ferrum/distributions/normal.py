@@ -28,14 +28,6 @@ class Normal(_LocScale, ExponentialFamily):
     _mean_carrier_measure = 0
 
     @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
-    @property
     def stddev(self):
         return self.scale
 

@@ -13,6 +13,7 @@ from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
+from .relaxed_bernoulli import _RelaxedParams
 from .transforms import ExpTransform
 from .utils import broadcast_all, clamp_probs
 
@@ -76,7 +77,7 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_RelaxedParams, TransformedDistribution):
     """``RelaxedOneHotCategorical(temperature, probs=None, logits=None)``: exp of an
     ExpRelaxedCategorical, a point of the simplex."""
 
@@ -92,14 +93,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
         new = self._get_checked_instance(RelaxedOneHotCategorical, _instance)
         return super().expand(batch_shape, _instance=new)
 
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs

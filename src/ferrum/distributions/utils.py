@@ -172,6 +172,14 @@ class _LocScale:
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(_batch_shape_of([loc, scale], self.loc), validate_args=validate_args)
 
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
     def _expand_loc_scale(self, cls, batch_shape, _instance):
         """``expand`` for class ``cls``: expanded views of the parameters, no validation."""
         new = self._get_checked_instance(cls, _instance)
