@@ -225,3 +225,15 @@ def test_bad_input_raises_as_torch(torch):
             lib.channel_shuffle(lib.zeros(5, 2), 1)
         with pytest.raises(TypeError):
             lib.batch_norm(lib.zeros(2, 3), None, None, None, None, True)  # all arguments are required
+
+
+def test_ctc_loss_kernel_signature(torch):
+    """torch.ctc_loss: lengths as lists or tensors, reduction as an int (1 = mean by default)."""
+    lp = np.log(np.random.default_rng(0).dirichlet(np.ones(4), size=(6, 2))).astype(np.float32)
+    targets = [[1, 2, 3], [2, 2, 0]]
+    for red in (0, 1, 2):
+        f = ferrum.ctc_loss(ferrum.tensor(lp), ferrum.tensor(targets), [6, 5], [3, 2], 0, red, False)
+        t = torch.ctc_loss(torch.tensor(lp), torch.tensor(targets), [6, 5], [3, 2], 0, red, False)
+        np.testing.assert_allclose(f.numpy(), t.numpy(), rtol=1e-5)
+    with pytest.raises(TypeError):
+        ferrum.ctc_loss(ferrum.tensor(lp), ferrum.tensor(targets), [6, 5], [3, 2], 0, "mean")

@@ -36,6 +36,7 @@ __all__ = [
     "conv2d",
     "conv3d",
     "conv_tbc",
+    "ctc_loss",
     "conv_transpose1d",
     "conv_transpose2d",
     "conv_transpose3d",
@@ -315,6 +316,12 @@ def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
 
 
 # ------------------------------------------------------------------------------ losses (int reduction)
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, blank: int = 0,
+             reduction: int = 1, zero_infinity: bool = False) -> Tensor:
+    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                      _red("ctc_loss", reduction), zero_infinity)
+
+
 def kl_div(input: Tensor, target: Tensor, reduction: int = 1, *, log_target: bool = False) -> Tensor:
     return F.kl_div(input, target, reduction=_red("kl_div", reduction), log_target=log_target)
 

@@ -215,3 +215,11 @@ def test_gradients_at_special_values_match_torch(torch, name):
 
     for f, t in zip(grads(ferrum), grads(torch)):
         np.testing.assert_allclose(f, t, rtol=1e-12, atol=0)
+
+
+def test_top_level_xlogy_(torch):
+    x, y = [0.0, 1.0, 2.5], [2.0, 3.0, 0.5]
+    f, t = ferrum.tensor(x), torch.tensor(x)
+    assert ferrum.xlogy_(f, ferrum.tensor(y)) is f
+    torch.xlogy_(t, torch.tensor(y))
+    np.testing.assert_allclose(f.numpy(), t.numpy(), rtol=1e-6)

@@ -227,3 +227,18 @@ def test_negative_order_vector_norm_gradient_at_a_zero_norm(torch):
     assert np.isfinite(npv(fx.grad)[1]).all()
     same(fx.grad[1], tx.grad[1])
     assert gradcheck(lambda t: F.linalg.vector_norm(t, -1.5, dim=1), (ft(a + 0.5, True),))
+
+
+@pytest.mark.parametrize("shape,ord,dim", [((0,), -1, None), ((0, 3), float("inf"), 0), ((0, 3), -0.5, 0),
+                                           ((0, 3), 0.5, 0), ((0, 3), -1, 1), ((0, 3), -2, None)])
+def test_vector_norm_of_empty_dims_as_torch(torch, shape, ord, dim):
+    """Norms without an identity (negative powers, min, max) refuse an empty reduction, as torch."""
+    try:
+        want = torch.linalg.vector_norm(torch.empty(shape), ord, dim=dim)
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError) as got:
+            F.linalg.vector_norm(F.empty(shape), ord, dim=dim)
+        assert str(got.value) == str(e)
+        return
+    np.testing.assert_array_equal(F.linalg.vector_norm(F.empty(shape), ord, dim=dim).numpy(),
+                                  want.numpy())

@@ -28,7 +28,7 @@ from ._autocast import autocast_op
 
 _pyint, _pyfloat = builtins.int, builtins.float
 
-__all__ = ["atan2", "arctan2", "hypot", "logaddexp", "xlogy", "copysign", "heaviside", "lerp",
+__all__ = ["atan2", "arctan2", "hypot", "logaddexp", "xlogy", "xlogy_", "copysign", "heaviside", "lerp",
            "float_power"]
 
 
@@ -102,6 +102,11 @@ class _XlogyBackward(Node, name="XlogyBackward0"):
         if self.next[1] is not None:
             gb = sum_to(g * a / b, sb)
         return ga, gb
+
+
+def xlogy_(input, other) -> Tensor:
+    """``torch.xlogy_``: ``input.xlogy_(other)``, in place."""
+    return input.xlogy_(other)
 
 
 def _np_xlogy(a, b):

@@ -503,11 +503,15 @@ def _vector_norm_data(d, p: float, axes: tuple, keepdim: bool, who: str):
     size = 1
     for ax in axes:
         size *= d.shape[ax]
+    if size == 0 and (p < 0 or math.isinf(p)):  # min, max and negative powers have no identity
+        if len(axes) == d.ndim:
+            raise RuntimeError(f"{who} cannot compute the {p:g} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        empty = next(ax for ax in axes if d.shape[ax] == 0)
+        raise RuntimeError(f"{who} cannot compute the {p:g} norm on the dimension {empty}because this "
+                           "dimension is empty and the operation does not have an identity")  # torch's text
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if math.isinf(p):
-            if size == 0:
-                raise RuntimeError(f"{who} cannot compute the {'-' if p < 0 else ''}inf norm on an "
-                                   "empty tensor because the operation does not have an identity")
             r = (np.amax if p > 0 else np.amin)(a, axis=axes, keepdims=keepdim)
         elif p == 0:
             r = np.sum(a != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
