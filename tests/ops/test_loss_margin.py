@@ -162,3 +162,43 @@ def test_hinge_embedding_infinite_input_is_not_nan(torch):
         res.append((y.detach().numpy(), x.grad.numpy()))
     np.testing.assert_array_equal(res[0][0], res[1][0])
     np.testing.assert_array_equal(res[0][1], res[1][1])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("distance", ["default", "cosine", "l1"])
+@pytest.mark.parametrize("swap,margin", [(False, 1.0), (True, 0.3)])
+def test_triplet_margin_with_distance_loss_matches_torch(torch, reduction, distance, swap, margin):
+    r = np.random.default_rng(3)
+    a, p, n = (r.standard_normal((6, 5)) for _ in range(3))
+
+    def dist(lib):
+        F = lib.nn.functional
+        return {"default": None, "cosine": lambda x, y: 1.0 - F.cosine_similarity(x, y),
+                "l1": lambda x, y: (x - y).abs().sum(-1)}[distance]
+
+    fa, ta = ferrum.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    f = ferrum.nn.TripletMarginWithDistanceLoss(distance_function=dist(ferrum), margin=margin, swap=swap,
+                                                reduction=reduction)(fa, ferrum.tensor(p), ferrum.tensor(n))
+    t = torch.nn.functional.triplet_margin_with_distance_loss(
+        ta, torch.tensor(p), torch.tensor(n), distance_function=dist(torch), margin=margin, swap=swap,
+        reduction=reduction)
+    f.sum().backward()
+    t.sum().backward()
+    np.testing.assert_allclose(f.detach().numpy(), t.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(fa.grad.numpy(), ta.grad.numpy(), rtol=1e-9, atol=1e-12)
+    x = [ferrum.tensor(v, requires_grad=True) for v in (a, p, n)]
+    assert gradcheck(lambda *t: ferrum.nn.functional.triplet_margin_with_distance_loss(
+        *t, distance_function=dist(ferrum), margin=margin, swap=swap, reduction=reduction), x)
+
+
+def test_triplet_margin_with_distance_loss_errors(torch):
+    a = ferrum.ones(2, 3)
+    for lib, x in ((ferrum, a), (torch, torch.ones(2, 3))):
+        with pytest.raises(ValueError, match="margin must be greater than 0"):
+            lib.nn.functional.triplet_margin_with_distance_loss(x, x, x, margin=0.0)
+        with pytest.raises(ValueError, match="not a valid value for reduction"):
+            lib.nn.functional.triplet_margin_with_distance_loss(x, x, x, reduction="avg")
+        with pytest.raises(RuntimeError, match="same number of dimensions"):
+            lib.nn.functional.triplet_margin_with_distance_loss(x, x, x[0])
+        with pytest.raises(ValueError, match="expected margin to be greater than 0"):
+            lib.nn.TripletMarginWithDistanceLoss(margin=-1.0)

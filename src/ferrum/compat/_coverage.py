@@ -192,7 +192,7 @@ def coverage_markdown() -> str:
         "`import torch` (and every `torch.*` submodule) gives the ferrum module itself, and "
         "`torchvision.datasets`, `torchvision.transforms`, `torchvision.models` and `torchvision.utils` "
         "give ferrum's. A program that reaches an API listed below as not available stops with an "
-        "error naming it (`torch.nn.functional.ctc_loss is not available in ferrum`).",
+        "error naming it (`torch.nn.functional.fractional_max_pool2d is not available in ferrum`).",
         "",
         f"Overall: {total_c} of {total} names ({100 * total_c / max(total, 1):.0f}%).",
         "",

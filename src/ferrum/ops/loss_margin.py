@@ -21,7 +21,8 @@ from .loss_common import (_arange, _class_layout, _class_weight, _float, _hinge,
 from ._autocast import autocast_op
 
 __all__ = ["soft_margin_loss", "multilabel_soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss",
-           "cosine_embedding_loss", "triplet_margin_loss", "multi_margin_loss", "multilabel_margin_loss"]
+           "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+           "multi_margin_loss", "multilabel_margin_loss"]
 
 
 # --------------------------------------------------------------------------- logistic margin losses
@@ -144,17 +145,39 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     for i, (a, n) in enumerate(((anchor, "anchor"), (positive, "positive"), (negative, "negative"))):
         _tensor(a, "triplet_margin_loss", n, i + 1)  # integer inputs give a floating loss, as PyTorch
     red = _reduction(reduction, size_average, reduce)
+    return _triplet(anchor, positive, negative, margin, swap, red,
+                    lambda x1, x2: _pairwise_distance(x1, x2, p, eps))
+
+
+def _triplet(anchor, positive, negative, margin: float, swap: bool, red, distance) -> Tensor:
+    """The triplet losses' common part: ``max(d(a, p) - d(a, n) + margin, 0)``, ``swap`` using
+    ``min(d(a, n), d(p, n))``, reduced."""
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     if not (anchor.ndim == positive.ndim == negative.ndim):
         raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same "
                            f"number of dimensions, but got: anchor {anchor.ndim}D, positive "
                            f"{positive.ndim}D, and negative {negative.ndim}D inputs")
-    d_pos = _pairwise_distance(anchor, positive, p, eps)
-    d_neg = _pairwise_distance(anchor, negative, p, eps)
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
     if swap:
-        d_neg = E.minimum(d_neg, _pairwise_distance(positive, negative, p, eps))
+        d_neg = E.minimum(d_neg, distance(positive, negative))
     return _reduce((margin + d_pos - d_neg).clamp_min(0), red)
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function=None, margin: float = 1.0, swap: bool = False,
+                                      reduction: str = "mean") -> Tensor:
+    """The triplet loss with any ``distance_function(x1, x2) -> distances`` (default: the
+    pairwise 2-norm distance, as ``triplet_margin_loss``); the inputs' shapes are the distance's
+    business."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if distance_function is None:
+        def distance_function(x1, x2):
+            return _pairwise_distance(x1, x2, 2.0, 1e-6)
+    return _triplet(anchor, positive, negative, margin, swap, _reduction(reduction, None, None),
+                    distance_function)
 
 
 def _gather_target(input: Tensor, t2, cd: int) -> Tensor:
