@@ -3,7 +3,7 @@
 Every function fills its tensor in place under ``no_grad`` and returns it. Random fills draw from
 ferrum's generators (the default one, or ``generator=``), which give PyTorch's CPU streams, and they
 draw in PyTorch's order, so a seeded program initialises its weights to PyTorch's values (to
-rounding: QR and float32 normals agree to about an ulp).
+rounding: QR and float32 normals agree to a few ulps).
 """
 
 from __future__ import annotations
