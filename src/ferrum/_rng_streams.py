@@ -9,22 +9,26 @@ turns its raw words into values the way PyTorch 2.13 does; each rule was measure
 
 - ``random32``: one word; ``random64``: two words, the first one high.
 - uniform float32 (and float16/bfloat16, rounded afterwards): ``(w & (2**24 - 1)) * 2**-24``;
-  float64: ``(w64 & (2**53 - 1)) * 2**-53``; then ``u * (to - from) + from``.
+  float64: ``(w64 & (2**53 - 1)) * 2**-53``; then ``u * (to - from) + from`` rounded once, and a
+  value that rounds up to ``to`` becomes ``from``. The normal fill starts from float32 uniforms for
+  float16/bfloat16 tensors too.
 - normal, contiguous tensors of 16 or more float32/float64 elements: the whole tensor is first
   filled with uniforms, then each block of 16 becomes 8 Box-Muller pairs (``u1 = 1 - x[j]``,
   ``u2 = x[j + 8]``, ``r = sqrt(-2 log u1)``, ``x[j] = r cos(2 pi u2)``, ``x[j + 8] = r sin(2 pi u2)``);
   a tail that is not a multiple of 16 is redone as a block over the last 16 elements with 16 fresh
   uniforms. Both libraries compute float32 blocks in float32 with vectorised log/sin/cos of their
   own, so float32 values agree to a few units in the last place. float16 and bfloat16 tensors are
-  filled as float32 ones and rounded: PyTorch's values for sizes that are a
-  multiple of 16; other sizes place their last block differently there (not reproduced).
+  filled as float32 ones and rounded: PyTorch's values for sizes that are a multiple of 16; other
+  sizes place their last block differently there (not reproduced).
 - normal otherwise (fewer than 16 elements, non-contiguous tensors): one float64 sample per element
   in memory order, from pairs ``u1, u2`` (53-bit), ``r = sqrt(-2 log(1 - u2))``, value
   ``r cos(2 pi u1)``, with ``r sin(2 pi u1)`` cached in the generator for the next such sample.
 - integers in ``[from, to)``: ``w % range + from``, from ``random64`` when ``range >= 2**28``.
 - ``randperm(n)``: Fisher-Yates from the front, ``swap(p[i], p[i + random32 % (n - i)])``.
-- ``bernoulli_(p)`` with a number, dropout, exponential, multinomial: 53-bit uniforms; ``bernoulli``
-  with a tensor of probabilities: a uniform of the probabilities' dtype.
+- ``bernoulli_(p)`` with a number, dropout, exponential, geometric, Cauchy, multinomial: 53-bit
+  uniforms (dropout decides ``u < p`` on the integer words); ``bernoulli`` with a tensor of
+  probabilities: a uniform of the probabilities' dtype. log-normal: the serial normals. Poisson and
+  the gamma family: PyTorch's samplers, element by element (``_rng_samplers.py``).
 
 The generator state serialises in PyTorch's 5056-byte layout (``get_rng_state``), so a state saved
 under one library restores under the other.
@@ -183,12 +187,6 @@ def _box_muller_blocks(x: np.ndarray) -> None:
     np.multiply(rad, theta, out=x[:, :8])
 
 
-def _fill_uniforms(s: Stream, n: int, dtype: np.dtype) -> np.ndarray:
-    """The uniforms PyTorch's normal fill starts from: float32 ones (float16/bfloat16 tensors too),
-    float64 ones for float64."""
-    return unit_uniform(s, n, dtype)
-
-
 def _normal_fill_into(s: Stream, out: np.ndarray, mean: float, std: float) -> None:
     """PyTorch's vectorised normal fill of a contiguous tensor of 16 or more elements."""
     n = out.size
@@ -203,10 +201,10 @@ def _normal_fill_into(s: Stream, out: np.ndarray, mean: float, std: float) -> No
         out[i:i + x.size] = x
 
     for i in range(0, whole, _CHUNK):
-        put(i, _fill_uniforms(s, min(_CHUNK, whole - i), out.dtype))
+        put(i, unit_uniform(s, min(_CHUNK, whole - i), out.dtype))
     if whole != n:
         unit_uniform(s, n - whole, out.dtype)  # drawn by the first fill, then overwritten
-        put(n - 16, _fill_uniforms(s, 16, out.dtype))
+        put(n - 16, unit_uniform(s, 16, out.dtype))
 
 
 def serial_normal(s: Stream, n: int) -> np.ndarray:
