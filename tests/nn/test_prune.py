@@ -324,3 +324,35 @@ def test_is_pruned_nested_and_training_step():
     assert (net[2].weight[net[2].weight_mask == 0] == 0).all()
     fprune.remove(net[2], "weight")
     assert not fprune.is_pruned(net)
+
+
+def test_module_lifecycle_matches_torch(torch):
+    import copy
+    outs = []
+    for lib, nn, lib_t in ((torch.nn.utils.prune, torch.nn, torch), (fprune, ferrum.nn, ferrum)):
+        torch.manual_seed(0)
+        ferrum.manual_seed(0)
+        m = nn.Linear(3, 4)
+        lib.l1_unstructured(m, "weight", 0.5)
+        # module.weight has a grad_fn, so deepcopy refuses it (both) ...
+        with pytest.raises(RuntimeError, match="graph leaves"):
+            copy.deepcopy(m)
+        # ... unless pruned under no_grad; the copy carries its own hook
+        with lib_t.no_grad():
+            m2 = nn.Linear(3, 4)
+            lib.l1_unstructured(m2, "weight", 0.5)
+        c = copy.deepcopy(m2)
+        assert lib.is_pruned(c)
+        # a pruned state dict loads into a module pruned with an identity mask
+        m3 = nn.Linear(3, 4)
+        lib.identity(m3, "weight")
+        m3.load_state_dict(m.state_dict())
+        x = lib_t.ones(1, 3)
+        assert (m3(x) - m(x)).abs().max().item() == 0
+        # .double() converts weight_orig/mask; the hook recomputes weight on the next call
+        m.double()
+        before = str(m.weight.dtype).split(".")[1]
+        m(lib_t.ones(1, 3, dtype=lib_t.float64))
+        outs.append((before, str(m.weight.dtype).split(".")[1], lib.Identity.PRUNING_TYPE,
+                     lib.LnStructured.PRUNING_TYPE, lib.CustomFromMask.PRUNING_TYPE))
+    assert outs[0] == outs[1]

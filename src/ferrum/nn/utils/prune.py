@@ -16,7 +16,9 @@ are torch's.
 
 Differences from PyTorch: a pruning call that fails (a bad ``amount``, an ``amount`` larger than what is
 left, a bad ``dim``) leaves the module exactly as it was; torch by then has already dropped the
-module's existing pruning hook (and appended the new method to its container).
+module's existing pruning hook (and appended the new method to its container). ``global_unstructured``
+accepts a one-shot iterable (a generator) of ``(module, name)`` pairs, which torch walks three times and
+so fails on; a list, the documented argument, gives torch's result.
 """
 
 from __future__ import annotations
