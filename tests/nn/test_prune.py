@@ -356,3 +356,12 @@ def test_module_lifecycle_matches_torch(torch):
         outs.append((before, str(m.weight.dtype).split(".")[1], lib.Identity.PRUNING_TYPE,
                      lib.LnStructured.PRUNING_TYPE, lib.CustomFromMask.PRUNING_TYPE))
     assert outs[0] == outs[1]
+
+
+def test_global_unstructured_generator_and_list_agree():
+    a, b = ferrum.nn.Linear(3, 4), ferrum.nn.Linear(3, 4)
+    b.load_state_dict(a.state_dict())
+    fprune.global_unstructured([(a, "weight"), (a, "bias")], fprune.L1Unstructured, amount=5)
+    fprune.global_unstructured(((b, n) for n in ("weight", "bias")), fprune.L1Unstructured, amount=5)
+    assert float(a.weight_mask.sum() + a.bias_mask.sum()) == 11.0
+    assert (a.weight_mask == b.weight_mask).all() and (a.bias_mask == b.bias_mask).all()
