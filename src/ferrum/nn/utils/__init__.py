@@ -4,6 +4,7 @@ weight_norm / spectral_norm."""
 from . import clip_grad, convert_parameters  # noqa: F401
 from . import rnn  # noqa: F401
 from . import parametrizations, parametrize  # noqa: F401
+from . import prune  # noqa: F401
 from .clip_grad import (clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,
                         get_total_norm)
 from .convert_parameters import parameters_to_vector, vector_to_parameters
