@@ -242,3 +242,11 @@ def test_vector_norm_of_empty_dims_as_torch(torch, shape, ord, dim):
         return
     np.testing.assert_array_equal(F.linalg.vector_norm(F.empty(shape), ord, dim=dim).numpy(),
                                   want.numpy())
+
+
+def test_fro_norm_over_more_than_two_dims_raises_as_torch(torch):
+    for lib in (F, torch):
+        with pytest.raises(RuntimeError, match="dim must be a 2-tuple. Got 1 2 3"):
+            lib.norm(lib.ones(2, 3, 4, 5), p="fro", dim=[1, 2, 3])
+    np.testing.assert_allclose(F.norm(F.ones(2, 3, 4), p="fro", dim=(1, 2)).numpy(),
+                               torch.norm(torch.ones(2, 3, 4), p="fro", dim=(1, 2)).numpy())

@@ -574,6 +574,9 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtyp
         raise RuntimeError(f"norm(): Expected a floating point or complex tensor as input. Got {_tname(d)}")
     if isinstance(p, str):
         if p == "fro":
+            if isinstance(dim, (tuple, list)) and len(dim) > 2:  # torch hands these to matrix_norm
+                raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                                   + " ".join(str(int(k)) for k in dim))
             pv = 2.0
         elif p == "nuc":
             return _nuclear(input, dim, keepdim)
