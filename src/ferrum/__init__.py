@@ -119,7 +119,7 @@ def __getattr__(name):
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
                 "amp", "testing", "special", "fft", "datasets", "transforms", "train", "models",
                 "accelerator", "version", "multiprocessing", "cpu", "func", "futures", "distributions",
-                "profiler"):
+                "profiler", "jit", "signal"):
         try:
             return importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:
