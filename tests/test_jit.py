@@ -204,3 +204,19 @@ def test_context_managers_and_onednn(torch):
     assert ferrum.jit.onednn_fusion_enabled()
     ferrum.jit.enable_onednn_fusion(False)
     assert not ferrum.jit.onednn_fusion_enabled()
+
+
+def test_private_helpers_used_by_libraries(torch, no_deprecation):
+    for lib in (ferrum, torch):
+        @lib.jit._overload
+        def f(x: int) -> int:  # noqa: F811
+            ...
+
+        def f(x):  # noqa: F811
+            return x + 1
+
+        assert f(1) == 2
+        assert lib.jit._unwrap_optional(3) == 3
+        with pytest.raises(AssertionError, match="Unwrapping null optional"):
+            lib.jit._unwrap_optional(None)
+        assert lib.jit._script_if_tracing(sorted)([2, 1]) == [1, 2]

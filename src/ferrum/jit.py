@@ -115,6 +115,23 @@ def script_if_tracing(fn: Callable) -> Callable:
     return fn
 
 
+def _overload(func: Callable) -> Callable:
+    """torch.jit._overload: declares a typed overload for the compiler (torchvision uses it); the
+    plain ``def`` that follows replaces the declaration, as in eager torch. Returns ``func``."""
+    return func
+
+
+_overload_method = _overload
+_script_if_tracing = script_if_tracing
+
+
+def _unwrap_optional(x: Any) -> Any:
+    """``x``, which must not be None (AssertionError, as torch)."""
+    if x is None:
+        raise AssertionError("Unwrapping null optional")
+    return x
+
+
 def _as_tuple(example_inputs: Any) -> tuple:
     # torch's rule for the example inputs: a Tensor or a dict is one positional argument, a tuple is
     # the arguments, any other iterable is turned into a tuple
