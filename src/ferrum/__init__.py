@@ -27,6 +27,7 @@ from .ops.activation import relu, relu_  # noqa: F401  (torch.relu: the one relu
 from .ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .ops.search import *  # noqa: F401,F403
 from .ops.combine import *  # noqa: F401,F403
+from .ops import tensor_apply as _tensor_apply  # noqa: F401  (Tensor.apply_)
 from .random import *  # noqa: F401,F403
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
@@ -119,7 +120,7 @@ def __getattr__(name):
     if name in ("linalg", "backends", "nn", "optim", "utils", "serialization", "onnx", "distributed",
                 "amp", "testing", "special", "fft", "datasets", "transforms", "train", "models",
                 "accelerator", "version", "multiprocessing", "cpu", "func", "futures", "distributions",
-                "profiler"):
+                "profiler", "jit", "signal"):
         try:
             return importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:

@@ -20,3 +20,4 @@ from .sparse import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
+from . import utils  # noqa: F401  (torch.nn.modules.utils: _pair, _single, ... as an attribute)
