@@ -124,7 +124,7 @@ def _factor(A: Tensor, pivot: bool, op: str):
         raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(d.shape)} instead")
     if d.dtype.kind not in "fc":
-        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_tname(d)}'")
+        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_tname(d.dtype)}'")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     lu_arr, piv, info = _getrf_batch(d)
@@ -240,7 +240,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {bd.shape[-2]}x{bd.shape[-1]})")
     if d.dtype != bd.dtype:
         raise RuntimeError(f"{op}: Expected LU and B to have the same dtype, but found LU of type "
-                           f"{_tname(d)} and B of type {_tname(bd)} instead")
+                           f"{_tname(d.dtype)} and B of type {_tname(bd.dtype)} instead")
     if pd.dtype != np.int32:
         raise RuntimeError(f"{op}: pivots should be a Tensor of scalar type torch.int32")
     if pd.ndim < 1 or pd.shape[-1] != n:

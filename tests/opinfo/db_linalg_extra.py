@@ -1,0 +1,36 @@
+"""Registry entries: LU factorization (linalg.lu_factor, lu_factor_ex, lu, lu_solve, lu_unpack)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import Sample, register
+
+F32_64 = ("float32", "float64")
+
+
+def _lu_samples(rng, dtype):
+    yield Sample((rng.uniform(-1, 1, (3, 3)),))
+    yield Sample((rng.uniform(-1, 1, (2, 3, 5)),))
+    yield Sample((rng.uniform(-1, 1, (4, 2)),))
+
+
+def _square(rng, dtype):
+    yield Sample((rng.uniform(-1, 1, (3, 3)) + 2 * np.eye(3), rng.uniform(-1, 1, (3, 2))))
+    yield Sample((rng.uniform(-1, 1, (2, 3, 3)) + 2 * np.eye(3), rng.uniform(-1, 1, (2, 3, 1))))
+
+
+def _lu_solve(T, a, b, **kw):
+    LU, piv = T.linalg.lu_factor(a)
+    return T.linalg.lu_solve(LU, piv, b, **kw)
+
+
+register("linalg.lu_factor", lambda T, a: T.linalg.lu_factor(a).LU, _lu_samples, dtypes=F32_64)
+register("linalg.lu_factor_ex", lambda T, a: tuple(T.linalg.lu_factor_ex(a)), _lu_samples, dtypes=F32_64)
+register("linalg.lu", lambda T, a: tuple(T.linalg.lu(a)), _lu_samples, dtypes=F32_64)
+register("lu_unpack", lambda T, a: tuple(T.lu_unpack(*T.linalg.lu_factor(a))), _lu_samples, dtypes=F32_64)
+register("linalg.lu_solve", lambda T, a, b: _lu_solve(T, a, b), _square, dtypes=F32_64)
+register("linalg.lu_solve_adjoint", lambda T, a, b: _lu_solve(T, a, b, adjoint=True), _square, dtypes=F32_64)
+register("linalg.lu_solve_right", lambda T, a, b: _lu_solve(T, a, b.mT, left=False), _square, dtypes=F32_64)
+register("linalg.lu_solve_right_adjoint", lambda T, a, b: _lu_solve(T, a, b.mT, left=False, adjoint=True),
+         _square, dtypes=F32_64)
