@@ -88,7 +88,7 @@ _LAZY = {"save": ".serialization", "load": ".serialization", "cdist": ".ops.cdis
              "autocast_increment_nesting", "autocast_decrement_nesting")}}
 _LAZY.update(save_file=".serialization", load_file=".serialization")
 _LAZY.update(compile="._compile")
-_LAZY.update(lu_unpack=".ops.lu")
+_LAZY.update(lu_unpack=".ops.lu", geqrf=".ops.householder", orgqr=".ops.householder")
 _LAZY.update(dict.fromkeys(
     ("hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"), ".ops.windows"))
 _LAZY.update(dict.fromkeys((

@@ -1,4 +1,5 @@
-"""Registry entries: LU factorization (linalg.lu_factor, lu_factor_ex, lu, lu_solve, lu_unpack)."""
+"""Registry entries: LU factorization (linalg.lu_factor, lu_factor_ex, lu, lu_solve, lu_unpack),
+linalg.householder_product and geqrf."""
 
 from __future__ import annotations
 
@@ -34,3 +35,13 @@ register("linalg.lu_solve_adjoint", lambda T, a, b: _lu_solve(T, a, b, adjoint=T
 register("linalg.lu_solve_right", lambda T, a, b: _lu_solve(T, a, b.mT, left=False), _square, dtypes=F32_64)
 register("linalg.lu_solve_right_adjoint", lambda T, a, b: _lu_solve(T, a, b.mT, left=False, adjoint=True),
          _square, dtypes=F32_64)
+
+
+def _hh_samples(rng, dtype):
+    yield Sample((rng.uniform(-1, 1, (4, 3)), rng.uniform(-1, 1, (2,))))
+    yield Sample((rng.uniform(-1, 1, (2, 3, 3)), rng.uniform(-1, 1, (2, 3))))
+
+
+register("linalg.householder_product", lambda T, a, tau: T.linalg.householder_product(a, tau), _hh_samples,
+         dtypes=F32_64)
+register("geqrf", lambda T, a: tuple(T.geqrf(a)), _lu_samples, dtypes=F32_64, grad=False)
