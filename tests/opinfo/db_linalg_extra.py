@@ -1,5 +1,5 @@
 """Registry entries: LU factorization (linalg.lu_factor, lu_factor_ex, lu, lu_solve, lu_unpack),
-linalg.householder_product and geqrf."""
+linalg.householder_product, geqrf, linalg.eig and linalg.eigvals."""
 
 from __future__ import annotations
 
@@ -45,3 +45,18 @@ def _hh_samples(rng, dtype):
 register("linalg.householder_product", lambda T, a, tau: T.linalg.householder_product(a, tau), _hh_samples,
          dtypes=F32_64)
 register("geqrf", lambda T, a: tuple(T.geqrf(a)), _lu_samples, dtypes=F32_64, grad=False)
+
+
+def _eig_samples(rng, dtype):
+    yield Sample((rng.uniform(-1, 1, (3, 3)),))
+    yield Sample((rng.uniform(-1, 1, (2, 4, 4)),))
+
+
+def _eig_parts(T, a):
+    """Phase-invariant parts of eig (the sign of a real eigenvector depends on the LAPACK build)."""
+    L, V = T.linalg.eig(a)
+    return L.real, L.imag, V.abs()
+
+
+register("linalg.eig", _eig_parts, _eig_samples, dtypes=F32_64)
+register("linalg.eigvals", lambda T, a: T.view_as_real(T.linalg.eigvals(a)), _eig_samples, dtypes=F32_64)
