@@ -22,11 +22,12 @@ from .ops.combine import linalg_vander as vander  # noqa: F401
 from .ops.lu import lu, lu_factor, lu_factor_ex, lu_solve  # noqa: F401
 from .ops.householder import householder_product  # noqa: F401
 from .ops.eig import EigResult, eig, eigvals  # noqa: F401
+from .ops.tensor_linalg import tensorinv, tensorsolve
 
 __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_ex", "solve",
     "solve_ex", "solve_triangular", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd",
     "svdvals", "pinv", "matrix_rank", "lstsq", "cond", "matrix_exp", "matrix_power", "matmul",
     "cross", "vecdot", "multi_dot", "diagonal", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
-    "householder_product", "eig", "eigvals",
+    "householder_product", "eig", "eigvals", "tensorinv", "tensorsolve",
 ]

@@ -1,5 +1,5 @@
 """Registry entries: LU factorization (linalg.lu_factor, lu_factor_ex, lu, lu_solve, lu_unpack),
-linalg.householder_product, geqrf, linalg.eig and linalg.eigvals."""
+linalg.householder_product, geqrf, linalg.eig, linalg.eigvals, linalg.tensorinv and linalg.tensorsolve."""
 
 from __future__ import annotations
 
@@ -60,3 +60,10 @@ def _eig_parts(T, a):
 
 register("linalg.eig", _eig_parts, _eig_samples, dtypes=F32_64)
 register("linalg.eigvals", lambda T, a: T.view_as_real(T.linalg.eigvals(a)), _eig_samples, dtypes=F32_64)
+register("linalg.tensorinv", lambda T, a: T.linalg.tensorinv(a, ind=1),
+         lambda rng, dtype: iter([Sample((rng.uniform(-1, 1, (6, 2, 3)) + 3 * np.eye(6).reshape(6, 2, 3),))]),
+         dtypes=F32_64)
+register("linalg.tensorsolve", lambda T, a, b: T.linalg.tensorsolve(a, b),
+         lambda rng, dtype: iter([Sample((rng.uniform(-1, 1, (2, 3, 6)) + 3 * np.eye(6).reshape(2, 3, 6),
+                                          rng.uniform(-1, 1, (2, 3))))]),
+         dtypes=F32_64)
