@@ -23,6 +23,7 @@ from .ops.lu import lu, lu_factor, lu_factor_ex, lu_solve  # noqa: F401
 from .ops.householder import householder_product  # noqa: F401
 from .ops.eig import EigResult, eig, eigvals  # noqa: F401
 from .ops.tensor_linalg import tensorinv, tensorsolve
+from .ops.ldl import ldl_factor, ldl_factor_ex, ldl_solve
 
 __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_ex", "solve",
@@ -30,4 +31,5 @@ __all__ = [
     "svdvals", "pinv", "matrix_rank", "lstsq", "cond", "matrix_exp", "matrix_power", "matmul",
     "cross", "vecdot", "multi_dot", "diagonal", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
     "householder_product", "eig", "eigvals", "tensorinv", "tensorsolve",
+    "ldl_factor", "ldl_factor_ex", "ldl_solve",
 ]

@@ -1,5 +1,6 @@
 """Registry entries: LU factorization (linalg.lu_factor, lu_factor_ex, lu, lu_solve, lu_unpack),
-linalg.householder_product, geqrf, linalg.eig, linalg.eigvals, linalg.tensorinv and linalg.tensorsolve."""
+linalg.householder_product, geqrf, linalg.eig, linalg.eigvals, linalg.tensorinv, linalg.tensorsolve and
+linalg.ldl_factor(_ex) / ldl_solve."""
 
 from __future__ import annotations
 
@@ -67,3 +68,15 @@ register("linalg.tensorsolve", lambda T, a, b: T.linalg.tensorsolve(a, b),
          lambda rng, dtype: iter([Sample((rng.uniform(-1, 1, (2, 3, 6)) + 3 * np.eye(6).reshape(2, 3, 6),
                                           rng.uniform(-1, 1, (2, 3))))]),
          dtypes=F32_64)
+
+
+def _sym_samples(rng, dtype):
+    a = rng.uniform(-1, 1, (2, 3, 3))
+    yield Sample((a + np.swapaxes(a, -1, -2),))
+    yield Sample((np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 3.0, 0.0]]),))
+
+
+register("linalg.ldl_factor_ex", lambda T, a: tuple(T.linalg.ldl_factor_ex(a)), _sym_samples, dtypes=F32_64,
+         grad=False)
+register("linalg.ldl_solve", lambda T, a: T.linalg.ldl_solve(*T.linalg.ldl_factor(a), a[..., :1] + 1),
+         _sym_samples, dtypes=F32_64, grad=False)
