@@ -27,6 +27,8 @@ from .ops.activation import relu, relu_  # noqa: F401  (torch.relu: the one relu
 from .ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .ops.search import *  # noqa: F401,F403
 from .ops.combine import *  # noqa: F401,F403
+from .ops.lu import lu, lu_solve, lu_unpack  # noqa: F401
+from .ops.householder import geqrf, orgqr  # noqa: F401
 from .random import *  # noqa: F401,F403
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
@@ -88,7 +90,6 @@ _LAZY = {"save": ".serialization", "load": ".serialization", "cdist": ".ops.cdis
              "autocast_increment_nesting", "autocast_decrement_nesting")}}
 _LAZY.update(save_file=".serialization", load_file=".serialization")
 _LAZY.update(compile="._compile")
-_LAZY.update(lu_unpack=".ops.lu", geqrf=".ops.householder", orgqr=".ops.householder")
 _LAZY.update(dict.fromkeys(
     ("hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"), ".ops.windows"))
 _LAZY.update(dict.fromkeys((

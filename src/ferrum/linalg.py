@@ -19,7 +19,9 @@ from .ops.solve import (CholeskyExResult, InvExResult, SlogdetResult, SolveExRes
                         solve_triangular)
 from .ops.solve import linalg_matrix_power as matrix_power
 from .ops.combine import linalg_vander as vander  # noqa: F401
-from .ops.lu import lu, lu_factor, lu_factor_ex, lu_solve  # noqa: F401
+from .ops.lu import lu_factor, lu_factor_ex
+from .ops.lu import linalg_lu as lu
+from .ops.lu import linalg_lu_solve as lu_solve
 from .ops.householder import householder_product  # noqa: F401
 from .ops.eig import EigResult, eig, eigvals  # noqa: F401
 from .ops.tensor_linalg import tensorinv, tensorsolve

@@ -97,3 +97,11 @@ def test_errors_match_torch(torch):
             ff()
         assert same_exception(ef.value, et.value), (ef.value, et.value)
         assert str(ef.value) == str(et.value)
+
+
+def test_tensor_methods(torch):
+    a = RNG.standard_normal((4, 3))
+    r, tr = ft(a).geqrf(), tt(torch, a).geqrf()
+    close(r.a, tr.a)
+    close(r.tau, tr.tau)
+    close(r.a.orgqr(r.tau), tr.a.orgqr(tr.tau))

@@ -148,3 +148,21 @@ def test_lu_unpack_flags(torch):
     for kw in ({"unpack_data": False}, {"unpack_pivots": False}):
         for x, y in zip(F.lu_unpack(*r, **kw), torch.lu_unpack(*tr, **kw)):
             close(x, y)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_deprecated_forms_and_methods(torch):
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 0.0, 1.0]])
+    b = RNG.standard_normal((3, 2))
+    for kw in ({}, {"get_infos": True}):
+        r, tr = F.lu(ft(a), **kw), torch.lu(tt(torch, a), **kw)
+        assert len(r) == len(tr)
+        for x, y in zip(r, tr):
+            close(x, y)
+        r, tr = ft(a).lu(**kw), tt(torch, a).lu(**kw)
+        for x, y in zip(r, tr):
+            close(x, y)
+    a = a + 3 * np.eye(3)
+    r, tr = F.lu(ft(a)), torch.lu(tt(torch, a))
+    close(F.lu_solve(ft(b), *r), torch.lu_solve(tt(torch, b), *tr))
+    close(ft(b).lu_solve(*r), tt(torch, b).lu_solve(*tr))

@@ -110,3 +110,11 @@ def geqrf(input: Tensor, *, out=None):
             _write_out(o, r)
         return GeqrfResult(*out)
     return res
+
+
+def _attach():
+    Tensor.geqrf = geqrf
+    Tensor.orgqr = orgqr
+
+
+_attach()

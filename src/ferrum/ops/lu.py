@@ -37,12 +37,13 @@ from .matmul import matmul
 from .rearrange import tril, triu
 from .solve import solve_triangular
 
-__all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack"]
+__all__ = ["lu_factor", "lu_factor_ex", "linalg_lu", "linalg_lu_solve", "lu_unpack", "lu", "lu_solve"]
 
 LUFactorResult = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorExResult = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 LUResult = collections.namedtuple("linalg_lu", ["P", "L", "U"])
 LUUnpackResult = collections.namedtuple("lu_unpack", ["P", "L", "U"])
+LUWithInfoResult = collections.namedtuple("_lu_with_info", ["LU", "pivots", "info"])
 
 
 def _getrf_batch(d):
@@ -171,7 +172,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out=None):
     return res
 
 
-def lu(A: Tensor, *, pivot: bool = True, out=None):
+def linalg_lu(A: Tensor, *, pivot: bool = True, out=None):
     """``(P, L, U)`` with ``A = P L U``: ``P`` ``(*, m, m)``, ``L`` ``(*, m, k)`` unit lower,
     ``U`` ``(*, k, n)`` upper, k = min(m, n). Singular matrices do not raise."""
     LU, _, _, P = _factor(A, pivot, "linalg.lu")
@@ -220,13 +221,13 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpa
     return res
 
 
-def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False,  # noqa: N803
-             out=None) -> Tensor:
+def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False,  # noqa: N803
+                    out=None) -> Tensor:
     """Solves ``A X = B`` (``X A = B`` when not ``left``; with ``A^H`` when ``adjoint``) given
     ``(LU, pivots)`` of ``A`` from :func:`lu_factor`. ``LU`` ``(*, n, n)``, ``B`` ``(*, n, k)``
     (``(*, k, n)`` when not ``left``); batch dims broadcast."""
     if out is not None:
-        return _write_out(out, lu_solve(LU, pivots, B, left=left, adjoint=adjoint))
+        return _write_out(out, linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint))
     op = "linalg.lu_solve"
     _check(B, op, "B")
     _check(pivots, op, "pivots")
@@ -263,3 +264,29 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     # X A^H = B: X = B P L^{-H} U^{-H}
     Y = solve_triangular(_mH(L), matmul(B, P), upper=True, left=False, unitriangular=True)
     return solve_triangular(_mH(U), Y, upper=False, left=False)
+
+
+# --------------------------------------------------------------------------- torch's deprecated forms
+def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out=None):
+    """``torch.lu`` (deprecated in PyTorch for :func:`lu_factor`): ``(LU, pivots)``, or
+    ``(LU, pivots, info)`` with ``get_infos``; never raises for a singular matrix, as PyTorch."""
+    LU, piv, info, _ = _factor(A, pivot, "torch.lu")
+    res = LUWithInfoResult(LU, _const_like(A, piv), _const_like(A, info))
+    if out is not None:
+        for o, r in zip(out, res):
+            _write_out(o, r)
+        res = LUWithInfoResult(*out) if get_infos else LUWithInfoResult(*out, None)
+    return res if get_infos else (res.LU, res.pivots)
+
+
+def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out=None) -> Tensor:  # noqa: N803
+    """``torch.lu_solve`` (deprecated in PyTorch): :func:`linalg_lu_solve` with ``b`` first."""
+    return linalg_lu_solve(LU_data, LU_pivots, b, out=out)
+
+
+def _attach():
+    Tensor.lu = lu
+    Tensor.lu_solve = lu_solve
+
+
+_attach()
