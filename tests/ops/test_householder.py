@@ -86,6 +86,8 @@ def _bad_calls(T):
         lambda: T.linalg.householder_product(T.ones(3, 2, dtype=T.int64), T.ones(2, dtype=T.int64)),
         lambda: T.geqrf(r(3)),
         lambda: T.geqrf(T.ones(3, 3, dtype=T.int64)),
+        lambda: T.linalg.householder_product(T.ones(3, 2, dtype=T.float16), T.ones(2, dtype=T.float16)),
+        lambda: T.geqrf(T.ones(3, 3, dtype=T.bfloat16)),
     ]
 
 

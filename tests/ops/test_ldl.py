@@ -92,6 +92,7 @@ def _bad_calls(T):
         lambda: T.linalg.ldl_solve(T.eye(3), T.ones(2, dtype=i32), T.ones(3, 1)),
         lambda: T.linalg.ldl_solve(T.eye(3), T.ones(3, dtype=i32), T.ones(3, 1, dtype=T.float64)),
         lambda: T.linalg.ldl_solve(T.eye(3), T.ones(3, dtype=i32), T.ones(3)),
+        lambda: T.linalg.ldl_factor(T.eye(3, dtype=T.float16)),
     ]
 
 

@@ -129,6 +129,8 @@ def _bad_calls(T):
         lambda: T.linalg.lu_solve(eye, T.ones(3, dtype=i32), T.ones(3)),
         lambda: T.lu_unpack(eye, T.ones(3)),
         lambda: T.lu_unpack(eye, T.full((3,), 5, dtype=i32)),
+        lambda: T.linalg.lu_factor(T.zeros(3, 3, dtype=T.float16)),
+        lambda: T.linalg.lu_factor(T.zeros(3, 3, dtype=T.bfloat16)),
     ]
 
 

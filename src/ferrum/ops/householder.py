@@ -44,7 +44,7 @@ def _check_args(A: Tensor, tau: Tensor, op: str) -> None:
                            f"{list(td.shape[:-1])}")
     if td.dtype != d.dtype:
         raise RuntimeError(f"{op}: tau dtype {_tname(td.dtype)} does not match input dtype {_tname(d.dtype)}")
-    if d.dtype.kind not in "fc" and A.dtype.category < 2:
+    if d.dtype.kind not in "fc" or d.dtype.itemsize < 4:  # no (b)float16 in torch either
         raise NotImplementedError(f"\"orgqr_cpu\" not implemented for '{_tname(d.dtype)}'")
 
 
@@ -94,7 +94,7 @@ def geqrf(input: Tensor, *, out=None):
     d = input._data
     if d.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
-    if d.dtype.kind not in "fc" and input.dtype.category < 2:
+    if d.dtype.kind not in "fc" or d.dtype.itemsize < 4:
         raise NotImplementedError(f"\"geqrf_cpu\" not implemented for '{_tname(d.dtype)}'")
     a = _np_dtype_ok(d)
     m, n = a.shape[-2:]

@@ -59,7 +59,9 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     if d.dtype.kind not in "fc" and A.dtype.category < 2:
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
                            f"{_tname(d.dtype)}")
-    a = _low(d)
+    if d.dtype.kind not in "fc" or d.dtype.itemsize < 4:  # no (b)float16 in torch either
+        raise NotImplementedError(f"\"ldl_factor_kernel_cpu\" not implemented for '{_tname(d.dtype)}'")
+    a = d
     n = a.shape[-1]
     batch = a.shape[:-2]
     ld = np.zeros(a.shape, a.dtype)

@@ -124,12 +124,12 @@ def _factor(A: Tensor, pivot: bool, op: str):
     if d.ndim < 2:
         raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(d.shape)} instead")
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind not in "fc" or d.dtype.itemsize < 4:  # torch has no LU for (b)float16 either
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_tname(d.dtype)}'")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     lu_arr, piv, info = _getrf_batch(d)
-    P = _perm_matrix(piv, d.shape[-2], d.dtype if d.dtype.kind in "fc" else np.float32)
+    P = _perm_matrix(piv, d.shape[-2], d.dtype)
     LU = record(lu_arr, LinalgLuFactorExBackward0, (A,), save_output=True, P=P)
     return LU, piv, info, P
 
