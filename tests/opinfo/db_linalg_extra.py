@@ -80,3 +80,14 @@ register("linalg.ldl_factor_ex", lambda T, a: tuple(T.linalg.ldl_factor_ex(a)), 
          grad=False)
 register("linalg.ldl_solve", lambda T, a: T.linalg.ldl_solve(*T.linalg.ldl_factor(a), a[..., :1] + 1),
          _sym_samples, dtypes=F32_64, grad=False)
+
+
+def _ormqr_samples(rng, dtype):
+    a = rng.uniform(-1, 1, (4, 3))
+    h, tau = np.linalg.qr(a, mode="raw")
+    yield Sample((np.ascontiguousarray(h.T), tau, rng.uniform(-1, 1, (4, 2))))
+
+
+register("ormqr", lambda T, a, tau, c: T.ormqr(a, tau, c), _ormqr_samples, dtypes=F32_64)
+register("ormqr_right_transpose", lambda T, a, tau, c: T.ormqr(a, tau, c.mT, left=False, transpose=True),
+         _ormqr_samples, dtypes=F32_64)

@@ -10,7 +10,7 @@ import pytest
 import ferrum as F
 from ferrum.autograd import gradcheck, gradgradcheck
 
-from tests.helpers import closeness, tt
+from tests.helpers import closeness, npv, tt
 from tests.helpers import ft_copy as ft
 from tests.opinfo.core import same_exception
 
@@ -107,3 +107,51 @@ def test_tensor_methods(torch):
     close(r.a, tr.a)
     close(r.tau, tr.tau)
     close(r.a.orgqr(r.tau), tr.a.orgqr(tr.tau))
+
+
+@pytest.mark.parametrize("shape,cshape,left", [((4, 3), (4, 2), True), ((4, 3), (2, 4), False),
+                                               ((3, 4), (3, 2), True), ((2, 4, 4), (2, 4, 3), True)])
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_ormqr_vs_torch(torch, shape, cshape, left, transpose, dtype):
+    a, tau = (np.array(x.numpy()) for x in torch.geqrf(tt(torch, _rand(shape, dtype))))
+    c = _rand(cshape, dtype)
+    tol = TOL[dtype] * 10
+    fs = [ft(x, True) for x in (a, tau, c)]
+    ts = [tt(torch, x, True) for x in (a, tau, c)]
+    r, tr = F.ormqr(*fs, left, transpose), torch.ormqr(*ts, left, transpose)
+    close(r, tr, tol, tol)
+    g = _rand(tr.shape, dtype)
+    r.backward(ft(g))
+    tr.backward(tt(torch, g))
+    for x, y in zip(fs, ts):
+        close(x.grad, y.grad, 10 * tol, 10 * tol)
+    close(ft(a).ormqr(ft(tau), ft(c), left, transpose), tr, tol, tol)
+
+
+def test_ormqr_gradcheck():
+    a, tau = F.geqrf(ft(_rand((4, 3), np.float64)))
+    c = _rand((4, 2), np.float64)
+    args = (ft(npv(a), True), ft(npv(tau), True), ft(c, True))
+    assert gradcheck(lambda x, t, y: F.ormqr(x, t, y, True, True), args)
+    assert gradgradcheck(lambda x, t, y: F.ormqr(x, t, y, True, True), args)
+
+
+def _ormqr_bad(T):
+    a, t = T.geqrf(T.randn(4, 3, dtype=T.float64))
+    return [
+        lambda: T.ormqr(a, t, T.randn(3, 2, dtype=T.float64)),
+        lambda: T.ormqr(a, t, T.randn(2, 3, dtype=T.float64), left=False),
+        lambda: T.ormqr(a, t, T.randn(4, 2)),
+        lambda: T.ormqr(a, T.randn(5, dtype=T.float64), T.randn(4, 2, dtype=T.float64)),
+    ]
+
+
+def test_ormqr_errors_match_torch(torch):
+    for ff, tf in zip(_ormqr_bad(F), _ormqr_bad(torch)):
+        with pytest.raises(Exception) as et:
+            tf()
+        with pytest.raises(Exception) as ef:
+            ff()
+        assert same_exception(ef.value, et.value), (ef.value, et.value)
+        assert str(ef.value) == str(et.value)

@@ -1,5 +1,6 @@
-"""Householder reflectors: ``linalg.householder_product`` (alias ``torch.orgqr``) and
-``torch.geqrf``, the pair LAPACK's QR is made of (``Q = householder_product(*geqrf(A))``).
+"""Householder reflectors: ``linalg.householder_product`` (alias ``torch.orgqr``), ``torch.ormqr``
+(a product with the full Q, formed by householder_product) and ``torch.geqrf``, the pair LAPACK's
+QR is made of (``Q = householder_product(*geqrf(A))``).
 
 ``householder_product`` is composed of ferrum's differentiable ops, one rank-1 update per
 reflector applied from the last to the first (``E <- E - tau_i v_i (v_i^H E)``, starting from the
@@ -22,9 +23,11 @@ from .._tensor import Tensor
 from ..autograd.function import Node, record
 from ._linalg_common import _back, _check, _conj, _const_like, _np_dtype_ok, _tname
 from .elementwise import _write_out
+from .join import cat
+from .matmul import matmul
 from .select import where
 
-__all__ = ["householder_product", "orgqr", "geqrf"]
+__all__ = ["householder_product", "orgqr", "ormqr", "geqrf"]
 
 GeqrfResult = collections.namedtuple("geqrf", ["a", "tau"])
 
@@ -82,6 +85,40 @@ def orgqr(input: Tensor, tau: Tensor, *, out=None) -> Tensor:
     return householder_product(input, tau, out=out)
 
 
+def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False, *,  # noqa: A002
+          out=None) -> Tensor:
+    """``Q @ other`` (``other @ Q`` when not ``left``; ``Q^H`` when ``transpose``) with ``Q`` the
+    full (*, m, m) product of the Householder reflectors in ``(input, tau)`` from :func:`geqrf`;
+    differentiable in all three (``Q`` is formed by :func:`householder_product`)."""
+    if out is not None:
+        return _write_out(out, ormqr(input, tau, other, left, transpose))
+    op = "torch.ormqr"
+    for t, name in ((input, "input"), (tau, "tau"), (other, "other")):
+        _check(t, op, name)
+    d, od = input._data, other._data
+    if d.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    if od.ndim < 2:
+        raise RuntimeError(f"{op}: other must have at least 2 dimensions.")
+    m = d.shape[-2]
+    side = -2 if left else -1
+    if od.shape[side] != m:
+        raise RuntimeError(f"{op}: other.shape[{side}] must be equal to input.shape[-2]")
+    k = tau._data.shape[-1] if tau._data.ndim else 0
+    if k != min(od.shape[side], d.shape[-1]):
+        raise RuntimeError(f"{op}: tau.shape[-1] must be equal to min(other.shape[{side}], input.shape[-1])")
+    if od.dtype != d.dtype:
+        raise RuntimeError(f"{op}: Expected input and other to have the same dtype, but input has dtype"
+                           f"{_tname(d.dtype)} and other has dtype {_tname(od.dtype)}")
+    V = input[..., :, :k]
+    if k < m:
+        V = cat([V, _const_like(input, np.zeros(d.shape[:-1] + (m - k,), d.dtype))], -1)
+    Q = householder_product(V, tau)
+    if transpose:
+        Q = _conj(Q.transpose(-2, -1))
+    return matmul(Q, other) if left else matmul(other, Q)
+
+
 class GeqrfBackward0(Node):
     def backward_t(self, g):
         raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
@@ -115,6 +152,7 @@ def geqrf(input: Tensor, *, out=None):
 def _attach():
     Tensor.geqrf = geqrf
     Tensor.orgqr = orgqr
+    Tensor.ormqr = ormqr
 
 
 _attach()
