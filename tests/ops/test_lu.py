@@ -17,20 +17,27 @@ from tests.opinfo.core import same_exception
 RNG = np.random.default_rng(18)
 close = closeness(rtol=1e-5, atol=1e-5)
 SHAPES = [(3, 3), (2, 4, 4), (5, 3), (2, 3, 5), (1, 1), (2, 0, 3)]
-TOL = {np.float32: 1e-4, np.float64: 1e-10}
+TOL = {np.float32: 1e-4, np.float64: 1e-10, np.complex128: 1e-10}
+
+
+def _rand(shape, dtype):
+    a = RNG.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * RNG.standard_normal(shape)
+    return a.astype(dtype)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
 def test_lu_vs_torch(torch, shape, dtype):
-    a = RNG.standard_normal(shape).astype(dtype)
+    a = _rand(shape, dtype)
     tol = TOL[dtype]
     fa, ta = ft(a, True), tt(torch, a, True)
     r, tr = F.linalg.lu(fa), torch.linalg.lu(ta)
     for x, y in zip(r, tr):
         close(x, y, tol, tol)
-    gl = RNG.standard_normal(tr.L.shape).astype(dtype)
-    gu = RNG.standard_normal(tr.U.shape).astype(dtype)
+    gl = _rand(tr.L.shape, dtype)
+    gu = _rand(tr.U.shape, dtype)
     F.autograd.backward([r.L, r.U], [ft(gl), ft(gu)])
     torch.autograd.backward([tr.L, tr.U], [tt(torch, gl), tt(torch, gu)])
     close(fa.grad, ta.grad, 50 * tol, 50 * tol)
@@ -39,7 +46,7 @@ def test_lu_vs_torch(torch, shape, dtype):
     r, tr = F.linalg.lu_factor_ex(fa), torch.linalg.lu_factor_ex(ta)
     for x, y in zip(r, tr):
         close(x, y, tol, tol)
-    g = RNG.standard_normal(tr.LU.shape).astype(dtype)
+    g = _rand(tr.LU.shape, dtype)
     r.LU.backward(ft(g))
     tr.LU.backward(tt(torch, g))
     close(fa.grad, ta.grad, 50 * tol, 50 * tol)
@@ -50,9 +57,10 @@ def test_lu_vs_torch(torch, shape, dtype):
         close(x, y, tol, tol)
 
 
-@pytest.mark.parametrize("shape", [(3, 3), (2, 3, 3), (4, 2), (2, 3)])
-def test_lu_gradcheck(shape):
-    a = RNG.standard_normal(shape)
+@pytest.mark.parametrize("shape,dtype", [((3, 3), np.float64), ((2, 3, 3), np.float64), ((4, 2), np.float64),
+                                         ((2, 3), np.float64), ((3, 3), np.complex128), ((3, 2), np.complex128)])
+def test_lu_gradcheck(shape, dtype):
+    a = _rand(shape, dtype)
     assert gradcheck(lambda x: tuple(F.linalg.lu(x)[1:]), (ft(a, True),))
     assert gradgradcheck(lambda x: tuple(F.linalg.lu(x)[1:]), (ft(a, True),))
     assert gradgradcheck(lambda x: F.linalg.lu_factor(x).LU, (ft(a, True),))
@@ -60,10 +68,10 @@ def test_lu_gradcheck(shape):
 
 @pytest.mark.parametrize("left", [True, False])
 @pytest.mark.parametrize("adjoint", [True, False])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
 def test_lu_solve_vs_torch(torch, left, adjoint, dtype):
-    a = (RNG.standard_normal((2, 3, 3)) + 3 * np.eye(3)).astype(dtype)
-    b = RNG.standard_normal((2, 3, 2) if left else (2, 2, 3)).astype(dtype)
+    a = (_rand((2, 3, 3), dtype) + 3 * np.eye(3)).astype(dtype)
+    b = _rand((2, 3, 2) if left else (2, 2, 3), dtype)
     tol = TOL[dtype] * 10
     fa, ta, fb, tb = ft(a, True), tt(torch, a, True), ft(b, True), tt(torch, b, True)
     LU, piv = F.linalg.lu_factor(fa)
@@ -71,7 +79,7 @@ def test_lu_solve_vs_torch(torch, left, adjoint, dtype):
     x = F.linalg.lu_solve(LU, piv, fb, left=left, adjoint=adjoint)
     tx = torch.linalg.lu_solve(tLU, tpiv, tb, left=left, adjoint=adjoint)
     close(x, tx, tol, tol)
-    g = RNG.standard_normal(b.shape).astype(dtype)
+    g = _rand(b.shape, dtype)
     x.backward(ft(g))
     tx.backward(tt(torch, g))
     close(fa.grad, ta.grad, tol, tol)
