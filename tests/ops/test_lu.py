@@ -58,7 +58,8 @@ def test_lu_vs_torch(torch, shape, dtype):
 
 
 @pytest.mark.parametrize("shape,dtype", [((3, 3), np.float64), ((2, 3, 3), np.float64), ((4, 2), np.float64),
-                                         ((2, 3), np.float64), ((3, 3), np.complex128), ((3, 2), np.complex128)])
+                                         ((2, 3), np.float64), ((3, 3), np.complex128),
+                                         ((3, 2), np.complex128)])
 def test_lu_gradcheck(shape, dtype):
     a = _rand(shape, dtype)
     assert gradcheck(lambda x: tuple(F.linalg.lu(x)[1:]), (ft(a, True),))
