@@ -1,7 +1,8 @@
 """``ferrum.linalg``: norms, decompositions, inverses and solvers, following ``torch.linalg``.
 
 A face, like ``nn/functional.py``: the implementations live in ``ops/`` (``ops.solve``,
-``ops.decomp``, ``ops.linalg_norm``, ``ops.matmul``; their docstrings give the backward formulas
+``ops.decomp``, ``ops.linalg_norm``, ``ops.matmul``, ``ops.lu``, ``ops.householder``, ``ops.eig``,
+``ops.ldl``, ``ops.tensor_linalg``; their docstrings give the backward formulas
 and the differences from PyTorch).
 """
 
