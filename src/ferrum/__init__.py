@@ -28,6 +28,8 @@ from .ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .ops.search import *  # noqa: F401,F403
 from .ops.combine import *  # noqa: F401,F403
 from .ops import tensor_apply as _tensor_apply  # noqa: F401  (Tensor.apply_)
+from .ops.lu import lu, lu_solve, lu_unpack  # noqa: F401
+from .ops.householder import geqrf, orgqr, ormqr  # noqa: F401
 from .random import *  # noqa: F401,F403
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)

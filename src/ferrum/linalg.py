@@ -1,7 +1,8 @@
 """``ferrum.linalg``: norms, decompositions, inverses and solvers, following ``torch.linalg``.
 
 A face, like ``nn/functional.py``: the implementations live in ``ops/`` (``ops.solve``,
-``ops.decomp``, ``ops.linalg_norm``, ``ops.matmul``; their docstrings give the backward formulas
+``ops.decomp``, ``ops.linalg_norm``, ``ops.matmul``, ``ops.lu``, ``ops.householder``, ``ops.eig``,
+``ops.ldl``, ``ops.tensor_linalg``; their docstrings give the backward formulas
 and the differences from PyTorch).
 """
 
@@ -19,10 +20,19 @@ from .ops.solve import (CholeskyExResult, InvExResult, SlogdetResult, SolveExRes
                         solve_triangular)
 from .ops.solve import linalg_matrix_power as matrix_power
 from .ops.combine import linalg_vander as vander  # noqa: F401
+from .ops.lu import lu_factor, lu_factor_ex
+from .ops.lu import linalg_lu as lu
+from .ops.lu import linalg_lu_solve as lu_solve
+from .ops.householder import householder_product  # noqa: F401
+from .ops.eig import EigResult, eig, eigvals  # noqa: F401
+from .ops.tensor_linalg import tensorinv, tensorsolve
+from .ops.ldl import ldl_factor, ldl_factor_ex, ldl_solve
 
 __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_ex", "solve",
     "solve_ex", "solve_triangular", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd",
     "svdvals", "pinv", "matrix_rank", "lstsq", "cond", "matrix_exp", "matrix_power", "matmul",
-    "cross", "vecdot", "multi_dot", "diagonal",
+    "cross", "vecdot", "multi_dot", "diagonal", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+    "householder_product", "eig", "eigvals", "tensorinv", "tensorsolve",
+    "ldl_factor", "ldl_factor_ex", "ldl_solve",
 ]

@@ -17,5 +17,6 @@ def load() -> dict:
     from . import db_ctc  # noqa: F401
     from . import db_search  # noqa: F401
     from . import db_fft  # noqa: F401
+    from . import db_linalg_extra  # noqa: F401
 
     return REGISTRY

@@ -11,9 +11,8 @@
   exponential or the Cayley map of its skew part, or by a product of Householder reflectors;
   ``use_trivialization`` keeps a ``base`` buffer that assignment updates (dynamic trivialization).
 
-``linalg.householder_product`` and ``geqrf`` are not public ferrum ops yet: the Householder
-product is composed here of differentiable ops (one rank-1 update per reflector), and ``geqrf``
-(needed only under no_grad, by ``right_inverse``) is LAPACK's, through ``numpy.linalg.qr(mode="raw")``.
+The Householder map uses the public ``linalg.householder_product`` and ``geqrf``
+(ops/householder.py; ``geqrf`` is needed only under no_grad, by ``right_inverse``).
 """
 
 from __future__ import annotations
@@ -26,10 +25,10 @@ from ... import _factory
 from ...random import randn
 from ..._tensor import Tensor, _wrap
 from ...autograd.grad_mode import no_grad
+from ...ops.householder import geqrf, householder_product
 from ...ops.join import cat
 from ...ops.matmul import mv, vdot
 from ...ops.nn_misc import normalize
-from ...ops.select import where
 from ...ops.solve import matrix_exp, solve
 from ..modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from ..modules.module import Module
@@ -40,30 +39,6 @@ __all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
 
 # --------------------------------------------------------------------------- Householder helpers
-def _householder_product(A: Tensor, tau: Tensor) -> Tensor:
-    """The first n columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_iᵀ`` with ``v_i`` the i-th
-    column of A below the diagonal and a unit i-th entry. A (*, m, n), tau (*, k) -> (*, m, n).
-    Real tensors only (the householder map refuses complex ones, as torch)."""
-    m, n = A.shape[-2], A.shape[-1]
-    k = tau.shape[-1]
-    eye = np.eye(m, n, dtype=A._data.dtype)
-    E = _wrap(np.broadcast_to(eye, tuple(A.shape[:-2]) + (m, n)).copy())
-    rows = np.arange(m)
-    for i in range(k - 1, -1, -1):
-        unit = _wrap((rows == i).astype(A._data.dtype))
-        v = where(_wrap(rows > i), A[..., :, i], unit)           # (*, m)
-        w = (v.unsqueeze(-2) @ E)                                # (*, 1, n)
-        E = E - (tau[..., i].unsqueeze(-1).unsqueeze(-1) * v.unsqueeze(-1)) * w
-    return E
-
-
-def _geqrf(A: Tensor) -> tuple[Tensor, Tensor]:
-    """LAPACK's geqrf (reflectors below the diagonal, R on and above it), no autograd."""
-    a = A.detach()._data
-    h, tau = np.linalg.qr(np.asarray(a), mode="raw")
-    return _wrap(np.ascontiguousarray(np.swapaxes(h, -1, -2))), _wrap(np.ascontiguousarray(tau))
-
-
 def _make_orthogonal(A: Tensor) -> Tensor:
     """The Q of ``A = QR`` (A tall) with ``diag(R)`` real and non-negative."""
     a = np.asarray(A.detach()._data)
@@ -124,7 +99,7 @@ class _Orthogonal(Module):
         else:
             A = X.tril(diagonal=-1)
             tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
-            Q = _householder_product(A, tau)
+            Q = householder_product(A, tau)
             # the diagonal of X holds the signs (+-1); int() so that it gets no gradient, as torch
             Q = Q * X.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
         if hasattr(self, "base"):
@@ -151,7 +126,7 @@ class _Orthogonal(Module):
             if self.orthogonal_map in (_OrthMaps.cayley, _OrthMaps.matrix_exp):
                 raise NotImplementedError("It is not possible to assign to the matrix exponential "
                                           "or the Cayley parametrizations when use_trivialization=False.")
-            A, tau = _geqrf(Q)
+            A, tau = geqrf(Q)
             a = A._data
             d = np.sign(np.diagonal(a, axis1=-2, axis2=-1))
             # LAPACK returns tau == 0 exactly where it skips a reflection: flip that sign
