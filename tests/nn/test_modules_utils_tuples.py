@@ -54,3 +54,11 @@ def test_list_with_default(torch, out_size, defaults):
             nn.modules.utils._list_with_default(out_size, defaults)
         return
     assert nn.modules.utils._list_with_default(out_size, defaults) == want
+
+
+def test_nn_utils_is_the_utils_package():
+    """nn.modules.utils (the tuple helpers) does not shadow nn.utils (clip_grad_norm_, rnn, ...)."""
+    import ferrum.nn as nn
+
+    assert nn.utils.__name__ == "ferrum.nn.utils" and callable(nn.utils.clip_grad_norm_)
+    assert nn.modules.utils.__name__ == "ferrum.nn.modules.utils" and nn.modules.utils._pair(3) == (3, 3)
