@@ -294,6 +294,18 @@ def same_exception(ef: BaseException, et: BaseException) -> bool:
     return a == b or (a, b) in _EQUIVALENT
 
 
+def assert_same_errors(ferrum_calls, torch_calls) -> None:
+    """Each pair of calls (ferrum's, torch's) raises the same type of exception with the same text."""
+    import pytest
+    for ff, tf in zip(ferrum_calls, torch_calls):
+        with pytest.raises(Exception) as et:
+            tf()
+        with pytest.raises(Exception) as ef:
+            ff()
+        assert same_exception(ef.value, et.value), (ef.value, et.value)
+        assert str(ef.value) == str(et.value)
+
+
 def assert_same(rf, rt, info: OpInfo, path: str = "result") -> None:
     """ferrum's result ``rf`` equals torch's ``rt``: structure, shapes, dtypes, values."""
     if isinstance(rt, (tuple, list)):
