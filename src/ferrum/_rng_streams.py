@@ -49,24 +49,37 @@ _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 
 
+def _mt19937(key: np.ndarray, pos: int) -> np.random.MT19937:
+    """NumPy's MT19937 bit generator in the state (``key``, ``pos``)."""
+    bg = np.random.MT19937(0)
+    bg.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+    return bg
+
+
 class Stream:
     """The state PyTorch's CPU generator keeps: the Mersenne Twister, its seed, and the cached second
     sample of the last Box-Muller pair of the serial normal path."""
 
-    __slots__ = ("seed", "bitgen", "normal_cache", "fresh", "_npgen")
+    __slots__ = ("seed", "_bitgen", "normal_cache", "fresh", "_npgen")
 
     def __init__(self, seed: int) -> None:
         self.reseed(seed)
 
     def reseed(self, seed: int) -> None:
         self.seed = seed
-        key = np.random.RandomState(seed & 0xFFFF_FFFF).get_state()[1]
-        bg = np.random.MT19937(0)
-        bg.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": 624}}
-        self.bitgen = bg
+        self._bitgen = None  # seeded on the first draw: `import ferrum` does not load numpy.random
         self.normal_cache = None
         self.fresh = True
         self._npgen = None
+
+    @property
+    def bitgen(self) -> np.random.MT19937:
+        """The Mersenne Twister (NumPy's, whose ``random_raw`` gives the 32-bit outputs at C speed)."""
+        bg = self._bitgen
+        if bg is None:
+            key = np.random.RandomState(self.seed & 0xFFFF_FFFF).get_state()[1]
+            bg = self._bitgen = _mt19937(key, 624)
+        return bg
 
     @property
     def numpy(self) -> np.random.Generator:
@@ -110,10 +123,8 @@ class Stream:
             raise RuntimeError("Invalid mt19937 state")
         _x, y, _rho, valid = struct.unpack_from("<dddi", raw, 24 + 624 * 8)
         pos = 624 if left == 1 else 625 - left
-        bg = np.random.MT19937(0)
-        bg.state = {"bit_generator": "MT19937", "state": {"key": key.astype(np.uint32), "pos": pos}}
         self.seed = seed
-        self.bitgen = bg
+        self._bitgen = _mt19937(key.astype(np.uint32), pos)
         self.normal_cache = y if valid else None
         self.fresh = left == 1 and nxt == 0
         self._npgen = None

@@ -17,7 +17,7 @@ from ferrum.random import _stream
 
 from . import constraints
 from .._rng_samplers import torch_binomial
-from .categorical import Categorical
+from .categorical import Categorical, _WrapsCategorical
 from .distribution import Distribution
 from .utils import _BinaryProbs, broadcast_all
 
@@ -104,7 +104,7 @@ class Binomial(_BinaryProbs, Distribution):
         return values
 
 
-class Multinomial(Distribution):
+class Multinomial(_WrapsCategorical, Distribution):
     """``Multinomial(total_count=1, probs=None, logits=None)``: category counts of ``total_count``
     categorical draws; event shape ``(K,)``. log_prob accepts any total count per value."""
 
@@ -120,16 +120,7 @@ class Multinomial(Distribution):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Multinomial, _instance)
-        batch_shape = Size(batch_shape)
-        new.total_count = self.total_count
-        new._categorical = self._categorical.expand(batch_shape)
-        super(Multinomial, new).__init__(batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    def _new(self, *args, **kwargs):
-        return self._categorical._new(*args, **kwargs)
+        return self._expand_wrapper(Multinomial, batch_shape, _instance, kept=("total_count",))
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
@@ -142,18 +133,6 @@ class Multinomial(Distribution):
     @property
     def variance(self):
         return self.total_count * self.probs * (1 - self.probs)
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
 
     def sample(self, sample_shape=Size()):
         sample_shape = Size(sample_shape)

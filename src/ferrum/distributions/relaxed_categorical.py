@@ -10,7 +10,7 @@ import ferrum
 from ferrum import Size
 
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, _WrapsCategorical
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .relaxed_bernoulli import _RelaxedParams
@@ -20,7 +20,7 @@ from .utils import broadcast_all, clamp_probs
 __all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_WrapsCategorical, Distribution):
     """``ExpRelaxedCategorical(temperature, probs=None, logits=None)``: the log of a
     RelaxedOneHotCategorical sample; event shape ``(K,)``."""
 
@@ -36,28 +36,7 @@ class ExpRelaxedCategorical(Distribution):
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(ExpRelaxedCategorical, _instance)
-        batch_shape = Size(batch_shape)
-        new.temperature = self.temperature
-        new._categorical = self._categorical.expand(batch_shape)
-        super(ExpRelaxedCategorical, new).__init__(batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    def _new(self, *args, **kwargs):
-        return self._categorical._new(*args, **kwargs)
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
+        return self._expand_wrapper(ExpRelaxedCategorical, batch_shape, _instance, kept=("temperature",))
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)

@@ -20,4 +20,12 @@ from .sparse import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
-from . import utils  # noqa: F401  (torch.nn.modules.utils: _pair, _single, ... as an attribute)
+
+
+def __getattr__(name):
+    # torch.nn.modules.utils (_pair, _single, ...) as an attribute, loaded on first use: bound at
+    # import, `from .modules import *` in nn/__init__.py would carry it over nn.utils
+    if name == "utils":
+        import importlib
+        return importlib.import_module(".utils", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -262,6 +262,17 @@ def _check_structured(t: Tensor, dim: int) -> None:
         raise IndexError(f"Invalid index {dim} for tensor of size {t.shape}")
 
 
+def _zero_k(amount, t: Tensor, default_mask: Tensor, pick) -> Tensor:
+    """The unstructured methods' mask: ``default_mask`` with the ``amount`` entries that
+    ``pick(ferrum, k)`` (a topk result over t's flattened entries) chooses set to 0."""
+    fm = _ferrum()
+    k = _n_to_prune(amount, t.numel())
+    mask = default_mask.clone(memory_format=fm.contiguous_format)
+    if k != 0:
+        mask.view(-1)[pick(fm, k).indices] = 0
+    return mask
+
+
 class RandomUnstructured(BasePruningMethod):
     """Zeroes ``amount`` entries (int: a count, float: a fraction) chosen uniformly at random."""
 
@@ -272,14 +283,8 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        fm = _ferrum()
-        k = _n_to_prune(self.amount, t.numel())
-        mask = default_mask.clone(memory_format=fm.contiguous_format)
-        if k != 0:
-            # torch's draw: one uniform per entry (t's dtype), the k largest are pruned.
-            idx = fm.topk(fm.rand_like(t).view(-1), k=k).indices
-            mask.view(-1)[idx] = 0
-        return mask
+        # torch's draw: one uniform per entry (t's dtype), the k largest are pruned
+        return _zero_k(self.amount, t, default_mask, lambda fm, k: fm.topk(fm.rand_like(t).view(-1), k=k))
 
     @classmethod
     def apply(cls, module, name: str, amount):  # type: ignore[override]
@@ -296,13 +301,8 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        fm = _ferrum()
-        k = _n_to_prune(self.amount, t.numel())
-        mask = default_mask.clone(memory_format=fm.contiguous_format)
-        if k != 0:
-            idx = fm.topk(fm.abs(t).view(-1), k=k, largest=False).indices
-            mask.view(-1)[idx] = 0
-        return mask
+        return _zero_k(self.amount, t, default_mask,
+                       lambda fm, k: fm.topk(fm.abs(t).view(-1), k=k, largest=False))
 
     @classmethod
     def apply(cls, module, name: str, amount, importance_scores=None):  # type: ignore[override]
